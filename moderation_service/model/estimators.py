@@ -1,0 +1,152 @@
+"""The scikit-learn estimators of the model that scikit-learn does not ship.
+
+They live in the service package because unpickling an artifact imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .text import normalize
+
+
+def normalize_texts(texts: Iterable[str]) -> list[str]:
+    """Module-level so that a FunctionTransformer holding it pickles by reference."""
+    return [normalize(text) for text in texts]
+
+
+def naive_bayes_ratios(X: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Log-count ratios of feature presence in positive vs negative texts (Wang & Manning 2012, NB-LR)."""
+    present = X.copy()
+    present.data[:] = 1.0
+    positive = np.asarray(present[y == 1].sum(axis=0)).ravel() + alpha
+    negative = np.asarray(present[y == 0].sum(axis=0)).ravel() + alpha
+    return np.log((positive / positive.sum()) / (negative / negative.sum()))
+
+
+def _source_indicators(sources: np.ndarray, y: np.ndarray, scale: float) -> tuple[sp.csr_matrix, int]:
+    """One-hot columns for the sources that carry both classes of this label."""
+    mixed = sorted(s for s in np.unique(sources) if len(np.unique(y[sources == s])) == 2)
+    column = {s: i for i, s in enumerate(mixed)}
+    rows = np.flatnonzero(np.isin(sources, mixed))
+    cols = np.array([column[s] for s in sources[rows]], dtype=np.int64)
+    data = np.full(len(rows), scale)
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(sources), len(mixed))), len(mixed)
+
+
+def _fit_head(X, y, weights, sources, C, naive_bayes, source_bias, max_iter, tol):  # type: ignore[no-untyped-def]
+    ratios = naive_bayes_ratios(X, y) if naive_bayes else None
+    # joblib hands large inputs to worker processes as read-only memory maps; liblinear may need to sort
+    # indices in place, so work on a private matrix.
+    features = X @ sp.diags(ratios) if ratios is not None else X.copy()
+    n_bias = 0
+    if sources is not None and source_bias > 0:
+        indicators, n_bias = _source_indicators(sources, y, source_bias)
+        features = sp.hstack([features, indicators], format="csr")
+    head = LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=max_iter, tol=tol)
+    head.fit(features, y, sample_weight=weights)
+    coef = head.coef_.ravel()
+    weights_out = coef[: X.shape[1]] * ratios if ratios is not None else coef[: X.shape[1]].copy()
+    # The source columns absorb each dataset's base rate and quirks; at scoring time a comment comes from
+    # none of them, so it gets their average as a typical labelled source.
+    intercept = float(head.intercept_[0]) + (float(coef[X.shape[1] :].mean()) * source_bias if n_bias else 0.0)
+    return weights_out, intercept
+
+
+class MultiLabelLinear(ClassifierMixin, BaseEstimator):
+    """One logistic regression per attribute over shared features, each trained where its label is known.
+
+    Parameters
+    ----------
+    attributes : sequence of str
+        Output column names, in order.
+    C : float or dict
+        Inverse regularisation strength, one value for all heads or one per attribute.
+    naive_bayes : sequence of str
+        Attributes whose head scales features by naive-Bayes log-count ratios first (NB-LR); the ratios
+        are folded into the weights, so scoring stays one dot product.
+    source_bias : float
+        Value of the per-source indicator columns added while fitting (0 disables them). They let each
+        source's base rate and annotation quirks go into a bias of its own instead of the text weights.
+    max_iter : int
+        Solver iterations per head.
+    tol : float
+        Solver tolerance.
+    n_jobs : int or None
+        Heads fitted in parallel worker processes.
+
+    ``Y`` given to :meth:`fit` is an (n_samples, n_attributes) float array where NaN marks an unknown label;
+    ``sources`` names the source of every row.
+    """
+
+    def __init__(
+        self,
+        attributes: Sequence[str] = (),
+        C: float | dict[str, float] = 1.0,
+        naive_bayes: Sequence[str] = (),
+        source_bias: float = 3.0,
+        max_iter: int = 2000,
+        tol: float = 1e-4,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.attributes = attributes
+        self.C = C
+        self.naive_bayes = naive_bayes
+        self.source_bias = source_bias
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_jobs = n_jobs
+
+    def _c_for(self, attribute: str) -> float:
+        return float(self.C.get(attribute, 1.0)) if isinstance(self.C, dict) else float(self.C)
+
+    def fit(self, X: Any, Y: Any, sample_weight: Any = None, sources: Any = None) -> MultiLabelLinear:
+        X = sp.csr_matrix(X)
+        Y = np.asarray(Y, dtype=float)
+        if Y.ndim != 2 or Y.shape[1] != len(self.attributes):
+            raise ValueError(f"Y must have one column per attribute ({len(self.attributes)}), got {Y.shape}")
+        weights = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        sources = None if sources is None else np.asarray(sources, dtype=object)
+        jobs = []
+        for j, attribute in enumerate(self.attributes):
+            known = ~np.isnan(Y[:, j])
+            if len(np.unique(Y[known, j])) < 2:
+                raise ValueError(f"attribute {attribute!r} needs labelled examples of both classes to train")
+            jobs.append(
+                delayed(_fit_head)(
+                    X[known],
+                    Y[known, j],
+                    weights[known],
+                    None if sources is None else sources[known],
+                    self._c_for(attribute),
+                    attribute in self.naive_bayes,
+                    self.source_bias,
+                    self.max_iter,
+                    self.tol,
+                )
+            )
+        results = Parallel(n_jobs=self.n_jobs)(jobs)
+        self.coef_ = np.vstack([coef for coef, _ in results])
+        self.intercept_ = np.array([intercept for _, intercept in results])
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probability of each attribute, shape (n_samples, n_attributes)."""
+        return 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X) >= 0.5).astype(int)

@@ -1,0 +1,50 @@
+"""Text normalisation shared by training and scoring.
+
+Everything the model sees passes through :func:`normalize` first, so training data and live comments are
+reduced the same way: HTML entities and tags, invisible characters, Unicode compatibility forms, URLs and
+@-mentions. Dataset-specific artefacts (``|LBR|`` markers, R-escaped emoji) are undone by the dataset
+loaders, not here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Zero-width and other invisible format characters that spammers use to split words and that some
+# datasets leave at the end of texts (U+FEFF in the YouTube sets depends on the class).
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
+_HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)[^>]*>""", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']*", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w.])@\w+")
+_SPACE = re.compile(r"\s+")
+_LINK_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
+
+
+def strip_html(text: str) -> str:
+    """Reduce HTML to text: link targets are kept (they matter for spam), other tags go, entities resolve."""
+    if "<" in text:
+        text = _HREF.sub(lambda m: f" {m.group(1)} ", text)
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    return text
+
+
+def _url_token(match: re.Match[str]) -> str:
+    # A URL becomes " URL host " so that the model learns from links in general and from their hosts,
+    # not from one dataset's path or tracking parameters (and truncated "http://" carries no host).
+    rest = _LINK_PREFIX.sub("", match.group(0))
+    host = rest.split("/", 1)[0].split("?", 1)[0].strip(".,;:!)(").lower()
+    return f" URL {host} " if host else " URL "
+
+
+def normalize(text: str) -> str:
+    """Return the canonical form of a comment's text for the model."""
+    text = strip_html(text)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = _URL.sub(_url_token, text)
+    text = _MENTION.sub("@USER", text)
+    return _SPACE.sub(" ", text).strip()

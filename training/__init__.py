@@ -1,0 +1,1 @@
+"""Training for the moderation model: dataset loaders, the pipeline, evaluation, thresholds, the registry."""

@@ -1,0 +1,87 @@
+"""``moderation-train``: build model artifacts and measure them.
+
+    moderation-train train --data PATH [--data PATH ...] --out DIR
+    moderation-train targets --data PATH [--data PATH ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .datasets import DatasetError, JsonlError
+from .progress import Progress
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a dataset folder laid out as in shared/data, a folder of such folders, or a JSONL file of "
+        "labelled comments; repeat for more",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderation-train", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model artifact and evaluate it on held-out data")
+    _add_data(train)
+    train.add_argument("--out", required=True, metavar="DIR", help="directory to write the artifact into")
+    train.add_argument("--version", help="version name recorded in the manifest (default: UTC timestamp)")
+    train.add_argument("--validation-fraction", type=float, default=0.15, metavar="F")
+    train.add_argument("--spam-precision", type=float, default=0.99, metavar="P",
+                       help="precision the automatic 'spam' threshold must reach on validation data")
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    targets = commands.add_parser("targets", help="leave-one-video-out spam and held-out GermEval 2018 evaluation")
+    _add_data(targets)
+    targets.add_argument("--folds", type=int, default=3, help="GermEval 2018 folds to hold out (default 3)")
+    targets.add_argument("--only", choices=("spam", "german"), help="run only one of the two targets")
+    targets.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from . import train as training
+
+    progress = Progress(quiet=args.quiet)
+    datasets = training.load_data(args.data, progress)
+    trained = training.train(
+        datasets, validation_fraction=args.validation_fraction, spam_precision=args.spam_precision, report=progress
+    )
+    out = training.write(trained, args.out, args.version)
+    print(trained.table)
+    print(json.dumps({"artifact": str(out), "thresholds": trained.thresholds, "metrics": trained.metrics}))
+    progress(f"artifact written to {out}")
+    return 0
+
+
+def run_targets(args: argparse.Namespace) -> int:
+    from . import targets
+
+    progress = Progress()
+    results = targets.run(args.data, folds=args.folds, report=progress, only=args.only)
+    print(targets.format_results(results))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": run_train, "targets": run_targets}[args.command](args)
+    except (DatasetError, JsonlError, ValueError) as exc:
+        print(f"moderation-train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

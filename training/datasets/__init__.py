@@ -1,0 +1,64 @@
+"""Dataset loaders: every source becomes a list of :class:`LabelledExample` in one schema.
+
+:func:`load_path` accepts what ``moderation-train train --data`` accepts: one dataset folder laid out as in
+``shared/data`` (recognised by its files), a folder of such folders, or a JSONL file of labelled comments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import english, german, spam  # noqa: F401  (registers the loaders)
+from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, sha256_file
+from .jsonl import JsonlError, load_jsonl
+
+__all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
+
+
+class DatasetError(ValueError):
+    """A --data path that is not a dataset this package can read."""
+
+
+def _spec_for(folder: Path) -> DatasetSpec | None:
+    for spec in REGISTRY.values():
+        if all((folder / name).is_file() for name in spec.files):
+            return spec
+    return None
+
+
+def _load_folder(folder: Path, spec: DatasetSpec) -> Dataset:
+    examples = [ex for ex in spec.load(folder) if ex.content.strip()]
+    files = {name: sha256_file(folder / name) for name in spec.files}
+    return Dataset(spec.name, examples, files, spec.description)
+
+
+def _load_jsonl_file(path: Path) -> Dataset:
+    examples = list(load_jsonl(path))
+    return Dataset(path.name, examples, {path.name: sha256_file(path)}, f"labelled comments from {path}")
+
+
+def load_path(path: str | Path) -> list[Dataset]:
+    """Load every dataset found at ``path``."""
+    path = Path(path)
+    if path.is_file():
+        if path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            return [_load_jsonl_file(path)]
+        raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl or *.jsonl.gz)")
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such file or folder")
+    spec = _spec_for(path)
+    if spec is not None:
+        return [_load_folder(path, spec)]
+    datasets = []
+    for child in sorted(path.iterdir()):
+        child_spec = _spec_for(child) if child.is_dir() else None
+        if child_spec is not None:
+            datasets.append(_load_folder(child, child_spec))
+        elif child.is_file() and child.name.endswith((".jsonl", ".jsonl.gz")):
+            datasets.append(_load_jsonl_file(child))
+    if not datasets:
+        known = ", ".join(sorted(REGISTRY))
+        raise DatasetError(
+            f"{path}: found no dataset. Give a dataset folder ({known}), a folder of them, or a JSONL file."
+        )
+    return datasets

@@ -1,0 +1,94 @@
+"""The one shape every dataset loader produces, and the registry that finds the right loader."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
+
+# Some texts (Jigsaw) exceed the csv module's default field size limit.
+csv.field_size_limit(10_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledExample:
+    """One training text with the labels it carries; an attribute absent from ``labels`` is unknown."""
+
+    content: str
+    labels: dict[str, int]
+    source: str
+    lang: str | None = None
+    subset: str = ""  # e.g. the YouTube video, for grouped evaluation
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The examples of one source with what the manifest records about where they came from."""
+
+    name: str
+    examples: list[LabelledExample]
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    description: str = ""
+
+
+Loader = Callable[[Path], Iterator[LabelledExample]]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    files: tuple[str, ...]  # the files that identify the folder; all are read
+    load: Loader
+    description: str
+
+
+REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register(name: str, files: tuple[str, ...], description: str) -> Callable[[Loader], Loader]:
+    def decorator(load: Loader) -> Loader:
+        REGISTRY[name] = DatasetSpec(name, files, load, description)
+        return load
+
+    return decorator
+
+
+def complete_labels(labels: dict[str, int]) -> dict[str, int]:
+    """Fill what the labels imply: a text that is not toxic has none of the toxicity sub-attributes."""
+    if labels.get("toxicity") == 0:
+        labels = {**{a: 0 for a in TOXICITY_FAMILY}, **labels}
+    unknown = set(labels) - set(ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"unknown attributes {sorted(unknown)}")
+    return labels
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_text(path: Path, newline: str | None = "") -> io.TextIOWrapper:
+    """Open a UTF-8 text file, gzip-compressed or not (csv wants ``newline=''``)."""
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", newline=newline)
+
+
+def read_csv(path: Path, **kwargs: object) -> Iterator[dict[str, str]]:
+    with open_text(path) as handle:
+        yield from csv.DictReader(handle, **kwargs)  # type: ignore[arg-type]
+
+
+def read_rows(path: Path, **kwargs: object) -> Iterator[list[str]]:
+    with open_text(path) as handle:
+        yield from csv.reader(handle, **kwargs)  # type: ignore[arg-type]

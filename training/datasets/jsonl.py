@@ -1,0 +1,38 @@
+"""Labelled comments in the project's own schema (see :mod:`moderation_service.labels`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from marshmallow import ValidationError
+
+from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
+
+from .base import LabelledExample, complete_labels, open_text
+
+
+class JsonlError(ValueError):
+    """A labelled-comments file has a line that cannot be used; the message names the file and line."""
+
+
+def load_jsonl(path: Path) -> Iterator[LabelledExample]:
+    with open_text(path, newline=None) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = LABELLED_EXAMPLE_SCHEMA.load(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise JsonlError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            except ValidationError as exc:
+                raise JsonlError(f"{path}:{number}: {json.dumps(exc.messages, ensure_ascii=False)}") from exc
+            yield LabelledExample(
+                content=data["content"],
+                labels=complete_labels(dict(data["labels"])),
+                source=data["source"],
+                lang=data["lang"],
+                subset=data["site_id"] or "",
+                weight=data["weight"],
+            )

@@ -1,0 +1,74 @@
+"""Validation metrics at the chosen thresholds, as JSON-ready dicts and as a readable table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+
+def _binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    predicted = scores >= threshold
+    both = len(np.unique(y)) == 2
+    return {
+        "examples": int(len(y)),
+        "positives": int(y.sum()),
+        "roc_auc": round(float(roc_auc_score(y, scores)), 4) if both else None,
+        "threshold": threshold,
+        "precision": round(float(precision_score(y, predicted, zero_division=0)), 4),
+        "recall": round(float(recall_score(y, predicted, zero_division=0)), 4) if y.any() else None,
+        "f1": round(float(f1_score(y, predicted, zero_division=0)), 4) if y.any() else None,
+        "macro_f1": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4) if both else None,
+        "flagged_rate": round(float(predicted.mean()), 4),
+    }
+
+
+def evaluate(
+    Y: np.ndarray,
+    P: np.ndarray,
+    sources: np.ndarray,
+    attributes: Sequence[str],
+    thresholds: dict[str, dict[str, float]],
+) -> dict[str, Any]:
+    """Per attribute: ROC-AUC, precision, recall and F1 at the hold threshold, overall and per source."""
+    report: dict[str, Any] = {}
+    for j, attribute in enumerate(attributes):
+        known = ~np.isnan(Y[:, j])
+        if not known.any():
+            continue
+        y, p, src = Y[known, j].astype(int), P[known, j], sources[known]
+        entry = _binary_metrics(y, p, thresholds[attribute]["hold"])
+        if "spam" in thresholds[attribute]:
+            entry["at_spam_threshold"] = _binary_metrics(y, p, thresholds[attribute]["spam"])
+        entry["by_source"] = {
+            name: _binary_metrics(y[src == name], p[src == name], thresholds[attribute]["hold"])
+            for name in sorted(np.unique(src))
+        }
+        report[attribute] = entry
+    return report
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The report as fixed-width text: one row per attribute, then per-source rows."""
+    header = f"{'attribute':<18}{'source':<24}{'n':>7}{'pos':>7}{'ROC-AUC':>9}{'thresh':>8}{'prec':>8}{'recall':>8}{'F1':>8}"
+    lines = [header, "-" * len(header)]
+
+    def row(attribute: str, source: str, m: dict[str, Any]) -> str:
+        return (
+            f"{attribute:<18}{source:<24}{m['examples']:>7}{m['positives']:>7}{_fmt(m['roc_auc']):>9}"
+            f"{m['threshold']:>8.3f}{_fmt(m['precision']):>8}{_fmt(m['recall']):>8}{_fmt(m['f1']):>8}"
+        )
+
+    for attribute, entry in report.items():
+        lines.append(row(attribute, "(all)", entry))
+        if "at_spam_threshold" in entry:
+            lines.append(row("", "(all, spam threshold)", entry["at_spam_threshold"]))
+        for source, metrics in entry["by_source"].items():
+            lines.append(row("", source[:23], metrics))
+    return "\n".join(lines)

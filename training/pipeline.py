@@ -1,0 +1,37 @@
+"""The model as one scikit-learn Pipeline: normalise, word + character TF-IDF, one linear head per attribute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
+from moderation_service.model.estimators import MultiLabelLinear, normalize_texts
+from moderation_service.model.ngrams import CharNgramVectorizer, WordNgramVectorizer
+
+#: Chosen by leave-one-video-out (YouTube) and held-out GermEval 2018 folds; see the README.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "features__words__ngram_range": (1, 2),
+    "features__words__min_df": 2,
+    "features__words__max_features": 300_000,
+    "features__chars__ngram_range": (2, 5),
+    "features__chars__min_df": 3,
+    "features__chars__max_features": 500_000,
+    "heads__C": {"spam": 4.0, **{attribute: 1.0 for attribute in TOXICITY_FAMILY}},
+    "heads__naive_bayes": TOXICITY_FAMILY,
+    "heads__source_bias": 3.0,
+}
+
+
+def build_pipeline(**params: Any) -> Pipeline:
+    """An unfitted pipeline; ``params`` override :data:`DEFAULT_PARAMS` (scikit-learn ``step__param`` names)."""
+    pipeline = Pipeline(
+        [
+            ("normalize", FunctionTransformer(normalize_texts)),
+            ("features", FeatureUnion([("words", WordNgramVectorizer()), ("chars", CharNgramVectorizer())])),
+            ("heads", MultiLabelLinear(attributes=ATTRIBUTES)),
+        ]
+    )
+    return pipeline.set_params(**{**DEFAULT_PARAMS, **params})

@@ -1,0 +1,201 @@
+"""Train a model artifact: load data, split, fit, choose thresholds, evaluate, write ``<dir>``."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
+
+from moderation_service.model import artifact
+from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.model.scorer import LinearScorer
+from moderation_service.model.text import normalize
+
+from .datasets import Dataset, load_path
+from .evaluate import evaluate, format_table
+from .pipeline import build_pipeline
+from .split import group_key, in_validation
+from .thresholds import choose_thresholds
+
+VALIDATION_SEED = "validation-v1"
+Report = Callable[[str], None]
+
+
+@dataclass
+class Corpus:
+    """All training texts as parallel arrays; ``Y`` holds NaN where a label is unknown."""
+
+    normalized: list[str]
+    Y: np.ndarray
+    sources: np.ndarray
+    subsets: np.ndarray
+    weights: np.ndarray
+
+    def subset(self, mask: np.ndarray) -> Corpus:
+        return Corpus(
+            [t for t, keep in zip(self.normalized, mask) if keep],
+            self.Y[mask],
+            self.sources[mask],
+            self.subsets[mask],
+            self.weights[mask],
+        )
+
+    def __len__(self) -> int:
+        return len(self.normalized)
+
+
+def build_corpus(datasets: Sequence[Dataset]) -> Corpus:
+    """Normalise every text and drop exact repeats within a source (the first one's labels win)."""
+    normalized, rows, sources, subsets, weights = [], [], [], [], []
+    seen: set[tuple[str, str]] = set()
+    for dataset in datasets:
+        for example in dataset.examples:
+            text = normalize(example.content)
+            key = (example.source, group_key(text))
+            if not text or key in seen:
+                continue
+            seen.add(key)
+            normalized.append(text)
+            rows.append([example.labels.get(a, np.nan) for a in ATTRIBUTES])
+            sources.append(example.source)
+            subsets.append(example.subset)
+            weights.append(example.weight)
+    return Corpus(
+        normalized,
+        np.array(rows, dtype=float).reshape(-1, len(ATTRIBUTES)),
+        np.array(sources, dtype=object),
+        np.array(subsets, dtype=object),
+        np.array(weights, dtype=float),
+    )
+
+
+def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipeline:
+    pipeline = build_pipeline(**params)
+    pipeline.named_steps["normalize"].fit(train.normalized[:1])
+    features = pipeline.named_steps["features"]
+    blocks = []
+    for name, vectorizer in features.transformer_list:
+        report(f"fitting {name} n-grams on {len(train):,} texts")
+        blocks.append(vectorizer.fit(train.normalized).transform(train.normalized))
+        report(f"  {vectorizer.n_features_out_:,} {name} features")
+    X = sp.hstack(blocks, format="csr")
+    heads = pipeline.named_steps["heads"]
+    report(f"fitting {len(ATTRIBUTES)} heads ({', '.join(ATTRIBUTES)})")
+    heads.fit(X, train.Y, sample_weight=train.weights, sources=train.sources)
+    return pipeline
+
+
+def score_texts(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
+    """Scores through the service's own scoring path, so validation sees what production will."""
+    scorer = LinearScorer(pipeline)
+    return np.array([scorer.probabilities(t) for t in texts]).reshape(-1, len(ATTRIBUTES))
+
+
+@dataclass
+class TrainedModel:
+    pipeline: Pipeline
+    thresholds: dict[str, dict[str, float]]
+    metrics: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return format_table(self.metrics)
+
+
+def _label_counts(Y: np.ndarray) -> dict[str, dict[str, int]]:
+    return {
+        a: {"0": int((Y[:, j] == 0).sum()), "1": int((Y[:, j] == 1).sum())}
+        for j, a in enumerate(ATTRIBUTES)
+        if (~np.isnan(Y[:, j])).any()
+    }
+
+
+def train(
+    datasets: Sequence[Dataset],
+    *,
+    validation_fraction: float = 0.15,
+    seed: str = VALIDATION_SEED,
+    spam_precision: float = 0.99,
+    params: dict[str, Any] | None = None,
+    report: Report = print,
+) -> TrainedModel:
+    started = time.monotonic()
+    report(f"normalising {sum(len(d.examples) for d in datasets):,} texts from {len(datasets)} source(s)")
+    corpus = build_corpus(datasets)
+    validation_mask = in_validation(corpus.normalized, validation_fraction, seed)
+    train_part, validation = corpus.subset(~validation_mask), corpus.subset(validation_mask)
+    report(f"{len(train_part):,} texts for training, {len(validation):,} held out for validation")
+    params = dict(params or {})
+    pipeline = fit_pipeline(train_part, params, report)
+    report(f"scoring {len(validation):,} validation texts")
+    P = score_texts(pipeline, validation.normalized)
+    thresholds = choose_thresholds(validation.Y, P, validation.sources, ATTRIBUTES, spam_precision)
+    metrics = evaluate(validation.Y, P, validation.sources, ATTRIBUTES, thresholds)
+    seconds = time.monotonic() - started
+    manifest = {
+        "attributes": list(ATTRIBUTES),
+        "data": [
+            {
+                "name": d.name,
+                "description": d.description,
+                "files": d.files,
+                "examples": len(d.examples),
+                "train_examples": int((train_part.sources == d.name).sum()) if d.examples else 0,
+                "validation_examples": int((validation.sources == d.name).sum()) if d.examples else 0,
+            }
+            for d in datasets
+        ],
+        "labels": {"train": _label_counts(train_part.Y), "validation": _label_counts(validation.Y)},
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in pipeline.get_params(deep=True).items()
+                   if k.startswith(("features__words__", "features__chars__", "heads__")) and k != "heads__attributes"},
+        "validation": {"fraction": validation_fraction, "seed": seed, "examples": len(validation)},
+        "thresholds": thresholds,
+        "threshold_policy": {
+            "hold": "maximises F1 on the validation split, every source weighted equally",
+            "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (same weights)",
+        },
+        "metrics": metrics,
+        "training": {
+            "seconds": round(seconds, 1),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "train_examples": len(train_part),
+        },
+    }
+    report(f"trained in {seconds:.0f}s")
+    return TrainedModel(pipeline, thresholds, metrics, manifest)
+
+
+def new_version() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def write(trained: TrainedModel, out: str | Path, version: str | None = None, **extra: Any) -> Path:
+    manifest = {
+        "version": version or new_version(),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **trained.manifest,
+        **extra,
+    }
+    return artifact.save(trained.pipeline, out, manifest, {"evaluation.txt": trained.table + "\n"})
+
+
+def load_data(paths: Sequence[str | Path], report: Report = print) -> list[Dataset]:
+    datasets: list[Dataset] = []
+    for path in paths:
+        found = load_path(path)
+        for dataset in found:
+            report(f"loaded {dataset.name}: {len(dataset.examples):,} examples")
+        datasets.extend(found)
+    names = [d.name for d in datasets]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"the same dataset was given twice: {', '.join(duplicates)}")
+    return datasets
