@@ -1,0 +1,1 @@
+"""HTTP adapters: request/response schemas, handlers, authentication and error middlewares."""

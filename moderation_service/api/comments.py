@@ -1,0 +1,79 @@
+"""``/v1/comments``: the blog submits a comment and reads its status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from marshmallow import ValidationError
+
+from ..appkeys import DECISIONS, HEALTH, SETTINGS, STORE
+from ..auth import Permission
+from ..comments import Comment, split_public_id
+from ..decisions import REDIS_DOWN
+from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
+from .middlewares import require
+from .schemas import COMMENT_SCHEMA, decision_body
+
+routes = web.RouteTableDef()
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    body = await request.read()  # raises 413 past the configured client_max_size
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise MalformedRequest(f"The body is not valid JSON ({reason}{where}). Send one JSON object.") from None
+    if not isinstance(data, dict):
+        raise MalformedRequest(f"The body must be a JSON object, not a {type(data).__name__}.")
+    return data
+
+
+def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:
+    try:
+        fields = COMMENT_SCHEMA.load(data)
+    except ValidationError as exc:
+        raise InvalidFields("Some fields are invalid; fix them and send the comment again.",
+                            fields=exc.normalized_messages()) from None
+    limit = request.app[SETTINGS].max_content_chars
+    if not fields["content"].strip():
+        raise InvalidFields("The comment has no text.", fields={"content": ["Must contain text."]})
+    if len(fields["content"]) > limit:
+        raise InvalidFields("The comment is too long.",
+                            fields={"content": [f"Longer than {limit} characters (MODERATION_MAX_CONTENT_CHARS)."]})
+    if fields["submitted_at"] is not None:
+        fields["submitted_at"] = fields["submitted_at"].isoformat()
+    if fields["author_ip"] is not None:
+        fields["author_ip"] = str(fields["author_ip"])
+    return Comment(**fields)
+
+
+@routes.post("/v1/comments")
+async def submit_comment(request: web.Request) -> web.Response:
+    principal = require(request, Permission.SUBMIT)
+    comment = load_comment(request, await read_json_object(request))
+    principal.require(Permission.SUBMIT, comment.site_id)
+    outcome = await request.app[DECISIONS].submit(comment)
+    return web.json_response(decision_body(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled))
+
+
+@routes.get("/v1/comments/{id}")
+async def get_comment(request: web.Request) -> web.Response:
+    public_id = request.match_info["id"]
+    parts = split_public_id(public_id)
+    if parts is None:
+        raise NotFound(f"'{public_id}' is not a comment id; use the 'id' the service answered when it was submitted.")
+    require(request, Permission.READ, parts[0])
+    if not request.app[HEALTH].ok:
+        raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.")
+    try:
+        record = await request.app[STORE].get(public_id)
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.") from None
+    if record is None:
+        raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.")
+    return web.json_response(decision_body(record))

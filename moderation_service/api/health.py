@@ -1,0 +1,31 @@
+"""``/healthz`` (the process runs) and ``/readyz`` (it can decide; degraded when Redis is unreachable)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..appkeys import HEALTH, MODELS, SPOOL
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """200 while the service can answer: ``ok``, or ``degraded`` when Redis is down and records are spooled."""
+    health = request.app[HEALTH]
+    model = request.app[MODELS].current
+    spooled = await request.app[SPOOL].pending()
+    body = {
+        "status": "ok" if health.ok else "degraded",
+        "checks": {
+            "redis": {"ok": health.ok, "error": health.error},
+            "model": {"ok": True, "version": model.version},
+            "spool": {"pending": spooled},
+        },
+    }
+    return web.json_response(body)

@@ -1,0 +1,75 @@
+"""The error middleware (every failure becomes a JSON body saying what to fix) and authentication."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..appkeys import KEYRING, SETTINGS
+from ..auth import Permission, Principal
+from ..exceptions import ModerationError, Unauthenticated
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HTTP_MESSAGES = {
+    404: "No such endpoint. See the README for the API.",
+    405: "This endpoint does not accept that method.",
+    413: "The request body is larger than the service accepts (MODERATION_MAX_BODY_BYTES); send less.",
+}
+
+
+def error_body(code: str, message: str, **details: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **details}}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ModerationError as exc:
+        headers = {"WWW-Authenticate": 'Bearer realm="moderation"'} if exc.status == 401 else None
+        return web.json_response(error_body(exc.code, exc.message, **exc.details), status=exc.status, headers=headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = exc.reason.lower().replace(" ", "_")
+        message = HTTP_MESSAGES.get(exc.status, exc.reason)
+        if exc.status == 413:
+            message += f" The limit is {request.app[SETTINGS].max_body_bytes} bytes."
+        return web.json_response(error_body(code, message), status=exc.status)
+    except Exception:
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return web.json_response(
+            error_body("internal_error", "The service failed to handle this request; it was logged. Retry later."),
+            status=500,
+        )
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Identify the caller from ``Authorization: Bearer <key>`` or ``X-API-Key``; handlers decide what is allowed."""
+    presented = request.headers.get("X-API-Key")
+    authorization = request.headers.get("Authorization")
+    if presented is None and authorization and authorization[:7].lower() == "bearer ":
+        presented = authorization[7:].strip()
+    if presented is not None:
+        principal = request.app[KEYRING].authenticate(presented)
+        if principal is None:
+            raise Unauthenticated("The API key is not valid. Check the key your administrator gave you.")
+        request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+def require(request: web.Request, permission: Permission, site_id: str | None = None) -> Principal:
+    principal: Principal | None = request.get(PRINCIPAL)
+    if principal is None:
+        raise Unauthenticated("This endpoint needs an API key: send 'Authorization: Bearer <key>'.")
+    principal.require(permission, site_id)
+    return principal

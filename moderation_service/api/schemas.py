@@ -1,0 +1,78 @@
+"""Request and response bodies of the ``/v1`` API, as marshmallow schemas built once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..auth import SITE_ID_PATTERN
+from ..comments import Record
+
+_ID = validate.Length(min=1, max=200)
+_SHORT = validate.Length(max=500)
+_URL = validate.Length(max=2000)
+
+
+class CommentSchema(Schema):
+    """A new comment as the blog posts it. Only ``site_id`` and ``content`` are required."""
+
+    class Meta:
+        unknown = RAISE
+
+    site_id = fields.String(required=True, validate=validate.Regexp(
+        SITE_ID_PATTERN, error="Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."))
+    content = fields.String(required=True)  # length checked against the configured limit in the handler
+    comment_id = fields.String(load_default=None, validate=_ID)
+    post_id = fields.String(load_default=None, validate=_ID)
+    permalink = fields.String(load_default=None, validate=_URL)
+    author_name = fields.String(load_default=None, validate=_SHORT)
+    # Lenient on purpose: spam bots send junk addresses and URLs, and junk is evidence, not an error.
+    author_email = fields.String(load_default=None, validate=validate.Length(max=320))
+    author_url = fields.String(load_default=None, validate=_URL)
+    author_ip = fields.IP(load_default=None)
+    user_agent = fields.String(load_default=None, validate=_URL)
+    referrer = fields.String(load_default=None, validate=_URL)
+    parent_id = fields.String(load_default=None, validate=_ID)
+    lang = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", error="Use a language tag such as 'de' or 'en-GB'."))
+    submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    type = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ReasonSchema(Schema):
+    kind = fields.String()
+    name = fields.String()
+    value = fields.Float()
+    threshold = fields.Float()
+    effect = fields.String()
+
+
+class DecisionSchema(Schema):
+    """What ``POST /v1/comments`` and ``GET /v1/comments/{id}`` answer."""
+
+    id = fields.String()
+    site_id = fields.String(attribute="comment.site_id")
+    comment_id = fields.String(attribute="comment.comment_id", allow_none=True)
+    decision = fields.Function(lambda r: r.decision.value)
+    status = fields.Function(lambda r: r.status.value)
+    scores = fields.Dict(keys=fields.String(), values=fields.Float())
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    model_version = fields.String()
+    review_item_id = fields.Function(lambda r: r.id if r.decision.value == "hold" else None)
+    received_at = fields.Function(lambda r: iso(r.received_at))
+
+
+COMMENT_SCHEMA = CommentSchema()
+DECISION_SCHEMA = DecisionSchema()
+
+
+def decision_body(record: Record, **extra: Any) -> dict[str, Any]:
+    return {**DECISION_SCHEMA.dump(record), **extra}

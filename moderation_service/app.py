@@ -1,0 +1,121 @@
+"""The application factory: wiring only. Every resource is opened and closed by its own cleanup context."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from .api import comments, health
+from .api.middlewares import auth_middleware, error_middleware
+from .appkeys import (
+    BACKGROUND,
+    DECISIONS,
+    EVALUATOR,
+    HEALTH,
+    KEYRING,
+    MODELS,
+    REDIS,
+    SETTINGS,
+    SITES,
+    SPOOL,
+    STORE,
+)
+from .auth import load_keyring
+from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
+from .exceptions import ConfigurationError
+from .live_model import ModelHolder, resolve_model_dir
+from .review.spool import Spool
+from .review.store import CommentStore
+from .settings import Settings
+from .sites import load_sites
+
+logger = logging.getLogger(__name__)
+
+SPOOL_CHECK_SECONDS = 1.0
+
+
+async def configuration_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[KEYRING] = load_keyring(settings.api_keys_json, settings.api_keys_file)
+    app[SITES] = load_sites(settings.sites_file)
+    yield
+
+
+async def model_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[MODELS] = ModelHolder.load(resolve_model_dir(settings.model_dir, settings.models_dir))
+    yield
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.redis_url is None:
+        raise ConfigurationError("REDIS_URL is not set ('moderation-service serve' starts a private Redis for you)")
+    redis = Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+    )
+    app[REDIS] = redis
+    app[HEALTH] = RedisHealth()
+    try:
+        await redis.ping()
+    except REDIS_DOWN as exc:  # the service starts and answers anyway
+        app[HEALTH].down(exc)
+    yield
+    await redis.aclose()
+
+
+async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400)
+    app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
+    app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
+    app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH])
+    yield
+    await app[SPOOL].close()
+
+
+async def deliver_spooled_records(app: web.Application) -> None:
+    """Watch Redis while it is down; once it answers, deliver what was spooled meanwhile."""
+    health, spool = app[HEALTH], app[SPOOL]
+    while True:
+        await asyncio.sleep(SPOOL_CHECK_SECONDS)
+        if health.ok and not spool.maybe_pending:
+            continue
+        try:
+            await app[REDIS].ping()
+            await spool.drain(app[STORE])
+        except REDIS_DOWN as exc:
+            health.down(exc)
+        else:
+            health.up()
+
+
+async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[BACKGROUND] = [asyncio.create_task(deliver_spooled_records(app), name="spool-delivery")]
+    yield
+    for task in app[BACKGROUND]:
+        task.cancel()
+    for task in app[BACKGROUND]:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, background_ctx])
+    app.add_routes(health.routes)
+    app.add_routes(comments.routes)
+    return app

@@ -1,0 +1,28 @@
+"""Typed keys for everything the application holds (no module-level state)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from .auth import Keyring
+from .decisions import DecisionPath, Evaluator, RedisHealth
+from .live_model import ModelHolder
+from .review.spool import Spool
+from .review.store import CommentStore
+from .settings import Settings
+from .sites import Sites
+
+SETTINGS = web.AppKey("settings", Settings)
+KEYRING = web.AppKey("keyring", Keyring)
+SITES = web.AppKey("sites", Sites)
+MODELS = web.AppKey("models", ModelHolder)
+REDIS = web.AppKey("redis", Redis)
+HEALTH = web.AppKey("health", RedisHealth)
+STORE = web.AppKey("store", CommentStore)
+SPOOL = web.AppKey("spool", Spool)
+EVALUATOR = web.AppKey("evaluator", Evaluator)
+DECISIONS = web.AppKey("decisions", DecisionPath)
+BACKGROUND = web.AppKey("background", list[asyncio.Task[None]])

@@ -1,0 +1,164 @@
+"""API keys with roles, loaded from configuration; only their SHA-256 digests are kept in memory.
+
+Key file (JSON), or the same JSON in ``MODERATION_API_KEYS``::
+
+    {"keys": [
+      {"name": "kommblog", "role": "blog", "sites": ["kommblog"], "key": "…"},
+      {"name": "anna", "role": "moderator", "sites": ["*"], "sha256": "…hex digest of the key…"},
+      {"name": "ops", "role": "admin", "key": "…"}
+    ]}
+
+A ``blog`` key submits comments to, and reads comments of, its own sites. A ``moderator`` key works the
+review queue of its sites (``"*"``: all) and reads their comments. An ``admin`` key may do everything.
+Keys are never logged: a key's ``name`` identifies it in logs and audit entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .exceptions import ConfigurationError, Forbidden
+
+SITE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+ALL_SITES = "*"
+
+
+class Role(str, Enum):
+    BLOG = "blog"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Permission(str, Enum):
+    SUBMIT = "comments:submit"
+    READ = "comments:read"
+    REVIEW = "review"
+    OPERATE = "operate"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.BLOG: frozenset({Permission.SUBMIT, Permission.READ}),
+    Role.MODERATOR: frozenset({Permission.READ, Permission.REVIEW}),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's name, role and sites."""
+
+    name: str
+    role: Role
+    sites: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission: Permission, site_id: str | None = None) -> bool:
+        if permission not in ROLE_PERMISSIONS[self.role]:
+            return False
+        return site_id is None or self.role is Role.ADMIN or ALL_SITES in self.sites or site_id in self.sites
+
+    def require(self, permission: Permission, site_id: str | None = None) -> None:
+        if permission not in ROLE_PERMISSIONS[self.role]:
+            raise Forbidden(f"The key '{self.name}' (role {self.role.value}) may not do this; use a key with "
+                            f"a role that has the {permission.value} permission.")
+        if not self.can(permission, site_id):
+            raise Forbidden(f"The key '{self.name}' is not valid for site '{site_id}'.")
+
+
+class _KeySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.Enum(Role, by_value=True, required=True)
+    sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*$")), load_default=list)
+    key = fields.String(validate=validate.Length(min=16), load_default=None)
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), load_default=None)
+
+    @validates_schema
+    def _one_secret(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("key") is None) == (data.get("sha256") is None):
+            raise ValidationError("give exactly one of 'key' (at least 16 characters) or 'sha256'")
+        if data["role"] is not Role.ADMIN and not data.get("sites"):
+            raise ValidationError("a blog or moderator key needs 'sites' (a list of site ids, or [\"*\"])")
+
+
+class _KeyFileSchema(Schema):
+    keys = fields.List(fields.Nested(_KeySchema), required=True, validate=validate.Length(min=1))
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Keyring:
+    """Maps presented keys (by digest) to principals."""
+
+    def __init__(self, principals: dict[str, Principal]) -> None:
+        self._by_digest = principals
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+    def __repr__(self) -> str:  # never show digests
+        return f"Keyring({len(self)} keys)"
+
+    def authenticate(self, presented: str) -> Principal | None:
+        return self._by_digest.get(digest(presented))
+
+    @classmethod
+    def from_json(cls, text: str, origin: str) -> Keyring:
+        try:
+            data = _KeyFileSchema().load(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"{origin}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except ValidationError as exc:
+            raise ConfigurationError(f"{origin}: {json.dumps(exc.messages)}") from None
+        principals: dict[str, Principal] = {}
+        for entry in data["keys"]:
+            key_digest = entry["sha256"] or digest(entry["key"])
+            if key_digest in principals:
+                raise ConfigurationError(f"{origin}: the key of '{entry['name']}' is used twice")
+            principals[key_digest] = Principal(entry["name"], entry["role"], frozenset(entry["sites"]))
+        return cls(principals)
+
+
+def load_keyring(api_keys_json: str | None, api_keys_file: Path | None) -> Keyring:
+    if api_keys_json:
+        return Keyring.from_json(api_keys_json, "MODERATION_API_KEYS")
+    if api_keys_file is None:
+        raise ConfigurationError("no API keys: set MODERATION_API_KEYS_FILE or MODERATION_API_KEYS")
+    try:
+        text = api_keys_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"MODERATION_API_KEYS_FILE: cannot read {api_keys_file} ({exc.strerror})") from None
+    return Keyring.from_json(text, str(api_keys_file))
+
+
+def write_starter_keys(path: Path, site_id: str = "default") -> dict[str, str]:
+    """Create a key file with one key per role for a first run; returns name -> key."""
+    keys = {
+        "blog": secrets.token_urlsafe(24),
+        "moderator": secrets.token_urlsafe(24),
+        "admin": secrets.token_urlsafe(24),
+    }
+    content = {
+        "keys": [
+            {"name": f"{site_id}-blog", "role": "blog", "sites": [site_id], "key": keys["blog"]},
+            {"name": "moderator", "role": "moderator", "sites": ["*"], "key": keys["moderator"]},
+            {"name": "admin", "role": "admin", "key": keys["admin"]},
+        ]
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.touch(mode=0o600)
+    temporary.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return keys

@@ -1,0 +1,65 @@
+"""Batch scoring of JSONL comments through the same evaluator the API uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+from marshmallow import EXCLUDE, ValidationError, fields
+
+from .api.schemas import CommentSchema
+from .comments import Comment
+from .decisions import Evaluator
+
+
+class ScoreInputSchema(CommentSchema):
+    """A line of ``score`` input: the API's comment fields plus the caller's own ``id``."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Raw(required=True)
+    site_id = fields.String(load_default=None)
+
+
+SCORE_INPUT_SCHEMA = ScoreInputSchema()
+
+
+def _comment(data: dict[str, Any], default_site: str) -> Comment:
+    data = dict(data)
+    data.pop("id")
+    data["site_id"] = data["site_id"] or default_site
+    for name in ("submitted_at", "author_ip"):
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat() if name == "submitted_at" else str(data[name])
+    return Comment(**data)
+
+
+def score_lines(
+    evaluator: Evaluator, lines: Iterable[str], out: IO[str], default_site: str, max_content_chars: int
+) -> int:
+    """Write one JSON line per input line; return how many lines could not be scored (reported on stderr)."""
+    errors = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        raw: Any = None
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("a line must be a JSON object")
+            data = SCORE_INPUT_SCHEMA.load(raw)
+            if len(data["content"]) > max_content_chars:
+                raise ValueError(f"content longer than {max_content_chars} characters")
+        except (ValueError, ValidationError) as exc:
+            errors += 1
+            message = exc.normalized_messages() if isinstance(exc, ValidationError) else str(exc)
+            print(f"line {number}: {json.dumps(message)}", file=sys.stderr)
+            ident = raw.get("id") if isinstance(raw, dict) else None
+            out.write(json.dumps({"id": ident, "line": number, "error": message}) + "\n")
+            continue
+        record = evaluator.evaluate(_comment(data, default_site))
+        out.write(json.dumps({"id": data["id"], "decision": record.decision.value, "scores": record.scores}) + "\n")
+    return errors

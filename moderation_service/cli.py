@@ -1,0 +1,176 @@
+"""``moderation-service``: run the service, or score comments in bulk.
+
+    moderation-service serve [--host HOST] [--port PORT] [--workers N]
+    moderation-service score [--model DIR] [--site SITE] [INPUT] [-o OUTPUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+
+from .exceptions import ConfigurationError
+from .live_model import live_directory
+from .logs import setup_logging
+from .settings import Settings
+
+logger = logging.getLogger("moderation_service")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderation-service", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service (settings from environment variables)")
+    serve.add_argument("--host", help="interface to listen on (MODERATION_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (MODERATION_PORT, default 8080)")
+    serve.add_argument("--workers", type=int, help="processes sharing the port (MODERATION_WORKERS, default 1)")
+    score = commands.add_parser("score", help="score JSONL comments from a file or stdin, one JSON line out each")
+    score.add_argument("input", nargs="?", default="-", help="JSONL file of comments ('-' or none: stdin)")
+    score.add_argument("-o", "--output", default="-", help="where to write the JSONL results (default stdout)")
+    score.add_argument("--model", type=Path, help="artifact directory (default: the live model)")
+    score.add_argument("--site", default="default", help="site id for lines without site_id (its thresholds apply)")
+    return parser
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _ensure_api_keys(settings: Settings) -> Settings:
+    from .auth import write_starter_keys
+
+    if settings.api_keys_json or settings.api_keys_file:
+        return settings
+    path = settings.default_api_keys_file
+    if not path.exists():
+        write_starter_keys(path)
+        logger.warning("no API keys were configured: created %s with a blog, a moderator and an admin key "
+                       "(site 'default'); read them there", path)
+    return settings.with_overrides(api_keys_file=path)
+
+
+def _ensure_model(settings: Settings) -> None:
+    if settings.model_dir is not None or live_directory(settings.models_dir) is not None:
+        return
+    from training.progress import Progress
+    from training.train import load_data, new_version, train, write
+
+    from .live_model import set_live
+
+    progress = Progress()
+    logger.warning("no model yet: training the default model from %s (a few minutes, once)",
+                   ", ".join(map(str, settings.training_data)))
+    datasets = load_data(settings.training_data, progress)
+    trained = train(datasets, report=progress)
+    version = new_version()
+    write(trained, settings.models_dir / version, version)
+    set_live(settings.models_dir, version)
+    print(trained.table, file=sys.stderr)
+    progress(f"model {version} is live")
+
+
+def _run_worker(settings: Settings) -> None:
+    from .app import create_app
+
+    setup_logging(settings.log_level)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
+                print=None, access_log=None)
+
+
+def _serve_processes(settings: Settings) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_run_worker, args=(settings,), name=f"worker-{i}")
+               for i in range(settings.workers)]
+    for worker in workers:
+        worker.start()
+
+    def forward(_signum: int, _frame: object) -> None:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: aiohttp finishes in-flight requests and runs cleanup
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for worker in workers:
+        worker.join()
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    settings = settings.with_overrides(**overrides)
+    setup_logging(settings.log_level)
+    settings = _ensure_api_keys(settings)
+    _ensure_model(settings)
+    embedded = None
+    if settings.redis_url is None:
+        from .embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis(settings.data_dir)
+        settings = settings.with_overrides(redis_url=embedded.start())
+    try:
+        logger.info("serving on http://%s:%d with %d worker(s)", settings.host, settings.port, settings.workers)
+        if settings.workers == 1:
+            _run_worker(settings)
+        else:
+            _serve_processes(settings)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+# ---------------------------------------------------------------- score
+
+
+def _open_input(name: str) -> IO[str]:
+    return sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+
+
+def _open_output(name: str) -> IO[str]:
+    return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")  # noqa: SIM115
+
+
+def score(args: argparse.Namespace) -> int:
+    from .batch import score_lines
+    from .decisions import Evaluator
+    from .live_model import ModelHolder, resolve_model_dir
+    from .sites import load_sites
+
+    settings = Settings.from_env()
+    setup_logging("WARNING")
+    models = ModelHolder.load(resolve_model_dir(args.model or settings.model_dir, settings.models_dir))
+    evaluator = Evaluator(models, load_sites(settings.sites_file))
+    source, sink = _open_input(args.input), _open_output(args.output)
+    try:
+        errors = score_lines(evaluator, source, sink, default_site=args.site,
+                             max_content_chars=settings.max_content_chars)
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+        if source is not sys.stdin:
+            source.close()
+    return 1 if errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"serve": serve, "score": score}[args.command](args)
+    except ConfigurationError as exc:
+        print(f"moderation-service: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The one model of a comment that every protocol adapter produces, and the record kept for it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from base64 import b32encode
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+from .policy import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    site_id: str
+    content: str
+    comment_id: str | None = None
+    post_id: str | None = None
+    permalink: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+    author_url: str | None = None
+    author_ip: str | None = None
+    user_agent: str | None = None
+    referrer: str | None = None
+    parent_id: str | None = None
+    lang: str | None = None
+    submitted_at: str | None = None
+    type: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def identity(self) -> str:
+        """What makes two submissions the same comment: the blog's id, else what the comment says and where."""
+        if self.comment_id:
+            return f"id\0{self.comment_id}"
+        parts = (self.post_id or self.permalink or "", self.author_name or "", self.author_email or "", self.content)
+        return "fingerprint\0" + "\0".join(parts)
+
+
+def public_id(site_id: str, identity: str | None) -> str:
+    """``<site>:<token>``; the token is derived from the comment's identity so resubmissions map to it."""
+    if identity is None:
+        token = secrets.token_bytes(10)
+    else:
+        token = hashlib.blake2b(f"{site_id}\0{identity}".encode(), digest_size=10).digest()
+    return f"{site_id}:{b32encode(token).decode('ascii').lower()}"
+
+
+def split_public_id(value: str) -> tuple[str, str] | None:
+    site_id, sep, token = value.rpartition(":")
+    return (site_id, token) if sep and site_id and len(token) == 16 and token.isalnum() else None
+
+
+class Status(str, Enum):
+    """Where a comment stands now (the decision is what the service first answered)."""
+
+    PUBLISHED = "published"
+    PENDING = "pending"  # held, waiting for a moderator
+    SPAM = "spam"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+INITIAL_STATUS = {Decision.PUBLISH: Status.PUBLISHED, Decision.HOLD: Status.PENDING, Decision.SPAM: Status.SPAM}
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything kept for a decided comment: what a moderator sees and what a retraining run needs."""
+
+    id: str
+    comment: Comment
+    decision: Decision
+    status: Status
+    scores: dict[str, float]
+    reasons: list[dict[str, Any]]
+    model_version: str
+    thresholds: dict[str, dict[str, float]]
+    received_at: float
+    extra: dict[str, Any] = field(default_factory=dict)

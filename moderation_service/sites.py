@@ -1,0 +1,105 @@
+"""Per-site configuration from a TOML file (``MODERATION_SITES_FILE``)::
+
+    [defaults.thresholds]          # for every site, over the model's own thresholds
+    toxicity = { hold = 0.5 }
+
+    [sites.kommblog]
+    name = "Kommunikationsblog"
+    [sites.kommblog.thresholds]    # for this site, over the defaults
+    spam = { hold = 0.4, spam = 0.9 }
+    insult = { hold = 0.6 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .auth import SITE_ID_PATTERN
+from .exceptions import ConfigurationError
+from .model.attributes import ATTRIBUTES
+
+Overrides = Mapping[str, Mapping[str, float]]
+
+
+class _ThresholdSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    hold = fields.Float(validate=validate.Range(0, 1))
+    spam = fields.Float(validate=validate.Range(0, 1))
+
+
+class _ThresholdsField(fields.Dict):
+    def __init__(self) -> None:
+        super().__init__(keys=fields.String(validate=validate.OneOf(ATTRIBUTES)), values=fields.Nested(_ThresholdSchema),
+                         load_default=dict)
+
+
+class _SiteSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(load_default=None)
+    thresholds = _ThresholdsField()
+
+    @validates_schema
+    def _spam_only_for_spam(self, data: dict[str, Any], **_: Any) -> None:
+        for attribute, values in data.get("thresholds", {}).items():
+            if "spam" in values and attribute != "spam":
+                raise ValidationError(f"'{attribute}' takes only 'hold'; 'spam' applies to the spam score")
+            spam = data.get("thresholds", {}).get("spam", {})
+            if "spam" in spam and "hold" in spam and spam["spam"] < spam["hold"]:
+                raise ValidationError("spam.spam must not be below spam.hold")
+
+
+class _SitesFileSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    defaults = fields.Nested(_SiteSchema, load_default=lambda: {"name": None, "thresholds": {}})
+    sites = fields.Dict(keys=fields.String(validate=validate.Regexp(SITE_ID_PATTERN)), values=fields.Nested(_SiteSchema),
+                        load_default=dict)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site_id: str
+    name: str | None = None
+    thresholds: Overrides = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sites:
+    defaults: SiteConfig = field(default_factory=lambda: SiteConfig("*"))
+    sites: Mapping[str, SiteConfig] = field(default_factory=dict)
+
+    def get(self, site_id: str) -> SiteConfig:
+        return self.sites.get(site_id) or SiteConfig(site_id)
+
+    def overrides_for(self, site_id: str) -> list[Overrides]:
+        """Threshold overrides in the order they apply: defaults, then the site's own."""
+        return [self.defaults.thresholds, self.get(site_id).thresholds]
+
+
+def load_sites(path: Path | None) -> Sites:
+    if path is None:
+        return Sites()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"MODERATION_SITES_FILE: cannot read {path} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"MODERATION_SITES_FILE: {path} is not valid TOML ({exc})") from None
+    try:
+        data = _SitesFileSchema().load(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {exc.messages}") from None
+    defaults = SiteConfig("*", data["defaults"].get("name"), data["defaults"].get("thresholds", {}))
+    sites = {sid: SiteConfig(sid, s.get("name"), s.get("thresholds", {})) for sid, s in data["sites"].items()}
+    return Sites(defaults, sites)

@@ -1,0 +1,215 @@
+"""POST /v1/comments and GET /v1/comments/{id}: the decision path end to end, against real Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.review import keys
+from tests.conftest import auth
+
+SPAM = "Check out my channel!!! Subscribe to me http://www.youtube.com/user/cheapfollowers and win FREE iPhone"
+INSULT = "Du bist ein dummer Idiot und ein widerlicher Lügner, halt endlich dein Maul"
+
+
+async def submit(client, body, role="blog"):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json=body, headers=auth(role))
+    return response.status, await response.json()
+
+
+async def test_friendly_german_comment_is_published(client, comment, redis):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, comment)
+    assert status == 200
+    assert body["decision"] == "publish", body
+    assert body["status"] == "published"
+    assert set(body["scores"]) == set(ATTRIBUTES)
+    assert all(0.0 <= v <= 1.0 for v in body["scores"].values())
+    assert body["model_version"] == "test-model"
+    assert body["review_item_id"] is None
+    assert body["reasons"] == []
+    assert body["id"].startswith("kommblog:")
+    assert await redis.zcard(keys.pending("kommblog")) == 0
+
+
+async def test_spam_is_marked_spam_with_its_reason(client, comment):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, {**comment, "comment_id": "spam-1", "content": SPAM})
+    assert status == 200
+    assert body["decision"] in ("spam", "hold")
+    assert body["scores"]["spam"] > 0.5
+    assert body["reasons"][0]["name"] == "spam"
+    assert body["reasons"][0]["value"] >= body["reasons"][0]["threshold"]
+
+
+async def test_held_comment_is_queued_with_everything_a_moderator_needs(client, comment, redis):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, {**comment, "comment_id": "4712", "content": INSULT})
+    assert status == 200
+    assert body["decision"] == "hold", body
+    assert body["status"] == "pending"
+    assert body["review_item_id"] == body["id"]
+    assert {r["name"] for r in body["reasons"]} & {"toxicity", "insult"}
+    queued = await redis.zrange(keys.pending("kommblog"), 0, -1)
+    assert queued == [body["id"]]
+    stored = await redis.hgetall(keys.comment("kommblog", body["id"].split(":")[1]))
+    assert stored["status"] == "pending"
+    assert '"author_email":"jana@example.org"' in stored["comment"]
+    assert '"content":"Du bist' in stored["comment"]
+    assert stored["model_version"] == "test-model"
+    assert "toxicity" in stored["thresholds"] and "toxicity" in stored["scores"]
+    assert await redis.ttl(keys.comment("kommblog", body["id"].split(":")[1])) == -1  # kept until decided
+
+
+async def test_same_comment_twice_gets_the_same_answer_and_is_queued_once(client, comment, redis):  # type: ignore[no-untyped-def]
+    held = {**comment, "comment_id": "dup-1", "content": INSULT}
+    _, first = await submit(client, held)
+    _, second = await submit(client, {**held, "content": "edited later, must not change the stored answer"})
+    assert first["repeated"] is False and second["repeated"] is True
+    for field in ("id", "decision", "scores", "reasons", "model_version", "received_at"):
+        assert second[field] == first[field]
+    assert await redis.zcard(keys.pending("kommblog")) == 1
+
+
+async def test_same_comment_id_on_another_site_is_another_comment(client, comment):  # type: ignore[no-untyped-def]
+    _, first = await submit(client, comment)
+    _, second = await submit(client, {**comment, "site_id": "otherblog"}, role="other_blog")
+    assert first["id"] != second["id"]
+    assert second["repeated"] is False
+
+
+async def test_without_comment_id_a_resubmission_is_recognised_by_content(client, comment):  # type: ignore[no-untyped-def]
+    anonymous = {k: v for k, v in comment.items() if k != "comment_id"}
+    _, first = await submit(client, anonymous)
+    _, second = await submit(client, anonymous)
+    assert second["id"] == first["id"] and second["repeated"] is True
+
+
+async def test_published_decision_expires_after_retention(client, comment, redis, settings):  # type: ignore[no-untyped-def]
+    _, body = await submit(client, comment)
+    ttl = await redis.ttl(keys.comment("kommblog", body["id"].split(":")[1]))
+    assert settings.decision_ttl_days * 86400 - 5 <= ttl <= settings.decision_ttl_days * 86400
+
+
+async def test_get_returns_current_status(client, comment):  # type: ignore[no-untyped-def]
+    _, body = await submit(client, {**comment, "content": INSULT})
+    response = await client.get(f"/v1/comments/{body['id']}", headers=auth("blog"))
+    assert response.status == 200
+    fetched = await response.json()
+    assert fetched["status"] == "pending"
+    assert fetched["decision"] == body["decision"]
+    assert fetched["scores"] == body["scores"]
+
+
+async def test_get_unknown_and_malformed_ids(client):  # type: ignore[no-untyped-def]
+    response = await client.get("/v1/comments/kommblog:aaaaaaaaaaaaaaaa", headers=auth("blog"))
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "not_found"
+    response = await client.get("/v1/comments/nonsense", headers=auth("blog"))
+    assert response.status == 404
+    assert "use the 'id' the service answered" in (await response.json())["error"]["message"]
+
+
+async def test_moderator_reads_any_site_and_admin_too(client, comment):  # type: ignore[no-untyped-def]
+    _, body = await submit(client, comment)
+    for role in ("moderator", "admin"):
+        response = await client.get(f"/v1/comments/{body['id']}", headers=auth(role))
+        assert response.status == 200
+
+
+# ---------------------------------------------------------------- bad input
+
+
+async def test_malformed_json_is_400_and_says_where(client):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", data=b'{"site_id": "kommblog",', headers=auth("blog"))
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["code"] == "malformed_request"
+    assert "not valid JSON" in error["message"] and "line 1" in error["message"]
+
+
+async def test_json_that_is_not_an_object_is_400(client):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json=["a"], headers=auth("blog"))
+    assert response.status == 400
+    assert (await response.json())["error"]["message"] == "The body must be a JSON object, not a list."
+
+
+async def test_invalid_fields_are_422_naming_each_field(client, comment):  # type: ignore[no-untyped-def]
+    bad = {**comment, "site_id": "kommblog", "author_ip": "999.1.1.1", "lang": "deutsch!", "conent": "typo",
+           "submitted_at": "yesterday"}
+    del bad["content"]
+    response = await client.post("/v1/comments", json=bad, headers=auth("blog"))
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_fields"
+    assert set(error["fields"]) == {"content", "author_ip", "lang", "conent", "submitted_at"}
+    assert error["fields"]["content"] == ["Missing data for required field."]
+    assert error["fields"]["conent"] == ["Unknown field."]
+
+
+async def test_empty_and_too_long_content_are_422(client, comment, settings):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, {**comment, "content": "   "})
+    assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
+    status, body = await submit(client, {**comment, "content": "x" * (settings.max_content_chars + 1)})
+    assert status == 422 and "Longer than" in body["error"]["fields"]["content"][0]
+
+
+async def test_body_over_the_limit_is_413(client, comment, settings):  # type: ignore[no-untyped-def]
+    body = {**comment, "content": "a" * (settings.max_body_bytes + 10)}
+    response = await client.post("/v1/comments", json=body, headers=auth("blog"))
+    assert response.status == 413
+    error = (await response.json())["error"]
+    assert error["code"] == "request_entity_too_large"
+    assert f"The limit is {settings.max_body_bytes} bytes" in error["message"]
+
+
+async def test_unknown_endpoint_and_method_are_json(client):  # type: ignore[no-untyped-def]
+    response = await client.get("/v2/nothing")
+    assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"
+    response = await client.put("/v1/comments", headers=auth("blog"))
+    assert response.status == 405 and (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+# ---------------------------------------------------------------- auth
+
+
+async def test_no_key_is_401(client, comment):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json=comment)
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in (await response.json())["error"]["message"]
+
+
+async def test_wrong_key_is_401(client, comment):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json=comment, headers={"X-API-Key": "not-a-valid-key-at-all"})
+    assert response.status == 401
+
+
+async def test_blog_key_cannot_submit_or_read_another_site(client, comment):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, {**comment, "site_id": "otherblog"})
+    assert status == 403 and body["error"]["message"] == "The key 'kommblog' is not valid for site 'otherblog'."
+    _, other = await submit(client, {**comment, "site_id": "otherblog"}, role="other_blog")
+    response = await client.get(f"/v1/comments/{other['id']}", headers=auth("blog"))
+    assert response.status == 403
+
+
+async def test_moderator_key_cannot_submit(client, comment):  # type: ignore[no-untyped-def]
+    status, body = await submit(client, comment, role="moderator")
+    assert status == 403
+    assert "comments:submit" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("header", ["X-API-Key", "Authorization"])
+async def test_key_in_either_header(client, comment, header):  # type: ignore[no-untyped-def]
+    from tests.conftest import KEYS
+
+    value = KEYS["blog"] if header == "X-API-Key" else f"Bearer {KEYS['blog']}"
+    response = await client.post("/v1/comments", json=comment, headers={header: value})
+    assert response.status == 200
+
+
+async def test_keys_never_reach_the_logs(client, comment, caplog):  # type: ignore[no-untyped-def]
+    from tests.conftest import KEYS
+
+    caplog.set_level("DEBUG")
+    await client.post("/v1/comments", json=comment, headers=auth("blog"))
+    await client.post("/v1/comments", json=comment, headers={"X-API-Key": "wrong-key-wrong-key-wrong"})
+    assert KEYS["blog"] not in caplog.text
+    assert "wrong-key-wrong-key-wrong" not in caplog.text
