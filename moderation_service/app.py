@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from .api import comments, health
 from .api.middlewares import auth_middleware, error_middleware
@@ -62,6 +64,8 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         decode_responses=True,
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
+        # Fail fast (redis-py's default retries for seconds): the spool takes over while Redis is away.
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2),
     )
     app[REDIS] = redis
     app[HEALTH] = RedisHealth()

@@ -25,7 +25,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .exceptions import ConfigurationError, Forbidden
+from .exceptions import ConfigurationError, Forbidden, describe_validation
 
 SITE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ALL_SITES = "*"
@@ -120,7 +120,7 @@ class Keyring:
         except json.JSONDecodeError as exc:
             raise ConfigurationError(f"{origin}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
         except ValidationError as exc:
-            raise ConfigurationError(f"{origin}: {json.dumps(exc.messages)}") from None
+            raise ConfigurationError(f"{origin}: {describe_validation(exc.messages)}") from None
         principals: dict[str, Principal] = {}
         for entry in data["keys"]:
             key_digest = entry["sha256"] or digest(entry["key"])

@@ -59,3 +59,21 @@ class PayloadTooLarge(ModerationError):
 class StorageUnavailable(ModerationError):
     status = 503
     code = "storage_unavailable"
+
+
+def describe_validation(messages: Any, prefix: str = "") -> str:
+    """Marshmallow's nested messages as ``path.to.field: message; …`` for one-line configuration errors."""
+    if isinstance(messages, dict):
+        parts = []
+        for key, value in messages.items():
+            if key == "value":  # marshmallow's marker for a dict value's own errors
+                parts.append(describe_validation(value, prefix))
+                continue
+            path = f"{prefix}.{key}" if prefix and key != "_schema" else (prefix or str(key))
+            parts.append(describe_validation(value, path if key != "_schema" else prefix))
+        return "; ".join(p for p in parts if p)
+    if isinstance(messages, list):
+        texts = [describe_validation(m, prefix) if isinstance(m, dict | list) else str(m) for m in messages]
+        return f"{prefix}: {' '.join(texts)}" if prefix and all(not isinstance(m, dict | list) for m in messages) \
+            else "; ".join(texts)
+    return f"{prefix}: {messages}" if prefix else str(messages)

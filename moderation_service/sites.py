@@ -21,7 +21,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .auth import SITE_ID_PATTERN
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, describe_validation
 from .model.attributes import ATTRIBUTES
 
 Overrides = Mapping[str, Mapping[str, float]]
@@ -99,7 +99,7 @@ def load_sites(path: Path | None) -> Sites:
     try:
         data = _SitesFileSchema().load(raw)
     except ValidationError as exc:
-        raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {exc.messages}") from None
+        raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {describe_validation(exc.messages)}") from None
     defaults = SiteConfig("*", data["defaults"].get("name"), data["defaults"].get("thresholds", {}))
     sites = {sid: SiteConfig(sid, s.get("name"), s.get("thresholds", {})) for sid, s in data["sites"].items()}
     return Sites(defaults, sites)

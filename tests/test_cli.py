@@ -1,0 +1,133 @@
+"""The command line: ``score`` gives the API's numbers; ``serve`` runs with an embedded Redis; bad models are refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from moderation_service.cli import main
+from tests.api.test_comments import INSULT, SPAM
+from tests.conftest import ROOT, auth
+from tests.redis_server import free_port
+
+TEXTS = [
+    "Danke für den Beitrag! Die Beispiele zur Krisenkommunikation fand ich sehr hilfreich.",
+    INSULT,
+    SPAM,
+    "Great post, thanks for sharing the slides.",
+    "<p>Toller Artikel &amp; gute Quellen</p>",
+]
+
+
+def run_score(tmp_path: Path, lines: list[str], *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list]:  # type: ignore[type-arg]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = main(["score", str(source), "-o", str(out), *args])
+    return code, [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+async def test_score_gives_exactly_the_api_numbers(client, settings, model_dir, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MODERATION_SITES_FILE", str(settings.sites_file))
+    lines = [json.dumps({"id": i, "site_id": "kommblog", "content": t}) for i, t in enumerate(TEXTS)]
+    code, results = run_score(tmp_path, lines, "--model", str(model_dir), monkeypatch=monkeypatch)
+    assert code == 0
+    for i, text in enumerate(TEXTS):
+        response = await client.post("/v1/comments", json={"site_id": "kommblog", "comment_id": f"c{i}", "content": text},
+                                     headers=auth("blog"))
+        body = await response.json()
+        assert results[i] == {"id": i, "decision": body["decision"], "scores": body["scores"]}
+
+
+def test_score_reads_stdin_and_reports_bad_lines(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"id": "a", "content": "hallo"}\nnot json\n{"content": "no id"}\n'))
+    code = main(["score", "--model", str(model_dir)])
+    captured = capsys.readouterr()
+    results = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1
+    assert results[0]["id"] == "a" and set(results[0]) == {"id", "decision", "scores"}
+    assert results[1]["line"] == 2 and "error" in results[1]
+    assert results[2]["error"] == {"id": ["Missing data for required field."]}
+    assert "line 2" in captured.err and "line 3" in captured.err
+
+
+def test_score_refuses_a_tampered_model(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    with (broken / "model.joblib").open("ab") as handle:
+        handle.write(b"tampered")
+    code = main(["score", "--model", str(broken)])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "does not match the manifest" in error and "Restore it or retrain" in error
+
+
+def test_serve_without_model_says_how_to_get_one(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MODERATION_MODELS_DIR", str(tmp_path / "models"))
+    code = main(["score"])
+    assert code == 2
+    assert "moderation-train train" in capsys.readouterr().err
+
+
+def wait_for(url: str, timeout: float = 30.0) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_serve_starts_embedded_redis_and_keeps_data_across_restarts(tmp_path, model_dir):  # type: ignore[no-untyped-def]
+    port = free_port()
+    env = {
+        **os.environ,
+        "MODERATION_PORT": str(port),
+        "MODERATION_DATA_DIR": str(tmp_path / "var"),
+        "MODERATION_MODEL": str(model_dir),
+    }
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "moderation_service", "serve"]
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE)
+        ready = wait_for(f"http://127.0.0.1:{port}/readyz")
+        assert ready["status"] == "ok"
+        return process
+
+    process = start()
+    keys = json.loads((tmp_path / "var" / "api-keys.json").read_text())["keys"]
+    blog_key = next(k["key"] for k in keys if k["role"] == "blog")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/comments",
+        data=json.dumps({"site_id": "default", "comment_id": "1", "content": INSULT}).encode(),
+        headers={"Authorization": f"Bearer {blog_key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        submitted = json.loads(response.read())
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=30)[1].decode()
+    assert process.returncode == 0, stderr
+    assert blog_key not in stderr
+    assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()
+
+    process = start()  # a new service process and a new embedded Redis on the same data
+    read = urllib.request.Request(f"http://127.0.0.1:{port}/v1/comments/{submitted['id']}",
+                                  headers={"Authorization": f"Bearer {blog_key}"})
+    with urllib.request.urlopen(read) as response:
+        assert json.loads(response.read())["decision"] == submitted["decision"]
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)

@@ -1,0 +1,87 @@
+"""API key and site files: accepted when valid, refused with a message that says what to fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from moderation_service.auth import Keyring, Permission, Role, digest, load_keyring, write_starter_keys
+from moderation_service.exceptions import ConfigurationError, Forbidden
+from moderation_service.sites import load_sites
+
+
+def test_key_by_digest_and_roles() -> None:
+    keyring = Keyring.from_json(
+        json.dumps({"keys": [{"name": "b", "role": "blog", "sites": ["s1"], "sha256": digest("k" * 20)}]}), "x"
+    )
+    principal = keyring.authenticate("k" * 20)
+    assert principal is not None and principal.role is Role.BLOG
+    assert principal.can(Permission.SUBMIT, "s1") and not principal.can(Permission.SUBMIT, "s2")
+    assert not principal.can(Permission.REVIEW)
+    with pytest.raises(Forbidden):
+        principal.require(Permission.OPERATE)
+    assert keyring.authenticate("k" * 19) is None
+    assert "k" * 20 not in repr(keyring)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("{not json", "not valid JSON"),
+        ({"keys": [{"name": "b", "role": "blog", "key": "short"}]}, "Shorter than minimum length 16"),
+        ({"keys": [{"name": "b", "role": "blog", "key": "k" * 20}]}, "needs 'sites'"),
+        ({"keys": [{"name": "b", "role": "owner", "sites": ["a"], "key": "k" * 20}]}, "role"),
+        ({"keys": [{"name": "a", "role": "admin", "key": "k" * 20}, {"name": "b", "role": "admin", "key": "k" * 20}]},
+         "used twice"),
+    ],
+)
+def test_bad_key_files_are_refused(content: object, fragment: str) -> None:
+    text = content if isinstance(content, str) else json.dumps(content)
+    with pytest.raises(ConfigurationError) as error:
+        Keyring.from_json(text, "keys.json")
+    assert fragment in str(error.value) and str(error.value).startswith("keys.json")
+
+
+def test_missing_keys_say_which_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="MODERATION_API_KEYS_FILE"):
+        load_keyring(None, None)
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        load_keyring(None, tmp_path / "absent.json")
+
+
+def test_starter_keys_file_is_private_and_loads(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "api-keys.json"
+    keys = write_starter_keys(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    keyring = load_keyring(None, path)
+    assert keyring.authenticate(keys["blog"]).role is Role.BLOG  # type: ignore[union-attr]
+    assert keyring.authenticate(keys["admin"]).role is Role.ADMIN  # type: ignore[union-attr]
+
+
+def test_sites_file(tmp_path: Path) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text('[defaults.thresholds]\ntoxicity = { hold = 0.6 }\n[sites.blog.thresholds]\ninsult = { hold = 0.7 }\n')
+    sites = load_sites(path)
+    assert sites.overrides_for("blog") == [{"toxicity": {"hold": 0.6}}, {"insult": {"hold": 0.7}}]
+    assert sites.overrides_for("unknown") == [{"toxicity": {"hold": 0.6}}, {}]
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment"),
+    [
+        ("[sites.blog.thresholds]\ntoxicity = { hold = 1.5 }\n",
+         "sites.blog.thresholds.toxicity.hold: Must be greater than or equal to 0 and less than or equal to 1."),
+        ("[sites.blog.thresholds]\ntoxic = { hold = 0.5 }\n", "Must be one of"),
+        ("[sites.blog.thresholds]\ninsult = { spam = 0.5 }\n", "takes only 'hold'"),
+        ("[sites.blog]\ncolour = 1\n", "Unknown field"),
+        ("[sites.blog\n", "not valid TOML"),
+    ],
+)
+def test_bad_sites_files_are_refused(tmp_path: Path, toml: str, fragment: str) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigurationError) as error:
+        load_sites(path)
+    assert fragment in str(error.value)

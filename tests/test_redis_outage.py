@@ -1,0 +1,110 @@
+"""Redis goes away: the service keeps answering, spools what it must keep, and delivers it when Redis is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from moderation_service.app import create_app
+from moderation_service.review import keys
+from moderation_service.settings import Settings
+from tests.api.test_comments import INSULT
+from tests.conftest import auth
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[RedisServer]:  # type: ignore[no-untyped-def]
+    server = RedisServer(directory=tmp_path / "redis-data").start()
+    yield server
+    server.stop()
+
+
+async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.1)
+
+
+async def readyz(client):  # type: ignore[no-untyped-def]
+    return await (await client.get("/readyz")).json()
+
+
+async def test_outage_spools_held_comment_and_delivers_it_when_redis_returns(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer, comment
+):
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=private_redis.url)))
+    before = await client.post("/v1/comments", json=comment, headers=auth("blog"))
+    assert (await before.json())["spooled"] is False
+    assert (await readyz(client))["status"] == "ok"
+
+    private_redis.stop()
+    held = {**comment, "comment_id": "during-outage", "content": INSULT}
+    response = await client.post("/v1/comments", json=held, headers=auth("blog"))
+    assert response.status == 200
+    body = await response.json()
+    assert body["decision"] == "hold" and body["spooled"] is True and body["review_item_id"] == body["id"]
+    published = await client.post("/v1/comments", json={**comment, "comment_id": "p2"}, headers=auth("blog"))
+    assert (await published.json())["decision"] == "publish"
+
+    ready = await readyz(client)
+    assert ready["status"] == "degraded"
+    assert ready["checks"]["redis"]["ok"] is False and ready["checks"]["redis"]["error"]
+    assert ready["checks"]["spool"]["pending"] == 2
+    lookup = await client.get(f"/v1/comments/{body['id']}", headers=auth("blog"))
+    assert lookup.status == 503
+    assert (await lookup.json())["error"]["code"] == "storage_unavailable"
+
+    private_redis.start()
+
+    async def recovered() -> bool:
+        state = await readyz(client)
+        return state["status"] == "ok" and state["checks"]["spool"]["pending"] == 0
+
+    await wait_until(recovered)
+    direct = Redis.from_url(private_redis.url, decode_responses=True)
+    assert await direct.zrange(keys.pending("kommblog"), 0, -1) == [body["id"]]
+    await direct.aclose()
+    fetched = await client.get(f"/v1/comments/{body['id']}", headers=auth("blog"))
+    assert (await fetched.json())["status"] == "pending"
+
+
+async def test_service_starts_and_answers_while_redis_is_down(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, tmp_path, comment
+):
+    from tests.redis_server import free_port
+
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}")))
+    ready = await readyz(client)
+    assert ready["status"] == "degraded"
+    response = await client.post("/v1/comments", json=comment, headers=auth("blog"))
+    assert response.status == 200 and (await response.json())["spooled"] is True
+
+
+async def test_records_spooled_by_an_earlier_run_are_delivered_at_start(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, redis: Redis, comment
+):
+    from moderation_service.comments import Comment
+    from moderation_service.decisions import Evaluator
+    from moderation_service.live_model import ModelHolder
+    from moderation_service.review.spool import Spool
+    from moderation_service.sites import load_sites
+
+    evaluator = Evaluator(ModelHolder.load(settings.model_dir), load_sites(settings.sites_file))
+    record = evaluator.evaluate(Comment(**{**comment, "comment_id": "old-run", "content": INSULT}))
+    old_process_spool = Spool(settings.spool_dir, "spool-of-a-process-that-exited")
+    await old_process_spool.put(record)
+    await old_process_spool.close()
+
+    client = await aiohttp_client(create_app(settings))
+
+    async def delivered() -> bool:
+        return await redis.zrange(keys.pending("kommblog"), 0, -1) == [record.id]
+
+    await wait_until(delivered)
+    assert (await readyz(client))["checks"]["spool"]["pending"] == 0

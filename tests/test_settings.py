@@ -1,0 +1,61 @@
+"""Settings come from the environment, validated, with messages naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation_service.exceptions import ConfigurationError
+from moderation_service.settings import Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.workers, settings.redis_url) == ("127.0.0.1", 8080, 1, None)
+    assert settings.spool_dir == Path("var/spool")
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "MODERATION_HOST": "0.0.0.0",
+            "MODERATION_PORT": "9000",
+            "MODERATION_WORKERS": "2",
+            "REDIS_URL": "redis://redis:6379/0",
+            "MODERATION_REDIS_TIMEOUT": "0.2",
+            "MODERATION_DATA_DIR": "/srv/var",
+            "MODERATION_MODELS_DIR": "/srv/models",
+            "MODERATION_MODEL": "/srv/models/v1",
+            "MODERATION_TRAINING_DATA": "/a:/b",
+            "MODERATION_API_KEYS_FILE": "/run/secrets/keys.json",
+            "MODERATION_SITES_FILE": "/etc/sites.toml",
+            "MODERATION_MAX_BODY_BYTES": "2048",
+            "MODERATION_MAX_CONTENT_CHARS": "1000",
+            "MODERATION_DECISION_TTL_DAYS": "7",
+            "MODERATION_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.port == 9000 and settings.workers == 2 and settings.redis_timeout == 0.2
+    assert settings.training_data == (Path("/a"), Path("/b"))
+    assert settings.model_dir == Path("/srv/models/v1") and settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MODERATION_PORT": "eighty"}, "MODERATION_PORT: expected a int, got 'eighty'"),
+        ({"MODERATION_PORT": "70000"}, "MODERATION_PORT: must be a TCP port 1-65535, got 70000"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: must start with redis://, rediss:// or unix://"),
+        ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR"),
+        ({"MODERATION_MAX_BODY_BYTES": "10"}, "MODERATION_MAX_BODY_BYTES: must be 1024 to 16777216"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        Settings.from_env(env)
+    assert str(error.value) == message
+
+
+def test_repr_hides_inline_keys() -> None:
+    assert "secret-material" not in repr(Settings(api_keys_json='{"keys": "secret-material"}'))
