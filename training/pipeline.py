@@ -22,6 +22,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "heads__C": {"spam": 4.0, **{attribute: 1.0 for attribute in TOXICITY_FAMILY}},
     "heads__naive_bayes": TOXICITY_FAMILY,
     "heads__source_bias": 3.0,
+    "heads__n_jobs": 2,
 }
 
 

