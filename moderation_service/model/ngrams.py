@@ -214,7 +214,7 @@ class CharNgramVectorizer(_TfidfVectorizer):
         """Vocabulary positions of ``hashes`` and which of them are in the vocabulary."""
         vocabulary = self.vocabulary_hashes_
         if not len(vocabulary):
-            return _EMPTY_INDICES, np.zeros(len(hashes), dtype=bool)
+            return np.zeros(len(hashes), dtype=np.int64), np.zeros(len(hashes), dtype=bool)
         positions = np.searchsorted(vocabulary, hashes)
         np.minimum(positions, len(vocabulary) - 1, out=positions)
         return positions, vocabulary[positions] == hashes

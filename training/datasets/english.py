@@ -18,11 +18,15 @@ JIGSAW_COLUMNS = {
 }
 
 
+def _known(value: str) -> bool:
+    return value.strip().lower() not in ("", "nan")
+
+
 @register("jigsaw-toxic", ("jigsaw_train_subset.csv.gz",), "Jigsaw Toxic Comment Classification, 40k train subset, en")
 def load_jigsaw(folder: Path) -> Iterator[LabelledExample]:
     for row in read_csv(folder / "jigsaw_train_subset.csv.gz"):
-        # Minor labels are empty where only `toxic` is known.
-        labels = {attr: int(float(row[col])) for col, attr in JIGSAW_COLUMNS.items() if row[col] != ""}
+        # Minor labels are empty (NaN) where only `toxic` is known.
+        labels = {attr: int(float(row[col])) for col, attr in JIGSAW_COLUMNS.items() if _known(row[col])}
         yield LabelledExample(
             row["comment_text"], complete_labels({"spam": 0, **labels}), "jigsaw-toxic", "en", row["subset"]
         )

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .base import LabelledExample, complete_labels, read_rows, register
 
-_R_EMOJI = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")
+# R writes a non-ASCII character as <U+XXXX> or, beyond the BMP, <U+XXXXXXXX> (GermEval 2019: 1,120 of
+# its 1,501 escapes have eight digits, e.g. <U+0001F602>).
+_R_EMOJI = re.compile(r"<U\+([0-9A-Fa-f]{4,8})>")
 
 # GermEval's fine labels mapped to Perspective's attributes: ABUSE ascribes a negatively judged social
 # identity (an identity attack, and insulting), INSULT targets a person, PROFANITY is swearing alone.
@@ -24,7 +26,12 @@ GERMEVAL_FINE = {
 def germeval_text(text: str) -> str:
     """Undo GermEval's encodings: ``|LBR|`` line breaks and R-escaped emoji (2019)."""
     text = text.replace("|LBR|", "\n")
-    return _R_EMOJI.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _R_EMOJI.sub(_unescape_r, text)
+
+
+def _unescape_r(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return chr(code) if code <= 0x10FFFF else match.group(0)
 
 
 def _germeval(path: Path, source: str) -> Iterator[LabelledExample]:

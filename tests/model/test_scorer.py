@@ -1,0 +1,54 @@
+"""LinearScorer, the API's per-comment path, gives what the fitted pipeline gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.model.scorer import LinearScorer
+
+from .helpers import HAM, SAMPLE_TEXTS, SPAM, TOXIC, fitted_pipeline
+
+TEXTS = SAMPLE_TEXTS + HAM + SPAM + TOXIC
+
+
+def test_scorer_equals_the_pipeline_heads() -> None:
+    pipeline = fitted_pipeline()
+    features = pipeline[:-1].transform(TEXTS)  # normalise + word and character TF-IDF (batch path)
+    expected = pipeline.named_steps["heads"].predict_proba(features)
+    scorer = LinearScorer(pipeline)
+    assert scorer.attributes == ATTRIBUTES
+    actual = np.array([scorer.probabilities(text) for text in TEXTS])
+    assert actual.shape == (len(TEXTS), len(ATTRIBUTES))
+    assert np.allclose(actual, expected, rtol=1e-10, atol=1e-12)
+    assert np.allclose(pipeline.predict_proba(TEXTS), expected)
+
+
+def test_scores_order_the_obvious_cases() -> None:
+    scorer = LinearScorer(fitted_pipeline())
+    spam = scorer.probabilities("Check out my channel http://spam.example/y subscribe!")
+    ham = scorer.probabilities("Danke für den Beitrag, sehr hilfreich.")
+    toxic = scorer.probabilities("you are an idiot")
+    assert spam[0] > ham[0] and spam[0] > toxic[0]
+    assert toxic[1] > ham[1] and toxic[1] > spam[1]
+
+
+def test_text_without_known_ngrams_scores_the_intercepts() -> None:
+    pipeline = fitted_pipeline()
+    scorer = LinearScorer(pipeline)
+    intercepts = pipeline.named_steps["heads"].intercept_
+    assert np.allclose(scorer.logits(""), intercepts)
+    assert np.allclose(scorer.probabilities(""), 1 / (1 + np.exp(-intercepts)))
+
+
+def test_mismatched_weights_are_refused() -> None:
+    pipeline = fitted_pipeline()
+    heads = pipeline.named_steps["heads"]
+    original = heads.coef_
+    heads.coef_ = original[:, :-1]
+    try:
+        with pytest.raises(ValueError, match="do not match"):
+            LinearScorer(pipeline)
+    finally:
+        heads.coef_ = original

@@ -1,0 +1,81 @@
+"""``moderation-train train`` end to end on a tiny corpus, and its error path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from moderation_service.model import artifact
+from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
+from training.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data"
+
+HAM = ["Danke für den Beitrag", "Great post, thanks", "Ich sehe das anders", "Interesting point on the budget",
+       "Wann kommt der nächste Teil", "Nice song, love it", "Gute Analyse der Lage", "I disagree with the author"]
+SPAM = ["Check out my channel http://spam{}.example subscribe", "Buy cheap pills at www.pills{}.example",
+        "FREE iPad winner text WIN to 8008{}", "Make money online visit http://cash{}.example"]
+TOXIC = {  # text -> the family labels besides toxicity
+    "du bist ein Vollidiot": {"insult": 1},
+    "you stupid moron": {"insult": 1, "profanity": 1},
+    "I will kill you": {"threat": 1, "severe_toxicity": 1},
+    "those people are vermin": {"identity_attack": 1, "severe_toxicity": 1},
+    "what the fuck is this shit": {"profanity": 1},
+}
+
+
+def write_corpus(path: Path) -> Path:
+    lines = []
+    for i in range(12):
+        lines += [{"content": f"{t} {i}", "labels": {"spam": 0, "toxicity": 0}, "source": "ham"} for t in HAM]
+        lines += [{"content": t.format(i), "labels": {"spam": 1}, "source": "spam"} for t in SPAM]
+        for text, labels in TOXIC.items():
+            family = {a: labels.get(a, 0) for a in TOXICITY_FAMILY if a != "toxicity"}
+            lines.append({"content": f"{text} {i}", "labels": {"spam": 0, "toxicity": 1, **family},
+                          "source": "toxic"})
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_writes_an_artifact_that_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    out = tmp_path / "artifact"
+    code = main(["train", "--data", str(corpus), "--data", str(FIXTURES / "germeval2018"), "--out", str(out),
+                 "--version", "tiny-1", "--validation-fraction", "0.3", "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    summary = json.loads(printed.strip().splitlines()[-1])
+    assert summary["artifact"] == str(out)
+
+    model = artifact.load(out)
+    assert model.version == "tiny-1"
+    assert set(model.thresholds) == set(ATTRIBUTES)
+    assert set(model.thresholds["spam"]) == {"hold", "spam"}
+    assert model.thresholds["spam"]["spam"] >= model.thresholds["spam"]["hold"]
+    assert summary["thresholds"] == model.thresholds
+    manifest = model.manifest
+    assert [d["name"] for d in manifest["data"]] == ["corpus.jsonl", "germeval2018"]
+    assert manifest["training"]["seconds"] >= 0 and manifest["training"]["peak_memory_mb"] > 0
+    assert (out / "evaluation.txt").read_text(encoding="utf-8").startswith("attribute")
+    spam = model.scores("Check out my channel http://spam99.example subscribe")
+    ham = model.scores("Danke für den Beitrag 99")
+    assert spam["spam"] > ham["spam"]
+
+
+def test_bad_jsonl_exits_2_naming_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text('{"content": "ok", "labels": {"spam": 0}}\n{"content": "x", "labels": {"spam": 3}}\n',
+                      encoding="utf-8")
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: {corpus}:2: ")
+    assert "must be 0 or 1" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_same_dataset_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(FIXTURES / "sms-spam")
+    assert main(["train", "--data", folder, "--data", folder, "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "the same dataset was given twice: sms-spam" in capsys.readouterr().err

@@ -1,0 +1,63 @@
+"""Labelled comments in JSONL: what loads, and errors that name the file and the line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from training.datasets import JsonlError, load_path
+from training.datasets.jsonl import load_jsonl
+
+
+def write_lines(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_valid_lines_become_examples(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "labels.jsonl",
+        json.dumps({"content": "Tolle Analyse!", "labels": {"spam": 0, "toxicity": 0}, "lang": "de",
+                    "source": "moderator", "site_id": "kommblog", "author_name": "ignored"}),
+        "",
+        json.dumps({"content": "Buy now", "labels": {"spam": "1"}, "weight": 2.5}),
+    )
+    first, second = load_jsonl(path)
+    assert first.content == "Tolle Analyse!"
+    assert first.labels["toxicity"] == 0 and first.labels["insult"] == 0  # not toxic implies none of the family
+    assert (first.source, first.lang, first.subset, first.weight) == ("moderator", "de", "kommblog", 1.0)
+    assert second.labels == {"spam": 1}
+    assert (second.source, second.lang, second.subset, second.weight) == ("jsonl", None, "", 2.5)
+
+
+def test_gzip_jsonl_is_a_dataset_named_after_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"content": "hallo", "labels": {"spam": 0}}) + "\n")
+    (dataset,) = load_path(path)
+    assert dataset.name == "decisions.jsonl.gz"
+    assert [e.content for e in dataset.examples] == ["hallo"]
+    assert list(dataset.files) == ["decisions.jsonl.gz"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"content": "x", "labels": {"spam": 0}', "not valid JSON"),
+        ('{"labels": {"spam": 0}}', "content"),
+        ('{"content": "x", "labels": {}}', "Give at least one label"),
+        ('{"content": "x", "labels": {"spamm": 1}}', "Unknown label(s) ['spamm']"),
+        ('{"content": "x", "labels": {"spam": 2}}', "must be 0 or 1"),
+        ('{"content": "x", "labels": {"spam": 1}, "weight": 0}', "weight"),
+    ],
+)
+def test_errors_name_file_and_line(tmp_path: Path, line: str, reason: str) -> None:
+    path = write_lines(tmp_path / "labels.jsonl", json.dumps({"content": "ok", "labels": {"spam": 0}}), "", line)
+    with pytest.raises(JsonlError) as error:
+        list(load_jsonl(path))
+    message = str(error.value)
+    assert message.startswith(f"{path}:3: ")
+    assert reason in message

@@ -1,0 +1,71 @@
+"""Threshold choice on constructed scores where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.thresholds import (
+    MAX_THRESHOLD,
+    best_f1_threshold,
+    choose_thresholds,
+    precision_threshold,
+    source_weights,
+)
+
+
+def test_separable_scores_cut_at_the_lowest_positive() -> None:
+    y = np.array([0, 0, 0, 1, 1])
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.9])
+    assert best_f1_threshold(y, scores, np.ones(5)) == 0.6
+
+
+def test_best_f1_trades_one_false_positive_for_two_true_positives() -> None:
+    y = np.array([0, 1, 0, 1, 1, 0])
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.45])
+    # cut 0.4: tp 2, fp 1 -> F1 0.667; cut 0.2: tp 3, fp 2 -> 0.75; cut 0.5: tp 1 -> 0.5
+    assert best_f1_threshold(y, scores, np.ones(6)) == 0.2
+
+
+def test_weights_decide_between_sources() -> None:
+    y = np.array([1, 0, 0, 0, 1])
+    scores = np.array([0.9, 0.5, 0.5, 0.5, 0.4])
+    # Unweighted, cutting at 0.4 costs three false positives for one true positive: 0.9 wins.
+    assert best_f1_threshold(y, scores, np.ones(5)) == 0.9
+    # If the three negatives together weigh as much as one example, 0.4 wins (F1 0.8 vs 0.667).
+    assert best_f1_threshold(y, scores, np.array([1, 1 / 3, 1 / 3, 1 / 3, 1])) == 0.4
+
+
+def test_thresholds_stay_within_bounds() -> None:
+    y = np.array([1, 1, 0])
+    assert best_f1_threshold(y, np.array([0.01, 0.02, 0.0]), np.ones(3)) == 0.05
+    assert precision_threshold(np.array([0, 1]), np.array([0.9, 0.1]), np.ones(2), 0.99) == MAX_THRESHOLD
+
+
+def test_precision_threshold_is_the_lowest_cut_reaching_the_target() -> None:
+    y = np.array([1, 1, 1, 0, 1, 0, 0])
+    scores = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.1])
+    # precision at 0.8: 3/3; at 0.7: 3/4; at 0.6: 4/5 = 0.8
+    assert precision_threshold(y, scores, np.ones(7), 1.0) == 0.8
+    assert precision_threshold(y, scores, np.ones(7), 0.8) == 0.6
+
+
+def test_source_weights_give_every_source_the_same_total() -> None:
+    sources = np.array(["a", "a", "a", "b"])
+    weights = source_weights(sources)
+    assert weights[:3].sum() == pytest.approx(1.0) and weights[3] == 1.0
+
+
+def test_choose_thresholds_per_attribute() -> None:
+    nan = np.nan
+    Y = np.array([[0, 0], [1, nan], [0, 1], [1, 0], [0, nan], [1, 1]], dtype=float)
+    P = np.array([[0.1, 0.9], [0.8, 0.0], [0.2, 0.7], [0.9, 0.2], [0.3, 0.99], [0.7, 0.6]])
+    sources = np.array(["s"] * 6)
+    thresholds = choose_thresholds(Y, P, sources, ("spam", "toxicity"), spam_precision=0.99)
+    assert thresholds == {"spam": {"hold": 0.7, "spam": 0.7}, "toxicity": {"hold": 0.6}}
+
+
+def test_choose_thresholds_needs_both_classes() -> None:
+    Y = np.array([[0.0], [0.0]])
+    with pytest.raises(ValueError, match="both classes for 'spam'"):
+        choose_thresholds(Y, np.array([[0.1], [0.2]]), np.array(["s", "s"]), ("spam",), 0.99)
