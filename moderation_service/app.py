@@ -9,7 +9,7 @@ import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -59,14 +59,17 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.redis_url is None:
         raise ConfigurationError("REDIS_URL is not set ('moderation-service serve' starts a private Redis for you)")
-    redis = Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         decode_responses=True,
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
-        # Fail fast (redis-py's default retries for seconds): the spool takes over while Redis is away.
-        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2),
+        # Wait for a free connection rather than fail with "Too many connections" under load.
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_timeout,
     )
+    # Fail fast (redis-py's default retries for seconds): the spool takes over while Redis is away.
+    redis = Redis(connection_pool=pool, retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2))
     app[REDIS] = redis
     app[HEALTH] = RedisHealth()
     try:
@@ -74,7 +77,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     except REDIS_DOWN as exc:  # the service starts and answers anyway
         app[HEALTH].down(exc)
     yield
-    await redis.aclose()
+    await redis.aclose(close_connection_pool=True)
 
 
 async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -77,12 +79,24 @@ def _ensure_model(settings: Settings) -> None:
     progress(f"model {version} is live")
 
 
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed (it serves noticeably more requests per core), else asyncio's own loop."""
+    if os.environ.get("MODERATION_EVENT_LOOP", "uvloop") == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def _run_worker(settings: Settings) -> None:
     from .app import create_app
 
     setup_logging(settings.log_level)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
-                print=None, access_log=None)
+                print=None, access_log=None, loop=_new_event_loop())
 
 
 def _serve_processes(settings: Settings) -> None:

@@ -26,6 +26,8 @@ class Settings:
     redis_url: str | None = None
     #: Seconds a Redis call may take before the service treats Redis as unreachable.
     redis_timeout: float = 0.5
+    #: Connections each process keeps to Redis at most; requests wait for a free one.
+    redis_max_connections: int = 32
     data_dir: Path = Path("var")
     models_dir: Path = Path("models")
     #: An explicit artifact directory; otherwise the live model of ``models_dir``.
@@ -61,6 +63,7 @@ class Settings:
         check(0 < self.port < 65536, "MODERATION_PORT", f"must be a TCP port 1-65535, got {self.port}")
         check(1 <= self.workers <= 64, "MODERATION_WORKERS", f"must be 1-64, got {self.workers}")
         check(0 < self.redis_timeout <= 30, "MODERATION_REDIS_TIMEOUT", "must be seconds between 0 and 30")
+        check(1 <= self.redis_max_connections <= 1000, "MODERATION_REDIS_MAX_CONNECTIONS", "must be 1 to 1000")
         check(1024 <= self.max_body_bytes <= 16 * 2**20, "MODERATION_MAX_BODY_BYTES", "must be 1024 to 16777216")
         check(1 <= self.max_content_chars <= 1_000_000, "MODERATION_MAX_CONTENT_CHARS", "must be 1 to 1000000")
         check(1 <= self.decision_ttl_days <= 3650, "MODERATION_DECISION_TTL_DAYS", "must be 1 to 3650")
@@ -97,6 +100,7 @@ class Settings:
         number("MODERATION_WORKERS", int, "workers")
         text("REDIS_URL", "redis_url")
         number("MODERATION_REDIS_TIMEOUT", float, "redis_timeout")
+        number("MODERATION_REDIS_MAX_CONNECTIONS", int, "redis_max_connections")
         text("MODERATION_DATA_DIR", "data_dir", Path)
         text("MODERATION_MODELS_DIR", "models_dir", Path)
         text("MODERATION_MODEL", "model_dir", Path)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from ..comments import Comment, Record, Status, split_public_id
 from ..policy import Decision
@@ -25,42 +28,50 @@ return {}
 
 
 def to_fields(record: Record) -> dict[str, str]:
+    """The hash of a record: what scripts read or change as fields, everything else in one JSON document."""
+    data = {
+        "comment": record.comment.as_dict(),
+        "scores": record.scores,
+        "reasons": record.reasons,
+        "thresholds": record.thresholds,
+        "extra": record.extra,
+    }
     return {
         "id": record.id,
-        "site_id": record.comment.site_id,
-        "comment": json.dumps(record.comment.as_dict(), ensure_ascii=False, separators=(",", ":")),
-        "decision": record.decision.value,
         "status": record.status.value,
-        "scores": json.dumps(record.scores, separators=(",", ":")),
-        "reasons": json.dumps(record.reasons, separators=(",", ":")),
+        "decision": record.decision.value,
         "model_version": record.model_version,
-        "thresholds": json.dumps(record.thresholds, separators=(",", ":")),
         "received_at": repr(record.received_at),
-        "extra": json.dumps(record.extra, separators=(",", ":")),
+        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     }
 
 
-def from_fields(data: Mapping[str, str]) -> Record:
+def from_fields(fields: Mapping[str, str]) -> Record:
+    data = json.loads(fields["data"])
     return Record(
-        id=data["id"],
-        comment=Comment(**json.loads(data["comment"])),
-        decision=Decision(data["decision"]),
-        status=Status(data["status"]),
-        scores=json.loads(data["scores"]),
-        reasons=json.loads(data["reasons"]),
-        model_version=data["model_version"],
-        thresholds=json.loads(data["thresholds"]),
-        received_at=float(data["received_at"]),
-        extra=json.loads(data.get("extra") or "{}"),
+        id=fields["id"],
+        comment=Comment(**data["comment"]),
+        decision=Decision(fields["decision"]),
+        status=Status(fields["status"]),
+        scores=data["scores"],
+        reasons=data["reasons"],
+        model_version=fields["model_version"],
+        thresholds=data["thresholds"],
+        received_at=float(fields["received_at"]),
+        extra=data["extra"],
     )
 
 
 class CommentStore:
+    """Records in Redis. Writes from concurrent requests go out together in one pipeline per round trip."""
+
     def __init__(self, redis: Redis, retention_seconds: int) -> None:
         self._redis = redis
         self._retention = retention_seconds
-        self._record = redis.register_script(RECORD_SCRIPT)
+        self._record_sha = hashlib.sha1(RECORD_SCRIPT.encode()).hexdigest()
         self._known_sites: set[str] = set()
+        self._waiting: list[tuple[Record, asyncio.Future[Record | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def redis(self) -> Redis:
@@ -68,19 +79,66 @@ class CommentStore:
 
     async def record(self, record: Record) -> Record | None:
         """Store ``record``; if the comment was recorded before, store nothing and return the earlier record."""
+        future: asyncio.Future[Record | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await future
+
+    async def _write_waiting(self) -> None:
+        # While one pipeline is on the wire, the next batch gathers: one round trip carries many records.
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await self._write([record for record, _ in batch])
+            except Exception as exc:  # every request of the batch learns about it (and spools)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=False):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(from_fields(_pairs(result)) if result else None)
+            for _, future in batch:  # never leave a request waiting
+                if not future.done():
+                    future.set_exception(RuntimeError("Redis pipeline returned fewer results than commands"))
+
+    async def _write(self, records: Sequence[Record]) -> list[Any]:
+        results = await self._pipeline(records)
+        if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted or flushed its scripts
+            await self._redis.script_load(RECORD_SCRIPT)
+            results = await self._pipeline(records)
+        return results
+
+    def _evalsha_args(self, record: Record) -> list[Any]:
         site_id = record.comment.site_id
         _, token = record.id.rsplit(":", 1)
         held = record.decision is Decision.HOLD
-        args: list[Any] = ["0" if held else str(self._retention), repr(record.received_at) if held else "", record.id]
+        args: list[Any] = [self._record_sha, 2, keys.comment(site_id, token), keys.pending(site_id),
+                           "0" if held else str(self._retention), repr(record.received_at) if held else "", record.id]
         for name, value in to_fields(record).items():
             args += (name, value)
-        existing = await self._record(keys=[keys.comment(site_id, token), keys.pending(site_id)], args=args)
-        if site_id not in self._known_sites:
-            await self._redis.sadd(keys.sites(), site_id)
-            self._known_sites.add(site_id)
-        if existing:
-            return from_fields(_pairs(existing))
-        return None
+        return args
+
+    async def _pipeline(self, records: Sequence[Record]) -> list[Any]:
+        new_sites = {r.comment.site_id for r in records} - self._known_sites
+        if len(records) == 1 and not new_sites:  # a lone command costs less than a pipeline of one
+            try:
+                return [await self._redis.evalsha(*self._evalsha_args(records[0]))]
+            except NoScriptError as exc:
+                return [exc]
+        pipe = self._redis.pipeline(transaction=False)
+        for record in records:
+            pipe.evalsha(*self._evalsha_args(record))
+        if new_sites:
+            pipe.sadd(keys.sites(), *new_sites)
+        results = await pipe.execute(raise_on_error=False)
+        self._known_sites.update(new_sites)
+        return results
 
     async def get(self, public_id: str) -> Record | None:
         parts = split_public_id(public_id)

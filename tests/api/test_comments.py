@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from moderation_service.model.attributes import ATTRIBUTES
@@ -51,10 +53,13 @@ async def test_held_comment_is_queued_with_everything_a_moderator_needs(client, 
     assert queued == [body["id"]]
     stored = await redis.hgetall(keys.comment("kommblog", body["id"].split(":")[1]))
     assert stored["status"] == "pending"
-    assert '"author_email":"jana@example.org"' in stored["comment"]
-    assert '"content":"Du bist' in stored["comment"]
+    data = json.loads(stored["data"])
+    assert data["comment"]["author_email"] == "jana@example.org"
+    assert data["comment"]["content"] == INSULT
+    assert data["comment"]["permalink"] == comment["permalink"] and data["comment"]["author_ip"] == "203.0.113.7"
     assert stored["model_version"] == "test-model"
-    assert "toxicity" in stored["thresholds"] and "toxicity" in stored["scores"]
+    assert set(data["thresholds"]) == set(data["scores"]) == set(ATTRIBUTES)
+    assert data["reasons"] == body["reasons"]
     assert await redis.ttl(keys.comment("kommblog", body["id"].split(":")[1])) == -1  # kept until decided
 
 

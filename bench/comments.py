@@ -1,0 +1,38 @@
+"""A realistic comment mix for benchmarks, drawn from the committed data (fixed seed)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from training.datasets import load_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Share of each kind of comment in the mix: mostly ordinary German comments, as on the first user's blog.
+MIX = {"german_ham": 0.55, "english_ham": 0.15, "spam": 0.20, "toxic": 0.10}
+
+
+def comment_mix(count: int, seed: int = 1) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    pools: dict[str, list[str]] = {kind: [] for kind in MIX}
+    for example in load_path(ROOT / "data" / "germeval2018")[0].examples:
+        pools["german_ham" if example.labels["toxicity"] == 0 else "toxic"].append(example.content)
+    for example in load_path(ROOT / "data" / "jigsaw-toxic")[0].examples:
+        if example.labels["toxicity"] == 0 and 40 <= len(example.content) <= 800:
+            pools["english_ham"].append(example.content)
+    for folder in ("youtube-spam", "sms-spam-de-mt"):
+        pools["spam"] += [e.content for e in load_path(ROOT / "data" / folder)[0].examples if e.labels["spam"] == 1]
+    kinds = rng.choices(list(MIX), weights=list(MIX.values()), k=count)
+    return [
+        {
+            "content": rng.choice(pools[kind]),
+            "author_name": rng.choice(["Jana", "Tom K.", "Leser", "mike77", "Dr. Weber"]),
+            "author_email": f"user{rng.randrange(10_000)}@example.org",
+            "author_ip": f"198.51.100.{rng.randrange(1, 255)}",
+            "permalink": f"https://blog.example/posts/{rng.randrange(200)}",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+            "kind": kind,
+        }
+        for kind in kinds
+    ]
