@@ -21,6 +21,7 @@ from .appkeys import (
     EVALUATOR,
     HEALTH,
     KEYRING,
+    LABELS,
     MODELS,
     REDIS,
     SETTINGS,
@@ -32,6 +33,7 @@ from .auth import load_keyring
 from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .live_model import ModelHolder, resolve_model_dir
+from .review.labels import LabelStore
 from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
@@ -83,6 +85,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400)
+    app[LABELS] = LabelStore(app[REDIS])
     app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
     app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
     app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH])
@@ -125,4 +128,5 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, background_ctx])
     app.add_routes(health.routes)
     app.add_routes(comments.routes)
+    # Protocol adapters and other route tables are added here, one line each.
     return app

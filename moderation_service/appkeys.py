@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from .auth import Keyring
 from .decisions import DecisionPath, Evaluator, RedisHealth
 from .live_model import ModelHolder
+from .review.labels import LabelStore
 from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
@@ -22,6 +23,7 @@ MODELS = web.AppKey("models", ModelHolder)
 REDIS = web.AppKey("redis", Redis)
 HEALTH = web.AppKey("health", RedisHealth)
 STORE = web.AppKey("store", CommentStore)
+LABELS = web.AppKey("labels", LabelStore)
 SPOOL = web.AppKey("spool", Spool)
 EVALUATOR = web.AppKey("evaluator", Evaluator)
 DECISIONS = web.AppKey("decisions", DecisionPath)

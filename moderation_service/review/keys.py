@@ -26,3 +26,8 @@ def pending(site_id: str) -> str:
 def sites() -> str:
     """Set: every site that has sent a comment."""
     return f"{NAMESPACE}:sites"
+
+
+def labels() -> str:
+    """Stream: every labelled example collected for retraining (moderator decisions, protocol feedback)."""
+    return f"{NAMESPACE}:labels"

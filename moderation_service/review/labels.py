@@ -1,0 +1,71 @@
+"""Labelled examples collected while the service runs, in the project's training schema.
+
+Moderator decisions, Akismet ``submit-spam``/``submit-ham`` and Perspective ``suggestscore`` all become
+entries of one Redis stream; :meth:`LabelStore.export` writes them as JSONL that ``moderation-train``
+reads (see :mod:`moderation_service.labels`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from ..labels import LABELLED_EXAMPLE_SCHEMA
+from . import keys
+
+EXPORT_BATCH = 1000
+
+
+def labelled_example(
+    content: str,
+    labels: Mapping[str, int],
+    *,
+    source: str,
+    labelled_by: str | None = None,
+    comment: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build and validate one example; ``comment`` adds the comment's fields (site, author, …)."""
+    example = {
+        **{k: v for k, v in (comment or {}).items() if k != "content"},
+        "content": content,
+        "labels": dict(labels),
+        "source": source,
+        "labelled_by": labelled_by,
+        "labelled_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    errors = LABELLED_EXAMPLE_SCHEMA.validate(example)
+    if errors:
+        raise ValidationError(errors)
+    return example
+
+
+class LabelStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def add(self, example: Mapping[str, Any], pipeline: Pipeline | None = None) -> None:
+        """Append one example (built with :func:`labelled_example`); with ``pipeline``, only queue the write."""
+        target = pipeline if pipeline is not None else self._redis
+        command = target.xadd(keys.labels(), {"example": json.dumps(example, ensure_ascii=False)})
+        if pipeline is None:
+            await command
+
+    async def count(self) -> int:
+        return int(await self._redis.xlen(keys.labels()))
+
+    async def examples(self, since: str = "-") -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every example after stream id ``since`` (exclusive unless '-'), oldest first, with its id."""
+        start = since if since == "-" else f"({since}"
+        while True:
+            batch = await self._redis.xrange(keys.labels(), min=start, max="+", count=EXPORT_BATCH)
+            for entry_id, fields in batch:
+                yield entry_id, json.loads(fields["example"])
+            if len(batch) < EXPORT_BATCH:
+                return
+            start = f"({batch[-1][0]}"
