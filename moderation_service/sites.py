@@ -5,9 +5,15 @@
 
     [sites.kommblog]
     name = "Kommunikationsblog"
+    urls = ["https://kommblog.example"]            # the blog's addresses (Akismet's 'blog' field)
+    webhook_url = "https://kommblog.example/hooks/moderation"   # final decisions are POSTed here
+    webhook_secret = "…"                           # HMAC-SHA256 key for the webhook signature
+    coral_secret = "…"                             # verifies Coral's X-Coral-Signature
     [sites.kommblog.thresholds]    # for this site, over the defaults
     spam = { hold = 0.4, spam = 0.9 }
     insult = { hold = 0.6 }
+
+The file holds secrets: keep it readable by the service's user only.
 """
 
 from __future__ import annotations
@@ -46,7 +52,16 @@ class _SiteSchema(Schema):
         unknown = RAISE
 
     name = fields.String(load_default=None)
+    urls = fields.List(fields.Url(require_tld=False), load_default=list)
+    webhook_url = fields.Url(require_tld=False, schemes={"http", "https"}, load_default=None)
+    webhook_secret = fields.String(validate=validate.Length(min=16), load_default=None)
+    coral_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     thresholds = _ThresholdsField()
+
+    @validates_schema
+    def _webhook_needs_secret(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("webhook_url") and not data.get("webhook_secret"):
+            raise ValidationError("webhook_url needs webhook_secret (at least 16 characters) to sign deliveries")
 
     @validates_schema
     def _spam_only_for_spam(self, data: dict[str, Any], **_: Any) -> None:
@@ -71,6 +86,10 @@ class _SitesFileSchema(Schema):
 class SiteConfig:
     site_id: str
     name: str | None = None
+    urls: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    coral_secret: str | None = field(default=None, repr=False)
     thresholds: Overrides = field(default_factory=dict)
 
 
@@ -100,6 +119,18 @@ def load_sites(path: Path | None) -> Sites:
         data = _SitesFileSchema().load(raw)
     except ValidationError as exc:
         raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {describe_validation(exc.messages)}") from None
-    defaults = SiteConfig("*", data["defaults"].get("name"), data["defaults"].get("thresholds", {}))
-    sites = {sid: SiteConfig(sid, s.get("name"), s.get("thresholds", {})) for sid, s in data["sites"].items()}
+    defaults = SiteConfig("*", data["defaults"].get("name"), thresholds=data["defaults"].get("thresholds", {}))
+    sites = {sid: _site_config(sid, values) for sid, values in data["sites"].items()}
     return Sites(defaults, sites)
+
+
+def _site_config(site_id: str, values: dict[str, Any]) -> SiteConfig:
+    return SiteConfig(
+        site_id,
+        name=values.get("name"),
+        urls=tuple(values.get("urls", ())),
+        webhook_url=values.get("webhook_url"),
+        webhook_secret=values.get("webhook_secret"),
+        coral_secret=values.get("coral_secret"),
+        thresholds=values.get("thresholds", {}),
+    )

@@ -85,3 +85,17 @@ def test_bad_sites_files_are_refused(tmp_path: Path, toml: str, fragment: str) -
     with pytest.raises(ConfigurationError) as error:
         load_sites(path)
     assert fragment in str(error.value)
+
+
+def test_site_integrations(tmp_path: Path) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        '[sites.blog]\nurls = ["https://blog.example"]\nwebhook_url = "https://blog.example/hook"\n'
+        'webhook_secret = "0123456789abcdef"\ncoral_secret = "fedcba9876543210"\n'
+    )
+    site = load_sites(path).get("blog")
+    assert site.urls == ("https://blog.example",) and site.webhook_url == "https://blog.example/hook"
+    assert site.webhook_secret == "0123456789abcdef" and "0123456789abcdef" not in repr(site)
+    path.write_text('[sites.blog]\nwebhook_url = "https://blog.example/hook"\n')
+    with pytest.raises(ConfigurationError, match="webhook_url needs webhook_secret"):
+        load_sites(path)
