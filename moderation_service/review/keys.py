@@ -1,12 +1,15 @@
 """Every Redis key the service uses is built here.
 
-All keys of one site share the hash tag ``{<site>}``, so that the scripts that touch a comment and its
-site's queues run on one Redis Cluster slot.
+All keys of one site share the hash tag ``{<site>}``, so that each script touching a comment, its site's
+queue indexes, audit log, labels and outbox runs on one Redis Cluster slot. The only keys outside a site
+are the set of sites itself and the moderator sessions.
 """
 
 from __future__ import annotations
 
 NAMESPACE = "moderation"
+#: Labelled examples that belong to no site (e.g. feedback without one) go to this pseudo-site.
+NO_SITE = "_"
 
 
 def _site(site_id: str) -> str:
@@ -14,7 +17,7 @@ def _site(site_id: str) -> str:
 
 
 def comment(site_id: str, token: str) -> str:
-    """Hash: the record of one decided comment."""
+    """Hash: the record of one decided comment (status, claim, decision, and a JSON document)."""
     return f"{_site(site_id)}:comment:{token}"
 
 
@@ -23,11 +26,71 @@ def pending(site_id: str) -> str:
     return f"{_site(site_id)}:pending"
 
 
+def pending_by_risk(site_id: str) -> str:
+    """Sorted set: the same comments scored by risk (their highest score)."""
+    return f"{_site(site_id)}:pending:risk"
+
+
+def pending_for_post(site_id: str, post: str) -> str:
+    """Sorted set: held comments of one post, by arrival time."""
+    return f"{_site(site_id)}:pending:post:{post}"
+
+
+def pending_for_reason(site_id: str, reason: str) -> str:
+    """Sorted set: held comments that one reason (score or signal name) sent to review, by arrival time."""
+    return f"{_site(site_id)}:pending:reason:{reason}"
+
+
+def reasons_index(site_id: str) -> str:
+    """Set: the reason names that have a pending index (for queue statistics)."""
+    return f"{_site(site_id)}:pending:reasons"
+
+
+def claims(site_id: str) -> str:
+    """Sorted set: claimed comments scored by the time their lease ends."""
+    return f"{_site(site_id)}:claims"
+
+
+def audit(site_id: str) -> str:
+    """Stream: every moderation action (who, when, what, before and after)."""
+    return f"{_site(site_id)}:audit"
+
+
+def labels(site_id: str) -> str:
+    """Stream: labelled examples collected for retraining, in the training schema."""
+    return f"{_site(site_id)}:labels"
+
+
+def decisions_per_day(site_id: str, day: str) -> str:
+    """Hash: moderator name -> decisions taken on ``day`` (YYYY-MM-DD)."""
+    return f"{_site(site_id)}:stats:decisions:{day}"
+
+
+def author(site_id: str, author_hash: str) -> str:
+    """Hash: approved / rejected / spam counts of one author (keyed by a hash, never the address)."""
+    return f"{_site(site_id)}:author:{author_hash}"
+
+
+def outbox_due(site_id: str) -> str:
+    """Sorted set: webhook deliveries waiting, scored by when the next attempt is due."""
+    return f"{_site(site_id)}:outbox:due"
+
+
+def delivery(site_id: str, delivery_id: str) -> str:
+    """Hash: one webhook delivery (payload, attempts, status, last error)."""
+    return f"{_site(site_id)}:delivery:{delivery_id}"
+
+
+def deliveries(site_id: str) -> str:
+    """Sorted set: every delivery by creation time, for operators (pruned by age)."""
+    return f"{_site(site_id)}:deliveries"
+
+
 def sites() -> str:
     """Set: every site that has sent a comment."""
     return f"{NAMESPACE}:sites"
 
 
-def labels() -> str:
-    """Stream: every labelled example collected for retraining (moderator decisions, protocol feedback)."""
-    return f"{NAMESPACE}:labels"
+def session(session_id_hash: str) -> str:
+    """Hash: a moderator's web session (keyed by a hash of the cookie value)."""
+    return f"{NAMESPACE}:session:{session_id_hash}"

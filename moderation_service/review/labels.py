@@ -50,22 +50,34 @@ class LabelStore:
         self._redis = redis
 
     async def add(self, example: Mapping[str, Any], pipeline: Pipeline | None = None) -> None:
-        """Append one example (built with :func:`labelled_example`); with ``pipeline``, only queue the write."""
+        """Append one example (built with :func:`labelled_example`) to its site's stream.
+
+        With ``pipeline``, the write is only queued on it.
+        """
         target = pipeline if pipeline is not None else self._redis
-        command = target.xadd(keys.labels(), {"example": json.dumps(example, ensure_ascii=False)})
+        stream = keys.labels(example.get("site_id") or keys.NO_SITE)
+        command = target.xadd(stream, {"example": json.dumps(example, ensure_ascii=False)})
         if pipeline is None:
             await command
+        await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
+
+    async def _sites(self) -> list[str]:
+        return sorted(await self._redis.smembers(keys.sites()))
 
     async def count(self) -> int:
-        return int(await self._redis.xlen(keys.labels()))
+        return sum([int(await self._redis.xlen(keys.labels(site))) for site in await self._sites()])
 
-    async def examples(self, since: str = "-") -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Every example after stream id ``since`` (exclusive unless '-'), oldest first, with its id."""
-        start = since if since == "-" else f"({since}"
-        while True:
-            batch = await self._redis.xrange(keys.labels(), min=start, max="+", count=EXPORT_BATCH)
-            for entry_id, fields in batch:
-                yield entry_id, json.loads(fields["example"])
-            if len(batch) < EXPORT_BATCH:
-                return
-            start = f"({batch[-1][0]}"
+    async def examples(self, site_id: str | None = None, since: str = "-") -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The examples of one site (or of all, site by site), oldest first, with their stream ids.
+
+        ``since`` (with one site) starts after that stream id.
+        """
+        for site in [site_id] if site_id else await self._sites():
+            start = since if since == "-" else f"({since}"
+            while True:
+                batch = await self._redis.xrange(keys.labels(site), min=start, max="+", count=EXPORT_BATCH)
+                for entry_id, fields in batch:
+                    yield entry_id, json.loads(fields["example"])
+                if len(batch) < EXPORT_BATCH:
+                    break
+                start = f"({batch[-1][0]}"

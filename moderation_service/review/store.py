@@ -16,15 +16,30 @@ from ..policy import Decision
 from . import keys
 
 # Write a record unless one exists; return the existing one (an idempotent resubmission) or {}.
-# KEYS: comment hash, site's pending queue. ARGV: ttl (0 = keep), queue score ('' = not queued), id, fields...
+# KEYS: comment hash, the site's set of reason names, then the queue indexes a held comment joins.
+# ARGV: ttl (0 = keep), id, n indexes, n scores, m reason names, m names, then the hash's field/value pairs.
 RECORD_SCRIPT = """
 local existing = redis.call('HGETALL', KEYS[1])
 if #existing > 0 then return existing end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
+local n = tonumber(ARGV[3])
+local m = tonumber(ARGV[4 + n])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5 + n + m))
+for i = 1, n do redis.call('ZADD', KEYS[2 + i], ARGV[3 + i], ARGV[2]) end
+for i = 1, m do redis.call('SADD', KEYS[2], ARGV[4 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {}
 """
+
+
+def queue_indexes(record: Record) -> list[tuple[str, float]]:
+    """The sorted sets a held comment waits in, with its score in each: arrival, risk, post and reasons."""
+    site_id, received = record.comment.site_id, record.received_at
+    indexes = [(keys.pending(site_id), received), (keys.pending_by_risk(site_id), max(record.scores.values()))]
+    post = record.comment.post_id or record.comment.permalink
+    if post:
+        indexes.append((keys.pending_for_post(site_id, post), received))
+    indexes += [(keys.pending_for_reason(site_id, reason["name"]), received) for reason in record.reasons]
+    return indexes
 
 
 def to_fields(record: Record) -> dict[str, str]:
@@ -36,7 +51,7 @@ def to_fields(record: Record) -> dict[str, str]:
         "thresholds": record.thresholds,
         "extra": record.extra,
     }
-    return {
+    fields = {
         "id": record.id,
         "status": record.status.value,
         "decision": record.decision.value,
@@ -44,6 +59,9 @@ def to_fields(record: Record) -> dict[str, str]:
         "received_at": repr(record.received_at),
         "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     }
+    if record.decision is Decision.HOLD:
+        fields["indexes"] = json.dumps([key for key, _ in queue_indexes(record)])
+    return fields
 
 
 def from_fields(fields: Mapping[str, str]) -> Record:
@@ -118,8 +136,13 @@ class CommentStore:
         site_id = record.comment.site_id
         _, token = record.id.rsplit(":", 1)
         held = record.decision is Decision.HOLD
-        args: list[Any] = [self._record_sha, 2, keys.comment(site_id, token), keys.pending(site_id),
-                           "0" if held else str(self._retention), repr(record.received_at) if held else "", record.id]
+        indexes = queue_indexes(record) if held else []
+        reasons = sorted({r["name"] for r in record.reasons}) if held else []
+        index_keys = [key for key, _ in indexes]
+        args: list[Any] = [self._record_sha, 2 + len(indexes), keys.comment(site_id, token),
+                           keys.reasons_index(site_id), *index_keys,
+                           "0" if held else str(self._retention), record.id,
+                           len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons]
         for name, value in to_fields(record).items():
             args += (name, value)
         return args

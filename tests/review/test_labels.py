@@ -26,7 +26,15 @@ async def test_export_resumes_after_a_given_entry(redis: Redis) -> None:
     for n in range(3):
         await store.add(labelled_example(f"t{n}", {"toxicity": 1}, source="akismet"))
     first_id = [entry_id async for entry_id, _ in store.examples()][0]
-    assert [e["content"] async for _, e in store.examples(since=first_id)] == ["t1", "t2"]
+    assert [e["content"] async for _, e in store.examples("_", since=first_id)] == ["t1", "t2"]
+
+
+async def test_each_site_has_its_own_stream(redis: Redis) -> None:
+    store = LabelStore(redis)
+    await store.add(labelled_example("a", {"spam": 1}, source="akismet", comment={"site_id": "one"}))
+    await store.add(labelled_example("b", {"spam": 0}, source="akismet", comment={"site_id": "two"}))
+    assert [e["content"] async for _, e in store.examples("two")] == ["b"]
+    assert [e["content"] async for _, e in store.examples()] == ["a", "b"]
 
 
 def test_invalid_labels_are_refused() -> None:

@@ -1,0 +1,340 @@
+"""The review queue: claiming with leases, deciding, bulk decisions, listings and statistics.
+
+Every state change is one Lua script on one site's keys (see :mod:`.scripts`), so under any concurrency
+an item is handed to one moderator at a time and decided once; a lease that ends returns the item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from redis.asyncio import Redis
+
+from ..comments import Record, Status, split_public_id
+from ..exceptions import Conflict, InvalidFields, NotFound
+from ..model.attributes import TOXICITY_FAMILY
+from ..sites import Sites
+from . import keys, scripts
+from .labels import labelled_example
+from .store import from_fields
+
+AUDIT_MAXLEN = 1_000_000
+LABELS_MAXLEN = 10_000_000
+
+
+class Action(str, Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+
+
+RESULT_STATUS = {Action.APPROVE: Status.APPROVED, Action.REJECT: Status.REJECTED, Action.SPAM: Status.SPAM}
+AUTHOR_COUNTER = {Action.APPROVE: "approved", Action.REJECT: "rejected", Action.SPAM: "spam"}
+
+
+class Order(str, Enum):
+    OLDEST = "oldest"
+    RISK = "risk"
+
+
+def training_labels(action: Action, categories: Sequence[str]) -> dict[str, int]:
+    """What a decision teaches the model.
+
+    approve: not spam; not toxic unless categories are given (then those apply). reject: not spam, toxic,
+    plus the categories. spam: spam (toxicity unknown).
+    """
+    if action is Action.SPAM:
+        return {"spam": 1}
+    labels = {"spam": 0, "toxicity": int(action is Action.REJECT or bool(categories))}
+    labels.update({category: 1 for category in categories})
+    return labels
+
+
+def author_key(site_id: str, record: Record) -> str | None:
+    """Authors are counted under a hash of their e-mail address (else name), never the address itself."""
+    identity = (record.comment.author_email or "").strip().lower() or (record.comment.author_name or "").strip()
+    if not identity:
+        return None
+    return keys.author(site_id, hashlib.sha256(f"{site_id}\0{identity}".encode()).hexdigest()[:32])
+
+
+@dataclass(frozen=True)
+class Item:
+    """A comment as the moderators see it: the record plus claim, decision and author history."""
+
+    record: Record
+    claimed_by: str | None = None
+    claim_expires: float | None = None
+    decided_by: str | None = None
+    decided_at: float | None = None
+    decision_action: str | None = None
+    decision_note: str | None = None
+    decision_categories: list[str] = field(default_factory=list)
+    author_history: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_hash(cls, data: Mapping[str, str], history: Mapping[str, str] | None = None) -> Item:
+        return cls(
+            record=from_fields(data),
+            claimed_by=data.get("claimed_by"),
+            claim_expires=float(data["claim_expires"]) if data.get("claim_expires") else None,
+            decided_by=data.get("decided_by"),
+            decided_at=float(data["decided_at"]) if data.get("decided_at") else None,
+            decision_action=data.get("decision_action"),
+            decision_note=data.get("decision_note") or None,
+            decision_categories=json.loads(data.get("decision_categories") or "[]"),
+            author_history={k: int(v) for k, v in (history or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an operation on one item was refused (for bulk results)."""
+
+    id: str
+    error: Conflict | NotFound
+
+
+def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
+    code = reply[0]
+    if code == "not_found":
+        return NotFound(f"No review item '{item_id}'.")
+    if code == "already_decided":
+        by = f" by {reply[2]}" if len(reply) > 2 and reply[2] else ""
+        error = Conflict(f"'{item_id}' was already decided ({reply[1]}{by}); nothing was changed.")
+    elif code == "claimed_by_other":
+        error = Conflict(f"'{item_id}' is claimed by {reply[1]}; claim another item or wait until it is released.")
+    elif code == "not_claimed":
+        error = Conflict(f"You do not hold '{item_id}'; claim it first (POST /v1/review/items/{item_id}/claim).")
+    else:  # lease_expired
+        error = Conflict(f"Your claim on '{item_id}' expired; claim it again before deciding.")
+    error.code = code
+    return error
+
+
+class ReviewQueue:
+    def __init__(self, redis: Redis, sites: Sites, retention_seconds: int, lease_seconds: float = 300) -> None:
+        self._redis = redis
+        self._sites = sites
+        self._retention = retention_seconds
+        self.lease_seconds = lease_seconds
+        self._claim_next = redis.register_script(scripts.CLAIM_NEXT)
+        self._claim_item = redis.register_script(scripts.CLAIM_ITEM)
+        self._release = redis.register_script(scripts.RELEASE)
+        self._decide = redis.register_script(scripts.DECIDE)
+
+    # ------------------------------------------------------------ reading
+
+    async def known_sites(self) -> list[str]:
+        return sorted(s for s in await self._redis.smembers(keys.sites()) if s != keys.NO_SITE)
+
+    async def item(self, item_id: str) -> Item:
+        site_id, token = self._parts(item_id)
+        data = await self._redis.hgetall(keys.comment(site_id, token))
+        if not data:
+            raise NotFound(f"No review item '{item_id}': it was never held, or its record expired.")
+        record = from_fields(data)
+        history_key = author_key(site_id, record)
+        history = await self._redis.hgetall(history_key) if history_key else {}
+        return Item.from_hash(data, history)
+
+    async def items(self, item_ids: Sequence[str]) -> list[Item]:
+        return [await self.item(item_id) for item_id in item_ids]
+
+    def _index(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[str, str, list[str]]:
+        """The index to walk, its direction, and further indexes an item must be in."""
+        filters = []
+        if post:
+            walk, direction = keys.pending_for_post(site_id, post), "asc"
+            if reason:
+                filters.append(keys.pending_for_reason(site_id, reason))
+        elif reason:
+            walk, direction = keys.pending_for_reason(site_id, reason), "asc"
+        elif order is Order.RISK:
+            walk, direction = keys.pending_by_risk(site_id), "desc"
+        else:
+            walk, direction = keys.pending(site_id), "asc"
+        if order is Order.RISK and (post or reason):
+            filters.append(keys.pending_by_risk(site_id))
+        return walk, direction, filters
+
+    async def pending(
+        self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
+        limit: int = 50, offset: int = 0,
+    ) -> list[Item]:
+        """Held items of one site in the chosen order, claimed or not."""
+        walk, direction, filters = self._index(site_id, order, post, reason)
+        stop = offset + limit - 1
+        ids = await (self._redis.zrevrange(walk, offset, stop) if direction == "desc"
+                     else self._redis.zrange(walk, offset, stop))
+        items = []
+        for item_id in ids:
+            if all([await self._redis.zscore(f, item_id) is not None for f in filters]):
+                items.append(await self.item(item_id))
+        return items
+
+    # ------------------------------------------------------------ claiming
+
+    def _lease(self, lease_seconds: float | None) -> tuple[float, float]:
+        now = time.time()
+        return now, now + (lease_seconds or self.lease_seconds)
+
+    async def _head(self, site_id: str, order: Order, post: str | None, reason: str | None) -> float | None:
+        walk, direction, _ = self._index(site_id, order, post, reason)
+        head = await (self._redis.zrevrange(walk, 0, 0, withscores=True) if direction == "desc"
+                      else self._redis.zrange(walk, 0, 0, withscores=True))
+        return head[0][1] if head else None
+
+    async def claim_next(
+        self, moderator: str, sites: Sequence[str], count: int = 1, order: Order = Order.OLDEST,
+        post: str | None = None, reason: str | None = None, lease_seconds: float | None = None,
+    ) -> list[Item]:
+        """Claim up to ``count`` free items across ``sites``, the best head of all sites first."""
+        claimed: list[str] = []
+        exhausted: set[str] = set()
+        while len(claimed) < count:
+            heads = {s: await self._head(s, order, post, reason) for s in sites if s not in exhausted}
+            heads = {s: h for s, h in heads.items() if h is not None}
+            if not heads:
+                break
+            best = max if order is Order.RISK and not (post or reason) else min
+            site_id = best(heads, key=lambda s: heads[s])
+            walk, direction, filters = self._index(site_id, order, post, reason)
+            now, until = self._lease(lease_seconds)
+            wanted = count - len(claimed)
+            got = await self._claim_next(
+                keys=[walk, keys.claims(site_id), keys.audit(site_id), *filters],
+                args=[moderator, wanted, repr(now), repr(until), keys.comment(site_id, ""), direction, AUDIT_MAXLEN],
+            )
+            claimed += got
+            if len(got) < wanted:
+                exhausted.add(site_id)
+        return await self.items(claimed)
+
+    async def claim(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:
+        """Claim one item, or renew the lease on an item the moderator already holds."""
+        site_id, token = self._parts(item_id)
+        now, until = self._lease(lease_seconds)
+        reply = await self._claim_item(
+            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
+            args=[moderator, repr(now), repr(until), item_id, AUDIT_MAXLEN, keys.comment(site_id, "")],
+        )
+        if reply[0] != "ok":
+            raise _refusal(item_id, reply)
+        return await self.item(item_id)
+
+    async def release(self, item_id: str, moderator: str) -> Item:
+        site_id, token = self._parts(item_id)
+        reply = await self._release(
+            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
+            args=[moderator, repr(time.time()), item_id, AUDIT_MAXLEN],
+        )
+        if reply[0] != "ok":
+            raise _refusal(item_id, reply)
+        return await self.item(item_id)
+
+    # ------------------------------------------------------------ deciding
+
+    async def decide(
+        self, item_id: str, moderator: str, action: Action, categories: Sequence[str] = (), note: str = ""
+    ) -> Item:
+        """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once."""
+        unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
+        if unknown:
+            raise InvalidFields("Unknown categories.", fields={"categories": [f"Use only {', '.join(TOXICITY_FAMILY)}."]})
+        current = await self.item(item_id)
+        record = current.record
+        site_id, token = self._parts(item_id)
+        now = time.time()
+        status = RESULT_STATUS[action]
+        example = labelled_example(record.comment.content, training_labels(action, categories),
+                                   source="moderator", labelled_by=moderator, comment=record.comment.as_dict())
+        author = author_key(site_id, record)
+        site = self._sites.get(site_id)
+        delivery_id = secrets.token_hex(8) if site.webhook_url else ""
+        payload = json.dumps({
+            "event": "comment.decided",
+            "id": item_id,
+            "site_id": site_id,
+            "comment_id": record.comment.comment_id,
+            "status": status.value,
+            "action": action.value,
+            "categories": list(categories),
+            "decided_by": moderator,
+            "decided_at": now,
+            "delivery_id": delivery_id,
+        }, separators=(",", ":"))
+        reply = await self._decide(
+            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
+                  keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
+                  author or keys.author(site_id, "-"), keys.outbox_due(site_id),
+                  keys.delivery(site_id, delivery_id or "-"), keys.deliveries(site_id)],
+            args=[item_id, moderator, repr(now), status.value, action.value, note, json.dumps(list(categories)),
+                  json.dumps(example, ensure_ascii=False), self._retention,
+                  AUTHOR_COUNTER[action] if author else "", delivery_id, payload, AUDIT_MAXLEN, LABELS_MAXLEN],
+        )
+        if reply[0] != "ok":
+            raise _refusal(item_id, reply)
+        return await self.item(item_id)
+
+    async def decide_many(
+        self, item_ids: Sequence[str], moderator: str, action: Action, categories: Sequence[str] = (),
+        note: str = "",
+    ) -> list[Item | Failure]:
+        """Bulk decision: each item is decided on its own (atomically); refusals are reported per item."""
+        results: list[Item | Failure] = []
+        for item_id in item_ids:
+            try:
+                results.append(await self.decide(item_id, moderator, action, categories, note))
+            except (Conflict, NotFound) as exc:
+                results.append(Failure(item_id, exc))
+        return results
+
+    # ------------------------------------------------------------ statistics and audit
+
+    async def stats(self, sites: Sequence[str]) -> dict[str, Any]:
+        now = time.time()
+        today = time.strftime("%Y-%m-%d", time.gmtime(now))
+        report: dict[str, Any] = {}
+        for site_id in sites:
+            oldest = await self._redis.zrange(keys.pending(site_id), 0, 0, withscores=True)
+            reasons = sorted(await self._redis.smembers(keys.reasons_index(site_id)))
+            by_reason = {r: await self._redis.zcard(keys.pending_for_reason(site_id, r)) for r in reasons}
+            report[site_id] = {
+                "pending": await self._redis.zcard(keys.pending(site_id)),
+                "claimed": await self._redis.zcount(keys.claims(site_id), now, "+inf"),
+                "pending_by_reason": {r: n for r, n in by_reason.items() if n},
+                "oldest_age_seconds": round(now - oldest[0][1], 1) if oldest else None,
+                "decisions_today": {k: int(v) for k, v in
+                                    (await self._redis.hgetall(keys.decisions_per_day(site_id, today))).items()},
+            }
+        return report
+
+    async def decisions_per_day(self, site_id: str, days: int = 7) -> dict[str, dict[str, int]]:
+        now = time.time()
+        result = {}
+        for back in range(days):
+            day = time.strftime("%Y-%m-%d", time.gmtime(now - back * 86400))
+            counts = await self._redis.hgetall(keys.decisions_per_day(site_id, day))
+            result[day] = {k: int(v) for k, v in counts.items()}
+        return result
+
+    async def audit(self, site_id: str, count: int = 100, before: str = "+") -> list[dict[str, Any]]:
+        entries = await self._redis.xrevrange(keys.audit(site_id), max=before, min="-", count=count)
+        return [{"entry": entry_id, **fields} for entry_id, fields in entries]
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _parts(item_id: str) -> tuple[str, str]:
+        parts = split_public_id(item_id)
+        if parts is None:
+            raise NotFound(f"'{item_id}' is not an item id (they look like 'site:abcdefgh23456789').")
+        return parts

@@ -1,0 +1,145 @@
+"""The review queue's Lua scripts: each runs atomically on one site's keys (one hash tag, one slot).
+
+Item keys are built inside the scripts from a prefix passed in ARGV plus the token of the item id; they
+carry the same ``{site}`` hash tag as the declared keys, so every key a script touches is in one slot.
+"""
+
+from __future__ import annotations
+
+COMMON = """
+local function token(id) return string.match(id, ':([^:]+)$') end
+
+local function audit(stream, maxlen, now, actor, action, id, before, after)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
+             'at', now, 'actor', actor, 'action', action, 'item', id, 'before', before, 'after', after)
+end
+
+local function claim_state(key)
+  local holder, expires = unpack(redis.call('HMGET', key, 'claimed_by', 'claim_expires'))
+  if not holder then return '{}' end
+  return cjson.encode({claimed_by = holder, claim_expires = tonumber(expires)})
+end
+
+-- Leases that ended return their items to the queue (and say so in the audit log).
+local function expire_leases(claims, stream, maxlen, now, prefix)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', claims, '-inf', now)) do
+    redis.call('ZREM', claims, id)
+    local key = prefix .. token(id)
+    local before = claim_state(key)
+    if redis.call('HEXISTS', key, 'claimed_by') == 1 then
+      redis.call('HDEL', key, 'claimed_by', 'claim_expires')
+      audit(stream, maxlen, now, 'system', 'lease_expired', id, before, '{}')
+    end
+  end
+end
+"""
+
+# KEYS: index to walk, claims, audit, then sorted sets an item must also belong to (filters).
+# ARGV: moderator, count, now, lease_until, item key prefix, 'asc'|'desc', audit maxlen.
+CLAIM_NEXT = COMMON + """
+local moderator, want, now, lease_until, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+expire_leases(KEYS[2], KEYS[3], ARGV[7], now, prefix)
+local claimed, offset = {}, 0
+while #claimed < want do
+  local ids
+  if ARGV[6] == 'desc' then ids = redis.call('ZREVRANGE', KEYS[1], offset, offset + 199)
+  else ids = redis.call('ZRANGE', KEYS[1], offset, offset + 199) end
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local key = prefix .. token(id)
+    local eligible = redis.call('HEXISTS', key, 'claimed_by') == 0 and redis.call('HGET', key, 'status') == 'pending'
+    for i = 4, #KEYS do
+      if eligible and not redis.call('ZSCORE', KEYS[i], id) then eligible = false end
+    end
+    if eligible then
+      redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until)
+      redis.call('ZADD', KEYS[2], lease_until, id)
+      audit(KEYS[3], ARGV[7], now, moderator, 'claim', id, '{}', claim_state(key))
+      claimed[#claimed + 1] = id
+      if #claimed >= want then break end
+    end
+  end
+  offset = offset + 200
+end
+return claimed
+"""
+
+# Checks shared by claim, renew, release and decide on one item. Returns nil or an error reply.
+ITEM_CHECKS = """
+local function check(key, moderator, now, must_hold)
+  local status, holder, expires = unpack(redis.call('HMGET', key, 'status', 'claimed_by', 'claim_expires'))
+  if not status then return {'not_found'} end
+  if status ~= 'pending' then
+    return {'already_decided', status, redis.call('HGET', key, 'decided_by') or ''}
+  end
+  if holder and holder ~= moderator and tonumber(expires) > tonumber(now) then
+    return {'claimed_by_other', holder}
+  end
+  if must_hold then
+    if not holder or holder ~= moderator then return {'not_claimed'} end
+    if tonumber(expires) <= tonumber(now) then return {'lease_expired'} end
+  end
+  return nil
+end
+"""
+
+# KEYS: item, claims, audit. ARGV: moderator, now, lease_until, id, audit maxlen, item key prefix.
+# Claims a free item, renews one the moderator holds.
+CLAIM_ITEM = COMMON + ITEM_CHECKS + """
+local moderator, now, lease_until, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+expire_leases(KEYS[2], KEYS[3], ARGV[5], now, ARGV[6])
+local problem = check(KEYS[1], moderator, now, false)
+if problem then return problem end
+local before = claim_state(KEYS[1])
+local action = 'claim'
+if redis.call('HGET', KEYS[1], 'claimed_by') == moderator then action = 'renew' end
+redis.call('HSET', KEYS[1], 'claimed_by', moderator, 'claim_expires', lease_until)
+redis.call('ZADD', KEYS[2], lease_until, id)
+audit(KEYS[3], ARGV[5], now, moderator, action, id, before, claim_state(KEYS[1]))
+return {'ok', action}
+"""
+
+# KEYS: item, claims, audit. ARGV: moderator, now, id, audit maxlen.
+RELEASE = COMMON + ITEM_CHECKS + """
+local moderator, now, id = ARGV[1], ARGV[2], ARGV[3]
+local problem = check(KEYS[1], moderator, now, true)
+if problem then return problem end
+local before = claim_state(KEYS[1])
+redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires')
+redis.call('ZREM', KEYS[2], id)
+audit(KEYS[3], ARGV[4], now, moderator, 'release', id, before, '{}')
+return {'ok'}
+"""
+
+# KEYS: item, claims, audit, labels, decisions-per-day, author history, outbox due, delivery, deliveries.
+# ARGV: id, moderator, now, new status, action, note, categories (JSON), labelled example (JSON),
+#       retention seconds, author counter field ('' = none), delivery id ('' = no webhook), delivery payload,
+#       audit maxlen, labels maxlen.
+# The item leaves every queue index only together with its decision, audit entry, label and delivery.
+DECIDE = COMMON + ITEM_CHECKS + """
+local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local problem = check(KEYS[1], moderator, now, true)
+if problem then return problem end
+local before = cjson.encode({status = 'pending', claimed_by = moderator})
+for _, index in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'indexes') or '[]')) do
+  redis.call('ZREM', index, id)
+end
+redis.call('ZREM', KEYS[2], id)
+redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'indexes')
+redis.call('HSET', KEYS[1], 'status', status, 'decided_by', moderator, 'decided_at', now,
+           'decision_action', action, 'decision_note', ARGV[6], 'decision_categories', ARGV[7])
+redis.call('EXPIRE', KEYS[1], ARGV[9])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', ARGV[8])
+audit(KEYS[3], ARGV[13], now, moderator, 'decide', id, before,
+      cjson.encode({status = status, action = action, categories = cjson.decode(ARGV[7]), note = ARGV[6]}))
+redis.call('HINCRBY', KEYS[5], moderator, 1)
+redis.call('EXPIRE', KEYS[5], 8640000)
+if ARGV[10] ~= '' then redis.call('HINCRBY', KEYS[6], ARGV[10], 1) end
+if ARGV[11] ~= '' then
+  redis.call('HSET', KEYS[8], 'id', ARGV[11], 'item', id, 'payload', ARGV[12], 'attempts', 0,
+             'status', 'pending', 'created_at', now)
+  redis.call('ZADD', KEYS[7], now, ARGV[11])
+  redis.call('ZADD', KEYS[9], now, ARGV[11])
+end
+return {'ok', status}
+"""

@@ -1,0 +1,204 @@
+"""The review queue's semantics against real Redis: claims, leases, decisions, bulk, audit, labels, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from redis.asyncio import Redis
+
+from moderation_service.comments import Comment, Record, Status
+from moderation_service.exceptions import Conflict, NotFound
+from moderation_service.policy import Decision
+from moderation_service.review import keys
+from moderation_service.review.labels import LabelStore
+from moderation_service.review.queue import Action, Order, ReviewQueue, training_labels
+from moderation_service.review.store import CommentStore
+from moderation_service.sites import Sites
+
+
+def held(n: int, site: str = "kommblog", risk: float = 0.6, reason: str = "toxicity", post: str = "p1",
+         email: str | None = None) -> Record:
+    return Record(
+        id=f"{site}:{n:016d}",
+        comment=Comment(site_id=site, content=f"held comment {n}", comment_id=str(n), post_id=post,
+                        author_email=email or f"author{n}@example.org", author_name=f"Author {n}"),
+        decision=Decision.HOLD,
+        status=Status.PENDING,
+        scores={"spam": 0.1, "toxicity": risk},
+        reasons=[{"kind": "score", "name": reason, "value": risk, "threshold": 0.5, "effect": "hold"}],
+        model_version="v1",
+        thresholds={},
+        received_at=1_700_000_000.0 + n,
+    )
+
+
+@pytest.fixture
+async def store(redis: Redis) -> CommentStore:
+    return CommentStore(redis, retention_seconds=3600)
+
+
+@pytest.fixture
+def queue(redis: Redis) -> ReviewQueue:
+    return ReviewQueue(redis, Sites(), retention_seconds=3600, lease_seconds=60)
+
+
+async def fill(store: CommentStore, records: list[Record]) -> None:
+    for record in records:
+        await store.record(record)
+
+
+async def test_claims_oldest_first_and_never_twice(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(n) for n in (3, 1, 2)])
+    first = await queue.claim_next("anna", ["kommblog"], count=2)
+    assert [i.record.id for i in first] == [held(1).id, held(2).id]
+    assert all(i.claimed_by == "anna" for i in first)
+    second = await queue.claim_next("ben", ["kommblog"], count=5)
+    assert [i.record.id for i in second] == [held(3).id]
+    assert await queue.claim_next("carla", ["kommblog"], count=1) == []
+
+
+async def test_order_by_risk_post_and_reason(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1, risk=0.55), held(2, risk=0.95, reason="insult", post="p2"), held(3, risk=0.7)])
+    by_risk = await queue.pending("kommblog", order=Order.RISK)
+    assert [i.record.id for i in by_risk] == [held(2).id, held(3).id, held(1).id]
+    assert [i.record.id for i in await queue.pending("kommblog", post="p2")] == [held(2).id]
+    assert [i.record.id for i in await queue.pending("kommblog", reason="toxicity")] == [held(1).id, held(3).id]
+    claimed = await queue.claim_next("anna", ["kommblog"], count=1, reason="insult")
+    assert [i.record.id for i in claimed] == [held(2).id]
+    claimed = await queue.claim_next("anna", ["kommblog"], count=1, order=Order.RISK)
+    assert [i.record.id for i in claimed] == [held(3).id]
+
+
+async def test_claim_across_sites_takes_the_oldest_head(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(5, site="a"), held(2, site="b"), held(7, site="a")])
+    claimed = await queue.claim_next("anna", ["a", "b"], count=3)
+    assert [i.record.id for i in claimed] == [held(2, site="b").id, held(5, site="a").id, held(7, site="a").id]
+
+
+async def test_expired_lease_returns_the_item(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1)])
+    await queue.claim_next("anna", ["kommblog"], count=1, lease_seconds=0.2)
+    assert await queue.claim_next("ben", ["kommblog"], count=1) == []
+    await asyncio.sleep(0.3)
+    taken = await queue.claim_next("ben", ["kommblog"], count=1)
+    assert [i.claimed_by for i in taken] == ["ben"]
+    with pytest.raises(Conflict) as error:
+        await queue.decide(held(1).id, "anna", Action.APPROVE)
+    assert error.value.code == "claimed_by_other"
+    actions = [e["action"] for e in reversed(await queue.audit("kommblog"))]
+    assert actions == ["claim", "lease_expired", "claim"]
+
+
+async def test_decide_after_own_lease_expired_is_refused(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1)])
+    await queue.claim(held(1).id, "anna", lease_seconds=0.1)
+    await asyncio.sleep(0.2)
+    with pytest.raises(Conflict) as error:
+        await queue.decide(held(1).id, "anna", Action.APPROVE)
+    assert error.value.code == "lease_expired" and "claim it again" in error.value.message
+
+
+async def test_renew_and_release(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1)])
+    first = await queue.claim(held(1).id, "anna", lease_seconds=10)
+    renewed = await queue.claim(held(1).id, "anna", lease_seconds=100)
+    assert renewed.claim_expires > first.claim_expires  # type: ignore[operator]
+    with pytest.raises(Conflict) as error:
+        await queue.release(held(1).id, "ben")
+    assert error.value.code == "claimed_by_other"
+    released = await queue.release(held(1).id, "anna")
+    assert released.claimed_by is None
+    assert [i.claimed_by for i in await queue.claim_next("ben", ["kommblog"])] == ["ben"]
+
+
+async def test_deciding_unheld_decided_or_foreign_items_is_refused(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1), held(2)])
+    with pytest.raises(Conflict) as error:
+        await queue.decide(held(1).id, "anna", Action.APPROVE)
+    assert error.value.code == "not_claimed" and "claim it first" in error.value.message
+    await queue.claim(held(1).id, "anna")
+    with pytest.raises(Conflict) as error:
+        await queue.decide(held(1).id, "ben", Action.REJECT)
+    assert error.value.code == "claimed_by_other" and "claimed by anna" in error.value.message
+    with pytest.raises(Conflict) as error:
+        await queue.claim(held(1).id, "ben")
+    assert error.value.code == "claimed_by_other"
+    decided = await queue.decide(held(1).id, "anna", Action.REJECT, categories=["insult"], note="rude")
+    assert decided.record.status is Status.REJECTED and decided.decided_by == "anna"
+    with pytest.raises(Conflict) as error:
+        await queue.decide(held(1).id, "anna", Action.APPROVE)
+    assert error.value.code == "already_decided" and "rejected by anna" in error.value.message
+    with pytest.raises(NotFound):
+        await queue.decide("kommblog:zzzzzzzzzzzzzzzz", "anna", Action.APPROVE)
+
+
+async def test_decision_leaves_every_index_and_stores_label_audit_and_history(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1, email="Jana@Example.org"), held(2, email="jana@example.org")])
+    await queue.claim_next("anna", ["kommblog"], count=2)
+    await queue.decide(held(1).id, "anna", Action.APPROVE)
+    for key in (keys.pending("kommblog"), keys.pending_by_risk("kommblog"), keys.claims("kommblog"),
+                keys.pending_for_post("kommblog", "p1"), keys.pending_for_reason("kommblog", "toxicity")):
+        assert await redis.zscore(key, held(1).id) is None, key
+        assert await redis.zscore(key, held(2).id) is not None, key  # still held (and claimed) by anna
+    examples = [e async for _, e in LabelStore(redis).examples("kommblog")]
+    assert examples[0]["content"] == "held comment 1"
+    assert examples[0]["labels"] == {"spam": 0, "toxicity": 0}
+    assert examples[0]["labelled_by"] == "anna" and examples[0]["source"] == "moderator"
+    item = await queue.item(held(2).id)
+    assert item.author_history == {"approved": 1}  # same author, case-insensitive address
+    stored_keys = [k async for k in redis.scan_iter(match="*author*")]
+    assert not any("jana" in k.lower() for k in stored_keys)
+    audit = (await queue.audit("kommblog"))[0]
+    assert audit["action"] == "decide" and audit["actor"] == "anna" and audit["item"] == held(1).id
+    assert json.loads(audit["before"])["status"] == "pending" and json.loads(audit["after"])["status"] == "approved"
+    assert 3590 <= await redis.ttl(keys.comment("kommblog", held(1).id.split(":")[1])) <= 3600
+
+
+def test_training_labels_from_actions() -> None:
+    assert training_labels(Action.APPROVE, []) == {"spam": 0, "toxicity": 0}
+    assert training_labels(Action.APPROVE, ["profanity"]) == {"spam": 0, "toxicity": 1, "profanity": 1}
+    assert training_labels(Action.REJECT, ["insult", "threat"]) == {"spam": 0, "toxicity": 1, "insult": 1, "threat": 1}
+    assert training_labels(Action.SPAM, []) == {"spam": 1}
+
+
+async def test_bulk_decisions_report_each_item(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(n) for n in range(1, 5)])
+    await queue.claim_next("anna", ["kommblog"], count=3)
+    results = await queue.decide_many([held(n).id for n in range(1, 5)], "anna", Action.SPAM)
+    assert [getattr(r, "record", None) and r.record.status for r in results[:3]] == [Status.SPAM] * 3
+    assert results[3].error.code == "not_claimed"  # type: ignore[union-attr]
+
+
+async def test_stats(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1), held(2, reason="spam"), held(3)])
+    await queue.claim_next("anna", ["kommblog"], count=1)
+    await queue.decide(held(1).id, "anna", Action.APPROVE)
+    stats = (await queue.stats(["kommblog"]))["kommblog"]
+    assert stats["pending"] == 2 and stats["claimed"] == 0
+    assert stats["pending_by_reason"] == {"spam": 1, "toxicity": 1}
+    assert stats["oldest_age_seconds"] == pytest.approx(time.time() - held(2).received_at, abs=5)
+    assert stats["decisions_today"] == {"anna": 1}
+
+
+async def test_twenty_moderators_500_items_each_decided_exactly_once(store, redis) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(n) for n in range(500)])
+    decided_by: dict[str, list[str]] = {}
+
+    async def moderator(name: str) -> None:
+        own_queue = ReviewQueue(redis, Sites(), retention_seconds=3600)  # as if in its own process
+        while claimed := await own_queue.claim_next(name, ["kommblog"], count=3):
+            for item in claimed:
+                await own_queue.decide(item.record.id, name, Action.APPROVE)
+                decided_by.setdefault(item.record.id, []).append(name)
+
+    await asyncio.gather(*[moderator(f"mod{i}") for i in range(20)])
+    assert len(decided_by) == 500
+    assert all(len(names) == 1 for names in decided_by.values())
+    assert len({names[0] for names in decided_by.values()}) > 1  # the work was shared
+    assert await redis.zcard(keys.pending("kommblog")) == 0
+    assert await LabelStore(redis).count() == 500
+    decide_entries = [e for e in await redis.xrange(keys.audit("kommblog")) if e[1]["action"] == "decide"]
+    assert len(decide_entries) == 500
