@@ -8,21 +8,26 @@ import logging
 import os
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from .api import comments, health
+from . import __version__
+from .api import comments, health, ops, review
 from .api.middlewares import auth_middleware, error_middleware
 from .appkeys import (
     BACKGROUND,
     DECISIONS,
     EVALUATOR,
     HEALTH,
+    HTTP,
     KEYRING,
     LABELS,
     MODELS,
+    OUTBOX,
+    QUEUE,
     REDIS,
     SETTINGS,
     SITES,
@@ -34,6 +39,8 @@ from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .live_model import ModelHolder, resolve_model_dir
 from .review.labels import LabelStore
+from .review.outbox import Outbox, WebhookPolicy
+from .review.queue import ReviewQueue
 from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
@@ -42,6 +49,7 @@ from .sites import load_sites
 logger = logging.getLogger(__name__)
 
 SPOOL_CHECK_SECONDS = 1.0
+WEBHOOK_CHECK_SECONDS = 1.0
 
 
 async def configuration_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -86,6 +94,9 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400)
     app[LABELS] = LabelStore(app[REDIS])
+    app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
+    app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
+        settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds))
     app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
     app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
     app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH])
@@ -109,8 +120,17 @@ async def deliver_spooled_records(app: web.Application) -> None:
             health.up()
 
 
+async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[HTTP] = aiohttp.ClientSession(headers={"User-Agent": f"moderation-service/{__version__}"})
+    yield
+    await app[HTTP].close()
+
+
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[BACKGROUND] = [asyncio.create_task(deliver_spooled_records(app), name="spool-delivery")]
+    app[BACKGROUND] = [
+        asyncio.create_task(deliver_spooled_records(app), name="spool-delivery"),
+        asyncio.create_task(app[OUTBOX].run(app[HTTP], WEBHOOK_CHECK_SECONDS), name="webhook-delivery"),
+    ]
     yield
     for task in app[BACKGROUND]:
         task.cancel()
@@ -125,8 +145,10 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, background_ctx])
+    app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, http_client_ctx, background_ctx])
     app.add_routes(health.routes)
     app.add_routes(comments.routes)
+    app.add_routes(review.routes)
+    app.add_routes(ops.routes)
     # Protocol adapters and other route tables are added here, one line each.
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -11,6 +12,8 @@ from .auth import Keyring
 from .decisions import DecisionPath, Evaluator, RedisHealth
 from .live_model import ModelHolder
 from .review.labels import LabelStore
+from .review.outbox import Outbox
+from .review.queue import ReviewQueue
 from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
@@ -24,6 +27,9 @@ REDIS = web.AppKey("redis", Redis)
 HEALTH = web.AppKey("health", RedisHealth)
 STORE = web.AppKey("store", CommentStore)
 LABELS = web.AppKey("labels", LabelStore)
+QUEUE = web.AppKey("queue", ReviewQueue)
+OUTBOX = web.AppKey("outbox", Outbox)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
 SPOOL = web.AppKey("spool", Spool)
 EVALUATOR = web.AppKey("evaluator", Evaluator)
 DECISIONS = web.AppKey("decisions", DecisionPath)

@@ -42,6 +42,12 @@ class Settings:
     max_content_chars: int = 20_000
     #: Days a published or spam decision stays answerable (held comments stay until decided).
     decision_ttl_days: int = 30
+    #: How long a moderator's claim on a review item lasts unless renewed.
+    review_lease_seconds: int = 300
+    webhook_max_attempts: int = 15
+    webhook_timeout: float = 10.0
+    #: Delay before the first retry of a failed webhook delivery; doubles per attempt, at most an hour.
+    webhook_backoff_seconds: float = 2.0
     log_level: str = "INFO"
 
     @property
@@ -67,6 +73,10 @@ class Settings:
         check(1024 <= self.max_body_bytes <= 16 * 2**20, "MODERATION_MAX_BODY_BYTES", "must be 1024 to 16777216")
         check(1 <= self.max_content_chars <= 1_000_000, "MODERATION_MAX_CONTENT_CHARS", "must be 1 to 1000000")
         check(1 <= self.decision_ttl_days <= 3650, "MODERATION_DECISION_TTL_DAYS", "must be 1 to 3650")
+        check(10 <= self.review_lease_seconds <= 3600, "MODERATION_REVIEW_LEASE_SECONDS", "must be 10 to 3600")
+        check(1 <= self.webhook_max_attempts <= 100, "MODERATION_WEBHOOK_MAX_ATTEMPTS", "must be 1 to 100")
+        check(0 < self.webhook_timeout <= 120, "MODERATION_WEBHOOK_TIMEOUT", "must be seconds between 0 and 120")
+        check(0 < self.webhook_backoff_seconds <= 3600, "MODERATION_WEBHOOK_BACKOFF_SECONDS", "must be 0 to 3600")
         check(self.log_level in LOG_LEVELS, "MODERATION_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
         if self.redis_url is not None:
             check(
@@ -111,6 +121,10 @@ class Settings:
         number("MODERATION_MAX_BODY_BYTES", int, "max_body_bytes")
         number("MODERATION_MAX_CONTENT_CHARS", int, "max_content_chars")
         number("MODERATION_DECISION_TTL_DAYS", int, "decision_ttl_days")
+        number("MODERATION_REVIEW_LEASE_SECONDS", int, "review_lease_seconds")
+        number("MODERATION_WEBHOOK_MAX_ATTEMPTS", int, "webhook_max_attempts")
+        number("MODERATION_WEBHOOK_TIMEOUT", float, "webhook_timeout")
+        number("MODERATION_WEBHOOK_BACKOFF_SECONDS", float, "webhook_backoff_seconds")
         text("MODERATION_LOG_LEVEL", "log_level", str.upper)
         assert set(values) <= names
         return cls(**values).validated()

@@ -8,13 +8,13 @@ from typing import Any
 from aiohttp import web
 from marshmallow import ValidationError
 
-from ..appkeys import DECISIONS, HEALTH, SETTINGS, STORE
+from ..appkeys import DECISIONS, HEALTH, QUEUE, SETTINGS
 from ..auth import Permission
 from ..comments import Comment, split_public_id
 from ..decisions import REDIS_DOWN
 from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from .middlewares import require
-from .schemas import COMMENT_SCHEMA, decision_body
+from .schemas import COMMENT_SCHEMA, decision_body, iso
 
 routes = web.RouteTableDef()
 
@@ -70,10 +70,10 @@ async def get_comment(request: web.Request) -> web.Response:
     if not request.app[HEALTH].ok:
         raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.")
     try:
-        record = await request.app[STORE].get(public_id)
+        item = await request.app[QUEUE].item(public_id)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.") from None
-    if record is None:
-        raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.")
-    return web.json_response(decision_body(record))
+    except NotFound:
+        raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.") from None
+    return web.json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))

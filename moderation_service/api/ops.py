@@ -1,0 +1,53 @@
+"""``/v1/ops/…``: operator endpoints (admin role): label export and webhook deliveries."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from ..appkeys import LABELS, OUTBOX, QUEUE
+from ..auth import Permission
+from ..exceptions import InvalidFields, NotFound
+from .middlewares import require
+
+routes = web.RouteTableDef()
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+@routes.get("/v1/ops/labels")
+async def export_labels(request: web.Request) -> web.StreamResponse:
+    """Every collected labelled example as JSONL (the training schema), site by site, oldest first."""
+    require(request, Permission.OPERATE)
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    await response.prepare(request)
+    async for _, example in request.app[LABELS].examples(request.query.get("site_id")):
+        await response.write((json.dumps(example, ensure_ascii=False) + "\n").encode("utf-8"))
+    await response.write_eof()
+    return response
+
+
+@routes.get("/v1/ops/deliveries")
+async def list_deliveries(request: web.Request) -> web.Response:
+    require(request, Permission.OPERATE)
+    status = request.query.get("status")
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise InvalidFields("Unknown delivery status.", fields={"status": [f"Use one of {', '.join(DELIVERY_STATUSES)}."]})
+    site_ids = [request.query["site_id"]] if "site_id" in request.query else await request.app[QUEUE].known_sites()
+    report = {}
+    for site_id in site_ids:
+        deliveries = await request.app[OUTBOX].list(site_id, status)
+        for delivery in deliveries:
+            delivery["payload"] = json.loads(delivery["payload"])
+        report[site_id] = deliveries
+    return web.json_response({"sites": report})
+
+
+@routes.post("/v1/ops/deliveries/{site_id}/{delivery_id}/retry")
+async def retry_delivery(request: web.Request) -> web.Response:
+    require(request, Permission.OPERATE)
+    site_id, delivery_id = request.match_info["site_id"], request.match_info["delivery_id"]
+    if not await request.app[OUTBOX].retry(site_id, delivery_id):
+        raise NotFound(f"No failed delivery '{delivery_id}' for site '{site_id}'; only failed deliveries are retried.")
+    return web.json_response({"id": delivery_id, "status": "pending"})

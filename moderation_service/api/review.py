@@ -1,0 +1,236 @@
+"""``/v1/review/…``: the moderator API over the review queue (moderator role; the blog's key cannot reach it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from ..appkeys import QUEUE
+from ..auth import ALL_SITES, Permission, Principal
+from ..exceptions import Forbidden, InvalidFields, NotFound
+from ..model.attributes import TOXICITY_FAMILY
+from ..review.queue import Action, Failure, Item, Order, ReviewQueue
+from .comments import read_json_object
+from .middlewares import require
+from .schemas import iso
+
+routes = web.RouteTableDef()
+
+MAX_CLAIM = 50
+MAX_LEASE = 3600
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ListQuery(_Strict):
+    site_id = fields.String(load_default=None)
+    order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
+    post = fields.String(load_default=None)
+    reason = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class ClaimRequest(_Strict):
+    site_id = fields.String(load_default=None)
+    count = fields.Integer(load_default=1, validate=validate.Range(1, MAX_CLAIM))
+    order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
+    post = fields.String(load_default=None)
+    reason = fields.String(load_default=None)
+    lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
+
+
+class LeaseRequest(_Strict):
+    lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
+
+
+class DecisionRequest(_Strict):
+    action = fields.Enum(Action, by_value=True, required=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(TOXICITY_FAMILY)), load_default=list)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class BulkDecisionRequest(DecisionRequest):
+    items = fields.List(fields.String(), required=True, validate=validate.Length(1, 200))
+
+
+LIST_QUERY, CLAIM_REQUEST, LEASE_REQUEST = ListQuery(), ClaimRequest(), LeaseRequest()
+DECISION_REQUEST, BULK_DECISION_REQUEST = DecisionRequest(), BulkDecisionRequest()
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    try:
+        return schema.load(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
+
+
+async def load_body(request: web.Request, schema: Schema) -> dict[str, Any]:
+    has_body = request.can_read_body
+    return load(schema, await read_json_object(request) if has_body else {})
+
+
+def item_body(item: Item) -> dict[str, Any]:
+    """An item as moderators see it (with the author's e-mail: moderators only)."""
+    record = item.record
+    return {
+        "id": record.id,
+        "site_id": record.comment.site_id,
+        "status": record.status.value,
+        "decision": record.decision.value,
+        "received_at": iso(record.received_at),
+        "comment": record.comment.as_dict(),
+        "scores": record.scores,
+        "reasons": record.reasons,
+        "model_version": record.model_version,
+        "claim": {"by": item.claimed_by, "expires_at": iso(item.claim_expires)} if item.claimed_by else None,
+        "decided": (
+            {"by": item.decided_by, "at": iso(item.decided_at), "action": item.decision_action,
+             "categories": item.decision_categories, "note": item.decision_note}
+            if item.decided_by else None
+        ),
+        "author_history": {k: item.author_history.get(k, 0) for k in ("approved", "rejected", "spam")},
+    }
+
+
+def moderator(request: web.Request) -> Principal:
+    return require(request, Permission.REVIEW)
+
+
+async def sites_of(request: web.Request, principal: Principal, site_id: str | None) -> list[str]:
+    """The sites a request covers: the one asked for (if allowed), else all the principal may review."""
+    if site_id is not None:
+        principal.require(Permission.REVIEW, site_id)
+        return [site_id]
+    known = await request.app[QUEUE].known_sites()
+    if ALL_SITES in principal.sites or principal.can(Permission.OPERATE):
+        return known
+    return [s for s in known if s in principal.sites]
+
+
+async def own_item(request: web.Request, principal: Principal) -> str:
+    item_id = request.match_info["id"]
+    site_id = item_id.rpartition(":")[0]
+    if not site_id:
+        raise NotFound(f"'{item_id}' is not an item id (they look like 'site:abcdefgh23456789').")
+    principal.require(Permission.REVIEW, site_id)
+    return item_id
+
+
+@routes.get("/v1/review/items")
+async def list_items(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    query = load(LIST_QUERY, dict(request.query))
+    queue: ReviewQueue = request.app[QUEUE]
+    items: list[Item] = []
+    for site_id in await sites_of(request, principal, query["site_id"]):
+        items += await queue.pending(site_id, query["order"], query["post"], query["reason"],
+                                     query["limit"] + query["offset"], 0)
+    if query["order"] is Order.RISK:
+        items.sort(key=lambda i: -max(i.record.scores.values()))
+    else:
+        items.sort(key=lambda i: i.record.received_at)
+    page = items[query["offset"]: query["offset"] + query["limit"]]
+    return web.json_response({"items": [item_body(i) for i in page]})
+
+
+@routes.post("/v1/review/claims")
+async def claim_next(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    body = await load_body(request, CLAIM_REQUEST)
+    sites = await sites_of(request, principal, body["site_id"])
+    items = await request.app[QUEUE].claim_next(
+        principal.name, sites, body["count"], body["order"], body["post"], body["reason"], body["lease_seconds"])
+    return web.json_response({"items": [item_body(i) for i in items]})
+
+
+@routes.get("/v1/review/items/{id}")
+async def get_item(request: web.Request) -> web.Response:
+    item_id = await own_item(request, moderator(request))
+    return web.json_response(item_body(await request.app[QUEUE].item(item_id)))
+
+
+@routes.post("/v1/review/items/{id}/claim")
+async def claim_item(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    item_id = await own_item(request, principal)
+    body = await load_body(request, LEASE_REQUEST)
+    item = await request.app[QUEUE].claim(item_id, principal.name, body["lease_seconds"])
+    return web.json_response(item_body(item))
+
+
+@routes.post("/v1/review/items/{id}/release")
+async def release_item(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    item_id = await own_item(request, principal)
+    return web.json_response(item_body(await request.app[QUEUE].release(item_id, principal.name)))
+
+
+@routes.post("/v1/review/items/{id}/decision")
+async def decide_item(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    item_id = await own_item(request, principal)
+    body = await load_body(request, DECISION_REQUEST)
+    item = await request.app[QUEUE].decide(item_id, principal.name, body["action"], body["categories"], body["note"])
+    return web.json_response(item_body(item))
+
+
+def _result(result: Item | Failure) -> dict[str, Any]:
+    if isinstance(result, Failure):
+        return {"id": result.id, "ok": False,
+                "error": {"code": result.error.code, "message": result.error.message}}
+    return {"id": result.record.id, "ok": True, "status": result.record.status.value}
+
+
+@routes.post("/v1/review/decisions")
+async def decide_many(request: web.Request) -> web.Response:
+    """Bulk decision; the answer lists each item's outcome (207-style, always 200)."""
+    principal = moderator(request)
+    body = await load_body(request, BULK_DECISION_REQUEST)
+    for item_id in body["items"]:
+        site_id = item_id.rpartition(":")[0]
+        if not principal.can(Permission.REVIEW, site_id):
+            raise Forbidden(f"The key '{principal.name}' is not valid for site '{site_id}' ({item_id}).")
+    results = await request.app[QUEUE].decide_many(
+        body["items"], principal.name, body["action"], body["categories"], body["note"])
+    return web.json_response({"results": [_result(r) for r in results],
+                              "decided": sum(1 for r in results if not isinstance(r, Failure))})
+
+
+@routes.get("/v1/review/stats")
+async def stats(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    sites = await sites_of(request, principal, request.query.get("site_id"))
+    queue: ReviewQueue = request.app[QUEUE]
+    report = await queue.stats(sites)
+    for site_id in sites:
+        report[site_id]["decisions_per_day"] = await queue.decisions_per_day(site_id)
+    return web.json_response({"sites": report})
+
+
+@routes.get("/v1/review/audit")
+async def audit(request: web.Request) -> web.Response:
+    principal = moderator(request)
+    site_id = request.query.get("site_id")
+    if not site_id:
+        raise InvalidFields("Name the site.", fields={"site_id": ["Missing data for required field."]})
+    principal.require(Permission.REVIEW, site_id)
+    try:
+        count = min(int(request.query.get("limit", "100")), 1000)
+    except ValueError:
+        raise InvalidFields("limit must be a number.", fields={"limit": ["Not a valid integer."]}) from None
+    entries = await request.app[QUEUE].audit(site_id, count, request.query.get("before", "+"))
+    for entry in entries:
+        for side in ("before", "after"):
+            entry[side] = json.loads(entry[side]) if entry[side] else {}
+        entry["at"] = iso(float(entry["at"]))
+    return web.json_response({"entries": entries})
+
+
+

@@ -1,0 +1,161 @@
+"""Webhook deliveries of final decisions, from a durable outbox in Redis.
+
+A decision script adds the delivery (payload, status ``pending``) to its site's outbox atomically with the
+decision. Every service process runs :meth:`Outbox.run`: it takes due deliveries with a short in-flight
+lease (so two processes never send the same attempt at once, and a process that dies mid-delivery only
+delays it), POSTs them signed, and records success, or the failure and the time of the next attempt
+(exponential backoff), until ``max_attempts`` failures mark it ``failed``. Operators list and retry them.
+
+Signature: ``X-Moderation-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`` with the
+timestamp in ``X-Moderation-Timestamp`` (Unix seconds), so receivers can refuse replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from ..sites import Sites
+from . import keys
+
+logger = logging.getLogger(__name__)
+
+# KEYS: due set. ARGV: now, in-flight lease end, limit. Takes due deliveries and pushes them past the lease.
+CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return due
+"""
+
+IN_FLIGHT_SECONDS = 120
+KEEP_DELIVERIES_SECONDS = 30 * 86400
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    max_attempts: int = 15
+    timeout_seconds: float = 10.0
+    backoff_seconds: float = 2.0
+    backoff_cap_seconds: float = 3600.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds before the next attempt after ``attempts`` failures (exponential, capped, jittered)."""
+        base = min(self.backoff_cap_seconds, self.backoff_seconds * 2 ** (attempts - 1))
+        return base * random.uniform(1.0, 1.25)
+
+
+class Outbox:
+    def __init__(self, redis: Redis, sites: Sites, policy: WebhookPolicy) -> None:
+        self._redis = redis
+        self._sites = sites
+        self.policy = policy
+        self._claim_due = redis.register_script(CLAIM_DUE)
+
+    def _webhook_sites(self) -> list[str]:
+        return [s.site_id for s in self._sites.sites.values() if s.webhook_url]
+
+    async def deliver_due(self, session: aiohttp.ClientSession, limit: int = 20) -> int:
+        """One pass over every site with a webhook; returns how many attempts were made."""
+        attempts = 0
+        for site_id in self._webhook_sites():
+            now = time.time()
+            due = await self._claim_due(keys=[keys.outbox_due(site_id)],
+                                        args=[repr(now), repr(now + IN_FLIGHT_SECONDS), limit])
+            results = await asyncio.gather(*[self._attempt(session, site_id, d) for d in due])
+            attempts += sum(results)
+        return attempts
+
+    async def _attempt(self, session: aiohttp.ClientSession, site_id: str, delivery_id: str) -> int:
+        key = keys.delivery(site_id, delivery_id)
+        delivery = await self._redis.hgetall(key)
+        if not delivery or delivery.get("status") != "pending":
+            await self._redis.zrem(keys.outbox_due(site_id), delivery_id)
+            return 0
+        site = self._sites.get(site_id)
+        body = delivery["payload"].encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Moderation-Timestamp": timestamp,
+            "X-Moderation-Signature": sign(site.webhook_secret or "", timestamp, body),
+            "X-Moderation-Delivery": delivery_id,
+        }
+        error = None
+        try:
+            async with session.post(site.webhook_url or "", data=body, headers=headers,
+                                    timeout=aiohttp.ClientTimeout(total=self.policy.timeout_seconds)) as response:
+                if response.status >= 300:
+                    error = f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        await self._settle(site_id, delivery_id, int(delivery.get("attempts", 0)) + 1, error)
+        return 1
+
+    async def _settle(self, site_id: str, delivery_id: str, attempts: int, error: str | None) -> None:
+        now = time.time()
+        key = keys.delivery(site_id, delivery_id)
+        pipe = self._redis.pipeline(transaction=True)
+        if error is None:
+            pipe.hset(key, mapping={"status": "delivered", "attempts": attempts, "delivered_at": now,
+                                    "last_attempt_at": now, "last_error": ""})
+            pipe.zrem(keys.outbox_due(site_id), delivery_id)
+        elif attempts >= self.policy.max_attempts:
+            logger.warning("webhook delivery %s for site %s failed for good after %d attempts: %s",
+                           delivery_id, site_id, attempts, error)
+            pipe.hset(key, mapping={"status": "failed", "attempts": attempts, "last_attempt_at": now,
+                                    "last_error": error})
+            pipe.zrem(keys.outbox_due(site_id), delivery_id)
+        else:
+            next_at = now + self.policy.delay(attempts)
+            pipe.hset(key, mapping={"attempts": attempts, "last_attempt_at": now, "last_error": error,
+                                    "next_attempt_at": next_at})
+            pipe.zadd(keys.outbox_due(site_id), {delivery_id: next_at})
+        pipe.zremrangebyscore(keys.deliveries(site_id), "-inf", now - KEEP_DELIVERIES_SECONDS)
+        await pipe.execute()
+
+    async def list(self, site_id: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Deliveries, newest first (optionally only ``pending``, ``delivered`` or ``failed``)."""
+        ids = await self._redis.zrevrange(keys.deliveries(site_id), 0, -1)
+        found = []
+        for delivery_id in ids:
+            delivery = await self._redis.hgetall(keys.delivery(site_id, delivery_id))
+            if delivery and (status is None or delivery.get("status") == status):
+                found.append(delivery)
+                if len(found) >= limit:
+                    break
+        return found
+
+    async def retry(self, site_id: str, delivery_id: str) -> bool:
+        """Send a failed delivery again (attempts start over)."""
+        key = keys.delivery(site_id, delivery_id)
+        if await self._redis.hget(key, "status") != "failed":
+            return False
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"status": "pending", "attempts": 0})
+        pipe.zadd(keys.outbox_due(site_id), {delivery_id: time.time()})
+        await pipe.execute()
+        return True
+
+    async def run(self, session: aiohttp.ClientSession, interval: float = 1.0) -> None:
+        while True:
+            try:
+                await self.deliver_due(session)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis away, etc.: try again next round
+                logger.debug("webhook delivery round failed", exc_info=True)
+            await asyncio.sleep(interval)

@@ -1,0 +1,102 @@
+"""The moderator API: roles, claiming, deciding, bulk, errors, stats, audit; the blog sees the outcome."""
+
+from __future__ import annotations
+
+from tests.api.test_comments import INSULT
+from tests.conftest import auth
+
+
+async def hold(client, comment, n):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json={**comment, "comment_id": f"h{n}", "content": f"{INSULT} ({n})"},
+                                 headers=auth("blog"))
+    body = await response.json()
+    assert body["decision"] == "hold", body
+    return body["id"]
+
+
+async def call(client, method, path, role="moderator", **kwargs):  # type: ignore[no-untyped-def]
+    response = await client.request(method, path, headers=auth(role), **kwargs)
+    return response.status, await response.json()
+
+
+async def test_blog_key_cannot_reach_the_review_api(client) -> None:  # type: ignore[no-untyped-def]
+    for method, path in (("GET", "/v1/review/items"), ("POST", "/v1/review/claims"), ("GET", "/v1/review/stats"),
+                         ("POST", "/v1/review/decisions"), ("GET", "/v1/ops/labels")):
+        status, body = await call(client, method, path, role="blog", json={})
+        assert status == 403, path
+        assert "role blog" in body["error"]["message"]
+    status, _ = await call(client, "GET", "/v1/review/items", role="admin")
+    assert status == 200
+
+
+async def test_claim_decide_and_the_blog_sees_who_and_when(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    status, listed = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    assert status == 200 and [i["id"] for i in listed["items"]] == [item_id]
+    shown = listed["items"][0]
+    assert shown["comment"]["author_email"] == "jana@example.org" and shown["claim"] is None
+    assert shown["author_history"] == {"approved": 0, "rejected": 0, "spam": 0}
+
+    status, claimed = await call(client, "POST", "/v1/review/claims", json={"count": 5})
+    assert status == 200 and [i["id"] for i in claimed["items"]] == [item_id]
+    assert claimed["items"][0]["claim"]["by"] == "mod"
+
+    status, decided = await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+                                 json={"action": "reject", "categories": ["insult"], "note": "beleidigend"})
+    assert status == 200 and decided["status"] == "rejected"
+    assert decided["decided"]["by"] == "mod" and decided["decided"]["categories"] == ["insult"]
+
+    status, seen = await call(client, "GET", f"/v1/comments/{item_id}", role="blog")
+    assert status == 200
+    assert seen["status"] == "rejected" and seen["decision"] == "hold"
+    assert seen["decided_by"] == "mod" and seen["decided_at"].endswith("Z")
+
+
+async def test_errors_say_what_to_do(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert status == 409 and body["error"]["code"] == "not_claimed"
+    assert f"POST /v1/review/items/{item_id}/claim" in body["error"]["message"]
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim", role="admin")
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    assert status == 409 and body["error"]["code"] == "claimed_by_other" and "ops" in body["error"]["message"]
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin",
+                              json={"action": "maybe", "categories": ["rude"]})
+    assert status == 422 and set(body["error"]["fields"]) == {"action", "categories"}
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin", json={"action": "approve"})
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin",
+                              json={"action": "spam"})
+    assert status == 409 and body["error"]["code"] == "already_decided"
+    status, body = await call(client, "GET", "/v1/review/items/kommblog:zzzzzzzzzzzzzzzz")
+    assert status == 404
+    status, body = await call(client, "POST", "/v1/review/claims", json={"count": 500})
+    assert status == 422 and "count" in body["error"]["fields"]
+
+
+async def test_release_and_bulk(client, comment) -> None:  # type: ignore[no-untyped-def]
+    ids = [await hold(client, comment, n) for n in range(3)]
+    _, claimed = await call(client, "POST", "/v1/review/claims", json={"count": 3})
+    assert len(claimed["items"]) == 3
+    status, released = await call(client, "POST", f"/v1/review/items/{ids[2]}/release")
+    assert status == 200 and released["claim"] is None
+    status, bulk = await call(client, "POST", "/v1/review/decisions", json={"items": ids, "action": "spam"})
+    assert status == 200 and bulk["decided"] == 2
+    assert [r["ok"] for r in bulk["results"]] == [True, True, False]
+    assert bulk["results"][2]["error"]["code"] == "not_claimed"
+
+
+async def test_stats_audit_and_label_export(client, comment) -> None:  # type: ignore[no-untyped-def]
+    ids = [await hold(client, comment, n) for n in range(2)]
+    await call(client, "POST", "/v1/review/claims", json={"count": 1})
+    await call(client, "POST", f"/v1/review/items/{ids[0]}/decision", json={"action": "approve"})
+    status, stats = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
+    site = stats["sites"]["kommblog"]
+    assert status == 200 and site["pending"] == 1 and site["decisions_today"] == {"mod": 1}
+    assert site["oldest_age_seconds"] >= 0 and sum(site["pending_by_reason"].values()) >= 1
+    status, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
+    assert [e["action"] for e in audit["entries"]] == ["decide", "claim"]
+    assert audit["entries"][0]["after"]["status"] == "approved"
+    response = await client.get("/v1/ops/labels", headers=auth("admin"))
+    lines = (await response.text()).splitlines()
+    assert response.status == 200 and len(lines) == 1
+    assert '"labels": {"spam": 0, "toxicity": 0}' in lines[0] and '"labelled_by": "mod"' in lines[0]

@@ -1,0 +1,136 @@
+"""Final decisions reach the blog: signed webhook deliveries from a durable outbox, retried with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from aiohttp import web
+
+from moderation_service.app import create_app
+from tests.api.test_comments import INSULT
+from tests.conftest import SITES_TOML, auth
+
+SECRET = "webhook-secret-0123456789"
+
+
+class Receiver:
+    """A blog endpoint that checks signatures and fails the first ``failures`` deliveries."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.calls: list[dict] = []  # type: ignore[type-arg]
+        self.delivered: list[dict] = []  # type: ignore[type-arg]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        timestamp = request.headers["X-Moderation-Timestamp"]
+        expected = "sha256=" + hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        signature_ok = hmac.compare_digest(expected, request.headers["X-Moderation-Signature"])
+        self.calls.append({"signature_ok": signature_ok, "at": time.time()})
+        if not signature_ok or abs(time.time() - int(timestamp)) > 300:
+            return web.Response(status=401)
+        if len(self.calls) <= self.failures:
+            return web.Response(status=503)
+        self.delivered.append(json.loads(body))
+        return web.Response(status=204)
+
+
+async def start_receiver(aiohttp_server, receiver: Receiver):  # type: ignore[no-untyped-def]
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    return await aiohttp_server(app)
+
+
+def webhook_settings(settings, url: str, **overrides):  # type: ignore[no-untyped-def]
+    sites = settings.sites_file
+    sites.write_text(SITES_TOML.replace(
+        'name = "Kommunikationsblog"',
+        f'name = "Kommunikationsblog"\nwebhook_url = "{url}"\nwebhook_secret = "{SECRET}"'))
+    return settings.with_overrides(webhook_backoff_seconds=0.05, **overrides)
+
+
+async def decide_one(client, comment, n: int = 1) -> str:  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", json={**comment, "comment_id": f"w{n}", "content": INSULT},
+                                 headers=auth("blog"))
+    item_id = (await response.json())["id"]
+    await client.post(f"/v1/review/items/{item_id}/claim", headers=auth("moderator"))
+    decided = await client.post(f"/v1/review/items/{item_id}/decision", json={"action": "reject"},
+                                headers=auth("moderator"))
+    assert decided.status == 200
+    return item_id
+
+
+async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_signed_delivery_retried_until_it_succeeds(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
+    receiver = Receiver(failures=2)
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    item_id = await decide_one(client, comment)
+    await eventually(lambda: receiver.delivered)
+    assert len(receiver.calls) == 3 and all(c["signature_ok"] for c in receiver.calls)
+    payload = receiver.delivered[0]
+    assert payload["id"] == item_id and payload["status"] == "rejected" and payload["action"] == "reject"
+    assert payload["decided_by"] == "mod" and payload["comment_id"] == "w1"
+    response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+    [delivery] = (await response.json())["sites"]["kommblog"]
+    assert delivery["status"] == "delivered" and delivery["attempts"] == "3" and delivery["last_error"] == ""
+
+
+async def test_delivery_survives_a_service_restart(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
+    receiver = Receiver(failures=10**6)  # the blog is down while the first service runs
+    server = await start_receiver(aiohttp_server, receiver)
+    configured = webhook_settings(settings, str(server.make_url("/hook")))
+    first = await aiohttp_client(create_app(configured))
+    item_id = await decide_one(first, comment)
+    await eventually(lambda: len(receiver.calls) >= 1)
+    await first.close()  # the service stops with the delivery still owed
+
+    receiver.failures = 0
+    receiver.calls.clear()
+    await aiohttp_client(create_app(configured))  # a new service process on the same Redis
+    await eventually(lambda: receiver.delivered)
+    assert receiver.delivered[0]["id"] == item_id
+
+
+async def test_gives_up_after_max_attempts_and_operator_can_retry(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
+    receiver = Receiver(failures=10**6)
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")),
+                                                             webhook_max_attempts=2)))
+    await decide_one(client, comment)
+
+    async def delivery():  # type: ignore[no-untyped-def]
+        response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+        return (await response.json())["sites"]["kommblog"][0]
+
+    deadline = time.monotonic() + 10
+    while (current := await delivery())["status"] != "failed":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert current["attempts"] == "2" and current["last_error"] == "HTTP 503"
+    receiver.failures = 0
+    response = await client.post(f"/v1/ops/deliveries/kommblog/{current['id']}/retry", headers=auth("admin"))
+    assert response.status == 200
+    await eventually(lambda: receiver.delivered)
+    response = await client.post(f"/v1/ops/deliveries/kommblog/{current['id']}/retry", headers=auth("admin"))
+    assert response.status == 404
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 5, 20])
+def test_backoff_doubles_and_is_capped(attempts: int) -> None:
+    from moderation_service.review.outbox import WebhookPolicy
+
+    policy = WebhookPolicy(backoff_seconds=2.0, backoff_cap_seconds=3600)
+    expected = min(3600, 2.0 * 2 ** (attempts - 1))
+    assert expected <= policy.delay(attempts) <= expected * 1.25
