@@ -49,18 +49,27 @@ def _base_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """A database of the test Redis server that was empty when the session started."""
+def redis_url() -> Iterator[str]:
+    """A database of the test Redis server that no other test session uses and that starts empty.
+
+    Concurrent test sessions on one server each claim their own database with a key in database 0
+    (``SET NX`` with an expiry), so one session's flushes never hit another's data.
+    """
     base = _base_url()
     try:
-        sync_redis.Redis.from_url(f"{base}/0").ping()
+        registry = sync_redis.Redis.from_url(f"{base}/0")
+        registry.ping()
     except sync_redis.ConnectionError as exc:
         pytest.fail(f"no Redis at {base} ({exc}); run the tests with scripts/test, which starts one")
     for db in range(15, 0, -1):
-        client = sync_redis.Redis.from_url(f"{base}/{db}")
-        if client.dbsize() == 0:
-            return f"{base}/{db}"
-    pytest.fail(f"no empty database (1-15) on {base}")
+        claim = f"moderation-tests:claim:{db}"
+        if registry.set(claim, os.getpid(), nx=True, ex=6 * 3600):
+            if sync_redis.Redis.from_url(f"{base}/{db}").dbsize() == 0:
+                yield f"{base}/{db}"
+                registry.delete(claim)
+                return
+            registry.delete(claim)
+    pytest.fail(f"no free empty database (1-15) on {base}")
 
 
 @pytest.fixture

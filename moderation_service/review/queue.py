@@ -6,7 +6,6 @@ an item is handed to one moderator at a time and decided once; a lease that ends
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -22,8 +21,7 @@ from ..exceptions import Conflict, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
-from .labels import labelled_example
-from .store import from_fields
+from .store import from_fields, pairs
 
 AUDIT_MAXLEN = 1_000_000
 LABELS_MAXLEN = 10_000_000
@@ -57,14 +55,6 @@ def training_labels(action: Action, categories: Sequence[str]) -> dict[str, int]
     return labels
 
 
-def author_key(site_id: str, record: Record) -> str | None:
-    """Authors are counted under a hash of their e-mail address (else name), never the address itself."""
-    identity = (record.comment.author_email or "").strip().lower() or (record.comment.author_name or "").strip()
-    if not identity:
-        return None
-    return keys.author(site_id, hashlib.sha256(f"{site_id}\0{identity}".encode()).hexdigest()[:32])
-
-
 @dataclass(frozen=True)
 class Item:
     """A comment as the moderators see it: the record plus claim, decision and author history."""
@@ -78,6 +68,11 @@ class Item:
     decision_note: str | None = None
     decision_categories: list[str] = field(default_factory=list)
     author_history: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_state(cls, state: Sequence[Sequence[str]]) -> Item:
+        """From a script's item state: the flat hash fields and the flat author history."""
+        return cls.from_hash(pairs(state[0]), pairs(state[1]))
 
     @classmethod
     def from_hash(cls, data: Mapping[str, str], history: Mapping[str, str] | None = None) -> Item:
@@ -129,6 +124,7 @@ class ReviewQueue:
         self._claim_item = redis.register_script(scripts.CLAIM_ITEM)
         self._release = redis.register_script(scripts.RELEASE)
         self._decide = redis.register_script(scripts.DECIDE)
+        self._item = redis.register_script(scripts.ITEM)
 
     # ------------------------------------------------------------ reading
 
@@ -137,16 +133,10 @@ class ReviewQueue:
 
     async def item(self, item_id: str) -> Item:
         site_id, token = self._parts(item_id)
-        data = await self._redis.hgetall(keys.comment(site_id, token))
-        if not data:
+        state = await self._item(keys=[keys.comment(site_id, token)], args=[keys.author(site_id, "")])
+        if not state[0]:
             raise NotFound(f"No review item '{item_id}': it was never held, or its record expired.")
-        record = from_fields(data)
-        history_key = author_key(site_id, record)
-        history = await self._redis.hgetall(history_key) if history_key else {}
-        return Item.from_hash(data, history)
-
-    async def items(self, item_ids: Sequence[str]) -> list[Item]:
-        return [await self.item(item_id) for item_id in item_ids]
+        return Item.from_state(state)
 
     def _index(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[str, str, list[str]]:
         """The index to walk, its direction, and further indexes an item must be in."""
@@ -177,7 +167,10 @@ class ReviewQueue:
         items = []
         for item_id in ids:
             if all([await self._redis.zscore(f, item_id) is not None for f in filters]):
-                items.append(await self.item(item_id))
+                try:
+                    items.append(await self.item(item_id))
+                except NotFound:  # decided between the two reads
+                    continue
         return items
 
     # ------------------------------------------------------------ claiming
@@ -197,7 +190,7 @@ class ReviewQueue:
         post: str | None = None, reason: str | None = None, lease_seconds: float | None = None,
     ) -> list[Item]:
         """Claim up to ``count`` free items across ``sites``, the best head of all sites first."""
-        claimed: list[str] = []
+        claimed: list[Item] = []
         exhausted: set[str] = set()
         while len(claimed) < count:
             heads = {s: await self._head(s, order, post, reason) for s in sites if s not in exhausted}
@@ -211,12 +204,13 @@ class ReviewQueue:
             wanted = count - len(claimed)
             got = await self._claim_next(
                 keys=[walk, keys.claims(site_id), keys.audit(site_id), *filters],
-                args=[moderator, wanted, repr(now), repr(until), keys.comment(site_id, ""), direction, AUDIT_MAXLEN],
+                args=[moderator, wanted, repr(now), repr(until), keys.comment(site_id, ""), direction, AUDIT_MAXLEN,
+                      keys.author(site_id, "")],
             )
-            claimed += got
+            claimed += [Item.from_state(state) for state in got]
             if len(got) < wanted:
                 exhausted.add(site_id)
-        return await self.items(claimed)
+        return claimed
 
     async def claim(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:
         """Claim one item, or renew the lease on an item the moderator already holds."""
@@ -224,21 +218,22 @@ class ReviewQueue:
         now, until = self._lease(lease_seconds)
         reply = await self._claim_item(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
-            args=[moderator, repr(now), repr(until), item_id, AUDIT_MAXLEN, keys.comment(site_id, "")],
+            args=[moderator, repr(now), repr(until), item_id, AUDIT_MAXLEN, keys.comment(site_id, ""),
+                  keys.author(site_id, "")],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)
-        return await self.item(item_id)
+        return Item.from_state(reply[2])
 
     async def release(self, item_id: str, moderator: str) -> Item:
         site_id, token = self._parts(item_id)
         reply = await self._release(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
-            args=[moderator, repr(time.time()), item_id, AUDIT_MAXLEN],
+            args=[moderator, repr(time.time()), item_id, AUDIT_MAXLEN, keys.author(site_id, "")],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)
-        return await self.item(item_id)
+        return Item.from_state(reply[1])
 
     # ------------------------------------------------------------ deciding
 
@@ -249,40 +244,22 @@ class ReviewQueue:
         unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
         if unknown:
             raise InvalidFields("Unknown categories.", fields={"categories": [f"Use only {', '.join(TOXICITY_FAMILY)}."]})
-        current = await self.item(item_id)
-        record = current.record
         site_id, token = self._parts(item_id)
         now = time.time()
         status = RESULT_STATUS[action]
-        example = labelled_example(record.comment.content, training_labels(action, categories),
-                                   source="moderator", labelled_by=moderator, comment=record.comment.as_dict())
-        author = author_key(site_id, record)
-        site = self._sites.get(site_id)
-        delivery_id = secrets.token_hex(8) if site.webhook_url else ""
-        payload = json.dumps({
-            "event": "comment.decided",
-            "id": item_id,
-            "site_id": site_id,
-            "comment_id": record.comment.comment_id,
-            "status": status.value,
-            "action": action.value,
-            "categories": list(categories),
-            "decided_by": moderator,
-            "decided_at": now,
-            "delivery_id": delivery_id,
-        }, separators=(",", ":"))
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url else ""
         reply = await self._decide(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
                   keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
-                  author or keys.author(site_id, "-"), keys.outbox_due(site_id),
-                  keys.delivery(site_id, delivery_id or "-"), keys.deliveries(site_id)],
+                  keys.outbox_due(site_id), keys.deliveries(site_id)],
             args=[item_id, moderator, repr(now), status.value, action.value, note, json.dumps(list(categories)),
-                  json.dumps(example, ensure_ascii=False), self._retention,
-                  AUTHOR_COUNTER[action] if author else "", delivery_id, payload, AUDIT_MAXLEN, LABELS_MAXLEN],
+                  json.dumps(training_labels(action, categories)), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                  self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
+                  keys.author(site_id, ""), keys.delivery(site_id, "")],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)
-        return await self.item(item_id)
+        return Item.from_state(reply[1])
 
     async def decide_many(
         self, item_ids: Sequence[str], moderator: str, action: Action, categories: Sequence[str] = (),

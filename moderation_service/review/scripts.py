@@ -9,6 +9,14 @@ from __future__ import annotations
 COMMON = """
 local function token(id) return string.match(id, ':([^:]+)$') end
 
+-- An item as the queue returns it: its hash, and its author's history (approved/rejected/spam counts).
+local function item_state(key, author_prefix)
+  local author = redis.call('HGET', key, 'author')
+  local history = {}
+  if author and author ~= '' then history = redis.call('HGETALL', author_prefix .. author) end
+  return {redis.call('HGETALL', key), history}
+end
+
 local function audit(stream, maxlen, now, actor, action, id, before, after)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
              'at', now, 'actor', actor, 'action', action, 'item', id, 'before', before, 'after', after)
@@ -35,7 +43,8 @@ end
 """
 
 # KEYS: index to walk, claims, audit, then sorted sets an item must also belong to (filters).
-# ARGV: moderator, count, now, lease_until, item key prefix, 'asc'|'desc', audit maxlen.
+# ARGV: moderator, count, now, lease_until, item key prefix, 'asc'|'desc', audit maxlen, author key prefix.
+# Returns the claimed items' states.
 CLAIM_NEXT = COMMON + """
 local moderator, want, now, lease_until, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 expire_leases(KEYS[2], KEYS[3], ARGV[7], now, prefix)
@@ -55,7 +64,7 @@ while #claimed < want do
       redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until)
       redis.call('ZADD', KEYS[2], lease_until, id)
       audit(KEYS[3], ARGV[7], now, moderator, 'claim', id, '{}', claim_state(key))
-      claimed[#claimed + 1] = id
+      claimed[#claimed + 1] = item_state(key, ARGV[8])
       if #claimed >= want then break end
     end
   end
@@ -83,8 +92,8 @@ local function check(key, moderator, now, must_hold)
 end
 """
 
-# KEYS: item, claims, audit. ARGV: moderator, now, lease_until, id, audit maxlen, item key prefix.
-# Claims a free item, renews one the moderator holds.
+# KEYS: item, claims, audit. ARGV: moderator, now, lease_until, id, audit maxlen, item key prefix, author prefix.
+# Claims a free item, renews one the moderator holds; returns {'ok', action, state}.
 CLAIM_ITEM = COMMON + ITEM_CHECKS + """
 local moderator, now, lease_until, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 expire_leases(KEYS[2], KEYS[3], ARGV[5], now, ARGV[6])
@@ -96,10 +105,10 @@ if redis.call('HGET', KEYS[1], 'claimed_by') == moderator then action = 'renew' 
 redis.call('HSET', KEYS[1], 'claimed_by', moderator, 'claim_expires', lease_until)
 redis.call('ZADD', KEYS[2], lease_until, id)
 audit(KEYS[3], ARGV[5], now, moderator, action, id, before, claim_state(KEYS[1]))
-return {'ok', action}
+return {'ok', action, item_state(KEYS[1], ARGV[7])}
 """
 
-# KEYS: item, claims, audit. ARGV: moderator, now, id, audit maxlen.
+# KEYS: item, claims, audit. ARGV: moderator, now, id, audit maxlen, author prefix. Returns {'ok', state}.
 RELEASE = COMMON + ITEM_CHECKS + """
 local moderator, now, id = ARGV[1], ARGV[2], ARGV[3]
 local problem = check(KEYS[1], moderator, now, true)
@@ -108,14 +117,15 @@ local before = claim_state(KEYS[1])
 redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires')
 redis.call('ZREM', KEYS[2], id)
 audit(KEYS[3], ARGV[4], now, moderator, 'release', id, before, '{}')
-return {'ok'}
+return {'ok', item_state(KEYS[1], ARGV[5])}
 """
 
-# KEYS: item, claims, audit, labels, decisions-per-day, author history, outbox due, delivery, deliveries.
-# ARGV: id, moderator, now, new status, action, note, categories (JSON), labelled example (JSON),
-#       retention seconds, author counter field ('' = none), delivery id ('' = no webhook), delivery payload,
-#       audit maxlen, labels maxlen.
-# The item leaves every queue index only together with its decision, audit entry, label and delivery.
+# KEYS: item, claims, audit, labels, decisions-per-day, outbox due, deliveries.
+# ARGV: id, moderator, now, new status, action, note, categories (JSON), training labels (JSON), labelled_at (ISO),
+#       retention seconds, author counter field, delivery id ('' = no webhook), audit maxlen, labels maxlen,
+#       author key prefix, delivery key prefix.
+# The item leaves every queue index only together with its decision, audit entry, labelled example, author
+# history and webhook delivery. Returns {'ok', state}.
 DECIDE = COMMON + ITEM_CHECKS + """
 local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local problem = check(KEYS[1], moderator, now, true)
@@ -128,18 +138,39 @@ redis.call('ZREM', KEYS[2], id)
 redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'indexes')
 redis.call('HSET', KEYS[1], 'status', status, 'decided_by', moderator, 'decided_at', now,
            'decision_action', action, 'decision_note', ARGV[6], 'decision_categories', ARGV[7])
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', ARGV[8])
+redis.call('EXPIRE', KEYS[1], ARGV[10])
+
+-- The labelled example, in the training schema: the comment's fields plus labels and provenance.
+local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
+local example = {}
+for name, value in pairs(comment) do example[name] = value end
+example.labels = cjson.decode(ARGV[8])
+example.source = 'moderator'
+example.labelled_by = moderator
+example.labelled_at = ARGV[9]
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
+
+-- (cjson would turn an empty categories list into {}: splice the JSON list in as given.)
+local function with_categories(encoded) return string.sub(encoded, 1, -2) .. ',"categories":' .. ARGV[7] .. '}' end
 audit(KEYS[3], ARGV[13], now, moderator, 'decide', id, before,
-      cjson.encode({status = status, action = action, categories = cjson.decode(ARGV[7]), note = ARGV[6]}))
+      with_categories(cjson.encode({status = status, action = action, note = ARGV[6]})))
 redis.call('HINCRBY', KEYS[5], moderator, 1)
 redis.call('EXPIRE', KEYS[5], 8640000)
-if ARGV[10] ~= '' then redis.call('HINCRBY', KEYS[6], ARGV[10], 1) end
-if ARGV[11] ~= '' then
-  redis.call('HSET', KEYS[8], 'id', ARGV[11], 'item', id, 'payload', ARGV[12], 'attempts', 0,
+local author = redis.call('HGET', KEYS[1], 'author')
+if author and author ~= '' then redis.call('HINCRBY', ARGV[15] .. author, ARGV[11], 1) end
+if ARGV[12] ~= '' then
+  local payload = with_categories(cjson.encode({
+    event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id,
+    status = status, action = action, decided_by = moderator, decided_at = tonumber(now), delivery_id = ARGV[12]}))
+  redis.call('HSET', ARGV[16] .. ARGV[12], 'id', ARGV[12], 'item', id, 'payload', payload, 'attempts', 0,
              'status', 'pending', 'created_at', now)
-  redis.call('ZADD', KEYS[7], now, ARGV[11])
-  redis.call('ZADD', KEYS[9], now, ARGV[11])
+  redis.call('ZADD', KEYS[6], now, ARGV[12])
+  redis.call('ZADD', KEYS[7], now, ARGV[12])
 end
-return {'ok', status}
+return {'ok', item_state(KEYS[1], ARGV[15])}
+"""
+
+# KEYS: item. ARGV: author prefix. Returns the item's state ({} fields when it does not exist).
+ITEM = COMMON + """
+return item_state(KEYS[1], ARGV[1])
 """

@@ -42,6 +42,14 @@ def queue_indexes(record: Record) -> list[tuple[str, float]]:
     return indexes
 
 
+def author_token(comment: Comment) -> str:
+    """Who wrote a comment, as a hash of the lower-cased e-mail address (else the name): never the address."""
+    identity = (comment.author_email or "").strip().lower() or (comment.author_name or "").strip()
+    if not identity:
+        return ""
+    return hashlib.sha256(f"{comment.site_id}\0{identity}".encode()).hexdigest()[:32]
+
+
 def to_fields(record: Record) -> dict[str, str]:
     """The hash of a record: what scripts read or change as fields, everything else in one JSON document."""
     data = {
@@ -57,6 +65,7 @@ def to_fields(record: Record) -> dict[str, str]:
         "decision": record.decision.value,
         "model_version": record.model_version,
         "received_at": repr(record.received_at),
+        "author": author_token(record.comment),
         "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     }
     if record.decision is Decision.HOLD:
@@ -120,7 +129,7 @@ class CommentStore:
                 if isinstance(result, Exception):
                     future.set_exception(result)
                 else:
-                    future.set_result(from_fields(_pairs(result)) if result else None)
+                    future.set_result(from_fields(pairs(result)) if result else None)
             for _, future in batch:  # never leave a request waiting
                 if not future.done():
                     future.set_exception(RuntimeError("Redis pipeline returned fewer results than commands"))
@@ -179,5 +188,5 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _pairs(flat: list[bytes | str]) -> dict[str, str]:
+def pairs(flat: list[bytes | str]) -> dict[str, str]:
     return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
 
@@ -99,4 +101,7 @@ async def test_stats_audit_and_label_export(client, comment) -> None:  # type: i
     response = await client.get("/v1/ops/labels", headers=auth("admin"))
     lines = (await response.text()).splitlines()
     assert response.status == 200 and len(lines) == 1
-    assert '"labels": {"spam": 0, "toxicity": 0}' in lines[0] and '"labelled_by": "mod"' in lines[0]
+    example = json.loads(lines[0])
+    assert example["labels"] == {"spam": 0, "toxicity": 0} and example["labelled_by"] == "mod"
+    assert example["source"] == "moderator" and example["content"].startswith(INSULT)
+    assert example["site_id"] == "kommblog" and example["labelled_at"].endswith("Z")
