@@ -98,7 +98,8 @@ def start_service(port: int, workers: int, redis_url: str) -> tuple[subprocess.P
         "REDIS_URL": redis_url,
         "MODERATION_PORT": str(port),
         "MODERATION_WORKERS": str(workers),
-        "MODERATION_API_KEYS": json.dumps({"keys": [{"name": "bench", "role": "blog", "sites": ["bench"], "key": key}]}),
+        "MODERATION_API_KEYS": json.dumps(
+            {"keys": [{"name": "bench", "role": "blog", "sites": ["bench"], "key": key}]}),
         "MODERATION_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"),
         "MODERATION_LOG_LEVEL": "WARNING",
     }

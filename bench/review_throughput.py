@@ -51,7 +51,8 @@ async def run(redis_url: str, items: int, moderators: int, batch: int) -> dict[s
         while claimed := await queue.claim_next(name, ["bench"], count=batch):
             counts["claims"] += len(claimed)
             for item in claimed:
-                await queue.decide(item.record.id, name, Action.APPROVE if item.record.received_at % 2 else Action.REJECT)
+                action = Action.APPROVE if counts["decisions"] % 2 else Action.REJECT
+                await queue.decide(item.record.id, name, action)
                 counts["decisions"] += 1
 
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from . import __version__
-from .api import comments, health, ops, review
+from .api import akismet, comments, coral, health, ops, perspective, review
 from .api.middlewares import auth_middleware, error_middleware
 from .appkeys import (
     BACKGROUND,
@@ -45,6 +45,7 @@ from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
 from .sites import load_sites
+from .ui import pages as ui
 
 logger = logging.getLogger(__name__)
 
@@ -150,5 +151,10 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(comments.routes)
     app.add_routes(review.routes)
     app.add_routes(ops.routes)
+    app.cleanup_ctx.append(ui.ui_ctx)
+    app.add_routes(ui.routes)
     # Protocol adapters and other route tables are added here, one line each.
+    app.add_routes(akismet.routes)
+    app.add_routes(perspective.routes)
+    app.add_routes(coral.routes)
     return app

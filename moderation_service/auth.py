@@ -113,6 +113,10 @@ class Keyring:
     def authenticate(self, presented: str) -> Principal | None:
         return self._by_digest.get(digest(presented))
 
+    def by_digest(self, key_digest: str) -> Principal | None:
+        """The principal of a key known only by its digest (a moderator's web session keeps no key)."""
+        return self._by_digest.get(key_digest)
+
     @classmethod
     def from_json(cls, text: str, origin: str) -> Keyring:
         try:

@@ -43,8 +43,8 @@ class _ThresholdSchema(Schema):
 
 class _ThresholdsField(fields.Dict):
     def __init__(self) -> None:
-        super().__init__(keys=fields.String(validate=validate.OneOf(ATTRIBUTES)), values=fields.Nested(_ThresholdSchema),
-                         load_default=dict)
+        super().__init__(keys=fields.String(validate=validate.OneOf(ATTRIBUTES)),
+                         values=fields.Nested(_ThresholdSchema), load_default=dict)
 
 
 class _SiteSchema(Schema):
@@ -78,8 +78,8 @@ class _SitesFileSchema(Schema):
         unknown = RAISE
 
     defaults = fields.Nested(_SiteSchema, load_default=lambda: {"name": None, "thresholds": {}})
-    sites = fields.Dict(keys=fields.String(validate=validate.Regexp(SITE_ID_PATTERN)), values=fields.Nested(_SiteSchema),
-                        load_default=dict)
+    sites = fields.Dict(keys=fields.String(validate=validate.Regexp(SITE_ID_PATTERN)),
+                        values=fields.Nested(_SiteSchema), load_default=dict)
 
 
 @dataclass(frozen=True)

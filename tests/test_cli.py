@@ -1,4 +1,4 @@
-"""The command line: ``score`` gives the API's numbers; ``serve`` runs with an embedded Redis; bad models are refused."""
+"""The command line: ``score`` gives the API's numbers, ``serve`` runs on an embedded Redis, bad models are refused."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ async def test_score_gives_exactly_the_api_numbers(client, settings, model_dir, 
     code, results = run_score(tmp_path, lines, "--model", str(model_dir), monkeypatch=monkeypatch)
     assert code == 0
     for i, text in enumerate(TEXTS):
-        response = await client.post("/v1/comments", json={"site_id": "kommblog", "comment_id": f"c{i}", "content": text},
-                                     headers=auth("blog"))
+        body = {"site_id": "kommblog", "comment_id": f"c{i}", "content": text}
+        response = await client.post("/v1/comments", json=body, headers=auth("blog"))
         body = await response.json()
         assert results[i] == {"id": i, "decision": body["decision"], "scores": body["scores"]}
 

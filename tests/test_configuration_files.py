@@ -62,7 +62,8 @@ def test_starter_keys_file_is_private_and_loads(tmp_path: Path) -> None:
 
 def test_sites_file(tmp_path: Path) -> None:
     path = tmp_path / "sites.toml"
-    path.write_text('[defaults.thresholds]\ntoxicity = { hold = 0.6 }\n[sites.blog.thresholds]\ninsult = { hold = 0.7 }\n')
+    path.write_text(
+        '[defaults.thresholds]\ntoxicity = { hold = 0.6 }\n[sites.blog.thresholds]\ninsult = { hold = 0.7 }\n')
     sites = load_sites(path)
     assert sites.overrides_for("blog") == [{"toxicity": {"hold": 0.6}}, {"insult": {"hold": 0.7}}]
     assert sites.overrides_for("unknown") == [{"toxicity": {"hold": 0.6}}, {}]

@@ -18,6 +18,8 @@ from .schemas import COMMENT_SCHEMA, decision_body, iso
 
 routes = web.RouteTableDef()
 
+STORAGE_DOWN = "Redis is unreachable, so stored comments cannot be read now; retry shortly."
+
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     body = await request.read()  # raises 413 past the configured client_max_size
@@ -68,12 +70,12 @@ async def get_comment(request: web.Request) -> web.Response:
         raise NotFound(f"'{public_id}' is not a comment id; use the 'id' the service answered when it was submitted.")
     require(request, Permission.READ, parts[0])
     if not request.app[HEALTH].ok:
-        raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.")
+        raise StorageUnavailable(STORAGE_DOWN)
     try:
         item = await request.app[QUEUE].item(public_id)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so stored comments cannot be read now; retry shortly.") from None
+        raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
         raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.") from None
     return web.json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))

@@ -33,7 +33,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
     require(request, Permission.OPERATE)
     status = request.query.get("status")
     if status is not None and status not in DELIVERY_STATUSES:
-        raise InvalidFields("Unknown delivery status.", fields={"status": [f"Use one of {', '.join(DELIVERY_STATUSES)}."]})
+        raise InvalidFields("Unknown delivery status.",
+                            fields={"status": [f"Use one of {', '.join(DELIVERY_STATUSES)}."]})
     site_ids = [request.query["site_id"]] if "site_id" in request.query else await request.app[QUEUE].known_sites()
     report = {}
     for site_id in site_ids:

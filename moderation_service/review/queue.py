@@ -243,7 +243,8 @@ class ReviewQueue:
         """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once."""
         unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
         if unknown:
-            raise InvalidFields("Unknown categories.", fields={"categories": [f"Use only {', '.join(TOXICITY_FAMILY)}."]})
+            raise InvalidFields("Unknown categories.",
+                                fields={"categories": [f"Use only {', '.join(TOXICITY_FAMILY)}."]})
         site_id, token = self._parts(item_id)
         now = time.time()
         status = RESULT_STATUS[action]
@@ -253,7 +254,8 @@ class ReviewQueue:
                   keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
                   keys.outbox_due(site_id), keys.deliveries(site_id)],
             args=[item_id, moderator, repr(now), status.value, action.value, note, json.dumps(list(categories)),
-                  json.dumps(training_labels(action, categories)), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                  json.dumps(training_labels(action, categories)),
+                  time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
                   keys.author(site_id, ""), keys.delivery(site_id, "")],
         )

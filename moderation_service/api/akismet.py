@@ -1,0 +1,233 @@
+"""Akismet's REST API (1.1, and 1.2's usage-limit), so that Akismet clients switch by changing the host.
+
+The Akismet API key is one of our blog API keys: from the ``api_key`` or ``key`` field, else the leftmost label
+of the Host header (older clients call ``<key>.rest.akismet.com``). The site is the key's site; a key valid
+for several sites picks the one whose configured ``urls`` match Akismet's ``blog`` field.
+
+``comment-check`` answers ``true`` for spam and for held comments (queued for moderators, hidden by the blog
+meanwhile), ``false`` for published ones. Protocol rules Akismet documents and we follow: a filled honeypot
+field is spam without scoring; ``user_role=administrator`` is never spam; ``is_test`` scores but keeps
+nothing. See docs/protocols.md for every field and how our answers differ from Akismet's.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
+
+from aiohttp import web
+
+from ..appkeys import SITES
+from ..auth import Principal
+from ..comments import Comment, public_id
+from ..exceptions import InvalidFields
+from ..policy import Decision
+from .protocols import (
+    add_label,
+    build_comment,
+    decide,
+    decision_headers,
+    describe_invalid,
+    is_blatant_spam,
+    site_for,
+    submitter,
+)
+
+routes = web.RouteTableDef()
+
+THANKS = "Thanks for making the web a better place."
+DEBUG_HEADER = "X-akismet-debug-help"
+#: Akismet's field -> ours. Fields not listed (comment_post_modified_gmt, blog_charset, …) are read below or ignored.
+FIELDS = {
+    "comment_content": "content",
+    "permalink": "permalink",
+    "comment_author": "author_name",
+    "comment_author_email": "author_email",
+    "comment_author_url": "author_url",
+    "user_ip": "author_ip",
+    "user_agent": "user_agent",
+    "referrer": "referrer",
+    "comment_parent": "parent_id",
+    "comment_type": "type",
+}
+AKISMET_NAMES = {ours: theirs for theirs, ours in FIELDS.items()} | {"lang": "blog_lang",
+                                                                     "submitted_at": "comment_date_gmt"}
+TRUE = frozenset({"1", "true", "yes", "on"})
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+class Invalid(Exception):
+    """Akismet's way of refusing a request: the body ``invalid`` and a hint in ``X-akismet-debug-help``."""
+
+    def __init__(self, help_text: str) -> None:
+        super().__init__(help_text)
+        self.help_text = help_text
+
+
+Form = Mapping[str, str]
+Handler = Callable[[web.Request, Form], Awaitable[web.Response]]
+
+
+def akismet_handler(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Read the form (query parameters too), and answer ``invalid`` with its debug help on :class:`Invalid`."""
+
+    async def wrapped(request: web.Request) -> web.Response:
+        form = {**request.query, **await read_form(request)}
+        try:
+            return await handler(request, form)
+        except Invalid as exc:
+            return text("invalid", {DEBUG_HEADER: exc.help_text})
+
+    return wrapped
+
+
+def text(body: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(text=body, content_type="text/plain", charset="utf-8", headers=headers)
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The form fields, decoded with the client's ``blog_charset`` (UTF-8 unless it names another charset)."""
+    body = await request.read()
+    charset = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)).get("blog_charset") or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    decoded = body.decode(charset, errors="replace")
+    return dict(parse_qsl(decoded, keep_blank_values=True, encoding=charset, errors="replace"))
+
+
+def presented_key(request: web.Request, form: Form) -> str | None:
+    return form.get("api_key") or form.get("key") or request.host.split(":", 1)[0].split(".", 1)[0] or None
+
+
+def required(form: Form, name: str) -> str:
+    value = form.get(name, "").strip()
+    if not value:
+        raise Invalid(f'Empty "{name}" value')
+    return value
+
+
+def authenticate(request: web.Request, form: Form) -> tuple[Principal, str]:
+    """The key's principal and the site the request is for; :class:`Invalid` when either is missing."""
+    principal = submitter(request, presented_key(request, form))
+    if principal is None:
+        raise Invalid("Invalid key: send one of this service's blog API keys as api_key (or key), "
+                      "or as the leftmost label of the host name.")
+    blog = required(form, "blog")
+    site_id = site_for(principal, site_of_blog(request, blog))
+    if site_id is None:
+        raise Invalid(f"The blog {blog} is not a site of this key: add it to the site's urls in the sites file.")
+    return principal, site_id
+
+
+def site_of_blog(request: web.Request, blog: str) -> str | None:
+    """The configured site whose ``urls`` contain ``blog`` (scheme, ``www.`` and a trailing slash aside)."""
+    wanted = _comparable(blog)
+    for site_id, config in request.app[SITES].sites.items():
+        if any(_comparable(url) == wanted for url in config.urls):
+            return site_id
+    return None
+
+
+def _comparable(url: str) -> str:
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    host = parts.netloc.lower().removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
+    fields = {ours: form.get(theirs) or None for theirs, ours in FIELDS.items()}
+    required(form, "user_ip")
+    if not (fields["content"] or "").strip():
+        raise Invalid('Empty "comment_content" value: this service judges the text, so it needs the text.')
+    if fields["parent_id"] == "0":  # WordPress's "no parent"
+        fields["parent_id"] = None
+    try:
+        return build_comment(request, {**fields, "site_id": site_id, "lang": blog_lang(form.get("blog_lang")),
+                                       "submitted_at": gmt(form.get("comment_date_gmt"))})
+    except InvalidFields as exc:
+        raise Invalid(describe_invalid(exc, AKISMET_NAMES)) from None
+
+
+def blog_lang(value: str | None) -> str | None:
+    """Akismet's ``blog_lang`` (``de_DE`` or ``en, fr_ca``): the first language, as a language tag."""
+    first = (value or "").split(",", 1)[0].strip().replace("_", "-")
+    return first if _LANG.match(first) else None
+
+
+def gmt(value: str | None) -> str | None:
+    """``comment_date_gmt`` (ISO 8601 or ``2026-11-26 09:15:00``), UTC unless it says otherwise; junk is dropped."""
+    try:
+        moment = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def honeypot_filled(form: Form) -> bool:
+    """Akismet's honeypot: the form names a hidden field (``honeypot_field_name``) that only a bot fills in."""
+    name = form.get("honeypot_field_name", "").strip()
+    return bool(name) and bool(form.get(name, "").strip())
+
+
+@routes.post("/1.1/verify-key")
+@akismet_handler
+async def verify_key(request: web.Request, form: Form) -> web.Response:
+    authenticate(request, form)
+    return text("valid")
+
+
+@routes.post("/1.1/comment-check")
+@akismet_handler
+async def comment_check(request: web.Request, form: Form) -> web.Response:
+    _, site_id = authenticate(request, form)
+    comment = to_comment(request, site_id, form)
+    if honeypot_filled(form):  # only a bot fills the hidden field: spam, not worth a score or a moderator's time
+        return text("true", {"X-akismet-guid": public_id(site_id, comment.identity()), "X-akismet-pro-tip": "discard"})
+    if form.get("user_role", "").strip().lower() == "administrator":  # Akismet never flags the blog's admins
+        return text("false", {"X-akismet-guid": public_id(site_id, comment.identity())})
+    keep = not is_test(form)
+    record = await decide(request, comment, keep=keep)
+    headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
+    if is_blatant_spam(record):
+        headers["X-akismet-pro-tip"] = "discard"
+    return text("false" if record.decision is Decision.PUBLISH else "true", headers)
+
+
+def is_test(form: Form) -> bool:
+    """Akismet's ``is_test``: answer as usual, but keep nothing (no record, no queue entry, no label)."""
+    return form.get("is_test", "").strip().lower() in TRUE
+
+
+async def submit_correction(request: web.Request, form: Form, spam: int) -> web.Response:
+    principal, site_id = authenticate(request, form)
+    comment = to_comment(request, site_id, form)
+    if not is_test(form):
+        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal)
+    return text(THANKS)
+
+
+@routes.post("/1.1/submit-spam")
+@akismet_handler
+async def submit_spam(request: web.Request, form: Form) -> web.Response:
+    return await submit_correction(request, form, spam=1)
+
+
+@routes.post("/1.1/submit-ham")
+@akismet_handler
+async def submit_ham(request: web.Request, form: Form) -> web.Response:
+    return await submit_correction(request, form, spam=0)
+
+
+@routes.get("/1.2/usage-limit")
+@routes.post("/1.2/usage-limit")
+@akismet_handler
+async def usage_limit(request: web.Request, form: Form) -> web.Response:
+    if submitter(request, form.get("api_key") or form.get("key")) is None:
+        raise Invalid("Invalid key: send one of this service's blog API keys as api_key.")
+    # This service has no plan and does not meter calls: never a limit, never throttled.
+    return web.json_response({"limit": "none", "usage": 0, "percentage": "0", "throttled": False})

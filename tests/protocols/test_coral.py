@@ -1,0 +1,121 @@
+"""Coral Talk's external moderation phase: signed requests exactly as Coral sends them, and its answers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+
+from moderation_service.appkeys import STORE
+from tests.api.test_comments import INSULT, SPAM
+from tests.conftest import auth
+from tests.protocols.conftest import CORAL_SECRET
+
+FRIENDLY = "Danke für den Beitrag! Die Beispiele zur Krisenkommunikation fand ich sehr hilfreich."
+STORY_URL = "https://kommblog.example/2026/krisenkommunikation/"
+
+
+def coral_request(body: str, action: str = "NEW", parent: str | None = None) -> bytes:
+    """Coral's ExternalModerationRequest, serialised as Coral does (JSON.stringify(request, null, 2))."""
+    request = {
+        "action": action,
+        "comment": {"body": body, "parentID": parent},
+        "author": {"id": "baf4e943-3594-4fcc-b2ba-3e8de7a76352", "role": "COMMENTER"},
+        "story": {"id": "245b3856-b0a0-4d2f-a6bb-58c71f18d6a6", "url": STORY_URL},
+        "site": {"id": "a4bede88-2d2c-4424-bc18-4322a9e285a6"},
+        "tenantID": "19ba5794-7eeb-4d46-a81b-c00c61672501",
+        "tenantDomain": "kommentare.kommblog.example",
+    }
+    return json.dumps(request, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def signature(body: bytes, secret: str = CORAL_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def moderate(client: Any, body: bytes, sig: str | None = "sign", site: str = "kommblog") -> tuple[int, Any, Any]:
+    headers = {"Content-Type": "application/json", "User-Agent": "Coral Moderation/9.0.0"}
+    if sig is not None:
+        headers["X-Coral-Signature"] = signature(body) if sig == "sign" else sig
+    response = await client.post(f"/coral/{site}", data=body, headers=headers)
+    return response.status, await response.json(), response.headers
+
+
+async def test_fine_comment_is_approved(client: Any) -> None:
+    status, body, headers = await moderate(client, coral_request(FRIENDLY))
+    assert status == 200
+    assert body == {"status": "APPROVED", "moderationAction": {"status": "APPROVED"}, "actions": [], "tags": []}
+    assert headers["X-Moderation-Decision"] == "publish"
+
+
+async def test_toxic_comment_is_withheld_flagged_and_queued_here_too(client: Any) -> None:
+    status, body, headers = await moderate(client, coral_request(INSULT, parent="d79b787f-f406-49a0-a179-72e3652e54be"))
+    assert status == 200
+    assert body == {"status": "SYSTEM_WITHHELD", "moderationAction": {"status": "SYSTEM_WITHHELD"},
+                    "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}], "tags": []}
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert [item["id"] for item in (await response.json())["items"]] == [headers["X-Moderation-Id"]]
+    record = await client.server.app[STORE].get(headers["X-Moderation-Id"])
+    assert record.comment.permalink == STORY_URL and record.comment.post_id == "245b3856-b0a0-4d2f-a6bb-58c71f18d6a6"
+    assert record.comment.parent_id == "d79b787f-f406-49a0-a179-72e3652e54be"
+    assert record.comment.author_name == "baf4e943-3594-4fcc-b2ba-3e8de7a76352"
+
+
+async def test_spam_is_rejected_and_flagged_as_spam(client: Any) -> None:
+    status, body, _ = await moderate(client, coral_request(SPAM))
+    assert status == 200 and body["status"] == "REJECTED" == body["moderationAction"]["status"]
+    assert {"actionType": "FLAG", "reason": "COMMENT_DETECTED_SPAM"} in body["actions"]
+
+
+async def test_an_edit_is_judged_anew(client: Any) -> None:
+    _, first, first_headers = await moderate(client, coral_request(FRIENDLY))
+    _, edited, edited_headers = await moderate(client, coral_request(INSULT, action="EDIT"))
+    assert first["status"] == "APPROVED" and edited["status"] == "SYSTEM_WITHHELD"
+    assert first_headers["X-Moderation-Id"] != edited_headers["X-Moderation-Id"]
+
+
+async def test_one_of_several_signatures_suffices_while_coral_rolls_its_secret(client: Any) -> None:
+    body = coral_request(FRIENDLY)
+    rolled = f"{signature(body, 'the-previous-phase-secret-000')},{signature(body)}"
+    status, answer, _ = await moderate(client, body, sig=rolled)
+    assert status == 200 and answer["status"] == "APPROVED"
+
+
+@pytest.mark.parametrize(("sig", "status", "message"), [
+    (None, 401, "No X-Coral-Signature header"),
+    ("", 401, "No X-Coral-Signature header"),
+    ("sha256=" + "0" * 64, 403, "The X-Coral-Signature does not match the body"),
+    ("sha1=" + "0" * 40, 403, "The X-Coral-Signature does not match the body"),
+    ("sha256=ä", 403, "The X-Coral-Signature does not match the body"),
+])
+async def test_missing_or_wrong_signature_is_refused(client: Any, redis: Any, sig: str | None, status: int,
+                                                   message: str) -> None:
+    got, body, _ = await moderate(client, coral_request(INSULT), sig=sig)
+    assert got == status and body["error"]["message"].startswith(message)
+    assert await redis.keys("moderation:{kommblog}:comment:*") == []
+
+
+async def test_body_changed_after_signing_is_refused(client: Any) -> None:
+    body = coral_request(FRIENDLY)
+    tampered = body.replace(b"hilfreich", b"nutzlos")
+    status, answer, _ = await moderate(client, tampered, sig=signature(body))
+    assert status == 403 and answer["error"]["code"] == "forbidden"
+
+
+async def test_site_without_coral_secret_is_refused(client: Any) -> None:
+    status, body, _ = await moderate(client, coral_request(FRIENDLY), site="otherblog")
+    assert status == 403 and "set its coral_secret" in body["error"]["message"]
+    status, body, _ = await moderate(client, coral_request(FRIENDLY), site="-nope")
+    assert status == 404
+
+
+async def test_signed_but_not_a_moderation_request(client: Any) -> None:
+    status, body, _ = await moderate(client, b'{"action": "NEW"')
+    assert status == 400 and body["error"]["code"] == "malformed_request"
+    status, body, _ = await moderate(client, json.dumps({"action": "DELETE", "comment": {}}).encode())
+    assert status == 422 and set(body["error"]["fields"]) == {"action", "comment"}
+    status, body, _ = await moderate(client, coral_request("   "))
+    assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}

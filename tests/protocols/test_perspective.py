@@ -1,0 +1,231 @@
+"""Perspective v1alpha1: analyze and suggestscore, with request bodies exactly as Coral Talk sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from moderation_service.api.perspective import detect_language, sentence_spans
+from moderation_service.appkeys import STORE
+from tests.api.test_comments import INSULT, SPAM
+from tests.conftest import KEYS, auth
+from tests.protocols.conftest import TWO_SITES_KEY, labels_of
+
+FRIENDLY = "Danke für den Beitrag! Die Beispiele zur Krisenkommunikation fand ich sehr hilfreich."
+ANALYZE = "/v1alpha1/comments:analyze"
+SUGGEST = "/v1alpha1/comments:suggestscore"
+
+
+def coral_analyze(text: str, lang: str = "de", do_not_store: bool = True) -> dict[str, Any]:
+    """Coral's services/perspective formatBody for comments:analyze, field for field."""
+    return {"comment": {"text": text}, "doNotStore": do_not_store, "requestedAttributes": {"TOXICITY": {}},
+            "languages": [lang]}
+
+
+async def post(client: Any, path: str, body: Any, key: str | None = KEYS["blog"]) -> tuple[int, Any, Any]:
+    response = await client.post(path, json=body, params={"key": key} if key else None)
+    return response.status, await response.json(), response.headers
+
+
+async def comment_keys(redis: Any) -> list[str]:
+    return await redis.keys("moderation:{kommblog}:comment:*")  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- analyze
+
+
+async def test_coral_analyze_with_do_not_store_keeps_nothing(client: Any, redis: Any) -> None:
+    status, body, headers = await post(client, ANALYZE, coral_analyze(INSULT))
+    assert status == 200
+    score = body["attributeScores"]["TOXICITY"]["summaryScore"]
+    assert score["type"] == "PROBABILITY" and score["value"] > 0.5
+    assert body["attributeScores"]["TOXICITY"]["spanScores"] == [
+        {"begin": 0, "end": len(INSULT), "score": score}]
+    assert set(body["attributeScores"]) == {"TOXICITY"}
+    assert body["languages"] == ["de"] and body["detectedLanguages"] == ["de"]
+    assert "clientToken" not in body
+    assert headers["X-Moderation-Decision"] == "hold" and "X-Moderation-Id" not in headers
+    assert await comment_keys(redis) == [] and await redis.zcard("moderation:{kommblog}:pending") == 0
+
+
+async def test_stored_analysis_takes_the_decision_path_and_held_ones_are_queued(client: Any) -> None:
+    status, body, headers = await post(client, ANALYZE, coral_analyze(INSULT, do_not_store=False))
+    assert status == 200 and headers["X-Moderation-Decision"] == "hold"
+    record = await client.server.app[STORE].get(headers["X-Moderation-Id"])
+    assert record.comment.content == INSULT and record.comment.lang == "de"
+    assert record.scores["toxicity"] == body["attributeScores"]["TOXICITY"]["summaryScore"]["value"]
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert [item["id"] for item in (await response.json())["items"]] == [headers["X-Moderation-Id"]]
+
+
+async def test_every_attribute_with_spam_as_our_own(client: Any) -> None:
+    names = ["TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT", "SPAM"]
+    request = {"comment": {"text": SPAM, "type": "PLAIN_TEXT"}, "requestedAttributes": {n: {} for n in names},
+               "languages": ["en"], "doNotStore": True, "clientToken": "req-42", "sessionId": "s", "context": {}}
+    status, body, _ = await post(client, ANALYZE, request)
+    assert status == 200 and set(body["attributeScores"]) == set(names)
+    assert body["attributeScores"]["SPAM"]["summaryScore"]["value"] > 0.9
+    assert body["clientToken"] == "req-42"
+
+
+async def test_score_threshold_leaves_out_lower_scores(client: Any) -> None:
+    request = {"comment": {"text": FRIENDLY}, "doNotStore": True,
+               "requestedAttributes": {"TOXICITY": {"scoreThreshold": 0.99}, "SPAM": {"scoreType": "PROBABILITY",
+                                                                                      "scoreThreshold": 0}}}
+    status, body, _ = await post(client, ANALYZE, request)
+    assert status == 200 and set(body["attributeScores"]) == {"SPAM"}
+
+
+async def test_span_annotations_score_each_sentence(client: Any) -> None:
+    text = f"{FRIENDLY} {INSULT}!"
+    request = {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}, "spanAnnotations": True,
+               "doNotStore": True}
+    status, body, _ = await post(client, ANALYZE, request)
+    spans = body["attributeScores"]["TOXICITY"]["spanScores"]
+    assert status == 200 and [text[s["begin"]:s["end"]] for s in spans] == [
+        "Danke für den Beitrag!", "Die Beispiele zur Krisenkommunikation fand ich sehr hilfreich.", f"{INSULT}!"]
+    assert spans[2]["score"]["value"] > max(spans[0]["score"]["value"], spans[1]["score"]["value"])
+
+
+async def test_html_is_reduced_to_text(client: Any) -> None:
+    request = {"comment": {"text": "<p>Tolle <b>Analyse</b>, danke &amp; weiter so!</p>", "type": "HTML"},
+               "requestedAttributes": {"TOXICITY": {}}}
+    status, _, headers = await post(client, ANALYZE, request)
+    record = await client.server.app[STORE].get(headers["X-Moderation-Id"])
+    assert status == 200 and "<" not in record.comment.content and "Analyse" in record.comment.content
+    assert "&" in record.comment.content and "&amp;" not in record.comment.content
+
+
+async def test_language_is_detected_when_not_given(client: Any) -> None:
+    request = {"comment": {"text": "Thanks for the article, it was very helpful to me."},
+               "requestedAttributes": {"TOXICITY": {}}, "doNotStore": True}
+    status, body, _ = await post(client, ANALYZE, request)
+    assert status == 200 and body["languages"] == ["en"] and body["detectedLanguages"] == ["en"]
+
+
+async def test_key_for_two_sites_names_the_site_in_community_id(client: Any) -> None:
+    request = {**coral_analyze(FRIENDLY, do_not_store=False), "communityId": "otherblog"}
+    status, _, headers = await post(client, ANALYZE, request, key=TWO_SITES_KEY)
+    assert status == 200 and headers["X-Moderation-Id"].startswith("otherblog:")
+    status, body, _ = await post(client, ANALYZE, coral_analyze(FRIENDLY), key=TWO_SITES_KEY)
+    assert status == 403 and body["error"]["status"] == "PERMISSION_DENIED"
+    assert "set communityId" in body["error"]["message"]
+
+
+async def test_key_in_the_goog_header(client: Any) -> None:
+    response = await client.post(ANALYZE, json=coral_analyze(FRIENDLY), headers={"X-Goog-Api-Key": KEYS["blog"]})
+    assert response.status == 200
+
+
+# ---------------------------------------------------------------- errors in Google's shape
+
+
+async def test_unsupported_attribute(client: Any) -> None:
+    request = {**coral_analyze(FRIENDLY), "requestedAttributes": {"TOXICITY": {}, "FLIRTATION": {}}}
+    status, body, _ = await post(client, ANALYZE, request)
+    assert status == 400
+    assert body == {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": (
+        "Requested attribute(s) FLIRTATION not supported; this service scores TOXICITY, SEVERE_TOXICITY, "
+        "IDENTITY_ATTACK, INSULT, PROFANITY, THREAT, SPAM.")}}
+
+
+async def test_unsupported_language(client: Any) -> None:
+    status, body, _ = await post(client, ANALYZE, coral_analyze("Merci pour cet article", lang="fr"))
+    assert status == 400
+    assert body["error"]["message"] == "Attribute TOXICITY does not support request languages: fr"
+    assert body["error"]["status"] == "INVALID_ARGUMENT"
+    assert body["error"]["details"][0]["errorType"] == "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE"
+
+
+@pytest.mark.parametrize(("key", "code", "status", "message"), [
+    (None, 403, "PERMISSION_DENIED", "The request is missing a valid API key."),
+    ("not-a-key-of-this-service", 400, "INVALID_ARGUMENT", "API key not valid."),
+    (KEYS["moderator"], 400, "INVALID_ARGUMENT", "API key not valid."),
+])
+async def test_keys(client: Any, key: str | None, code: int, status: str, message: str) -> None:
+    got_code, body, _ = await post(client, ANALYZE, coral_analyze(FRIENDLY), key=key)
+    assert got_code == code and body["error"]["code"] == code and body["error"]["status"] == status
+    assert body["error"]["message"].startswith(message)
+
+
+@pytest.mark.parametrize(("request_body", "message"), [
+    ({"requestedAttributes": {"TOXICITY": {}}}, "Invalid request: comment: Missing data for required field."),
+    ({"comment": {"text": FRIENDLY}}, "Invalid request: requestedAttributes: Missing data for required field."),
+    ({"comment": {"text": FRIENDLY}, "requestedAttributes": {}}, "Invalid request: requestedAttributes: Request at"),
+    ({"comment": {"text": FRIENDLY}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}},
+     "Invalid request: requestedAttributes.TOXICITY.scoreType: Only PROBABILITY scores are supported."),
+    ({"comment": {"text": "   "}, "requestedAttributes": {"TOXICITY": {}}}, "comment.text: Must contain text."),
+    (["not", "an", "object"], "The body must be a JSON object, not a list."),
+])
+async def test_bad_requests(client: Any, request_body: Any, message: str) -> None:
+    status, body, _ = await post(client, ANALYZE, request_body)
+    assert status == 400 and body["error"]["status"] == "INVALID_ARGUMENT"
+    assert body["error"]["message"].startswith(message)
+
+
+async def test_malformed_json(client: Any) -> None:
+    response = await client.post(ANALYZE, data=b'{"comment": ', params={"key": KEYS["blog"]})
+    body = await response.json()
+    assert response.status == 400 and body["error"]["code"] == 400 and "not valid JSON" in body["error"]["message"]
+
+
+# ---------------------------------------------------------------- suggestscore
+
+
+async def test_suggested_scores_become_a_labelled_example(client: Any) -> None:
+    request = {"comment": {"text": INSULT}, "languages": ["de"], "clientToken": "fb-1",
+               "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}, "SPAM": {"summaryScore": {"value": 0.1}},
+                                   "SEXUALLY_EXPLICIT": {"summaryScore": {"value": 0}}}}
+    status, body, _ = await post(client, SUGGEST, request)
+    assert status == 200 and body == {"clientToken": "fb-1", "requestedLanguages": ["de"], "detectedLanguages": ["de"]}
+    [example] = await labels_of(client)
+    assert example["content"] == INSULT and example["labels"] == {"toxicity": 1, "spam": 0}
+    assert example["source"] == "perspective" and example["labelled_by"] == "kommblog"
+    assert example["site_id"] == "kommblog" and example["lang"] == "de"
+
+
+async def test_coral_feedback_for_an_approved_comment(client: Any) -> None:
+    """Coral's services/perspective formatBody for comments:suggestscore, field for field."""
+    request = {"comment": {"text": FRIENDLY},
+               "context": {"entries": [{"text": '{"url":"https://kommblog.example/a?commentID=c1","Coral_comment_id":"c1"}'}]},
+               "attributeScores": {"APPROVED": {"summaryScore": {"value": 1}}}, "languages": ["de"],
+               "communityId": "Coral:https://kommblog.example", "clientToken": "comment:c1"}
+    status, body, _ = await post(client, SUGGEST, request)
+    assert status == 200 and body["clientToken"] == "comment:c1"
+    [example] = await labels_of(client)
+    assert example["labels"] == {"spam": 0, "toxicity": 0} and example["content"] == FRIENDLY
+
+
+async def test_suggestion_of_nothing_we_score_keeps_nothing(client: Any) -> None:
+    request = {"comment": {"text": FRIENDLY}, "attributeScores": {"DELETED": {"summaryScore": {"value": 1}}}}
+    status, _, _ = await post(client, SUGGEST, request)
+    assert status == 200 and await labels_of(client) == []
+
+
+async def test_suggestion_needs_scores_and_a_key(client: Any) -> None:
+    status, body, _ = await post(client, SUGGEST, {"comment": {"text": FRIENDLY}, "attributeScores": {
+        "TOXICITY": {"summaryScore": {"value": 2}}}})
+    assert status == 400
+    assert body["error"]["message"].startswith("Invalid request: attributeScores.TOXICITY.summaryScore")
+    assert "less than or equal to 1" in body["error"]["message"]
+    status, body, _ = await post(client, SUGGEST, {"comment": {"text": FRIENDLY}}, key=None)
+    assert status == 403 and body["error"]["status"] == "PERMISSION_DENIED"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_sentences_and_their_offsets() -> None:
+    text = "Hallo Welt.  Wie geht's?!\nGut   \n..."
+    assert [text[b:e] for b, e in sentence_spans(text)] == ["Hallo Welt.", "Wie geht's?!", "Gut"]
+    assert sentence_spans("...") == [(0, 3)]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Das ist nicht gut, aber ich bin auch nicht überrascht.", "de"),
+    ("This is not good, but I am not surprised either.", "en"),
+    ("Idiot!!!", None),
+])
+def test_language_detection(text: str, language: str | None) -> None:
+    assert detect_language(text) == language
