@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from moderation_service.api.akismet import _comparable, blog_lang, gmt
 from moderation_service.api.protocols import is_blatant_spam, is_spam_related, is_toxic, site_for
+from moderation_service.app import create_app
+from moderation_service.appkeys import SPOOL
 from moderation_service.auth import Principal, Role
 from moderation_service.comments import INITIAL_STATUS, Comment, Record
 from moderation_service.policy import Decision
+from moderation_service.settings import Settings
+from tests.api.test_comments import INSULT
+from tests.conftest import KEYS
+from tests.redis_server import RedisServer
 
 
 def record(decision: Decision, spam: float, reasons: tuple[str, ...] = (), spam_threshold: float = 0.9) -> Record:
@@ -59,3 +68,30 @@ def test_akismet_field_readers() -> None:
     assert _comparable("https://www.Kommblog.example/blog/") == _comparable("http://kommblog.example/blog")
     assert _comparable("kommblog.example") == _comparable("https://kommblog.example/")
     assert _comparable("https://kommblog.example/a") != _comparable("https://kommblog.example/b")
+
+
+async def test_while_redis_is_down_decisions_are_spooled_and_corrections_refused(
+        aiohttp_client: Any, settings: Settings, tmp_path: Path) -> None:
+    from tests.protocols.test_akismet import form
+    from tests.protocols.test_coral import coral_request, signature
+
+    server = RedisServer(directory=tmp_path / "redis-data").start()
+    try:
+        client = await aiohttp_client(create_app(settings.with_overrides(redis_url=server.url)))
+        server.stop()
+        response = await client.post("/1.1/comment-check", data=form(INSULT))
+        assert await response.text() == "true" and response.headers["X-Moderation-Decision"] == "hold"
+        body = coral_request(INSULT)
+        response = await client.post("/coral/kommblog", data=body, headers={"X-Coral-Signature": signature(body)})
+        assert (await response.json())["status"] == "SYSTEM_WITHHELD"
+        assert await client.server.app[SPOOL].pending() == 2  # both kept locally until Redis returns
+        response = await client.post("/1.1/submit-spam", data=form(INSULT))
+        assert response.status == 503 and (await response.json())["error"]["code"] == "storage_unavailable"
+        response = await client.post("/v1alpha1/comments:suggestscore", params={"key": KEYS["blog"]}, json={
+            "comment": {"text": INSULT}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}}})
+        assert response.status == 503
+        assert (await response.json())["error"] == {
+            "code": 503, "status": "UNAVAILABLE",
+            "message": "Redis is unreachable, so the correction cannot be kept now; retry shortly."}
+    finally:
+        server.stop()
