@@ -57,6 +57,7 @@ AKISMET_NAMES = {ours: theirs for theirs, ours in FIELDS.items()} | {"lang": "bl
                                                                      "submitted_at": "comment_date_gmt"}
 TRUE = frozenset({"1", "true", "yes", "on"})
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
 
 
 class Invalid(Exception):
@@ -64,7 +65,8 @@ class Invalid(Exception):
 
     def __init__(self, help_text: str) -> None:
         super().__init__(help_text)
-        self.help_text = help_text
+        # It may quote what the client sent (its blog URL): a header takes printable ASCII only.
+        self.help_text = _NOT_PRINTABLE_ASCII.sub("?", help_text)[:500]
 
 
 Form = Mapping[str, str]

@@ -234,6 +234,12 @@ async def test_invalid_requests_answer_invalid_with_debug_help(client: Any, chan
     assert "not-a-key-of-this-service" not in headers["X-akismet-debug-help"]
 
 
+async def test_debug_help_quoting_the_client_is_a_safe_header(client: Any) -> None:
+    body, headers = await check(client, **form(api_key=TWO_SITES_KEY, blog="https://bücher.example/\r\nX-Evil: 1"))
+    assert body == "invalid" and "X-Evil" not in headers
+    assert headers["X-akismet-debug-help"].startswith("The blog https://b?cher.example/??X-Evil: 1 is not a site")
+
+
 async def test_submissions_need_a_valid_key(client: Any) -> None:
     for endpoint in ("submit-spam", "submit-ham"):
         response = await client.post(f"/1.1/{endpoint}", data=form(api_key="wrong-key-wrong-key-wrong"))
