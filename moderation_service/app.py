@@ -37,13 +37,16 @@ from .appkeys import (
 from .auth import load_keyring
 from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
+from .identity import Hasher, load_or_create_secret
 from .live_model import ModelHolder, resolve_model_dir
+from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy
 from .review.queue import ReviewQueue
 from .review.spool import Spool
 from .review.store import CommentStore
 from .settings import Settings
+from .signals.stateful import SignalState
 from .sites import load_sites
 from .ui import pages as ui
 
@@ -93,14 +96,18 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400)
+    secret = (settings.identity_secret.encode() if settings.identity_secret
+              else load_or_create_secret(settings.identity_secret_file))
+    batcher = Batcher(app[REDIS])
+    app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400, batcher)
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
         settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds))
     app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
     app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
-    app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH])
+    app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH], SignalState(batcher),
+                                  Hasher(secret))
     yield
     await app[SPOOL].close()
 

@@ -31,9 +31,9 @@ def _comment(data: dict[str, Any], default_site: str) -> Comment:
     data = dict(data)
     data.pop("id")
     data["site_id"] = data["site_id"] or default_site
-    for name in ("submitted_at", "author_ip"):
+    for name in ("submitted_at", "form_rendered_at", "author_ip"):
         if data.get(name) is not None:
-            data[name] = data[name].isoformat() if name == "submitted_at" else str(data[name])
+            data[name] = str(data[name]) if name == "author_ip" else data[name].isoformat()
     return Comment(**data)
 
 

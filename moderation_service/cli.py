@@ -20,6 +20,7 @@ from typing import IO
 from aiohttp import web
 
 from .exceptions import ConfigurationError
+from .identity import load_or_create_secret
 from .live_model import live_directory
 from .logs import setup_logging
 from .settings import Settings
@@ -122,6 +123,8 @@ def serve(args: argparse.Namespace) -> int:
     settings = settings.with_overrides(**overrides)
     setup_logging(settings.log_level)
     settings = _ensure_api_keys(settings)
+    if settings.identity_secret is None:  # created once here, before workers start, so they share it
+        load_or_create_secret(settings.identity_secret_file)
     _ensure_model(settings)
     embedded = None
     if settings.redis_url is None:

@@ -29,6 +29,10 @@ class Comment:
     lang: str | None = None
     submitted_at: str | None = None
     type: str | None = None
+    #: What the blog's hidden honeypot form field contained (a person leaves it empty).
+    honeypot: str | None = None
+    #: When the blog rendered the comment form (ISO 8601), for the time-to-submit signal.
+    form_rendered_at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields that are set (``dataclasses.asdict`` deep-copies, which costs too much per request)."""
@@ -86,3 +90,5 @@ class Record:
     thresholds: dict[str, dict[str, float]]
     received_at: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Keyed hashes of the author, IP, e-mail and link domains (never the values themselves).
+    identities: dict[str, Any] = field(default_factory=dict)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -16,9 +19,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .comments import INITIAL_STATUS, Comment, Record, public_id
 from .live_model import ModelHolder
 from .model.artifact import Model
-from .policy import Thresholds, decide
+from .identity import Hasher
+from .policy import Thresholds, combined_spam, decide
 from .review.spool import Spool
 from .review.store import CommentStore
+from .signals.base import Hit
+from .signals.config import SignalConfig
+from .signals.stateful import SignalState
+from .signals.stateless import stateless_hits
 from .sites import Sites
 
 logger = logging.getLogger(__name__)
@@ -56,12 +64,17 @@ class Outcome:
 
 
 class Evaluator:
-    """Scores a comment and applies its site's policy; stores nothing (batch scoring uses it alone)."""
+    """Scores a comment, runs the signals that need no state, and applies its site's policy.
+
+    It stores nothing: batch scoring uses it alone; :class:`DecisionPath` adds the stateful signals and
+    keeps the record.
+    """
 
     def __init__(self, models: ModelHolder, sites: Sites) -> None:
         self.models = models
         self.sites = sites
         self._thresholds: dict[tuple[str, str], Thresholds] = {}
+        self._signals: dict[str, SignalConfig] = {}
 
     def thresholds_for(self, site_id: str, model: Model) -> Thresholds:
         key = (site_id, model.version)
@@ -73,35 +86,65 @@ class Evaluator:
             self._thresholds[key] = cached
         return cached
 
-    def evaluate(self, comment: Comment) -> Record:
+    def signals_for(self, site_id: str) -> SignalConfig:
+        config = self._signals.get(site_id)
+        if config is None:
+            config = self._signals[site_id] = self.sites.signals_for(site_id)
+        return config
+
+    def evaluate(self, comment: Comment, state_hits: Sequence[Hit] = (), identities: dict[str, Any] | None = None,
+                 received_at: float | None = None) -> Record:
+        """The record of a decision: model scores, signal hits (these and ``state_hits``), policy."""
+        received = time.time() if received_at is None else received_at
         model = self.models.current
         scores = model.scores(comment.content)
+        hits = stateless_hits(comment, self.signals_for(comment.site_id), datetime.fromtimestamp(received, UTC))
+        hits += state_hits
         thresholds = self.thresholds_for(comment.site_id, model)
-        decision, reasons = decide(scores, thresholds)
+        decision, reasons = decide(scores, thresholds, hits)
+        extra = {"spam_combined": combined_spam(scores["spam"], hits)} if any(h.spam for h in hits) else {}
         return Record(
             id=public_id(comment.site_id, comment.identity()),
             comment=comment,
             decision=decision,
             status=INITIAL_STATUS[decision],
             scores=scores,
-            reasons=[r.as_dict() for r in reasons],
+            reasons=[r.as_dict() for r in reasons] + [hit.as_reason() for hit in hits],
             model_version=model.version,
             thresholds=thresholds.as_dict(),
-            received_at=time.time(),
+            received_at=received,
+            extra=extra,
+            identities=identities or {},
         )
 
 
 class DecisionPath:
-    """Evaluate, then keep the record: in Redis, or in the local spool while Redis is unreachable."""
+    """Evaluate with every signal, then keep the record: in Redis, or in the local spool while Redis is down."""
 
-    def __init__(self, evaluator: Evaluator, store: CommentStore, spool: Spool, health: RedisHealth) -> None:
+    def __init__(
+        self, evaluator: Evaluator, store: CommentStore, spool: Spool, health: RedisHealth,
+        signal_state: SignalState, hasher: Hasher,
+    ) -> None:
         self.evaluator = evaluator
         self.store = store
         self.spool = spool
         self.health = health
+        self.signal_state = signal_state
+        self.hasher = hasher
+
+    async def _state_hits(self, comment: Comment, identities: dict[str, Any]) -> list[Hit]:
+        if not self.health.ok:
+            return []
+        try:
+            return await self.signal_state.hits(comment, identities, self.evaluator.signals_for(comment.site_id))
+        except REDIS_DOWN as exc:
+            self.health.down(exc)
+            return []
 
     async def submit(self, comment: Comment) -> Outcome:
-        record = self.evaluator.evaluate(comment)
+        identities = asdict(self.hasher.identities(comment))
+        state_hits = await self._state_hits(comment, identities)
+        record = self.evaluator.evaluate(comment, state_hits, identities)
         if self.health.ok:
             try:
                 earlier = await self.store.record(record)

@@ -1,17 +1,28 @@
-"""The policy: the one place where scores become ``publish``, ``hold`` or ``spam``.
+"""The policy: the one place where scores and signals become ``publish``, ``hold`` or ``spam``.
 
-Rule: a spam score at or above the ``spam`` threshold marks the comment spam. Otherwise any score at or
-above its ``hold`` threshold (spam included: the band between spam's ``hold`` and ``spam`` thresholds is
-"neither clearly fine nor clearly spam") holds it for a moderator. Otherwise it is published. Thresholds
-come from the model's manifest (chosen on validation data) and may be overridden per site.
+The rule, additive like Rspamd's and Antispam Bee's rule engines:
+
+1. Spam evidence adds up in log-odds: ``z = logit(model spam score) + sum(spam contributions of the signals
+   that fired)``, and the combined spam score is ``sigmoid(z)``.
+2. Review points add up: ``r = sum(hold contributions of the signals that fired)``.
+3. A combined spam score at or above the ``spam`` threshold marks the comment spam. Otherwise it is held if
+   the combined spam score reaches spam's ``hold`` threshold (the band between the two thresholds is
+   "neither clearly fine nor clearly spam"), if any toxicity score reaches its ``hold`` threshold, or if
+   ``r >= 1``. Otherwise it is published.
+
+Thresholds come from the model's manifest (chosen on validation data) and may be overridden per site;
+signal weights come from the site's signal settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from .signals.base import Hit
 
 
 class Decision(str, Enum):
@@ -22,7 +33,7 @@ class Decision(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a decision was taken: a score (or, later, a signal) that reached its threshold."""
+    """Why a decision was taken: a score, or the review points of the signals, that reached a threshold."""
 
     kind: str
     name: str
@@ -68,16 +79,31 @@ class Thresholds:
                 for name, value in self.hold.items()}
 
 
-def decide(scores: Mapping[str, float], thresholds: Thresholds) -> tuple[Decision, list[Reason]]:
-    """Apply the rule above; reasons list what fired, strongest (largest margin) first."""
+REVIEW_POINTS_TO_HOLD = 1.0
+
+
+def combined_spam(model_score: float, hits: Sequence[Hit]) -> float:
+    """Step 1 of the rule: the model's spam score moved by the signals' log-odds."""
+    p = min(max(model_score, 1e-9), 1 - 1e-9)
+    z = math.log(p / (1 - p)) + sum(hit.spam for hit in hits)
+    return round(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))), 6)
+
+
+def decide(
+    scores: Mapping[str, float], thresholds: Thresholds, hits: Sequence[Hit] = ()
+) -> tuple[Decision, list[Reason]]:
+    """Apply the rule above; reasons list what decided, strongest (largest margin) first."""
     reasons: list[Reason] = []
-    spam_score = scores["spam"]
+    spam_score = combined_spam(scores["spam"], hits) if hits else scores["spam"]
     if spam_score >= thresholds.spam:
         reasons.append(Reason("score", "spam", spam_score, thresholds.spam, Decision.SPAM))
     for name, threshold in thresholds.hold.items():
-        value = scores[name]
+        value = spam_score if name == "spam" else scores[name]
         if value >= threshold and not (name == "spam" and reasons):
             reasons.append(Reason("score", name, value, threshold, Decision.HOLD))
+    points = round(sum(hit.hold for hit in hits), 6)
+    if points >= REVIEW_POINTS_TO_HOLD:
+        reasons.append(Reason("review", "signals", points, REVIEW_POINTS_TO_HOLD, Decision.HOLD))
     if not reasons:
         return Decision.PUBLISH, reasons
     reasons.sort(key=lambda r: (r.effect is not Decision.SPAM, r.threshold - r.value))

@@ -48,11 +48,17 @@ class Settings:
     webhook_timeout: float = 10.0
     #: Delay before the first retry of a failed webhook delivery; doubles per attempt, at most an hour.
     webhook_backoff_seconds: float = 2.0
+    #: Key for the keyed hashes of IPs, e-mail addresses and authors; else ``<data dir>/identity-secret``.
+    identity_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
 
     @property
     def spool_dir(self) -> Path:
         return self.data_dir / "spool"
+
+    @property
+    def identity_secret_file(self) -> Path:
+        return self.data_dir / "identity-secret"
 
     @property
     def default_api_keys_file(self) -> Path:
@@ -77,6 +83,8 @@ class Settings:
         check(1 <= self.webhook_max_attempts <= 100, "MODERATION_WEBHOOK_MAX_ATTEMPTS", "must be 1 to 100")
         check(0 < self.webhook_timeout <= 120, "MODERATION_WEBHOOK_TIMEOUT", "must be seconds between 0 and 120")
         check(0 < self.webhook_backoff_seconds <= 3600, "MODERATION_WEBHOOK_BACKOFF_SECONDS", "must be 0 to 3600")
+        if self.identity_secret is not None:
+            check(len(self.identity_secret) >= 16, "MODERATION_IDENTITY_SECRET", "must have at least 16 characters")
         check(self.log_level in LOG_LEVELS, "MODERATION_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
         if self.redis_url is not None:
             check(
@@ -125,6 +133,7 @@ class Settings:
         number("MODERATION_WEBHOOK_MAX_ATTEMPTS", int, "webhook_max_attempts")
         number("MODERATION_WEBHOOK_TIMEOUT", float, "webhook_timeout")
         number("MODERATION_WEBHOOK_BACKOFF_SECONDS", float, "webhook_backoff_seconds")
+        text("MODERATION_IDENTITY_SECRET", "identity_secret")
         text("MODERATION_LOG_LEVEL", "log_level", str.upper)
         assert set(values) <= names
         return cls(**values).validated()

@@ -12,6 +12,9 @@
     [sites.kommblog.thresholds]    # for this site, over the defaults
     spam = { hold = 0.4, spam = 0.9 }
     insult = { hold = 0.6 }
+    [sites.kommblog.signals]       # see moderation_service.signals.config for every setting
+    words = { banned = ["viagra"], suspect = ["idiot"] }
+    language = { serve = ["de", "en"] }
 
 The file holds secrets: keep it readable by the service's user only.
 """
@@ -29,6 +32,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from .auth import SITE_ID_PATTERN
 from .exceptions import ConfigurationError, describe_validation
 from .model.attributes import ATTRIBUTES
+from .signals.config import SIGNALS_SCHEMA, SignalConfig, signal_config
 
 Overrides = Mapping[str, Mapping[str, float]]
 
@@ -57,6 +61,7 @@ class _SiteSchema(Schema):
     webhook_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     coral_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     thresholds = _ThresholdsField()
+    signals = fields.Nested(SIGNALS_SCHEMA, load_default=dict)
 
     @validates_schema
     def _webhook_needs_secret(self, data: dict[str, Any], **_: Any) -> None:
@@ -77,7 +82,7 @@ class _SitesFileSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    defaults = fields.Nested(_SiteSchema, load_default=lambda: {"name": None, "thresholds": {}})
+    defaults = fields.Nested(_SiteSchema, load_default=lambda: {"name": None, "thresholds": {}, "signals": {}})
     sites = fields.Dict(keys=fields.String(validate=validate.Regexp(SITE_ID_PATTERN)),
                         values=fields.Nested(_SiteSchema), load_default=dict)
 
@@ -91,6 +96,8 @@ class SiteConfig:
     webhook_secret: str | None = field(default=None, repr=False)
     coral_secret: str | None = field(default=None, repr=False)
     thresholds: Overrides = field(default_factory=dict)
+    #: The validated ``signals`` table as written (see :mod:`moderation_service.signals.config`).
+    signals: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,10 @@ class Sites:
     def overrides_for(self, site_id: str) -> list[Overrides]:
         """Threshold overrides in the order they apply: defaults, then the site's own."""
         return [self.defaults.thresholds, self.get(site_id).thresholds]
+
+    def signals_for(self, site_id: str) -> SignalConfig:
+        """Signal settings: built-in defaults, then the defaults table, then the site's own."""
+        return signal_config(self.defaults.signals, self.get(site_id).signals)
 
 
 def load_sites(path: Path | None) -> Sites:
@@ -119,7 +130,8 @@ def load_sites(path: Path | None) -> Sites:
         data = _SitesFileSchema().load(raw)
     except ValidationError as exc:
         raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {describe_validation(exc.messages)}") from None
-    defaults = SiteConfig("*", data["defaults"].get("name"), thresholds=data["defaults"].get("thresholds", {}))
+    defaults = SiteConfig("*", data["defaults"].get("name"), thresholds=data["defaults"].get("thresholds", {}),
+                          signals=data["defaults"].get("signals", {}))
     sites = {sid: _site_config(sid, values) for sid, values in data["sites"].items()}
     return Sites(defaults, sites)
 
@@ -133,4 +145,5 @@ def _site_config(site_id: str, values: dict[str, Any]) -> SiteConfig:
         webhook_secret=values.get("webhook_secret"),
         coral_secret=values.get("coral_secret"),
         thresholds=values.get("thresholds", {}),
+        signals=values.get("signals", {}),
     )

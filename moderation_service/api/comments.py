@@ -46,8 +46,9 @@ def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:
     if len(fields["content"]) > limit:
         raise InvalidFields("The comment is too long.",
                             fields={"content": [f"Longer than {limit} characters (MODERATION_MAX_CONTENT_CHARS)."]})
-    if fields["submitted_at"] is not None:
-        fields["submitted_at"] = fields["submitted_at"].isoformat()
+    for name in ("submitted_at", "form_rendered_at"):
+        if fields.get(name) is not None:
+            fields[name] = fields[name].isoformat()
     if fields["author_ip"] is not None:
         fields["author_ip"] = str(fields["author_ip"])
     return Comment(**fields)

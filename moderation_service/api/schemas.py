@@ -40,6 +40,8 @@ class CommentSchema(Schema):
         r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", error="Use a language tag such as 'de' or 'en-GB'."))
     submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     type = fields.String(load_default=None, validate=validate.Length(max=40))
+    honeypot = fields.String(load_default=None, validate=validate.Length(max=2000))
+    form_rendered_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 def iso(timestamp: float | None) -> str | None:

@@ -94,3 +94,28 @@ def sites() -> str:
 def session(session_id_hash: str) -> str:
     """Hash: a moderator's web session (keyed by a hash of the cookie value)."""
     return f"{NAMESPACE}:session:{session_id_hash}"
+
+
+def flood(site_id: str, kind: str, identity: str) -> str:
+    """Counter with expiry: comments from one IP (or author) in the current flood window."""
+    return f"{_site(site_id)}:flood:{kind}:{identity}"
+
+
+def reputation_prefix(site_id: str) -> str:
+    """Start of the reputation keys (the decision script appends ``<kind>:<identity>``)."""
+    return f"{_site(site_id)}:rep:"
+
+
+def reputation(site_id: str, kind: str, identity: str) -> str:
+    """Counter with expiry: spam verdicts on comments from this IP, e-mail address or link domain."""
+    return f"{reputation_prefix(site_id)}{kind}:{identity}"
+
+
+def duplicate_bucket(site_id: str, band: int, bucket: str) -> str:
+    """Counter with expiry: comments whose MinHash band ``band`` fell into ``bucket`` in the window."""
+    return f"{_site(site_id)}:dup:{band}:{bucket}"
+
+
+def nothing(site_id: str) -> str:
+    """A key that is never written, passed to scripts in place of an identity a comment does not have."""
+    return f"{_site(site_id)}:none"

@@ -257,7 +257,8 @@ class ReviewQueue:
                   json.dumps(training_labels(action, categories)),
                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
-                  keys.author(site_id, ""), keys.delivery(site_id, "")],
+                  keys.author(site_id, ""), keys.delivery(site_id, ""), keys.reputation_prefix(site_id),
+                  self._sites.signals_for(site_id).reputation_ttl_days * 86400],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)

@@ -123,7 +123,7 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 # KEYS: item, claims, audit, labels, decisions-per-day, outbox due, deliveries.
 # ARGV: id, moderator, now, new status, action, note, categories (JSON), training labels (JSON), labelled_at (ISO),
 #       retention seconds, author counter field, delivery id ('' = no webhook), audit maxlen, labels maxlen,
-#       author key prefix, delivery key prefix.
+#       author key prefix, delivery key prefix, reputation key prefix, reputation ttl seconds.
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
 DECIDE = COMMON + ITEM_CHECKS + """
@@ -158,6 +158,20 @@ redis.call('HINCRBY', KEYS[5], moderator, 1)
 redis.call('EXPIRE', KEYS[5], 8640000)
 local author = redis.call('HGET', KEYS[1], 'author')
 if author and author ~= '' then redis.call('HINCRBY', ARGV[15] .. author, ARGV[11], 1) end
+-- A spam verdict teaches local reputation: the comment's IP, e-mail and link domains (keyed hashes).
+if status == 'spam' then
+  local identities = cjson.decode(redis.call('HGET', KEYS[1], 'identities') or '{}')
+  local function remember(kind, value)
+    if value and value ~= '' then
+      local key = ARGV[17] .. kind .. ':' .. value
+      redis.call('INCR', key)
+      redis.call('EXPIRE', key, ARGV[18])
+    end
+  end
+  remember('ip', identities.ip)
+  remember('email', identities.email)
+  for _, domain in ipairs(identities.domains or {}) do remember('domain', domain) end
+end
 if ARGV[12] ~= '' then
   local payload = with_categories(cjson.encode({
     event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id,

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from ..comments import Comment, Record, Status, split_public_id
 from ..policy import Decision
 from . import keys
+from .batching import Batcher, Script
 
 # Write a record unless one exists; return the existing one (an idempotent resubmission) or {}.
 # KEYS: comment hash, the site's set of reason names, then the queue indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, n indexes, n scores, m reason names, m names, then the hash's field/value pairs.
-RECORD_SCRIPT = """
+RECORD = Script("""
 local existing = redis.call('HGETALL', KEYS[1])
 if #existing > 0 then return existing end
 local n = tonumber(ARGV[3])
@@ -28,7 +26,7 @@ for i = 1, n do redis.call('ZADD', KEYS[2 + i], ARGV[3 + i], ARGV[2]) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[4 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {}
-"""
+""")
 
 
 def queue_indexes(record: Record) -> list[tuple[str, float]]:
@@ -38,16 +36,8 @@ def queue_indexes(record: Record) -> list[tuple[str, float]]:
     post = record.comment.post_id or record.comment.permalink
     if post:
         indexes.append((keys.pending_for_post(site_id, post), received))
-    indexes += [(keys.pending_for_reason(site_id, reason["name"]), received) for reason in record.reasons]
+    indexes += [(keys.pending_for_reason(site_id, name), received) for name in sorted({r["name"] for r in record.reasons})]
     return indexes
-
-
-def author_token(comment: Comment) -> str:
-    """Who wrote a comment, as a hash of the lower-cased e-mail address (else the name): never the address."""
-    identity = (comment.author_email or "").strip().lower() or (comment.author_name or "").strip()
-    if not identity:
-        return ""
-    return hashlib.sha256(f"{comment.site_id}\0{identity}".encode()).hexdigest()[:32]
 
 
 def to_fields(record: Record) -> dict[str, str]:
@@ -65,7 +55,9 @@ def to_fields(record: Record) -> dict[str, str]:
         "decision": record.decision.value,
         "model_version": record.model_version,
         "received_at": repr(record.received_at),
-        "author": author_token(record.comment),
+        # Keyed hashes (see moderation_service.identity): author history, and reputation after a spam verdict.
+        "author": record.identities.get("author", ""),
+        "identities": json.dumps(record.identities, separators=(",", ":")),
         "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     }
     if record.decision is Decision.HOLD:
@@ -86,19 +78,18 @@ def from_fields(fields: Mapping[str, str]) -> Record:
         thresholds=data["thresholds"],
         received_at=float(fields["received_at"]),
         extra=data["extra"],
+        identities=json.loads(fields.get("identities") or "{}"),
     )
 
 
 class CommentStore:
-    """Records in Redis. Writes from concurrent requests go out together in one pipeline per round trip."""
+    """Records in Redis; writes from concurrent requests share round trips (see :mod:`.batching`)."""
 
-    def __init__(self, redis: Redis, retention_seconds: int) -> None:
+    def __init__(self, redis: Redis, retention_seconds: int, batcher: Batcher | None = None) -> None:
         self._redis = redis
         self._retention = retention_seconds
-        self._record_sha = hashlib.sha1(RECORD_SCRIPT.encode()).hexdigest()
+        self._batcher = batcher or Batcher(redis)
         self._known_sites: set[str] = set()
-        self._waiting: list[tuple[Record, asyncio.Future[Record | None]]] = []
-        self._writer: asyncio.Task[None] | None = None
 
     @property
     def redis(self) -> Redis:
@@ -106,71 +97,21 @@ class CommentStore:
 
     async def record(self, record: Record) -> Record | None:
         """Store ``record``; if the comment was recorded before, store nothing and return the earlier record."""
-        future: asyncio.Future[Record | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((record, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
-        return await future
-
-    async def _write_waiting(self) -> None:
-        # While one pipeline is on the wire, the next batch gathers: one round trip carries many records.
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                results = await self._write([record for record, _ in batch])
-            except Exception as exc:  # every request of the batch learns about it (and spools)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=False):
-                if future.done():
-                    continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
-                else:
-                    future.set_result(from_fields(pairs(result)) if result else None)
-            for _, future in batch:  # never leave a request waiting
-                if not future.done():
-                    future.set_exception(RuntimeError("Redis pipeline returned fewer results than commands"))
-
-    async def _write(self, records: Sequence[Record]) -> list[Any]:
-        results = await self._pipeline(records)
-        if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted or flushed its scripts
-            await self._redis.script_load(RECORD_SCRIPT)
-            results = await self._pipeline(records)
-        return results
-
-    def _evalsha_args(self, record: Record) -> list[Any]:
         site_id = record.comment.site_id
+        if site_id not in self._known_sites:
+            await self._redis.sadd(keys.sites(), site_id)
+            self._known_sites.add(site_id)
         _, token = record.id.rsplit(":", 1)
         held = record.decision is Decision.HOLD
         indexes = queue_indexes(record) if held else []
         reasons = sorted({r["name"] for r in record.reasons}) if held else []
-        index_keys = [key for key, _ in indexes]
-        args: list[Any] = [self._record_sha, 2 + len(indexes), keys.comment(site_id, token),
-                           keys.reasons_index(site_id), *index_keys,
-                           "0" if held else str(self._retention), record.id,
+        args: list[Any] = ["0" if held else str(self._retention), record.id,
                            len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons]
         for name, value in to_fields(record).items():
             args += (name, value)
-        return args
-
-    async def _pipeline(self, records: Sequence[Record]) -> list[Any]:
-        new_sites = {r.comment.site_id for r in records} - self._known_sites
-        if len(records) == 1 and not new_sites:  # a lone command costs less than a pipeline of one
-            try:
-                return [await self._redis.evalsha(*self._evalsha_args(records[0]))]
-            except NoScriptError as exc:
-                return [exc]
-        pipe = self._redis.pipeline(transaction=False)
-        for record in records:
-            pipe.evalsha(*self._evalsha_args(record))
-        if new_sites:
-            pipe.sadd(keys.sites(), *new_sites)
-        results = await pipe.execute(raise_on_error=False)
-        self._known_sites.update(new_sites)
-        return results
+        existing = await self._batcher.run(
+            RECORD, [keys.comment(site_id, token), keys.reasons_index(site_id), *[key for key, _ in indexes]], args)
+        return from_fields(pairs(existing)) if existing else None
 
     async def get(self, public_id: str) -> Record | None:
         parts = split_public_id(public_id)

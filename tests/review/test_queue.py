@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import asdict
 
 import pytest
 from redis.asyncio import Redis
 
 from moderation_service.comments import Comment, Record, Status
 from moderation_service.exceptions import Conflict, NotFound
+from moderation_service.identity import Hasher
 from moderation_service.policy import Decision
 from moderation_service.review import keys
 from moderation_service.review.labels import LabelStore
@@ -19,12 +21,17 @@ from moderation_service.review.store import CommentStore
 from moderation_service.sites import Sites
 
 
+HASHER = Hasher(b"test-identity-secret-0123456789")
+
+
 def held(n: int, site: str = "kommblog", risk: float = 0.6, reason: str = "toxicity", post: str = "p1",
-         email: str | None = None) -> Record:
+         email: str | None = None, ip: str | None = None) -> Record:
+    comment = Comment(site_id=site, content=f"held comment {n}", comment_id=str(n), post_id=post,
+                      author_email=email or f"author{n}@example.org", author_name=f"Author {n}", author_ip=ip)
     return Record(
         id=f"{site}:{n:016d}",
-        comment=Comment(site_id=site, content=f"held comment {n}", comment_id=str(n), post_id=post,
-                        author_email=email or f"author{n}@example.org", author_name=f"Author {n}"),
+        comment=comment,
+        identities=asdict(HASHER.identities(comment)),
         decision=Decision.HOLD,
         status=Status.PENDING,
         scores={"spam": 0.1, "toxicity": risk},

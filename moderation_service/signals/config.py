@@ -1,0 +1,110 @@
+"""Per-site signal settings: defaults here, overrides in the sites file under ``[sites.<id>.signals]``::
+
+    [sites.kommblog.signals]
+    disabled = ["language"]
+    links = { per_link = 0.8, free_links = 1 }
+    flood = { max_per_ip = 3, window_seconds = 600 }
+    words = { banned = ["viagra", "casino"], suspect = ["idiot"] }
+    language = { serve = ["de", "en"] }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from marshmallow import Schema, validate
+from marshmallow import fields as mfields
+
+SIGNAL_NAMES = ("honeypot", "timing", "links", "words", "language", "reputation", "duplicates", "flood")
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    disabled: frozenset[str] = frozenset()
+    # honeypot: any content in the hidden field
+    honeypot_spam: float = 12.0
+    # timing: submitted faster than this after the form was rendered
+    timing_min_seconds: float = 3.0
+    timing_spam: float = 2.5
+    # links (log-odds per feature)
+    links_free: int = 1
+    links_per_link: float = 0.7
+    links_max_spam: float = 4.0
+    links_author_name: float = 3.0
+    links_author_url: float = 0.3
+    links_bbcode: float = 2.5
+    links_shortener: float = 2.0
+    links_link_only: float = 2.0
+    # words (matched on normalised text)
+    words_banned: tuple[str, ...] = ()
+    words_suspect: tuple[str, ...] = ()
+    words_banned_spam: float = 8.0
+    words_suspect_hold: float = 1.0
+    # language
+    language_serve: tuple[str, ...] = ()  # empty: every language is served
+    language_hold: float = 1.0
+    # local reputation
+    reputation_spam: float = 3.0
+    reputation_max_spam: float = 6.0
+    reputation_trusted_after: int = 3
+    reputation_trusted_spam: float = -6.0
+    reputation_ttl_days: int = 90
+    # near-duplicate waves
+    duplicates_window_seconds: int = 3600
+    duplicates_min_copies: int = 3
+    duplicates_spam: float = 3.0
+    # flood
+    flood_window_seconds: int = 600
+    flood_max_per_ip: int = 5
+    flood_max_per_author: int = 5
+    flood_hold: float = 1.0
+
+    def enabled(self, name: str) -> bool:
+        return name not in self.disabled
+
+
+_NUMBER = {float: mfields.Float, int: mfields.Integer}
+
+
+def _section_fields(prefix: str) -> dict[str, mfields.Field]:
+    """The fields of one ``[signals.<name>]`` table, from the dataclass fields named ``<name>_…``."""
+    section: dict[str, mfields.Field] = {}
+    for f in fields(SignalConfig):
+        if f.name.startswith(prefix + "_"):
+            key = f.name.removeprefix(prefix + "_")
+            if isinstance(f.default, tuple):
+                section[key] = mfields.List(mfields.String(validate=validate.Length(min=1, max=100)),
+                                            validate=validate.Length(max=5000))
+            else:
+                section[key] = _NUMBER[type(f.default)](validate=validate.Range(min=-50, max=86400 * 365))
+    return section
+
+
+# marshmallow refuses unknown keys by default (RAISE): a misspelt setting is an error, not ignored.
+SIGNALS_SCHEMA: Schema = Schema.from_dict(
+    {
+        "disabled": mfields.List(mfields.String(validate=validate.OneOf(SIGNAL_NAMES))),
+        **{name: mfields.Nested(Schema.from_dict(_section_fields(name), name=f"{name}_signal"))
+           for name in SIGNAL_NAMES},
+    },
+    name="signals",
+)()
+
+
+def signal_config(*layers: Mapping[str, Any]) -> SignalConfig:
+    """Defaults, then each validated ``signals`` table in order (defaults file section, then the site's)."""
+    config = SignalConfig()
+    for layer in layers:
+        if not layer:
+            continue
+        changes: dict[str, Any] = {}
+        for name, value in layer.items():
+            if name == "disabled":
+                changes["disabled"] = frozenset(value)
+                continue
+            for key, setting in value.items():
+                changes[f"{name}_{key}"] = tuple(setting) if isinstance(setting, list) else setting
+        config = replace(config, **changes)
+    return config

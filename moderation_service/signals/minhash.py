@@ -1,0 +1,36 @@
+"""MinHash signatures and LSH band buckets for near-duplicate texts, computed with numpy.
+
+Two texts whose 5-character shingles overlap by a Jaccard similarity J share at least one of ``BANDS``
+band buckets with probability 1 - (1 - J**ROWS)**BANDS: about 0.92 at J = 0.6, 0.998 at J = 0.8, and 0.04
+at J = 0.2, so variations of one spam text meet in a bucket and unrelated comments rarely do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.ngrams import char_ngram_hashes
+
+SHINGLE = 5
+BANDS, ROWS = 16, 4
+MIN_CHARS = 40  # shorter texts ("Danke!") repeat innocently
+
+_rng = np.random.default_rng(20261126)
+_MULTIPLIERS = (_rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1))
+_OFFSETS = _rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def band_buckets(folded_text: str) -> list[str]:
+    """One bucket id per band for a folded text, or [] for a text too short to compare."""
+    text = " ".join(folded_text.split())
+    if len(text) < MIN_CHARS:
+        return []
+    shingles = np.unique(char_ngram_hashes(text, SHINGLE, SHINGLE))
+    with np.errstate(over="ignore"):
+        permuted = shingles[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]
+        signature = permuted.min(axis=0).reshape(BANDS, ROWS)
+        mixed = signature[:, 0]
+        for row in range(1, ROWS):
+            mixed = mixed * _BAND_MIX + signature[:, row]
+    return [f"{int(value):016x}" for value in mixed]

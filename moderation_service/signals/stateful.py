@@ -1,0 +1,89 @@
+"""Signals that remember: flood limits, local reputation, trusted authors, near-duplicate waves.
+
+All their state for one comment is read and updated by one Lua script on the comment's site (one round
+trip, batched with other requests'), under keys that expire and that hold only keyed hashes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..comments import Comment
+from ..review import keys
+from ..review.batching import Batcher, Script
+from .base import Hit
+from .config import SignalConfig
+from .minhash import band_buckets
+from .textfold import fold
+
+# KEYS: flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
+# ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0').
+# Returns: ip count, author count, approved, rejected, spam, n reputation counts, copies already seen.
+SIGNAL_STATE = Script("""
+local function counter(key, window)
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, window) end
+  return count
+end
+local result = {0, 0}
+if ARGV[5] == '1' then result[1] = counter(KEYS[1], ARGV[1]) end
+if ARGV[6] == '1' then result[2] = counter(KEYS[2], ARGV[1]) end
+local history = redis.call('HMGET', KEYS[3], 'approved', 'rejected', 'spam')
+for i = 1, 3 do result[#result + 1] = tonumber(history[i] or 0) end
+local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[3 + i]) or 0) end
+local copies = 0
+for i = 1, m do
+  local seen = counter(KEYS[3 + n + i], ARGV[2]) - 1
+  redis.call('EXPIRE', KEYS[3 + n + i], ARGV[2])
+  if seen > copies then copies = seen end
+end
+result[#result + 1] = copies
+return result
+""")
+
+
+class SignalState:
+    def __init__(self, batcher: Batcher) -> None:
+        self._batcher = batcher
+
+    async def hits(self, comment: Comment, identities: dict[str, Any], config: SignalConfig) -> list[Hit]:
+        site = comment.site_id
+        none = keys.nothing(site)
+        reputation = [("ip", identities.get("ip")), ("email", identities.get("email"))]
+        reputation += [("domain", d) for d in identities.get("domains", [])]
+        reputation = [(kind, value) for kind, value in reputation if value] if config.enabled("reputation") else []
+        buckets = band_buckets(fold(comment.content).text) if config.enabled("duplicates") else []
+        flood = config.enabled("flood")
+        counted_ip, counted_author = bool(flood and identities.get("ip")), bool(flood and identities.get("author"))
+        key_list = [
+            keys.flood(site, "ip", identities["ip"]) if counted_ip else none,
+            keys.flood(site, "author", identities["author"]) if counted_author else none,
+            keys.author(site, identities["author"]) if identities.get("author") else none,
+            *[keys.reputation(site, kind, value) for kind, value in reputation],
+            *[keys.duplicate_bucket(site, band, bucket) for band, bucket in enumerate(buckets)],
+        ]
+        args = [config.flood_window_seconds, config.duplicates_window_seconds, len(reputation), len(buckets),
+                int(counted_ip), int(counted_author)]
+        result = await self._batcher.run(SIGNAL_STATE, key_list, args)
+        return list(self._interpret(config, reputation, result))
+
+    @staticmethod
+    def _interpret(config: SignalConfig, reputation: list[tuple[str, str]], result: list[int]) -> Any:
+        ip_count, author_count, approved, rejected, spam = result[:5]
+        known = [(kind, count) for (kind, _), count in zip(reputation, result[5:-1], strict=True) if count]
+        copies = result[-1]
+        if ip_count > config.flood_max_per_ip or author_count > config.flood_max_per_author:
+            yield Hit("flood", hold=config.flood_hold,
+                      evidence={"from_ip": ip_count, "from_author": author_count,
+                                "window_seconds": config.flood_window_seconds})
+        if known:
+            contribution = min(config.reputation_spam * sum(1 for _ in known), config.reputation_max_spam)
+            yield Hit("reputation", spam=contribution,
+                      evidence={"known_spam": {kind: count for kind, count in known}})
+        elif approved >= config.reputation_trusted_after and not spam and config.enabled("reputation"):
+            yield Hit("trusted_author", spam=config.reputation_trusted_spam, hold=-1.0,
+                      evidence={"approved": approved, "rejected": rejected})
+        if copies + 1 >= config.duplicates_min_copies:
+            yield Hit("duplicates", spam=config.duplicates_spam,
+                      evidence={"similar_recent": copies, "window_seconds": config.duplicates_window_seconds})

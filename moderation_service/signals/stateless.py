@@ -1,0 +1,122 @@
+"""Signals that need nothing but the comment: honeypot, time to submit, links, word lists, language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from functools import lru_cache
+
+from ..comments import Comment
+from ..language import detect
+from .base import Hit
+from .config import SignalConfig
+from .textfold import fold, fold_term
+
+_URL = re.compile(r"""(?:https?://|www\.)[^\s<>"'\]\[]+|<a\s[^>]*href""", re.IGNORECASE)
+_DOMAIN_LIKE = re.compile(r"\b[\w-]+\.(?:com|net|org|info|biz|ru|xyz|top|online|site|shop|de|io|co)\b", re.IGNORECASE)
+_BBCODE = re.compile(r"\[url[=\]]", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+SHORTENERS = frozenset({
+    "bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at",
+    "tiny.cc", "rb.gy", "t.ly", "s.id", "v.gd", "bl.ink", "lnkd.in", "soo.gd", "shorte.st", "adf.ly", "ouo.io",
+})
+
+
+def honeypot(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
+    if comment.honeypot:
+        yield Hit("honeypot", spam=config.honeypot_spam, evidence={"filled": True})
+
+
+def _parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def timing(comment: Comment, config: SignalConfig, received_at: datetime) -> Iterator[Hit]:
+    rendered = _parse(comment.form_rendered_at)
+    if rendered is None:
+        return
+    submitted = _parse(comment.submitted_at) or received_at
+    seconds = (submitted - rendered).total_seconds()
+    if 0 <= seconds < config.timing_min_seconds:
+        yield Hit("timing", spam=config.timing_spam,
+                  evidence={"seconds_to_submit": round(seconds, 2), "minimum": config.timing_min_seconds})
+
+
+def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
+    text = comment.content
+    found = list(_URL.finditer(text))
+    spam = min(config.links_per_link * max(0, len(found) - config.links_free), config.links_max_spam)
+    evidence: dict[str, object] = {"links": len(found)}
+    name = comment.author_name or ""
+    if _URL.search(name) or _DOMAIN_LIKE.search(name):
+        spam += config.links_author_name
+        evidence["link_in_author_name"] = True
+    if _BBCODE.search(text):
+        spam += config.links_bbcode
+        evidence["bbcode"] = True
+    hosts = {m.group(0).split("//")[-1].split("/")[0].lower().removeprefix("www.") for m in found}
+    shorteners = sorted(hosts & SHORTENERS)
+    if shorteners:
+        spam += config.links_shortener
+        evidence["shorteners"] = shorteners
+    if found and len(_LETTER.findall(_URL.sub(" ", _BBCODE.sub(" ", text)))) < 12:
+        spam += config.links_link_only
+        evidence["link_only"] = True
+    if comment.author_url:
+        spam += config.links_author_url
+        evidence["author_url"] = True
+    if spam > 0:
+        yield Hit("links", spam=spam, evidence=evidence, spans=tuple(m.span() for m in found[:20]))
+
+
+@lru_cache(maxsize=256)
+def _word_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    folded = sorted({fold_term(t) for t in terms if fold_term(t)}, key=len, reverse=True)
+    if not folded:
+        return None
+    alternatives = "|".join(r"\s+".join(map(re.escape, term.split())) for term in folded)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def words(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
+    if not (config.words_banned or config.words_suspect):
+        return
+    folded = fold(comment.content)
+    for kind, terms, spam, hold in (("banned", config.words_banned, config.words_banned_spam, 0.0),
+                                    ("suspect", config.words_suspect, 0.0, config.words_suspect_hold)):
+        pattern = _word_pattern(terms)
+        matches = list(pattern.finditer(folded.text)) if pattern else []
+        if matches:
+            yield Hit(f"words.{kind}", spam=spam, hold=hold,
+                      evidence={"matched": sorted({m.group(0) for m in matches})},
+                      spans=tuple(folded.span(*m.span()) for m in matches[:20]))
+
+
+def language(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
+    if not config.language_serve:
+        return
+    detected = detect(comment.content)
+    if detected is not None and detected not in config.language_serve:
+        yield Hit("language", hold=config.language_hold,
+                  evidence={"detected": detected, "served": list(config.language_serve)})
+
+
+def stateless_hits(comment: Comment, config: SignalConfig, received_at: datetime) -> list[Hit]:
+    hits: list[Hit] = []
+    if config.enabled("honeypot"):
+        hits += honeypot(comment, config)
+    if config.enabled("timing"):
+        hits += timing(comment, config, received_at)
+    if config.enabled("links"):
+        hits += links(comment, config)
+    if config.enabled("words"):
+        hits += words(comment, config)
+    if config.enabled("language"):
+        hits += language(comment, config)
+    return hits
