@@ -10,6 +10,7 @@ from aiohttp import web
 from ..appkeys import KEYRING, SETTINGS
 from ..auth import Permission, Principal
 from ..exceptions import ModerationError, Unauthenticated
+from ..ui.sessions import session_principal
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Identify the caller from ``Authorization: Bearer <key>`` or ``X-API-Key``; handlers decide what is allowed."""
+    """Identify the caller from ``Authorization: Bearer <key>`` or ``X-API-Key`` (or, for ``/v1/review/``, a
+    moderator's web session); handlers decide what is allowed."""
     presented = request.headers.get("X-API-Key")
     authorization = request.headers.get("Authorization")
     if presented is None and authorization and authorization[:7].lower() == "bearer ":
@@ -64,6 +66,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if principal is None:
             raise Unauthenticated("The API key is not valid. Check the key your administrator gave you.")
         request[PRINCIPAL] = principal
+    elif request.path.startswith("/v1/review/"):
+        # No key: the moderator web UI's session cookie may stand in for one (CSRF-checked, see ui/sessions.py).
+        principal = await session_principal(request)
+        if principal is not None:
+            request[PRINCIPAL] = principal
     return await handler(request)
 
 

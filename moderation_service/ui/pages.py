@@ -1,0 +1,230 @@
+"""``/moderate``: sign in and out, switch the language, and the queue page; plus the UI's static files.
+
+The queue page is a server-rendered shell; its script claims comments and decides them through the
+moderator API (``/v1/review/…``), authenticated by the session cookie and the CSRF token in the page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from ..api.review import sites_of
+from ..appkeys import KEYRING, QUEUE, SETTINGS, SITES
+from ..auth import Permission, digest
+from ..decisions import REDIS_DOWN
+from ..exceptions import StorageUnavailable
+from ..model.attributes import ATTRIBUTES
+from ..review.queue import Order
+from .i18n import LANGUAGE_COOKIE, LANGUAGES, language_of
+from .resources import UI, UiResources, ui_ctx
+from .sessions import (
+    COOKIE,
+    SESSIONS,
+    Session,
+    clear_session_cookie,
+    csrf_matches,
+    current_session,
+    is_https,
+    set_session_cookie,
+)
+
+__all__ = ["routes", "ui_ctx"]
+
+routes = web.RouteTableDef()
+
+HOME = "/moderate"
+SIGN_IN = "/moderate/sign-in"
+LANGUAGE_MAX_AGE = 365 * 86400
+MAX_FILTER_CHARS = 200
+
+Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def page(handler: Page) -> Page:
+    """Pages answer in HTML, also when Redis is away (the API's JSON errors are for programs)."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except (StorageUnavailable, *REDIS_DOWN):
+            return message(request, "error_storage", status=503)
+
+    return wrapper
+
+
+def ui(request: web.Request) -> UiResources:
+    return request.app[UI]
+
+
+def base_context(request: web.Request, **extra: object) -> dict[str, object]:
+    lang = language_of(request)
+    return {"lang": lang, "languages": LANGUAGES, "t": ui(request).strings[lang],
+            "all_strings": ui(request).strings, "here": safe_next(request.path_qs), "session": None, **extra}
+
+
+def message(request: web.Request, key: str, status: int, session: Session | None = None) -> web.Response:
+    return ui(request).render("message.html", status=status, **base_context(request, message_key=key, session=session))
+
+
+def safe_next(target: str | None) -> str:
+    """Only ever send people back to a page of the UI (no open redirect)."""
+    if not target or not target.startswith(HOME) or target.startswith("//") or "\\" in target:
+        return HOME
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else HOME
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser names the page a form was sent from; refuse forms sent from other sites (login CSRF)."""
+    origin = request.headers.get("Origin")
+    if origin is None:  # not a browser form post (or a very old browser): cookies and tokens decide
+        return True
+    hosts = {request.host, request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()}
+    return urlsplit(origin).netloc in hosts - {""}
+
+
+def redirect(location: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------ sign in and out
+
+
+@routes.get(SIGN_IN)
+@page
+async def sign_in_form(request: web.Request) -> web.StreamResponse:
+    target = safe_next(request.query.get("next"))
+    if await current_session(request) is not None:
+        raise redirect(target)
+    notice = "signed_out" if "signed_out" in request.query else "session_expired" if COOKIE in request.cookies else None
+    return ui(request).render("sign_in.html", **base_context(request, next=target, error=None, notice=notice))
+
+
+@routes.post(SIGN_IN)
+@page
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    target = safe_next(str(form.get("next", "")))
+    t = ui(request).strings[language_of(request)]
+
+    def refuse(error: str, status: int) -> web.Response:
+        context = base_context(request, next=target, error=error, notice=None)
+        return ui(request).render("sign_in.html", status=status, **context)
+
+    if not same_origin(request):
+        return refuse(t["error_origin"], 403)
+    key = str(form.get("key", "")).strip()
+    if not key:
+        return refuse(t["error_key_missing"], 422)
+    principal = request.app[KEYRING].authenticate(key)
+    if principal is None:
+        return refuse(t["error_key_invalid"], 401)
+    if not principal.can(Permission.REVIEW):
+        return refuse(t["error_key_blog"].format(name=principal.name), 403)
+    sessions = request.app[SESSIONS]
+    if COOKIE in request.cookies:  # never carry an earlier session id over a sign-in
+        await sessions.delete(request.cookies[COOKIE])
+    response = redirect(target)
+    set_session_cookie(request, response, await sessions.create(digest(key)))
+    raise response
+
+
+@routes.post("/moderate/sign-out")
+@page
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    session = await current_session(request)
+    if session is not None:
+        if not same_origin(request) or not csrf_matches(session, str(form.get("csrf_token", ""))):
+            return message(request, "error_csrf", status=403, session=session)
+        await request.app[SESSIONS].delete(request.cookies[COOKIE])
+    response = redirect(f"{SIGN_IN}?signed_out")
+    clear_session_cookie(request, response)
+    raise response
+
+
+@routes.post("/moderate/language")
+@page
+async def switch_language(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    if not same_origin(request):
+        return message(request, "error_origin", status=403)
+    response = redirect(safe_next(str(form.get("next", ""))))
+    lang = str(form.get("lang", ""))
+    if lang in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, path=HOME, max_age=LANGUAGE_MAX_AGE, httponly=True,
+                            samesite="Lax", secure=is_https(request))
+    raise response
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def filters_of(request: web.Request, sites: list[str]) -> dict[str, str]:
+    query = request.query
+    site_id = query.get("site_id", "")
+    order = query.get("order", Order.OLDEST.value)
+    return {
+        "site_id": site_id if site_id in sites else "",
+        "order": order if order in {o.value for o in Order} else Order.OLDEST.value,
+        "post": query.get("post", "").strip()[:MAX_FILTER_CHARS],
+        "reason": query.get("reason", "").strip()[:MAX_FILTER_CHARS],
+    }
+
+
+@routes.get(HOME)
+@page
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    session = await current_session(request)
+    if session is None:
+        raise redirect(f"{SIGN_IN}?next={quote(request.path_qs, safe='')}")
+    sites = await sites_of(request, session.principal, None)
+    filters = filters_of(request, sites)
+    stats = await request.app[QUEUE].stats([filters["site_id"]] if filters["site_id"] else sites)
+    pending_reasons = {reason for site in stats.values() for reason in site["pending_by_reason"]}
+    reasons = list(ATTRIBUTES) + sorted(pending_reasons - set(ATTRIBUTES))
+    options = ui(request).options
+    lang = language_of(request)
+    config = {
+        "lang": lang,
+        "strings": dict(ui(request).strings[lang]),
+        "filters": filters,
+        "lease_seconds": request.app[SETTINGS].review_lease_seconds,
+        "batch_size": options.batch_size,
+        "idle_release_seconds": options.idle_release_seconds,
+        "empty_poll_seconds": options.empty_poll_seconds,
+        "sign_in_url": f"{SIGN_IN}?next={quote(request.path_qs, safe='')}",
+        "attributes": list(ATTRIBUTES),
+    }
+    site_names = {s: request.app[SITES].get(s).name or s for s in sites}
+    context = base_context(request, session=session, sites=site_names, filters=filters, reasons=reasons,
+                           depth=sum(site["pending"] for site in stats.values()), config=config,
+                           categories=ATTRIBUTES[1:])
+    return ui(request).render("queue.html", **context)
+
+
+@routes.get("/moderate/")
+async def trailing_slash(request: web.Request) -> web.StreamResponse:
+    raise redirect(HOME)
+
+
+@routes.get("/moderate/static/{name}")
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The UI's own files, from the package; versioned URLs (``?v=``) may be cached for good."""
+    found = ui(request).static.get(request.match_info["name"])
+    if found is None:
+        raise web.HTTPNotFound()
+    immutable = request.query.get("v") == found.version
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
+        "ETag": f'"{found.version}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("If-None-Match") == headers["ETag"]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=found.body, content_type=found.content_type, headers=headers)

@@ -1,0 +1,191 @@
+// One card per claimed comment, cloned from the page's <template>. Comments are hostile input: every
+// value goes in as text (textContent) and only http(s) URLs become links.
+import { format } from './api.js';
+
+export function httpUrl(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export class CardRenderer {
+  constructor(template, strings, lang) {
+    this.template = template;
+    this.T = strings;
+    this.lang = lang;
+    this.dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    this.relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    this.number = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+    this.signed = new Intl.NumberFormat(lang, { maximumFractionDigits: 2, signDisplay: 'exceptZero' });
+  }
+
+  percent(value) {
+    return format(this.T.percent, { n: Math.round(Number(value) * 100) });
+  }
+
+  attribute(name) {
+    return this.T[`attr_${name}`] || name;
+  }
+
+  author(item) {
+    return item.comment.author_name || this.T.author_anonymous;
+  }
+
+  render(item, index) {
+    const fragment = this.template.content.cloneNode(true);
+    const root = fragment.querySelector('li');
+    const card = root.querySelector('.card');
+    const comment = item.comment;
+    root.dataset.id = item.id;
+    const headingId = `card-${index}-title`;
+    card.setAttribute('aria-labelledby', headingId);
+    const heading = card.querySelector('.author');
+    heading.id = headingId;
+    heading.textContent = format(this.T.comment_by, { author: this.author(item) });
+
+    this.fillEmail(card.querySelector('.author-email'), comment.author_email);
+    this.fillLink(card.querySelector('.author-url'), comment.author_url, comment.author_url);
+    this.fillLink(card.querySelector('.post'), comment.permalink, comment.post_id || comment.permalink);
+    this.fillTime(card.querySelector('.time'), comment.submitted_at || item.received_at);
+    card.querySelector('.site').textContent = item.site_id;
+    this.fillContent(card.querySelector('.content'), comment.content, item.reasons);
+    this.fillScores(card.querySelector('.scores'), item);
+    this.fillReasons(card.querySelector('.reasons'), item.reasons);
+    this.fillHistory(card.querySelector('.history'), item.author_history);
+    return root;
+  }
+
+  fillEmail(target, email) {
+    if (!email) {
+      target.textContent = this.T.missing;
+    } else if (/^[^\s@]+@[^\s@]+$/.test(email)) {
+      const link = document.createElement('a');
+      link.href = `mailto:${email}`;
+      link.textContent = email;
+      target.append(link);
+    } else {
+      target.textContent = email;
+    }
+  }
+
+  fillLink(target, url, text) {
+    if (!url && !text) {
+      target.textContent = this.T.missing;
+      return;
+    }
+    const href = httpUrl(url);
+    if (!href) {
+      target.textContent = text || url;
+      if (url) target.append(` ${this.T.unsafe_link}`);
+      return;
+    }
+    const link = document.createElement('a');
+    link.href = href;
+    link.rel = 'noopener noreferrer nofollow ugc';
+    link.target = '_blank';
+    link.textContent = text || url;
+    target.append(link);
+  }
+
+  fillTime(target, iso) {
+    const when = iso ? new Date(iso) : null;
+    if (!when || Number.isNaN(when.getTime())) {
+      target.textContent = this.T.missing;
+      return;
+    }
+    target.dateTime = when.toISOString();
+    target.title = when.toISOString();
+    target.textContent = `${this.dateFormat.format(when)} (${this.ago(when)})`;
+  }
+
+  ago(when) {
+    const seconds = (when.getTime() - Date.now()) / 1000;
+    const steps = [[60, 'second'], [3600, 'minute'], [86400, 'hour'], [Infinity, 'day']];
+    const divisors = { second: 1, minute: 60, hour: 3600, day: 86400 };
+    const [, unit] = steps.find(([limit]) => Math.abs(seconds) < limit);
+    return this.relative.format(Math.round(seconds / divisors[unit]), unit);
+  }
+
+  // Reasons may name character offsets (code points, as the service counts them) to highlight.
+  fillContent(target, text, reasons) {
+    const chars = Array.from(text || '');
+    const marks = [];
+    for (const reason of reasons || []) {
+      for (const span of reason.spans || []) {
+        const [start, end] = span.map(Number);
+        if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= chars.length) {
+          marks.push({ start, end, names: [reason.name] });
+        }
+      }
+    }
+    marks.sort((a, b) => a.start - b.start);
+    const merged = [];
+    for (const mark of marks) {
+      const last = merged[merged.length - 1];
+      if (last && mark.start <= last.end) {
+        last.end = Math.max(last.end, mark.end);
+        if (!last.names.includes(mark.names[0])) last.names.push(mark.names[0]);
+      } else {
+        merged.push({ ...mark });
+      }
+    }
+    let at = 0;
+    for (const { start, end, names } of merged) {
+      if (start > at) target.append(chars.slice(at, start).join(''));
+      const highlight = document.createElement('mark');
+      highlight.textContent = chars.slice(start, end).join('');
+      highlight.title = format(this.T.highlight_title, { names: names.join(', ') });
+      target.append(highlight);
+      at = end;
+    }
+    target.append(chars.slice(at).join(''));
+  }
+
+  fillScores(target, item) {
+    const fired = new Set((item.reasons || []).map((reason) => reason.name));
+    const scores = Object.entries(item.scores || {}).sort(([, a], [, b]) => b - a);
+    for (const [name, value] of scores) {
+      const entry = document.createElement('li');
+      entry.className = fired.has(name) ? 'score high' : 'score';
+      entry.dataset.attribute = name;
+      entry.textContent = `${this.attribute(name)} ${this.percent(value)}`;
+      target.append(entry);
+    }
+  }
+
+  fillReasons(target, reasons) {
+    for (const reason of reasons || []) {
+      const entry = document.createElement('li');
+      entry.dataset.kind = reason.kind;
+      entry.textContent = this.reason(reason);
+      target.append(entry);
+    }
+  }
+
+  // A score that reached its threshold, a signal that fired, or any later kind with a value and threshold.
+  reason(reason) {
+    const effect = this.T[`effect_${reason.effect}`] || reason.effect;
+    const name = this.attribute(reason.name);
+    if (reason.kind === 'score') {
+      const value = this.percent(reason.value);
+      return format(this.T.reason_score, { name, value, threshold: this.percent(reason.threshold), effect });
+    }
+    if (reason.kind === 'signal') {
+      const [spam, hold] = [reason.spam, reason.hold].map((n) => this.signed.format(Number(n) || 0));
+      return format(this.T.reason_signal, { name: reason.name, spam, hold });
+    }
+    const [value, threshold] = [reason.value, reason.threshold].map((n) => (n == null ? n : this.number.format(n)));
+    return format(this.T.reason_points, { name, value, threshold, effect });
+  }
+
+  fillHistory(target, history) {
+    const counts = { approved: 0, rejected: 0, spam: 0, ...(history || {}) };
+    target.textContent = counts.approved + counts.rejected + counts.spam === 0
+      ? this.T.history_none
+      : format(this.T.history_counts, counts);
+  }
+}

@@ -1,0 +1,190 @@
+"""Browser tests of the moderator UI: the real app on a real port (in a thread), Debian's chromium via Playwright.
+
+The app runs in its own thread and event loop, so the tests can use Playwright's synchronous API (a fresh
+browser context per test) while the service answers. Redis is the test database of ``tests/conftest.py``,
+flushed before each test.
+
+While Playwright's synchronous API runs, the main thread counts as running an event loop, so async tests
+cannot run beside it: the browser lives for one module at a time, and browser test modules use only
+synchronous tests and fixtures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as sync_redis
+from aiohttp import web
+from playwright.sync_api import APIRequestContext, Browser, Page, Playwright, expect, sync_playwright
+
+from moderation_service.app import create_app
+from moderation_service.settings import Settings
+from moderation_service.ui.resources import UI_OPTIONS, UiOptions
+from tests.api.test_comments import INSULT
+from tests.conftest import KEYS, KEYS_JSON, SITES_TOML, auth
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: A held comment as a blog sends it; tests vary id, author and text.
+COMMENT = {
+    "site_id": "kommblog",
+    "post_id": "krisenkommunikation-2026",
+    "permalink": "https://kommblog.example/2026/krisenkommunikation",
+    "author_name": "Jana Weber",
+    "author_email": "jana@example.org",
+    "author_url": "https://jana.example.org",
+    "author_ip": "203.0.113.7",
+    "lang": "de",
+    "submitted_at": "2026-11-26T10:15:00+01:00",
+}
+
+#: What the page announces when there is nothing to review.
+EMPTY = "Die Warteschlange ist leer. Neue Kommentare erscheinen hier automatisch."
+
+# Chrome logs every non-2xx fetch as a console error; the pages show those errors themselves.
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of")
+
+
+class LiveApp:
+    """The service on 127.0.0.1:<free port>, served from a thread with its own event loop."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="live-app", daemon=True)
+        self.runner = web.AppRunner(app)
+        self.url = ""
+
+    def call(self, coroutine: Any, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def start(self) -> LiveApp:
+        self.thread.start()
+        self.call(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.call(site.start())
+        port = self.runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        try:
+            self.call(self.runner.cleanup())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; scripts/test installs it (apt-get install chromium)")
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def flushed_redis(redis_url: str) -> Iterator[sync_redis.Redis]:
+    client = sync_redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def ui_settings(tmp_path: Path, redis_url: str, model_dir: Path, flushed_redis: sync_redis.Redis) -> Settings:
+    sites_file = tmp_path / "sites.toml"
+    sites_file.write_text(SITES_TOML, encoding="utf-8")
+    return Settings(sites_file=sites_file, redis_url=redis_url, data_dir=tmp_path / "var",
+                    models_dir=tmp_path / "models", model_dir=model_dir, api_keys_json=KEYS_JSON,
+                    redis_timeout=2.0).validated()
+
+
+@pytest.fixture
+def ui_options() -> UiOptions:
+    """Override in a test module (or with indirect parametrisation) to shorten the page's timers."""
+    return UiOptions()
+
+
+@pytest.fixture
+def live(ui_settings: Settings, ui_options: UiOptions) -> Iterator[LiveApp]:
+    app = create_app(ui_settings)
+    app[UI_OPTIONS] = ui_options
+    server = LiveApp(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(playwright: Playwright, live: LiveApp) -> Iterator[APIRequestContext]:
+    """Plain HTTP calls with API keys (no cookies shared with the browser)."""
+    context = playwright.request.new_context(base_url=live.url)
+    yield context
+    context.dispose()
+
+
+class Console:
+    """Everything the page complained about: script errors and (e.g.) Content-Security-Policy violations."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not EXPECTED_CONSOLE.search(p)]
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveApp, console: Console) -> Iterator[Page]:
+    context = browser.new_context(base_url=live.url, locale="de-DE", timezone_id="Europe/Berlin",
+                                  viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.on("console", lambda message: message.type == "error" and console.problems.append(message.text))
+    opened.on("pageerror", lambda error: console.problems.append(f"page error: {error}"))
+    yield opened
+    context.close()
+    assert console.unexpected() == [], "the page logged errors"
+
+
+def hold(api: APIRequestContext, n: int, **fields: Any) -> str:
+    """Submit a comment the test model holds for review; returns its id."""
+    body = {**COMMENT, "comment_id": f"ui-{n}", "content": f"{INSULT} ({n})", **fields}
+    response = api.post("/v1/comments", data=body, headers=auth("blog"))
+    result = response.json()
+    assert response.status == 200 and result["decision"] == "hold", result
+    return str(result["id"])
+
+
+def review_item(api: APIRequestContext, item_id: str, role: str = "moderator") -> dict[str, Any]:
+    response = api.get(f"/v1/review/items/{item_id}", headers=auth(role))
+    assert response.status == 200, response.text()
+    return dict(response.json())
+
+
+def sign_in(page: Page, role: str = "moderator", path: str = "/moderate") -> None:
+    page.goto(path)
+    expect(page).to_have_url(re.compile(r"/moderate/sign-in"))
+    page.get_by_label(re.compile("Schlüssel|Key")).fill(KEYS[role])
+    page.get_by_role("button", name=re.compile("^(Anmelden|Sign in)$")).click()
+    expect(page).to_have_url(re.compile(r"/moderate(\?.*)?$"))

@@ -1,0 +1,213 @@
+"""What the queue page does over time and when things go wrong: leases, idling, leaving, refusals, hostile text."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+
+import pytest
+import redis as sync_redis
+from playwright.sync_api import APIRequestContext, Page, expect
+
+from moderation_service.appkeys import QUEUE
+from moderation_service.review import keys
+from moderation_service.settings import Settings
+from moderation_service.ui.resources import UiOptions
+from tests.conftest import auth
+from tests.ui.conftest import EMPTY, LiveApp, hold, review_item, sign_in
+
+SHORT_LEASE = 10  # the shortest lease the service accepts: the page renews it every 3.3 s
+
+
+@pytest.fixture
+def ui_settings(ui_settings: Settings) -> Settings:
+    return ui_settings.with_overrides(review_lease_seconds=SHORT_LEASE)
+
+
+def claim_expiry(api: APIRequestContext, item_id: str) -> float:
+    claim = review_item(api, item_id)["claim"]
+    return 0.0 if claim is None else datetime.fromisoformat(claim["expires_at"]).timestamp()
+
+
+def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_leases_are_renewed_on_screen_and_given_back_on_leaving(page: Page, api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    first = claim_expiry(api, item_id)
+    eventually(lambda: claim_expiry(api, item_id) >= first + 3)  # renewed while the moderator reads
+    assert review_item(api, item_id)["claim"]["by"] == "mod"
+    page.goto("about:blank")
+    eventually(lambda: review_item(api, item_id)["claim"] is None)
+
+
+@pytest.mark.parametrize("ui_options", [UiOptions(idle_release_seconds=2)])
+def test_an_idle_page_gives_its_comments_back_and_resumes_on_a_key(page: Page, api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Pausiert: Nach 0 Minuten ohne Eingabe", timeout=10_000)
+    expect(page.locator("#cards > li")).to_have_count(0)
+    assert review_item(api, item_id)["claim"] is None
+    page.keyboard.press("j")
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    assert review_item(api, item_id)["claim"]["by"] == "mod"
+
+
+def test_a_comment_taken_by_someone_else_is_explained_and_removed(
+    page: Page, api: APIRequestContext, live: LiveApp
+) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(2)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(2)
+    # The moderator's lease on the first comment runs out (a laptop asleep) and another moderator takes it.
+    live.call(live.app[QUEUE].claim(ids[0], "mod", lease_seconds=0.05))
+    time.sleep(0.1)
+    assert api.post(f"/v1/review/items/{ids[0]}/claim", headers=auth("admin")).status == 200
+    page.keyboard.press("a")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Den Kommentar von Person 0 bearbeitet inzwischen ops; er wurde aus deiner Liste entfernt.")
+    expect(page.locator(f'li[data-id="{ids[0]}"]')).to_have_count(0)
+    expect(page.locator(f'li[data-id="{ids[1]}"] .card')).to_be_focused()
+    assert review_item(api, ids[0])["claim"]["by"] == "ops"
+    page.get_by_role("button", name="Schließen").click()
+    expect(page.get_by_role("alert")).to_have_text("")
+
+
+def test_an_expired_lease_is_claimed_again_before_deciding(page: Page, api: APIRequestContext, live: LiveApp) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=0.05))
+    time.sleep(0.1)
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
+    assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
+
+
+def test_an_ended_session_asks_to_sign_in_again(
+    page: Page, api: APIRequestContext, flushed_redis: sync_redis.Redis
+) -> None:
+    item_id = hold(api, 1)
+    sign_in(page, path="/moderate?order=risk")
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    for key in flushed_redis.scan_iter(keys.session("*")):  # what the session's expiry does
+        flushed_redis.delete(key)
+    page.keyboard.press("a")
+    expect(page.get_by_role("alert")).to_have_text("Deine Sitzung ist abgelaufen. Bitte melde dich neu an.")
+    link = page.get_by_role("link", name="Neu anmelden")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("status")).to_have_text("Deine Sitzung ist abgelaufen. Bitte melde dich neu an.")
+    page.get_by_label("Schlüssel").fill("moderator-key-all-sites-000003")
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(re.compile(r"/moderate\?order=risk$"))
+
+
+def test_hostile_comment_text_stays_text(page: Page, api: APIRequestContext) -> None:
+    content = ('<img src=x onerror="window.pwned=1"><script>window.pwned=2</script> '
+               'Du Idiot, halt dein Maul, du widerlicher Lügner')
+    item_id = hold(api, 1, content=content, author_name="<b>Mallory</b>", author_url="javascript:window.pwned=3",
+                   permalink="data:text/html,<script>1</script>", author_email="x@y<script>")
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"] .card')
+    expect(card.locator(".content")).to_have_text(content)
+    expect(card.locator(".author")).to_have_text("Kommentar von <b>Mallory</b>")
+    assert card.locator("img, script, b").count() == 0
+    expect(card.locator(".author-url")).to_have_text(
+        "javascript:window.pwned=3 (kein http(s)-Link, daher nicht verlinkt)")
+    assert card.locator(".author-url a, .post a").count() == 0
+    card.locator(".author-url").click()
+    assert page.evaluate("window.pwned") is None
+
+
+def test_help_lists_the_shortcuts(page: Page) -> None:
+    sign_in(page)
+    dialog = page.get_by_role("dialog", name="Tastenkürzel")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Nächster Kommentar")
+    expect(dialog).to_contain_text("Aktuellen Kommentar für eine Sammelaktion aus- oder abwählen")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name=re.compile("^Tastenkürzel")).click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("?")
+    expect(dialog).to_be_hidden()
+
+
+def test_filters_claim_only_what_matches(page: Page, api: APIRequestContext) -> None:
+    on_a = [hold(api, n, post_id="post-a") for n in range(2)]
+    on_b = hold(api, 9, post_id="post-b", author_name="Bernd")
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(3)
+    page.get_by_label("Beitrag (ID)").fill("post-b")
+    page.get_by_label("Reihenfolge").select_option("risk")
+    page.get_by_label("Blog").select_option(label="Kommunikationsblog")
+    page.get_by_role("button", name="Anwenden").click()
+    expect(page).to_have_url(re.compile(r"/moderate\?site_id=kommblog&order=risk&post=post-b&reason=$"))
+    expect(page.locator("#cards > li")).to_have_count(1)
+    expect(page.locator(f'li[data-id="{on_b}"]')).to_be_visible()
+    assert [review_item(api, i)["claim"] for i in on_a] == [None, None]  # given back before the reload
+    expect(page.get_by_label("Beitrag (ID)")).to_have_value("post-b")
+
+
+@pytest.mark.parametrize("ui_options", [UiOptions(empty_poll_seconds=1)])
+def test_an_empty_queue_shows_new_comments_by_itself(page: Page, api: APIRequestContext) -> None:
+    sign_in(page)
+    expect(page.locator("#status")).to_have_text(EMPTY)
+    expect(page.locator("#empty")).to_be_visible()
+    item_id = hold(api, 1)
+    expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_visible(timeout=5000)
+    expect(page.locator("#empty")).to_be_hidden()
+    expect(page.locator("#depth")).to_have_text("1 Kommentar wartet")
+
+
+def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None:
+    """The renderer alone, in the page: signals with character offsets (code points, emoji included)."""
+    sign_in(page)
+    item = {
+        "id": "kommblog:aaaaaaaaaaaaaaaa", "site_id": "kommblog", "received_at": "2026-11-26T09:00:00.000Z",
+        "comment": {"content": "🙂 Kauf jetzt: http://spam.example <b>", "author_name": "Bot"},
+        "scores": {"spam": 0.93, "insult": 0.02},
+        "reasons": [
+            {"kind": "score", "name": "spam", "value": 0.93, "threshold": 0.5, "effect": "spam"},
+            {"kind": "signal", "name": "links", "spam": 1.25, "hold": 0.5, "evidence": {}, "spans": [[14, 33]]},
+            {"kind": "signal", "name": "shouting", "spam": 0, "hold": -0.25, "spans": [[2, 6], [4, 12], [90, 99]]},
+            {"kind": "review", "name": "signals", "value": 1.5, "threshold": 1, "effect": "hold"},
+        ],
+        "author_history": {"approved": 0, "rejected": 2, "spam": 1},
+    }
+    drawn = page.evaluate("""async (item) => {
+        const { CardRenderer } = await import('/moderate/static/cards.js');
+        const strings = JSON.parse(document.getElementById('moderate-config').textContent).strings;
+        const card = new CardRenderer(document.getElementById('card-template'), strings, 'de').render(item, 99);
+        return {
+            marks: Array.from(card.querySelectorAll('.content mark'), (m) => [m.textContent, m.title]),
+            content: card.querySelector('.content').textContent,
+            reasons: Array.from(card.querySelectorAll('.reasons li'), (li) => li.textContent),
+            scores: Array.from(card.querySelectorAll('.score'), (li) => li.textContent),
+            history: card.querySelector('.history').textContent,
+            html: card.querySelector('.content').innerHTML,
+        };
+    }""", item)
+    assert drawn["content"] == item["comment"]["content"]
+    assert drawn["marks"] == [["Kauf jetzt", "Markiert von: shouting"],
+                              ["http://spam.example", "Markiert von: links"]]
+    assert "<b>" not in drawn["html"] and "&lt;b&gt;" in drawn["html"]
+    assert drawn["reasons"] == [
+        "Spam 93\u00a0% ≥ Schwelle 50\u00a0%: als Spam eingestuft",
+        "Signal „links“: Spam +1,25, Prüfpunkte +0,5",
+        "Signal „shouting“: Spam 0, Prüfpunkte -0,25",
+        "signals 1,5 ≥ Schwelle 1: zur Prüfung",
+    ]
+    assert drawn["scores"] == ["Spam 93\u00a0%", "Beleidigung 2\u00a0%"]
+    assert drawn["history"] == "0 freigegeben · 2 abgelehnt · 1 Spam"

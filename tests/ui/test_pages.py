@@ -1,0 +1,241 @@
+"""The UI's pages, sessions and files over plain HTTP (no browser): headers, cookies, redirects, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from moderation_service.app import create_app
+from moderation_service.comments import Status
+from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.policy import Decision
+from moderation_service.review import keys
+from moderation_service.review.queue import Action
+from moderation_service.settings import Settings
+from moderation_service.ui.i18n import LANGUAGES, load_strings
+from moderation_service.ui.resources import CONTENT_SECURITY_POLICY, PACKAGE, UI_OPTIONS, UiOptions
+from tests.conftest import KEYS, ROOT, auth
+
+SESSION = "moderation_session"
+
+
+async def sign_in(client, role: str = "moderator", **headers: str):  # type: ignore[no-untyped-def]
+    return await client.post("/moderate/sign-in", data={"key": KEYS[role]}, allow_redirects=False, headers=headers)
+
+
+async def signed_in(client, role: str = "moderator") -> str:  # type: ignore[no-untyped-def]
+    """Sign in; returns the page's CSRF token (the client keeps the cookie)."""
+    response = await sign_in(client, role)
+    assert response.status == 303
+    page = await (await client.get("/moderate")).text()
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert match is not None
+    return match.group(1)
+
+
+def scripts_of(html: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>", html)
+
+
+async def test_pages_forbid_inline_script_and_framing(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/moderate/sign-in")
+    assert response.status == 200 and response.content_type == "text/html"
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src 'self';" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert response.headers["Cache-Control"] == "no-store"
+    assert scripts_of(await response.text()) == []
+    await signed_in(client)
+    page = await client.get("/moderate")
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    for tag in scripts_of(await page.text()):  # only files, and one JSON data block that never runs
+        assert re.search(r'src="/moderate/static/[a-z]+\.js\?v=[0-9a-f]{12}"', tag) or 'type="application/json"' in tag
+
+
+async def test_static_files_are_versioned_and_cached(client) -> None:  # type: ignore[no-untyped-def]
+    page = await (await client.get("/moderate/sign-in")).text()
+    css = re.search(r'href="(/moderate/static/moderate\.css\?v=[0-9a-f]+)"', page)
+    assert css is not None
+    response = await client.get(css.group(1))
+    assert response.status == 200 and response.content_type == "text/css"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    script = await client.get("/moderate/static/queue.js")
+    assert script.content_type == "text/javascript" and script.headers["Cache-Control"] == "no-cache"
+    again = await client.get("/moderate/static/queue.js", headers={"If-None-Match": script.headers["ETag"]})
+    assert again.status == 304
+    assert (await client.get("/moderate/static/../pages.py")).status == 404
+    assert (await client.get("/moderate/static/missing.js")).status == 404
+
+
+async def test_session_cookie_and_what_redis_keeps(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    response = await sign_in(client)
+    assert response.status == 303 and response.headers["Location"] == "/moderate"
+    cookie = response.cookies[SESSION]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and not cookie["secure"] and cookie["path"] == "/"
+    [stored] = [k async for k in redis.scan_iter(keys.session("*"))]
+    assert cookie.value not in stored
+    session = await redis.hgetall(stored)
+    assert set(session) == {"key", "csrf", "created_at"} and KEYS["moderator"] not in json.dumps(session)
+    assert 8 * 3600 - 5 < await redis.ttl(stored) <= 8 * 3600
+    behind_proxy = await sign_in(client, **{"X-Forwarded-Proto": "https"})
+    assert behind_proxy.cookies[SESSION]["secure"]
+
+
+async def test_signing_in_again_replaces_the_session(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    await sign_in(client)
+    await sign_in(client, "admin")
+    assert len([k async for k in redis.scan_iter(keys.session("*"))]) == 1
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/moderate?site_id=kommblog&order=risk", "/moderate?site_id=kommblog&order=risk"),
+        ("//evil.example/moderate", "/moderate"),
+        ("https://evil.example/moderate", "/moderate"),
+        ("/moderate\\@evil.example", "/moderate"),
+        ("/v1/review/items", "/moderate"),
+    ],
+)
+async def test_sign_in_returns_only_to_moderation_pages(client, target: str, location: str) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post("/moderate/sign-in", data={"key": KEYS["moderator"], "next": target},
+                                 allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == location
+
+
+async def test_the_queue_page_sends_strangers_to_sign_in_and_back(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/moderate?site_id=kommblog&order=risk", allow_redirects=False)
+    assert response.status == 303
+    sign_in_page = await client.get(response.headers["Location"])
+    assert 'name="next" value="/moderate?site_id=kommblog&amp;order=risk"' in await sign_in_page.text()
+
+
+async def test_forms_from_other_sites_are_refused(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    response = await sign_in(client, Origin="https://evil.example")
+    assert response.status == 403 and SESSION not in response.cookies
+    assert "nicht von dieser Seite" in await response.text()
+    assert (await sign_in(client, Origin="null")).status == 403
+    same = await sign_in(client, Origin=f"http://{client.server.host}:{client.server.port}")
+    assert same.status == 303
+    language = await client.post("/moderate/language", data={"lang": "en"}, headers={"Origin": "https://evil.example"},
+                                 allow_redirects=False)
+    assert language.status == 403 and "moderation_lang" not in language.cookies
+
+
+async def test_sign_out_needs_the_page_token(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    token = await signed_in(client)
+    refused = await client.post("/moderate/sign-out", data={"csrf_token": "guess"}, allow_redirects=False)
+    assert refused.status == 403
+    assert (await client.get("/v1/review/items")).status == 200  # still signed in
+    done = await client.post("/moderate/sign-out", data={"csrf_token": token}, allow_redirects=False)
+    assert done.status == 303 and done.headers["Location"] == "/moderate/sign-in?signed_out"
+    assert [k async for k in redis.scan_iter(keys.session("*"))] == []
+    assert (await client.get("/v1/review/items")).status == 401
+
+
+async def test_api_keys_work_as_before_next_to_a_session(client) -> None:  # type: ignore[no-untyped-def]
+    await signed_in(client)
+    assert (await client.get("/v1/review/items")).status == 200
+    as_blog = await client.get("/v1/review/items", headers=auth("blog"))  # a key, when sent, is who calls
+    assert as_blog.status == 403
+    wrong_key = await client.get("/v1/review/items", headers={"Authorization": "Bearer no-such-key-0000000000"})
+    assert wrong_key.status == 401 and (await wrong_key.json())["error"]["code"] == "unauthenticated"
+    # A key needs no CSRF token: programs send no cookies another site could ride on.
+    claimed = await client.post("/v1/review/claims", json={"count": 1}, headers=auth("moderator"))
+    assert claimed.status == 200
+    # The session is for the review API only.
+    assert (await client.get("/v1/ops/labels")).status == 401
+
+
+async def test_a_removed_key_ends_its_sessions(aiohttp_client, client, settings: Settings, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    await signed_in(client)
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION].value
+    without_mod = json.dumps({"keys": [{"name": "ops", "role": "admin", "key": KEYS["admin"]}]})
+    restarted = await aiohttp_client(create_app(settings.with_overrides(api_keys_json=without_mod)))
+    response = await restarted.get("/v1/review/items", headers={"Cookie": f"{SESSION}={cookie}"})
+    assert response.status == 401
+    assert [k async for k in redis.scan_iter(keys.session("*"))] == []
+
+
+async def test_sessions_end_after_their_maximum_age(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    app[UI_OPTIONS] = UiOptions(session_max_seconds=1)
+    client = await aiohttp_client(app)
+    await signed_in(client)
+    assert (await client.get("/v1/review/items")).status == 200
+    await asyncio.sleep(1.1)
+    assert (await client.get("/v1/review/items")).status == 401
+    page = await client.get("/moderate", allow_redirects=False)
+    assert page.status == 303
+    expired = await client.get(page.headers["Location"])
+    assert "Deine Sitzung ist abgelaufen." in await expired.text()
+
+
+async def test_language_is_a_remembered_choice(client) -> None:  # type: ignore[no-untyped-def]
+    assert '<html lang="de">' in await (await client.get("/moderate/sign-in")).text()
+    ignored = await client.post("/moderate/language", data={"lang": "fr", "next": "/moderate/sign-in"},
+                                allow_redirects=False)
+    assert ignored.status == 303 and "moderation_lang" not in ignored.cookies
+    chosen = await client.post("/moderate/language", data={"lang": "en", "next": "/moderate/sign-in"},
+                               allow_redirects=False)
+    assert chosen.status == 303 and chosen.headers["Location"] == "/moderate/sign-in"
+    assert chosen.cookies["moderation_lang"]["path"] == "/moderate"
+    page = await (await client.get("/moderate/sign-in")).text()
+    assert '<html lang="en">' in page and "Sign in with your moderator key." in page
+
+
+async def test_pages_say_when_redis_is_away(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url="redis://127.0.0.1:1/0")))
+    response = await client.get("/moderate", headers={"Cookie": f"{SESSION}=whatever"})
+    assert response.status == 503 and response.content_type == "text/html"
+    assert "Die Datenbank (Redis) ist gerade nicht erreichbar." in await response.text()
+    signing_in = await sign_in(client)
+    assert signing_in.status == 503
+
+
+# ------------------------------------------------------------------ strings and packaging
+
+UI = PACKAGE
+
+
+def test_both_languages_have_every_string_with_the_same_placeholders() -> None:
+    strings = load_strings()
+    assert tuple(strings) == LANGUAGES == ("de", "en")
+    for key, german in strings["de"].items():
+        assert set(re.findall(r"\{\w+\}", german)) == set(re.findall(r"\{\w+\}", strings["en"][key])), key
+
+
+def test_every_string_the_templates_and_scripts_use_exists() -> None:
+    known = set(load_strings()["de"])
+    used = set()
+    for template in (UI / "templates").glob("*.html"):
+        used |= set(re.findall(r"\bt\.(?!get\()(\w+)", template.read_text(encoding="utf-8")))
+    for script in (UI / "static").glob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bT\.(\w+)", text)) | set(re.findall(r"\bthis\.T\.(\w+)", text))
+        used |= set(re.findall(r"\bt\('(\w+)'", text))
+        used |= {f"{k}_{form}" for k in re.findall(r"\btn\('(\w+)'", text) for form in ("one", "other")}
+    # keys the code builds from values
+    used |= {f"attr_{name}" for name in ATTRIBUTES}
+    used |= {f"effect_{d.value}" for d in Decision if d is not Decision.PUBLISH}
+    used |= {f"done_{a.value}_{form}" for a in Action for form in ("one", "other")}
+    used |= {f"status_{s.value}" for s in Status if s not in (Status.PENDING, Status.PUBLISHED)}
+    assert used - known == set() and len(used) > 60
+
+
+def test_the_package_ships_every_ui_file() -> None:
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = ROOT / "moderation_service"
+    files = [p.relative_to(package).as_posix() for folder in ("templates", "static", "strings")
+             for p in (UI / folder).iterdir()]
+    assert files and all(any(fnmatch(f, pattern) for pattern in patterns["moderation_service"]) for f in files)
+    assert Path(package / "ui" / "templates" / "queue.html").is_file()

@@ -1,0 +1,101 @@
+"""The queue page in a real browser: sign in, claim, decide with the keyboard, check the outcome via the API."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import APIRequestContext, Page, expect
+
+from tests.conftest import auth
+from tests.ui.conftest import EMPTY, hold, review_item, sign_in
+
+
+def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"] .card')
+    expect(card).to_be_visible()
+    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    expect(card.locator(".author")).to_have_text("Kommentar von Jana Weber")
+    expect(card.locator(".author-email")).to_have_text("jana@example.org")
+    expect(card.locator(".author-url a")).to_have_attribute("href", "https://jana.example.org/")
+    expect(card.locator(".post a")).to_have_attribute("href", "https://kommblog.example/2026/krisenkommunikation")
+    expect(card.locator(".time")).to_have_attribute("datetime", "2026-11-26T09:15:00.000Z")
+    expect(card.locator(".score.high").first).to_have_text(re.compile(r"^(Beleidigung|Toxizität) \d+\u00a0%$"))
+    expect(card.locator(".reasons li").first).to_contain_text("≥ Schwelle 50\u00a0%: zur Prüfung")
+    expect(card.locator(".history")).to_have_text("Erster Kommentar dieser Person")
+    expect(card).to_be_focused()
+    expect(page.locator("#status")).to_have_text("1 Kommentar zur Prüfung übernommen.")
+    assert review_item(api, item_id)["claim"]["by"] == "mod"
+
+    page.keyboard.press("a")
+
+    expect(page.locator("#status")).to_have_text(f"Kommentar von Jana Weber freigegeben. {EMPTY}")
+    expect(card).to_have_count(0)
+    response = api.get(f"/v1/comments/{item_id}", headers=auth("blog"))
+    assert response.status == 200
+    seen = response.json()
+    assert seen["status"] == "approved" and seen["decided_by"] == "mod"
+    expect(page.locator("#empty")).to_be_visible()
+
+
+def test_j_k_move_and_r_s_reject_and_mark_spam(page: Page, api: APIRequestContext) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}", author_email=f"p{n}@example.org") for n in range(3)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(3)
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    expect(cards.nth(1)).to_be_focused()
+    expect(cards.nth(1)).to_have_attribute("aria-current", "true")
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 1 abgelehnt.")
+    expect(cards).to_have_count(2)
+    page.keyboard.press("k")
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("s")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 als Spam markiert.")
+    expect(cards).to_have_count(1)
+    expect(cards.nth(0)).to_be_focused()
+    statuses = [api.get(f"/v1/comments/{i}", headers=auth("blog")).json()["status"] for i in ids]
+    assert statuses == ["spam", "rejected", "pending"]
+
+
+def test_x_selects_for_a_bulk_decision(page: Page, api: APIRequestContext) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(4)
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("#selection-count")).to_have_text("2 ausgewählt")
+    expect(page.locator("#bulkbar")).to_be_visible()
+    expect(cards.nth(0).locator(".select-box")).to_be_checked()
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_have_text("2 Kommentare freigegeben.")
+    expect(cards).to_have_count(2)
+    expect(page.locator("#bulkbar")).to_be_hidden()
+    statuses = [api.get(f"/v1/comments/{i}", headers=auth("blog")).json()["status"] for i in ids]
+    assert statuses == ["approved", "pending", "approved", "pending"]
+
+
+def test_buttons_bulk_bar_and_categories_with_the_mouse(page: Page, api: APIRequestContext) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(3)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(3)
+    first = cards.nth(0)
+    first.locator("summary").click()
+    first.get_by_label("Beleidigung").check()
+    first.get_by_label("Notiz (intern)").fill("persönlicher Angriff")
+    first.get_by_role("button", name=re.compile("^Ablehnen")).click()
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 abgelehnt.")
+    decided = review_item(api, ids[0])["decided"]
+    assert decided["categories"] == ["insult"] and decided["note"] == "persönlicher Angriff"
+    for n in range(2):
+        cards.nth(n).get_by_label("Für Sammelaktion auswählen").check()
+    page.get_by_role("button", name="Ausgewählte als Spam").click()
+    expect(page.locator("#status")).to_have_text(f"2 Kommentare als Spam markiert. {EMPTY}")
+    assert [review_item(api, i)["status"] for i in ids[1:]] == ["spam", "spam"]
