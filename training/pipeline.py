@@ -1,4 +1,5 @@
-"""The model as one scikit-learn Pipeline: normalise, word + character TF-IDF, one linear head per attribute."""
+"""The model as one scikit-learn Pipeline: normalise, word + character TF-IDF and text statistics, one linear
+head per attribute."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 from moderation_service.model.estimators import MultiLabelLinear, normalize_texts
 from moderation_service.model.ngrams import CharNgramVectorizer, WordNgramVectorizer
+from moderation_service.model.stats import TextStatsVectorizer
 
 #: Chosen by leave-one-video-out (YouTube) and held-out GermEval 2018 folds; see the README.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -21,7 +23,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "features__chars__max_features": 500_000,
     "heads__C": {"spam": 4.0, **{attribute: 1.0 for attribute in TOXICITY_FAMILY}},
     "heads__naive_bayes": TOXICITY_FAMILY,
-    "heads__source_bias": 3.0,
+    # Weak source offsets for spam (0.5): with strong ones the toxicity datasets' ham is "explained" by
+    # their source, and English and German comments then score as spam at the scoring-time intercept.
+    "heads__source_bias": {"spam": 0.5, **{attribute: 3.0 for attribute in TOXICITY_FAMILY}},
+    # Binned text statistics lowered leave-one-video-out ROC-AUC (0.986 -> 0.975): they identify the datasets.
+    "features__stats": "drop",
     "heads__n_jobs": 2,
 }
 
@@ -31,7 +37,12 @@ def build_pipeline(**params: Any) -> Pipeline:
     pipeline = Pipeline(
         [
             ("normalize", FunctionTransformer(normalize_texts)),
-            ("features", FeatureUnion([("words", WordNgramVectorizer()), ("chars", CharNgramVectorizer())])),
+            (
+                "features",
+                FeatureUnion(
+                    [("words", WordNgramVectorizer()), ("chars", CharNgramVectorizer()), ("stats", TextStatsVectorizer())]
+                ),
+            ),
             ("heads", MultiLabelLinear(attributes=ATTRIBUTES)),
         ]
     )

@@ -1,8 +1,15 @@
 """Choose the policy's default thresholds from validation scores.
 
-Every source gets the same total weight, so that a threshold suits all kinds of text the model was
-validated on rather than the largest dataset: ``hold`` maximises that weighted F1, and the spam
-threshold is the lowest score whose weighted precision reaches the target (clearly spam).
+``hold`` is chosen so that every source counts equally, in one of two ways:
+
+* when every validation source carries both classes of an attribute (toxicity on the shared data), the
+  cut maximises the **mean of the sources' own F1 scores**: each dataset's precision/recall trade-off
+  counts once, whatever its base rate (Davidson's 84% offensive tweets and the Würzburg corpus's 8% alike);
+* when some sources carry only negatives (spam: every toxicity dataset is ham), their false positives
+  appear in no per-source F1, so the cut maximises one **source-balanced F1** over the pooled confusion
+  counts, each source weighing 1 in total: ham-only sources then hold the threshold up.
+
+The spam threshold is the lowest score whose source-balanced precision reaches the target (clearly spam).
 """
 
 from __future__ import annotations
@@ -29,11 +36,31 @@ def _cuts(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> tuple[np.nd
     return scores[last_of_value], tp[last_of_value], fp[last_of_value]
 
 
+def _clip(cut: float) -> float:
+    return float(np.clip(cut, MIN_THRESHOLD, MAX_THRESHOLD))
+
+
 def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
     cuts, tp, fp = _cuts(y, scores, weights)
     positives = tp[-1]
     f1 = 2 * tp / (positives + tp + fp)
-    return float(np.clip(cuts[int(np.argmax(f1))], MIN_THRESHOLD, MAX_THRESHOLD))
+    return _clip(cuts[int(np.argmax(f1))])
+
+
+def mean_source_f1_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
+    """The cut that maximises the mean over sources of each source's own F1 (all cuts of all sources tried)."""
+    cuts = np.unique(scores)[::-1]
+    total = np.zeros(len(cuts))
+    names = np.unique(sources)
+    for name in names:
+        mine = sources == name
+        y_s, s_s = y[mine], scores[mine]
+        ranked = np.sort(s_s[y_s == 1])
+        ranked_neg = np.sort(s_s[y_s == 0])
+        tp = len(ranked) - np.searchsorted(ranked, cuts, side="left")  # positives with score >= cut
+        fp = len(ranked_neg) - np.searchsorted(ranked_neg, cuts, side="left")
+        total += 2 * tp / np.maximum(len(ranked) + tp + fp, 1)
+    return _clip(cuts[int(np.argmax(total / len(names)))])
 
 
 def precision_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray, target: float) -> float:
@@ -42,7 +69,15 @@ def precision_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray, 
     reaching = np.flatnonzero(tp / np.maximum(tp + fp, 1e-12) >= target)
     if not len(reaching):
         return MAX_THRESHOLD
-    return float(np.clip(cuts[reaching[-1]], MIN_THRESHOLD, MAX_THRESHOLD))
+    return _clip(cuts[reaching[-1]])
+
+
+def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
+    """``hold`` by the rule in the module docstring."""
+    every_source_mixed = all(len(np.unique(y[sources == name])) == 2 for name in np.unique(sources))
+    if every_source_mixed:
+        return mean_source_f1_threshold(y, scores, sources)
+    return best_f1_threshold(y, scores, source_weights(sources))
 
 
 def choose_thresholds(
@@ -51,11 +86,12 @@ def choose_thresholds(
     thresholds: dict[str, dict[str, float]] = {}
     for j, attribute in enumerate(attributes):
         known = ~np.isnan(Y[:, j])
-        y, p, w = Y[known, j], P[known, j], source_weights(sources[known])
+        y, p, src = Y[known, j], P[known, j], sources[known]
         if len(np.unique(y)) < 2:
             raise ValueError(f"validation data has no examples of both classes for {attribute!r}")
-        hold = round(best_f1_threshold(y, p, w), 4)
+        hold = round(hold_threshold(y, p, src), 4)
         thresholds[attribute] = {"hold": hold}
         if attribute == "spam":
-            thresholds[attribute]["spam"] = round(max(precision_threshold(y, p, w, spam_precision), hold), 4)
+            spam = precision_threshold(y, p, source_weights(src), spam_precision)
+            thresholds[attribute]["spam"] = round(max(spam, hold), 4)
     return thresholds

@@ -82,7 +82,9 @@ def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipel
     features = pipeline.named_steps["features"]
     blocks = []
     for name, vectorizer in features.transformer_list:
-        report(f"fitting {name} n-grams on {len(train):,} texts")
+        if vectorizer == "drop":
+            continue
+        report(f"fitting {name} features on {len(train):,} texts")
         blocks.append(vectorizer.fit(train.normalized).transform(train.normalized))
         report(f"  {vectorizer.n_features_out_:,} {name} features")
     X = sp.hstack(blocks, format="csr")
@@ -155,12 +157,14 @@ def train(
         ],
         "labels": {"train": _label_counts(train_part.Y), "validation": _label_counts(validation.Y)},
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in pipeline.get_params(deep=True).items()
-                   if k.startswith(("features__words__", "features__chars__", "heads__")) and k != "heads__attributes"},
+                   if k.startswith(("features__", "heads__")) and k.count("__") == 2 and k != "heads__attributes"},
         "validation": {"fraction": validation_fraction, "seed": seed, "examples": len(validation)},
         "thresholds": thresholds,
         "threshold_policy": {
-            "hold": "maximises F1 on the validation split, every source weighted equally",
-            "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (same weights)",
+            "hold": "maximises the mean of the validation sources' own F1 when every source carries both classes, "
+                    "else one F1 over the pooled validation split with every source weighted equally",
+            "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
+                    "equally)",
         },
         "metrics": metrics,
         "training": {

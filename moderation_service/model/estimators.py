@@ -70,6 +70,11 @@ def _fit_known(X, Y, j, weights, sources, *args):  # type: ignore[no-untyped-def
     return _fit_head(X[known], Y[known, j], weights[known], None if sources is None else sources[known], *args)
 
 
+def _for(value: float | dict[str, float], attribute: str, default: float) -> float:
+    """A parameter given for all heads (a number) or per attribute (a dict)."""
+    return float(value.get(attribute, default)) if isinstance(value, dict) else float(value)
+
+
 class MultiLabelLinear(ClassifierMixin, BaseEstimator):
     """One logistic regression per attribute over shared features, each trained where its label is known.
 
@@ -82,9 +87,12 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
     naive_bayes : sequence of str
         Attributes whose head scales features by naive-Bayes log-count ratios first (NB-LR); the ratios
         are folded into the weights, so scoring stays one dot product.
-    source_bias : float
-        Value of the per-source indicator columns added while fitting (0 disables them). They let each
-        source's base rate and annotation quirks go into a bias of its own instead of the text weights.
+    source_bias : float or dict
+        Value of the per-source indicator columns added while fitting (0 disables them), for all heads or
+        per attribute. They let each source's base rate and annotation quirks go into a bias of its own
+        instead of the text weights.
+    source_weight : dict or None
+        Sample weight multiplier per source name (sources not named keep 1.0).
     max_iter : int
         Solver iterations per head.
     tol : float
@@ -102,7 +110,8 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         attributes: Sequence[str] = (),
         C: float | dict[str, float] = 1.0,
         naive_bayes: Sequence[str] = (),
-        source_bias: float = 3.0,
+        source_bias: float | dict[str, float] = 3.0,
+        source_weight: dict[str, float] | None = None,
         max_iter: int = 2000,
         tol: float = 1e-2,
         n_jobs: int | None = None,
@@ -111,12 +120,16 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         self.C = C
         self.naive_bayes = naive_bayes
         self.source_bias = source_bias
+        self.source_weight = source_weight
         self.max_iter = max_iter
         self.tol = tol
         self.n_jobs = n_jobs
 
     def _c_for(self, attribute: str) -> float:
-        return float(self.C.get(attribute, 1.0)) if isinstance(self.C, dict) else float(self.C)
+        return _for(self.C, attribute, 1.0)
+
+    def _source_bias_for(self, attribute: str) -> float:
+        return _for(self.source_bias, attribute, 0.0)
 
     def fit(self, X: Any, Y: Any, sample_weight: Any = None, sources: Any = None) -> MultiLabelLinear:
         X = sp.csr_matrix(X)
@@ -125,12 +138,17 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Y must have one column per attribute ({len(self.attributes)}), got {Y.shape}")
         weights = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         sources = None if sources is None else np.asarray(sources, dtype=object)
+        if self.source_weight and sources is not None:
+            weights = weights * np.array([self.source_weight.get(s, 1.0) for s in sources])
         jobs = []
         for j, attribute in enumerate(self.attributes):
             known = ~np.isnan(Y[:, j])
             if len(np.unique(Y[known, j])) < 2:
                 raise ValueError(f"attribute {attribute!r} needs labelled examples of both classes to train")
-            params = (self._c_for(attribute), attribute in self.naive_bayes, self.source_bias, self.max_iter, self.tol)
+            params = (
+                self._c_for(attribute), attribute in self.naive_bayes, self._source_bias_for(attribute),
+                self.max_iter, self.tol,
+            )
             jobs.append(delayed(_fit_known)(X, Y, j, weights, sources, *params))
         # liblinear releases the GIL: threads share X instead of copying it into worker processes.
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from .estimators import MultiLabelLinear
 from .ngrams import _TfidfVectorizer
+from .stats import TextStatsVectorizer
 from .text import normalize
 
 
@@ -24,9 +25,11 @@ class LinearScorer:
         union = pipeline.named_steps["features"]
         self.attributes: tuple[str, ...] = tuple(heads.attributes)
         self._normalize: Callable[[str], str] = normalize
-        blocks: list[tuple[_TfidfVectorizer, int]] = []
+        blocks: list[tuple[_TfidfVectorizer | TextStatsVectorizer, int]] = []
         offset = 0
         for _, vectorizer in union.transformer_list:
+            if isinstance(vectorizer, str):  # "drop"
+                continue
             blocks.append((vectorizer, offset))
             offset += vectorizer.n_features_out_
         if offset != heads.coef_.shape[1]:

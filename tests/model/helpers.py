@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.model.stats import TextStatsVectorizer
 from training.pipeline import build_pipeline
 from training.train import Corpus, fit_pipeline
 
@@ -51,5 +52,7 @@ def fitted_pipeline() -> Pipeline:
             sources.append("toxic")
     corpus = Corpus(texts, np.array(rows, dtype=float), np.array(sources, dtype=object),
                     np.array([""] * len(texts), dtype=object), np.ones(len(texts)))
-    params = {"features__words__min_df": 1, "features__chars__min_df": 1, "heads__n_jobs": 1}
+    # The statistics block is off by default; on here, so that the scorer's handling of it stays tested.
+    params = {"features__words__min_df": 1, "features__chars__min_df": 1, "heads__n_jobs": 1,
+              "features__stats": TextStatsVectorizer()}
     return fit_pipeline(corpus, params, report=lambda _: None)

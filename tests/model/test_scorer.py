@@ -34,12 +34,16 @@ def test_scores_order_the_obvious_cases() -> None:
     assert toxic[1] > ham[1] and toxic[1] > spam[1]
 
 
-def test_text_without_known_ngrams_scores_the_intercepts() -> None:
+def test_text_without_known_ngrams_scores_the_intercepts_and_its_statistics() -> None:
     pipeline = fitted_pipeline()
     scorer = LinearScorer(pipeline)
-    intercepts = pipeline.named_steps["heads"].intercept_
-    assert np.allclose(scorer.logits(""), intercepts)
-    assert np.allclose(scorer.probabilities(""), 1 / (1 + np.exp(-intercepts)))
+    heads = pipeline.named_steps["heads"]
+    stats = pipeline.named_steps["features"].named_transformers["stats"]
+    offset = heads.coef_.shape[1] - stats.n_features_out_  # the statistics are the last block
+    indices, values = stats.vectorize("")
+    expected = heads.intercept_ + heads.coef_[:, offset + indices] @ values
+    assert np.allclose(scorer.logits(""), expected)
+    assert np.allclose(scorer.probabilities(""), 1 / (1 + np.exp(-expected)))
 
 
 def test_mismatched_weights_are_refused() -> None:
@@ -52,3 +56,4 @@ def test_mismatched_weights_are_refused() -> None:
             LinearScorer(pipeline)
     finally:
         heads.coef_ = original
+

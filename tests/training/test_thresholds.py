@@ -9,6 +9,8 @@ from training.thresholds import (
     MAX_THRESHOLD,
     best_f1_threshold,
     choose_thresholds,
+    hold_threshold,
+    mean_source_f1_threshold,
     precision_threshold,
     source_weights,
 )
@@ -69,3 +71,43 @@ def test_choose_thresholds_needs_both_classes() -> None:
     Y = np.array([[0.0], [0.0]])
     with pytest.raises(ValueError, match="both classes for 'spam'"):
         choose_thresholds(Y, np.array([[0.1], [0.2]]), np.array(["s", "s"]), ("spam",), 0.99)
+
+
+def brute_force_mean_f1(y: np.ndarray, scores: np.ndarray, sources: np.ndarray, cut: float) -> float:
+    values = []
+    for name in np.unique(sources):
+        mine = sources == name
+        predicted, truth = scores[mine] >= cut, y[mine] == 1
+        tp = (predicted & truth).sum()
+        values.append(2 * tp / max(truth.sum() + predicted.sum(), 1))
+    return float(np.mean(values))
+
+
+def test_mean_source_f1_threshold_is_the_best_cut() -> None:
+    rng = np.random.default_rng(3)
+    sources = np.array(["big"] * 300 + ["small"] * 40)
+    y = np.r_[rng.random(300) < 0.8, rng.random(40) < 0.1].astype(float)
+    scores = np.clip(0.35 * y + rng.random(340) * 0.7, 0.06, 0.98)
+    chosen = mean_source_f1_threshold(y, scores, sources)
+    best = max(brute_force_mean_f1(y, scores, sources, cut) for cut in np.unique(scores))
+    assert brute_force_mean_f1(y, scores, sources, chosen) == pytest.approx(best)
+
+
+def test_each_source_f1_counts_once_whatever_its_size() -> None:
+    # "big" is best cut at 0.5 and "small" at 0.3; the small source's F1 counts as much as the big one's.
+    sources = np.array(["big"] * 6 + ["small"] * 3)
+    y = np.array([1, 1, 0, 0, 0, 0, 1, 0, 0], dtype=float)
+    scores = np.array([0.9, 0.5, 0.4, 0.35, 0.2, 0.1, 0.3, 0.2, 0.1])
+    # cut 0.5: big F1 1.0, small 0.0 -> 0.5; cut 0.3: big 2*2/(2+4)=0.667, small 1.0 -> 0.833
+    assert mean_source_f1_threshold(y, scores, sources) == 0.3
+    assert hold_threshold(y, scores, sources) == 0.3
+
+
+def test_hold_pools_when_a_source_has_only_negatives() -> None:
+    sources = np.array(["spam"] * 4 + ["ham"] * 4)
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+    scores = np.array([0.9, 0.6, 0.5, 0.1, 0.7, 0.65, 0.2, 0.1])
+    # Per-source F1 would ignore the ham source's false positives and cut at 0.6.
+    assert mean_source_f1_threshold(y[:4], scores[:4], sources[:4]) == 0.6
+    # Pooled and source-balanced: cutting at 0.6 also flags half of "ham"; 0.9 is better.
+    assert hold_threshold(y, scores, sources) == 0.9
