@@ -24,7 +24,7 @@ SIGNAL_NAMES = ("honeypot", "timing", "links", "words", "language", "reputation"
 class SignalConfig:
     disabled: frozenset[str] = frozenset()
     # honeypot: any content in the hidden field
-    honeypot_spam: float = 12.0
+    honeypot_spam: float = 25.0  # certain: outweighs even a trusted author
     # timing: submitted faster than this after the form was rendered
     timing_min_seconds: float = 3.0
     timing_spam: float = 2.5
@@ -49,7 +49,7 @@ class SignalConfig:
     reputation_spam: float = 3.0
     reputation_max_spam: float = 6.0
     reputation_trusted_after: int = 3
-    reputation_trusted_spam: float = -6.0
+    reputation_trusted_spam: float = -15.0  # "published unless toxic": outweighs the model's spam score
     reputation_ttl_days: int = 90
     # near-duplicate waves
     duplicates_window_seconds: int = 3600

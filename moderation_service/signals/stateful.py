@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..comments import Comment
+from ..model.text import normalize
 from ..review import keys
 from ..review.batching import Batcher, Script
 from .base import Hit
@@ -53,7 +54,8 @@ class SignalState:
         reputation = [("ip", identities.get("ip")), ("email", identities.get("email"))]
         reputation += [("domain", d) for d in identities.get("domains", [])]
         reputation = [(kind, value) for kind, value in reputation if value] if config.enabled("reputation") else []
-        buckets = band_buckets(fold(comment.content).text) if config.enabled("duplicates") else []
+        # Compared on the normal form (links reduced to their host), so tracking ids do not hide a copy.
+        buckets = band_buckets(fold(normalize(comment.content)).text) if config.enabled("duplicates") else []
         flood = config.enabled("flood")
         counted_ip, counted_author = bool(flood and identities.get("ip")), bool(flood and identities.get("author"))
         key_list = [
