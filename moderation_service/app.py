@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -38,7 +39,7 @@ from .auth import load_keyring
 from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
-from .live_model import ModelHolder, resolve_model_dir
+from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
 from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy
@@ -65,7 +66,8 @@ async def configuration_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def model_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[MODELS] = ModelHolder.load(resolve_model_dir(settings.model_dir, settings.models_dir))
+    follow = None if settings.model_dir is not None else settings.models_dir
+    app[MODELS] = ModelHolder.load(resolve_model_dir(settings.model_dir, settings.models_dir), follow)
     yield
 
 
@@ -134,12 +136,44 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[HTTP].close()
 
 
+async def listen_for_promotions(app: web.Application) -> None:
+    """Reload when any process or host announces a promotion on Redis (shared models/ volume)."""
+    while True:
+        try:
+            async with app[REDIS].pubsub() as pubsub:
+                await pubsub.subscribe(RELOAD_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        await app[MODELS].reload_quietly(f"a notice on {RELOAD_CHANNEL}")
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis away: listen again later
+            await asyncio.sleep(SPOOL_CHECK_SECONDS * 5)
+
+
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     app[BACKGROUND] = [
         asyncio.create_task(deliver_spooled_records(app), name="spool-delivery"),
         asyncio.create_task(app[OUTBOX].run(app[HTTP], WEBHOOK_CHECK_SECONDS), name="webhook-delivery"),
+        asyncio.create_task(app[MODELS].watch_pointer(), name="model-pointer-watch"),
+        asyncio.create_task(listen_for_promotions(app), name="model-promotions"),
     ]
+    loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[None]] = set()
+
+    def on_sighup() -> None:
+        task = asyncio.create_task(app[MODELS].reload_quietly("SIGHUP"))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
+        handles_sighup = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+        handles_sighup = False
     yield
+    if handles_sighup:
+        loop.remove_signal_handler(signal.SIGHUP)
     for task in app[BACKGROUND]:
         task.cancel()
     for task in app[BACKGROUND]:

@@ -111,8 +111,14 @@ def _serve_processes(settings: Settings) -> None:
             if worker.is_alive():
                 worker.terminate()  # SIGTERM: aiohttp finishes in-flight requests and runs cleanup
 
+    def forward_hangup(_signum: int, _frame: object) -> None:
+        for worker in workers:
+            if worker.is_alive() and worker.pid:
+                os.kill(worker.pid, signal.SIGHUP)  # each worker reloads the live model
+
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGHUP, forward_hangup)
     for worker in workers:
         worker.join()
 

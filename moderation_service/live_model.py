@@ -1,37 +1,66 @@
-"""The model the service scores with, and where it comes from.
+"""The model the service scores with, where it comes from, and switching models without a restart.
 
 Requests read :attr:`ModelHolder.current` once at their start and keep that object, so swapping in a new
-model never changes the model under a request in flight.
+model never changes the model under a request in flight and no request fails during a switch. A model
+that fails verification is not loaded: the old one keeps serving and the failure shows in ``/readyz``.
+
+A new model is picked up when an operator calls ``POST /v1/ops/model/reload``, on ``SIGHUP``, when the live
+pointer ``models/LIVE`` changes (every process watches it; with several hosts, share ``models/`` as a
+volume), and on a notice on the Redis channel ``moderation:model`` (``moderation-train models promote``
+publishes one, so processes on every host reload at once).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .exceptions import ConfigurationError
 from .model import artifact
-from .model.artifact import Model
+from .model.artifact import Model, ModelArtifactError
 
 logger = logging.getLogger(__name__)
 
 LIVE_POINTER = "LIVE"
+HISTORY = "HISTORY"
+RELOAD_CHANNEL = "moderation:model"
+
+
+def live_version(models_dir: Path) -> str | None:
+    pointer = models_dir / LIVE_POINTER
+    if not pointer.is_file():
+        return None
+    return pointer.read_text(encoding="utf-8").strip() or None
 
 
 def live_directory(models_dir: Path) -> Path | None:
     """The artifact ``models/LIVE`` points to, or None when there is no live model yet."""
-    pointer = models_dir / LIVE_POINTER
-    if not pointer.is_file():
-        return None
-    version = pointer.read_text(encoding="utf-8").strip()
+    version = live_version(models_dir)
     return models_dir / version if version else None
 
 
-def set_live(models_dir: Path, version: str) -> None:
-    """Point ``models/LIVE`` at ``version`` atomically (write a temporary file, then rename)."""
-    temporary = models_dir / f".{LIVE_POINTER}.tmp"
-    temporary.write_text(version + "\n", encoding="utf-8")
-    temporary.replace(models_dir / LIVE_POINTER)
+def history(models_dir: Path) -> list[str]:
+    """Versions that were live before, most recent last."""
+    path = models_dir / HISTORY
+    return [line for line in path.read_text(encoding="utf-8").split() if line] if path.is_file() else []
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def set_live(models_dir: Path, version: str, remember: bool = True) -> None:
+    """Point ``models/LIVE`` at ``version`` (atomic rename); the version it replaces goes to ``HISTORY``."""
+    previous = live_version(models_dir)
+    if remember and previous and previous != version:
+        _write_atomically(models_dir / HISTORY, "\n".join([*history(models_dir), previous]) + "\n")
+    _write_atomically(models_dir / LIVE_POINTER, version + "\n")
 
 
 def resolve_model_dir(model_dir: Path | None, models_dir: Path) -> Path:
@@ -47,15 +76,86 @@ def resolve_model_dir(model_dir: Path | None, models_dir: Path) -> Path:
     return live
 
 
+class ReloadFailed(Exception):
+    """The new model was not loaded; the message says why. The previous model keeps serving."""
+
+
+@dataclass
+class ReloadState:
+    last_attempt: float | None = None
+    last_error: str | None = None
+    reloads: int = 0
+
+
 class ModelHolder:
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, models_dir: Path | None = None) -> None:
         self.current = model
+        #: Follow ``models/LIVE`` in this folder; ``None`` when a fixed artifact was configured.
+        self.models_dir = models_dir
+        self.state = ReloadState()
+        self._lock = asyncio.Lock()
 
     @classmethod
-    def load(cls, directory: Path) -> ModelHolder:
+    def load(cls, directory: Path, models_dir: Path | None = None) -> ModelHolder:
         try:
             model = artifact.load(directory)
-        except artifact.ModelArtifactError as exc:
+        except ModelArtifactError as exc:
             raise ConfigurationError(f"cannot load the model: {exc}") from None
         logger.info("model %s loaded from %s", model.version, directory)
-        return cls(model)
+        return cls(model, models_dir)
+
+    def wanted_directory(self) -> Path:
+        if self.models_dir is None:
+            return self.current.directory
+        return resolve_model_dir(None, self.models_dir)
+
+    async def reload(self, force: bool = False) -> bool:
+        """Load the live model if it differs from the current one (or always with ``force``).
+
+        Returns whether the model changed; raises :class:`ReloadFailed` and keeps the old model otherwise.
+        """
+        async with self._lock:
+            self.state.last_attempt = time.time()
+            try:
+                directory = self.wanted_directory()
+            except ConfigurationError as exc:
+                self.state.last_error = str(exc)
+                raise ReloadFailed(str(exc)) from None
+            if not force and directory.resolve() == self.current.directory.resolve():
+                return False
+            try:
+                # Verifying checksums and unpickling take a second or more: keep the event loop serving.
+                model = await asyncio.get_running_loop().run_in_executor(None, artifact.load, directory)
+            except (ModelArtifactError, OSError, ValueError) as exc:
+                self.state.last_error = f"{directory}: {exc}"
+                logger.error("model reload refused, %s keeps serving: %s", self.current.version, exc)
+                raise ReloadFailed(str(exc)) from None
+            previous = self.current.version
+            self.current = model
+            self.state.last_error = None
+            self.state.reloads += 1
+            logger.info("model switched from %s to %s", previous, model.version)
+            return True
+
+    async def reload_quietly(self, why: str) -> None:
+        try:
+            if await self.reload():
+                logger.info("reloaded after %s", why)
+        except ReloadFailed:
+            pass  # logged, and visible in /readyz
+
+    async def watch_pointer(self, interval: float = 2.0) -> None:
+        """Reload when ``models/LIVE`` names another version."""
+        if self.models_dir is None:
+            return
+        seen = live_version(self.models_dir)
+        while True:
+            await asyncio.sleep(interval)
+            now = live_version(self.models_dir)
+            if now != seen:
+                seen = now
+                await self.reload_quietly(f"{LIVE_POINTER} changed to {now}")
+
+
+def reload_notice(version: str) -> str:
+    return json.dumps({"event": "promoted", "version": version, "at": time.time()})

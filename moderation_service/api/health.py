@@ -18,13 +18,15 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """200 while the service can answer: ``ok``, or ``degraded`` when Redis is down and records are spooled."""
     health = request.app[HEALTH]
-    model = request.app[MODELS].current
+    holder = request.app[MODELS]
+    model = holder.current
     spooled = await request.app[SPOOL].pending()
     body = {
-        "status": "ok" if health.ok else "degraded",
+        "status": "ok" if health.ok and holder.state.last_error is None else "degraded",
         "checks": {
             "redis": {"ok": health.ok, "error": health.error},
-            "model": {"ok": True, "version": model.version},
+            # ok stays True while a model serves; a refused reload shows in reload_error.
+            "model": {"ok": True, "version": model.version, "reload_error": holder.state.last_error},
             "spool": {"pending": spooled},
         },
     }

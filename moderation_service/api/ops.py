@@ -1,4 +1,4 @@
-"""``/v1/ops/…``: operator endpoints (admin role): label export and webhook deliveries."""
+"""``/v1/ops/…``: operator endpoints (admin role): the model, label export and webhook deliveries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 
 from aiohttp import web
 
-from ..appkeys import LABELS, OUTBOX, QUEUE
+from ..appkeys import LABELS, MODELS, OUTBOX, QUEUE
 from ..auth import Permission
-from ..exceptions import InvalidFields, NotFound
+from ..exceptions import Conflict, InvalidFields, NotFound
+from ..live_model import ReloadFailed
 from .middlewares import require
 
 routes = web.RouteTableDef()
@@ -26,6 +27,38 @@ async def export_labels(request: web.Request) -> web.StreamResponse:
         await response.write((json.dumps(example, ensure_ascii=False) + "\n").encode("utf-8"))
     await response.write_eof()
     return response
+
+
+def model_body(request: web.Request) -> dict[str, object]:
+    holder = request.app[MODELS]
+    model = holder.current
+    return {
+        "version": model.version,
+        "directory": str(model.directory),
+        "created_at": model.manifest.get("created_at"),
+        "thresholds": model.thresholds,
+        "follows_live_pointer": holder.models_dir is not None,
+        "reloads": holder.state.reloads,
+        "last_reload_error": holder.state.last_error,
+    }
+
+
+@routes.get("/v1/ops/model")
+async def current_model(request: web.Request) -> web.Response:
+    require(request, Permission.OPERATE)
+    return web.json_response(model_body(request))
+
+
+@routes.post("/v1/ops/model/reload")
+async def reload_model(request: web.Request) -> web.Response:
+    """Load the live model now (this process; other processes follow the pointer and the Redis notice)."""
+    require(request, Permission.OPERATE)
+    try:
+        changed = await request.app[MODELS].reload(force=request.query.get("force") == "1")
+    except ReloadFailed as exc:
+        raise Conflict(f"The model was not reloaded and the current one keeps serving: {exc}",
+                       current=request.app[MODELS].current.version) from None
+    return web.json_response({**model_body(request), "changed": changed})
 
 
 @routes.get("/v1/ops/deliveries")

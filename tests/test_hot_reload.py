@@ -1,0 +1,133 @@
+"""Switching models without a restart: API call, SIGHUP, live pointer, Redis notice; bad models refused;
+no request fails while the model changes under load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from moderation_service.app import create_app
+from moderation_service.live_model import RELOAD_CHANNEL, set_live
+from tests.conftest import auth
+
+
+def make_version(models_dir: Path, source: Path, version: str) -> Path:
+    """A copy of the test artifact under another version name (the manifest itself is not checksummed)."""
+    target = models_dir / version
+    shutil.copytree(source, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["version"] = version
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
+
+
+@pytest.fixture
+def models(settings, model_dir):  # type: ignore[no-untyped-def]
+    folder = settings.models_dir
+    folder.mkdir(parents=True)
+    make_version(folder, model_dir, "v1")
+    make_version(folder, model_dir, "v2")
+    set_live(folder, "v1")
+    return folder
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings, models):  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
+
+
+async def version(client) -> str:  # type: ignore[no-untyped-def]
+    return (await (await client.get("/readyz")).json())["checks"]["model"]["version"]
+
+
+async def until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_reload_by_api(client, models) -> None:  # type: ignore[no-untyped-def]
+    assert await version(client) == "v1"
+    set_live(models, "v2")
+    response = await client.post("/v1/ops/model/reload", headers=auth("admin"))
+    body = await response.json()
+    assert response.status == 200 and body["changed"] is True and body["version"] == "v2"
+    submitted = await client.post("/v1/comments", json={"site_id": "kommblog", "content": "Hallo"},
+                                  headers=auth("blog"))
+    assert (await submitted.json())["model_version"] == "v2"
+    again = await client.post("/v1/ops/model/reload", headers=auth("admin"))
+    assert (await again.json())["changed"] is False
+    assert (await client.post("/v1/ops/model/reload", headers=auth("moderator"))).status == 403
+
+
+async def test_reload_when_the_live_pointer_changes(client, models) -> None:  # type: ignore[no-untyped-def]
+    set_live(models, "v2")
+
+    async def switched() -> bool:
+        return await version(client) == "v2"
+
+    await until(switched)
+
+
+async def test_reload_on_sighup(client, models) -> None:  # type: ignore[no-untyped-def]
+    set_live(models, "v2")
+    # Give the pointer watcher no chance to be first: SIGHUP right away.
+    os.kill(os.getpid(), signal.SIGHUP)
+
+    async def switched() -> bool:
+        return await version(client) == "v2"
+
+    await until(switched, timeout=1.5)
+
+
+async def test_reload_on_redis_notice(client, models, redis) -> None:  # type: ignore[no-untyped-def]
+    (models / "LIVE").write_text("v2\n")  # changed behind the watcher's back...
+    await asyncio.sleep(0.3)
+    await redis.publish(RELOAD_CHANNEL, json.dumps({"event": "promoted", "version": "v2"}))
+
+    async def switched() -> bool:
+        return await version(client) == "v2"
+
+    await until(switched, timeout=1.5)  # ...the notice is faster than the 2 s pointer poll
+
+
+async def test_a_damaged_model_is_refused_and_the_old_one_keeps_serving(client, models) -> None:  # type: ignore[no-untyped-def]
+    with (models / "v2" / "model.joblib").open("ab") as handle:
+        handle.write(b"damage")
+    set_live(models, "v2")
+    response = await client.post("/v1/ops/model/reload", headers=auth("admin"))
+    body = await response.json()
+    assert response.status == 409 and body["error"]["current"] == "v1"
+    assert "keeps serving" in body["error"]["message"] and "does not match the manifest" in body["error"]["message"]
+    ready = await (await client.get("/readyz")).json()
+    assert ready["status"] == "degraded" and ready["checks"]["model"]["version"] == "v1"
+    assert "does not match the manifest" in ready["checks"]["model"]["reload_error"]
+    submitted = await client.post("/v1/comments", json={"site_id": "kommblog", "content": "Hallo"},
+                                  headers=auth("blog"))
+    assert submitted.status == 200 and (await submitted.json())["model_version"] == "v1"
+
+
+async def test_no_request_fails_during_reloads_under_load(client, models) -> None:  # type: ignore[no-untyped-def]
+    async def one(n: int) -> tuple[int, str]:
+        body = {"site_id": "kommblog", "comment_id": f"load-{n}", "content": f"Kommentar Nummer {n}, danke!"}
+        response = await client.post("/v1/comments", json=body, headers=auth("blog"))
+        return response.status, (await response.json()).get("model_version", "")
+
+    async def flip() -> None:
+        for target in ("v2", "v1", "v2"):
+            set_live(models, target)
+            await client.post("/v1/ops/model/reload", headers=auth("admin"))
+            await asyncio.sleep(0.05)
+
+    results, _ = await asyncio.gather(asyncio.gather(*[one(n) for n in range(400)]), flip())
+    assert [status for status, _ in results] == [200] * 400
+    assert {v for _, v in results} <= {"v1", "v2"}
+    assert await version(client) == "v2"
