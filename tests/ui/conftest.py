@@ -188,3 +188,5 @@ def sign_in(page: Page, role: str = "moderator", path: str = "/moderate") -> Non
     page.get_by_label(re.compile("Schlüssel|Key")).fill(KEYS[role])
     page.get_by_role("button", name=re.compile("^(Anmelden|Sign in)$")).click()
     expect(page).to_have_url(re.compile(r"/moderate(\?.*)?$"))
+    # The script announces its first claim only once its keyboard handlers are in place.
+    expect(page.locator("#status")).not_to_have_text("")

@@ -1,0 +1,107 @@
+// The cards on the page: which one is current, which are selected, adding and removing them.
+import { CardRenderer } from './cards.js';
+import { $, config, T, tn, view } from './page.js';
+
+const renderer = new CardRenderer($('card-template'), T, config.lang);
+
+// id -> { item, root, selected, busy, renewing, renewedAt }
+export const items = new Map();
+const board = { current: null, cardCount: 0 };
+
+export const current = () => board.current;
+
+export const order = () => Array.from(view.cards.children, (root) => root.dataset.id);
+const cardOf = (id) => items.get(id).root.querySelector('.card');
+export const authorOf = (id) => renderer.author(items.get(id).item);
+
+// `decide(ids, action)` runs when one of the card's buttons is pressed.
+export function addCard(item, decide) {
+  if (items.has(item.id)) {
+    items.get(item.id).item = item;
+    return;
+  }
+  board.cardCount += 1;
+  const root = renderer.render(item, board.cardCount);
+  const entry = { item, root, selected: false, busy: false, renewing: false, renewedAt: performance.now() };
+  items.set(item.id, entry);
+  for (const button of root.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', () => {
+      setCurrent(item.id, { focus: false });
+      decide([item.id], button.dataset.action);
+    });
+  }
+  root.querySelector('.select-box').addEventListener('change', (event) => setSelected(item.id, event.target.checked));
+  root.addEventListener('focusin', () => setCurrent(item.id, { focus: false }));
+  root.addEventListener('click', () => setCurrent(item.id, { focus: false }));
+  view.cards.append(root);
+}
+
+export function setCurrent(id, { focus = true } = {}) {
+  if (!items.has(id)) return;
+  if (board.current !== id) {
+    if (board.current && items.has(board.current)) {
+      const previous = cardOf(board.current);
+      previous.classList.remove('current');
+      previous.removeAttribute('aria-current');
+    }
+    board.current = id;
+    const card = cardOf(id);
+    card.classList.add('current');
+    card.setAttribute('aria-current', 'true');
+  }
+  if (focus) {
+    cardOf(id).focus();
+    cardOf(id).scrollIntoView({ block: 'nearest' });
+  }
+}
+
+export function move(step) {
+  const ids = order();
+  if (!ids.length) return;
+  const index = ids.indexOf(board.current);
+  const next = index < 0 ? 0 : Math.min(ids.length - 1, Math.max(0, index + step));
+  setCurrent(ids[next]);
+}
+
+export function setSelected(id, selected) {
+  const entry = items.get(id);
+  if (!entry) return;
+  entry.selected = selected;
+  entry.root.querySelector('.select-box').checked = selected;
+  cardOf(id).classList.toggle('selected', selected);
+  updateBulkbar();
+}
+
+export const selectedIds = () => order().filter((id) => items.get(id).selected);
+
+export function updateBulkbar() {
+  const count = selectedIds().length;
+  view.bulkbar.hidden = count === 0;
+  view.selectionCount.textContent = tn('selection_count', count);
+}
+
+export function clearSelection() {
+  for (const id of selectedIds()) setSelected(id, false);
+}
+
+export function removeCard(id) {
+  const entry = items.get(id);
+  if (!entry) return;
+  const ids = order();
+  const index = ids.indexOf(id);
+  const wasCurrent = board.current === id;
+  const hadFocus = entry.root.contains(document.activeElement);
+  entry.root.remove();
+  items.delete(id);
+  if (wasCurrent) {
+    board.current = null;
+    const rest = ids.filter((other) => other !== id);
+    const next = rest[Math.min(index, rest.length - 1)];
+    if (next) setCurrent(next, { focus: hadFocus || document.activeElement === document.body });
+  }
+  updateBulkbar();
+}
+
+export function clearCards() {
+  for (const id of order()) removeCard(id);
+}

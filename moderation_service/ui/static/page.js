@@ -1,0 +1,57 @@
+// What the page was given (configuration and strings), its fixed elements, and its status and error messages.
+import { ApiError, format } from './api.js';
+
+export const config = JSON.parse(document.getElementById('moderate-config').textContent);
+export const T = config.strings;
+const pluralRules = new Intl.PluralRules(config.lang);
+export const t = (key, values) => format(T[key] ?? key, values);
+export const tn = (key, n, values = {}) => t(`${key}_${pluralRules.select(n) === 'one' ? 'one' : 'other'}`, { n, ...values });
+
+export const $ = (id) => document.getElementById(id);
+export const view = {
+  cards: $('cards'),
+  status: $('status'),
+  alert: $('alert'),
+  alertSignIn: $('alert-sign-in'),
+  alertDismiss: $('alert-dismiss'),
+  bulkbar: $('bulkbar'),
+  selectionCount: $('selection-count'),
+  empty: $('empty'),
+  depth: $('depth'),
+  help: $('help'),
+};
+
+export function announce(text) {
+  view.status.textContent = '';
+  // a fresh text node, so that the same message twice is announced twice
+  requestAnimationFrame(() => { view.status.textContent = text; });
+}
+
+export function showError(text, { signIn = false } = {}) {
+  view.alert.textContent = text;
+  view.alert.classList.add('visible');
+  view.alertSignIn.hidden = !signIn;
+  view.alertDismiss.hidden = false;
+}
+
+export function clearError() {
+  view.alert.textContent = '';
+  view.alert.classList.remove('visible');
+  view.alertSignIn.hidden = true;
+  view.alertDismiss.hidden = true;
+}
+
+export function describe(error) {
+  if (!(error instanceof ApiError)) return t('error_generic', { message: String(error) });
+  if (error.code === 'network') return T.error_network;
+  if (error.status === 401) return T.error_unauthenticated;
+  if (error.code === 'csrf_token_invalid') return T.error_csrf;
+  if (error.status === 403) return t('error_forbidden', { message: error.message });
+  if (error.status === 422) return t('error_invalid', { message: `${error.message} ${JSON.stringify(error.details.fields || {})}` });
+  if (error.status === 503) return T.error_storage;
+  return t('error_generic', { message: error.message });
+}
+
+export function report(error) {
+  showError(describe(error), { signIn: error instanceof ApiError && error.status === 401 });
+}

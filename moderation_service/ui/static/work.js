@@ -1,0 +1,258 @@
+// Claiming, keeping and giving back leases, and deciding, through the moderator API.
+import { api, ApiError, itemPath } from './api.js';
+import {
+  addCard, authorOf, clearCards, current, items, order, removeCard, selectedIds, setCurrent,
+} from './board.js';
+import {
+  announce, clearError, config, describe, report, showError, T, t, tn, view,
+} from './page.js';
+
+// Leases are renewed once a third of them has passed, checked often enough for short leases too.
+export const RENEW_CHECK_MS = Math.min(5000, (config.lease_seconds * 1000) / 6);
+const RECLAIMABLE = new Set(['lease_expired', 'not_claimed']);
+
+const state = { loading: false, paused: false, leaving: false, emptyTimer: null, lastActivity: Date.now() };
+
+export const leaving = () => state.leaving;
+
+// The page is going away: stop claiming, renewing and polling.
+export function leave() {
+  state.leaving = true;
+  clearTimeout(state.emptyTimer);
+}
+
+// ------------------------------------------------------------------ claiming and leases
+
+function filterBody() {
+  const body = { order: config.filters.order, count: config.batch_size };
+  for (const name of ['site_id', 'post', 'reason']) {
+    if (config.filters[name]) body[name] = config.filters[name];
+  }
+  return body;
+}
+
+// `done`: what was just decided, announced together with what comes next; `poll`: quiet unless comments came.
+export async function claimBatch({ done = '', poll = false } = {}) {
+  if (state.loading || state.paused || state.leaving) return;
+  state.loading = true;
+  clearTimeout(state.emptyTimer);
+  if (!done && !poll) announce(T.status_loading);
+  const tell = (text) => announce(done ? `${done} ${text}` : text);
+  try {
+    const { items: claimed } = await api('POST', '/v1/review/claims', filterBody());
+    for (const item of claimed) addCard(item, decide);
+    view.empty.hidden = items.size > 0;
+    if (claimed.length) {
+      tell(tn('status_claimed', claimed.length));
+      if (!current() || !items.has(current())) {
+        const active = document.activeElement;
+        const idle = !active || active === document.body || active.id === 'main' || active.id === 'check-again';
+        setCurrent(order()[0], { focus: idle });
+      }
+    } else if (!items.size && !poll) {
+      tell(T.status_empty);
+    }
+  } catch (error) {
+    report(error);
+  } finally {
+    state.loading = false;
+  }
+  if (!items.size && !state.paused && !state.leaving) {
+    state.emptyTimer = setTimeout(() => claimBatch({ poll: true }), config.empty_poll_seconds * 1000);
+  }
+  refreshDepth();
+}
+
+export async function refreshDepth() {
+  const query = config.filters.site_id ? `?site_id=${encodeURIComponent(config.filters.site_id)}` : '';
+  try {
+    const { sites } = await api('GET', `/v1/review/stats${query}`);
+    let depth = 0;
+    for (const site of Object.values(sites)) {
+      depth += config.filters.reason ? (site.pending_by_reason[config.filters.reason] || 0) : site.pending;
+    }
+    view.depth.textContent = tn('queue_depth', depth);
+  } catch {
+    // the count is a convenience; errors that matter are reported by the actions
+  }
+}
+
+async function renew(id, entry) {
+  entry.renewing = true;
+  const started = performance.now();
+  try {
+    entry.item = await api('POST', itemPath(id, 'claim'));
+    entry.renewedAt = started;
+  } catch (error) {
+    await handleItemError(id, error);
+  } finally {
+    entry.renewing = false;
+  }
+}
+
+export function renewLeases() {
+  if (state.paused || state.leaving) return;
+  if (items.size && Date.now() - state.lastActivity > config.idle_release_seconds * 1000) {
+    pause();
+    return;
+  }
+  const due = (config.lease_seconds * 1000) / 3;
+  for (const [id, entry] of items) {
+    if (!entry.renewing && !entry.busy && performance.now() - entry.renewedAt >= due) renew(id, entry);
+  }
+}
+
+export async function releaseAll({ keepalive = false } = {}) {
+  const ids = order();
+  const released = ids.map((id) => api('POST', itemPath(id, 'release'), undefined, { keepalive }));
+  if (!keepalive) clearCards();
+  await Promise.allSettled(released);
+}
+
+async function pause() {
+  state.paused = true;
+  clearTimeout(state.emptyTimer);
+  await releaseAll();
+  view.empty.hidden = true;
+  announce(t('status_paused', { minutes: Math.round(config.idle_release_seconds / 60) }));
+  refreshDepth();
+}
+
+export function activity() {
+  state.lastActivity = Date.now();
+  if (state.paused) {
+    state.paused = false;
+    claimBatch();
+  }
+}
+
+// ------------------------------------------------------------------ deciding
+
+function labelsOf(id) {
+  const root = items.get(id).root;
+  const categories = Array.from(root.querySelectorAll('.category:checked'), (box) => box.value);
+  const note = root.querySelector('.note').value.trim();
+  return { categories, note };
+}
+
+async function describeRefusal(id, error) {
+  // 409s name the other moderator in English prose; the item itself says who holds or decided it
+  let current = null;
+  try {
+    current = await api('GET', itemPath(id));
+  } catch {
+    // gone or unreachable: the code is enough
+  }
+  const author = authorOf(id);
+  if (error.code === 'claimed_by_other') {
+    return t('error_claimed_by_other', { author, by: current?.claim?.by ?? '?' });
+  }
+  if (error.code === 'already_decided') {
+    const status = current ? (T[`status_${current.status}`] ?? current.status) : '?';
+    return t('error_already_decided', { author, status, by: current?.decided?.by ?? '?' });
+  }
+  return t('error_not_found', { author });
+}
+
+// 409 and 404 about one item: it is no longer ours to decide, so it leaves the page with a reason.
+async function handleItemError(id, error) {
+  if (!items.has(id)) return;
+  if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
+    const text = await describeRefusal(id, error);
+    showError(text);
+    removeCard(id);
+    if (!items.size) claimBatch();
+    return;
+  }
+  items.get(id).root.querySelector('.card-error').textContent = describe(error);
+  report(error);
+}
+
+// Decide one item; a lease that ran out (and nobody took the item) is claimed again first.
+async function decideOne(id, action, labels) {
+  const body = { action, ...labels };
+  try {
+    return await api('POST', itemPath(id, 'decision'), body);
+  } catch (error) {
+    if (!(error instanceof ApiError) || !RECLAIMABLE.has(error.code)) throw error;
+    await api('POST', itemPath(id, 'claim'));
+    return api('POST', itemPath(id, 'decision'), body);
+  }
+}
+
+async function decideBulk(ids, action) {
+  // one bulk request per distinct (categories, note), so nothing a moderator ticked is dropped
+  const groups = new Map();
+  for (const id of ids) {
+    const labels = labelsOf(id);
+    const key = JSON.stringify(labels);
+    if (!groups.has(key)) groups.set(key, { labels, ids: [] });
+    groups.get(key).ids.push(id);
+  }
+  const done = [];
+  for (const { labels, ids: group } of groups.values()) {
+    let results;
+    try {
+      ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels }));
+    } catch (error) {
+      report(error);
+      continue;
+    }
+    for (const result of results) {
+      if (result.ok) {
+        done.push(result.id);
+        continue;
+      }
+      const error = new ApiError(result.error.code === 'not_found' ? 404 : 409, result.error.code, result.error.message);
+      try {
+        if (!RECLAIMABLE.has(error.code)) throw error;
+        await decideOne(result.id, action, labels);
+        done.push(result.id);
+      } catch (failure) {
+        await handleItemError(result.id, failure);
+      }
+    }
+  }
+  return done;
+}
+
+export async function decide(ids, action) {
+  const wanted = ids.filter((id) => items.has(id) && !items.get(id).busy);
+  if (!wanted.length) return;
+  clearError();
+  const authors = new Map(wanted.map((id) => [id, authorOf(id)]));
+  for (const id of wanted) {
+    items.get(id).busy = true;
+    items.get(id).root.classList.add('busy');
+  }
+  let done = [];
+  if (wanted.length === 1) {
+    try {
+      await decideOne(wanted[0], action, labelsOf(wanted[0]));
+      done = wanted;
+    } catch (error) {
+      await handleItemError(wanted[0], error);
+    }
+  } else {
+    done = await decideBulk(wanted, action);
+  }
+  for (const id of wanted) {
+    if (!items.has(id)) continue;
+    items.get(id).busy = false;
+    items.get(id).root.classList.remove('busy');
+  }
+  for (const id of done) removeCard(id);
+  const told = done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '';
+  if (!items.size) {
+    claimBatch({ done: told });
+  } else {
+    if (told) announce(told);
+    refreshDepth();
+  }
+}
+
+export function act(action) {
+  const selected = selectedIds();
+  if (selected.length) decide(selected, action);
+  else if (current()) decide([current()], action);
+}
