@@ -13,6 +13,8 @@ from moderation_service.model.estimators import MultiLabelLinear, normalize_text
 from moderation_service.model.ngrams import CharNgramVectorizer, WordNgramVectorizer
 from moderation_service.model.stats import TextStatsVectorizer
 
+GERMAN_SOURCES = ("germeval2018", "germeval2019", "germeval2021-toxic", "german-hatespeech-wue")
+
 #: Chosen by leave-one-video-out (YouTube) and held-out GermEval 2018 folds; see the README.
 DEFAULT_PARAMS: dict[str, Any] = {
     "features__words__ngram_range": (1, 2),
@@ -28,6 +30,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "heads__source_bias": {"spam": 0.5, **{attribute: 3.0 for attribute in TOXICITY_FAMILY}},
     # Binned text statistics lowered leave-one-video-out ROC-AUC (0.986 -> 0.975): they identify the datasets.
     "features__stats": "drop",
+    # The service is for German comments and German labelled data is the scarcer (22k of 95k texts): each
+    # German text weighs 2. Held-out GermEval macro-F1 rose on all three parts (0.753/0.754/0.761 ->
+    # 0.756/0.770/0.767 in the fast harness).
+    "heads__source_weight": {name: 2.0 for name in GERMAN_SOURCES},
     "heads__n_jobs": 2,
 }
 

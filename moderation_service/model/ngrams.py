@@ -137,12 +137,15 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(keys)
         return self
 
+    def _counted_indices(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct vocabulary indices of the n-grams of ``text``, ascending, and how often each occurs."""
+        return _count(self._indices(text))
+
     def vectorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices and TF-IDF values of one text (the hot path)."""
-        found = self._indices(text[: self.max_chars])
-        if not len(found):
+        indices, tf = self._counted_indices(text[: self.max_chars])
+        if not len(indices):
             return _EMPTY_INDICES, _EMPTY_VALUES
-        indices, tf = _count(found)
         values = (np.log(tf) + 1.0) * self.idf_[indices]
         values /= math.sqrt(float(values @ values))
         return indices, values
@@ -222,6 +225,12 @@ class CharNgramVectorizer(_TfidfVectorizer):
     def _indices(self, text: str) -> np.ndarray:
         positions, found = self._lookup(char_ngram_hashes(text, *self.ngram_range))
         return positions[found]
+
+    def _counted_indices(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        # Count repeats on the hashes first: fewer lookups, and the positions come out sorted.
+        hashes, counts = _count(char_ngram_hashes(text, *self.ngram_range))
+        positions, found = self._lookup(hashes)
+        return positions[found], counts[found]
 
     def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         hashes, docs = char_ngram_hashes_batch(texts, *self.ngram_range)
