@@ -61,6 +61,18 @@ def test_an_idle_page_gives_its_comments_back_and_resumes_on_a_key(page: Page, a
     assert review_item(api, item_id)["claim"]["by"] == "mod"
 
 
+@pytest.mark.parametrize("ui_options", [UiOptions(idle_release_seconds=2, empty_poll_seconds=1)])
+def test_an_idle_page_on_an_empty_queue_claims_nothing_new(page: Page, api: APIRequestContext) -> None:
+    sign_in(page)
+    expect(page.locator("#status")).to_have_text(EMPTY)
+    expect(page.locator("#status")).to_contain_text("Pausiert", timeout=10_000)
+    item_id = hold(api, 1)
+    time.sleep(1.5)  # a poll would have claimed it by now
+    assert review_item(api, item_id)["claim"] is None
+    page.mouse.click(5, 300)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+
+
 def test_a_comment_taken_by_someone_else_is_explained_and_removed(
     page: Page, api: APIRequestContext, live: LiveApp
 ) -> None:

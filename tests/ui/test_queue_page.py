@@ -48,6 +48,13 @@ def test_j_k_move_and_r_s_reject_and_mark_spam(page: Page, api: APIRequestContex
     page.keyboard.press("j")
     expect(cards.nth(1)).to_be_focused()
     expect(cards.nth(1)).to_have_attribute("aria-current", "true")
+    outline = "(() => { const style = getComputedStyle(document.activeElement);" \
+              " return [style.outlineStyle, style.outlineWidth]; })()"
+    assert page.evaluate(outline) == ["solid", "3px"]  # focus is visible
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("INPUT", "A", "BUTTON", "SUMMARY")
+    assert page.evaluate(outline) == ["solid", "3px"]
+    expect(cards.nth(1)).to_have_attribute("aria-current", "true")  # keys still act on the card focus is in
     page.keyboard.press("r")
     expect(page.locator("#status")).to_have_text("Kommentar von Person 1 abgelehnt.")
     expect(cards).to_have_count(2)

@@ -14,6 +14,8 @@ const RECLAIMABLE = new Set(['lease_expired', 'not_claimed']);
 const state = { loading: false, paused: false, leaving: false, emptyTimer: null, lastActivity: Date.now() };
 
 export const leaving = () => state.leaving;
+// Nobody has pressed a key or clicked for a while: comments should not wait for them.
+const idleTooLong = () => Date.now() - state.lastActivity > config.idle_release_seconds * 1000;
 
 // The page is going away: stop claiming, renewing and polling.
 export function leave() {
@@ -34,6 +36,10 @@ function filterBody() {
 // `done`: what was just decided, announced together with what comes next; `poll`: quiet unless comments came.
 export async function claimBatch({ done = '', poll = false } = {}) {
   if (state.loading || state.paused || state.leaving) return;
+  if (poll && idleTooLong()) {
+    pause(); // an empty queue watched by nobody must not claim what arrives
+    return;
+  }
   state.loading = true;
   clearTimeout(state.emptyTimer);
   if (!done && !poll) announce(T.status_loading);
@@ -92,7 +98,7 @@ async function renew(id, entry) {
 
 export function renewLeases() {
   if (state.paused || state.leaving) return;
-  if (items.size && Date.now() - state.lastActivity > config.idle_release_seconds * 1000) {
+  if (items.size && idleTooLong()) {
     pause();
     return;
   }
