@@ -22,6 +22,9 @@ def _binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict
         "f1": round(float(f1_score(y, predicted, zero_division=0)), 4) if y.any() else None,
         "macro_f1": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4) if both else None,
         "flagged_rate": round(float(predicted.mean()), 4),
+        # Share of the negatives flagged: for a source without positives (every toxicity dataset for spam)
+        # this is the only number that says how it fares.
+        "false_positive_rate": round(float(predicted[y == 0].mean()), 4) if (y == 0).any() else None,
     }
 
 
@@ -56,13 +59,17 @@ def _fmt(value: Any) -> str:
 
 def format_table(report: dict[str, Any]) -> str:
     """The report as fixed-width text: one row per attribute, then per-source rows."""
-    header = f"{'attribute':<18}{'source':<24}{'n':>7}{'pos':>7}{'ROC-AUC':>9}{'thresh':>8}{'prec':>8}{'recall':>8}{'F1':>8}"
+    header = (
+        f"{'attribute':<18}{'source':<24}{'n':>7}{'pos':>7}{'ROC-AUC':>9}{'thresh':>8}{'prec':>8}{'recall':>8}{'F1':>8}"
+        f"{'FPR':>8}"
+    )
     lines = [header, "-" * len(header)]
 
     def row(attribute: str, source: str, m: dict[str, Any]) -> str:
         return (
             f"{attribute:<18}{source:<24}{m['examples']:>7}{m['positives']:>7}{_fmt(m['roc_auc']):>9}"
-            f"{m['threshold']:>8.3f}{_fmt(m['precision']):>8}{_fmt(m['recall']):>8}{_fmt(m['f1']):>8}"
+            f"{m['threshold']:>8.3f}{_fmt(m['precision'] if m['positives'] else None):>8}{_fmt(m['recall']):>8}"
+            f"{_fmt(m['f1']):>8}{_fmt(m['false_positive_rate']):>8}"
         )
 
     for attribute, entry in report.items():

@@ -15,7 +15,6 @@ from sklearn.pipeline import Pipeline
 
 from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES
-from moderation_service.model.scorer import LinearScorer
 from moderation_service.model.text import normalize
 
 from .datasets import Dataset, load_path
@@ -88,16 +87,23 @@ def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipel
         blocks.append(vectorizer.fit(train.normalized).transform(train.normalized))
         report(f"  {vectorizer.n_features_out_:,} {name} features")
     X = sp.hstack(blocks, format="csr")
+    del blocks
     heads = pipeline.named_steps["heads"]
     report(f"fitting {len(ATTRIBUTES)} heads ({', '.join(ATTRIBUTES)})")
     heads.fit(X, train.Y, sample_weight=train.weights, sources=train.sources)
     return pipeline
 
 
-def score_texts(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
-    """Scores through the service's own scoring path, so validation sees what production will."""
-    scorer = LinearScorer(pipeline)
-    return np.array([scorer.probabilities(t) for t in texts]).reshape(-1, len(ATTRIBUTES))
+def score_texts(pipeline: Pipeline, normalized: Sequence[str]) -> np.ndarray:
+    """Scores of already normalised texts through the batch feature path.
+
+    The batch path equals the service's per-comment :class:`LinearScorer` (``tests/model/test_scorer.py``),
+    and unlike the scorer it does not normalise the texts a second time.
+    """
+    union = pipeline.named_steps["features"]
+    blocks = [v.transform(normalized) for _, v in union.transformer_list if not isinstance(v, str)]
+    features = sp.hstack(blocks, format="csr")
+    return np.asarray(pipeline.named_steps["heads"].predict_proba(features)).reshape(-1, len(ATTRIBUTES))
 
 
 @dataclass

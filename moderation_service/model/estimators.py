@@ -41,11 +41,13 @@ def _source_indicators(sources: np.ndarray, y: np.ndarray, scale: float) -> tupl
     return sp.csr_matrix((data, (rows, cols)), shape=(len(sources), len(mixed))), len(mixed)
 
 
-def _fit_head(X, y, weights, sources, C, naive_bayes, source_bias, max_iter, tol):  # type: ignore[no-untyped-def]
-    """Fit one attribute's logistic regression; return its weights and intercept over the columns of ``X``.
+def _fit_head(X, rows, y, weights, sources, C, naive_bayes, source_bias, max_iter, tol):  # type: ignore[no-untyped-def]
+    """Fit one attribute's logistic regression on ``X[rows]``; return its weights and intercept.
 
-    ``X`` is this head's own copy (its labelled rows), so the naive-Bayes scaling may happen in place.
+    The row subset is this head's own copy, so the naive-Bayes scaling happens in place, and it is the only
+    reference to it, so it is freed as soon as the indicator columns are appended (memory peaks here).
     """
+    X = X[rows]
     ratios = naive_bayes_ratios(X, y) if naive_bayes else None
     if ratios is not None:
         X.data *= ratios[X.indices]
@@ -67,7 +69,7 @@ def _fit_head(X, y, weights, sources, C, naive_bayes, source_bias, max_iter, tol
 def _fit_known(X, Y, j, weights, sources, *args):  # type: ignore[no-untyped-def]
     """Fit attribute ``j`` on the rows where its label is known (the row subset is made here, one at a time)."""
     known = ~np.isnan(Y[:, j])
-    return _fit_head(X[known], Y[known, j], weights[known], None if sources is None else sources[known], *args)
+    return _fit_head(X, known, Y[known, j], weights[known], None if sources is None else sources[known], *args)
 
 
 def _for(value: float | dict[str, float], attribute: str, default: float) -> float:

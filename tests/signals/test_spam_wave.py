@@ -23,9 +23,10 @@ async def test_signals_stop_the_wave_the_text_model_lets_through(aiohttp_server,
         combined = await replay(client, items, headers, "combined")
     print("text model alone:", alone, "combined:", combined)
     assert alone["spam_total"] == combined["spam_total"] == 120
-    # The friendly-looking wave mostly passes the text model; once its copies meet in MinHash buckets the
-    # combined decision holds them: only the first copies of each variant get through.
-    assert alone["spam_published"] >= 60
-    assert combined["spam_published"] <= 0.15 * 120
+    # The friendly-looking wave largely passes the text model (the premise: otherwise this proves nothing);
+    # once its copies meet in MinHash buckets the combined decision holds them: only the first copies of each
+    # variant get through.
+    assert alone["spam_published"] >= 0.25 * 120
+    assert combined["spam_published"] <= min(0.15 * 120, alone["spam_published"] / 4)
     # ...without holding more ordinary comments than the text model does by more than a few.
     assert combined["normal_held_or_spam"] <= alone["normal_held_or_spam"] + 6
