@@ -17,10 +17,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .comments import INITIAL_STATUS, Comment, Record, public_id
+from .identity import Hasher
 from .live_model import ModelHolder
 from .model.artifact import Model
-from .identity import Hasher
-from .policy import Thresholds, combined_spam, decide
+from .policy import Reason, Thresholds, combined_spam, decide
 from .review.spool import Spool
 from .review.store import CommentStore
 from .signals.base import Hit
@@ -63,6 +63,15 @@ class Outcome:
     spooled: bool = False
 
 
+def explained(reasons: list[Reason], model: Model, text: str) -> list[Reason]:
+    """Score reasons with the words that drove each score (only when a score decided: no cost on publish)."""
+    names = [reason.name for reason in reasons if reason.kind == "score"]
+    if not names:
+        return reasons
+    phrases = model.explain(text, list(dict.fromkeys(names)))
+    return [reason.explained(phrases[reason.name]) if reason.kind == "score" else reason for reason in reasons]
+
+
 class Evaluator:
     """Scores a comment, runs the signals that need no state, and applies its site's policy.
 
@@ -102,6 +111,7 @@ class Evaluator:
         hits += state_hits
         thresholds = self.thresholds_for(comment.site_id, model)
         decision, reasons = decide(scores, thresholds, hits)
+        reasons = explained(reasons, model, comment.content)
         extra = {"spam_combined": combined_spam(scores["spam"], hits)} if any(h.spam for h in hits) else {}
         return Record(
             id=public_id(comment.site_id, comment.identity()),

@@ -55,11 +55,16 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
+def write_history(models_dir: Path, versions: list[str]) -> None:
+    """Replace ``HISTORY`` (most recent last), e.g. after a rollback or after pruning old versions."""
+    _write_atomically(models_dir / HISTORY, "".join(f"{version}\n" for version in versions))
+
+
 def set_live(models_dir: Path, version: str, remember: bool = True) -> None:
     """Point ``models/LIVE`` at ``version`` (atomic rename); the version it replaces goes to ``HISTORY``."""
     previous = live_version(models_dir)
     if remember and previous and previous != version:
-        _write_atomically(models_dir / HISTORY, "\n".join([*history(models_dir), previous]) + "\n")
+        write_history(models_dir, [*history(models_dir), previous])
     _write_atomically(models_dir / LIVE_POINTER, version + "\n")
 
 

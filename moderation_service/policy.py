@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from .model.explain import Phrase
 from .signals.base import Hit
 
 
@@ -33,22 +34,33 @@ class Decision(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a decision was taken: a score, or the review points of the signals, that reached a threshold."""
+    """Why a decision was taken: a score, or the review points of the signals, that reached a threshold.
+
+    A score's reason may carry ``phrases``: the words that raised the score most, with their offsets.
+    """
 
     kind: str
     name: str
     value: float
     threshold: float
     effect: Decision
+    phrases: tuple[Phrase, ...] = field(default=())
+
+    def explained(self, phrases: Sequence[Phrase]) -> Reason:
+        return replace(self, phrases=tuple(phrases))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        reason: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,
             "value": self.value,
             "threshold": self.threshold,
             "effect": self.effect.value,
         }
+        if self.phrases:
+            reason["phrases"] = [phrase.as_dict() for phrase in self.phrases]
+            reason["spans"] = [[phrase.start, phrase.end] for phrase in self.phrases]
+        return reason
 
 
 @dataclass(frozen=True)

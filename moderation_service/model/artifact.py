@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import sklearn
 
 from .. import __version__
 from .attributes import ATTRIBUTES
+from .explain import Phrase
 from .scorer import LinearScorer
 
 MODEL_FILE = "model.joblib"
@@ -125,6 +127,10 @@ class Model:
         probabilities = self.scorer.probabilities(text)
         return {name: round(float(p), 6) for name, p in zip(self.scorer.attributes, probabilities)}
 
+    def explain(self, text: str, attributes: Sequence[str]) -> dict[str, list[Phrase]]:
+        """The words that raised each of ``attributes``, with their offsets in ``text``."""
+        return self.scorer.explain(text, attributes)
+
 
 def load(directory: str | Path) -> Model:
     directory = Path(directory)
@@ -144,7 +150,8 @@ def save(pipeline: Any, directory: str | Path, manifest: dict[str, Any], extra_f
     for name, text in extra_files.items():
         (directory / name).write_text(text, encoding="utf-8")
     names = [MODEL_FILE, *extra_files]
-    files = {name: {"sha256": sha256_of(directory / name), "bytes": (directory / name).stat().st_size} for name in names}
+    files = {name: {"sha256": sha256_of(directory / name), "bytes": (directory / name).stat().st_size}
+             for name in names}
     full = {"format": FORMAT, **manifest, "versions": runtime_versions(), "files": files}
     temporary = directory / f".{MANIFEST_FILE}.tmp"
     temporary.write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

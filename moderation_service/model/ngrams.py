@@ -116,7 +116,7 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         """Vocabulary indices of the n-grams of ``text`` (with repeats)."""
         raise NotImplementedError
 
-    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def occurrences(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary indices of the n-grams of each text (with repeats), and the position of each one's text."""
         raise NotImplementedError
 
@@ -155,7 +155,7 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "idf_")
         blocks = [sp.csr_matrix((0, self.n_features_out_))]
         for chunk in _chunks(texts, BATCH):
-            docs, indices = self._batch_indices([text[: self.max_chars] for text in chunk])
+            docs, indices = self.occurrences([text[: self.max_chars] for text in chunk])
             blocks.append(self._rows(docs, indices, len(chunk)))
         return sp.vstack(blocks, format="csr")
 
@@ -232,7 +232,7 @@ class CharNgramVectorizer(_TfidfVectorizer):
         positions, found = self._lookup(hashes)
         return positions[found], counts[found]
 
-    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def occurrences(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         hashes, docs = char_ngram_hashes_batch(texts, *self.ngram_range)
         positions, found = self._lookup(hashes)
         return docs[found], positions[found]
@@ -269,7 +269,7 @@ class WordNgramVectorizer(_TfidfVectorizer):
         found = np.fromiter(map(get, grams, _MISSING), dtype=np.int64, count=len(grams))
         return found[found >= 0]
 
-    def _batch_indices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def occurrences(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         get = self.vocabulary_.get
         per_text = [word_ngrams(text, *self.ngram_range) for text in texts]
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))

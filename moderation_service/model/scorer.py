@@ -8,12 +8,13 @@ scoring calls the same method per text, so the API and the ``score`` command giv
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 from .estimators import MultiLabelLinear
+from .explain import Phrase, top_phrases, word_contributions
 from .ngrams import _TfidfVectorizer
 from .stats import TextStatsVectorizer
 from .text import normalize
@@ -51,3 +52,9 @@ class LinearScorer:
     def probabilities(self, text: str) -> np.ndarray:
         """The probability of every attribute, in the order of :attr:`attributes`."""
         return 1.0 / (1.0 + np.exp(-self.logits(text)))
+
+    def explain(self, text: str, attributes: Sequence[str], top: int = 5) -> dict[str, list[Phrase]]:
+        """The words of ``text`` that raised each of ``attributes`` most (see :mod:`.explain`)."""
+        columns = [self.attributes.index(name) for name in attributes]
+        tokens, credits = word_contributions(text, self._blocks, self._weights, columns)
+        return {name: top_phrases(text, tokens, credits[:, j], top) for j, name in enumerate(attributes)}

@@ -54,7 +54,8 @@ class Batcher:
 
     async def _send(self, batch: list[tuple[Script, list[Any], asyncio.Future[Any]]]) -> list[Any]:
         results = await self._execute(batch)
-        missing = {script.source for (script, _, _), r in zip(batch, results, strict=True) if isinstance(r, NoScriptError)}
+        missing = {script.source for (script, _, _), r in zip(batch, results, strict=True)
+                   if isinstance(r, NoScriptError)}
         if missing:  # Redis restarted or flushed its script cache
             for source in missing:
                 await self._redis.script_load(source)

@@ -36,7 +36,8 @@ def queue_indexes(record: Record) -> list[tuple[str, float]]:
     post = record.comment.post_id or record.comment.permalink
     if post:
         indexes.append((keys.pending_for_post(site_id, post), received))
-    indexes += [(keys.pending_for_reason(site_id, name), received) for name in sorted({r["name"] for r in record.reasons})]
+    reasons = sorted({r["name"] for r in record.reasons})
+    indexes += [(keys.pending_for_reason(site_id, name), received) for name in reasons]
     return indexes
 
 

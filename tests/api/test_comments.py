@@ -51,6 +51,9 @@ async def test_held_comment_is_queued_with_everything_a_moderator_needs(client, 
     assert body["status"] == "pending"
     assert body["review_item_id"] == body["id"]
     assert {r["name"] for r in body["reasons"]} & {"toxicity", "insult"}
+    for reason in (r for r in body["reasons"] if r["kind"] == "score"):  # the words that drove each score
+        assert reason["phrases"] and reason["spans"] == [[p["start"], p["end"]] for p in reason["phrases"]]
+        assert all(INSULT[p["start"]:p["end"]] == p["text"] and p["weight"] > 0 for p in reason["phrases"])
     queued = await redis.zrange(keys.pending("kommblog"), 0, -1)
     assert queued == [body["id"]]
     stored = await redis.hgetall(keys.comment("kommblog", body["id"].split(":")[1]))
@@ -61,7 +64,7 @@ async def test_held_comment_is_queued_with_everything_a_moderator_needs(client, 
     assert data["comment"]["permalink"] == comment["permalink"] and data["comment"]["author_ip"] == "203.0.113.7"
     assert stored["model_version"] == "test-model"
     assert set(data["thresholds"]) == set(data["scores"]) == set(ATTRIBUTES)
-    assert data["reasons"] == body["reasons"]
+    assert data["reasons"] == body["reasons"]  # the explanation too, for the moderator UI
     assert await redis.ttl(keys.comment("kommblog", body["id"].split(":")[1])) == -1  # kept until decided
 
 

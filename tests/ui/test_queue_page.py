@@ -24,6 +24,11 @@ def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequest
     expect(card.locator(".score.high").first).to_have_text(re.compile(r"^(Beleidigung|Toxizität) \d+\u00a0%$"))
     expect(card.locator(".reasons li").first).to_contain_text("≥ Schwelle 50\u00a0%: zur Prüfung")
     expect(card.locator(".history")).to_have_text("Erster Kommentar dieser Person")
+    # The words that drove the scores, as the API explains them, are highlighted in the text.
+    explained = {p["text"] for r in review_item(api, item_id)["reasons"] for p in r.get("phrases", [])}
+    assert explained
+    expect(card.locator(".content mark")).to_have_count(len(explained))
+    assert set(card.locator(".content mark").all_text_contents()) == explained
     expect(card).to_be_focused()
     expect(page.locator("#status")).to_have_text("1 Kommentar zur Prüfung übernommen.")
     assert review_item(api, item_id)["claim"]["by"] == "mod"

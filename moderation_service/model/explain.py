@@ -1,0 +1,90 @@
+"""Which words drove a score: per-word contributions from the linear model's weights, with offsets.
+
+A head's logit is ``intercept + sum_f value_f * weight_f`` over the comment's features (TF-IDF of character
+and word n-grams). Each word of the comment (a URL counts as one word) is credited with the features found
+inside it: for a feature that occurs in several words, each occurrence gets an equal share of
+``value_f * weight_f``. N-grams that span two words (word bigrams, characters across a space) and the text
+statistics are not credited to any word, so the credits of all words add up to most, not all, of the logit.
+
+The offsets are code-point offsets into the comment's text as submitted (Python string indices), which the
+moderator UI uses to highlight the words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ngrams import _TfidfVectorizer
+from .text import normalize
+
+# Words and links, found in the submitted text (before normalisation) so that offsets point into it.
+_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+", re.IGNORECASE)
+#: Words read per comment: bounds the cost of explaining a very long text.
+MAX_TOKENS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A word of the comment and how much it moved one score's log-odds (positive: towards the attribute)."""
+
+    text: str
+    start: int
+    end: int
+    weight: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "start": self.start, "end": self.end, "weight": round(self.weight, 3)}
+
+
+def word_contributions(
+    text: str,
+    blocks: Sequence[tuple[object, int]],
+    weights: np.ndarray,
+    columns: Sequence[int],
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The words of ``text`` (start, end) and a (words x columns) array of their log-odds credits.
+
+    ``blocks`` are the scorer's (vectorizer, first column) pairs, ``weights`` its (feature x attribute)
+    matrix, ``columns`` the attributes to explain.
+    """
+    tokens = [match.span() for match in _TOKEN.finditer(text)][:MAX_TOKENS]
+    credits = np.zeros((len(tokens), len(columns)))
+    if not tokens:
+        return tokens, credits
+    normalized = normalize(text)
+    forms = [normalize(text[start:end]) for start, end in tokens]
+    for vectorizer, offset in blocks:
+        if not isinstance(vectorizer, _TfidfVectorizer):
+            continue
+        indices, values = vectorizer.vectorize(normalized)
+        if not len(indices):
+            continue
+        owners, found = vectorizer.occurrences(forms)
+        position = np.minimum(np.searchsorted(indices, found), len(indices) - 1)
+        present = indices[position] == found  # a word's n-gram that the whole text has too
+        owners, position = owners[present], position[present]
+        shares = values[position] / np.bincount(position, minlength=len(indices))[position]
+        rows = weights[indices[position] + offset][:, columns]
+        np.add.at(credits, owners, shares[:, None] * rows)
+    return tokens, credits
+
+
+def top_phrases(
+    text: str, tokens: Sequence[tuple[int, int]], credits: np.ndarray, top: int, minimum: float = 0.05
+) -> list[Phrase]:
+    """The ``top`` words with the largest positive credit (at least ``minimum``), strongest first.
+
+    A word that occurs more than once is listed once, at its first occurrence, with its credits summed.
+    """
+    merged: dict[str, Phrase] = {}
+    for (start, end), credit in zip(tokens, credits.tolist()):
+        key = text[start:end].casefold()
+        seen = merged.get(key)
+        merged[key] = Phrase(text[start:end], start, end, credit) if seen is None else Phrase(
+            seen.text, seen.start, seen.end, seen.weight + credit)
+    ranked = sorted((p for p in merged.values() if p.weight >= minimum), key=lambda p: -p.weight)
+    return ranked[:top]
