@@ -2,6 +2,11 @@
 
     moderation-train train --data PATH [--data PATH ...] --out DIR
     moderation-train targets --data PATH [--data PATH ...]
+    moderation-train retrain --data PATH (--redis-url URL | --labels FILE.jsonl) [--models-dir DIR] [--force]
+    moderation-train thresholds --model DIR --data PATH (--precision P | --hold-rate R) [--write]
+    moderation-train models list|promote VERSION|rollback|prune [--keep N] [--models-dir DIR]
+
+Exit codes: 0 done, 2 bad input, 3 ``retrain``'s gate refused the candidate (see :mod:`training.operations`).
 """
 
 from __future__ import annotations
@@ -11,8 +16,13 @@ import json
 import sys
 from collections.abc import Sequence
 
+from moderation_service.exceptions import ConfigurationError
+from moderation_service.model.artifact import ModelArtifactError
+
+from . import operations
 from .datasets import DatasetError, JsonlError
 from .progress import Progress
+from .registry import RegistryError
 
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     targets.add_argument("--folds", type=int, default=3, help="GermEval 2018 folds to hold out (default 3)")
     targets.add_argument("--only", choices=("spam", "german"), help="run only one of the two targets")
     targets.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+    operations.add_retrain(commands, _add_data)
+    operations.add_thresholds(commands, _add_data)
+    operations.add_models(commands)
     return parser
 
 
@@ -77,8 +91,14 @@ def run_targets(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": run_train, "targets": run_targets}[args.command](args)
-    except (DatasetError, JsonlError, ValueError) as exc:
+        return {
+            "train": run_train,
+            "targets": run_targets,
+            "retrain": operations.run_retrain,
+            "thresholds": operations.run_thresholds,
+            "models": operations.run_models,
+        }[args.command](args)
+    except (DatasetError, JsonlError, ValueError, RegistryError, ModelArtifactError, ConfigurationError) as exc:
         print(f"moderation-train: error: {exc}", file=sys.stderr)
         return 2
 

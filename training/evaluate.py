@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 
-def _binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
     predicted = scores >= threshold
     both = len(np.unique(y)) == 2
     return {
@@ -42,11 +42,11 @@ def evaluate(
         if not known.any():
             continue
         y, p, src = Y[known, j].astype(int), P[known, j], sources[known]
-        entry = _binary_metrics(y, p, thresholds[attribute]["hold"])
+        entry = binary_metrics(y, p, thresholds[attribute]["hold"])
         if "spam" in thresholds[attribute]:
-            entry["at_spam_threshold"] = _binary_metrics(y, p, thresholds[attribute]["spam"])
+            entry["at_spam_threshold"] = binary_metrics(y, p, thresholds[attribute]["spam"])
         entry["by_source"] = {
-            name: _binary_metrics(y[src == name], p[src == name], thresholds[attribute]["hold"])
+            name: binary_metrics(y[src == name], p[src == name], thresholds[attribute]["hold"])
             for name in sorted(np.unique(src))
         }
         report[attribute] = entry

@@ -15,6 +15,7 @@ The spam threshold is the lowest score whose source-balanced precision reaches t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def source_weights(sources: np.ndarray) -> np.ndarray:
     return 1.0 / counts[inverse]
 
 
-def _cuts(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cut_counts(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Descending distinct scores with the weighted true and false positives of ``score >= cut``."""
     order = np.argsort(-scores, kind="stable")
     scores, y, weights = scores[order], y[order], weights[order]
@@ -41,7 +42,7 @@ def _clip(cut: float) -> float:
 
 
 def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
-    cuts, tp, fp = _cuts(y, scores, weights)
+    cuts, tp, fp = cut_counts(y, scores, weights)
     positives = tp[-1]
     f1 = 2 * tp / (positives + tp + fp)
     return _clip(cuts[int(np.argmax(f1))])
@@ -54,22 +55,72 @@ def mean_source_f1_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndar
     names = np.unique(sources)
     for name in names:
         mine = sources == name
-        y_s, s_s = y[mine], scores[mine]
-        ranked = np.sort(s_s[y_s == 1])
-        ranked_neg = np.sort(s_s[y_s == 0])
-        tp = len(ranked) - np.searchsorted(ranked, cuts, side="left")  # positives with score >= cut
-        fp = len(ranked_neg) - np.searchsorted(ranked_neg, cuts, side="left")
-        total += 2 * tp / np.maximum(len(ranked) + tp + fp, 1)
+        counts = sweep(y[mine], scores[mine], cuts)
+        total += 2 * counts.true_positives / np.maximum(
+            counts.positives + counts.true_positives + counts.false_positives, 1)
     return _clip(cuts[int(np.argmax(total / len(names)))])
 
 
 def precision_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray, target: float) -> float:
     """The lowest cut at which the weighted precision of ``score >= cut`` is at least ``target``."""
-    cuts, tp, fp = _cuts(y, scores, weights)
+    cuts, tp, fp = cut_counts(y, scores, weights)
     reaching = np.flatnonzero(tp / np.maximum(tp + fp, 1e-12) >= target)
     if not len(reaching):
         return MAX_THRESHOLD
     return _clip(cuts[reaching[-1]])
+
+
+def hold_rate_threshold(scores: np.ndarray, target: float) -> float:
+    """The lowest cut at which at most ``target`` of the comments score ``>= cut`` (are held)."""
+    cuts = np.unique(scores)[::-1]
+    held = len(scores) - np.searchsorted(np.sort(scores), cuts, side="left")
+    within = np.flatnonzero(held / max(len(scores), 1) <= target)
+    if not len(within):
+        return MAX_THRESHOLD
+    return _clip(cuts[within[-1]])
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Counts of ``score >= threshold`` at each threshold (each comment counts once)."""
+
+    thresholds: np.ndarray
+    true_positives: np.ndarray
+    false_positives: np.ndarray
+    positives: int
+    examples: int
+
+    @property
+    def misses(self) -> np.ndarray:
+        return self.positives - self.true_positives
+
+    @property
+    def hold_rate(self) -> np.ndarray:
+        return (self.true_positives + self.false_positives) / max(self.examples, 1)
+
+    @property
+    def precision(self) -> np.ndarray:
+        flagged = self.true_positives + self.false_positives
+        return np.where(flagged > 0, self.true_positives / np.maximum(flagged, 1), 1.0)
+
+    @property
+    def recall(self) -> np.ndarray:
+        return self.true_positives / max(self.positives, 1)
+
+    @property
+    def error_rate(self) -> np.ndarray:
+        """Wrongly held plus missed comments, as a share of all comments."""
+        return (self.false_positives + self.misses) / max(self.examples, 1)
+
+
+def sweep(y: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = None) -> Sweep:
+    """:class:`Sweep` at ``thresholds`` (default: every distinct score)."""
+    y = np.asarray(y).astype(int)
+    cuts = np.unique(scores)[::-1] if thresholds is None else np.asarray(thresholds, dtype=float)
+    ranked_pos, ranked_neg = np.sort(scores[y == 1]), np.sort(scores[y == 0])
+    tp = len(ranked_pos) - np.searchsorted(ranked_pos, cuts, side="left")
+    fp = len(ranked_neg) - np.searchsorted(ranked_neg, cuts, side="left")
+    return Sweep(cuts, tp, fp, int(len(ranked_pos)), int(len(y)))
 
 
 def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:

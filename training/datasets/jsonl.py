@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from marshmallow import ValidationError
 
@@ -17,22 +18,32 @@ class JsonlError(ValueError):
     """A labelled-comments file has a line that cannot be used; the message names the file and line."""
 
 
-def load_jsonl(path: Path) -> Iterator[LabelledExample]:
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Each line of ``path`` loaded through the schema (defaults filled in), in file order."""
     with open_text(path, newline=None) as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                data = LABELLED_EXAMPLE_SCHEMA.load(json.loads(line))
+                yield LABELLED_EXAMPLE_SCHEMA.load(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise JsonlError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
             except ValidationError as exc:
                 raise JsonlError(f"{path}:{number}: {json.dumps(exc.messages, ensure_ascii=False)}") from exc
-            yield LabelledExample(
-                content=data["content"],
-                labels=complete_labels(dict(data["labels"])),
-                source=data["source"],
-                lang=data["lang"],
-                subset=data["site_id"] or "",
-                weight=data["weight"],
-            )
+
+
+def to_example(data: Mapping[str, Any], weight: float = 1.0) -> LabelledExample:
+    """One record loaded through the schema as a training example; ``weight`` multiplies its own weight."""
+    return LabelledExample(
+        content=data["content"],
+        labels=complete_labels(dict(data["labels"])),
+        source=data["source"],
+        lang=data["lang"],
+        subset=data["site_id"] or "",
+        weight=data["weight"] * weight,
+    )
+
+
+def load_jsonl(path: Path) -> Iterator[LabelledExample]:
+    for data in read_records(path):
+        yield to_example(data)

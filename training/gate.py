@@ -1,0 +1,73 @@
+"""The promotion gate: a candidate replaces the live model only if it is not worse on any score.
+
+On every evaluation set and every score with at least ``min_per_class`` examples of each class there:
+
+* ROC-AUC may fall by at most ``auc_tolerance`` (default 0.01): the ranking quality, independent of
+  thresholds, is what retraining must not lose;
+* F1 at the hold threshold may fall by at most ``f1_tolerance`` (default 0.02): what moderators and
+  authors actually see is the decision at the threshold, and a model can keep its ranking but choose a
+  worse cut. F1 moves more than ROC-AUC from one threshold choice to the next, hence the wider tolerance.
+
+Scores with fewer than 30 examples of a class in a set are reported as not gated: with a few dozen
+positives one example moves F1 by several hundredths, more than any tolerance, and a gate that refuses on
+noise teaches operators to use ``--force``. On the full base data every score has hundreds of each class. With no live model there is nothing to compare and the gate passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DEFAULT_AUC_TOLERANCE = 0.01
+DEFAULT_F1_TOLERANCE = 0.02
+DEFAULT_MIN_PER_CLASS = 30
+
+#: Exit code of ``moderation-train retrain`` when the gate refuses the candidate.
+REFUSED = 3
+
+
+@dataclass(frozen=True)
+class GateRules:
+    auc_tolerance: float = DEFAULT_AUC_TOLERANCE
+    f1_tolerance: float = DEFAULT_F1_TOLERANCE
+    min_per_class: int = DEFAULT_MIN_PER_CLASS
+
+    def tolerance(self, metric: str) -> float:
+        return {"roc_auc": self.auc_tolerance, "f1": self.f1_tolerance}[metric]
+
+
+def _failure(set_name: str, score: str, metric: str, candidate: float, current: float, tolerance: float) -> dict:
+    difference = round(candidate - current, 4)
+    label = {"roc_auc": "ROC-AUC", "f1": "F1 at hold threshold"}[metric]
+    return {
+        "set": set_name, "score": score, "metric": metric, "candidate": candidate, "current": current,
+        "difference": difference, "tolerance": tolerance,
+        "message": f"{score} on {set_name}: {label} {candidate:.4f} vs {current:.4f} live "
+                   f"({difference:+.4f}, tolerance {tolerance:.4f})",
+    }
+
+
+def check(sets: dict[str, Any], rules: GateRules) -> dict[str, Any]:
+    """The gate's result for a report's ``sets`` (see :func:`training.comparison.compare_set`)."""
+    failures, not_gated = [], []
+    for set_name, entry in sets.items():
+        if "current" not in entry:
+            continue
+        for score, mine in entry["candidate"]["scores"].items():
+            theirs = entry["current"]["scores"][score]
+            negatives = mine["examples"] - mine["positives"]
+            if min(mine["positives"], negatives) < rules.min_per_class:
+                not_gated.append(f"{score} on {set_name} ({mine['positives']} positive, {negatives} negative)")
+                continue
+            for metric in ("roc_auc", "f1"):
+                tolerance = rules.tolerance(metric)
+                if None not in (mine[metric], theirs[metric]) and mine[metric] < theirs[metric] - tolerance:
+                    failures.append(_failure(set_name, score, metric, mine[metric], theirs[metric], tolerance))
+    compared = any("current" in entry for entry in sets.values())
+    return {
+        "passed": not failures,
+        "compared_with_live": compared,
+        "rules": asdict(rules),
+        "failures": failures,
+        "not_gated": not_gated,
+    }

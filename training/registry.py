@@ -1,0 +1,200 @@
+"""The versioned artifacts in ``models/``: list, promote, roll back, prune, and tell running services.
+
+``models/<version>/`` holds one artifact each, ``models/LIVE`` names the one in service and ``models/HISTORY``
+the versions that were live before it (most recent last); see :mod:`moderation_service.live_model`.
+Promoting or rolling back only moves the pointer (an atomic rename). Every service process that shares the
+folder follows the pointer within seconds; with ``--redis-url`` a notice on the Redis channel
+``moderation:model`` makes processes on every host reload at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import redis as sync_redis
+from sklearn.pipeline import Pipeline
+
+from moderation_service.live_model import (
+    RELOAD_CHANNEL,
+    history,
+    live_version,
+    reload_notice,
+    set_live,
+    write_history,
+)
+from moderation_service.model import artifact
+from moderation_service.model.artifact import ModelArtifactError
+
+#: Versions ``prune`` keeps besides the live one and its predecessor; ``MODERATION_MODELS_KEEP`` overrides it.
+DEFAULT_KEEP = 5
+KEEP_VARIABLE = "MODERATION_MODELS_KEEP"
+
+
+class RegistryError(Exception):
+    """An operation on ``models/`` that cannot be done; the message says why."""
+
+
+def default_keep() -> int:
+    raw = os.environ.get(KEEP_VARIABLE, "")
+    if not raw:
+        return DEFAULT_KEEP
+    if not raw.isdigit() or int(raw) < 1:
+        raise RegistryError(f"{KEEP_VARIABLE}: expected a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
+def load_pipeline(directory: Path) -> tuple[Pipeline, dict[str, Any]]:
+    """A verified artifact's fitted pipeline and manifest (raises :class:`ModelArtifactError` with the reason)."""
+    manifest = artifact.verify(directory)
+    return joblib.load(directory / artifact.MODEL_FILE), manifest
+
+
+def update_manifest(directory: Path, **changes: Any) -> dict[str, Any]:
+    """Rewrite fields of an artifact's manifest (atomic rename).
+
+    The manifest is not among the checksummed files (it holds their checksums), so the artifact stays
+    verifiable; the versions and checksums it records are never touched here.
+    """
+    manifest = artifact.read_manifest(directory)
+    protected = sorted({"format", "version", "versions", "files"} & set(changes))
+    if protected:
+        raise RegistryError(f"{directory}: the manifest fields {protected} are not changed after training")
+    manifest.update(changes)
+    temporary = directory / f".{artifact.MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(directory / artifact.MANIFEST_FILE)
+    return manifest
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: str
+    directory: Path
+    manifest: dict[str, Any] | None
+    problem: str | None  # why it fails verification, None when it is fine
+
+    @property
+    def created(self) -> str:
+        return str((self.manifest or {}).get("created_at") or "")
+
+
+def entries(models_dir: Path, verify: bool = True) -> list[Entry]:
+    """Every artifact folder in ``models_dir``, oldest first (by creation time, then name)."""
+    found = []
+    folders = sorted(models_dir.iterdir()) if models_dir.is_dir() else []
+    for directory in (d for d in folders if (d / artifact.MANIFEST_FILE).is_file()):
+        manifest, problem = None, None
+        try:
+            manifest = artifact.verify(directory) if verify else artifact.read_manifest(directory)
+        except ModelArtifactError as exc:
+            problem = str(exc)
+            with contextlib.suppress(ModelArtifactError):  # listed all the same, without its details
+                manifest = artifact.read_manifest(directory)
+        found.append(Entry(directory.name, directory, manifest, problem))
+    return sorted(found, key=lambda e: (e.created, e.version))
+
+
+def _directory(models_dir: Path, version: str) -> Path:
+    directory = models_dir / version
+    if not (directory / artifact.MANIFEST_FILE).is_file():
+        known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
+        raise RegistryError(f"no model version {version!r} in {models_dir} (versions: {known})")
+    return directory
+
+
+def notify(redis_url: str | None, version: str) -> int | None:
+    """Publish the reload notice; the number of service processes that heard it (None without Redis)."""
+    if not redis_url:
+        return None
+    client = sync_redis.Redis.from_url(redis_url)
+    try:
+        return int(client.publish(RELOAD_CHANNEL, reload_notice(version)))
+    finally:
+        client.close()
+
+
+def promote(models_dir: Path, version: str, redis_url: str | None = None) -> int | None:
+    """Make ``version`` live after verifying it; returns :func:`notify`'s count."""
+    directory = _directory(models_dir, version)
+    try:
+        artifact.verify(directory)
+    except ModelArtifactError as exc:
+        raise RegistryError(f"not promoted, {version} fails verification: {exc}") from None
+    set_live(models_dir, version)
+    return notify(redis_url, version)
+
+
+def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int | None]:
+    """Make the previously live version live again and drop it from ``HISTORY``; returns it and the count."""
+    previous = history(models_dir)
+    if not previous:
+        raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
+    target = previous[-1]
+    try:
+        artifact.verify(_directory(models_dir, target))
+    except ModelArtifactError as exc:
+        raise RegistryError(f"not rolled back, {target} fails verification: {exc}") from None
+    set_live(models_dir, target, remember=False)
+    write_history(models_dir, previous[:-1])
+    return target, notify(redis_url, target)
+
+
+def protected_versions(models_dir: Path) -> set[str]:
+    """The live version and the one before it (what a rollback needs): never pruned."""
+    live = live_version(models_dir)
+    return {v for v in (live, *history(models_dir)[-1:]) if v}
+
+
+def prune(models_dir: Path, keep: int, dry_run: bool = False) -> list[str]:
+    """Remove all but the ``keep`` newest versions, never the live one or its predecessor; returns the removed."""
+    if keep < 1:
+        raise RegistryError(f"--keep must be at least 1, got {keep}")
+    everything = entries(models_dir, verify=False)
+    kept = protected_versions(models_dir) | {e.version for e in everything[-keep:]}
+    removed = [e for e in everything if e.version not in kept]
+    if not dry_run:
+        for entry in removed:
+            shutil.rmtree(entry.directory)
+        names = {e.version for e in removed}
+        write_history(models_dir, [v for v in history(models_dir) if v not in names])
+    return [e.version for e in removed]
+
+
+def _data_summary(manifest: dict[str, Any]) -> str:
+    data = manifest.get("data") or []
+    total = sum(int(d.get("examples", 0)) for d in data)
+    return f"{len(data)} sets, {total:,} texts"
+
+
+def _key_metrics(manifest: dict[str, Any]) -> str:
+    metrics = manifest.get("metrics") or {}
+    shown = []
+    for name in ("spam", "toxicity"):
+        entry = metrics.get(name) or {}
+        if entry.get("roc_auc") is not None:
+            shown.append(f"{name} AUC {entry['roc_auc']:.3f} F1 {entry.get('f1') or 0:.3f}")
+    return ", ".join(shown) or "-"
+
+
+def format_entries(models_dir: Path, found: list[Entry]) -> str:
+    """``models list`` as a table: newest last, ``*`` marks the live version, ``<`` its predecessor."""
+    live, previous = live_version(models_dir), (history(models_dir) or [None])[-1]
+    header = f"{'':2}{'version':<24}{'created':<22}{'data':<24}{'metrics (validation)':<52}status"
+    lines = [header, "-" * len(header)]
+    for entry in found:
+        mark = "*" if entry.version == live else "<" if entry.version == previous else ""
+        manifest = entry.manifest or {}
+        status = "ok" if entry.problem is None else f"FAILS VERIFICATION: {entry.problem}"
+        if manifest.get("forced"):
+            status += " (promoted by --force past the gate)"
+        lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{_data_summary(manifest):<24}"
+                     f"{_key_metrics(manifest):<52}{status}")
+    lines.append("* live, < live before (rollback target)" if found else f"no model artifacts in {models_dir}")
+    return "\n".join(lines)

@@ -1,0 +1,133 @@
+"""``moderation-train retrain``: a candidate from the base data plus the collected labels, compared with the
+live model on the same data, gated, and promoted when it is not worse.
+
+1. Collect every labelled example (Redis or JSONL exports) and hold back the most recent slice.
+2. Train the candidate on the base datasets plus the older labels (each weighing ``label_weight``).
+3. Score the candidate and the live model on the base validation split and on the held-back labels.
+4. Gate (:mod:`training.gate`), write the artifact into ``models/<version>`` with the gate's result in its
+   manifest, write the report, and promote (``models/LIVE`` plus the Redis reload notice) if the gate
+   passed or ``force`` was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moderation_service.live_model import live_directory
+from moderation_service.model.artifact import ModelArtifactError
+
+from . import plots, registry, report, site_labels
+from .comparison import Scored, compare_set, evaluation_sets, score
+from .gate import GateRules, check
+from .site_labels import Collected
+from .train import TrainedModel, load_data, new_version, train, write
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RetrainOptions:
+    data: Sequence[str]
+    models_dir: Path
+    redis_url: str | None = None
+    label_files: Sequence[str] = ()
+    label_weight: float = site_labels.DEFAULT_LABEL_WEIGHT
+    holdout_fraction: float = site_labels.DEFAULT_HOLDOUT_FRACTION
+    rules: GateRules = field(default_factory=GateRules)
+    report_dir: Path | None = None
+    force: bool = False
+    promote: bool = True
+    version: str | None = None
+    validation_fraction: float = 0.15
+    spam_precision: float = 0.99
+
+
+@dataclass
+class Outcome:
+    directory: Path
+    report: dict[str, Any]
+    report_files: list[Path]
+    promoted: bool
+    listeners: int | None  # service processes that heard the reload notice
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["gate"]["passed"])
+
+
+def _collect(options: RetrainOptions) -> Collected:
+    if options.redis_url:
+        return site_labels.from_redis(options.redis_url)
+    return site_labels.from_files(options.label_files)
+
+
+def _live(models_dir: Path, progress: Progress) -> tuple[str, Any, dict[str, Any]] | None:
+    """(version, pipeline, manifest) of the live model, None when there is none."""
+    directory = live_directory(models_dir)
+    if directory is None:
+        progress(f"no live model in {models_dir}: the candidate is not compared and passes the gate")
+        return None
+    try:
+        pipeline, manifest = registry.load_pipeline(directory)
+    except ModelArtifactError as exc:
+        raise registry.RegistryError(
+            f"the live model fails verification, so the candidate cannot be compared with it: {exc}. "
+            "Roll back or promote a good version first (moderation-train models list)") from None
+    return str(manifest["version"]), pipeline, manifest
+
+
+def _notes(trained: TrainedModel, live_manifest: dict[str, Any] | None) -> list[str]:
+    if live_manifest is None:
+        return []
+    mine, theirs = trained.manifest["validation"], live_manifest.get("validation", {})
+    if (mine["fraction"], mine["seed"]) != (theirs.get("fraction"), theirs.get("seed")):
+        return [f"the live model used another validation split ({theirs}); it may have trained on some "
+                "base_validation texts, which flatters it"]
+    return []
+
+
+def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
+    version = options.version or new_version()
+    directory = options.models_dir / version
+    if directory.exists():
+        raise registry.RegistryError(f"{directory} exists already; choose another --version")
+    collected = _collect(options)
+    recent_train, held_back = site_labels.split_recent(collected, options.holdout_fraction)
+    labels = site_labels.summary(collected, recent_train, held_back, options.label_weight, options.holdout_fraction)
+    progress(f"{len(collected.records):,} collected labels: {len(recent_train):,} for training, "
+             f"{len(held_back):,} most recent held back")
+    base = load_data(options.data, progress)
+    trained = train([*base, *site_labels.as_datasets(recent_train, options.label_weight)],
+                    validation_fraction=options.validation_fraction, spam_precision=options.spam_precision,
+                    report=progress)
+    live = _live(options.models_dir, progress)
+    sets = evaluation_sets(base, site_labels.as_datasets(held_back, 1.0), options.validation_fraction,
+                           trained.manifest["validation"]["seed"])
+    scored: dict[str, tuple[Scored, Scored | None]] = {}
+    for evaluation in sets:
+        progress(f"scoring {len(evaluation.corpus):,} comments of {evaluation.name} with both models")
+        scored[evaluation.name] = (score(trained.pipeline, trained.thresholds, evaluation),
+                                   score(live[1], live[2]["thresholds"], evaluation) if live else None)
+    comparison = {e.name: compare_set(e, *scored[e.name]) for e in sets}
+    gate = check(comparison, options.rules)
+    promote = options.promote and (gate["passed"] or options.force)
+    gate["forced"] = bool(promote and not gate["passed"])
+    result = {
+        "candidate": {"version": version, "directory": str(directory)},
+        "current": {"version": live[0], "directory": str(live_directory(options.models_dir))} if live else None,
+        "site_labels": labels,
+        "sets": comparison,
+        "gate": gate,
+        "notes": _notes(trained, live[2] if live else None),
+    }
+    write(trained, directory, version, site_labels=labels, gate=gate, forced=gate["forced"],
+          compared_with=result["current"] and result["current"]["version"])
+    report_dir = options.report_dir or directory / "report"
+    files = report.write(result, report_dir)
+    for evaluation in sets:
+        files += plots.write(report_dir, evaluation, *scored[evaluation.name])
+    listeners = registry.promote(options.models_dir, version, options.redis_url) if promote else None
+    return Outcome(directory, result, files, promote, listeners)

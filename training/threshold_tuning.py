@@ -1,0 +1,98 @@
+"""``moderation-train thresholds``: choose a model's threshold for a target precision or hold rate.
+
+The model scores the validation split of the given data (the hash split it was trained with, so texts it
+never saw); each comment counts once. ``--precision P`` picks the lowest threshold whose precision reaches
+P (:func:`training.thresholds.precision_threshold`); ``--hold-rate R`` the lowest threshold that holds at
+most the share R of the comments (:func:`training.thresholds.hold_rate_threshold`). The trade-off table
+shows what the neighbouring thresholds would give. Pass data like the site's traffic (e.g. an export of
+``GET /v1/ops/labels``) for rates that match the site: the base datasets' mix is not a blog's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moderation_service.model import artifact
+from moderation_service.model.attributes import ATTRIBUTES
+
+from .registry import load_pipeline, update_manifest
+from .split import in_validation
+from .thresholds import hold_rate_threshold, precision_threshold, sweep
+from .train import build_corpus, load_data, score_texts
+
+GRID = np.round(np.arange(0.05, 1.0, 0.05), 2)
+
+
+@dataclass
+class Choice:
+    attribute: str
+    kind: str  # "hold" or "spam"
+    target: str  # e.g. "precision >= 0.99"
+    current: float
+    chosen: float
+    table: str
+
+
+def validation_scores(directory: Path, data: Sequence[str], attribute: str,
+                      report: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(labels, scores) of ``attribute`` on the validation split of ``data``, and the model's manifest."""
+    pipeline, manifest = load_pipeline(directory)
+    corpus = build_corpus(load_data(data, report))
+    split = manifest.get("validation", {})
+    validation = corpus.subset(in_validation(corpus.normalized, split.get("fraction", 0.15),
+                                             split.get("seed", "validation-v1")))
+    j = ATTRIBUTES.index(attribute)
+    known = ~np.isnan(validation.Y[:, j])
+    if len(np.unique(validation.Y[known, j])) < 2:
+        raise ValueError(f"the validation split of --data has no examples of both classes for {attribute!r}")
+    scores = score_texts(pipeline, validation.normalized)[:, j]
+    return validation.Y[known, j].astype(int), scores[known], manifest
+
+
+def tradeoff_table(y: np.ndarray, scores: np.ndarray, marks: dict[float, str]) -> str:
+    cuts = np.unique(np.r_[GRID, list(marks)])
+    counts = sweep(y, scores, cuts)
+    header = f"{'threshold':>10}{'precision':>11}{'recall':>8}{'hold rate':>11}{'wrongly held':>14}{'missed':>8}"
+    lines = [header, "-" * len(header)]
+    for i, cut in enumerate(cuts):
+        lines.append(f"{cut:>10.4f}{counts.precision[i]:>11.4f}{counts.recall[i]:>8.4f}{counts.hold_rate[i]:>11.4f}"
+                     f"{int(counts.false_positives[i]):>14}{int(counts.misses[i]):>8}  {marks.get(float(cut), '')}")
+    lines.append(f"{counts.examples:,} validation comments, {counts.positives:,} positive")
+    return "\n".join(lines)
+
+
+def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, precision: float | None,
+           hold_rate: float | None, report: Callable[[str], None]) -> Choice:
+    if kind == "spam" and attribute != "spam":
+        raise ValueError("only the spam score has a 'spam' threshold; use --kind hold")
+    y, scores, manifest = validation_scores(directory, data, attribute, report)
+    if precision is not None:
+        chosen, target = precision_threshold(y, scores, np.ones(len(y)), precision), f"precision >= {precision}"
+    else:
+        assert hold_rate is not None
+        chosen, target = hold_rate_threshold(scores, hold_rate), f"hold rate <= {hold_rate}"
+    chosen = round(chosen, 4)
+    current = float(manifest["thresholds"][attribute][kind])
+    marks = {current: "<- current", chosen: "<- chosen"} if chosen != current else {chosen: "<- chosen = current"}
+    return Choice(attribute, kind, target, current, chosen, tradeoff_table(y, scores, marks))
+
+
+def write_choice(directory: Path, choice: Choice) -> dict[str, dict[str, float]]:
+    """Store the threshold in the manifest and log the change there (the spam cut never goes below hold)."""
+    manifest = artifact.verify(directory)
+    thresholds = {name: dict(values) for name, values in manifest["thresholds"].items()}
+    thresholds[choice.attribute][choice.kind] = choice.chosen
+    if "spam" in thresholds[choice.attribute]:
+        spam = thresholds[choice.attribute]
+        spam["spam"] = max(spam["spam"], spam["hold"])
+    changes = [*manifest.get("threshold_changes", []), {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "attribute": choice.attribute,
+        "kind": choice.kind, "target": choice.target, "from": choice.current, "to": choice.chosen}]
+    update_manifest(directory, thresholds=thresholds, threshold_changes=changes)
+    return thresholds
