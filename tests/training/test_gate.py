@@ -1,0 +1,89 @@
+"""The gate: a candidate made worse on purpose (trained on shuffled labels) is refused, --force promotes it
+and says so in the manifest; the rules themselves on constructed reports."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from moderation_service.live_model import live_version
+from moderation_service.model import artifact
+from training.cli import main
+from training.gate import REFUSED, GateRules, check
+
+from .conftest import read_manifest
+
+
+def shuffled_labels(corpus: Path, path: Path, count: int = 1500) -> Path:
+    """``count`` texts of the corpus as moderator labels, each carrying another text's labels."""
+    lines = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    chosen = random.Random(3).sample(lines, count)
+    labels = [line["labels"] for line in chosen]
+    random.Random(4).shuffle(labels)
+    with path.open("w", encoding="utf-8") as handle:
+        for n, (line, wrong) in enumerate(zip(chosen, labels, strict=True)):
+            stamp = f"2026-11-{1 + n // 100:02d}T12:{n % 60:02d}:00Z"
+            record = {"content": line["content"], "labels": wrong, "source": "moderator", "labelled_at": stamp}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def retrain(corpus: Path, labels: Path, models: Path, version: str, *extra: str) -> int:
+    return main(["retrain", "--data", str(corpus), "--labels", str(labels), "--label-weight", "20",
+                 "--models-dir", str(models), "--version", version, "--quiet", *extra])
+
+
+def test_a_candidate_trained_on_shuffled_labels_is_refused_and_force_promotes_it(
+    tmp_path: Path, corpus: Path, models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = shuffled_labels(corpus, tmp_path / "shuffled.jsonl")
+    assert retrain(corpus, labels, models, "worse") == REFUSED == 3
+    out = capsys.readouterr().out
+    assert "gate: REFUSED, worse than the live model on:" in out
+    assert "spam on base_validation: ROC-AUC" in out and "tolerance 0.0100" in out
+    assert "not promoted; to promote it anyway: moderation-train models promote worse" in out
+    assert live_version(models) == "v1"
+    kept = read_manifest(models / "worse")
+    assert kept["gate"]["passed"] is False and kept["forced"] is False
+    failure = next(f for f in kept["gate"]["failures"] if f["score"] == "spam" and f["metric"] == "roc_auc")
+    assert failure["difference"] < -0.01 and failure["set"] == "base_validation"
+    assert (models / "worse" / "report" / "report.json").is_file()
+
+    assert retrain(corpus, labels, models, "worse-forced", "--force") == 0
+    out = capsys.readouterr().out
+    assert "promoted anyway with --force" in out and "worse-forced is live" in out
+    assert live_version(models) == "worse-forced"
+    forced = artifact.verify(models / "worse-forced")  # the manifest records it and still verifies
+    assert forced["forced"] is True and forced["gate"]["passed"] is False and forced["gate"]["forced"] is True
+
+
+def entry(positives: int, negatives: int, auc: float, f1: float) -> dict:  # type: ignore[type-arg]
+    return {"examples": positives + negatives, "positives": positives, "roc_auc": auc, "f1": f1}
+
+
+def report(candidate: dict, current: dict | None) -> dict:  # type: ignore[type-arg]
+    sets = {"base_validation": {"candidate": {"scores": candidate}}}
+    if current is not None:
+        sets["base_validation"]["current"] = {"scores": current}
+    return sets
+
+
+def test_tolerances_and_scores_with_too_few_examples() -> None:
+    rules = GateRules(auc_tolerance=0.01, f1_tolerance=0.02, min_per_class=30)
+    within = report({"spam": entry(100, 900, 0.975, 0.81)}, {"spam": entry(100, 900, 0.98, 0.82)})
+    assert check(within, rules)["passed"] is True
+    beyond = check(report({"spam": entry(100, 900, 0.96, 0.81)}, {"spam": entry(100, 900, 0.98, 0.84)}), rules)
+    assert beyond["passed"] is False
+    assert [f["metric"] for f in beyond["failures"]] == ["roc_auc", "f1"]
+    assert beyond["failures"][0]["message"] == (
+        "spam on base_validation: ROC-AUC 0.9600 vs 0.9800 live (-0.0200, tolerance 0.0100)")
+    few = check(report({"threat": entry(5, 900, 0.5, 0.0)}, {"threat": entry(5, 900, 0.99, 0.9)}), rules)
+    assert few["passed"] is True and few["not_gated"] == ["threat on base_validation (5 positive, 900 negative)"]
+
+
+def test_without_a_live_model_the_gate_passes() -> None:
+    result = check(report({"spam": entry(100, 900, 0.6, 0.1)}, None), GateRules())
+    assert result["passed"] is True and result["compared_with_live"] is False
