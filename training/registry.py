@@ -186,7 +186,7 @@ def _key_metrics(manifest: dict[str, Any]) -> str:
 def format_entries(models_dir: Path, found: list[Entry]) -> str:
     """``models list`` as a table: newest last, ``*`` marks the live version, ``<`` its predecessor."""
     live, previous = live_version(models_dir), (history(models_dir) or [None])[-1]
-    header = f"{'':2}{'version':<24}{'created':<22}{'data':<24}{'metrics (validation)':<52}status"
+    header = f"{'':2}{'version':<24}{'created':<22}{'data':<24}{'metrics (validation)':<56}status"
     lines = [header, "-" * len(header)]
     for entry in found:
         mark = "*" if entry.version == live else "<" if entry.version == previous else ""
@@ -195,6 +195,6 @@ def format_entries(models_dir: Path, found: list[Entry]) -> str:
         if manifest.get("forced"):
             status += " (promoted by --force past the gate)"
         lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{_data_summary(manifest):<24}"
-                     f"{_key_metrics(manifest):<52}{status}")
+                     f"{_key_metrics(manifest):<56}{status}")
     lines.append("* live, < live before (rollback target)" if found else f"no model artifacts in {models_dir}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ shows what the neighbouring thresholds would give. Pass data like the site's tra
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, prec
     else:
         assert hold_rate is not None
         chosen, target = hold_rate_threshold(scores, hold_rate), f"hold rate <= {hold_rate}"
-    chosen = round(chosen, 4)
+    chosen = math.floor(chosen * 10_000) / 10_000  # 4 places, rounded down: the cut's own comment stays above it
     current = float(manifest["thresholds"][attribute][kind])
     marks = {current: "<- current", chosen: "<- chosen"} if chosen != current else {chosen: "<- chosen = current"}
     return Choice(attribute, kind, target, current, chosen, tradeoff_table(y, scores, marks))

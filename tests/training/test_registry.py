@@ -1,0 +1,117 @@
+"""``moderation-train models``: list, promote (verified, with the Redis notice), rollback, prune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+
+from moderation_service.live_model import RELOAD_CHANNEL, history, live_version, set_live
+from tests.test_hot_reload import make_version
+from training import registry
+from training.cli import main
+
+
+@pytest.fixture
+def versions(tmp_path: Path, model_dir: Path) -> Path:
+    """v1 … v5, created a day apart (v1 oldest); v3 is live, v2 was live before it."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for day, version in enumerate(["v1", "v2", "v3", "v4", "v5"], 1):
+        target = make_version(folder, model_dir, version)
+        manifest = json.loads((target / "manifest.json").read_text())
+        manifest["created_at"] = f"2026-11-{day:02d}T08:00:00Z"
+        (target / "manifest.json").write_text(json.dumps(manifest))
+    set_live(folder, "v2")
+    set_live(folder, "v3")
+    return folder
+
+
+def models(folder: Path, *args: str) -> int:
+    return main(["models", *args[:1], "--models-dir", str(folder), *args[1:]])
+
+
+def damage(folder: Path, version: str) -> None:
+    with (folder / version / "model.joblib").open("ab") as handle:
+        handle.write(b"damage")
+
+
+def test_list_shows_versions_oldest_first_with_live_and_predecessor(
+    versions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage(versions, "v5")
+    assert models(versions, "list") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split()[:4] == ["version", "created", "data", "metrics"]
+    assert [row[2:].split()[0] for row in rows[2:7]] == ["v1", "v2", "v3", "v4", "v5"]
+    assert rows[3].startswith("< v2") and rows[4].startswith("* v3")
+    assert "2026-11-03T08:00:00Z" in rows[4] and "1 sets, " in rows[4] and "spam AUC " in rows[4]
+    assert rows[4].endswith("ok") and "FAILS VERIFICATION" in rows[6] and "does not match the manifest" in rows[6]
+
+
+def test_promote_verifies_sets_live_and_notifies(
+    versions: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listener = sync_redis.Redis.from_url(redis_url).pubsub()
+    listener.subscribe(RELOAD_CHANNEL)
+    assert listener.get_message(timeout=2)["type"] == "subscribe"
+    assert models(versions, "promote", "v4", "--redis-url", redis_url) == 0
+    assert "v4 is live; reload notice heard by" in capsys.readouterr().out
+    notice = listener.get_message(timeout=2)
+    listener.close()
+    assert json.loads(notice["data"])["version"] == "v4" and json.loads(notice["data"])["event"] == "promoted"
+    assert live_version(versions) == "v4" and history(versions) == ["v2", "v3"]
+
+
+def test_promote_refuses_a_damaged_artifact_and_an_unknown_version(
+    versions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage(versions, "v4")
+    assert models(versions, "promote", "v4") == 2
+    error = capsys.readouterr().err
+    assert error.startswith("moderation-train: error: not promoted, v4 fails verification: ")
+    assert "does not match the manifest" in error
+    assert models(versions, "promote", "v9") == 2
+    assert "no model version 'v9'" in capsys.readouterr().err
+    assert live_version(versions) == "v3"
+
+
+def test_rollback_walks_back_through_history(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert models(versions, "rollback") == 0
+    assert live_version(versions) == "v2" and history(versions) == []
+    assert "v2 is live" in capsys.readouterr().out
+    assert models(versions, "rollback") == 2
+    assert "nothing to roll back to" in capsys.readouterr().err
+    assert live_version(versions) == "v2"
+
+
+def test_rollback_refuses_a_damaged_predecessor(versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    damage(versions, "v2")
+    assert models(versions, "rollback") == 2
+    assert "not rolled back, v2 fails verification" in capsys.readouterr().err
+    assert live_version(versions) == "v3" and history(versions) == ["v2"]
+
+
+def test_prune_never_removes_live_or_its_predecessor(
+    versions: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_live(versions, "v1")  # live is now the oldest, v3 its predecessor
+    assert models(versions, "prune", "--keep", "1", "--dry-run") == 0
+    assert "would remove 2 version(s): v2, v4" in capsys.readouterr().out
+    assert sorted(p.name for p in versions.iterdir() if p.is_dir()) == ["v1", "v2", "v3", "v4", "v5"]
+    assert models(versions, "prune", "--keep", "1") == 0
+    assert sorted(p.name for p in versions.iterdir() if p.is_dir()) == ["v1", "v3", "v5"]
+    assert history(versions) == ["v3"]  # v2 left the history with its folder
+    monkeypatch.setenv(registry.KEEP_VARIABLE, "0")
+    assert models(versions, "prune") == 2
+    assert "MODERATION_MODELS_KEEP: expected a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_the_models_dir_defaults_to_the_setting(
+    versions: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODERATION_MODELS_DIR", str(versions))
+    assert main(["models", "list"]) == 0
+    assert "* v3" in capsys.readouterr().out

@@ -1,0 +1,45 @@
+"""Collected labels read back from the service's label store (real Redis), ordered by when they were
+labelled, the most recent slice held back, and weighted against the base data."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from moderation_service.review.labels import LabelStore
+from training import site_labels
+
+
+def example(n: int, site: str, at: str, source: str = "moderator") -> dict:  # type: ignore[type-arg]
+    return {"content": f"Kommentar {n}", "labels": {"spam": n % 2}, "source": source, "site_id": site,
+            "labelled_at": at, "labelled_by": "mod", "author_email": "jana@example.org"}
+
+
+async def test_labels_from_redis_oldest_first_across_sites_and_the_newest_held_back(
+    redis: Redis, redis_url: str
+) -> None:
+    store = LabelStore(redis)
+    for n, site, at in ((1, "a", "2026-11-03T10:00:00Z"), (2, "b", "2026-11-01T10:00:00Z"),
+                        (3, "a", "2026-11-05T10:00:00Z"), (4, "b", "2026-11-04T10:00:00Z"),
+                        (5, "a", "2026-11-02T10:00:00Z")):
+        await store.add(example(n, site, at, "akismet" if n == 4 else "moderator"))
+    collected = await asyncio.to_thread(site_labels.from_redis, redis_url)
+    assert [r["content"] for r in collected.records] == [f"Kommentar {n}" for n in (2, 5, 1, 4, 3)]
+    assert "author_email" not in collected.records[0]  # only the training schema's fields are kept
+    train, held = site_labels.split_recent(collected, 0.3)
+    assert [r["content"][-1] for r in held] == ["4", "3"] and len(train) == 3
+
+    datasets = site_labels.as_datasets(train, weight=3.0)
+    assert [d.name for d in datasets] == ["moderator"]
+    assert {e.weight for e in datasets[0].examples} == {3.0}
+    assert {e.subset for e in datasets[0].examples} == {"a", "b"}
+    summary = site_labels.summary(collected, train, held, 3.0, 0.3)
+    assert summary["held_back"] == {"examples": 2, "from": "2026-11-04T10:00:00Z", "to": "2026-11-05T10:00:00Z",
+                                    "by_origin": {"akismet": 1, "moderator": 1}}
+    assert len(summary["sha256"]) == 64 and summary["origin"] == "redis"
+
+
+def test_nothing_held_back_with_a_zero_fraction() -> None:
+    collected = site_labels.Collected([example(1, "a", "2026-11-01T00:00:00Z")], "test")
+    assert site_labels.split_recent(collected, 0.0) == (collected.records, [])

@@ -1,0 +1,81 @@
+"""``moderation-train thresholds``: the trade-off table, the chosen threshold, writing only when asked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moderation_service.model import artifact
+from training.cli import main
+from training.thresholds import hold_rate_threshold, sweep
+
+
+@pytest.fixture
+def model(tmp_path: Path, model_dir: Path) -> Path:
+    return Path(shutil.copytree(model_dir, tmp_path / "model"))
+
+
+def rows(out: str) -> dict[str, list[str]]:
+    """Table rows by their mark ("chosen", "current")."""
+    marked = [line.split() for line in out.splitlines() if "<-" in line]
+    return {cells[-1]: cells for cells in marked}
+
+
+def test_precision_target_for_the_spam_threshold_is_shown_then_written(
+    model: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = artifact.verify(model)["thresholds"]
+    args = ["thresholds", "--model", str(model), "--data", str(corpus), "--precision", "0.98", "--kind", "spam"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert first.startswith("spam spam threshold for precision >= 0.98: ")
+    assert out.splitlines()[1].split() == ["threshold", "precision", "recall", "hold", "rate", "wrongly", "held",
+                                           "missed"]
+    chosen = rows(out)["chosen"] if "chosen" in rows(out) else rows(out)["current"]
+    assert float(chosen[1]) >= 0.98
+    assert "not written (pass --write to store it)" in out
+    assert artifact.verify(model)["thresholds"] == before
+
+    assert main([*args, "--write"]) == 0
+    out = capsys.readouterr().out
+    value = float(first.split(": ")[1].split()[0])
+    manifest = artifact.verify(model)  # still verifies: the manifest is not among the checksummed files
+    assert manifest["thresholds"]["spam"]["spam"] == max(value, before["spam"]["hold"])
+    assert manifest["thresholds"]["toxicity"] == before["toxicity"]
+    change = manifest["threshold_changes"][-1]
+    assert (change["attribute"], change["kind"], change["target"]) == ("spam", "spam", "precision >= 0.98")
+    assert change["from"] == before["spam"]["spam"] and change["to"] == value
+    assert artifact.load(model).thresholds["spam"]["spam"] == manifest["thresholds"]["spam"]["spam"]
+
+
+def test_hold_rate_target_for_a_toxicity_score(model: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["thresholds", "--model", str(model), "--data", str(corpus), "--hold-rate", "0.2",
+                 "--attribute", "toxicity", "--write"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("toxicity hold threshold for hold rate <= 0.2: ")
+    chosen = rows(out)["chosen"]
+    assert float(chosen[3]) <= 0.2
+    assert artifact.verify(model)["thresholds"]["toxicity"]["hold"] == float(chosen[0])
+
+
+def test_a_spam_kind_for_another_score_is_refused(
+    model: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["thresholds", "--model", str(model), "--data", str(corpus), "--precision", "0.9",
+                 "--attribute", "insult", "--kind", "spam"]) == 2
+    assert "only the spam score has a 'spam' threshold" in capsys.readouterr().err
+
+
+def test_hold_rate_threshold_and_sweep_on_known_scores() -> None:
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 0, 1, 1])
+    scores = np.array([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.6, 0.8, 0.9])
+    assert hold_rate_threshold(scores, 0.3) == 0.6  # holds 3 of 10
+    assert hold_rate_threshold(scores, 0.35) == 0.6  # 0.4 would hold 4 of 10
+    counts = sweep(y, scores, np.array([0.5, 0.4]))
+    assert counts.hold_rate.tolist() == [0.3, 0.4]
+    assert counts.precision.tolist() == [2 / 3, 0.75] and counts.recall.tolist() == [2 / 3, 1.0]
+    assert counts.misses.tolist() == [1, 0] and counts.error_rate.tolist() == [0.2, 0.1]
