@@ -10,7 +10,8 @@ On every evaluation set and every score with at least ``min_per_class`` examples
 
 Scores with fewer than 30 examples of a class in a set are reported as not gated: with a few dozen
 positives one example moves F1 by several hundredths, more than any tolerance, and a gate that refuses on
-noise teaches operators to use ``--force``. On the full base data every score has hundreds of each class. With no live model there is nothing to compare and the gate passes.
+noise teaches operators to use ``--force``. On the full base data every score has hundreds of each class.
+With no live model there is nothing to compare and the gate passes.
 """
 
 from __future__ import annotations

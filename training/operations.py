@@ -49,7 +49,8 @@ NOTICE_HELP = "publish the reload notice on this Redis so every service process 
 def add_retrain(commands: argparse._SubParsersAction, add_data: Adder) -> None:  # type: ignore[type-arg]
     retrain = commands.add_parser(
         "retrain", help="train a candidate on base data plus the collected labels, compare it with the live "
-        "model, gate and promote", description=RETRAIN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "model, gate and promote", description=RETRAIN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data(retrain)
     source = retrain.add_mutually_exclusive_group(required=True)
     source.add_argument("--redis-url", metavar="URL", help="export every collected label from this Redis (the "

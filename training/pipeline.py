@@ -46,7 +46,11 @@ def build_pipeline(**params: Any) -> Pipeline:
             (
                 "features",
                 FeatureUnion(
-                    [("words", WordNgramVectorizer()), ("chars", CharNgramVectorizer()), ("stats", TextStatsVectorizer())]
+                    [
+                        ("words", WordNgramVectorizer()),
+                        ("chars", CharNgramVectorizer()),
+                        ("stats", TextStatsVectorizer()),
+                    ]
                 ),
             ),
             ("heads", MultiLabelLinear(attributes=ATTRIBUTES)),

@@ -59,7 +59,8 @@ def youtube_leave_one_out(datasets: Sequence[Dataset], report: Report) -> list[d
     for video in sorted({e.subset for e in youtube.examples}):
         report(f"spam target: holding out YouTube video {video}")
         held_out = [e for e in youtube.examples if e.subset == video]
-        training = _without(datasets, lambda e: e.subset in (video, f"2014-{video}") and e.source.startswith("youtube"))
+        training = _without(datasets, lambda e, v=video: e.subset in (v, f"2014-{v}")
+                            and e.source.startswith("youtube"))
         trained = train(training, report=lambda m: report(f"  {m}"))
         labels, scores = _score(trained, held_out, "spam")
         thresholds = trained.thresholds["spam"]
@@ -88,7 +89,7 @@ def germeval_held_out(datasets: Sequence[Dataset], folds: int, report: Report) -
     for fold in range(folds):
         report(f"German target: holding out GermEval 2018 part {fold + 1} of {folds}")
         held_out = [e for e in germeval.examples if _fold(e.content, folds) == fold]
-        training = _without(datasets, lambda e: e.source == "germeval2018" and _fold(e.content, folds) == fold)
+        training = _without(datasets, lambda e, f=fold: e.source == "germeval2018" and _fold(e.content, folds) == f)
         trained = train(training, report=lambda m: report(f"  {m}"))
         labels, scores = _score(trained, held_out, "toxicity")
         results.append(

@@ -80,7 +80,8 @@ def sha256_file(path: Path) -> str:
 
 def open_text(path: Path, newline: str | None = "") -> io.TextIOWrapper:
     """Open a UTF-8 text file, gzip-compressed or not (csv wants ``newline=''``)."""
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    # The returned wrapper owns the file and callers close it with ``with``.
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding="utf-8", newline=newline)
 
 
