@@ -28,8 +28,9 @@ def comment_mix(count: int, seed: int = 1) -> list[dict[str, str]]:
         {
             "content": rng.choice(pools[kind]),
             "author_name": rng.choice(["Jana", "Tom K.", "Leser", "mike77", "Dr. Weber"]),
-            "author_email": f"user{rng.randrange(10_000)}@example.org",
-            "author_ip": f"198.51.100.{rng.randrange(1, 255)}",
+            # Authors and addresses as varied as a blog's readers: no flood limit is reached by accident.
+            "author_email": f"user{rng.randrange(1_000_000)}@example.org",
+            "author_ip": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
             "permalink": f"https://blog.example/posts/{rng.randrange(200)}",
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
             "kind": kind,

@@ -2,6 +2,7 @@
 
     python bench/http_load.py --url http://127.0.0.1:8080 --key BLOG_KEY --site default
     python bench/http_load.py --start --workers 2       # start a service on a private Redis database first
+    python bench/http_load.py --start --signals off     # the same with every signal off (the text model alone)
 
 Uses ``wrk`` (apt-get install wrk) as the load generator when it is installed: it costs the service's
 CPU far less than a Python client on the same machine. Every request is a new comment (its own comment
@@ -24,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.comments import comment_mix  # noqa: E402
+from moderation_service.signals.config import SIGNAL_NAMES  # noqa: E402
 
 LUA = r"""
 local bodies = {}
@@ -68,7 +70,7 @@ def write_bodies(path: Path, site: str, count: int) -> None:
 def run_wrk(url: str, key: str, site: str, duration: int, connections: int, threads: int) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     bodies, script = folder / "bodies.jsonl", folder / "load.lua"
-    write_bodies(bodies, site, 2000)
+    write_bodies(bodies, site, 20_000)
     script.write_text(LUA, encoding="utf-8")
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency", "-s",
                str(script), url, "--", str(bodies)]
@@ -91,8 +93,14 @@ def wait_ready(url: str, timeout: float = 600) -> None:
     raise RuntimeError(f"the service at {url} did not become ready")
 
 
-def start_service(port: int, workers: int, redis_url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_service(port: int, workers: int, redis_url: str, signals: bool) -> tuple[subprocess.Popen[bytes], str]:
     key = "bench-blog-key-0123456789abcdef"
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-var-"))
+    sites = data_dir / "sites.toml"
+    # The mix repeats its texts (20,000 bodies, sent round-robin): a short duplicates window keeps the repeats
+    # from looking like a spam wave; the signal does the same work per comment.
+    chosen = "duplicates = { window_seconds = 2 }" if signals else f"disabled = {json.dumps(list(SIGNAL_NAMES))}"
+    sites.write_text(f"[sites.bench]\nname = \"Benchmark\"\n[sites.bench.signals]\n{chosen}\n", encoding="utf-8")
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
@@ -100,7 +108,8 @@ def start_service(port: int, workers: int, redis_url: str) -> tuple[subprocess.P
         "MODERATION_WORKERS": str(workers),
         "MODERATION_API_KEYS": json.dumps(
             {"keys": [{"name": "bench", "role": "blog", "sites": ["bench"], "key": key}]}),
-        "MODERATION_DATA_DIR": tempfile.mkdtemp(prefix="bench-var-"),
+        "MODERATION_DATA_DIR": str(data_dir),
+        "MODERATION_SITES_FILE": str(sites),
         "MODERATION_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen([sys.executable, "-m", "moderation_service", "serve"], env=env)
@@ -119,6 +128,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--signals", choices=("on", "off"), default="on",
+                        help="with --start: every signal on (default) or all off (the text model alone)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/http_load.py needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -130,13 +141,14 @@ def main() -> int:
 
         redis.Redis.from_url(args.redis_url).flushdb()
         port = int(args.url.rsplit(":", 1)[1])
-        process, key = start_service(port, args.workers, args.redis_url)
+        process, key = start_service(port, args.workers, args.redis_url, args.signals == "on")
         args.site = "bench"
     try:
         wait_ready(args.url)
         run_wrk(args.url, key, args.site, 3, args.connections, args.threads)  # warm-up
         result = run_wrk(args.url, key, args.site, args.duration, args.connections, args.threads)
-        result.update(workers=args.workers if args.start else None, connections=args.connections)
+        result.update(workers=args.workers if args.start else None, connections=args.connections,
+                      signals=args.signals if args.start else None)
         print(json.dumps(result))
     finally:
         if process is not None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -20,6 +20,7 @@ from .comments import INITIAL_STATUS, Comment, Record, public_id
 from .identity import Hasher
 from .live_model import ModelHolder
 from .model.artifact import Model
+from .model.explain import Features
 from .policy import Reason, Thresholds, combined_spam, decide
 from .review.spool import Spool
 from .review.store import CommentStore
@@ -54,6 +55,14 @@ class RedisHealth:
             self.ok, self.error, self.since = True, None, time.time()
 
 
+class Assessment(NamedTuple):
+    """What the model made of a comment: the model itself, its scores, and the features behind them."""
+
+    model: Model
+    scores: dict[str, float]
+    features: Features
+
+
 @dataclass(frozen=True)
 class Outcome:
     record: Record
@@ -63,12 +72,12 @@ class Outcome:
     spooled: bool = False
 
 
-def explained(reasons: list[Reason], model: Model, text: str) -> list[Reason]:
+def explained(reasons: list[Reason], model: Model, features: Features) -> list[Reason]:
     """Score reasons with the words that drove each score (only when a score decided: no cost on publish)."""
     names = [reason.name for reason in reasons if reason.kind == "score"]
     if not names:
         return reasons
-    phrases = model.explain(text, list(dict.fromkeys(names)))
+    phrases = model.explain(features, list(dict.fromkeys(names)))
     return [reason.explained(phrases[reason.name]) if reason.kind == "score" else reason for reason in reasons]
 
 
@@ -101,17 +110,22 @@ class Evaluator:
             config = self._signals[site_id] = self.sites.signals_for(site_id)
         return config
 
+    def assess(self, comment: Comment) -> Assessment:
+        """Score the comment with the model in service now."""
+        model = self.models.current
+        scores, features = model.assess(comment.content)
+        return Assessment(model, scores, features)
+
     def evaluate(self, comment: Comment, state_hits: Sequence[Hit] = (), identities: dict[str, Any] | None = None,
-                 received_at: float | None = None) -> Record:
+                 received_at: float | None = None, assessment: Assessment | None = None) -> Record:
         """The record of a decision: model scores, signal hits (these and ``state_hits``), policy."""
         received = time.time() if received_at is None else received_at
-        model = self.models.current
-        scores = model.scores(comment.content)
+        model, scores, features = assessment or self.assess(comment)
         hits = stateless_hits(comment, self.signals_for(comment.site_id), datetime.fromtimestamp(received, UTC))
         hits += state_hits
         thresholds = self.thresholds_for(comment.site_id, model)
         decision, reasons = decide(scores, thresholds, hits)
-        reasons = explained(reasons, model, comment.content)
+        reasons = explained(reasons, model, features)
         extra = {"spam_combined": combined_spam(scores["spam"], hits)} if any(h.spam for h in hits) else {}
         return Record(
             id=public_id(comment.site_id, comment.identity()),
@@ -142,19 +156,22 @@ class DecisionPath:
         self.signal_state = signal_state
         self.hasher = hasher
 
-    async def _state_hits(self, comment: Comment, identities: dict[str, Any]) -> list[Hit]:
+    async def _state_hits(self, comment: Comment, identities: dict[str, Any], normalized: str) -> list[Hit]:
         if not self.health.ok:
             return []
         try:
-            return await self.signal_state.hits(comment, identities, self.evaluator.signals_for(comment.site_id))
+            config = self.evaluator.signals_for(comment.site_id)
+            return await self.signal_state.hits(comment, identities, config, normalized)
         except REDIS_DOWN as exc:
             self.health.down(exc)
             return []
 
     async def submit(self, comment: Comment) -> Outcome:
         identities = asdict(self.hasher.identities(comment))
-        state_hits = await self._state_hits(comment, identities)
-        record = self.evaluator.evaluate(comment, state_hits, identities)
+        # Scored first: the model a request starts with is the one it finishes with, even across a reload.
+        assessment = self.evaluator.assess(comment)
+        state_hits = await self._state_hits(comment, identities, assessment.features.normalized)
+        record = self.evaluator.evaluate(comment, state_hits, identities, assessment=assessment)
         if self.health.ok:
             try:
                 earlier = await self.store.record(record)

@@ -22,7 +22,7 @@ import sklearn
 
 from .. import __version__
 from .attributes import ATTRIBUTES
-from .explain import Phrase
+from .explain import Features, Phrase
 from .scorer import LinearScorer
 
 MODEL_FILE = "model.joblib"
@@ -124,12 +124,17 @@ class Model:
 
     def scores(self, text: str) -> dict[str, float]:
         """Every attribute's probability for one comment text, rounded to 6 places."""
-        probabilities = self.scorer.probabilities(text)
-        return {name: round(float(p), 6) for name, p in zip(self.scorer.attributes, probabilities)}
+        return self.assess(text)[0]
 
-    def explain(self, text: str, attributes: Sequence[str]) -> dict[str, list[Phrase]]:
-        """The words that raised each of ``attributes``, with their offsets in ``text``."""
-        return self.scorer.explain(text, attributes)
+    def assess(self, text: str) -> tuple[dict[str, float], Features]:
+        """The scores of one comment text and its features, for :meth:`explain`."""
+        features = self.scorer.features(text)
+        probabilities = self.scorer.probabilities_of(features)
+        return {name: round(float(p), 6) for name, p in zip(self.scorer.attributes, probabilities)}, features
+
+    def explain(self, features: Features, attributes: Sequence[str]) -> dict[str, list[Phrase]]:
+        """The words that raised each of ``attributes``, with their offsets in the comment's text."""
+        return self.scorer.explain(features, attributes)
 
 
 def load(directory: str | Path) -> Model:

@@ -13,8 +13,10 @@ moderator UI uses to highlight the words.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,18 @@ from .text import normalize
 _TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """One comment as the model sees it: per feature block (vectorizer, first column, indices, values).
+
+    The indices of a block are ascending and distinct.
+    """
+
+    text: str
+    normalized: str
+    blocks: tuple[tuple[Any, int, np.ndarray, np.ndarray], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,36 +54,35 @@ class Phrase:
         return {"text": self.text, "start": self.start, "end": self.end, "weight": round(self.weight, 3)}
 
 
-def word_contributions(
-    text: str,
-    blocks: Sequence[tuple[object, int]],
-    weights: np.ndarray,
-    columns: Sequence[int],
-) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """The words of ``text`` (start, end) and a (words x columns) array of their log-odds credits.
+def _form(word: str) -> str:
+    """A word as :func:`normalize` leaves it: for ``\\w+`` only the compatibility forms change."""
+    return normalize(word) if not word.isalnum() else unicodedata.normalize("NFKC", word)
 
-    ``blocks`` are the scorer's (vectorizer, first column) pairs, ``weights`` its (feature x attribute)
-    matrix, ``columns`` the attributes to explain.
+
+def word_contributions(
+    features: Features, weights: np.ndarray, columns: Sequence[int]
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The words of the comment (start, end) and a (words x columns) array of their log-odds credits.
+
+    ``weights`` is the scorer's (feature x attribute) matrix and ``columns`` the attributes to explain.
     """
+    text = features.text
     tokens = [match.span() for match in _TOKEN.finditer(text)][:MAX_TOKENS]
     credits = np.zeros((len(tokens), len(columns)))
     if not tokens:
         return tokens, credits
-    normalized = normalize(text)
-    forms = [normalize(text[start:end]) for start, end in tokens]
-    for vectorizer, offset in blocks:
-        if not isinstance(vectorizer, _TfidfVectorizer):
-            continue
-        indices, values = vectorizer.vectorize(normalized)
-        if not len(indices):
+    forms = [_form(text[start:end]) for start, end in tokens]
+    for vectorizer, offset, indices, values in features.blocks:
+        if not isinstance(vectorizer, _TfidfVectorizer) or not len(indices):
             continue
         owners, found = vectorizer.occurrences(forms)
         position = np.minimum(np.searchsorted(indices, found), len(indices) - 1)
         present = indices[position] == found  # a word's n-gram that the whole text has too
         owners, position = owners[present], position[present]
         shares = values[position] / np.bincount(position, minlength=len(indices))[position]
-        rows = weights[indices[position] + offset][:, columns]
-        np.add.at(credits, owners, shares[:, None] * rows)
+        rows = weights[indices[position] + offset][:, columns] * shares[:, None]
+        for j in range(len(columns)):
+            credits[:, j] += np.bincount(owners, weights=rows[:, j], minlength=len(tokens))
     return tokens, credits
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from .estimators import MultiLabelLinear
-from .explain import Phrase, top_phrases, word_contributions
+from .explain import Features, Phrase, top_phrases, word_contributions
 from .ngrams import _TfidfVectorizer
 from .stats import TextStatsVectorizer
 from .text import normalize
@@ -40,21 +40,31 @@ class LinearScorer:
         self._weights = np.ascontiguousarray(heads.coef_.T)
         self._intercepts = heads.intercept_.astype(np.float64)
 
-    def logits(self, text: str) -> np.ndarray:
+    def features(self, text: str) -> Features:
+        """Normalise and vectorize one comment (the features its scores and its explanation share)."""
         normalized = self._normalize(text)
+        blocks = tuple((vectorizer, offset, *vectorizer.vectorize(normalized)) for vectorizer, offset in self._blocks)
+        return Features(text, normalized, blocks)
+
+    def logits_of(self, features: Features) -> np.ndarray:
         logits = self._intercepts.copy()
-        for vectorizer, offset in self._blocks:
-            indices, values = vectorizer.vectorize(normalized)
+        for _, offset, indices, values in features.blocks:
             if len(indices):
                 logits += values @ self._weights[indices + offset]
         return logits
 
-    def probabilities(self, text: str) -> np.ndarray:
-        """The probability of every attribute, in the order of :attr:`attributes`."""
-        return 1.0 / (1.0 + np.exp(-self.logits(text)))
+    def logits(self, text: str) -> np.ndarray:
+        return self.logits_of(self.features(text))
 
-    def explain(self, text: str, attributes: Sequence[str], top: int = 5) -> dict[str, list[Phrase]]:
-        """The words of ``text`` that raised each of ``attributes`` most (see :mod:`.explain`)."""
+    def probabilities_of(self, features: Features) -> np.ndarray:
+        """The probability of every attribute, in the order of :attr:`attributes`."""
+        return 1.0 / (1.0 + np.exp(-self.logits_of(features)))
+
+    def probabilities(self, text: str) -> np.ndarray:
+        return self.probabilities_of(self.features(text))
+
+    def explain(self, features: Features, attributes: Sequence[str], top: int = 5) -> dict[str, list[Phrase]]:
+        """The words of the comment that raised each of ``attributes`` most (see :mod:`.explain`)."""
         columns = [self.attributes.index(name) for name in attributes]
-        tokens, credits = word_contributions(text, self._blocks, self._weights, columns)
-        return {name: top_phrases(text, tokens, credits[:, j], top) for j, name in enumerate(attributes)}
+        tokens, credits = word_contributions(features, self._weights, columns)
+        return {name: top_phrases(features.text, tokens, credits[:, j], top) for j, name in enumerate(attributes)}

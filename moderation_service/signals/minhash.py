@@ -26,10 +26,11 @@ def band_buckets(folded_text: str) -> list[str]:
     text = " ".join(folded_text.split())
     if len(text) < MIN_CHARS:
         return []
-    shingles = np.unique(char_ngram_hashes(text, SHINGLE, SHINGLE))
+    shingles = char_ngram_hashes(text, SHINGLE, SHINGLE)  # repeats do not change a minimum
     with np.errstate(over="ignore"):
-        permuted = shingles[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]
-        signature = permuted.min(axis=0).reshape(BANDS, ROWS)
+        permuted = np.multiply.outer(_MULTIPLIERS, shingles)  # one row per permutation, filled in place
+        permuted += _OFFSETS[:, None]
+        signature = permuted.min(axis=1).reshape(BANDS, ROWS)
         mixed = signature[:, 0]
         for row in range(1, ROWS):
             mixed = mixed * _BAND_MIX + signature[:, row]

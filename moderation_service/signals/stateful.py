@@ -15,7 +15,7 @@ from ..review.batching import Batcher, Script
 from .base import Hit
 from .config import SignalConfig
 from .minhash import band_buckets
-from .textfold import fold
+from .textfold import fold_text
 
 # KEYS: flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
 # ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0').
@@ -48,14 +48,20 @@ class SignalState:
     def __init__(self, batcher: Batcher) -> None:
         self._batcher = batcher
 
-    async def hits(self, comment: Comment, identities: dict[str, Any], config: SignalConfig) -> list[Hit]:
+    async def hits(
+        self, comment: Comment, identities: dict[str, Any], config: SignalConfig, normalized: str | None = None
+    ) -> list[Hit]:
+        """The signals that need Redis; ``normalized`` is the model's normal form of the text, if already made."""
         site = comment.site_id
         none = keys.nothing(site)
         reputation = [("ip", identities.get("ip")), ("email", identities.get("email"))]
         reputation += [("domain", d) for d in identities.get("domains", [])]
         reputation = [(kind, value) for kind, value in reputation if value] if config.enabled("reputation") else []
         # Compared on the normal form (links reduced to their host), so tracking ids do not hide a copy.
-        buckets = band_buckets(fold(normalize(comment.content)).text) if config.enabled("duplicates") else []
+        if config.enabled("duplicates"):
+            buckets = band_buckets(fold_text(normalize(comment.content) if normalized is None else normalized))
+        else:
+            buckets = []
         flood = config.enabled("flood")
         counted_ip, counted_author = bool(flood and identities.get("ip")), bool(flood and identities.get("author"))
         key_list = [

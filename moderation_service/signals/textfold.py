@@ -36,11 +36,32 @@ def _fold_char(char: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+class _FoldTable(dict[int, str]):
+    """Code point -> folded string, computed on first use: ``str.translate`` then folds in C."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_TABLE = _FoldTable()
+
+
+def _letters_only(match: re.Match[str]) -> str:
+    return "".join(c for c in match.group(0) if c.isalpha())
+
+
+def fold_text(text: str) -> str:
+    """``fold(text).text`` without the map back to the original offsets, about ten times faster."""
+    return _SPLIT_LETTERS.sub(_letters_only, text.translate(_TABLE))
+
+
 def fold(text: str) -> Folded:
     chars: list[str] = []
     origin: list[int] = []
+    table = _TABLE
     for index, char in enumerate(text):
-        for out in _fold_char(char):
+        for out in table[ord(char)]:
             chars.append(out)
             origin.append(index)
     folded = "".join(chars)

@@ -9,7 +9,6 @@ from sklearn.pipeline import Pipeline
 
 from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.model.stats import TextStatsVectorizer
-from training.pipeline import build_pipeline
 from training.train import Corpus, fit_pipeline
 
 HAM = ["Danke für den Beitrag, sehr hilfreich.", "Great post, thanks for sharing!", "Ich sehe das anders.",

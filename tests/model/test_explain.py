@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 
 from moderation_service.model import artifact
-from moderation_service.model.explain import MAX_TOKENS, word_contributions
+from moderation_service.model.explain import MAX_TOKENS, Phrase, word_contributions
 
 INSULT = "Du bist ein dummer Idiot und ein widerlicher Lügner, halt endlich dein Maul"
 SPAM = "Check out my channel!!! Subscribe http://www.youtube.com/user/cheapfollowers and win free iPhones"
+
+
+def explain(model: artifact.Model, text: str, attributes: list[str]) -> dict[str, list[Phrase]]:
+    return model.explain(model.assess(text)[1], attributes)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +25,7 @@ def model(model_dir: Path) -> artifact.Model:
 
 def test_phrases_point_into_the_submitted_text(model: artifact.Model) -> None:
     text = f"<p>{INSULT}</p>\u200b"  # markup and invisible characters do not shift the offsets
-    phrases = model.explain(text, ["insult"])["insult"]
+    phrases = explain(model, text, ["insult"])["insult"]
     assert phrases, "an insult is explained by some of its words"
     for phrase in phrases:
         assert text[phrase.start:phrase.end] == phrase.text
@@ -33,10 +37,10 @@ def test_phrases_point_into_the_submitted_text(model: artifact.Model) -> None:
 
 
 def test_a_link_is_one_word_and_can_drive_spam(model: artifact.Model) -> None:
-    phrases = model.explain(SPAM, ["spam"])["spam"]
+    phrases = explain(model, SPAM, ["spam"])["spam"]
     assert {"channel", "Subscribe"} & {p.text for p in phrases} or any(p.text.startswith("http") for p in phrases)
     link = SPAM.index("http://")
-    tokens, _ = word_contributions(SPAM, model.scorer._blocks, model.scorer._weights, [0])
+    tokens, _ = word_contributions(model.scorer.features(SPAM), model.scorer._weights, [0])
     assert (link, SPAM.index(" and")) in tokens
 
 
@@ -44,7 +48,7 @@ def test_credits_add_up_to_most_of_the_logit(model: artifact.Model) -> None:
     # The words' credits plus the intercept come close to the head's logit: most of the score is explained.
     scorer = model.scorer
     column = scorer.attributes.index("insult")
-    _, credits = word_contributions(INSULT, scorer._blocks, scorer._weights, [column])
+    _, credits = word_contributions(scorer.features(INSULT), scorer._weights, [column])
     explained = scorer._intercepts[column] + credits.sum()
     logit = scorer.logits(INSULT)[column]
     assert abs(logit - explained) < 0.5 * abs(logit - scorer._intercepts[column])
@@ -52,7 +56,7 @@ def test_credits_add_up_to_most_of_the_logit(model: artifact.Model) -> None:
 
 def test_repeated_words_are_listed_once_at_their_first_place(model: artifact.Model) -> None:
     text = f"{INSULT}. {INSULT}!"
-    phrases = model.explain(text, ["insult"])["insult"]
+    phrases = explain(model, text, ["insult"])["insult"]
     assert phrases
     assert len({p.text.casefold() for p in phrases}) == len(phrases)
     assert all(p.end <= len(INSULT) for p in phrases)
@@ -60,11 +64,11 @@ def test_repeated_words_are_listed_once_at_their_first_place(model: artifact.Mod
 
 def test_long_texts_are_read_up_to_a_bound(model: artifact.Model) -> None:
     text = " ".join(["Hallo"] * (MAX_TOKENS * 2))
-    tokens, credits = word_contributions(text, model.scorer._blocks, model.scorer._weights, [0])
+    tokens, credits = word_contributions(model.scorer.features(text), model.scorer._weights, [0])
     assert len(tokens) == MAX_TOKENS and credits.shape == (MAX_TOKENS, 1)
 
 
 def test_empty_and_wordless_texts_explain_nothing(model: artifact.Model) -> None:
-    assert model.explain("", ["spam"]) == {"spam": []}
-    assert model.explain("!!! ???", ["spam", "toxicity"]) == {"spam": [], "toxicity": []}
-    assert np.asarray(word_contributions("…", model.scorer._blocks, model.scorer._weights, [0])[1]).size == 0
+    assert explain(model, "", ["spam"]) == {"spam": []}
+    assert explain(model, "!!! ???", ["spam", "toxicity"]) == {"spam": [], "toxicity": []}
+    assert np.asarray(word_contributions(model.scorer.features("…"), model.scorer._weights, [0])[1]).size == 0
