@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 0.99
+#: Sources smaller than this share of an attribute's validation examples do not choose the hold rule.
+RULE_SOURCE_SHARE = 0.01
 
 
 def source_weights(sources: np.ndarray) -> np.ndarray:
@@ -124,8 +126,14 @@ def sweep(y: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = Non
 
 
 def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
-    """``hold`` by the rule in the module docstring."""
-    every_source_mixed = all(len(np.unique(y[sources == name])) == 2 for name in np.unique(sources))
+    """``hold`` by the rule in the module docstring.
+
+    Which of the two ways is decided by the sources with at least ``RULE_SOURCE_SHARE`` of the examples: a
+    handful of fresh moderator labels with one class only must not switch the rule for the whole model.
+    """
+    names, counts = np.unique(sources, return_counts=True)
+    deciding = names[counts >= RULE_SOURCE_SHARE * len(sources)]
+    every_source_mixed = all(len(np.unique(y[sources == name])) == 2 for name in deciding)
     if every_source_mixed:
         return mean_source_f1_threshold(y, scores, sources)
     return best_f1_threshold(y, scores, source_weights(sources))

@@ -111,3 +111,17 @@ def test_hold_pools_when_a_source_has_only_negatives() -> None:
     assert mean_source_f1_threshold(y[:4], scores[:4], sources[:4]) == 0.6
     # Pooled and source-balanced: cutting at 0.6 also flags half of "ham"; 0.9 is better.
     assert hold_threshold(y, scores, sources) == 0.9
+
+
+def test_a_few_single_class_labels_do_not_switch_the_rule() -> None:
+    # Two large mixed sources choose by mean per-source F1; nine fresh "moderator" labels, all negative and
+    # under 1% of the examples, leave that choice alone (before, they switched it to pooled F1).
+    rng = np.random.default_rng(3)
+    y = np.r_[rng.integers(0, 2, 600), rng.integers(0, 2, 600)].astype(float)
+    scores = np.clip(0.35 * y + rng.uniform(0, 0.65, 1200), 0, 1)
+    sources = np.array(["a"] * 600 + ["b"] * 600)
+    alone = hold_threshold(y, scores, sources)
+    assert alone == mean_source_f1_threshold(y, scores, sources)
+    with_labels = hold_threshold(np.r_[y, np.zeros(9)], np.r_[scores, rng.uniform(0.3, 0.6, 9)],
+                                 np.r_[sources, ["moderator"] * 9])
+    assert with_labels == alone
