@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from moderation_service.model.artifact import sha256_of
+
 from . import english, german, spam  # noqa: F401  (registers the loaders)
-from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, sha256_file
+from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample
 from .jsonl import JsonlError, load_jsonl
 
 __all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
@@ -28,13 +30,13 @@ def _spec_for(folder: Path) -> DatasetSpec | None:
 
 def _load_folder(folder: Path, spec: DatasetSpec) -> Dataset:
     examples = [ex for ex in spec.load(folder) if ex.content.strip()]
-    files = {name: sha256_file(folder / name) for name in spec.files}
+    files = {name: sha256_of(folder / name) for name in spec.files}
     return Dataset(spec.name, examples, files, spec.description)
 
 
 def _load_jsonl_file(path: Path) -> Dataset:
     examples = list(load_jsonl(path))
-    return Dataset(path.name, examples, {path.name: sha256_file(path)}, f"labelled comments from {path}")
+    return Dataset(path.name, examples, {path.name: sha256_of(path)}, f"labelled comments from {path}")
 
 
 def load_path(path: str | Path) -> list[Dataset]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,14 +67,6 @@ def complete_labels(labels: dict[str, int]) -> dict[str, int]:
     if unknown:
         raise ValueError(f"unknown attributes {sorted(unknown)}")
     return labels
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def open_text(path: Path, newline: str | None = "") -> io.TextIOWrapper:
