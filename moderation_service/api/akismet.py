@@ -7,7 +7,7 @@ for several sites picks the one whose configured ``urls`` match Akismet's ``blog
 ``comment-check`` answers ``true`` for spam and for held comments (queued for moderators, hidden by the blog
 meanwhile), ``false`` for published ones. Protocol rules Akismet documents and we follow: a filled honeypot
 field is spam without scoring; ``user_role=administrator`` is never spam; ``is_test`` scores but keeps
-nothing. See docs/protocols.md for every field and how our answers differ from Akismet's.
+nothing. See the README's "Drop-in protocols" section for every field and how our answers differ from Akismet's.
 """
 
 from __future__ import annotations
