@@ -27,6 +27,7 @@ from .text import normalize
 _TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
+RELATIVE_MINIMUM = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ def word_contributions(
 def top_phrases(
     text: str, tokens: Sequence[tuple[int, int]], credits: np.ndarray, top: int, minimum: float = 0.05
 ) -> list[Phrase]:
-    """The ``top`` words with the largest positive credit (at least ``minimum``), strongest first.
+    """The ``top`` words with the largest positive credit (at least ``minimum``, and at least
+    ``RELATIVE_MINIMUM`` of the strongest word's), strongest first.
 
     A word that occurs more than once is listed once, at its first occurrence, with its credits summed.
     """
@@ -100,4 +102,5 @@ def top_phrases(
         merged[key] = Phrase(text[start:end], start, end, credit) if seen is None else Phrase(
             seen.text, seen.start, seen.end, seen.weight + credit)
     ranked = sorted((p for p in merged.values() if p.weight >= minimum), key=lambda p: -p.weight)
-    return ranked[:top]
+    # Words that moved the score by less than a tenth of the strongest one explain nothing worth marking.
+    return [p for p in ranked[:top] if p.weight >= ranked[0].weight * RELATIVE_MINIMUM]

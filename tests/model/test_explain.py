@@ -72,3 +72,8 @@ def test_empty_and_wordless_texts_explain_nothing(model: artifact.Model) -> None
     assert explain(model, "", ["spam"]) == {"spam": []}
     assert explain(model, "!!! ???", ["spam", "toxicity"]) == {"spam": [], "toxicity": []}
     assert np.asarray(word_contributions(model.scorer.features("…"), model.scorer._weights, [0])[1]).size == 0
+
+
+def test_weak_words_are_not_listed_beside_strong_ones(model: artifact.Model) -> None:
+    phrases = explain(model, INSULT, ["insult"])["insult"]
+    assert all(p.weight >= 0.1 * phrases[0].weight for p in phrases)
