@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from ..auth import Permission
 from ..comments import Comment, split_public_id
 from ..decisions import REDIS_DOWN
 from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
+from ..jsonfast import json_response
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, decision_body, iso
 
@@ -31,7 +33,25 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise MalformedRequest(f"The body is not valid JSON ({reason}{where}). Send one JSON object.") from None
     if not isinstance(data, dict):
         raise MalformedRequest(f"The body must be a JSON object, not a {type(data).__name__}.")
+    if _SURROGATE_ESCAPE.search(body):
+        data = _without_lone_surrogates(data)
     return data
+
+
+# JSON may escape half of a surrogate pair alone ("\ud800"): not a character, it cannot be stored or sent as
+# UTF-8. Such halves become U+FFFD; the check on the raw body keeps the walk off the common path.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:
@@ -60,7 +80,7 @@ async def submit_comment(request: web.Request) -> web.Response:
     comment = load_comment(request, await read_json_object(request))
     principal.require(Permission.SUBMIT, comment.site_id)
     outcome = await request.app[DECISIONS].submit(comment)
-    return web.json_response(decision_body(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled))
+    return json_response(decision_body(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled))
 
 
 @routes.get("/v1/comments/{id}")
@@ -79,4 +99,4 @@ async def get_comment(request: web.Request) -> web.Response:
         raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
         raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.") from None
-    return web.json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))
+    return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))

@@ -22,6 +22,7 @@ from ..appkeys import SITES
 from ..auth import SITE_ID_PATTERN
 from ..comments import Record
 from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
+from ..jsonfast import json_response
 from ..policy import Decision
 from .comments import read_json_object
 from .protocols import build_comment, decide, decision_headers, is_spam_related, is_toxic
@@ -120,4 +121,4 @@ async def external_moderation(request: web.Request) -> web.Response:
         "type": "comment",
     })
     record = await decide(request, comment)
-    return web.json_response(moderation_response(record), headers=decision_headers(record))
+    return json_response(moderation_response(record), headers=decision_headers(record))

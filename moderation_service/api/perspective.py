@@ -26,6 +26,7 @@ from ..exceptions import (
     ModerationError,
     describe_validation,
 )
+from ..jsonfast import json_response
 from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import strip_html
 from .comments import read_json_object
@@ -267,7 +268,7 @@ async def analyze(request: web.Request) -> web.Response:
     spans = span_scores(request, text, record.scores, body["span_annotations"])
     response = {"attributeScores": attribute_scores(attributes, record.scores, spans), "languages": languages,
                 "detectedLanguages": detected, **echoed(body)}
-    return web.json_response(response, headers=decision_headers(record, kept=keep))
+    return json_response(response, headers=decision_headers(record, kept=keep))
 
 
 def suggested_labels(suggested: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:

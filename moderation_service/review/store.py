@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from ..comments import Comment, Record, Status, split_public_id
+from ..jsonfast import dumps
 from ..policy import Decision
 from . import keys
 from .batching import Batcher, Script
@@ -58,8 +59,8 @@ def to_fields(record: Record) -> dict[str, str]:
         "received_at": repr(record.received_at),
         # Keyed hashes (see moderation_service.identity): author history, and reputation after a spam verdict.
         "author": record.identities.get("author", ""),
-        "identities": json.dumps(record.identities, separators=(",", ":")),
-        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        "identities": dumps(record.identities),
+        "data": dumps(data),
     }
     if record.decision is Decision.HOLD:
         fields["indexes"] = json.dumps([key for key, _ in queue_indexes(record)])

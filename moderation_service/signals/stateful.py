@@ -34,8 +34,8 @@ for i = 1, 3 do result[#result + 1] = tonumber(history[i] or 0) end
 local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
 for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[3 + i]) or 0) end
 local copies = 0
-for i = 1, m do
-  local seen = counter(KEYS[3 + n + i], ARGV[2]) - 1
+for i = 1, m do  -- the window slides: it ends duplicates_window_seconds after the latest copy
+  local seen = redis.call('INCR', KEYS[3 + n + i]) - 1
   redis.call('EXPIRE', KEYS[3 + n + i], ARGV[2])
   if seen > copies then copies = seen end
 end
