@@ -8,7 +8,6 @@ copy of Redis alone cannot be searched for a known address.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -59,7 +58,7 @@ class Hasher:
 
     def hash(self, kind: str, site_id: str, value: str) -> str:
         message = f"{kind}\0{site_id}\0{value}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._secret, message, "sha256").hex()[:32]  # one C call (hmac.new is Python)
 
     def identities(self, comment: Comment) -> Identities:
         site = comment.site_id
