@@ -125,3 +125,18 @@ def test_a_few_single_class_labels_do_not_switch_the_rule() -> None:
     with_labels = hold_threshold(np.r_[y, np.zeros(9)], np.r_[scores, rng.uniform(0.3, 0.6, 9)],
                                  np.r_[sources, ["moderator"] * 9])
     assert with_labels == alone
+
+
+def test_a_tiny_source_counts_by_its_size_not_as_a_whole_source() -> None:
+    # A pooled rule (a ham-only source is present); three all-positive labels with low scores would pull a
+    # source-balanced threshold down to them if they weighed as much as a whole dataset.
+    rng = np.random.default_rng(5)
+    y = np.r_[rng.integers(0, 2, 1000), np.zeros(1000)].astype(float)
+    scores = np.clip(0.4 * y + rng.uniform(0, 0.6, 2000), 0, 1)
+    sources = np.array(["mixed"] * 1000 + ["ham"] * 1000)
+    alone = hold_threshold(y, scores, sources)
+    with_labels = hold_threshold(np.r_[y, np.ones(3)], np.r_[scores, [0.06, 0.07, 0.08]],
+                                 np.r_[sources, ["moderator"] * 3])
+    assert abs(with_labels - alone) < 0.05
+    weights = source_weights(np.r_[sources, ["moderator"] * 3])
+    assert weights[-3:].sum() < 0.2 * weights[:1000].sum()
