@@ -27,7 +27,7 @@ from .text import normalize
 _TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
-RELATIVE_MINIMUM = 0.1
+RELATIVE_MINIMUM = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,5 +102,5 @@ def top_phrases(
         merged[key] = Phrase(text[start:end], start, end, credit) if seen is None else Phrase(
             seen.text, seen.start, seen.end, seen.weight + credit)
     ranked = sorted((p for p in merged.values() if p.weight >= minimum), key=lambda p: -p.weight)
-    # Words that moved the score by less than a tenth of the strongest one explain nothing worth marking.
+    # Words that moved the score by less than a fifth of the strongest one explain nothing worth marking.
     return [p for p in ranked[:top] if p.weight >= ranked[0].weight * RELATIVE_MINIMUM]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from moderation_service.model import artifact
-from moderation_service.model.explain import MAX_TOKENS, Phrase, word_contributions
+from moderation_service.model.explain import MAX_TOKENS, RELATIVE_MINIMUM, Phrase, word_contributions
 
 INSULT = "Du bist ein dummer Idiot und ein widerlicher Lügner, halt endlich dein Maul"
 SPAM = "Check out my channel!!! Subscribe http://www.youtube.com/user/cheapfollowers and win free iPhones"
@@ -76,4 +76,4 @@ def test_empty_and_wordless_texts_explain_nothing(model: artifact.Model) -> None
 
 def test_weak_words_are_not_listed_beside_strong_ones(model: artifact.Model) -> None:
     phrases = explain(model, INSULT, ["insult"])["insult"]
-    assert all(p.weight >= 0.1 * phrases[0].weight for p in phrases)
+    assert all(p.weight >= RELATIVE_MINIMUM * phrases[0].weight for p in phrases)
