@@ -92,6 +92,15 @@ class ReloadState:
     reloads: int = 0
 
 
+def manifest_signature(directory: Path) -> tuple[int, int] | None:
+    """When and how large the artifact's manifest was last written: it changes when thresholds are rewritten."""
+    try:
+        stat = (directory / artifact.MANIFEST_FILE).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 class ModelHolder:
     def __init__(self, model: Model, models_dir: Path | None = None) -> None:
         self.current = model
@@ -99,6 +108,7 @@ class ModelHolder:
         self.models_dir = models_dir
         self.state = ReloadState()
         self._lock = asyncio.Lock()
+        self._signature = manifest_signature(model.directory)
 
     @classmethod
     def load(cls, directory: Path, models_dir: Path | None = None) -> ModelHolder:
@@ -126,7 +136,9 @@ class ModelHolder:
             except ConfigurationError as exc:
                 self.state.last_error = str(exc)
                 raise ReloadFailed(str(exc)) from None
-            if not force and directory.resolve() == self.current.directory.resolve():
+            signature = manifest_signature(directory)
+            same = directory.resolve() == self.current.directory.resolve() and signature == self._signature
+            if same and not force:
                 return False
             try:
                 # Verifying checksums and unpickling take a second or more: keep the event loop serving.
@@ -136,7 +148,7 @@ class ModelHolder:
                 logger.error("model reload refused, %s keeps serving: %s", self.current.version, exc)
                 raise ReloadFailed(str(exc)) from None
             previous = self.current.version
-            self.current = model
+            self.current, self._signature = model, signature
             self.state.last_error = None
             self.state.reloads += 1
             logger.info("model switched from %s to %s", previous, model.version)
@@ -150,16 +162,22 @@ class ModelHolder:
             pass  # logged, and visible in /readyz
 
     async def watch_pointer(self, interval: float = 2.0) -> None:
-        """Reload when ``models/LIVE`` names another version."""
+        """Reload when ``models/LIVE`` names another version, or the live version's manifest is rewritten
+        (``moderation-train thresholds --write``)."""
         if self.models_dir is None:
             return
-        seen = live_version(self.models_dir)
+        seen = self._watched()
         while True:
             await asyncio.sleep(interval)
-            now = live_version(self.models_dir)
+            now = self._watched()
             if now != seen:
                 seen = now
-                await self.reload_quietly(f"{LIVE_POINTER} changed to {now}")
+                await self.reload_quietly(f"{LIVE_POINTER} or its manifest changed ({now[0]})")
+
+    def _watched(self) -> tuple[str | None, tuple[int, int] | None]:
+        assert self.models_dir is not None
+        version = live_version(self.models_dir)
+        return version, manifest_signature(self.models_dir / version) if version else None
 
 
 def reload_notice(version: str) -> str:

@@ -77,6 +77,25 @@ async def test_reload_when_the_live_pointer_changes(client, models) -> None:  # 
     await until(switched)
 
 
+async def test_rewritten_thresholds_of_the_live_model_take_effect(client, models) -> None:  # type: ignore[no-untyped-def]
+    # moderation-train thresholds --write rewrites the live version's manifest (atomically): the watcher sees it.
+    manifest_path = models / "v1" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["thresholds"]["toxicity"]["hold"] = 0.987
+    temporary = manifest_path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(manifest))
+    temporary.replace(manifest_path)
+
+    async def rewritten() -> bool:
+        body = await (await client.get("/v1/ops/model", headers=auth("admin"))).json()
+        return bool(body["thresholds"]["toxicity"]["hold"] == 0.987)
+
+    await until(rewritten)
+    assert await version(client) == "v1"
+    response = await client.post("/v1/ops/model/reload", headers=auth("admin"))
+    assert (await response.json())["changed"] is False  # nothing changed since
+
+
 async def test_reload_on_sighup(client, models) -> None:  # type: ignore[no-untyped-def]
     set_live(models, "v2")
     # Give the pointer watcher no chance to be first: SIGHUP right away.
