@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..comments import Comment
+from ..comments import Comment, public_id
 from ..model.text import normalize
 from ..review import keys
 from ..review.batching import Batcher, Script
@@ -17,26 +17,28 @@ from .config import SignalConfig
 from .minhash import band_buckets
 from .textfold import fold_text
 
-# KEYS: flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
+# KEYS: the comment's record, flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
 # ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0').
-# Returns: ip count, author count, approved, rejected, spam, n reputation counts, copies already seen.
+# Returns {-1} when the comment was submitted before (nothing is counted again: a blog's retry is no flood
+# and no copy), else: ip count, author count, approved, rejected, spam, n reputation counts, copies seen.
 SIGNAL_STATE = Script("""
+if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local function counter(key, window)
   local count = redis.call('INCR', key)
   if count == 1 then redis.call('EXPIRE', key, window) end
   return count
 end
 local result = {0, 0}
-if ARGV[5] == '1' then result[1] = counter(KEYS[1], ARGV[1]) end
-if ARGV[6] == '1' then result[2] = counter(KEYS[2], ARGV[1]) end
-local history = redis.call('HMGET', KEYS[3], 'approved', 'rejected', 'spam')
+if ARGV[5] == '1' then result[1] = counter(KEYS[2], ARGV[1]) end
+if ARGV[6] == '1' then result[2] = counter(KEYS[3], ARGV[1]) end
+local history = redis.call('HMGET', KEYS[4], 'approved', 'rejected', 'spam')
 for i = 1, 3 do result[#result + 1] = tonumber(history[i] or 0) end
 local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
-for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[3 + i]) or 0) end
+for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[4 + i]) or 0) end
 local copies = 0
 for i = 1, m do  -- the window slides: it ends duplicates_window_seconds after the latest copy
-  local seen = redis.call('INCR', KEYS[3 + n + i]) - 1
-  redis.call('EXPIRE', KEYS[3 + n + i], ARGV[2])
+  local seen = redis.call('INCR', KEYS[4 + n + i]) - 1
+  redis.call('EXPIRE', KEYS[4 + n + i], ARGV[2])
   if seen > copies then copies = seen end
 end
 result[#result + 1] = copies
@@ -64,7 +66,9 @@ class SignalState:
             buckets = []
         flood = config.enabled("flood")
         counted_ip, counted_author = bool(flood and identities.get("ip")), bool(flood and identities.get("author"))
+        record = keys.comment(site, public_id(site, comment.identity()).split(":", 1)[1])
         key_list = [
+            record,
             keys.flood(site, "ip", identities["ip"]) if counted_ip else none,
             keys.flood(site, "author", identities["author"]) if counted_author else none,
             keys.author(site, identities["author"]) if identities.get("author") else none,
@@ -74,6 +78,8 @@ class SignalState:
         args = [config.flood_window_seconds, config.duplicates_window_seconds, len(reputation), len(buckets),
                 int(counted_ip), int(counted_author)]
         result = await self._batcher.run(SIGNAL_STATE, key_list, args)
+        if result[0] == -1:  # a resubmission: the stored answer is returned, nothing is counted
+            return []
         return list(self._interpret(config, reputation, result))
 
     @staticmethod

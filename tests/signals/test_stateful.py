@@ -53,6 +53,18 @@ async def test_flood_per_ip_holds_and_expires(client) -> None:  # type: ignore[n
     assert "flood" not in signals(later)
 
 
+async def test_a_resubmitted_comment_is_not_counted_again(client) -> None:  # type: ignore[no-untyped-def]
+    # A blog that retries a request (same comment id) four times: no flood for the reader's next comment.
+    first = await submit(client, 1, author_ip=IP)
+    for _ in range(4):
+        again = await submit(client, 1, author_ip=IP)
+        assert again["repeated"] is True and again["id"] == first["id"]
+    second = await submit(client, 2, f"Noch ein Gedanke: {TEXT}", author_ip=IP)
+    assert "flood" not in signals(second)
+    third = await submit(client, 3, f"Und noch einer: {TEXT}", author_ip=IP)
+    assert signals(third)["flood"]["evidence"]["from_ip"] == 3
+
+
 async def test_spam_verdict_teaches_reputation(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
     # A suspect word holds it whatever the model thinks, so a moderator can give the spam verdict.
     held = await submit(client, 1, f"Cheap pills at http://{DOMAIN}/buy now, best prices!!", author_ip=IP,
