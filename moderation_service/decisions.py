@@ -159,9 +159,10 @@ class DecisionPath:
     async def _state_hits(self, comment: Comment, identities: dict[str, Any], normalized: str) -> list[Hit]:
         if not self.health.ok:
             return []
+        record_key = self.store.key_of(public_id(comment.site_id, comment.identity()))
         try:
             config = self.evaluator.signals_for(comment.site_id)
-            return await self.signal_state.hits(comment, identities, config, normalized)
+            return await self.signal_state.hits(comment, identities, config, normalized, record_key)
         except REDIS_DOWN as exc:
             self.health.down(exc)
             return []

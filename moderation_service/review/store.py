@@ -97,13 +97,18 @@ class CommentStore:
     def redis(self) -> Redis:
         return self._redis
 
+    @staticmethod
+    def key_of(record_id: str) -> str:
+        """The Redis key of the record with this id (``<site>:<token>``, as the service makes them)."""
+        site_id, _, token = record_id.rpartition(":")
+        return keys.comment(site_id, token)
+
     async def record(self, record: Record) -> Record | None:
         """Store ``record``; if the comment was recorded before, store nothing and return the earlier record."""
         site_id = record.comment.site_id
         if site_id not in self._known_sites:
             await self._redis.sadd(keys.sites(), site_id)
             self._known_sites.add(site_id)
-        _, token = record.id.rsplit(":", 1)
         held = record.decision is Decision.HOLD
         indexes = queue_indexes(record) if held else []
         reasons = sorted({r["name"] for r in record.reasons}) if held else []
@@ -112,7 +117,7 @@ class CommentStore:
         for name, value in to_fields(record).items():
             args += (name, value)
         existing = await self._batcher.run(
-            RECORD, [keys.comment(site_id, token), keys.reasons_index(site_id), *[key for key, _ in indexes]], args)
+            RECORD, [self.key_of(record.id), keys.reasons_index(site_id), *[key for key, _ in indexes]], args)
         return from_fields(pairs(existing)) if existing else None
 
     async def get(self, public_id: str) -> Record | None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..comments import Comment, public_id
-from ..model.text import normalize
+from ..comments import Comment
 from ..review import keys
 from ..review.batching import Batcher, Script
 from .base import Hit
@@ -51,24 +50,21 @@ class SignalState:
         self._batcher = batcher
 
     async def hits(
-        self, comment: Comment, identities: dict[str, Any], config: SignalConfig, normalized: str | None = None
+        self, comment: Comment, identities: dict[str, Any], config: SignalConfig, normalized: str, record_key: str
     ) -> list[Hit]:
-        """The signals that need Redis; ``normalized`` is the model's normal form of the text, if already made."""
+        """The signals that need Redis; nothing is counted when ``record_key`` (the comment's stored record)
+        exists. ``normalized`` is the model's normal form of the text."""
         site = comment.site_id
         none = keys.nothing(site)
         reputation = [("ip", identities.get("ip")), ("email", identities.get("email"))]
         reputation += [("domain", d) for d in identities.get("domains", [])]
         reputation = [(kind, value) for kind, value in reputation if value] if config.enabled("reputation") else []
         # Compared on the normal form (links reduced to their host), so tracking ids do not hide a copy.
-        if config.enabled("duplicates"):
-            buckets = band_buckets(fold_text(normalize(comment.content) if normalized is None else normalized))
-        else:
-            buckets = []
+        buckets = band_buckets(fold_text(normalized)) if config.enabled("duplicates") else []
         flood = config.enabled("flood")
         counted_ip, counted_author = bool(flood and identities.get("ip")), bool(flood and identities.get("author"))
-        record = keys.comment(site, public_id(site, comment.identity()).split(":", 1)[1])
         key_list = [
-            record,
+            record_key,
             keys.flood(site, "ip", identities["ip"]) if counted_ip else none,
             keys.flood(site, "author", identities["author"]) if counted_author else none,
             keys.author(site, identities["author"]) if identities.get("author") else none,
