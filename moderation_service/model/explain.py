@@ -76,10 +76,7 @@ def word_contributions(
     for vectorizer, offset, indices, values in features.blocks:
         if not isinstance(vectorizer, _TfidfVectorizer) or not len(indices):
             continue
-        owners, found = vectorizer.occurrences(forms)
-        position = np.minimum(np.searchsorted(indices, found), len(indices) - 1)
-        present = indices[position] == found  # a word's n-gram that the whole text has too
-        owners, position = owners[present], position[present]
+        owners, position = vectorizer.positions_in(forms, indices)
         shares = values[position] / np.bincount(position, minlength=len(indices))[position]
         rows = weights[indices[position] + offset][:, columns] * shares[:, None]
         for j in range(len(columns)):
@@ -89,18 +86,30 @@ def word_contributions(
 
 def top_phrases(
     text: str, tokens: Sequence[tuple[int, int]], credits: np.ndarray, top: int, minimum: float = 0.05
-) -> list[Phrase]:
-    """The ``top`` words with the largest positive credit (at least ``minimum``, and at least
-    ``RELATIVE_MINIMUM`` of the strongest word's), strongest first.
+) -> list[list[Phrase]]:
+    """For each column of ``credits``: the ``top`` words with the largest positive credit (at least
+    ``minimum``, and at least ``RELATIVE_MINIMUM`` of the strongest word's), strongest first.
 
     A word that occurs more than once is listed once, at its first occurrence, with its credits summed.
     """
-    merged: dict[str, Phrase] = {}
-    for (start, end), credit in zip(tokens, credits.tolist()):
+    groups: list[int] = []  # per token: which distinct word it is
+    leaders: list[int] = []  # per distinct word: its first token
+    seen: dict[str, int] = {}
+    for position, (start, end) in enumerate(tokens):
         key = text[start:end].casefold()
-        seen = merged.get(key)
-        merged[key] = Phrase(text[start:end], start, end, credit) if seen is None else Phrase(
-            seen.text, seen.start, seen.end, seen.weight + credit)
-    ranked = sorted((p for p in merged.values() if p.weight >= minimum), key=lambda p: -p.weight)
-    # Words that moved the score by less than a fifth of the strongest one explain nothing worth marking.
-    return [p for p in ranked[:top] if p.weight >= ranked[0].weight * RELATIVE_MINIMUM]
+        group = seen.get(key)
+        if group is None:
+            group = seen[key] = len(leaders)
+            leaders.append(position)
+        groups.append(group)
+    result = []
+    for column in credits.T:
+        summed = np.bincount(groups, weights=column, minlength=len(leaders))
+        best = np.argsort(-summed, kind="stable")[:top]  # ties: the earlier word first
+        ranked = [(int(group), float(summed[group])) for group in best if summed[group] >= minimum]
+        # Words that moved the score by less than a fifth of the strongest one explain nothing worth marking.
+        result.append([
+            Phrase(text[tokens[leaders[group]][0] : tokens[leaders[group]][1]], *tokens[leaders[group]], weight)
+            for group, weight in ranked if weight >= ranked[0][1] * RELATIVE_MINIMUM
+        ])
+    return result

@@ -120,6 +120,14 @@ class _TfidfVectorizer(TransformerMixin, BaseEstimator):
         """Vocabulary indices of the n-grams of each text (with repeats), and the position of each one's text."""
         raise NotImplementedError
 
+    def positions_in(self, texts: Sequence[str], indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The n-grams of ``texts`` that are among ``indices`` (one comment's features: distinct, ascending,
+        not empty): the position of each one's text, and its position in ``indices``.
+
+        Explanations use it to find the comment's features inside each of its words.
+        """
+        raise NotImplementedError
+
     def _set_vocabulary(self, keys: np.ndarray) -> None:
         raise NotImplementedError
 
@@ -241,6 +249,15 @@ class CharNgramVectorizer(_TfidfVectorizer):
         positions, found = self._lookup(hashes)
         return docs[found], positions[found]
 
+    def positions_in(self, texts: Sequence[str], indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Searched among the comment's own n-gram hashes (ascending, as ``indices`` are), not the whole
+        # vocabulary: a few hundred entries that stay in the CPU cache.
+        hashes, docs = char_ngram_hashes_batch(texts, *self.ngram_range)
+        own = self.vocabulary_hashes_[indices]
+        position = np.minimum(np.searchsorted(own, hashes), len(own) - 1)
+        present = own[position] == hashes
+        return docs[present], position[present]
+
 
 class WordNgramVectorizer(_TfidfVectorizer):
     """TF-IDF over word n-grams (``\\w+`` tokens, lower-cased).
@@ -282,6 +299,25 @@ class WordNgramVectorizer(_TfidfVectorizer):
         docs = np.repeat(np.arange(len(per_text), dtype=np.int64), lengths)
         keep = found >= 0
         return docs[keep], found[keep]
+
+    def positions_in(self, texts: Sequence[str], indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Explanations pass single words: their only n-gram is the lower-cased word itself.
+        low, high = self.ngram_range
+        get = self.vocabulary_.get
+        where = dict(zip(indices.tolist(), range(len(indices)))).get
+        owners, positions = [], []
+        for owner, text in enumerate(texts):
+            lowered = text.lower()
+            if _WORD.fullmatch(lowered):
+                grams: list[str] = [lowered] if low == 1 else []
+            else:
+                grams = word_ngrams(text, low, high)
+            for gram in grams:
+                position = where(get(gram, -1))
+                if position is not None:
+                    owners.append(owner)
+                    positions.append(position)
+        return np.array(owners, dtype=np.int64), np.array(positions, dtype=np.int64)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")

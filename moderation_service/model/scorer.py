@@ -67,4 +67,4 @@ class LinearScorer:
         """The words of the comment that raised each of ``attributes`` most (see :mod:`.explain`)."""
         columns = [self.attributes.index(name) for name in attributes]
         tokens, credits = word_contributions(features, self._weights, columns)
-        return {name: top_phrases(features.text, tokens, credits[:, j], top) for j, name in enumerate(attributes)}
+        return dict(zip(attributes, top_phrases(features.text, tokens, credits, top)))

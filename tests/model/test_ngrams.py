@@ -96,3 +96,25 @@ def test_empty_vocabulary_gives_empty_rows() -> None:
     assert vectorizer.n_features_out_ == 0
     assert vectorizer.transform(["ab", ""]).shape == (2, 0)
     assert len(vectorizer.vectorize("ab")[0]) == 0
+
+
+@pytest.mark.parametrize(
+    "vectorizer",
+    [WordNgramVectorizer((1, 2), min_df=1), WordNgramVectorizer((2, 3), min_df=1), CharNgramVectorizer((2, 5), min_df=1)],
+)
+def test_positions_in_a_comment_equal_its_vocabulary_occurrences(
+    vectorizer: WordNgramVectorizer | CharNgramVectorizer,
+) -> None:
+    # Explanations look a comment's words up among the comment's own features; that must find exactly the
+    # vocabulary occurrences that are among them. Words whose lower case is not one \w+ word included.
+    vectorizer.fit(TRAIN + ["İstanbul ist schön", "1 2 halb", "http www example com x"])
+    for text in TEXTS + ["İstanbul ½ https://www.example.com/x?y=1 dumme dumme Idioten"]:
+        indices, _ = vectorizer.vectorize(text)
+        if not len(indices):
+            continue
+        words = text.split() + ["İstanbul", "½", "https://www.example.com/x", "foo_bar", ""]
+        owners, positions = vectorizer.positions_in(words, indices)
+        docs, found = vectorizer.occurrences(words)
+        among = np.isin(found, indices)
+        expected = sorted(zip(docs[among].tolist(), np.searchsorted(indices, found[among]).tolist()))
+        assert sorted(zip(owners.tolist(), positions.tolist())) == expected
