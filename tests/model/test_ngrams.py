@@ -100,7 +100,11 @@ def test_empty_vocabulary_gives_empty_rows() -> None:
 
 @pytest.mark.parametrize(
     "vectorizer",
-    [WordNgramVectorizer((1, 2), min_df=1), WordNgramVectorizer((2, 3), min_df=1), CharNgramVectorizer((2, 5), min_df=1)],
+    [
+        WordNgramVectorizer((1, 2), min_df=1),
+        WordNgramVectorizer((2, 3), min_df=1),
+        CharNgramVectorizer((2, 5), min_df=1),
+    ],
 )
 def test_positions_in_a_comment_equal_its_vocabulary_occurrences(
     vectorizer: WordNgramVectorizer | CharNgramVectorizer,

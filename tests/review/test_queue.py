@@ -20,7 +20,6 @@ from moderation_service.review.queue import Action, Order, ReviewQueue, training
 from moderation_service.review.store import CommentStore
 from moderation_service.sites import Sites
 
-
 HASHER = Hasher(b"test-identity-secret-0123456789")
 
 
