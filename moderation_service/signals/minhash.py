@@ -19,20 +19,20 @@ MIN_CHARS = 40  # shorter texts ("Danke!") repeat innocently
 _rng = np.random.default_rng(20261126)
 _MULTIPLIERS = (_rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1))
 _OFFSETS = _rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
-_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+#: Folds a band's ROWS minima into one value: ((s0 * M + s1) * M + s2) * M + s3 = s @ (M**3, M**2, M, 1),
+#: modulo 2**64 (numpy's integer matrix product wraps like its multiplication).
+_BAND_MIX = np.array([pow(0x9E3779B97F4A7C15, ROWS - 1 - row, 2**64) for row in range(ROWS)], dtype=np.uint64)
 
 
 def band_buckets(folded_text: str) -> list[str]:
-    """One bucket id per band for a folded text, or [] for a text too short to compare."""
+    """One bucket id per band (16 hex digits) for a folded text, or [] for a text too short to compare."""
     text = " ".join(folded_text.split())
     if len(text) < MIN_CHARS:
         return []
     shingles = char_ngram_hashes(text, SHINGLE, SHINGLE)  # repeats do not change a minimum
-    with np.errstate(over="ignore"):
-        permuted = np.multiply.outer(_MULTIPLIERS, shingles)  # one row per permutation, filled in place
-        permuted += _OFFSETS[:, None]
-        signature = permuted.min(axis=1).reshape(BANDS, ROWS)
-        mixed = signature[:, 0]
-        for row in range(1, ROWS):
-            mixed = mixed * _BAND_MIX + signature[:, row]
-    return [f"{int(value):016x}" for value in mixed]
+    # Array arithmetic on unsigned integers wraps silently (no overflow warning to silence).
+    permuted = np.multiply.outer(_MULTIPLIERS, shingles)  # one row per permutation, filled in place
+    permuted += _OFFSETS[:, None]
+    mixed = permuted.min(axis=1).reshape(BANDS, ROWS) @ _BAND_MIX
+    digits = mixed.astype(">u8").tobytes().hex()
+    return [digits[start : start + 16] for start in range(0, 16 * BANDS, 16)]
