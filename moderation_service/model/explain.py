@@ -106,10 +106,10 @@ def top_phrases(
     for column in credits.T:
         summed = np.bincount(groups, weights=column, minlength=len(leaders))
         best = np.argsort(-summed, kind="stable")[:top]  # ties: the earlier word first
-        ranked = [(int(group), float(summed[group])) for group in best if summed[group] >= minimum]
+        ranked = [(tokens[leaders[group]], float(summed[group])) for group in best if summed[group] >= minimum]
         # Words that moved the score by less than a fifth of the strongest one explain nothing worth marking.
         result.append([
-            Phrase(text[tokens[leaders[group]][0] : tokens[leaders[group]][1]], *tokens[leaders[group]], weight)
-            for group, weight in ranked if weight >= ranked[0][1] * RELATIVE_MINIMUM
+            Phrase(text[start:end], start, end, weight)
+            for (start, end), weight in ranked if weight >= ranked[0][1] * RELATIVE_MINIMUM
         ])
     return result
