@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -168,7 +168,7 @@ class DecisionPath:
             return []
 
     async def submit(self, comment: Comment) -> Outcome:
-        identities = asdict(self.hasher.identities(comment))
+        identities = self.hasher.identities(comment).as_dict()
         # Scored first: the model a request starts with is the one it finishes with, even across a reload.
         assessment = self.evaluator.assess(comment)
         state_hits = await self._state_hits(comment, identities, assessment.features.normalized)

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .comments import Comment
@@ -45,6 +46,10 @@ class Identities:
     ip: str = ""
     email: str = ""
     domains: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As stored with the record (``dataclasses.asdict`` deep-copies: a third of this class's cost)."""
+        return {"author": self.author, "ip": self.ip, "email": self.email, "domains": self.domains}
 
 
 class Hasher:

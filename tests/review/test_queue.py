@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict
 
 import pytest
 from redis.asyncio import Redis
@@ -30,7 +29,7 @@ def held(n: int, site: str = "kommblog", risk: float = 0.6, reason: str = "toxic
     return Record(
         id=f"{site}:{n:016d}",
         comment=comment,
-        identities=asdict(HASHER.identities(comment)),
+        identities=HASHER.identities(comment).as_dict(),
         decision=Decision.HOLD,
         status=Status.PENDING,
         scores={"spam": 0.1, "toxicity": risk},
