@@ -117,6 +117,7 @@ class ModelHolder:
         except ModelArtifactError as exc:
             raise ConfigurationError(f"cannot load the model: {exc}") from None
         logger.info("model %s loaded from %s", model.version, directory)
+        _warn_untrained(model)
         return cls(model, models_dir)
 
     def wanted_directory(self) -> Path:
@@ -152,6 +153,7 @@ class ModelHolder:
             self.state.last_error = None
             self.state.reloads += 1
             logger.info("model switched from %s to %s", previous, model.version)
+            _warn_untrained(model)
             return True
 
     async def reload_quietly(self, why: str) -> None:
@@ -182,3 +184,9 @@ class ModelHolder:
 
 def reload_notice(version: str) -> str:
     return json.dumps({"event": "promoted", "version": version, "at": time.time()})
+
+
+def _warn_untrained(model: artifact.Model) -> None:
+    if model.untrained:
+        logger.warning("model %s was trained without labels for %s: those scores are always 0 and never hold "
+                       "a comment", model.version, ", ".join(model.untrained))

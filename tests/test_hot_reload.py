@@ -91,6 +91,8 @@ async def test_rewritten_thresholds_of_the_live_model_take_effect(client, models
         return bool(body["thresholds"]["toxicity"]["hold"] == 0.987)
 
     await until(rewritten)
+    body = await (await client.get("/v1/ops/model", headers=auth("admin"))).json()
+    assert body["untrained_attributes"] == []  # the test model has labels for every score
     assert await version(client) == "v1"
     response = await client.post("/v1/ops/model/reload", headers=auth("admin"))
     assert (await response.json())["changed"] is False  # nothing changed since

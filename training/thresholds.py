@@ -13,6 +13,7 @@ In both, a source with under 1% of the examples (a few fresh moderator labels, s
 its size, so a handful of labels cannot move a threshold that tens of thousands of comments chose.
 
 The spam threshold is the lowest score whose source-balanced precision reaches the target (clearly spam).
+An attribute whose validation labels are not of both classes gets ``MAX_THRESHOLD``: no data chose a cut.
 """
 
 from __future__ import annotations
@@ -159,8 +160,9 @@ def choose_thresholds(
     for j, attribute in enumerate(attributes):
         known = ~np.isnan(Y[:, j])
         y, p, src = Y[known, j], P[known, j], sources[known]
-        if len(np.unique(y)) < 2:
-            raise ValueError(f"validation data has no examples of both classes for {attribute!r}")
+        if len(np.unique(y)) < 2:  # nothing to choose from (an untrained attribute): the most cautious cut
+            thresholds[attribute] = {"hold": MAX_THRESHOLD, **({"spam": MAX_THRESHOLD} if attribute == "spam" else {})}
+            continue
         hold = round(hold_threshold(y, p, src), 4)
         thresholds[attribute] = {"hold": hold}
         if attribute == "spam":

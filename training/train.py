@@ -143,13 +143,23 @@ def train(
     report(f"{len(train_part):,} texts for training, {len(validation):,} held out for validation")
     params = dict(params or {})
     pipeline = fit_pipeline(train_part, params, report)
+    untrained = list(pipeline.named_steps["heads"].untrained_)
+    if untrained:
+        report(f"not trained (no labelled examples of both classes in --data): {', '.join(untrained)}; "
+               "their scores are always 0 and never hold a comment")
     report(f"scoring {len(validation):,} validation texts")
     P = score_texts(pipeline, validation.normalized)
     thresholds = choose_thresholds(validation.Y, P, validation.sources, ATTRIBUTES, spam_precision)
+    unchosen = [a for j, a in enumerate(ATTRIBUTES)
+                if a not in untrained and len(np.unique(validation.Y[~np.isnan(validation.Y[:, j]), j])) < 2]
+    if unchosen:
+        report(f"thresholds not chosen (the validation split has no examples of both classes): "
+               f"{', '.join(unchosen)}; they stay at the most cautious value")
     metrics = evaluate(validation.Y, P, validation.sources, ATTRIBUTES, thresholds)
     seconds = time.monotonic() - started
     manifest = {
         "attributes": list(ATTRIBUTES),
+        "untrained_attributes": untrained,
         "data": [
             {
                 "name": d.name,
@@ -171,6 +181,7 @@ def train(
                     "else one F1 over the pooled validation split with every source weighted equally",
             "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
                     "equally)",
+            **({"not_chosen": untrained + unchosen} if untrained or unchosen else {}),
         },
         "metrics": metrics,
         "training": {

@@ -122,6 +122,11 @@ class Model:
     def thresholds(self) -> dict[str, dict[str, float]]:
         return self.manifest["thresholds"]  # type: ignore[no-any-return]
 
+    @property
+    def untrained(self) -> list[str]:
+        """Attributes its training data had no labels of both classes for: always scored 0."""
+        return list(self.manifest.get("untrained_attributes", []))
+
     def scores(self, text: str) -> dict[str, float]:
         """Every attribute's probability for one comment text, rounded to 6 places."""
         return self.assess(text)[0]

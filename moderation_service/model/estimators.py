@@ -104,7 +104,9 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         Heads fitted in parallel threads (liblinear runs without the GIL).
 
     ``Y`` given to :meth:`fit` is an (n_samples, n_attributes) float array where NaN marks an unknown label;
-    ``sources`` names the source of every row.
+    ``sources`` names the source of every row. An attribute whose known labels are not of both classes (a
+    spam-only dataset has no toxicity labels) is not trained: it is listed in ``untrained_`` and its
+    probability is always 0.
     """
 
     def __init__(
@@ -142,20 +144,27 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         sources = None if sources is None else np.asarray(sources, dtype=object)
         if self.source_weight and sources is not None:
             weights = weights * np.array([self.source_weight.get(s, 1.0) for s in sources])
+        trainable = [len(np.unique(Y[~np.isnan(Y[:, j]), j])) == 2 for j in range(len(self.attributes))]
+        if not any(trainable):
+            raise ValueError("no attribute has labelled examples of both classes: the data needs, for at least "
+                             f"one of {', '.join(self.attributes)}, examples labelled 1 and examples labelled 0")
         jobs = []
         for j, attribute in enumerate(self.attributes):
-            known = ~np.isnan(Y[:, j])
-            if len(np.unique(Y[known, j])) < 2:
-                raise ValueError(f"attribute {attribute!r} needs labelled examples of both classes to train")
+            if not trainable[j]:
+                continue
             params = (
                 self._c_for(attribute), attribute in self.naive_bayes, self._source_bias_for(attribute),
                 self.max_iter, self.tol,
             )
             jobs.append(delayed(_fit_known)(X, Y, j, weights, sources, *params))
         # liblinear releases the GIL: threads share X instead of copying it into worker processes.
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
-        self.coef_ = np.vstack([coef for coef, _ in results])
-        self.intercept_ = np.array([intercept for _, intercept in results])
+        results = iter(Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs))
+        # An attribute without examples of both classes gets no head: weight 0 and an intercept of -inf, so
+        # its probability is exactly 0 and it never reaches a threshold.
+        fitted = [next(results) if ok else (np.zeros(X.shape[1]), -np.inf) for ok in trainable]
+        self.coef_ = np.vstack([coef for coef, _ in fitted])
+        self.intercept_ = np.array([intercept for _, intercept in fitted])
+        self.untrained_ = tuple(a for a, ok in zip(self.attributes, trainable, strict=True) if not ok)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self

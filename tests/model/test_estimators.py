@@ -81,10 +81,22 @@ def test_sample_weights_change_the_fit() -> None:
     assert weighted.intercept_[0] > plain.intercept_[0]
 
 
-def test_an_attribute_without_both_classes_is_refused() -> None:
+def test_an_attribute_without_both_classes_is_not_trained_and_scores_0() -> None:
     X, Y, _ = toy()
     Y[:, 1] = np.where(np.isnan(Y[:, 1]), NAN, 0.0)
-    with pytest.raises(ValueError, match="'second' needs labelled examples of both classes"):
+    heads = MultiLabelLinear(attributes=("first", "second")).fit(X, Y)
+    alone = MultiLabelLinear(attributes=("first",)).fit(X, Y[:, :1])
+    assert heads.untrained_ == ("second",) and alone.untrained_ == ()
+    probabilities = heads.predict_proba(X)
+    assert np.array_equal(probabilities[:, 1], np.zeros(X.shape[0]))
+    assert np.allclose(probabilities[:, 0], alone.predict_proba(X)[:, 0], atol=1e-3)  # liblinear: tol 1e-2
+
+
+def test_data_without_any_trainable_attribute_is_refused() -> None:
+    X, Y, _ = toy()
+    Y[:, 0] = 1.0
+    Y[:, 1] = NAN
+    with pytest.raises(ValueError, match="no attribute has labelled examples of both classes"):
         MultiLabelLinear(attributes=("first", "second")).fit(X, Y)
 
 

@@ -12,6 +12,7 @@ from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 from training.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data"
+REPOSITORY_DATA = Path(__file__).resolve().parents[2] / "data"
 
 HAM = ["Danke für den Beitrag", "Great post, thanks", "Ich sehe das anders", "Interesting point on the budget",
        "Wann kommt der nächste Teil", "Nice song, love it", "Gute Analyse der Lage", "I disagree with the author"]
@@ -62,6 +63,26 @@ def test_train_writes_an_artifact_that_loads(tmp_path: Path, capsys: pytest.Capt
     spam = model.scores("Check out my channel http://spam99.example subscribe")
     ham = model.scores("Danke für den Beitrag 99")
     assert spam["spam"] > ham["spam"]
+
+
+def test_one_spam_dataset_alone_trains_a_spam_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dataset with spam labels only (here the committed YouTube comments) trains the spam head; the
+    toxicity heads are not trained, say so, score 0 and never hold."""
+    out = tmp_path / "artifact"
+    code = main(["train", "--data", str(REPOSITORY_DATA / "youtube-spam"), "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().err  # progress
+    assert "not trained (no labelled examples of both classes in --data): toxicity, severe_toxicity" in printed
+    model = artifact.load(out)
+    assert model.untrained == [a for a in ATTRIBUTES if a != "spam"]
+    assert model.manifest["threshold_policy"]["not_chosen"] == model.untrained
+    assert all(model.thresholds[a]["hold"] == 0.99 for a in model.untrained)
+    assert 0.05 <= model.thresholds["spam"]["hold"] < 0.99
+    assert set(model.manifest["metrics"]) == {"spam"} and model.manifest["metrics"]["spam"]["roc_auc"] > 0.9
+    spam = model.scores("Check out my new channel and subscribe!!! http://www.example.com/music")
+    insult = model.scores("You are a stupid idiot and I hate you")
+    assert spam["spam"] > 0.5 > insult["spam"]
+    assert all(insult[a] == 0.0 for a in model.untrained)
 
 
 def test_bad_jsonl_exits_2_naming_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

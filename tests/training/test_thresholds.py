@@ -67,10 +67,12 @@ def test_choose_thresholds_per_attribute() -> None:
     assert thresholds == {"spam": {"hold": 0.7, "spam": 0.7}, "toxicity": {"hold": 0.6}}
 
 
-def test_choose_thresholds_needs_both_classes() -> None:
-    Y = np.array([[0.0], [0.0]])
-    with pytest.raises(ValueError, match="both classes for 'spam'"):
-        choose_thresholds(Y, np.array([[0.1], [0.2]]), np.array(["s", "s"]), ("spam",), 0.99)
+def test_without_both_classes_the_threshold_is_the_most_cautious() -> None:
+    Y = np.array([[0.0, 1.0], [0.0, 0.0]])
+    thresholds = choose_thresholds(Y, np.array([[0.1, 0.9], [0.2, 0.1]]), np.array(["s", "s"]),
+                                   ("spam", "toxicity"), 0.99)
+    assert thresholds["spam"] == {"hold": MAX_THRESHOLD, "spam": MAX_THRESHOLD}
+    assert thresholds["toxicity"]["hold"] < MAX_THRESHOLD
 
 
 def brute_force_mean_f1(y: np.ndarray, scores: np.ndarray, sources: np.ndarray, cut: float) -> float:
