@@ -117,7 +117,8 @@ class Evaluator:
         return Assessment(model, scores, features)
 
     def evaluate(self, comment: Comment, state_hits: Sequence[Hit] = (), identities: dict[str, Any] | None = None,
-                 received_at: float | None = None, assessment: Assessment | None = None) -> Record:
+                 received_at: float | None = None, assessment: Assessment | None = None,
+                 record_id: str | None = None) -> Record:
         """The record of a decision: model scores, signal hits (these and ``state_hits``), policy."""
         received = time.time() if received_at is None else received_at
         model, scores, features = assessment or self.assess(comment)
@@ -128,7 +129,7 @@ class Evaluator:
         reasons = explained(reasons, model, features)
         extra = {"spam_combined": combined_spam(scores["spam"], hits)} if any(h.spam for h in hits) else {}
         return Record(
-            id=public_id(comment.site_id, comment.identity()),
+            id=record_id or public_id(comment.site_id, comment.identity()),
             comment=comment,
             decision=decision,
             status=INITIAL_STATUS[decision],
@@ -156,13 +157,13 @@ class DecisionPath:
         self.signal_state = signal_state
         self.hasher = hasher
 
-    async def _state_hits(self, comment: Comment, identities: dict[str, Any], normalized: str) -> list[Hit]:
+    async def _state_hits(self, comment: Comment, identities: dict[str, Any], normalized: str,
+                          record_id: str) -> list[Hit]:
         if not self.health.ok:
             return []
-        record_key = self.store.key_of(public_id(comment.site_id, comment.identity()))
         try:
             config = self.evaluator.signals_for(comment.site_id)
-            return await self.signal_state.hits(comment, identities, config, normalized, record_key)
+            return await self.signal_state.hits(comment, identities, config, normalized, self.store.key_of(record_id))
         except REDIS_DOWN as exc:
             self.health.down(exc)
             return []
@@ -171,8 +172,9 @@ class DecisionPath:
         identities = self.hasher.identities(comment).as_dict()
         # Scored first: the model a request starts with is the one it finishes with, even across a reload.
         assessment = self.evaluator.assess(comment)
-        state_hits = await self._state_hits(comment, identities, assessment.features.normalized)
-        record = self.evaluator.evaluate(comment, state_hits, identities, assessment=assessment)
+        record_id = public_id(comment.site_id, comment.identity())
+        state_hits = await self._state_hits(comment, identities, assessment.features.normalized, record_id)
+        record = self.evaluator.evaluate(comment, state_hits, identities, assessment=assessment, record_id=record_id)
         if self.health.ok:
             try:
                 earlier = await self.store.record(record)
