@@ -11,7 +11,7 @@ scores as a labelled example. Errors use Google's JSON error shape. The key is a
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -182,12 +182,19 @@ def entry_text(entry: Mapping[str, str]) -> str:
     return strip_html(entry["text"]) if entry["type"] == "HTML" else entry["text"]
 
 
-def requested_attributes(requested: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
-    """Perspective name -> score threshold (``None``: every score), for attributes this service scores."""
-    unknown = sorted(name for name in requested if name not in ATTRIBUTE_NAMES)
+def requested_attributes(requested: Mapping[str, Mapping[str, Any]],
+                         untrained: Collection[str] = ()) -> dict[str, float | None]:
+    """Perspective name -> score threshold (``None``: every score), for attributes this service scores.
+
+    ``untrained``: our scores the model in service was trained without labels for (always 0): asked for,
+    they are refused like an unknown attribute rather than answered with a score that means nothing.
+    """
+    scored = [name for name in ATTRIBUTE_NAMES if ATTRIBUTE_NAMES[name] not in untrained]
+    unknown = sorted(name for name in requested if name not in scored)
     if unknown:
-        raise MalformedRequest(f"Requested attribute(s) {', '.join(unknown)} not supported; this service scores "
-                               f"{', '.join(ATTRIBUTE_NAMES)}.")
+        why = " by the model in service (trained without labels for it)" if set(unknown) <= set(ATTRIBUTE_NAMES) else ""
+        raise MalformedRequest(f"Requested attribute(s) {', '.join(unknown)} not supported{why}; this service "
+                               f"scores {', '.join(scored)}.")
     return {name: parameters["score_threshold"] for name, parameters in requested.items()}
 
 
@@ -258,7 +265,7 @@ def echoed(body: Mapping[str, Any]) -> dict[str, str]:
 async def analyze(request: web.Request) -> web.Response:
     principal = caller(request)
     body = load(ANALYZE_SCHEMA, await read_json_object(request))
-    attributes = requested_attributes(body["requested_attributes"])
+    attributes = requested_attributes(body["requested_attributes"], request.app[MODELS].current.untrained)
     text = entry_text(body["comment"])
     languages, detected = languages_for(body["languages"], text, attributes)
     comment = build_comment(request, {"site_id": site_of(principal, body["community_id"]), "content": text,

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from moderation_service.api.perspective import detect_language, sentence_spans
+from moderation_service.api.perspective import detect_language, requested_attributes, sentence_spans
 from moderation_service.appkeys import STORE
+from moderation_service.exceptions import MalformedRequest
 from tests.api.test_comments import INSULT, SPAM
 from tests.conftest import KEYS, auth
 from tests.protocols.conftest import TWO_SITES_KEY, labels_of
@@ -128,6 +129,15 @@ async def test_unsupported_attribute(client: Any) -> None:
     assert body == {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": (
         "Requested attribute(s) FLIRTATION not supported; this service scores TOXICITY, SEVERE_TOXICITY, "
         "IDENTITY_ATTACK, INSULT, PROFANITY, THREAT, SPAM.")}}
+
+
+def test_scores_the_model_was_not_trained_for_are_refused() -> None:
+    assert requested_attributes({"SPAM": {"score_threshold": None}}, untrained=["toxicity", "threat"]) == {"SPAM": None}
+    with pytest.raises(MalformedRequest) as refused:
+        requested_attributes({"THREAT": {"score_threshold": None}}, untrained=["toxicity", "threat"])
+    assert str(refused.value) == (
+        "Requested attribute(s) THREAT not supported by the model in service (trained without labels for it); "
+        "this service scores SEVERE_TOXICITY, IDENTITY_ATTACK, INSULT, PROFANITY, SPAM.")
 
 
 async def test_unsupported_language(client: Any) -> None:
