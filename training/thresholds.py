@@ -155,17 +155,21 @@ def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> fl
 
 def choose_thresholds(
     Y: np.ndarray, P: np.ndarray, sources: np.ndarray, attributes: Sequence[str], spam_precision: float
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """The thresholds of every attribute, and the attributes whose validation labels were not of both classes
+    (nothing to choose from: they get the most cautious cut)."""
     thresholds: dict[str, dict[str, float]] = {}
+    not_chosen: list[str] = []
     for j, attribute in enumerate(attributes):
         known = ~np.isnan(Y[:, j])
         y, p, src = Y[known, j], P[known, j], sources[known]
-        if len(np.unique(y)) < 2:  # nothing to choose from (an untrained attribute): the most cautious cut
+        if len(np.unique(y)) < 2:
             thresholds[attribute] = {"hold": MAX_THRESHOLD, **({"spam": MAX_THRESHOLD} if attribute == "spam" else {})}
+            not_chosen.append(attribute)
             continue
         hold = round(hold_threshold(y, p, src), 4)
         thresholds[attribute] = {"hold": hold}
         if attribute == "spam":
             spam = precision_threshold(y, p, source_weights(src), spam_precision)
             thresholds[attribute]["spam"] = round(max(spam, hold), 4)
-    return thresholds
+    return thresholds, not_chosen

@@ -149,10 +149,8 @@ def train(
                "their scores are always 0 and never hold a comment")
     report(f"scoring {len(validation):,} validation texts")
     P = score_texts(pipeline, validation.normalized)
-    thresholds = choose_thresholds(validation.Y, P, validation.sources, ATTRIBUTES, spam_precision)
-    unchosen = [a for j, a in enumerate(ATTRIBUTES)
-                if a not in untrained and len(np.unique(validation.Y[~np.isnan(validation.Y[:, j]), j])) < 2]
-    if unchosen:
+    thresholds, not_chosen = choose_thresholds(validation.Y, P, validation.sources, ATTRIBUTES, spam_precision)
+    if unchosen := [a for a in not_chosen if a not in untrained]:
         report(f"thresholds not chosen (the validation split has no examples of both classes): "
                f"{', '.join(unchosen)}; they stay at the most cautious value")
     metrics = evaluate(validation.Y, P, validation.sources, ATTRIBUTES, thresholds)
@@ -181,7 +179,7 @@ def train(
                     "else one F1 over the pooled validation split with every source weighted equally",
             "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
                     "equally)",
-            **({"not_chosen": untrained + unchosen} if untrained or unchosen else {}),
+            **({"not_chosen": not_chosen} if not_chosen else {}),
         },
         "metrics": metrics,
         "training": {

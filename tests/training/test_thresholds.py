@@ -63,14 +63,16 @@ def test_choose_thresholds_per_attribute() -> None:
     Y = np.array([[0, 0], [1, nan], [0, 1], [1, 0], [0, nan], [1, 1]], dtype=float)
     P = np.array([[0.1, 0.9], [0.8, 0.0], [0.2, 0.7], [0.9, 0.2], [0.3, 0.99], [0.7, 0.6]])
     sources = np.array(["s"] * 6)
-    thresholds = choose_thresholds(Y, P, sources, ("spam", "toxicity"), spam_precision=0.99)
+    thresholds, not_chosen = choose_thresholds(Y, P, sources, ("spam", "toxicity"), spam_precision=0.99)
     assert thresholds == {"spam": {"hold": 0.7, "spam": 0.7}, "toxicity": {"hold": 0.6}}
+    assert not_chosen == []
 
 
 def test_without_both_classes_the_threshold_is_the_most_cautious() -> None:
     Y = np.array([[0.0, 1.0], [0.0, 0.0]])
-    thresholds = choose_thresholds(Y, np.array([[0.1, 0.9], [0.2, 0.1]]), np.array(["s", "s"]),
-                                   ("spam", "toxicity"), 0.99)
+    thresholds, not_chosen = choose_thresholds(Y, np.array([[0.1, 0.9], [0.2, 0.1]]), np.array(["s", "s"]),
+                                               ("spam", "toxicity"), 0.99)
+    assert not_chosen == ["spam"]
     assert thresholds["spam"] == {"hold": MAX_THRESHOLD, "spam": MAX_THRESHOLD}
     assert thresholds["toxicity"]["hold"] < MAX_THRESHOLD
 
