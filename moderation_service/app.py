@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -40,6 +40,7 @@ from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
 from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
+from .redis_connection import connection_pool
 from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy
@@ -75,7 +76,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.redis_url is None:
         raise ConfigurationError("REDIS_URL is not set ('moderation-service serve' starts a private Redis for you)")
-    pool = BlockingConnectionPool.from_url(
+    pool = connection_pool(
         settings.redis_url,
         decode_responses=True,
         socket_timeout=settings.redis_timeout,
