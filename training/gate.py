@@ -11,11 +11,13 @@ On every evaluation set and every score with at least ``min_per_class`` examples
 Scores with fewer than 30 examples of a class in a set are reported as not gated: with a few dozen
 positives one example moves F1 by several hundredths, more than any tolerance, and a gate that refuses on
 noise teaches operators to use ``--force``. On the full base data every score has hundreds of each class.
-With no live model there is nothing to compare and the gate passes.
+With no live model there is nothing to compare and the gate passes. A candidate that does not score what the
+live model scores (trained without labels for it) is refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -48,9 +50,19 @@ def _failure(set_name: str, score: str, metric: str, candidate: float, current: 
     }
 
 
-def check(sets: dict[str, Any], rules: GateRules) -> dict[str, Any]:
-    """The gate's result for a report's ``sets`` (see :func:`training.comparison.compare_set`)."""
-    failures, not_gated = [], []
+def check(sets: dict[str, Any], rules: GateRules, lost: Sequence[str] = ()) -> dict[str, Any]:
+    """The gate's result for a report's ``sets`` (see :func:`training.comparison.compare_set`).
+
+    ``lost``: scores the live model has and the candidate was trained without labels for (always 0): each
+    is a failure whatever the sets say, since no evaluation set may carry those labels to show the loss.
+    """
+    failures: list[dict[str, Any]] = [
+        {"set": None, "score": score, "metric": "trained", "candidate": None, "current": None, "difference": None,
+         "tolerance": None, "message": f"{score}: the candidate was trained without labels for it and scores it 0; "
+                                       "the live model scores it"}
+        for score in lost
+    ]
+    not_gated = []
     for set_name, entry in sets.items():
         if "current" not in entry:
             continue

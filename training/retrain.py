@@ -112,7 +112,9 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
         scored[evaluation.name] = (score(trained.pipeline, trained.thresholds, evaluation),
                                    score(live[1], live[2]["thresholds"], evaluation) if live else None)
     comparison = {e.name: compare_set(e, *scored[e.name]) for e in sets}
-    gate = check(comparison, options.rules)
+    lost = [a for a in trained.manifest["untrained_attributes"]
+            if live and a not in live[2].get("untrained_attributes", [])]
+    gate = check(comparison, options.rules, lost)
     promote = options.promote and (gate["passed"] or options.force)
     gate["forced"] = bool(promote and not gate["passed"])
     result = {

@@ -87,3 +87,25 @@ def test_tolerances_and_scores_with_too_few_examples() -> None:
 def test_without_a_live_model_the_gate_passes() -> None:
     result = check(report({"spam": entry(100, 900, 0.6, 0.1)}, None), GateRules())
     assert result["passed"] is True and result["compared_with_live"] is False
+
+
+def test_a_candidate_that_no_longer_scores_something_is_refused() -> None:
+    result = check(report({"spam": entry(100, 900, 0.99, 0.9)}, {"spam": entry(100, 900, 0.98, 0.88)}), GateRules(),
+                   lost=["toxicity"])
+    assert result["passed"] is False
+    assert [f["message"] for f in result["failures"]] == [
+        "toxicity: the candidate was trained without labels for it and scores it 0; the live model scores it"]
+
+
+def test_retraining_on_spam_data_alone_is_refused_when_the_live_model_scores_toxicity(
+    tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spam_only = Path(__file__).resolve().parents[2] / "data" / "youtube-spam"
+    no_labels = tmp_path / "labels.jsonl"
+    no_labels.write_text("", encoding="utf-8")
+    code = main(["retrain", "--data", str(spam_only), "--labels", str(no_labels), "--models-dir", str(models),
+                 "--version", "spam-only", "--quiet"])
+    assert code == REFUSED
+    out = capsys.readouterr().out
+    assert "toxicity: the candidate was trained without labels for it and scores it 0; the live model scores it" in out
+    assert live_version(models) == "v1"
