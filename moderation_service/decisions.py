@@ -125,9 +125,11 @@ class Evaluator:
         hits = stateless_hits(comment, self.signals_for(comment.site_id), datetime.fromtimestamp(received, UTC))
         hits += state_hits
         thresholds = self.thresholds_for(comment.site_id, model)
-        decision, reasons = decide(scores, thresholds, hits)
+        unscored = model.untrained
+        decision, reasons = decide(scores, thresholds, hits, unscored)
         reasons = explained(reasons, model, features)
-        extra = {"spam_combined": combined_spam(scores["spam"], hits)} if any(h.spam for h in hits) else {}
+        model_spam = None if "spam" in unscored else scores["spam"]
+        extra = {"spam_combined": combined_spam(model_spam, hits)} if any(h.spam for h in hits) else {}
         return Record(
             id=record_id or public_id(comment.site_id, comment.identity()),
             comment=comment,

@@ -17,7 +17,7 @@ signal weights come from the site's signal settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -94,24 +94,34 @@ class Thresholds:
 REVIEW_POINTS_TO_HOLD = 1.0
 
 
-def combined_spam(model_score: float, hits: Sequence[Hit]) -> float:
-    """Step 1 of the rule: the model's spam score moved by the signals' log-odds."""
-    p = min(max(model_score, 1e-9), 1 - 1e-9)
+def combined_spam(model_score: float | None, hits: Sequence[Hit]) -> float:
+    """Step 1 of the rule: the model's spam score moved by the signals' log-odds.
+
+    ``None``: the model has no spam score (trained without spam labels), so the signals start from even odds.
+    """
+    p = 0.5 if model_score is None else min(max(model_score, 1e-9), 1 - 1e-9)
     z = math.log(p / (1 - p)) + sum(hit.spam for hit in hits)
     return round(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))), 6)
 
 
 def decide(
-    scores: Mapping[str, float], thresholds: Thresholds, hits: Sequence[Hit] = ()
+    scores: Mapping[str, float], thresholds: Thresholds, hits: Sequence[Hit] = (), unscored: Collection[str] = ()
 ) -> tuple[Decision, list[Reason]]:
-    """Apply the rule above; reasons list what decided, strongest (largest margin) first."""
+    """Apply the rule above; reasons list what decided, strongest (largest margin) first.
+
+    ``unscored``: attributes the model was trained without labels for. They take no part; without a spam
+    score, only the signals' spam evidence counts, from even odds (a filled honeypot still marks spam).
+    """
     reasons: list[Reason] = []
-    spam_score = combined_spam(scores["spam"], hits) if hits else scores["spam"]
-    if spam_score >= thresholds.spam:
+    if "spam" in unscored:
+        spam_score = combined_spam(None, hits) if any(hit.spam for hit in hits) else None
+    else:
+        spam_score = combined_spam(scores["spam"], hits) if hits else scores["spam"]
+    if spam_score is not None and spam_score >= thresholds.spam:
         reasons.append(Reason("score", "spam", spam_score, thresholds.spam, Decision.SPAM))
     for name, threshold in thresholds.hold.items():
-        value = spam_score if name == "spam" else scores[name]
-        if value >= threshold and not (name == "spam" and reasons):
+        value = spam_score if name == "spam" else None if name in unscored else scores[name]
+        if value is not None and value >= threshold and not (name == "spam" and reasons):
             reasons.append(Reason("score", name, value, threshold, Decision.HOLD))
     points = round(sum(hit.hold for hit in hits), 6)
     if points >= REVIEW_POINTS_TO_HOLD:

@@ -61,6 +61,22 @@ def test_score_reads_stdin_and_reports_bad_lines(tmp_path, model_dir, monkeypatc
     assert "line 2" in captured.err and "line 3" in captured.err
 
 
+def test_a_model_without_spam_labels_still_marks_a_filled_honeypot_spam(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from training.cli import main as train_main
+
+    german_only = tmp_path / "german-only"
+    assert train_main(["train", "--data", str(ROOT / "data" / "germeval2018"), "--out", str(german_only),
+                       "--quiet"]) == 0
+    lines = [json.dumps({"id": "bot", "content": "Schöner Beitrag, danke.", "honeypot": "http://x.example"}),
+             json.dumps({"id": "reader", "content": "Schöner Beitrag, danke."}),
+             json.dumps({"id": "rude", "content": "Du bist ein dummer Idiot, halt einfach die Klappe."})]
+    code, rows = run_score(tmp_path, lines, "--model", str(german_only), monkeypatch=monkeypatch)
+    assert code == 0
+    decisions = {row["id"]: row["decision"] for row in rows}
+    assert decisions == {"bot": "spam", "reader": "publish", "rude": "hold"}
+    assert all(row["scores"]["spam"] == 0.0 for row in rows)
+
+
 def test_score_refuses_a_tampered_model(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]
     broken = tmp_path / "broken"
     shutil.copytree(model_dir, broken)

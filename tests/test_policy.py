@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from moderation_service.model.attributes import ATTRIBUTES
-from moderation_service.policy import Decision, Thresholds, decide
+from moderation_service.policy import Decision, Thresholds, combined_spam, decide
+from moderation_service.signals.base import Hit
 
 MODEL_THRESHOLDS = {"spam": {"hold": 0.4, "spam": 0.9}, **{a: {"hold": 0.5} for a in ATTRIBUTES[1:]}}
 
@@ -55,3 +56,16 @@ def test_site_overrides_apply_over_the_model(thresholds: Thresholds) -> None:
 def test_spam_threshold_never_below_hold(thresholds: Thresholds) -> None:
     site = thresholds.overridden({"spam": {"hold": 0.95}})
     assert site.spam == 0.95
+
+
+def test_without_a_spam_score_the_signals_decide_from_even_odds() -> None:
+    cautious = Thresholds.from_config({"spam": {"hold": 0.99, "spam": 0.99}, "toxicity": {"hold": 0.5}})
+    unscored = ["spam"]
+    assert decide(scores(spam=0.0), cautious, unscored=unscored) == (Decision.PUBLISH, [])
+    decision, reasons = decide(scores(spam=0.0), cautious, [Hit("honeypot", spam=25.0)], unscored)
+    assert decision is Decision.SPAM and reasons[0].value == pytest.approx(1.0)
+    # Weak evidence alone is no reason: a link too many (0.7) gives 0.67, below the cautious cut.
+    assert decide(scores(spam=0.0), cautious, [Hit("links", spam=0.7)], unscored)[0] is Decision.PUBLISH
+    # With a spam score of 0 from a model that has one, the same honeypot would be outweighed less easily.
+    assert combined_spam(None, [Hit("honeypot", spam=25.0)]) > combined_spam(0.0, [Hit("honeypot", spam=25.0)])
+    assert decide(scores(toxicity=0.9), cautious, unscored=["spam", "toxicity"]) == (Decision.PUBLISH, [])
