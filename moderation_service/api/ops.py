@@ -37,7 +37,7 @@ def model_body(request: web.Request) -> dict[str, object]:
         "directory": str(model.directory),
         "created_at": model.manifest.get("created_at"),
         "thresholds": model.thresholds,
-        "untrained_attributes": model.untrained,
+        "untrained_attributes": list(model.untrained),
         "follows_live_pointer": holder.models_dir is not None,
         "reloads": holder.state.reloads,
         "last_reload_error": holder.state.last_error,

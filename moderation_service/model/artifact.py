@@ -12,6 +12,7 @@ import json
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +123,10 @@ class Model:
     def thresholds(self) -> dict[str, dict[str, float]]:
         return self.manifest["thresholds"]  # type: ignore[no-any-return]
 
-    @property
-    def untrained(self) -> list[str]:
+    @cached_property
+    def untrained(self) -> tuple[str, ...]:
         """Attributes its training data had no labels of both classes for: always scored 0."""
-        return list(self.manifest.get("untrained_attributes", []))
+        return tuple(self.manifest.get("untrained_attributes", ()))
 
     def scores(self, text: str) -> dict[str, float]:
         """Every attribute's probability for one comment text, rounded to 6 places."""

@@ -74,8 +74,8 @@ def test_one_spam_dataset_alone_trains_a_spam_model(tmp_path: Path, capsys: pyte
     printed = capsys.readouterr().err  # progress
     assert "not trained (no labelled examples of both classes in --data): toxicity, severe_toxicity" in printed
     model = artifact.load(out)
-    assert model.untrained == [a for a in ATTRIBUTES if a != "spam"]
-    assert model.manifest["threshold_policy"]["not_chosen"] == model.untrained
+    assert model.untrained == tuple(a for a in ATTRIBUTES if a != "spam")
+    assert model.manifest["threshold_policy"]["not_chosen"] == list(model.untrained)
     assert all(model.thresholds[a]["hold"] == 0.99 for a in model.untrained)
     assert 0.05 <= model.thresholds["spam"]["hold"] < 0.99
     assert set(model.manifest["metrics"]) == {"spam"} and model.manifest["metrics"]["spam"]["roc_auc"] > 0.9
