@@ -75,6 +75,10 @@ def test_a_model_without_spam_labels_still_marks_a_filled_honeypot_spam(tmp_path
     decisions = {row["id"]: row["decision"] for row in rows}
     assert decisions == {"bot": "spam", "reader": "publish", "rude": "hold"}
     assert all(row["scores"]["spam"] == 0.0 for row in rows)
+    # GermEval's texts are all ham for spam: the evaluation lists spam, marked as not trained.
+    evaluation = (german_only / "evaluation.txt").read_text(encoding="utf-8")
+    assert evaluation.splitlines()[2].startswith("spam              (all; not trained)")
+    assert json.loads((german_only / "manifest.json").read_text())["metrics"]["spam"]["trained"] is False
 
 
 def test_score_refuses_a_tampered_model(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]

@@ -34,8 +34,12 @@ def evaluate(
     sources: np.ndarray,
     attributes: Sequence[str],
     thresholds: dict[str, dict[str, float]],
+    untrained: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Per attribute: ROC-AUC, precision, recall and F1 at the hold threshold, overall and per source."""
+    """Per attribute: ROC-AUC, precision, recall and F1 at the hold threshold, overall and per source.
+
+    An attribute in ``untrained`` (no head: its score is always 0) is marked ``"trained": false``.
+    """
     report: dict[str, Any] = {}
     for j, attribute in enumerate(attributes):
         known = ~np.isnan(Y[:, j])
@@ -49,6 +53,8 @@ def evaluate(
             name: binary_metrics(y[src == name], p[src == name], thresholds[attribute]["hold"])
             for name in sorted(np.unique(src))
         }
+        if attribute in untrained:
+            entry["trained"] = False
         report[attribute] = entry
     return report
 
@@ -73,7 +79,7 @@ def format_table(report: dict[str, Any]) -> str:
         )
 
     for attribute, entry in report.items():
-        lines.append(row(attribute, "(all)", entry))
+        lines.append(row(attribute, "(all)" if entry.get("trained", True) else "(all; not trained)", entry))
         if "at_spam_threshold" in entry:
             lines.append(row("", "(all, spam threshold)", entry["at_spam_threshold"]))
         for source, metrics in entry["by_source"].items():

@@ -153,7 +153,7 @@ def train(
     if unchosen := [a for a in not_chosen if a not in untrained]:
         report(f"thresholds not chosen (the validation split has no examples of both classes): "
                f"{', '.join(unchosen)}; they stay at the most cautious value")
-    metrics = evaluate(validation.Y, P, validation.sources, ATTRIBUTES, thresholds)
+    metrics = evaluate(validation.Y, P, validation.sources, ATTRIBUTES, thresholds, untrained)
     seconds = time.monotonic() - started
     manifest = {
         "attributes": list(ATTRIBUTES),

@@ -79,6 +79,7 @@ def test_one_spam_dataset_alone_trains_a_spam_model(tmp_path: Path, capsys: pyte
     assert all(model.thresholds[a]["hold"] == 0.99 for a in model.untrained)
     assert 0.05 <= model.thresholds["spam"]["hold"] < 0.99
     assert set(model.manifest["metrics"]) == {"spam"} and model.manifest["metrics"]["spam"]["roc_auc"] > 0.9
+    assert "trained" not in model.manifest["metrics"]["spam"]
     spam = model.scores("Check out my new channel and subscribe!!! http://www.example.com/music")
     insult = model.scores("You are a stupid idiot and I hate you")
     assert spam["spam"] > 0.5 > insult["spam"]
