@@ -129,7 +129,9 @@ class Evaluator:
         decision, reasons = decide(scores, thresholds, hits, unscored)
         reasons = explained(reasons, model, features)
         model_spam = None if "spam" in unscored else scores["spam"]
-        extra = {"spam_combined": combined_spam(model_spam, hits)} if any(h.spam for h in hits) else {}
+        extra: dict[str, Any] = {"spam_combined": combined_spam(model_spam, hits)} if any(h.spam for h in hits) else {}
+        if unscored:  # moderators are not shown scores the model does not have
+            extra["unscored"] = list(unscored)
         return Record(
             id=record_id or public_id(comment.site_id, comment.identity()),
             comment=comment,

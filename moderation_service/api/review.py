@@ -77,8 +77,10 @@ async def load_body(request: web.Request, schema: Schema) -> dict[str, Any]:
 
 
 def item_body(item: Item) -> dict[str, Any]:
-    """An item as moderators see it (with the author's e-mail: moderators only)."""
+    """An item as moderators see it (with the author's e-mail: moderators only; without the scores of
+    attributes the model was trained without labels for, which are always 0)."""
     record = item.record
+    unscored = record.extra.get("unscored", ())
     return {
         "id": record.id,
         "site_id": record.comment.site_id,
@@ -86,7 +88,7 @@ def item_body(item: Item) -> dict[str, Any]:
         "decision": record.decision.value,
         "received_at": iso(record.received_at),
         "comment": record.comment.as_dict(),
-        "scores": record.scores,
+        "scores": {name: value for name, value in record.scores.items() if name not in unscored},
         "reasons": record.reasons,
         "model_version": record.model_version,
         "claim": {"by": item.claimed_by, "expires_at": iso(item.claim_expires)} if item.claimed_by else None,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
-from tests.api.test_comments import INSULT
-from tests.conftest import auth
+import pytest
+
+from moderation_service.app import create_app
+from moderation_service.model.attributes import ATTRIBUTES
+from tests.api.test_comments import INSULT, SPAM
+from tests.conftest import ROOT, auth
 
 
 async def hold(client, comment, n):  # type: ignore[no-untyped-def]
@@ -105,3 +111,34 @@ async def test_stats_audit_and_label_export(client, comment) -> None:  # type: i
     assert example["labels"] == {"spam": 0, "toxicity": 0} and example["labelled_by"] == "mod"
     assert example["source"] == "moderator" and example["content"].startswith(INSULT)
     assert example["site_id"] == "kommblog" and example["labelled_at"].endswith("Z")
+
+
+@pytest.fixture(scope="session")
+def spam_only_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained on the committed YouTube comments alone: spam is its only score."""
+    from training.train import load_data, train, write
+
+    folder = tmp_path_factory.mktemp("spam-only")
+    trained = train(load_data([ROOT / "data" / "youtube-spam"], report=lambda _: None), report=lambda _: None)
+    return write(trained, folder / "artifact", version="spam-only")
+
+
+async def test_scores_a_model_does_not_have_are_not_shown_to_moderators(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings, comment, spam_only_model_dir
+) -> None:
+    client = await aiohttp_client(create_app(dataclasses.replace(settings, model_dir=spam_only_model_dir)))
+    status, model = await call(client, "GET", "/v1/ops/model", role="admin")
+    assert status == 200 and model["untrained_attributes"] == [a for a in ATTRIBUTES if a != "spam"]
+
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "s1", "content": SPAM},
+                                 headers=auth("blog"))
+    answer = await response.json()
+    assert answer["decision"] in ("hold", "spam") and set(answer["scores"]) == set(ATTRIBUTES)  # the API's seven
+    status, item = await call(client, "GET", f"/v1/review/items/{answer['id']}")
+    assert status == 200 and list(item["scores"]) == ["spam"] and item["scores"]["spam"] == answer["scores"]["spam"]
+
+    # Toxicity is not scored, so it holds nothing (the kommblog site's own toxicity threshold is 0.5).
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "i1", "content": INSULT},
+                                 headers=auth("blog"))
+    answer = await response.json()
+    assert answer["scores"]["toxicity"] == 0.0 and all(r["name"] != "toxicity" for r in answer["reasons"])
