@@ -64,7 +64,17 @@ class LiveApp:
         self.url = ""
 
     def call(self, coroutine: Any, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        try:
+            return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        except TimeoutError:  # say what the service was still doing (seen once, at a teardown)
+            raise TimeoutError(f"the live app did not finish in {timeout} s; its tasks:\n{self.tasks()}") from None
+
+    def tasks(self) -> str:
+        stacks = []
+        for task in asyncio.all_tasks(self.loop):
+            frames = "".join(f"    {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}\n" for f in task.get_stack())
+            stacks.append(f"  {task.get_name()}: {task.get_coro()!r}\n{frames}")
+        return "".join(stacks) or "  (none)"
 
     def start(self) -> LiveApp:
         self.thread.start()
