@@ -60,7 +60,9 @@ class LiveApp:
         self.app = app
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="live-app", daemon=True)
-        self.runner = web.AppRunner(app)
+        # A request the closed browser left half-sent is given 10 s at shutdown, not aiohttp's 60 (the time
+        # ``call`` waits): a teardown then finishes, and a real hang still shows its tasks.
+        self.runner = web.AppRunner(app, shutdown_timeout=10)
         self.url = ""
 
     def call(self, coroutine: Any, timeout: float = 60) -> Any:
