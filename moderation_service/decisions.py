@@ -21,7 +21,7 @@ from .identity import Hasher
 from .live_model import ModelHolder
 from .model.artifact import Model
 from .model.explain import Features
-from .policy import Reason, Thresholds, combined_spam, decide
+from .policy import Reason, Thresholds, decide, spam_evidence
 from .review.spool import Spool
 from .review.store import CommentStore
 from .signals.base import Hit
@@ -73,12 +73,15 @@ class Outcome:
 
 
 def explained(reasons: list[Reason], model: Model, features: Features) -> list[Reason]:
-    """Score reasons with the words that drove each score (only when a score decided: no cost on publish)."""
-    names = [reason.name for reason in reasons if reason.kind == "score"]
+    """Score reasons with the words that drove each score (only when a score decided: no cost on publish).
+
+    A spam score the model does not have (signals alone decided) has no words to show."""
+    names = [reason.name for reason in reasons if reason.kind == "score" and reason.name not in model.untrained]
     if not names:
         return reasons
     phrases = model.explain(features, list(dict.fromkeys(names)))
-    return [reason.explained(phrases[reason.name]) if reason.kind == "score" else reason for reason in reasons]
+    return [reason.explained(phrases[reason.name]) if reason.kind == "score" and reason.name in phrases else reason
+            for reason in reasons]
 
 
 class Evaluator:
@@ -128,8 +131,8 @@ class Evaluator:
         unscored = model.untrained
         decision, reasons = decide(scores, thresholds, hits, unscored)
         reasons = explained(reasons, model, features)
-        model_spam = None if "spam" in unscored else scores["spam"]
-        extra: dict[str, Any] = {"spam_combined": combined_spam(model_spam, hits)} if any(h.spam for h in hits) else {}
+        extra: dict[str, Any] = {"spam_combined": spam_evidence(scores, hits, unscored)} if any(
+            h.spam for h in hits) else {}
         if unscored:  # moderators are not shown scores the model does not have
             extra["unscored"] = list(unscored)
         return Record(

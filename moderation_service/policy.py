@@ -104,6 +104,16 @@ def combined_spam(model_score: float | None, hits: Sequence[Hit]) -> float:
     return round(1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0))), 6)
 
 
+def spam_evidence(scores: Mapping[str, float], hits: Sequence[Hit], unscored: Collection[str] = ()) -> float | None:
+    """The spam score the rule compares with the thresholds: the model's, moved by the signals' log-odds.
+
+    ``None`` when the model has no spam score (``"spam"`` in ``unscored``) and no signal brought spam evidence.
+    """
+    if "spam" in unscored:
+        return combined_spam(None, hits) if any(hit.spam for hit in hits) else None
+    return combined_spam(scores["spam"], hits) if hits else scores["spam"]
+
+
 def decide(
     scores: Mapping[str, float], thresholds: Thresholds, hits: Sequence[Hit] = (), unscored: Collection[str] = ()
 ) -> tuple[Decision, list[Reason]]:
@@ -113,10 +123,7 @@ def decide(
     score, only the signals' spam evidence counts, from even odds (a filled honeypot still marks spam).
     """
     reasons: list[Reason] = []
-    if "spam" in unscored:
-        spam_score = combined_spam(None, hits) if any(hit.spam for hit in hits) else None
-    else:
-        spam_score = combined_spam(scores["spam"], hits) if hits else scores["spam"]
+    spam_score = spam_evidence(scores, hits, unscored)
     if spam_score is not None and spam_score >= thresholds.spam:
         reasons.append(Reason("score", "spam", spam_score, thresholds.spam, Decision.SPAM))
     for name, threshold in thresholds.hold.items():

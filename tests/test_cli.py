@@ -69,12 +69,25 @@ def test_a_model_without_spam_labels_still_marks_a_filled_honeypot_spam(tmp_path
                        "--quiet"]) == 0
     lines = [json.dumps({"id": "bot", "content": "Schöner Beitrag, danke.", "honeypot": "http://x.example"}),
              json.dumps({"id": "reader", "content": "Schöner Beitrag, danke."}),
-             json.dumps({"id": "rude", "content": "Du bist ein dummer Idiot, halt einfach die Klappe."})]
+             json.dumps({"id": "rude", "content": "Du bist ein dummer Idiot, halt einfach die Klappe."}),
+             # Spam by the signals alone next to a toxicity score: only toxicity has words to explain.
+             json.dumps({"id": "rude-bot", "content": "Du bist ein dummer Idiot, halt einfach die Klappe.",
+                         "honeypot": "x"})]
     code, rows = run_score(tmp_path, lines, "--model", str(german_only), monkeypatch=monkeypatch)
     assert code == 0
     decisions = {row["id"]: row["decision"] for row in rows}
-    assert decisions == {"bot": "spam", "reader": "publish", "rude": "hold"}
+    assert decisions == {"bot": "spam", "reader": "publish", "rude": "hold", "rude-bot": "spam"}
     assert all(row["scores"]["spam"] == 0.0 for row in rows)
+    # Only the scores the model has are explained with words.
+    from moderation_service.decisions import explained
+    from moderation_service.model import artifact
+    from moderation_service.policy import Decision, Reason
+
+    model = artifact.load(german_only)
+    rude = "Du bist ein dummer Idiot, halt einfach die Klappe."
+    spam, toxicity = explained([Reason("score", "spam", 0.99, 0.99, Decision.SPAM),
+                                Reason("score", "toxicity", 0.9, 0.5, Decision.HOLD)], model, model.assess(rude)[1])
+    assert spam.phrases == () and "Idiot" in [phrase.text for phrase in toxicity.phrases]
     # GermEval's texts are all ham for spam: the evaluation lists spam, marked as not trained.
     evaluation = (german_only / "evaluation.txt").read_text(encoding="utf-8")
     assert evaluation.splitlines()[2].startswith("spam              (all; not trained)")
