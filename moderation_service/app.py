@@ -36,11 +36,11 @@ from .appkeys import (
     STORE,
 )
 from .auth import load_keyring
-from .decisions import REDIS_DOWN, DecisionPath, Evaluator, RedisHealth
+from .decisions import DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
 from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
-from .redis_connection import connection_pool
+from .redis_connection import REDIS_DOWN, connection_pool
 from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from .comments import INITIAL_STATUS, Comment, Record, public_id
 from .identity import Hasher
 from .live_model import ModelHolder
 from .model.artifact import Model
 from .model.explain import Features
 from .policy import Reason, Thresholds, decide, spam_evidence
+from .redis_connection import REDIS_DOWN
 from .review.spool import Spool
 from .review.store import CommentStore
 from .signals.base import Hit
@@ -32,11 +30,8 @@ from .sites import Sites
 
 logger = logging.getLogger(__name__)
 
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
-
-
 class RedisHealth:
-    """Whether Redis answered last time; while it is down, requests go straight to the spool."""
+    """Whether Redis served the last request; while it is down (or refusing), requests go straight to the spool."""
 
     def __init__(self) -> None:
         self.ok = True
@@ -45,7 +40,7 @@ class RedisHealth:
 
     def down(self, exc: BaseException) -> None:
         if self.ok:
-            logger.warning("Redis unreachable (%s): answering from the model, spooling records locally", exc)
+            logger.warning("Redis unavailable (%s): answering from the model, spooling records locally", exc)
             self.ok, self.since = False, time.time()
         self.error = f"{type(exc).__name__}: {exc}"
 

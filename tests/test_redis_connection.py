@@ -7,9 +7,21 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
-from redis.exceptions import DataError
+from redis.exceptions import (
+    AuthenticationError,
+    DataError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+)
 
-from moderation_service.redis_connection import HiredisPacking, connection_pool
+from moderation_service.redis_connection import (
+    REDIS_DOWN,
+    HiredisPacking,
+    RedisRefused,
+    RefusalsParser,
+    connection_pool,
+)
 
 
 class Packing(HiredisPacking, Connection):
@@ -63,5 +75,52 @@ async def test_commands_and_pipelines_round_trip(redis: Redis, redis_url: str) -
         async with client.pipeline(transaction=False) as pipe:
             pipe.hgetall("h").incrbyfloat("f", 1.5).eval("return {KEYS[1], ARGV[1]}", 1, "k", "ä")
             assert await pipe.execute() == [{"content": text, "score": "0.25", "count": "3"}, 1.5, ["k", "ä"]]
+    finally:
+        await client.aclose(close_connection_pool=True)
+
+
+@pytest.mark.parametrize("reply", [
+    "DENIED Redis is running in protected mode because protected mode is enabled and no password is set",
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.",
+])
+def test_refusals_redis_py_does_not_name_are_raised_as_redis_refused(reply: str) -> None:
+    error = RefusalsParser.parse_error(reply)
+    assert type(error) is RedisRefused and str(error) == reply
+    assert isinstance(error, REDIS_DOWN)
+    wrapped = RefusalsParser.parse_error(f"ERR Error running script (call to f_0): @user_script:1: -{reply}")
+    assert type(wrapped) is RedisRefused
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("OOM command not allowed when used memory > 'maxmemory'.", OutOfMemoryError),
+    ("READONLY You can't write against a read only replica.", ReadOnlyError),
+    ("NOAUTH Authentication required.", AuthenticationError),
+    # Redis 6 wraps the error of a command that a script calls:
+    ("ERR Error running script (call to f_a51f): @user_script:4: @user_script: 4: -OOM command not allowed when "
+     "used memory > 'maxmemory'.", OutOfMemoryError),
+    ("ERR Error running script (call to f_a51f): @user_script:4: @user_script: 4: -READONLY You can't write "
+     "against a read only replica.", ReadOnlyError),
+    ("ERR Error running script (call to f_a51f): @user_script:4: @user_script: 4: -WRONGTYPE Operation against a "
+     "key holding the wrong kind of value", ResponseError),
+    ("ERR unknown command 'NOPE'", ResponseError),
+    ("WRONGTYPE Operation against a key holding the wrong kind of value", ResponseError),
+])
+def test_other_errors_keep_redis_py_classes(reply: str, expected: type[Exception]) -> None:
+    error = RefusalsParser.parse_error(reply)
+    assert type(error) is expected
+    # Outages and refusals make the service spool; a mistake in a command is a bug and must not hide there.
+    assert isinstance(error, REDIS_DOWN) is (expected is not ResponseError)
+
+
+async def test_pool_connections_parse_replies_with_the_refusals_parser(redis_url: str) -> None:
+    pool = connection_pool(redis_url, decode_responses=True)
+    client = Redis(connection_pool=pool)
+    try:
+        with pytest.raises(ResponseError) as raised:  # a real error reply, through the pool's parser
+            await client.execute_command("DENIED-IS-NOT-A-COMMAND")
+        assert type(raised.value) is ResponseError and "unknown command" in str(raised.value)
+        connection = await pool.get_connection()
+        assert isinstance(connection._parser, RefusalsParser)
+        await pool.release(connection)
     finally:
         await client.aclose(close_connection_pool=True)

@@ -108,3 +108,52 @@ async def test_records_spooled_by_an_earlier_run_are_delivered_at_start(  # type
 
     await wait_until(delivered)
     assert (await readyz(client))["checks"]["spool"]["pending"] == 0
+
+
+@pytest.mark.parametrize(("refuse", "lift", "error"), [
+    (("CONFIG", "SET", "maxmemory", "1"), ("CONFIG", "SET", "maxmemory", "0"), "OutOfMemoryError"),
+    (("REPLICAOF", "127.0.0.1", "PORT"), ("REPLICAOF", "NO", "ONE"), "ReadOnlyError"),
+], ids=["memory-full", "read-only-replica"])
+async def test_redis_that_refuses_writes_counts_as_down_and_nothing_is_lost(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer, comment, refuse, lift, error
+):
+    """Redis answers PING but refuses to keep anything (maxmemory reached, or a failover left the service on
+    a replica): the held comment is spooled, /readyz names the refusal, and once Redis takes writes again
+    the comment reaches the review queue."""
+    from tests.redis_server import free_port
+
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=private_redis.url)))
+    direct = Redis.from_url(private_redis.url, decode_responses=True)
+    assert (await (await client.post("/v1/comments", json=comment, headers=auth("blog"))).json())["spooled"] is False
+
+    await direct.execute_command(*(str(free_port()) if word == "PORT" else word for word in refuse))
+    held = {**comment, "comment_id": "refused", "content": INSULT}
+    response = await client.post("/v1/comments", json=held, headers=auth("blog"))
+    assert response.status == 200
+    body = await response.json()
+    assert body["decision"] == "hold" and body["spooled"] is True
+    ready = await readyz(client)
+    assert ready["status"] == "degraded" and ready["checks"]["redis"]["error"].startswith(error)
+    assert ready["checks"]["spool"]["pending"] == 1
+
+    await direct.execute_command(*lift)
+
+    async def recovered() -> bool:
+        state = await readyz(client)
+        return state["status"] == "ok" and state["checks"]["spool"]["pending"] == 0
+
+    await wait_until(recovered)
+    assert await direct.zrange(keys.pending("kommblog"), 0, -1) == [body["id"]]
+    await direct.aclose()
+
+
+async def test_review_api_answers_503_while_redis_is_down(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer
+):
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=private_redis.url)))
+    assert (await client.get("/v1/review/items", headers=auth("moderator"))).status == 200
+    private_redis.stop()
+    response = await client.get("/v1/review/items", headers=auth("moderator"))
+    assert response.status == 503
+    error = (await response.json())["error"]
+    assert error["code"] == "storage_unavailable" and "retry" in error["message"]

@@ -12,9 +12,9 @@ from marshmallow import ValidationError
 from ..appkeys import DECISIONS, HEALTH, QUEUE, SETTINGS
 from ..auth import Permission
 from ..comments import Comment, split_public_id
-from ..decisions import REDIS_DOWN
 from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from ..jsonfast import json_response
+from ..redis_connection import REDIS_DOWN
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, decision_body, iso
 

@@ -6,10 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from ..appkeys import KEYRING, SETTINGS
 from ..auth import Permission, Principal
-from ..exceptions import ModerationError, Unauthenticated
+from ..exceptions import ModerationError, StorageUnavailable, Unauthenticated
+from ..redis_connection import REDIS_DOWN
 from ..ui.sessions import session_principal
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,10 @@ HTTP_MESSAGES = {
 }
 
 
+#: Redis's outages and refusals (not the operating system's errors, which are not Redis's to explain).
+REDIS_UNAVAILABLE = tuple(error for error in REDIS_DOWN if issubclass(error, RedisError))
+
+
 def error_body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **details}}
 
@@ -32,8 +38,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ModerationError as exc:
-        headers = {"WWW-Authenticate": 'Bearer realm="moderation"'} if exc.status == 401 else None
-        return web.json_response(error_body(exc.code, exc.message, **exc.details), status=exc.status, headers=headers)
+        return moderation_error_response(exc)
+    except REDIS_UNAVAILABLE as exc:  # where a handler has no way around it (the decision path spools instead)
+        logger.warning("%s %s: Redis unavailable (%s: %s)", request.method, request.path, type(exc).__name__, exc)
+        return moderation_error_response(
+            StorageUnavailable("Redis is unavailable, so this request cannot be served now; retry shortly."))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -48,6 +57,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             error_body("internal_error", "The service failed to handle this request; it was logged. Retry later."),
             status=500,
         )
+
+
+def moderation_error_response(exc: ModerationError) -> web.Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="moderation"'} if exc.status == 401 else None
+    return web.json_response(error_body(exc.code, exc.message, **exc.details), status=exc.status, headers=headers)
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)

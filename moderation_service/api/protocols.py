@@ -17,10 +17,10 @@ from aiohttp import web
 from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS
 from ..auth import ALL_SITES, Permission, Principal, Role
 from ..comments import Comment, Record
-from ..decisions import REDIS_DOWN
 from ..exceptions import InvalidFields, StorageUnavailable
 from ..model.attributes import TOXICITY_FAMILY
 from ..policy import Decision
+from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
 from .comments import load_comment
 

@@ -15,9 +15,9 @@ from aiohttp import web
 from ..api.review import sites_of
 from ..appkeys import KEYRING, QUEUE, SETTINGS, SITES
 from ..auth import Permission, digest
-from ..decisions import REDIS_DOWN
 from ..exceptions import StorageUnavailable
 from ..model.attributes import ATTRIBUTES
+from ..redis_connection import REDIS_DOWN
 from ..review.queue import Order
 from .i18n import LANGUAGE_COOKIE, LANGUAGES, language_of
 from .resources import UI, UiResources, ui_ctx

@@ -22,8 +22,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ..auth import Keyring, Permission, Principal
-from ..decisions import REDIS_DOWN
 from ..exceptions import Forbidden, StorageUnavailable
+from ..redis_connection import REDIS_DOWN
 from ..review import keys
 
 COOKIE = "moderation_session"
