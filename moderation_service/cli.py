@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Sequence
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +23,7 @@ from .identity import load_or_create_secret
 from .live_model import live_directory
 from .logs import setup_logging
 from .settings import Settings
+from .workers import Workers
 
 logger = logging.getLogger("moderation_service")
 
@@ -91,36 +91,22 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def _run_worker(settings: Settings) -> None:
+def _run_worker(settings: Settings, started: Event | None = None) -> None:
+    """One service process; ``started`` is set once every resource is up (see :mod:`.workers`)."""
     from .app import create_app
 
     setup_logging(settings.log_level)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
-                print=None, access_log=None, loop=_new_event_loop())
+    app = create_app(settings)
+    if started is not None:
+        async def serving(_app: web.Application) -> None:  # runs after every cleanup context has started
+            started.set()
 
-
-def _serve_processes(settings: Settings) -> None:
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_run_worker, args=(settings,), name=f"worker-{i}")
-               for i in range(settings.workers)]
-    for worker in workers:
-        worker.start()
-
-    def forward(_signum: int, _frame: object) -> None:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()  # SIGTERM: aiohttp finishes in-flight requests and runs cleanup
-
-    def forward_hangup(_signum: int, _frame: object) -> None:
-        for worker in workers:
-            if worker.is_alive() and worker.pid:
-                os.kill(worker.pid, signal.SIGHUP)  # each worker reloads the live model
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGHUP, forward_hangup)
-    for worker in workers:
-        worker.join()
+        app.on_startup.append(serving)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
+                    print=None, access_log=None, loop=_new_event_loop())
+    except ConfigurationError as exc:  # in a worker process too: the message, not a traceback
+        raise SystemExit(configuration_error(exc)) from None
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -142,12 +128,11 @@ def serve(args: argparse.Namespace) -> int:
         logger.info("serving on http://%s:%d with %d worker(s)", settings.host, settings.port, settings.workers)
         if settings.workers == 1:
             _run_worker(settings)
-        else:
-            _serve_processes(settings)
+            return 0
+        return Workers(settings.workers, _run_worker, (settings,)).run()
     finally:
         if embedded is not None:
             embedded.stop()
-    return 0
 
 
 # ---------------------------------------------------------------- score
@@ -183,13 +168,17 @@ def score(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def configuration_error(exc: ConfigurationError) -> int:
+    print(f"moderation-service: configuration error: {exc}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"serve": serve, "score": score}[args.command](args)
     except ConfigurationError as exc:
-        print(f"moderation-service: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return configuration_error(exc)
     except KeyboardInterrupt:
         return 130
 

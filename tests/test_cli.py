@@ -164,3 +164,66 @@ def test_serve_starts_embedded_redis_and_keeps_data_across_restarts(tmp_path, mo
         assert json.loads(response.read())["decision"] == submitted["decision"]
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=30)
+
+
+def serve_with_workers(tmp_path: Path, model_dir: Path, redis_url: str,
+                       **env: str) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    environment = {**os.environ, "MODERATION_PORT": str(port), "MODERATION_WORKERS": "2", "REDIS_URL": redis_url,
+                   "MODERATION_DATA_DIR": str(tmp_path / "var"), "MODERATION_MODEL": str(model_dir), **env}
+    process = subprocess.Popen([sys.executable, "-m", "moderation_service", "serve"], env=environment, cwd=ROOT,
+                               stderr=subprocess.PIPE, text=True)
+    return process, port
+
+
+def serving_workers(parent: int, port: int) -> set[int]:
+    """The service's worker processes that listen on ``port`` (a worker listens once it has started)."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                listening.add(f"socket:[{fields[9]}]")
+    workers = set()
+    for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        try:
+            sockets = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        except OSError:  # it has just exited
+            continue
+        if sockets & listening:
+            workers.add(int(pid))
+    return workers
+
+
+def test_workers_that_cannot_start_stop_the_service_with_an_error(tmp_path, model_dir, redis_url):  # type: ignore[no-untyped-def]
+    """A mistake only the workers meet (here the sites file) must not leave a service that exits 0 or serves
+    nothing: it exits 1 and says why, so that systemd or Docker reports it."""
+    sites = tmp_path / "sites.toml"
+    sites.write_text("[sites.blog]\nthresholds = { toxicity = { hold = 1.5 } }\n", encoding="utf-8")
+    process, _ = serve_with_workers(tmp_path, model_dir, redis_url, MODERATION_SITES_FILE=str(sites))
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 1, stderr
+    assert "configuration error" in stderr and "sites.toml" in stderr
+    assert "before it could serve" in stderr and "Traceback" not in stderr
+
+
+def test_a_worker_that_dies_is_replaced_and_the_service_keeps_answering(tmp_path, model_dir, redis_url):  # type: ignore[no-untyped-def]
+    process, port = serve_with_workers(tmp_path, model_dir, redis_url)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/readyz")["status"] == "ok"
+        deadline = time.monotonic() + 60
+        while len(workers := serving_workers(process.pid, port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        while ((len(replaced := serving_workers(process.pid, port)) < 2 or victim in replaced)
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        for _ in range(20):  # both workers answer (the port is shared)
+            assert wait_for(f"http://127.0.0.1:{port}/readyz")["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=60)[1]
+    assert victim not in replaced and len(replaced) == 2, stderr
+    assert process.returncode == 0, stderr
+    assert "stopped unexpectedly with exit code -9: starting a new one" in stderr

@@ -1,0 +1,93 @@
+"""The worker processes of ``moderation-service serve`` with ``--workers`` above 1: started, watched, stopped.
+
+Each worker is a whole service (its own event loop, Redis pool and model) listening on the same port. A
+worker that dies after it started serving (the kernel's OOM killer, a crash in a C extension) is replaced,
+and the others answer meanwhile. A worker that dies before it could serve met a configuration or an
+environment that the next one would meet too: the service stops, with exit code 1, so that whatever runs it
+(systemd, Docker's restart policy) sees the failure, and the worker's error is the last thing in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Any
+
+logger = logging.getLogger("moderation_service")
+
+#: Pause before a replacement starts, so that a worker that keeps dying does not spin the CPU.
+RESTART_DELAY_SECONDS = 1.0
+
+
+class Workers:
+    """Run ``target(*args, started)`` in ``count`` processes; ``target`` sets ``started`` once it serves."""
+
+    def __init__(self, count: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.context = multiprocessing.get_context("spawn")
+        self.target, self.args = target, args
+        self.processes: list[BaseProcess] = []
+        self.started: list[Event] = []
+        self.stopping = False
+        for index in range(count):
+            self.processes.append(self._start(index))
+
+    def _start(self, index: int) -> BaseProcess:
+        started = self.context.Event()
+        if index < len(self.started):
+            self.started[index] = started
+        else:
+            self.started.append(started)
+        process = self.context.Process(target=self.target, args=(*self.args, started), name=f"worker-{index}")
+        process.start()
+        return process
+
+    def stop(self, *_: object) -> None:
+        """Ask every worker to finish: aiohttp completes the requests in flight and runs its cleanup."""
+        self.stopping = True
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+
+    def reload(self, *_: object) -> None:
+        for process in self.processes:
+            if process.is_alive() and process.pid:
+                os.kill(process.pid, signal.SIGHUP)  # each worker reloads the live model
+
+    def run(self) -> int:
+        """Watch the workers until a signal stops them (0) or one fails before it served (1)."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGHUP, self.reload)
+        while True:
+            wait([process.sentinel for process in self.processes])
+            if self.stopping:
+                break
+            for index, process in enumerate(self.processes):
+                if process.is_alive():
+                    continue
+                process.join()
+                if not self.started[index].is_set():
+                    logger.error("%s stopped with exit code %s before it could serve (see its error above): "
+                                 "stopping the service", process.name, process.exitcode)
+                    self.stop()
+                    self._join()
+                    return 1
+                logger.error("%s stopped unexpectedly with exit code %s: starting a new one",
+                             process.name, process.exitcode)
+                time.sleep(RESTART_DELAY_SECONDS)
+                if self.stopping:
+                    break
+                self.processes[index] = self._start(index)
+        self._join()
+        return 0
+
+    def _join(self) -> None:
+        for process in self.processes:
+            process.join()
