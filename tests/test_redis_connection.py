@@ -10,6 +10,7 @@ from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocket
 from redis.exceptions import (
     AuthenticationError,
     DataError,
+    NoPermissionError,
     OutOfMemoryError,
     ReadOnlyError,
     ResponseError,
@@ -95,6 +96,8 @@ def test_refusals_redis_py_does_not_name_are_raised_as_redis_refused(reply: str)
     ("OOM command not allowed when used memory > 'maxmemory'.", OutOfMemoryError),
     ("READONLY You can't write against a read only replica.", ReadOnlyError),
     ("NOAUTH Authentication required.", AuthenticationError),
+    ("WRONGPASS invalid username-password pair or user is disabled.", AuthenticationError),
+    ("NOPERM User service has no permissions to run the 'evalsha' command", NoPermissionError),
     # Redis 6 wraps the error of a command that a script calls:
     ("ERR Error running script (call to f_a51f): @user_script:4: @user_script: 4: -OOM command not allowed when "
      "used memory > 'maxmemory'.", OutOfMemoryError),
