@@ -18,12 +18,18 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger("moderation_service")
 
 #: Pause before a replacement starts, so that a worker that keeps dying does not spin the CPU.
 RESTART_DELAY_SECONDS = 1.0
+
+
+class Worker(NamedTuple):
+    process: BaseProcess
+    #: Set by the worker once it serves; unset when it dies, it failed to start.
+    started: Event
 
 
 class Workers:
@@ -32,48 +38,39 @@ class Workers:
     def __init__(self, count: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.target, self.args = target, args
-        self.processes: list[BaseProcess] = []
-        self.started: list[Event] = []
         self.stopping = False
-        for index in range(count):
-            self.processes.append(self._start(index))
+        self.workers = [self._start(index) for index in range(count)]
 
-    def _start(self, index: int) -> BaseProcess:
+    def _start(self, index: int) -> Worker:
         started = self.context.Event()
-        if index < len(self.started):
-            self.started[index] = started
-        else:
-            self.started.append(started)
         process = self.context.Process(target=self.target, args=(*self.args, started), name=f"worker-{index}")
         process.start()
-        return process
+        return Worker(process, started)
 
     def stop(self, *_: object) -> None:
         """Ask every worker to finish: aiohttp completes the requests in flight and runs its cleanup."""
         self.stopping = True
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
 
     def reload(self, *_: object) -> None:
-        for process in self.processes:
-            if process.is_alive() and process.pid:
-                os.kill(process.pid, signal.SIGHUP)  # each worker reloads the live model
+        for worker in self.workers:
+            if worker.process.is_alive() and worker.process.pid:
+                os.kill(worker.process.pid, signal.SIGHUP)  # each worker reloads the live model
 
     def run(self) -> int:
         """Watch the workers until a signal stops them (0) or one fails before it served (1)."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         signal.signal(signal.SIGHUP, self.reload)
-        while True:
-            wait([process.sentinel for process in self.processes])
-            if self.stopping:
-                break
-            for index, process in enumerate(self.processes):
-                if process.is_alive():
+        while not self.stopping:
+            wait([worker.process.sentinel for worker in self.workers])
+            for index, (process, started) in enumerate(self.workers):
+                if process.is_alive() or self.stopping:
                     continue
                 process.join()
-                if not self.started[index].is_set():
+                if not started.is_set():
                     logger.error("%s stopped with exit code %s before it could serve (see its error above): "
                                  "stopping the service", process.name, process.exitcode)
                     self.stop()
@@ -82,12 +79,11 @@ class Workers:
                 logger.error("%s stopped unexpectedly with exit code %s: starting a new one",
                              process.name, process.exitcode)
                 time.sleep(RESTART_DELAY_SECONDS)
-                if self.stopping:
-                    break
-                self.processes[index] = self._start(index)
+                if not self.stopping:
+                    self.workers[index] = self._start(index)
         self._join()
         return 0
 
     def _join(self) -> None:
-        for process in self.processes:
-            process.join()
+        for worker in self.workers:
+            worker.process.join()
