@@ -190,11 +190,16 @@ def requested_attributes(requested: Mapping[str, Mapping[str, Any]],
     they are refused like an unknown attribute rather than answered with a score that means nothing.
     """
     scored = [name for name in ATTRIBUTE_NAMES if ATTRIBUTE_NAMES[name] not in untrained]
-    unknown = sorted(name for name in requested if name not in scored)
-    if unknown:
-        why = " by the model in service (trained without labels for it)" if set(unknown) <= set(ATTRIBUTE_NAMES) else ""
-        raise MalformedRequest(f"Requested attribute(s) {', '.join(unknown)} not supported{why}; this service "
-                               f"scores {', '.join(scored)}.")
+    unknown = sorted(name for name in requested if name not in ATTRIBUTE_NAMES)
+    unscored = sorted(name for name in requested if name in ATTRIBUTE_NAMES and name not in scored)
+    if unknown or unscored:
+        problems = [f"{', '.join(unknown)} not supported"] if unknown else []
+        if unscored:
+            them = "it" if len(unscored) == 1 else "them"
+            problems.append(f"{', '.join(unscored)} not supported by the model in service (trained without "
+                            f"labels for {them})")
+        raise MalformedRequest(f"Requested attribute(s) {'; '.join(problems)}; this service scores "
+                               f"{', '.join(scored)}.")
     return {name: parameters["score_threshold"] for name, parameters in requested.items()}
 
 

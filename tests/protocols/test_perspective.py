@@ -138,6 +138,12 @@ def test_scores_the_model_was_not_trained_for_are_refused() -> None:
     assert str(refused.value) == (
         "Requested attribute(s) THREAT not supported by the model in service (trained without labels for it); "
         "this service scores SEVERE_TOXICITY, IDENTITY_ATTACK, INSULT, PROFANITY, SPAM.")
+    with pytest.raises(MalformedRequest) as refused:
+        requested_attributes({"THREAT": {}, "TOXICITY": {}, "FLIRTATION": {}}, untrained=["toxicity", "threat"])
+    assert str(refused.value) == (
+        "Requested attribute(s) FLIRTATION not supported; THREAT, TOXICITY not supported by the model in service "
+        "(trained without labels for them); this service scores SEVERE_TOXICITY, IDENTITY_ATTACK, INSULT, "
+        "PROFANITY, SPAM.")
 
 
 async def test_unsupported_language(client: Any) -> None:
