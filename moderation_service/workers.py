@@ -4,7 +4,7 @@ Each worker is a whole service (its own event loop, Redis pool and model) listen
 worker that dies after it started serving (the kernel's OOM killer, a crash in a C extension) is replaced,
 and the others answer meanwhile. A worker that dies before it could serve met a configuration or an
 environment that the next one would meet too: the service stops, with exit code 1, so that whatever runs it
-(systemd, Docker's restart policy) sees the failure, and the worker's error is the last thing in the log.
+(systemd, Docker's restart policy) sees the failure; the worker's error is in the log just before.
 """
 
 from __future__ import annotations
