@@ -168,8 +168,27 @@ def test_unknown_paths_are_refused_with_what_is_accepted(tmp_path: Path) -> None
 
 
 def test_incomplete_dataset_folder_is_not_recognised(tmp_path: Path) -> None:
-    partial = tmp_path / "youtube-spam"
-    shutil.copytree(FIXTURES / "youtube-spam", partial)
-    (partial / "Youtube05-Shakira.csv").unlink()
+    partial = tmp_path / "german-hatespeech-wue"
+    shutil.copytree(FIXTURES / "german-hatespeech-wue", partial)
+    (partial / "hasoc.csv").unlink()
     with pytest.raises(DatasetError, match="found no dataset"):
         load_path(partial)
+
+
+def test_youtube_folder_holds_any_of_the_collections_videos(tmp_path: Path) -> None:
+    """Training on some of the five videos is a folder with those files, whichever they are (here a video
+    that the shared data does not have, and without one that it has)."""
+    folder = tmp_path / "four-videos"
+    shutil.copytree(FIXTURES / "youtube-spam", folder)
+    (folder / "Youtube03-LMFAO.csv").unlink()
+    (folder / "Youtube04-Another.csv").write_text(
+        "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nz1,a,2014-01-01,sub to my channel pls,1\nz2,b,2014-01-02,love it,0\n",
+        encoding="utf-8")
+    (folder / "notes.csv").write_text("not a video\n", encoding="utf-8")
+    [dataset] = load_path(folder)
+    assert dataset.name == "youtube-spam"
+    assert [e.subset for e in dataset.examples] == ["Psy", "Psy", "KatyPerry", "KatyPerry", "Another", "Another",
+                                                    "Shakira", "Shakira"]
+    assert dataset.examples[4].content == "sub to my channel pls" and dataset.examples[4].labels == {"spam": 1}
+    assert sorted(dataset.files) == ["Youtube01-Psy.csv", "Youtube02-KatyPerry.csv", "Youtube04-Another.csv",
+                                     "Youtube05-Shakira.csv"]

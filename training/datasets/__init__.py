@@ -23,14 +23,14 @@ class DatasetError(ValueError):
 
 def _spec_for(folder: Path) -> DatasetSpec | None:
     for spec in REGISTRY.values():
-        if all((folder / name).is_file() for name in spec.files):
+        if spec.files_in(folder) is not None:
             return spec
     return None
 
 
 def _load_folder(folder: Path, spec: DatasetSpec) -> Dataset:
     examples = [ex for ex in spec.load(folder) if ex.content.strip()]
-    files = {name: sha256_of(folder / name) for name in spec.files}
+    files = {path.name: sha256_of(path) for path in spec.files_in(folder) or ()}
     return Dataset(spec.name, examples, files, spec.description)
 
 

@@ -43,9 +43,20 @@ Loader = Callable[[Path], Iterator[LabelledExample]]
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    files: tuple[str, ...]  # the files that identify the folder; all are read
+    #: The files that identify the folder, all read: names, or glob patterns that must match one file or more.
+    files: tuple[str, ...]
     load: Loader
     description: str
+
+    def files_in(self, folder: Path) -> list[Path] | None:
+        """The folder's files of this dataset, or ``None`` when one of :attr:`files` is missing."""
+        found = []
+        for pattern in self.files:
+            matches = sorted(path for path in folder.glob(pattern) if path.is_file())
+            if not matches:
+                return None
+            found += matches
+        return found
 
 
 REGISTRY: dict[str, DatasetSpec] = {}

@@ -8,15 +8,17 @@ from pathlib import Path
 
 from .base import LabelledExample, read_csv, read_rows, register
 
-YOUTUBE_FILES = ("Youtube01-Psy.csv", "Youtube02-KatyPerry.csv", "Youtube03-LMFAO.csv", "Youtube05-Shakira.csv")
+#: The collection's file of each video (Youtube01-Psy.csv … Youtube05-Shakira.csv): a folder with any of them
+#: is read, so that training on some of the five videos is a folder with those files.
+YOUTUBE_FILES = "Youtube[0-9][0-9]-*.csv"
 
 
-@register("youtube-spam", YOUTUBE_FILES, "UCI YouTube Spam Collection (Alberto et al., ICMLA 2015), 4 videos, en")
+@register("youtube-spam", (YOUTUBE_FILES,), "UCI YouTube Spam Collection (Alberto et al., ICMLA 2015), by video, en")
 def load_youtube(folder: Path) -> Iterator[LabelledExample]:
     # Only CONTENT and CLASS are used: COMMENT_ID and DATE leak the class (see PROVENANCE.md).
-    for name in YOUTUBE_FILES:
-        video = name.removesuffix(".csv").split("-", 1)[1]
-        for row in read_csv(folder / name):
+    for path in sorted(folder.glob(YOUTUBE_FILES)):
+        video = path.name.removesuffix(".csv").split("-", 1)[1]
+        for row in read_csv(path):
             yield LabelledExample(row["CONTENT"], {"spam": int(row["CLASS"])}, "youtube-spam", "en", video)
 
 
