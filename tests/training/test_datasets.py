@@ -161,7 +161,7 @@ def test_unknown_paths_are_refused_with_what_is_accepted(tmp_path: Path) -> None
     with pytest.raises(DatasetError, match="no such file or folder"):
         load_path(tmp_path / "missing")
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    with pytest.raises(DatasetError, match="must be JSONL"):
+    with pytest.raises(DatasetError, match="must be JSONL.*give the folder that holds them"):
         load_path(tmp_path / "notes.txt")
     with pytest.raises(DatasetError, match="found no dataset"):
         load_path(tmp_path)

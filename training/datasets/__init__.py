@@ -45,7 +45,8 @@ def load_path(path: str | Path) -> list[Dataset]:
     if path.is_file():
         if path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             return [_load_jsonl_file(path)]
-        raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl or *.jsonl.gz)")
+        raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl or *.jsonl.gz); "
+                           f"for a dataset's own files (CSV, TSV…), give the folder that holds them")
     if not path.is_dir():
         raise DatasetError(f"{path}: no such file or folder")
     spec = _spec_for(path)
