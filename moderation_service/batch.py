@@ -60,6 +60,6 @@ def score_lines(
             ident = raw.get("id") if isinstance(raw, dict) else None
             out.write(json.dumps({"id": ident, "line": number, "error": message}) + "\n")
             continue
-        record = evaluator.evaluate(_comment(data, default_site))
+        record = evaluator.evaluate(_comment(data, default_site), explain=False)
         out.write(json.dumps({"id": data["id"], "decision": record.decision.value, "scores": record.scores}) + "\n")
     return errors

@@ -116,8 +116,11 @@ class Evaluator:
 
     def evaluate(self, comment: Comment, state_hits: Sequence[Hit] = (), identities: dict[str, Any] | None = None,
                  received_at: float | None = None, assessment: Assessment | None = None,
-                 record_id: str | None = None) -> Record:
-        """The record of a decision: model scores, signal hits (these and ``state_hits``), policy."""
+                 record_id: str | None = None, explain: bool = True) -> Record:
+        """The record of a decision: model scores, signal hits (these and ``state_hits``), policy.
+
+        ``explain=False`` leaves out the words behind each deciding score (batch scoring writes no reasons);
+        the decision is the same."""
         received = time.time() if received_at is None else received_at
         model, scores, features = assessment or self.assess(comment)
         hits = stateless_hits(comment, self.signals_for(comment.site_id), datetime.fromtimestamp(received, UTC))
@@ -125,7 +128,8 @@ class Evaluator:
         thresholds = self.thresholds_for(comment.site_id, model)
         unscored = model.untrained
         decision, reasons = decide(scores, thresholds, hits, unscored)
-        reasons = explained(reasons, model, features)
+        if explain:
+            reasons = explained(reasons, model, features)
         extra: dict[str, Any] = {"spam_combined": spam_evidence(scores, hits, unscored)} if any(
             h.spam for h in hits) else {}
         if unscored:  # moderators are not shown scores the model does not have

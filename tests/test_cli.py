@@ -227,3 +227,21 @@ def test_a_worker_that_dies_is_replaced_and_the_service_keeps_answering(tmp_path
     assert victim not in replaced and len(replaced) == 2, stderr
     assert process.returncode == 0, stderr
     assert "stopped unexpectedly with exit code -9: starting a new one" in stderr
+
+
+def test_score_decides_as_the_api_without_explaining(settings) -> None:  # type: ignore[no-untyped-def]
+    """Batch scoring writes no reasons, so it skips the words behind them: the decision stays the same."""
+    from moderation_service.comments import Comment
+    from moderation_service.decisions import Evaluator
+    from moderation_service.live_model import ModelHolder
+    from moderation_service.sites import load_sites
+
+    evaluator = Evaluator(ModelHolder.load(settings.model_dir), load_sites(settings.sites_file))
+    for text in TEXTS:
+        comment = Comment(site_id="kommblog", content=text)
+        explained, plain = evaluator.evaluate(comment), evaluator.evaluate(comment, explain=False)
+        assert (plain.decision, plain.scores) == (explained.decision, explained.scores)
+        assert plain.reasons == [{k: v for k, v in r.items() if k not in ("phrases", "spans")} for r in explained.reasons]
+        assert not any("phrases" in reason for reason in plain.reasons)
+    held = evaluator.evaluate(Comment(site_id="kommblog", content=INSULT))
+    assert any("phrases" in reason for reason in held.reasons)  # the API's record does explain
