@@ -37,9 +37,9 @@ class Workers:
 
     def __init__(self, count: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
         self.context = multiprocessing.get_context("spawn")
-        self.target, self.args = target, args
+        self.count, self.target, self.args = count, target, args
         self.stopping = False
-        self.workers = [self._start(index) for index in range(count)]
+        self.workers: list[Worker] = []
 
     def _start(self, index: int) -> Worker:
         started = self.context.Event()
@@ -60,10 +60,14 @@ class Workers:
                 os.kill(worker.process.pid, signal.SIGHUP)  # each worker reloads the live model
 
     def run(self) -> int:
-        """Watch the workers until a signal stops them (0) or one fails before it served (1)."""
+        """Start the workers and watch them until a signal stops them (0) or one fails before it served (1)."""
+        # Handlers first: a SIGTERM while the workers start must stop them too, not only this process.
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         signal.signal(signal.SIGHUP, self.reload)
+        for index in range(self.count):
+            if not self.stopping:
+                self.workers.append(self._start(index))
         while not self.stopping:
             wait([worker.process.sentinel for worker in self.workers])
             for index, (process, started) in enumerate(self.workers):
