@@ -241,7 +241,30 @@ def test_score_decides_as_the_api_without_explaining(settings) -> None:  # type:
         comment = Comment(site_id="kommblog", content=text)
         explained, plain = evaluator.evaluate(comment), evaluator.evaluate(comment, explain=False)
         assert (plain.decision, plain.scores) == (explained.decision, explained.scores)
-        assert plain.reasons == [{k: v for k, v in r.items() if k not in ("phrases", "spans")} for r in explained.reasons]
+        words = ("phrases", "spans")
+        assert plain.reasons == [{k: v for k, v in r.items() if k not in words} for r in explained.reasons]
         assert not any("phrases" in reason for reason in plain.reasons)
     held = evaluator.evaluate(Comment(site_id="kommblog", content=INSULT))
     assert any("phrases" in reason for reason in held.reasons)  # the API's record does explain
+
+
+def test_sighup_reaches_every_worker(tmp_path, model_dir, redis_url):  # type: ignore[no-untyped-def]
+    """``kill -HUP`` on the service (what an operator or systemd's ExecReload sends) reloads the model in each
+    worker: here new thresholds written into the served artifact's manifest."""
+    served = tmp_path / "model"
+    shutil.copytree(model_dir, served)
+    process, port = serve_with_workers(tmp_path, served, redis_url)
+    try:
+        deadline = time.monotonic() + 60
+        while len(serving_workers(process.pid, port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        manifest = json.loads((served / "manifest.json").read_text(encoding="utf-8"))
+        manifest["thresholds"]["toxicity"]["hold"] = 0.5
+        (served / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        time.sleep(3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 0, stderr
+    assert stderr.count("reloaded after SIGHUP") == 2, stderr
