@@ -55,7 +55,7 @@ async def test_outage_spools_held_comment_and_delivers_it_when_redis_returns(  #
     ready = await readyz(client)
     assert ready["status"] == "degraded"
     assert ready["checks"]["redis"]["ok"] is False and ready["checks"]["redis"]["error"]
-    assert ready["checks"]["spool"]["pending"] == 2
+    assert ready["checks"]["spool"] == {"pending": 2, "rejected": 0}
     lookup = await client.get(f"/v1/comments/{body['id']}", headers=auth("blog"))
     assert lookup.status == 503
     assert (await lookup.json())["error"]["code"] == "storage_unavailable"

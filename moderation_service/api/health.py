@@ -20,14 +20,16 @@ async def readyz(request: web.Request) -> web.Response:
     health = request.app[HEALTH]
     holder = request.app[MODELS]
     model = holder.current
-    spooled = await request.app[SPOOL].pending()
+    spool = request.app[SPOOL]
+    spooled, rejected = await spool.pending(), await spool.rejected()
     body = {
         "status": "ok" if health.ok and holder.state.last_error is None else "degraded",
         "checks": {
             "redis": {"ok": health.ok, "error": health.error},
             # ok stays True while a model serves; a refused reload shows in reload_error.
             "model": {"ok": True, "version": model.version, "reload_error": holder.state.last_error},
-            "spool": {"pending": spooled},
+            # rejected: records Redis could not take, kept in the spool files' 'rejected' tables (see the log).
+            "spool": {"pending": spooled, "rejected": rejected},
         },
     }
     return web.json_response(body)

@@ -18,19 +18,29 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 from ..comments import Record
+from ..redis_connection import REDIS_DOWN
 from .store import CommentStore, from_fields, to_fields
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL)"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL)",
+    # Records that Redis is up but cannot take (a record written by another version of the service that this
+    # one cannot read, or one that Redis refuses): kept here for an operator instead of blocking the rest.
+    "CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, error TEXT NOT NULL, "
+    "rejected_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    connection.execute(SCHEMA)
+    for statement in SCHEMA:
+        connection.execute(statement)
     return connection
 
 
@@ -43,6 +53,8 @@ class Spool:
         self._connection: sqlite3.Connection | None = None
         #: Whether any file may hold records; True until a drain finds them all empty.
         self.maybe_pending = True
+        self._readable: set[Path] = set()
+        self._unreadable: set[Path] = set()
 
     def _own(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -61,7 +73,25 @@ class Spool:
         self.maybe_pending = True
 
     def _files(self) -> list[Path]:
-        return sorted(self.directory.glob("*.sqlite3")) if self.directory.is_dir() else []
+        """The spool files of the folder, this process's and others'; one that is not an SQLite database (a
+        damaged disk, a stray file) is logged once and left alone, so that it cannot stop the others."""
+        if not self.directory.is_dir():
+            return []
+        files = []
+        for path in sorted(self.directory.glob("*.sqlite3")):
+            if path in self._unreadable:
+                continue
+            if path != self.path and path not in self._readable:
+                try:
+                    _connect(path).close()
+                except sqlite3.DatabaseError as exc:
+                    self._unreadable.add(path)
+                    logger.error("spool file %s cannot be read (%s): left as it is, its records are not delivered",
+                                 path, exc)
+                    continue
+                self._readable.add(path)
+            files.append(path)
+        return files
 
     @contextmanager
     def _open(self, path: Path) -> Iterator[sqlite3.Connection]:
@@ -75,35 +105,71 @@ class Spool:
         finally:
             connection.close()
 
-    def _count(self) -> int:
+    def _count(self, table: str) -> int:
         total = 0
         for path in self._files():
             with self._open(path) as connection:
-                total += connection.execute("SELECT COUNT(*) FROM spool").fetchone()[0]
+                total += connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
         return total
 
     async def pending(self) -> int:
-        return int(await self._run(self._count))
+        return int(await self._run(self._count, "spool"))
 
-    def _batch(self, path: Path, limit: int) -> list[tuple[int, str]]:
+    async def rejected(self) -> int:
+        """Records set aside because Redis, though up, could not take them (see :meth:`drain`)."""
+        return int(await self._run(self._count, "rejected"))
+
+    def _batch(self, path: Path, after: int, limit: int) -> list[tuple[int, str]]:
         with self._open(path) as connection:
-            return connection.execute("SELECT seq, record FROM spool ORDER BY seq LIMIT ?", (limit,)).fetchall()
+            return connection.execute("SELECT seq, record FROM spool WHERE seq > ? ORDER BY seq LIMIT ?",
+                                      (after, limit)).fetchall()
 
     def _delete(self, path: Path, seqs: list[int]) -> None:
         with self._open(path) as connection:
             connection.executemany("DELETE FROM spool WHERE seq = ?", [(s,) for s in seqs])
 
+    def _reject(self, path: Path, seq: int, payload: str, error: str) -> None:
+        with self._open(path) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT OR REPLACE INTO rejected (seq, record, error) VALUES (?, ?, ?)",
+                               (seq, payload, error))
+            connection.execute("DELETE FROM spool WHERE seq = ?", (seq,))
+            connection.execute("COMMIT")
+
     async def drain(self, store: CommentStore, batch: int = 200) -> int:
-        """Write every spooled record to Redis, oldest first; a Redis error stops the drain and propagates."""
-        delivered = 0
+        """Write every spooled record to Redis, oldest first; Redis being down stops the drain and propagates.
+
+        One record must not hold back the others: a record this version cannot read (written by another
+        version) is moved to the file's ``rejected`` table, where it stays for an operator; one that Redis
+        refuses (an error reply about that record, not Redis being down) stays in the spool for the next drain.
+        Both are logged, and ``/readyz`` counts them.
+        """
+        delivered, held_back, first_refusal = 0, 0, ""
         self.maybe_pending = False
         try:
             for path in await self._run(self._files):
-                while rows := await self._run(self._batch, path, batch):
+                after = 0
+                while rows := await self._run(self._batch, path, after, batch):
                     done: list[int] = []
                     try:
                         for seq, payload in rows:
-                            await store.record(from_fields(json.loads(payload)))
+                            after = seq
+                            try:
+                                record = from_fields(json.loads(payload))
+                            except (ValueError, KeyError, TypeError) as exc:
+                                error = f"{type(exc).__name__}: {exc}"
+                                logger.error("spooled record %s in %s cannot be read (%s): moved to the file's "
+                                             "'rejected' table", seq, path, error)
+                                await self._run(self._reject, path, seq, payload, error)
+                                continue
+                            try:
+                                await store.record(record)
+                            except REDIS_DOWN:
+                                raise
+                            except RedisError as exc:
+                                held_back += 1
+                                first_refusal = first_refusal or f"{record.id}: {type(exc).__name__}: {exc}"
+                                continue
                             done.append(seq)
                     finally:
                         if done:
@@ -112,6 +178,10 @@ class Spool:
         except BaseException:
             self.maybe_pending = True
             raise
+        if held_back:
+            self.maybe_pending = True
+            logger.error("%d spooled record(s) refused by Redis, kept for the next attempt (first: %s)",
+                         held_back, first_refusal)
         if delivered:
             logger.info("delivered %d spooled record(s) to Redis", delivered)
         return delivered

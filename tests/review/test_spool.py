@@ -58,3 +58,48 @@ async def test_replaying_a_record_already_in_redis_changes_nothing(tmp_path, red
     assert await spool.drain(store) == 1
     assert await redis.zcard(keys.pending("kommblog")) == 1
     await spool.close()
+
+
+async def test_one_bad_record_does_not_hold_back_the_others_and_none_is_lost(  # type: ignore[no-untyped-def]
+    tmp_path, redis: Redis
+):
+    """A record this version cannot read (written by another version, say) is set aside in the file's
+    'rejected' table; one that Redis refuses stays spooled until Redis takes it; the others are delivered."""
+    import sqlite3
+
+    store = CommentStore(redis, retention_seconds=3600)
+    spool = Spool(tmp_path, "s")
+    await spool.put(record(1))
+    unreadable = '{"id": "kommblog:unreadable", "format": "from another version"}'
+    spool._own().execute("INSERT INTO spool (record) VALUES (?)", (unreadable,))
+    refused = record(2)
+    await spool.put(refused)
+    await spool.put(record(3))
+    await redis.set(store.key_of(refused.id), "not a hash")  # Redis refuses to store that one: WRONGTYPE
+
+    assert await spool.drain(store) == 2
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [record(1).id, record(3).id]
+    assert (await spool.pending(), await spool.rejected()) == (1, 1)
+    assert spool.maybe_pending is True  # the refused record is tried again
+
+    await redis.delete(store.key_of(refused.id))
+    assert await spool.drain(store) == 1
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [record(1).id, refused.id, record(3).id]
+    assert (await spool.pending(), await spool.rejected()) == (0, 1)
+    await spool.close()
+    with sqlite3.connect(tmp_path / "s.sqlite3") as kept:
+        [(kept_record, error)] = kept.execute("SELECT record, error FROM rejected").fetchall()
+    assert kept_record == unreadable and error.startswith("KeyError")
+
+
+async def test_a_damaged_spool_file_does_not_stop_the_others(tmp_path, redis: Redis, caplog):  # type: ignore[no-untyped-def]
+    (tmp_path / "damaged.sqlite3").write_bytes(b"this is not a database" * 100)
+    spool = Spool(tmp_path, "s")
+    await spool.put(record(1))
+    assert await spool.pending() == 1
+    assert await spool.drain(CommentStore(redis, retention_seconds=3600)) == 1
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [record(1).id]
+    assert await spool.pending() == 0
+    assert (tmp_path / "damaged.sqlite3").read_bytes().startswith(b"this is not a database")  # left for a person
+    assert sum("damaged.sqlite3 cannot be read" in message for message in caplog.messages) == 1  # logged once
+    await spool.close()
