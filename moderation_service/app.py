@@ -40,7 +40,7 @@ from .decisions import DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
 from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
-from .redis_connection import REDIS_DOWN, connection_pool
+from .redis_connection import REDIS_DOWN, configuration_warnings, connection_pool
 from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy
@@ -91,6 +91,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[HEALTH] = RedisHealth()
     try:
         await redis.ping()
+        app[HEALTH].warnings = await configuration_warnings(redis)
     except REDIS_DOWN as exc:  # the service starts and answers anyway
         app[HEALTH].down(exc)
     yield

@@ -37,6 +37,8 @@ class RedisHealth:
         self.ok = True
         self.error: str | None = None
         self.since = time.time()
+        #: What in Redis's configuration can lose records (read at start, see ``configuration_warnings``).
+        self.warnings: list[str] = []
 
     def down(self, exc: BaseException) -> None:
         if self.ok:

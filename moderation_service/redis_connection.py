@@ -13,21 +13,25 @@ replica. The service spools records then, exactly as when Redis is away, and ``/
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import hiredis
 from redis._parsers import _AsyncHiredisParser
-from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import (
     MasterDownError,
     NoPermissionError,
     OutOfMemoryError,
     ReadOnlyError,
+    RedisError,
     ResponseError,
 )
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
 
 
 class RedisRefused(ResponseError):
@@ -91,3 +95,28 @@ def connection_pool(url: str, **options: Any) -> BlockingConnectionPool:
     base = pool.connection_class
     pool.connection_class = type(f"Hiredis{base.__name__}", (HiredisPacking, base), {})
     return pool
+
+
+async def configuration_warnings(redis: Redis) -> list[str]:
+    """What in Redis's configuration can lose the service's records: keys evicted when memory is full, or
+    nothing kept on disk. Empty when all is well, or when Redis does not let us read its configuration."""
+    try:
+        config: dict[str, str] = {}
+        for name in ("maxmemory-policy", "appendonly", "save"):  # one by one: Redis 6 reads one per call
+            config.update(await redis.config_get(name))
+    except RedisError as exc:  # managed Redis often refuses CONFIG
+        logger.debug("cannot read Redis's configuration: %s", exc)
+        return []
+    warnings = []
+    policy = config.get("maxmemory-policy", "noeviction")
+    if policy.startswith("allkeys-"):
+        warnings.append(f"Redis evicts keys when its memory is full (maxmemory-policy {policy}): held comments, "
+                        "decisions and labels can disappear. Set maxmemory-policy noeviction; the service then "
+                        "spools while Redis is full.")
+    if config.get("appendonly") == "no":
+        kept = ("keeps only RDB snapshots (save " + config["save"] + "): a restart loses what came after the last "
+                "one" if config.get("save") else "keeps nothing on disk: a restart loses every record")
+        warnings.append(f"Redis {kept}. Turn on appendonly yes.")
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return warnings

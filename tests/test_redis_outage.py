@@ -157,3 +157,25 @@ async def test_review_api_answers_503_while_redis_is_down(  # type: ignore[no-un
     assert response.status == 503
     error = (await response.json())["error"]
     assert error["code"] == "storage_unavailable" and "retry" in error["message"]
+
+
+async def test_readyz_warns_of_a_redis_configured_to_lose_records(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer
+):
+    """Held comments live in Redis: a Redis that evicts keys when full, or keeps nothing on disk, loses them.
+    The service says so at start (log and /readyz), and stays ready: it is the operator's call."""
+    configured = settings.with_overrides(redis_url=private_redis.url)
+    client = await aiohttp_client(create_app(configured))  # the test server: append-only file on, no eviction
+    assert (await readyz(client))["checks"]["redis"]["warnings"] == []
+
+    direct = Redis.from_url(private_redis.url, decode_responses=True)
+    await direct.config_set("maxmemory-policy", "allkeys-lru")
+    await direct.config_set("appendonly", "no")
+    await direct.config_set("save", "")
+    await direct.aclose()
+    client = await aiohttp_client(create_app(configured))
+    ready = await readyz(client)
+    assert ready["status"] == "ok"
+    eviction, persistence = ready["checks"]["redis"]["warnings"]
+    assert "maxmemory-policy allkeys-lru" in eviction and "noeviction" in eviction
+    assert "keeps nothing on disk" in persistence and "appendonly yes" in persistence

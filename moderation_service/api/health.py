@@ -25,7 +25,7 @@ async def readyz(request: web.Request) -> web.Response:
     body = {
         "status": "ok" if health.ok and holder.state.last_error is None else "degraded",
         "checks": {
-            "redis": {"ok": health.ok, "error": health.error},
+            "redis": {"ok": health.ok, "error": health.error, "warnings": health.warnings},
             # ok stays True while a model serves; a refused reload shows in reload_error.
             "model": {"ok": True, "version": model.version, "reload_error": holder.state.last_error},
             # rejected: records Redis could not take, kept in the spool files' 'rejected' tables (see the log).
