@@ -23,7 +23,7 @@ from .identity import load_or_create_secret
 from .live_model import live_directory
 from .logs import setup_logging
 from .settings import Settings
-from .workers import Workers
+from .workers import Workers, stop_with_parent
 
 logger = logging.getLogger("moderation_service")
 
@@ -96,6 +96,8 @@ def _run_worker(settings: Settings, started: Event | None = None) -> None:
     from .app import create_app
 
     setup_logging(settings.log_level)
+    if started is not None:  # a worker process of Workers
+        stop_with_parent()
     app = create_app(settings)
     if started is not None:
         async def serving(_app: web.Application) -> None:  # runs after every cleanup context has started

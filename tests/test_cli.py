@@ -268,3 +268,21 @@ def test_sighup_reaches_every_worker(tmp_path, model_dir, redis_url):  # type: i
         stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 0, stderr
     assert stderr.count("reloaded after SIGHUP") == 2, stderr
+
+
+def test_workers_stop_when_the_supervising_process_is_killed(tmp_path, model_dir, redis_url):  # type: ignore[no-untyped-def]
+    """SIGKILL of the supervisor (nothing it can catch) must not leave orphaned workers serving on the port."""
+    process, port = serve_with_workers(tmp_path, model_dir, redis_url)
+    deadline = time.monotonic() + 60
+    while len(workers := serving_workers(process.pid, port)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 2
+    process.kill()
+    process.communicate(timeout=30)
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}/status").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+    for pid in alive:  # not to leave them behind if the assertion fails
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
