@@ -54,12 +54,13 @@ class Batcher:
 
     async def _send(self, batch: list[tuple[Script, list[Any], asyncio.Future[Any]]]) -> list[Any]:
         results = await self._execute(batch)
-        missing = {script.source for (script, _, _), r in zip(batch, results, strict=True)
-                   if isinstance(r, NoScriptError)}
+        missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if missing:  # Redis restarted or flushed its script cache
-            for source in missing:
+            for source in {batch[i][0].source for i in missing}:
                 await self._redis.script_load(source)
-            results = await self._execute(batch)
+            # Only those again: the others have run, and running a counter or a first store twice is wrong.
+            for i, result in zip(missing, await self._execute([batch[i] for i in missing]), strict=True):
+                results[i] = result
         return results
 
     async def _execute(self, batch: list[tuple[Script, list[Any], asyncio.Future[Any]]]) -> list[Any]:
