@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -179,11 +178,23 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     if handles_sighup:
         loop.remove_signal_handler(signal.SIGHUP)
-    for task in app[BACKGROUND]:
-        task.cancel()
-    for task in app[BACKGROUND]:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_tasks(app[BACKGROUND])
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], patience: float = 2.0) -> None:
+    """Cancel ``tasks`` and wait for them. A cancellation can be lost (a Redis call's own timeout expiring
+    at the same moment turns it into a timeout, which the task handles and goes on): whatever still runs
+    after ``patience`` seconds is cancelled again, so that shutting down never hangs."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=patience)
+        for task in pending:
+            logger.warning("background task %s ignored a cancellation; cancelling it again", task.get_name())
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s had failed", task.get_name(), exc_info=task.exception())
 
 
 def create_app(settings: Settings) -> web.Application:

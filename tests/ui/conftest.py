@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,10 @@ class LiveApp:
         for task in asyncio.all_tasks(self.loop):
             frames = "".join(f"    {f.f_code.co_filename}:{f.f_lineno} {f.f_code.co_name}\n" for f in task.get_stack())
             stacks.append(f"  {task.get_name()}: {task.get_coro()!r}\n{frames}")
-        return "".join(stacks) or "  (none)"
+        # Where the event loop's thread is now: waiting for events, or stuck in a call that blocks it.
+        running = sys._current_frames().get(self.thread.ident or -1)
+        where = "".join(traceback.format_stack(running)) if running is not None else "(thread gone)"
+        return ("".join(stacks) or "  (none)\n") + f"  the loop's thread:\n{where}"
 
     def start(self) -> LiveApp:
         self.thread.start()
