@@ -182,9 +182,9 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def stop_tasks(tasks: list[asyncio.Task[None]], patience: float = 2.0) -> None:
-    """Cancel ``tasks`` and wait for them. A cancellation can be lost (a Redis call's own timeout expiring
-    at the same moment turns it into a timeout, which the task handles and goes on): whatever still runs
-    after ``patience`` seconds is cancelled again, so that shutting down never hangs."""
+    """Cancel ``tasks`` and wait for them. A cancellation can get lost on its way through a library call
+    (seen once: the spool task asleep again after its cancel, and the shutdown waiting for it): whatever still
+    runs after ``patience`` seconds is cancelled again, so that shutting down never hangs."""
     pending = {task for task in tasks if not task.done()}
     while pending:
         for task in pending:
