@@ -17,11 +17,20 @@ from .batching import Batcher, Script
 # Write a record unless one exists; return the existing one (an idempotent resubmission) or {}.
 # KEYS: comment hash, the site's set of reason names, then the queue indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, n indexes, n scores, m reason names, m names, then the hash's field/value pairs.
+# All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
+# comment stored but not queued would look stored to every retry and never reach a moderator.
 RECORD = Script("""
 local existing = redis.call('HGETALL', KEYS[1])
 if #existing > 0 then return existing end
 local n = tonumber(ARGV[3])
 local m = tonumber(ARGV[4 + n])
+for i = (m > 0) and 2 or 3, 2 + n do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  local want = (i == 2) and 'set' or 'zset'
+  if kind ~= 'none' and kind ~= want then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. kind .. ', not a ' .. want)
+  end
+end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5 + n + m))
 for i = 1, n do redis.call('ZADD', KEYS[2 + i], ARGV[3 + i], ARGV[2]) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[4 + n + i]) end

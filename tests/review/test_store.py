@@ -1,0 +1,45 @@
+"""Storing a decided comment is all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from moderation_service.comments import Comment, Record, Status
+from moderation_service.policy import Decision
+from moderation_service.review import keys
+from moderation_service.review.store import CommentStore
+
+
+def held(post: str = "post-1") -> Record:
+    return Record(
+        id="kommblog:aaaaaaaaaaaaaaa1",
+        comment=Comment(site_id="kommblog", content="a held comment", comment_id="1", post_id=post),
+        decision=Decision.HOLD,
+        status=Status.PENDING,
+        scores={"toxicity": 0.8},
+        reasons=[{"kind": "score", "name": "toxicity", "value": 0.8, "threshold": 0.3, "effect": "hold"}],
+        model_version="v",
+        thresholds={},
+        received_at=1000.0,
+    )
+
+
+@pytest.mark.parametrize("bad_key", [keys.pending_for_post("kommblog", "post-1"), keys.reasons_index("kommblog")])
+async def test_a_key_of_the_wrong_type_stores_nothing_and_a_retry_queues_the_comment(
+    redis: Redis, bad_key: str
+) -> None:
+    """A comment stored but not queued would look stored to every retry and never reach a moderator."""
+    store = CommentStore(redis, retention_seconds=3600)
+    record = held()
+    await redis.set(bad_key, "edited by hand")
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        await store.record(record)
+    assert await redis.exists(store.key_of(record.id)) == 0
+    assert await redis.zcard(keys.pending("kommblog")) == 0
+
+    await redis.delete(bad_key)
+    assert await store.record(record) is None
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [record.id]
+    assert await redis.zrange(keys.pending_for_post("kommblog", "post-1"), 0, -1) == [record.id]
