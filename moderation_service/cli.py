@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from multiprocessing.synchronize import Event
@@ -57,6 +58,24 @@ def _ensure_api_keys(settings: Settings) -> Settings:
         logger.warning("no API keys were configured: created %s with a blog, a moderator and an admin key "
                        "(site 'default'); read them there", path)
     return settings.with_overrides(api_keys_file=path)
+
+
+def _check_port(settings: Settings) -> None:
+    """Refuse a port another program listens on, before training a model or starting workers: a worker that
+    cannot listen would otherwise fail after it started. (A service of ours on the port, with
+    ``SO_REUSEPORT`` as workers use it, is not detected: the new workers join it.)"""
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in infos:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if settings.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                probe.bind(address)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): stop what uses the port, "
+            "or choose another with MODERATION_PORT or --port") from None
 
 
 def _ensure_model(settings: Settings) -> None:
@@ -116,6 +135,7 @@ def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
     settings = settings.with_overrides(**overrides)
     setup_logging(settings.log_level)
+    _check_port(settings)
     settings = _ensure_api_keys(settings)
     if settings.identity_secret is None:  # created once here, before workers start, so they share it
         load_or_create_secret(settings.identity_secret_file)

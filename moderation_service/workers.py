@@ -25,6 +25,10 @@ logger = logging.getLogger("moderation_service")
 
 #: Pause before a replacement starts, so that a worker that keeps dying does not spin the CPU.
 RESTART_DELAY_SECONDS = 1.0
+#: More replacements than this within RESTART_WINDOW_SECONDS: something is wrong that restarting does not
+#: fix; the service stops (exit code 1) and leaves the decision to whatever runs it.
+RESTART_LIMIT = 5
+RESTART_WINDOW_SECONDS = 60.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -54,6 +58,7 @@ class Workers:
         self.count, self.target, self.args = count, target, args
         self.stopping = False
         self.workers: list[Worker] = []
+        self.restarts: list[float] = []  # monotonic times of the recent replacements
 
     def _start(self, index: int) -> Worker:
         started = self.context.Event()
@@ -91,6 +96,15 @@ class Workers:
                 if not started.is_set():
                     logger.error("%s stopped with exit code %s before it could serve (see its error above): "
                                  "stopping the service", process.name, process.exitcode)
+                    self.stop()
+                    self._join()
+                    return 1
+                now = time.monotonic()
+                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_SECONDS] + [now]
+                if len(self.restarts) > RESTART_LIMIT:
+                    logger.error("%s stopped with exit code %s; %d workers stopped within %.0f s, more than "
+                                 "restarting them can fix: stopping the service", process.name, process.exitcode,
+                                 len(self.restarts), RESTART_WINDOW_SECONDS)
                     self.stop()
                     self._join()
                     return 1

@@ -286,3 +286,22 @@ def test_workers_stop_when_the_supervising_process_is_killed(tmp_path, model_dir
     for pid in alive:  # not to leave them behind if the assertion fails
         os.kill(pid, signal.SIGKILL)
     assert alive == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_refused_before_anything_starts(tmp_path, model_dir, redis_url, workers):  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = {**os.environ, "MODERATION_PORT": str(port), "MODERATION_WORKERS": workers,
+                       "REDIS_URL": redis_url, "MODERATION_DATA_DIR": str(tmp_path / "var"),
+                       "MODERATION_MODELS_DIR": str(tmp_path / "no-models-yet")}
+        environment.pop("MODERATION_MODEL", None)
+        result = subprocess.run([sys.executable, "-m", "moderation_service", "serve"], env=environment, cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "MODERATION_PORT" in result.stderr
+    assert "training the default model" not in result.stderr  # refused before a model would be trained
