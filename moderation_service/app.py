@@ -127,11 +127,10 @@ async def deliver_spooled_records(app: web.Application) -> None:
             await spool.drain(app[STORE])
         except REDIS_DOWN as exc:
             health.down(exc)
+            continue
         except Exception:  # not Redis being down: it answered, so serve from it, and retry the rest later
             logger.exception("delivering the spool failed; retrying in %s s", SPOOL_CHECK_SECONDS)
-            health.up()
-        else:
-            health.up()
+        health.up()
 
 
 async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -115,10 +115,10 @@ def _run_worker(settings: Settings, started: Event | None = None) -> None:
     from .app import create_app
 
     setup_logging(settings.log_level)
+    app = create_app(settings)
     if started is not None:  # a worker process of Workers
         stop_with_parent()
-    app = create_app(settings)
-    if started is not None:
+
         async def serving(_app: web.Application) -> None:  # runs after every cleanup context has started
             started.set()
 

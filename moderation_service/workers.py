@@ -46,7 +46,7 @@ def stop_with_parent() -> None:
 
 class Worker(NamedTuple):
     process: BaseProcess
-    #: Set by the worker once it serves; unset when it dies, it failed to start.
+    #: Set by the worker once it serves; still unset when it dies means it failed to start.
     started: Event
 
 
@@ -93,18 +93,10 @@ class Workers:
                 if process.is_alive() or self.stopping:
                     continue
                 process.join()
-                if not started.is_set():
-                    logger.error("%s stopped with exit code %s before it could serve (see its error above): "
-                                 "stopping the service", process.name, process.exitcode)
-                    self.stop()
-                    self._join()
-                    return 1
-                now = time.monotonic()
-                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_SECONDS] + [now]
-                if len(self.restarts) > RESTART_LIMIT:
-                    logger.error("%s stopped with exit code %s; %d workers stopped within %.0f s, more than "
-                                 "restarting them can fix: stopping the service", process.name, process.exitcode,
-                                 len(self.restarts), RESTART_WINDOW_SECONDS)
+                failure = self._beyond_restarting(started)
+                if failure:
+                    logger.error("%s stopped with exit code %s%s: stopping the service", process.name,
+                                 process.exitcode, failure)
                     self.stop()
                     self._join()
                     return 1
@@ -115,6 +107,17 @@ class Workers:
                     self.workers[index] = self._start(index)
         self._join()
         return 0
+
+    def _beyond_restarting(self, started: Event) -> str:
+        """Why a worker that stopped is not replaced (as the end of a log line), or ``""`` to replace it."""
+        if not started.is_set():
+            return " before it could serve (see its error above)"
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_SECONDS] + [now]
+        if len(self.restarts) > RESTART_LIMIT:
+            return (f"; {len(self.restarts)} workers stopped within {RESTART_WINDOW_SECONDS:.0f} s, more than "
+                    "restarting them can fix")
+        return ""
 
     def _join(self) -> None:
         for worker in self.workers:

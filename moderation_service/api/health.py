@@ -20,8 +20,7 @@ async def readyz(request: web.Request) -> web.Response:
     health = request.app[HEALTH]
     holder = request.app[MODELS]
     model = holder.current
-    spool = request.app[SPOOL]
-    spooled, rejected = await spool.pending(), await spool.rejected()
+    spooled, rejected = await request.app[SPOOL].counts()
     body = {
         "status": "ok" if health.ok and holder.state.last_error is None else "degraded",
         "checks": {

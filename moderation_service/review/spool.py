@@ -105,19 +105,25 @@ class Spool:
         finally:
             connection.close()
 
-    def _count(self, table: str) -> int:
-        total = 0
+    def _counts(self) -> tuple[int, int]:
+        pending = rejected = 0
         for path in self._files():
             with self._open(path) as connection:
-                total += connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
-        return total
+                row = connection.execute("SELECT (SELECT COUNT(*) FROM spool), (SELECT COUNT(*) FROM rejected)")
+                file_pending, file_rejected = row.fetchone()
+                pending, rejected = pending + file_pending, rejected + file_rejected
+        return pending, rejected
+
+    async def counts(self) -> tuple[int, int]:
+        """Records waiting for Redis, and records set aside because Redis, though up, could not take them
+        (see :meth:`drain`): one pass over the files."""
+        return await self._run(self._counts)  # type: ignore[no-any-return]
 
     async def pending(self) -> int:
-        return int(await self._run(self._count, "spool"))
+        return (await self.counts())[0]
 
     async def rejected(self) -> int:
-        """Records set aside because Redis, though up, could not take them (see :meth:`drain`)."""
-        return int(await self._run(self._count, "rejected"))
+        return (await self.counts())[1]
 
     def _batch(self, path: Path, after: int, limit: int) -> list[tuple[int, str]]:
         with self._open(path) as connection:

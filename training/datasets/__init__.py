@@ -21,17 +21,18 @@ class DatasetError(ValueError):
     """A --data path that is not a dataset this package can read."""
 
 
-def _spec_for(folder: Path) -> DatasetSpec | None:
+def _spec_for(folder: Path) -> tuple[DatasetSpec, list[Path]] | None:
+    """The dataset a folder holds, and its files."""
     for spec in REGISTRY.values():
-        if spec.files_in(folder) is not None:
-            return spec
+        files = spec.files_in(folder)
+        if files is not None:
+            return spec, files
     return None
 
 
-def _load_folder(folder: Path, spec: DatasetSpec) -> Dataset:
+def _load_folder(folder: Path, spec: DatasetSpec, files: list[Path]) -> Dataset:
     examples = [ex for ex in spec.load(folder) if ex.content.strip()]
-    files = {path.name: sha256_of(path) for path in spec.files_in(folder) or ()}
-    return Dataset(spec.name, examples, files, spec.description)
+    return Dataset(spec.name, examples, {path.name: sha256_of(path) for path in files}, spec.description)
 
 
 def _load_jsonl_file(path: Path) -> Dataset:
@@ -49,14 +50,14 @@ def load_path(path: str | Path) -> list[Dataset]:
                            f"for a dataset's own files (CSV, TSV…), give the folder that holds them")
     if not path.is_dir():
         raise DatasetError(f"{path}: no such file or folder")
-    spec = _spec_for(path)
-    if spec is not None:
-        return [_load_folder(path, spec)]
+    found = _spec_for(path)
+    if found is not None:
+        return [_load_folder(path, *found)]
     datasets = []
     for child in sorted(path.iterdir()):
-        child_spec = _spec_for(child) if child.is_dir() else None
-        if child_spec is not None:
-            datasets.append(_load_folder(child, child_spec))
+        child_found = _spec_for(child) if child.is_dir() else None
+        if child_found is not None:
+            datasets.append(_load_folder(child, *child_found))
         elif child.is_file() and child.name.endswith((".jsonl", ".jsonl.gz")):
             datasets.append(_load_jsonl_file(child))
     if not datasets:
