@@ -1,5 +1,5 @@
-"""The model as one scikit-learn Pipeline: normalise, word + character TF-IDF and text statistics, one linear
-head per attribute."""
+"""The model as one scikit-learn Pipeline: normalise, word + character TF-IDF, text statistics and spam themes,
+one linear head per attribute."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 from moderation_service.model.estimators import MultiLabelLinear, normalize_texts
 from moderation_service.model.ngrams import CharNgramVectorizer, WordNgramVectorizer
+from moderation_service.model.spam_themes import SpamThemeVectorizer
 from moderation_service.model.stats import TextStatsVectorizer
 
 GERMAN_SOURCES = ("germeval2018", "germeval2019", "germeval2021-toxic", "german-hatespeech-wue")
@@ -50,6 +51,7 @@ def build_pipeline(**params: Any) -> Pipeline:
                         ("words", WordNgramVectorizer()),
                         ("chars", CharNgramVectorizer()),
                         ("stats", TextStatsVectorizer()),
+                        ("themes", SpamThemeVectorizer()),
                     ]
                 ),
             ),

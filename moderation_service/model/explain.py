@@ -5,6 +5,7 @@ and word n-grams). Each word of the comment (a URL counts as one word) is credit
 inside it: for a feature that occurs in several words, each occurrence gets an equal share of
 ``value_f * weight_f``. N-grams that span two words (word bigrams, characters across a space) and the text
 statistics are not credited to any word, so the credits of all words add up to most, not all, of the logit.
+A spam theme (:mod:`.spam_themes`) is credited to the words its terms cover, in equal shares per occurrence.
 
 The offsets are code-point offsets into the comment's text as submitted (Python string indices), which the
 moderator UI uses to highlight the words.
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .ngrams import _TfidfVectorizer
+from .spam_themes import SpamThemeVectorizer, theme_spans
 from .text import normalize
 
 # Words and links, found in the submitted text (before normalisation) so that offsets point into it.
@@ -74,6 +76,8 @@ def word_contributions(
         return tokens, credits
     forms = [_form(text[start:end]) for start, end in tokens]
     for vectorizer, offset, indices, values in features.blocks:
+        if isinstance(vectorizer, SpamThemeVectorizer) and len(indices):
+            _credit_themes(text, tokens, weights[indices + offset][:, columns] * values[:, None], indices, credits)
         if not isinstance(vectorizer, _TfidfVectorizer) or not len(indices):
             continue
         owners, position = vectorizer.positions_in(forms, indices)
@@ -82,6 +86,20 @@ def word_contributions(
         for j in range(len(columns)):
             credits[:, j] += np.bincount(owners, weights=rows[:, j], minlength=len(tokens))
     return tokens, credits
+
+
+def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, columns: np.ndarray,
+                   credits: np.ndarray) -> None:
+    """Add each theme's contribution (one row per theme column in ``columns``) to the words its terms cover."""
+    spans = theme_spans(text)
+    starts = np.array([start for start, _ in tokens])
+    ends = np.array([end for _, end in tokens])
+    for column, contribution in zip(columns.tolist(), contributions):
+        found = spans.get(column, [])
+        for start, end in found:
+            covered = np.flatnonzero((starts < end) & (ends > start))
+            if len(covered):
+                credits[covered] += contribution / (len(found) * len(covered))
 
 
 def top_phrases(

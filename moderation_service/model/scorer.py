@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from .estimators import MultiLabelLinear
 from .explain import Features, Phrase, top_phrases, word_contributions
 from .ngrams import _TfidfVectorizer
+from .spam_themes import SpamThemeVectorizer
 from .stats import TextStatsVectorizer
 from .text import normalize
 
@@ -26,7 +27,7 @@ class LinearScorer:
         union = pipeline.named_steps["features"]
         self.attributes: tuple[str, ...] = tuple(heads.attributes)
         self._normalize: Callable[[str], str] = normalize
-        blocks: list[tuple[_TfidfVectorizer | TextStatsVectorizer, int]] = []
+        blocks: list[tuple[_TfidfVectorizer | TextStatsVectorizer | SpamThemeVectorizer, int]] = []
         offset = 0
         for _, vectorizer in union.transformer_list:
             if isinstance(vectorizer, str):  # "drop"

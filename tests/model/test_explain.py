@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from moderation_service.model import artifact
-from moderation_service.model.explain import MAX_TOKENS, RELATIVE_MINIMUM, Phrase, word_contributions
+from moderation_service.model.explain import MAX_TOKENS, RELATIVE_MINIMUM, Features, Phrase, word_contributions
 
 INSULT = "Du bist ein dummer Idiot und ein widerlicher Lügner, halt endlich dein Maul"
 SPAM = "Check out my channel!!! Subscribe http://www.youtube.com/user/cheapfollowers and win free iPhones"
@@ -77,3 +77,19 @@ def test_empty_and_wordless_texts_explain_nothing(model: artifact.Model) -> None
 def test_weak_words_are_not_listed_beside_strong_ones(model: artifact.Model) -> None:
     phrases = explain(model, INSULT, ["insult"])["insult"]
     assert all(p.weight >= RELATIVE_MINIMUM * phrases[0].weight for p in phrases)
+
+
+def test_a_spam_theme_is_credited_to_the_words_that_name_it(model: artifact.Model) -> None:
+    scorer = model.scorer
+    text = "Hallo, schau mal: Gratis Kredit ohne Schufa, besuchen Sie uns!"
+    features = scorer.features(text)
+    themes = next(block for block in features.blocks if block[0].__class__.__name__ == "SpamThemeVectorizer")
+    assert len(themes[2]), "the text names spam themes"
+    tokens, credits = word_contributions(features, scorer._weights, [0])
+    without = Features(features.text, features.normalized, tuple(b for b in features.blocks if b is not themes))
+    _, credits_without = word_contributions(without, scorer._weights, [0])
+    moved = {text[start:end] for (start, end), c, w in zip(tokens, credits[:, 0], credits_without[:, 0]) if c != w}
+    assert moved == {"Gratis", "Kredit", "Schufa", "besuchen", "Sie"}
+    # All of the themes' part of the logit goes to those words.
+    theme_part = themes[3] @ scorer._weights[themes[2] + themes[1], 0]
+    assert credits.sum() - credits_without.sum() == pytest.approx(theme_part)

@@ -38,8 +38,11 @@ def test_text_without_known_ngrams_scores_the_intercepts_and_its_statistics() ->
     pipeline = fitted_pipeline()
     scorer = LinearScorer(pipeline)
     heads = pipeline.named_steps["heads"]
-    stats = pipeline.named_steps["features"].named_transformers["stats"]
-    offset = heads.coef_.shape[1] - stats.n_features_out_  # the statistics are the last block
+    union = pipeline.named_steps["features"]
+    stats = union.named_transformers["stats"]
+    names = [name for name, _ in union.transformer_list]
+    offset = sum(union.named_transformers[name].n_features_out_ for name in names[: names.index("stats")])
+    # "" names no spam theme: only the statistics are active beside the intercepts.
     indices, values = stats.vectorize("")
     expected = heads.intercept_ + heads.coef_[:, offset + indices] @ values
     assert np.allclose(scorer.logits(""), expected)

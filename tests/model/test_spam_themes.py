@@ -1,0 +1,76 @@
+"""Spam themes: German and English phrasings of one theme land in the same column."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from moderation_service.model.spam_themes import NAMES, SpamThemeVectorizer, theme_counts
+from moderation_service.model.text import normalize
+
+from .helpers import SAMPLE_TEXTS
+
+
+def themes(text: str) -> dict[str, int]:
+    return theme_counts(normalize(text))
+
+
+@pytest.mark.parametrize(("german", "english", "theme"), [
+    ("Besuchen Sie unsere Seite!", "Visit our website!", "visit"),
+    ("Abonniert meinen Kanal", "Please subscribe to my channel", "subscribe"),
+    ("Jetzt kostenlos testen", "Try it for free", "free"),
+    ("Sofortkredit ohne Schufa", "Fast loans, no questions", "finance"),
+    ("Viagra ohne Rezept aus der Apotheke", "Cheap pills from our pharmacy", "pharma"),
+    ("Ich verdiene 5000€ im Monat von zu Hause aus", "I make $5000 a month from home", "money"),
+    ("Gewinnen Sie ein iPhone beim Gewinnspiel", "You are a winner: claim your prize", "win"),
+    ("Günstig kaufen mit Rabatt", "Buy cheap with a discount", "buy"),
+    ("Casino mit Freispielen", "Casino bonus and free spins", "gambling"),
+    ("Mehr Backlinks durch Suchmaschinenoptimierung", "More backlinks with SEO", "marketing"),
+])
+def test_both_languages_share_a_theme(german: str, english: str, theme: str) -> None:
+    assert theme in themes(german)
+    assert theme in themes(english)
+
+
+def test_everyday_words_alone_are_no_theme() -> None:
+    # Words that spam uses but readers too: only spam's phrasings of them count.
+    assert themes("Auf der einen Seite stimmt das, jetzt sehe ich das Video anders.") == {}
+    assert themes("Feel free to go to the talk page and see the views there.") == {}
+    assert themes("Er hat den Preis verdient, das Geld ist gut angelegt.") == {}
+
+
+def test_counts_and_word_starts() -> None:
+    assert themes("Gratis! Gratis! Gratis!") == {"free": 3}
+    assert themes("Abonniert, abonniere, abonnieren") == {"subscribe": 3}
+    assert themes("Kreditkarte") == {"finance": 1}  # a term may go on into the rest of its word
+    assert themes("Diskredit") == {}  # but starts at a word's start
+    # A link is reduced to its host, whose words count like the text's.
+    assert themes("http://www.billig-kredit24.example/angebot") == {"buy": 1, "finance": 1}
+
+
+def test_vectorize_matches_transform() -> None:
+    vectorizer = SpamThemeVectorizer(scale=0.5).fit([])
+    texts = [normalize(t) for t in SAMPLE_TEXTS] + ["Gratis gratis Kredit, besuchen Sie uns", ""]
+    batch = vectorizer.transform(texts)
+    assert batch.shape == (len(texts), len(NAMES)) == (len(texts), vectorizer.n_features_out_)
+    for i, text in enumerate(texts):
+        indices, values = vectorizer.vectorize(text)
+        assert np.array_equal(batch.getrow(i).indices, indices)
+        assert np.allclose(batch.getrow(i).data, values)
+    indices, values = vectorizer.vectorize(texts[-2])
+    named = dict(zip(vectorizer.get_feature_names_out()[indices], values))
+    assert named == pytest.approx({"theme:free": 0.5 * math.log(3), "theme:finance": 0.5 * math.log(2),
+                                   "theme:visit": 0.5 * math.log(2)})
+    assert list(indices) == sorted(indices)
+
+
+def test_long_texts_count_each_match_less() -> None:
+    vectorizer = SpamThemeVectorizer(scale=1.0).fit([])
+    short = vectorizer.vectorize(normalize("Gratis für alle, besuchen Sie uns"))
+    long = vectorizer.vectorize(normalize("Gratis für alle, besuchen Sie uns. " + "Ein ganz normaler Satz. " * 12))
+    assert np.array_equal(short[0], long[0])
+    assert np.allclose(short[1], math.log(2))
+    words = 6 + 4 * 12
+    assert np.allclose(long[1], math.log(2) * math.sqrt(16 / words))
