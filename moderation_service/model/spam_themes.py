@@ -69,7 +69,7 @@ THEMES: dict[str, tuple[str, ...]] = {
         r"txt\b", r"reply\b", r"e-?mail (?:me|us)",
     ),
     "finance": (
-        r"kredit", r"sofortkredit", r"darlehen", r"schufa", r"zinsen", r"bitcoin", r"krypto", r"kryptowährung",
+        r"kredit", r"sofortkredit", r"darlehen", r"schufa", r"zinsen", r"bitcoin", r"krypto",
         r"investi", r"forex", r"trading", r"broker", r"binäre optionen", r"loans?\b", r"credit\b", r"crypto",
         r"binary options", r"mortgage",
     ),
