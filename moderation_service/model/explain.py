@@ -13,6 +13,7 @@ moderator UI uses to highlight the words.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -70,7 +71,7 @@ def word_contributions(
     ``weights`` is the scorer's (feature x attribute) matrix and ``columns`` the attributes to explain.
     """
     text = features.text
-    tokens = [match.span() for match in _TOKEN.finditer(text)][:MAX_TOKENS]
+    tokens = [match.span() for match in itertools.islice(_TOKEN.finditer(text), MAX_TOKENS)]
     credits = np.zeros((len(tokens), len(columns)))
     if not tokens:
         return tokens, credits
@@ -97,6 +98,8 @@ def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: 
     for column, contribution in zip(columns.tolist(), contributions):
         found = spans.get(column, [])
         for start, end in found:
+            if start >= ends[-1]:  # past the words read (MAX_TOKENS)
+                break
             covered = np.flatnonzero((starts < end) & (ends > start))
             if len(covered):
                 credits[covered] += contribution / (len(found) * len(covered))

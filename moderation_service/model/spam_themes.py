@@ -36,7 +36,9 @@ THEMES: dict[str, tuple[str, ...]] = {
         r"von zu hause aus", r"im monat\b", r"pro monat\b", r"pro woche\b", r"am tag\b", r"pro tag\b",
         r"make money", r"earn\b", r"earning", r"cash\b", r"income\b", r"profit", r"from home\b",
         r"a (?:day|week|month)\b", r"per (?:day|week|month)\b",
-        r"\d[\d.,]* ?(?:€|\$|£)", r"\d[\d.,]* ?(?:euro|dollar|usd|eur)\b", r"[€$£] ?\d",
+        # Bounded and possessive: "1.1.1.…" starts a word at every digit, and an open-ended amount was read
+        # again from each of them.
+        r"\d[\d.,]{0,15}+ ?(?:€|\$|£)", r"\d[\d.,]{0,15}+ ?(?:euros?|dollars?|usd|eur)\b", r"[€$£] ?\d",
     ),
     "free": (r"kostenlos", r"gratis", r"umsonst", r"free\b(?<!feel free)", r"for free"),
     "win": (
