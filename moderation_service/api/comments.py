@@ -31,6 +31,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         raise MalformedRequest(f"The body is not valid JSON ({reason}{where}). Send one JSON object.") from None
+    except RecursionError:  # thousands of nested arrays or objects: fits the body limit, not the parser
+        raise MalformedRequest("The body's JSON is nested too deeply. Send one flat JSON object.") from None
     if not isinstance(data, dict):
         raise MalformedRequest(f"The body must be a JSON object, not a {type(data).__name__}.")
     if _SURROGATE_ESCAPE.search(body):

@@ -135,6 +135,15 @@ async def test_malformed_json_is_400_and_says_where(client):  # type: ignore[no-
     assert "not valid JSON" in error["message"] and "line 1" in error["message"]
 
 
+async def test_json_nested_too_deep_is_400(client):  # type: ignore[no-untyped-def]
+    # Fits in the body limit, but the JSON parser would recurse past Python's limit: a 500 before.
+    response = await client.post("/v1/comments", data=b"[" * 20000 + b"]" * 20000, headers=auth("blog"))
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["code"] == "malformed_request"
+    assert "nested too deeply" in error["message"]
+
+
 async def test_json_that_is_not_an_object_is_400(client):  # type: ignore[no-untyped-def]
     response = await client.post("/v1/comments", json=["a"], headers=auth("blog"))
     assert response.status == 400
