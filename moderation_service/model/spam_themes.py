@@ -111,6 +111,8 @@ _SPAN_PATTERN = re.compile(_PATTERN.pattern, re.IGNORECASE)
 _COLUMN = {name: column for column, name in enumerate(NAMES)}
 #: Texts of up to this many words get the full value of each match.
 SHORT_WORDS = 16
+#: Characters read, as the n-gram vectorizers read (their ``max_chars``): bounds the cost of a long text.
+MAX_CHARS = 5000
 _LOG_COUNT = [math.log1p(count) for count in range(64)]
 _EMPTY_INDICES = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0, dtype=np.float64)
@@ -156,6 +158,7 @@ class SpamThemeVectorizer(TransformerMixin, BaseEstimator):
 
     def vectorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices (ascending) and values of one normalised text."""
+        text = text[:MAX_CHARS]
         counts = _column_counts(text)
         if not counts:
             return _EMPTY_INDICES, _EMPTY_VALUES

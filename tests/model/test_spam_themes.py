@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from moderation_service.model.spam_themes import NAMES, SpamThemeVectorizer, theme_counts
+from moderation_service.model.spam_themes import MAX_CHARS, NAMES, SpamThemeVectorizer, theme_counts
 from moderation_service.model.text import normalize
 
 from .helpers import SAMPLE_TEXTS
@@ -74,3 +74,9 @@ def test_long_texts_count_each_match_less() -> None:
     assert np.allclose(short[1], math.log(2))
     words = 6 + 4 * 12
     assert np.allclose(long[1], math.log(2) * math.sqrt(16 / words))
+
+
+def test_only_the_first_characters_are_read() -> None:
+    vectorizer = SpamThemeVectorizer().fit([])
+    assert len(vectorizer.vectorize("x " * (MAX_CHARS // 2) + "gratis")[0]) == 0
+    assert len(vectorizer.vectorize("gratis " + "x " * (MAX_CHARS // 2))[0]) == 1
