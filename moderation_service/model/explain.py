@@ -92,14 +92,12 @@ def word_contributions(
 def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, columns: np.ndarray,
                    credits: np.ndarray) -> None:
     """Add each theme's contribution (one row per theme column in ``columns``) to the words its terms cover."""
-    spans = theme_spans(text)
     starts = np.array([start for start, _ in tokens])
     ends = np.array([end for _, end in tokens])
+    spans = theme_spans(text[: ends[-1]])  # up to the last word read (MAX_TOKENS)
     for column, contribution in zip(columns.tolist(), contributions):
         found = spans.get(column, [])
         for start, end in found:
-            if start >= ends[-1]:  # past the words read (MAX_TOKENS)
-                break
             covered = np.flatnonzero((starts < end) & (ends > start))
             if len(covered):
                 credits[covered] += contribution / (len(found) * len(covered))
