@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from moderation_service.model.spam_themes import MAX_CHARS, NAMES, SpamThemeVectorizer, theme_counts
+from moderation_service.model.spam_themes import MAX_CHARS, NAMES, SpamThemeVectorizer, theme_counts, theme_spans
 from moderation_service.model.text import normalize
 
 from .helpers import SAMPLE_TEXTS
@@ -80,3 +80,10 @@ def test_only_the_first_characters_are_read() -> None:
     vectorizer = SpamThemeVectorizer().fit([])
     assert len(vectorizer.vectorize("x " * (MAX_CHARS // 2) + "gratis")[0]) == 0
     assert len(vectorizer.vectorize("gratis " + "x " * (MAX_CHARS // 2))[0]) == 1
+
+
+def test_spans_point_into_the_submitted_text() -> None:
+    for text in ("Besuchen Sie GRATIS unsere Seite", "İİ Besuchen Sie GRATIS unsere Seite"):  # "İ".lower() is longer
+        spans = {NAMES[column]: found for column, found in theme_spans(text).items()}
+        assert {name: [text[start:end] for start, end in found] for name, found in spans.items()} == {
+            "visit": ["Besuchen Sie"], "free": ["GRATIS"], "self_promotion": ["unsere Seite"]}
