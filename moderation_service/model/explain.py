@@ -89,14 +89,15 @@ def word_contributions(
     return tokens, credits
 
 
-def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, columns: np.ndarray,
+def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, themes: np.ndarray,
                    credits: np.ndarray) -> None:
-    """Add each theme's contribution (one row per theme column in ``columns``) to the words its terms cover."""
+    """Add each theme's contribution (one row per theme in ``themes``, the comment's theme features) to the
+    words its terms cover."""
     starts = np.array([start for start, _ in tokens])
     ends = np.array([end for _, end in tokens])
     spans = theme_spans(text[: ends[-1]])  # up to the last word read (MAX_TOKENS)
-    for column, contribution in zip(columns.tolist(), contributions):
-        found = spans.get(column, [])
+    for theme, contribution in zip(themes.tolist(), contributions):
+        found = spans.get(theme, [])
         for start, end in found:
             covered = np.flatnonzero((starts < end) & (ends > start))
             if len(covered):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -105,8 +105,8 @@ NAMES: tuple[str, ...] = tuple(THEMES)
 _PATTERN = re.compile(
     "(?<!\\w)(?:" + "|".join(f"(?P<{name}>{'|'.join(terms)})" for name, terms in THEMES.items()) + ")"
 )
-#: For explanations' offsets when lower-casing changes a text's length ("İ" becomes two code points): the
-#: same terms matched case-insensitively on the text as submitted, at half the speed.
+#: For a text whose length lower-casing changes ("İ" becomes two code points): the same terms matched
+#: case-insensitively on the text as it is, at half the speed.
 _SPAN_PATTERN = re.compile(_PATTERN.pattern, re.IGNORECASE)
 _COLUMN = {name: column for column, name in enumerate(NAMES)}
 #: Texts of up to this many words get the full value of each match.
@@ -123,10 +123,18 @@ def theme_counts(text: str) -> dict[str, int]:
     return {NAMES[column]: count for column, count in _column_counts(text).items()}
 
 
+def _matches(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(theme column, match) of each term in ``text``; offsets point into ``text`` itself."""
+    lowered = text.lower()
+    # The lower-cased text is matched twice as fast, and its offsets are the text's own unless its length changed.
+    matches = _PATTERN.finditer(lowered) if len(lowered) == len(text) else _SPAN_PATTERN.finditer(text)
+    for match in matches:
+        yield _COLUMN[match.lastgroup], match  # type: ignore[index]  # every match is in one theme's group
+
+
 def _column_counts(text: str) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for match in _PATTERN.finditer(text.lower()):
-        column = _COLUMN[match.lastgroup]  # type: ignore[index]  # every match is in one theme's group
+    for column, _ in _matches(text):
         counts[column] = counts.get(column, 0) + 1
     return counts
 
@@ -134,10 +142,8 @@ def _column_counts(text: str) -> dict[int, int]:
 def theme_spans(text: str) -> dict[int, list[tuple[int, int]]]:
     """Where each theme's terms occur in ``text`` (as submitted): column -> spans."""
     spans: dict[int, list[tuple[int, int]]] = {}
-    lowered = text.lower()
-    matches = _PATTERN.finditer(lowered) if len(lowered) == len(text) else _SPAN_PATTERN.finditer(text)
-    for match in matches:
-        spans.setdefault(_COLUMN[match.lastgroup], []).append(match.span())  # type: ignore[index]
+    for column, match in _matches(text):
+        spans.setdefault(column, []).append(match.span())
     return spans
 
 
