@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, ValidationError, fields
 from .api.schemas import CommentSchema
 from .comments import Comment
 from .decisions import Evaluator
+from .jsonfast import loads_object
 
 
 class ScoreInputSchema(CommentSchema):
@@ -47,9 +48,7 @@ def score_lines(
             continue
         raw: Any = None
         try:
-            raw = json.loads(line)
-            if not isinstance(raw, dict):
-                raise ValueError("a line must be a JSON object")
+            raw = loads_object(line)
             data = SCORE_INPUT_SCHEMA.load(raw)
             if len(data["content"]) > max_content_chars:
                 raise ValueError(f"content longer than {max_content_chars} characters")

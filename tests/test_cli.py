@@ -61,6 +61,18 @@ def test_score_reads_stdin_and_reports_bad_lines(tmp_path, model_dir, monkeypatc
     assert "line 2" in captured.err and "line 3" in captured.err
 
 
+def test_score_reports_json_that_python_chokes_on_and_goes_on(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    # Before, a line nested 20,000 deep stopped the whole run with a RecursionError.
+    lines = ['{"id": "n", "content": NaN}', "[" * 20_000 + "]" * 20_000, '{"id": "ok", "content": "hallo"}']
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code = main(["score", "--model", str(model_dir)])
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert results[0]["line"] == 1 and results[0]["error"].startswith("not valid JSON (unexpected character")
+    assert results[1] == {"id": None, "line": 2, "error": "JSON nested too deeply (more than 1,024 levels)"}
+    assert results[2]["id"] == "ok" and results[2]["decision"] == "publish"
+
+
 def test_a_model_without_spam_labels_still_marks_a_filled_honeypot_spam(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     from training.cli import main as train_main
 

@@ -12,7 +12,6 @@ nothing. See the README's "Drop-in protocols" section for every field and how ou
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -95,9 +94,14 @@ async def read_form(request: web.Request) -> dict[str, str]:
     body = await request.read()
     charset = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)).get("blog_charset") or "utf-8"
     try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"
+        return _decoded_form(body, charset)
+    # Not a charset Python knows ("x\0"), not a text encoding ("base64"), or one that cannot replace what it
+    # cannot decode ("idna"): read the form as UTF-8, as when no charset is named.
+    except (LookupError, ValueError):
+        return _decoded_form(body, "utf-8")
+
+
+def _decoded_form(body: bytes, charset: str) -> dict[str, str]:
     decoded = body.decode(charset, errors="replace")
     return dict(parse_qsl(decoded, keep_blank_values=True, encoding=charset, errors="replace"))
 
@@ -129,14 +133,19 @@ def authenticate(request: web.Request, form: Form) -> tuple[Principal, str]:
 def site_of_blog(request: web.Request, blog: str) -> str | None:
     """The configured site whose ``urls`` contain ``blog`` (scheme, ``www.`` and a trailing slash aside)."""
     wanted = _comparable(blog)
+    if wanted is None:
+        return None
     for site_id, config in request.app[SITES].sites.items():
         if any(_comparable(url) == wanted for url in config.urls):
             return site_id
     return None
 
 
-def _comparable(url: str) -> str:
-    parts = urlsplit(url if "//" in url else f"//{url}")
+def _comparable(url: str) -> str | None:
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+    except ValueError:  # not a URL: "[x]" reads as a malformed IPv6 host
+        return None
     host = parts.netloc.lower().removeprefix("www.")
     return f"{host}{parts.path.rstrip('/')}"
 

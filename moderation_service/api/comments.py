@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +11,7 @@ from ..appkeys import DECISIONS, HEALTH, QUEUE, SETTINGS
 from ..auth import Permission
 from ..comments import Comment, split_public_id
 from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
-from ..jsonfast import json_response
+from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..redis_connection import REDIS_DOWN
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, decision_body, iso
@@ -26,34 +24,9 @@ STORAGE_DOWN = "Redis is unreachable, so stored comments cannot be read now; ret
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     body = await request.read()  # raises 413 past the configured client_max_size
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        raise MalformedRequest(f"The body is not valid JSON ({reason}{where}). Send one JSON object.") from None
-    except RecursionError:  # thousands of nested arrays or objects: fits the body limit, not the parser
-        raise MalformedRequest("The body's JSON is nested too deeply. Send one flat JSON object.") from None
-    if not isinstance(data, dict):
-        raise MalformedRequest(f"The body must be a JSON object, not a {type(data).__name__}.")
-    if _SURROGATE_ESCAPE.search(body):
-        data = _without_lone_surrogates(data)
-    return data
-
-
-# JSON may escape half of a surrogate pair alone ("\ud800"): not a character, it cannot be stored or sent as
-# UTF-8. Such halves become U+FFFD; the check on the raw body keeps the walk off the common path.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
-    return value
+        return loads_object(body)
+    except NotJsonObject as exc:
+        raise MalformedRequest(f"The body is {exc}. Send one JSON object.") from None
 
 
 def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,11 @@ routes = web.RouteTableDef()
 
 MAX_CLAIM = 50
 MAX_LEASE = 3600
+#: How deep a page of the pending list may start: each page reads ``offset + limit`` items from Redis, and a
+#: queue deeper than this is worked by claiming, not by paging.
+MAX_OFFSET = 100_000
+#: An audit entry's id (``1764236400000-0``), a time in milliseconds (``1764236400000``), or ``+`` (newest).
+_STREAM_ID = re.compile(r"(?:\+|[0-9]{1,19}(?:-[0-9]{1,19})?)\Z")
 
 
 class _Strict(Schema):
@@ -34,7 +40,14 @@ class ListQuery(_Strict):
     post = fields.String(load_default=None)
     reason = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
+
+
+class AuditQuery(_Strict):
+    site_id = fields.String(required=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    before = fields.String(load_default="+", validate=validate.Regexp(
+        _STREAM_ID, error="Not an audit entry id (like 1764236400000-0), a time in milliseconds, or +."))
 
 
 class ClaimRequest(_Strict):
@@ -60,7 +73,7 @@ class BulkDecisionRequest(DecisionRequest):
     items = fields.List(fields.String(), required=True, validate=validate.Length(1, 200))
 
 
-LIST_QUERY, CLAIM_REQUEST, LEASE_REQUEST = ListQuery(), ClaimRequest(), LeaseRequest()
+LIST_QUERY, AUDIT_QUERY, CLAIM_REQUEST, LEASE_REQUEST = ListQuery(), AuditQuery(), ClaimRequest(), LeaseRequest()
 DECISION_REQUEST, BULK_DECISION_REQUEST = DecisionRequest(), BulkDecisionRequest()
 
 
@@ -219,15 +232,9 @@ async def stats(request: web.Request) -> web.Response:
 @routes.get("/v1/review/audit")
 async def audit(request: web.Request) -> web.Response:
     principal = moderator(request)
-    site_id = request.query.get("site_id")
-    if not site_id:
-        raise InvalidFields("Name the site.", fields={"site_id": ["Missing data for required field."]})
-    principal.require(Permission.REVIEW, site_id)
-    try:
-        count = min(int(request.query.get("limit", "100")), 1000)
-    except ValueError:
-        raise InvalidFields("limit must be a number.", fields={"limit": ["Not a valid integer."]}) from None
-    entries = await request.app[QUEUE].audit(site_id, count, request.query.get("before", "+"))
+    query = load(AUDIT_QUERY, dict(request.query))
+    principal.require(Permission.REVIEW, query["site_id"])
+    entries = await request.app[QUEUE].audit(query["site_id"], query["limit"], query["before"])
     for entry in entries:
         for side in ("before", "after"):
             entry[side] = json.loads(entry[side]) if entry[side] else {}

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from ..api.review import sites_of
 from ..appkeys import KEYRING, QUEUE, SETTINGS, SITES
@@ -53,8 +55,21 @@ def page(handler: Page) -> Page:
             return await handler(request)
         except (StorageUnavailable, *REDIS_DOWN):
             return message(request, "error_storage", status=503)
+        except UnreadableForm:
+            return message(request, "error_form", status=400)
 
     return wrapper
+
+
+class UnreadableForm(Exception):
+    """A posted form whose fields cannot be read (our pages send UTF-8; something else sent this)."""
+
+
+async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+    try:
+        return await request.post()
+    except ValueError:  # UnicodeDecodeError: bytes that are not UTF-8
+        raise UnreadableForm from None
 
 
 def ui(request: web.Request) -> UiResources:
@@ -108,7 +123,7 @@ async def sign_in_form(request: web.Request) -> web.StreamResponse:
 @routes.post(SIGN_IN)
 @page
 async def sign_in(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await posted_form(request)
     target = safe_next(str(form.get("next", "")))
     t = ui(request).strings[language_of(request)]
 
@@ -137,7 +152,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 @routes.post("/moderate/sign-out")
 @page
 async def sign_out(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await posted_form(request)
     session = await current_session(request)
     if session is not None:
         if not same_origin(request) or not csrf_matches(session, str(form.get("csrf_token", ""))):
@@ -151,7 +166,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 @routes.post("/moderate/language")
 @page
 async def switch_language(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await posted_form(request)
     if not same_origin(request):
         return message(request, "error_origin", status=403)
     response = redirect(safe_next(str(form.get("next", ""))))

@@ -147,7 +147,29 @@ async def test_json_nested_too_deep_is_400(client):  # type: ignore[no-untyped-d
 async def test_json_that_is_not_an_object_is_400(client):  # type: ignore[no-untyped-def]
     response = await client.post("/v1/comments", json=["a"], headers=auth("blog"))
     assert response.status == 400
-    assert (await response.json())["error"]["message"] == "The body must be a JSON object, not a list."
+    message = (await response.json())["error"]["message"]
+    assert message == "The body is JSON but an array, not an object. Send one JSON object."
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (b'{"content": NaN}', "unexpected character"),  # Python's json reads NaN; JSON has no such number
+    (b'{"content": 1e999}', "number is infinity"),
+    (b'{"comment_id": ' + b"1" * 5000 + b"}", "number is infinity"),  # Python's json refuses it with a 500
+    (b'{"content": "\\ud800", "x": NaN}', "NaN is not a JSON number"),  # the lenient path is as strict
+    (b'{"content": "\\ud800", "x": ' + b"1" * 5000 + b"}", "more than 4,300 digits"),
+    (b'{"content": "\xe4"}', "not UTF-8: byte 14"),
+])
+async def test_json_that_python_reads_or_chokes_on_but_is_not_json_is_400(client, body, says):  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/comments", data=body, headers=auth("blog"))
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["code"] == "malformed_request" and says in error["message"], error
+
+
+async def test_a_leading_byte_order_mark_is_allowed(client, comment):  # type: ignore[no-untyped-def]
+    body = b"\xef\xbb\xbf" + json.dumps(comment).encode("utf-8")
+    response = await client.post("/v1/comments", data=body, headers=auth("blog"))
+    assert response.status == 200 and (await response.json())["decision"] == "publish"
 
 
 async def test_invalid_fields_are_422_naming_each_field(client, comment):  # type: ignore[no-untyped-def]

@@ -104,6 +104,9 @@ async def test_stats_audit_and_label_export(client, comment) -> None:  # type: i
     status, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
     assert [e["action"] for e in audit["entries"]] == ["decide", "claim"]
     assert audit["entries"][0]["after"]["status"] == "approved"
+    older = audit["entries"][1]["entry"]
+    status, page = await call(client, "GET", f"/v1/review/audit?site_id=kommblog&limit=1&before={older}")
+    assert status == 200 and [e["action"] for e in page["entries"]] == ["claim"]
     response = await client.get("/v1/ops/labels", headers=auth("admin"))
     lines = (await response.text()).splitlines()
     assert response.status == 200 and len(lines) == 1
@@ -142,3 +145,26 @@ async def test_scores_a_model_does_not_have_are_not_shown_to_moderators(  # type
                                  headers=auth("blog"))
     answer = await response.json()
     assert answer["scores"]["toxicity"] == 0.0 and all(r["name"] != "toxicity" for r in answer["reasons"])
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("site_id=kommblog&before=[]", "before"),  # Redis refused it as a stream id: a 500 before
+    ("site_id=kommblog&before=99999999999999999999-0", "before"),
+    ("site_id=kommblog&before=%2Bx", "before"),
+    ("site_id=kommblog&limit=0", "limit"),
+    ("site_id=kommblog&limit=abc", "limit"),
+    ("limit=5", "site_id"),
+    ("site_id=kommblog&sort=asc", "sort"),
+])
+async def test_audit_query_errors_name_the_parameter(client, query, field) -> None:  # type: ignore[no-untyped-def]
+    status, body = await call(client, "GET", f"/v1/review/audit?{query}")
+    assert status == 422 and field in body["error"]["fields"], body
+
+
+async def test_list_offset_past_any_real_queue_is_422(client) -> None:  # type: ignore[no-untyped-def]
+    # 10**23 reached Redis, which refused it as out of range: a 500 before.
+    for offset in ("100001", "99999999999999999999999"):
+        status, body = await call(client, "GET", f"/v1/review/items?offset={offset}")
+        assert status == 422 and "offset" in body["error"]["fields"], body
+    status, _ = await call(client, "GET", "/v1/review/items?offset=100000")
+    assert status == 200

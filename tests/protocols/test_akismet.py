@@ -164,6 +164,22 @@ async def test_blog_charset_decodes_the_form(client: Any) -> None:
     assert record.comment.content == text
 
 
+@pytest.mark.parametrize("charset", ["x\0", "base64", "idna", "no-such-charset"])
+async def test_a_charset_that_cannot_decode_the_form_reads_it_as_utf8(client: Any, charset: str) -> None:
+    # "x\0" and "base64" were 500s: Python refuses to look up the one and to decode text with the other.
+    body, headers = await check(client, **form(FRIENDLY, blog_charset=charset))
+    assert body == "false"
+    assert (await client.server.app[STORE].get(headers["X-akismet-guid"])).comment.content == FRIENDLY
+
+
+async def test_a_blog_that_is_no_url_names_no_site(client: Any) -> None:
+    # "[[" reads as a malformed IPv6 host, which urlsplit refuses with a ValueError: a 500 before.
+    body, headers = await check(client, **form(api_key=TWO_SITES_KEY, blog="[["))
+    assert body == "invalid" and headers["X-akismet-debug-help"].startswith("The blog [[ is not")
+    body, _ = await check(client, **form(blog="[["))  # a key for one site: its site, whatever the blog says
+    assert body == "false"
+
+
 def _percent(raw: bytes) -> bytes:
     return b"".join(bytes([b]) if b < 128 and chr(b).isalnum() else f"%{b:02X}".encode() for b in raw)
 

@@ -131,6 +131,15 @@ async def test_forms_from_other_sites_are_refused(client, redis: Redis) -> None:
     assert language.status == 403 and "moderation_lang" not in language.cookies
 
 
+@pytest.mark.parametrize("path", ["/moderate/sign-in", "/moderate/sign-out", "/moderate/language"])
+async def test_a_form_that_is_not_utf8_gets_a_page_that_says_so(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    # aiohttp cannot read such a form (UnicodeDecodeError): a 500 before.
+    response = await client.post(path, data=b"key=Schl\xfcssel", allow_redirects=False,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 400 and response.content_type == "text/html"
+    assert "nicht als UTF-8" in await response.text() and SESSION not in response.cookies
+
+
 async def test_sign_out_needs_the_page_token(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
     token = await signed_in(client)
     refused = await client.post("/moderate/sign-out", data={"csrf_token": "guess"}, allow_redirects=False)
