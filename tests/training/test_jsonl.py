@@ -52,6 +52,10 @@ def test_gzip_jsonl_is_a_dataset_named_after_the_file(tmp_path: Path) -> None:
         ('{"content": "x", "labels": {"spamm": 1}}', "Unknown label(s) ['spamm']"),
         ('{"content": "x", "labels": {"spam": 2}}', "must be 0 or 1"),
         ('{"content": "x", "labels": {"spam": 1}, "weight": 0}', "weight"),
+        ('{"content": "x", "labels": {"spam": 1}, "weight": NaN}', "not valid JSON"),
+        ('["content", "labels"]', "JSON but an array, not an object"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),  # a RecursionError with a traceback before
+        ('{"content": "x", "labels": {"spam": ' + "1" * 5000 + "}}", "not valid JSON"),  # a bare ValueError before
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, line: str, reason: str) -> None:

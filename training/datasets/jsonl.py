@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from moderation_service.jsonfast import NotJsonObject, loads_object
 from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
 
 from .base import LabelledExample, complete_labels, open_text
@@ -25,9 +26,9 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                yield LABELLED_EXAMPLE_SCHEMA.load(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise JsonlError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+                yield LABELLED_EXAMPLE_SCHEMA.load(loads_object(line))
+            except NotJsonObject as exc:
+                raise JsonlError(f"{path}:{number}: {exc}") from exc
             except ValidationError as exc:
                 raise JsonlError(f"{path}:{number}: {json.dumps(exc.messages, ensure_ascii=False)}") from exc
 
