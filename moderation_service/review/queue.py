@@ -307,7 +307,18 @@ class ReviewQueue:
         return result
 
     async def audit(self, site_id: str, count: int = 100, before: str = "+") -> list[dict[str, Any]]:
-        entries = await self._redis.xrevrange(keys.audit(site_id), max=before, min="-", count=count)
+        """Up to ``count`` audit entries, newest first, from ``before``: ``+`` (the newest), an entry id (the
+        entries older than it: the last id of one page gives the next page), or a time in milliseconds (the
+        entries older than it)."""
+        if before == "+":
+            newest = "+"
+        elif "-" in before:
+            newest = f"({before}"
+        elif int(before) > 0:
+            newest = str(int(before) - 1)
+        else:
+            return []
+        entries = await self._redis.xrevrange(keys.audit(site_id), max=newest, min="-", count=count)
         return [{"entry": entry_id, **fields} for entry_id, fields in entries]
 
     # ------------------------------------------------------------ helpers
