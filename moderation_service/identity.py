@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 
 from .comments import Comment
 
-_LINK = re.compile(r"""(?:https?://|www\.)[^\s<>"'\]\[]+""", re.IGNORECASE)
+#: A link written in a comment: what the links signal counts and whose host names become domain identities.
+LINK = re.compile(r"""(?:https?://|www\.)[^\s<>"'\]\[]+""", re.IGNORECASE)
 
 
 def link_domains(text: str) -> list[str]:
     """The host names of the links in ``text``, lower-cased, without ``www.``, in order, each once."""
     domains: list[str] = []
-    for match in _LINK.finditer(text):
+    for match in LINK.finditer(text):
         url = match.group(0)
         host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
         host = host.removeprefix("www.").rstrip(".")
