@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
+from moderation_service.appkeys import LABELS
 from moderation_service.review import keys
+from moderation_service.review.labels import labelled_example
 from moderation_service.settings import Settings
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
@@ -179,3 +182,35 @@ async def test_readyz_warns_of_a_redis_configured_to_lose_records(  # type: igno
     eviction, persistence = ready["checks"]["redis"]["warnings"]
     assert "maxmemory-policy allkeys-lru" in eviction and "noeviction" in eviction
     assert "keeps nothing on disk" in persistence and "appendonly yes" in persistence
+
+
+async def test_label_export_is_503_or_visibly_cut_never_short_and_complete(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer
+):
+    """Redis away when the export starts: a 503. Away in the middle (between two sites' streams here): the
+    answer has begun, so the connection is broken off and the client sees an incomplete body; before, the
+    answer hung until the client gave up."""
+    app = create_app(settings.with_overrides(redis_url=private_redis.url))
+    client = await aiohttp_client(app)
+    store = app[LABELS]
+    for site in ("kommblog", "otherblog"):
+        await store.add(labelled_example("Danke!", {"spam": 0}, source="moderator", comment={"site_id": site}))
+    complete = await client.get("/v1/ops/labels", headers=auth("admin"))
+    assert len((await complete.text()).splitlines()) == 2
+
+    examples = store.examples
+
+    async def outage_after_the_first(site_id=None, since="-"):  # type: ignore[no-untyped-def]
+        async for entry in examples(site_id, since):
+            yield entry
+            private_redis.stop()  # a real outage, at a moment the test chooses
+
+    store.examples = outage_after_the_first
+    response = await client.get("/v1/ops/labels", headers=auth("admin"))
+    assert response.status == 200
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await asyncio.wait_for(response.read(), 10)  # a hang (the bug) fails in 10 s
+
+    response = await client.get("/v1/ops/labels", headers=auth("admin"))  # Redis still away: nothing has begun
+    assert response.status == 503
+    assert (await response.json())["error"]["code"] == "storage_unavailable"

@@ -37,26 +37,38 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ModerationError as exc:
-        return moderation_error_response(exc)
-    except REDIS_UNAVAILABLE as exc:  # where a handler has no way around it (the decision path spools instead)
-        logger.warning("%s %s: Redis unavailable (%s: %s)", request.method, request.path, type(exc).__name__, exc)
-        return moderation_error_response(
-            StorageUnavailable("Redis is unavailable, so this request cannot be served now; retry shortly."))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        return _refusal(request, exc)
+    except Exception as exc:
+        if request.writer.output_size:
+            # A streamed answer has begun: a second answer cannot follow it, and ending it cleanly would pass a
+            # truncated body off as complete. Raising makes aiohttp break the connection, which the client sees.
+            logger.warning("%s %s failed after its answer began (%s: %s); the connection is broken off",
+                           request.method, request.path, type(exc).__name__, exc)
+            raise
+        return _refusal(request, exc)
+
+
+def _refusal(request: web.Request, exc: Exception) -> web.Response:
+    if isinstance(exc, ModerationError):
+        return moderation_error_response(exc)
+    if isinstance(exc, REDIS_UNAVAILABLE):  # where a handler has no way around it (the decision path spools)
+        logger.warning("%s %s: Redis unavailable (%s: %s)", request.method, request.path, type(exc).__name__, exc)
+        return moderation_error_response(
+            StorageUnavailable("Redis is unavailable, so this request cannot be served now; retry shortly."))
+    if isinstance(exc, web.HTTPException):
         code = exc.reason.lower().replace(" ", "_")
         message = HTTP_MESSAGES.get(exc.status, exc.reason)
         if exc.status == 413:
             message += f" The limit is {request.app[SETTINGS].max_body_bytes} bytes."
         return web.json_response(error_body(code, message), status=exc.status)
-    except Exception:
-        logger.exception("unhandled error in %s %s", request.method, request.path)
-        return web.json_response(
-            error_body("internal_error", "The service failed to handle this request; it was logged. Retry later."),
-            status=500,
-        )
+    logger.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return web.json_response(
+        error_body("internal_error", "The service failed to handle this request; it was logged. Retry later."),
+        status=500,
+    )
 
 
 def moderation_error_response(exc: ModerationError) -> web.Response:

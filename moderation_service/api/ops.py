@@ -21,12 +21,22 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed")
 async def export_labels(request: web.Request) -> web.StreamResponse:
     """Every collected labelled example as JSONL (the training schema), site by site, oldest first."""
     require(request, Permission.OPERATE)
+    examples = request.app[LABELS].examples(request.query.get("site_id"))
+    # The first read before the answer begins: Redis away is then a 503. Should it go away later, the error
+    # middleware breaks the connection off, so a cut export never looks complete.
+    first = await anext(examples, None)
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     await response.prepare(request)
-    async for _, example in request.app[LABELS].examples(request.query.get("site_id")):
-        await response.write((json.dumps(example, ensure_ascii=False) + "\n").encode("utf-8"))
+    if first is not None:
+        await response.write(_ndjson_line(first[1]))
+        async for _, example in examples:
+            await response.write(_ndjson_line(example))
     await response.write_eof()
     return response
+
+
+def _ndjson_line(example: dict[str, object]) -> bytes:
+    return (json.dumps(example, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def model_body(request: web.Request) -> dict[str, object]:

@@ -313,6 +313,8 @@ class ReviewQueue:
         if before == "+":
             newest = "+"
         elif "-" in before:
+            if all(int(part) == 0 for part in before.split("-")):
+                return []  # nothing is older than 0-0 (and Redis refuses the range)
             newest = f"({before}"
         elif int(before) > 0:
             newest = str(int(before) - 1)

@@ -107,7 +107,7 @@ async def test_stats_audit_and_label_export(client, comment) -> None:  # type: i
     decided_ms = int(audit["entries"][0]["entry"].split("-")[0])
     before_that_ms = [e["action"] for e in audit["entries"] if int(e["entry"].split("-")[0]) < decided_ms]
     for before, actions in ((audit["entries"][0]["entry"], ["claim"]), (audit["entries"][1]["entry"], []),
-                            (str(decided_ms), before_that_ms), ("0", [])):
+                            (str(decided_ms), before_that_ms), ("0", []), ("0-0", []), ("00-000", [])):
         status, page = await call(client, "GET", f"/v1/review/audit?site_id=kommblog&before={before}")
         assert status == 200 and [e["action"] for e in page["entries"]] == actions, before
     response = await client.get("/v1/ops/labels", headers=auth("admin"))
