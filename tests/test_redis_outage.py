@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
-from moderation_service.appkeys import LABELS
+from moderation_service.appkeys import LABELS, SPOOL
 from moderation_service.review import keys
 from moderation_service.review.labels import labelled_example
 from moderation_service.settings import Settings
@@ -214,3 +214,32 @@ async def test_label_export_is_503_or_visibly_cut_never_short_and_complete(  # t
     response = await client.get("/v1/ops/labels", headers=auth("admin"))  # Redis still away: nothing has begun
     assert response.status == 503
     assert (await response.json())["error"]["code"] == "storage_unavailable"
+
+
+async def test_redis_down_and_spool_full_is_503_saying_nothing_was_kept(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, comment
+):
+    """The spool is the last place a comment can be kept: when it cannot take one either (a full disk, here
+    SQLite's own page limit), the blog hears that nothing was kept (it was a 500 before), and its retry is
+    kept once there is room again."""
+    from tests.redis_server import free_port
+
+    app = create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}"))
+    client = await aiohttp_client(app)
+    spool = app[SPOOL]
+    first = await client.post("/v1/comments", json=comment, headers=auth("blog"))
+    assert (await first.json())["spooled"] is True
+    pages = spool._own().execute("PRAGMA page_count").fetchone()[0]
+    spool._own().execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: "database or disk is full"
+
+    held = {**comment, "comment_id": "no-room", "content": INSULT * 40}
+    response = await client.post("/v1/comments", json=held, headers=auth("blog"))
+    assert response.status == 503
+    error = (await response.json())["error"]
+    assert error["code"] == "storage_unavailable" and "nothing was kept" in error["message"]
+    assert await spool.pending() == 1
+
+    spool._own().execute("PRAGMA max_page_count = 1073741823")
+    retried = await client.post("/v1/comments", json=held, headers=auth("blog"))
+    assert retried.status == 200 and (await retried.json())["spooled"] is True
+    assert await spool.pending() == 2

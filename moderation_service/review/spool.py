@@ -21,6 +21,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from ..comments import Record
+from ..exceptions import StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from .store import CommentStore, from_fields, to_fields
 
@@ -69,7 +70,16 @@ class Spool:
         self._own().execute("INSERT INTO spool (record) VALUES (?)", (payload,))
 
     async def put(self, record: Record) -> None:
-        await self._run(self._put, json.dumps(to_fields(record), ensure_ascii=False))
+        """Commit ``record`` to this process's file; :class:`StorageUnavailable` when the file cannot take it
+        (a full disk, a folder that cannot be written): then nothing keeps the record, and the caller must
+        say so instead of answering as if it were kept."""
+        try:
+            await self._run(self._put, json.dumps(to_fields(record), ensure_ascii=False))
+        except (sqlite3.Error, OSError) as exc:
+            logger.error("spool %s cannot keep record %s while Redis is away: %s", self.path, record.id, exc)
+            raise StorageUnavailable(
+                f"Redis is unreachable and the local spool cannot keep the comment ({exc}), so nothing was "
+                "kept; send it again shortly.") from None
         self.maybe_pending = True
 
     def _files(self) -> list[Path]:
