@@ -21,6 +21,7 @@ from aiohttp import web
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOM = "\ufeff"
+_TOO_DEEP = "JSON nested too deeply (more than 1,024 levels)"
 
 
 class NotJsonObject(ValueError):
@@ -40,7 +41,7 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 def _invalid(exc: json.JSONDecodeError) -> NotJsonObject:
     if "depth limit" in exc.msg:  # orjson's wording
-        return NotJsonObject("JSON nested too deeply (more than 1,024 levels)")
+        return NotJsonObject(_TOO_DEEP)
     return NotJsonObject(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
 
 
@@ -55,7 +56,7 @@ def _lenient_about_surrogates(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise _invalid(exc) from None
     except RecursionError:
-        raise NotJsonObject("JSON nested too deeply (more than 1,024 levels)") from None
+        raise NotJsonObject(_TOO_DEEP) from None
     except ValueError as exc:  # NaN or Infinity, or an integer of more than 4,300 digits
         reason = str(exc) if "JSON number" in str(exc) else "a number with more than 4,300 digits"
         raise NotJsonObject(f"not valid JSON ({reason})") from None
