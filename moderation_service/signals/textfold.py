@@ -1,8 +1,8 @@
 """Text folded for word lists and duplicate detection, with a map back to the original offsets.
 
-Folding undoes what spammers use to slip past word lists: case, accents, compatibility forms, zero-width
-characters, digits and symbols standing for letters (``v1agra``, ``$pam``), and letters split by
-separators (``s.p.a.m``, ``v i a g r a``).
+Folding undoes what spammers use to slip past word lists: case (with "ß" as "ss"), accents, compatibility
+forms, zero-width characters, digits and symbols standing for letters (``v1agra``, ``$pam``), and letters
+split by separators (``s.p.a.m``, ``v i a g r a``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def _fold_char(char: str) -> str:
     if char in _LEET:
         return _LEET[char]
     decomposed = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # casefold, not lower: "ß" and "ẞ" become "ss", as German writes them in capitals (SCHEISSE, STRASSE).
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class _FoldTable(dict[int, str]):

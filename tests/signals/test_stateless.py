@@ -68,6 +68,14 @@ def test_suspect_words_hold_and_whole_words_only() -> None:
     assert "words.suspect" not in hits("Idiotensicher erklärt, danke.")  # not a whole word
 
 
+def test_a_listed_word_with_sharp_s_matches_it_written_in_capitals_and_back() -> None:
+    config = SignalConfig(words_suspect=("Scheiße", "Strasse"))
+    for text, word in (("So eine SCHEISSE!", "SCHEISSE"), ("so eine scheisse", "scheisse"),
+                       ("Die Straße ist gesperrt", "Straße")):
+        [hit] = [h for h in stateless_hits(Comment("kommblog", text), config, NOW) if h.name == "words.suspect"]
+        assert [text[start:end] for start, end in hit.spans] == [word]
+
+
 def test_languages_the_site_does_not_serve_are_held() -> None:
     hit = hits("Merci beaucoup pour cet article, il est très intéressant et bien écrit.")["language"]
     assert hit.hold == 1.0 and hit.evidence == {"detected": "fr", "served": ["de", "en"]}

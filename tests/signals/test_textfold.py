@@ -22,3 +22,11 @@ def test_folding_undoes_obfuscation() -> None:
     assert fold_text("V1@gr@ jetzt!") == "viagra jetzt!"
     assert fold_text("s.p.a.m") == "spam"
     assert fold_text("Zero\u200bwidth") == "zerowidth"
+
+
+@pytest.mark.parametrize("text", ["Scheiße", "SCHEISSE", "scheisse", "SCHEIẞE", "Scheiſſe"])
+def test_sharp_s_folds_as_german_writes_it_in_capitals(text: str) -> None:
+    # A site that lists "Scheiße" catches "SCHEISSE" too (lower() kept "ß" and "ss" apart).
+    assert fold_text(text) == "scheisse"
+    folded = fold(text)
+    assert folded.text == "scheisse" and folded.span(0, len(folded.text)) == (0, len(text))
