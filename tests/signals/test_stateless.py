@@ -54,7 +54,7 @@ def test_links_count_and_their_kinds() -> None:
 
 
 @pytest.mark.parametrize("text", ["Buy V1AGRA now", "cheap v.i.a.g.r.a", "vi\u200bagra here", "Víägra",
-                                  "ONLINE  Casino"])
+                                  "ONLINE  Casino", "OnlineCasino", "o n l i n e  c a s i n o"])
 def test_banned_words_survive_obfuscation(text: str) -> None:
     hit = hits(text)["words.banned"]
     assert hit.spam == CONFIG.words_banned_spam
