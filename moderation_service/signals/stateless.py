@@ -14,9 +14,9 @@ from .base import Hit
 from .config import SignalConfig
 from .textfold import fold, fold_term
 
-# A link tag's href is looked for up to the tag's end and within 2,000 characters: an unbounded look
-# backtracked over the whole comment from every "<a " in it.
-# A link, or an HTML link tag (whose href the text may not show as a link).
+# A link (what identities count too), or an HTML link tag, whose href the text may not show as a link. The
+# href is looked for up to the tag's end and within 2,000 characters: an unbounded look backtracked over the
+# whole comment from every "<a " in it.
 _URL = re.compile(LINK.pattern + r"|<a\s[^<>]{0,2000}?href", re.IGNORECASE)
 _DOMAIN_LIKE = re.compile(r"\b[\w-]+\.(?:com|net|org|info|biz|ru|xyz|top|online|site|shop|de|io|co)\b", re.IGNORECASE)
 _BBCODE = re.compile(r"\[url[=\]]", re.IGNORECASE)
