@@ -16,7 +16,8 @@ from redis.backoff import ExponentialBackoff
 
 from . import __version__
 from .api import akismet, comments, coral, health, ops, perspective, review
-from .api.middlewares import auth_middleware, error_middleware
+from .api import metrics as metrics_api
+from .api.middlewares import auth_middleware, error_middleware, metrics_middleware
 from .appkeys import (
     BACKGROUND,
     DECISIONS,
@@ -25,6 +26,7 @@ from .appkeys import (
     HTTP,
     KEYRING,
     LABELS,
+    METRICS,
     MODELS,
     OUTBOX,
     QUEUE,
@@ -39,6 +41,7 @@ from .decisions import DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
 from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
+from .metrics import Metrics
 from .redis_connection import REDIS_DOWN, configuration_warnings, connection_pool
 from .review.batching import Batcher
 from .review.labels import LabelStore
@@ -106,11 +109,11 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
-        settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds))
+        settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds), app[METRICS])
     app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
     app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
     app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH], SignalState(batcher),
-                                  Hasher(secret))
+                                  Hasher(secret), app[METRICS])
     yield
     await app[SPOOL].close()
 
@@ -198,12 +201,14 @@ async def stop_tasks(tasks: list[asyncio.Task[None]], patience: float = 2.0) -> 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, http_client_ctx, background_ctx])
     app.add_routes(health.routes)
+    app.add_routes(metrics_api.routes)
     app.add_routes(comments.routes)
     app.add_routes(review.routes)
     app.add_routes(ops.routes)

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from .auth import Keyring
 from .decisions import DecisionPath, Evaluator, RedisHealth
 from .live_model import ModelHolder
+from .metrics import Metrics
 from .review.labels import LabelStore
 from .review.outbox import Outbox
 from .review.queue import ReviewQueue
@@ -32,5 +33,6 @@ OUTBOX = web.AppKey("outbox", Outbox)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 SPOOL = web.AppKey("spool", Spool)
 EVALUATOR = web.AppKey("evaluator", Evaluator)
+METRICS = web.AppKey("metrics", Metrics)
 DECISIONS = web.AppKey("decisions", DecisionPath)
 BACKGROUND = web.AppKey("background", list[asyncio.Task[None]])

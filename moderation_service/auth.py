@@ -5,11 +5,13 @@ Key file (JSON), or the same JSON in ``MODERATION_API_KEYS``::
     {"keys": [
       {"name": "kommblog", "role": "blog", "sites": ["kommblog"], "key": "…"},
       {"name": "anna", "role": "moderator", "sites": ["*"], "sha256": "…hex digest of the key…"},
-      {"name": "ops", "role": "admin", "key": "…"}
+      {"name": "ops", "role": "admin", "key": "…"},
+      {"name": "prometheus", "role": "monitor", "key": "…"}
     ]}
 
 A ``blog`` key submits comments to, and reads comments of, its own sites. A ``moderator`` key works the
-review queue of its sites (``"*"``: all) and reads their comments. An ``admin`` key may do everything.
+review queue of its sites (``"*"``: all) and reads their comments. An ``admin`` key may do everything. A
+``monitor`` key reads ``/metrics`` only (give it to Prometheus, not an admin key).
 Keys are never logged: a key's ``name`` identifies it in logs and audit entries.
 """
 
@@ -35,6 +37,7 @@ class Role(str, Enum):
     BLOG = "blog"
     MODERATOR = "moderator"
     ADMIN = "admin"
+    MONITOR = "monitor"
 
 
 class Permission(str, Enum):
@@ -42,12 +45,14 @@ class Permission(str, Enum):
     READ = "comments:read"
     REVIEW = "review"
     OPERATE = "operate"
+    METRICS = "metrics"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BLOG: frozenset({Permission.SUBMIT, Permission.READ}),
     Role.MODERATOR: frozenset({Permission.READ, Permission.REVIEW}),
     Role.ADMIN: frozenset(Permission),
+    Role.MONITOR: frozenset({Permission.METRICS}),
 }
 
 
@@ -86,7 +91,7 @@ class _KeySchema(Schema):
     def _one_secret(self, data: dict[str, Any], **_: Any) -> None:
         if (data.get("key") is None) == (data.get("sha256") is None):
             raise ValidationError("give exactly one of 'key' (at least 16 characters) or 'sha256'")
-        if data["role"] is not Role.ADMIN and not data.get("sites"):
+        if data["role"] in (Role.BLOG, Role.MODERATOR) and not data.get("sites"):
             raise ValidationError("a blog or moderator key needs 'sites' (a list of site ids, or [\"*\"])")
 
 
@@ -152,12 +157,14 @@ def write_starter_keys(path: Path, site_id: str = "default") -> dict[str, str]:
         "blog": secrets.token_urlsafe(24),
         "moderator": secrets.token_urlsafe(24),
         "admin": secrets.token_urlsafe(24),
+        "monitor": secrets.token_urlsafe(24),
     }
     content = {
         "keys": [
             {"name": f"{site_id}-blog", "role": "blog", "sites": [site_id], "key": keys["blog"]},
             {"name": "moderator", "role": "moderator", "sites": ["*"], "key": keys["moderator"]},
             {"name": "admin", "role": "admin", "key": keys["admin"]},
+            {"name": "monitor", "role": "monitor", "key": keys["monitor"]},
         ]
     }
     path.parent.mkdir(parents=True, exist_ok=True)

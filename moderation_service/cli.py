@@ -23,6 +23,7 @@ from .exceptions import ConfigurationError
 from .identity import load_or_create_secret
 from .live_model import live_directory
 from .logs import setup_logging
+from .metrics import multiprocess_folder
 from .settings import Settings
 from .workers import Workers, stop_with_parent
 
@@ -55,8 +56,8 @@ def _ensure_api_keys(settings: Settings) -> Settings:
     path = settings.default_api_keys_file
     if not path.exists():
         write_starter_keys(path)
-        logger.warning("no API keys were configured: created %s with a blog, a moderator and an admin key "
-                       "(site 'default'); read them there", path)
+        logger.warning("no API keys were configured: created %s with a blog, a moderator, an admin "
+                       "and a monitor key (site 'default'); read them there", path)
     return settings.with_overrides(api_keys_file=path)
 
 
@@ -151,7 +152,8 @@ def serve(args: argparse.Namespace) -> int:
         if settings.workers == 1:
             _run_worker(settings)
             return 0
-        return Workers(settings.workers, _run_worker, (settings,)).run()
+        with multiprocess_folder():  # the workers' counters, summed by whichever worker answers /metrics
+            return Workers(settings.workers, _run_worker, (settings,)).run()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from .comments import INITIAL_STATUS, Comment, Record, public_id
 from .identity import Hasher
 from .live_model import ModelHolder
+from .metrics import Metrics
 from .model.artifact import Model
 from .model.explain import Features
 from .policy import Reason, Thresholds, decide, spam_evidence
@@ -156,7 +157,7 @@ class DecisionPath:
 
     def __init__(
         self, evaluator: Evaluator, store: CommentStore, spool: Spool, health: RedisHealth,
-        signal_state: SignalState, hasher: Hasher,
+        signal_state: SignalState, hasher: Hasher, metrics: Metrics,
     ) -> None:
         self.evaluator = evaluator
         self.store = store
@@ -164,6 +165,7 @@ class DecisionPath:
         self.health = health
         self.signal_state = signal_state
         self.hasher = hasher
+        self.metrics = metrics
 
     async def _state_hits(self, comment: Comment, identities: dict[str, Any], normalized: str,
                           record_id: str) -> list[Hit]:
@@ -177,6 +179,11 @@ class DecisionPath:
             return []
 
     async def submit(self, comment: Comment) -> Outcome:
+        outcome = await self._submit(comment)
+        self.metrics.decided(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled)
+        return outcome
+
+    async def _submit(self, comment: Comment) -> Outcome:
         identities = self.hasher.identities(comment).as_dict()
         # Scored first: the model a request starts with is the one it finishes with, even across a reload.
         assessment = self.evaluator.assess(comment)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from moderation_service.app import create_app
 from moderation_service.settings import Settings
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,7 @@ KEYS = {
     "other_blog": "blog-key-for-site-otherblog-002",
     "moderator": "moderator-key-all-sites-000003",
     "admin": "admin-key-operations-0000000004",
+    "monitor": "monitor-key-prometheus-00000005",
 }
 KEYS_JSON = json.dumps(
     {
@@ -35,6 +37,7 @@ KEYS_JSON = json.dumps(
             {"name": "otherblog", "role": "blog", "sites": ["otherblog"], "key": KEYS["other_blog"]},
             {"name": "mod", "role": "moderator", "sites": ["*"], "key": KEYS["moderator"]},
             {"name": "ops", "role": "admin", "key": KEYS["admin"]},
+            {"name": "prometheus", "role": "monitor", "key": KEYS["monitor"]},
         ]
     }
 )
@@ -70,6 +73,14 @@ def redis_url() -> Iterator[str]:
                 return
             registry.delete(claim)
     pytest.fail(f"no free empty database (1-15) on {base}")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, which the test may stop (an outage) and start again."""
+    server = RedisServer(directory=tmp_path / "redis-data").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

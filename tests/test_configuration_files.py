@@ -58,6 +58,7 @@ def test_starter_keys_file_is_private_and_loads(tmp_path: Path) -> None:
     keyring = load_keyring(None, path)
     assert keyring.authenticate(keys["blog"]).role is Role.BLOG  # type: ignore[union-attr]
     assert keyring.authenticate(keys["admin"]).role is Role.ADMIN  # type: ignore[union-attr]
+    assert keyring.authenticate(keys["monitor"]).role is Role.MONITOR  # type: ignore[union-attr]
 
 
 def test_sites_file(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -17,13 +16,6 @@ from moderation_service.settings import Settings
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
 from tests.redis_server import RedisServer
-
-
-@pytest.fixture
-def private_redis(tmp_path) -> Iterator[RedisServer]:  # type: ignore[no-untyped-def]
-    server = RedisServer(directory=tmp_path / "redis-data").start()
-    yield server
-    server.stop()
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

@@ -1,14 +1,16 @@
-"""The error middleware (every failure becomes a JSON body saying what to fix) and authentication."""
+"""The error middleware (every failure becomes a JSON body saying what to fix), authentication, and the
+count and timing of every answer for ``/metrics``."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from ..appkeys import KEYRING, SETTINGS
+from ..appkeys import KEYRING, METRICS, SETTINGS
 from ..auth import Permission, Principal
 from ..exceptions import ModerationError, StorageUnavailable, Unauthenticated
 from ..redis_connection import REDIS_DOWN
@@ -31,6 +33,26 @@ REDIS_UNAVAILABLE = tuple(error for error in REDIS_DOWN if issubclass(error, Red
 
 def error_body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **details}}
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time each answer by its route's template (``/v1/comments/{id}``), never by the raw path,
+    whose values a client chooses. A request whose connection broke off (the client left, or a streamed
+    answer failed midway) counts with status ``aborted``."""
+    started = time.perf_counter()
+    status = "aborted"
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:  # redirects, which the error middleware lets through
+        status = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[METRICS].answered(route, request.method, status, time.perf_counter() - started)
 
 
 @web.middleware

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from ..appkeys import QUEUE
+from ..appkeys import METRICS, QUEUE
 from ..auth import ALL_SITES, Permission, Principal
 from ..exceptions import Forbidden, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
@@ -193,6 +193,7 @@ async def decide_item(request: web.Request) -> web.Response:
     item_id = await own_item(request, principal)
     body = await load_body(request, DECISION_REQUEST)
     item = await request.app[QUEUE].decide(item_id, principal.name, body["action"], body["categories"], body["note"])
+    request.app[METRICS].review_decisions.labels(body["action"].value).inc()
     return web.json_response(item_body(item))
 
 
@@ -214,8 +215,9 @@ async def decide_many(request: web.Request) -> web.Response:
             raise Forbidden(f"The key '{principal.name}' is not valid for site '{site_id}' ({item_id}).")
     results = await request.app[QUEUE].decide_many(
         body["items"], principal.name, body["action"], body["categories"], body["note"])
-    return web.json_response({"results": [_result(r) for r in results],
-                              "decided": sum(1 for r in results if not isinstance(r, Failure))})
+    decided = sum(1 for r in results if not isinstance(r, Failure))
+    request.app[METRICS].review_decisions.labels(body["action"].value).inc(decided)
+    return web.json_response({"results": [_result(r) for r in results], "decided": decided})
 
 
 @routes.get("/v1/review/stats")

@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
+from ..metrics import Metrics
 from ..sites import Sites
 from . import keys
 
@@ -59,10 +60,11 @@ class WebhookPolicy:
 
 
 class Outbox:
-    def __init__(self, redis: Redis, sites: Sites, policy: WebhookPolicy) -> None:
+    def __init__(self, redis: Redis, sites: Sites, policy: WebhookPolicy, metrics: Metrics) -> None:
         self._redis = redis
         self._sites = sites
         self.policy = policy
+        self._metrics = metrics
         self._claim_due = redis.register_script(CLAIM_DUE)
 
     def _webhook_sites(self) -> list[str]:
@@ -102,30 +104,44 @@ class Outbox:
                     error = f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"
-        await self._settle(site_id, delivery_id, int(delivery.get("attempts", 0)) + 1, error)
+        result = await self._settle(site_id, delivery_id, int(delivery.get("attempts", 0)) + 1, error)
+        self._metrics.webhook_attempts.labels(result).inc()
         return 1
 
-    async def _settle(self, site_id: str, delivery_id: str, attempts: int, error: str | None) -> None:
+    async def _settle(self, site_id: str, delivery_id: str, attempts: int, error: str | None) -> str:
+        """Record an attempt's result: ``delivered``, ``failed`` (for good) or ``retry`` (scheduled again)."""
         now = time.time()
         key = keys.delivery(site_id, delivery_id)
         pipe = self._redis.pipeline(transaction=True)
         if error is None:
+            result = "delivered"
             pipe.hset(key, mapping={"status": "delivered", "attempts": attempts, "delivered_at": now,
                                     "last_attempt_at": now, "last_error": ""})
             pipe.zrem(keys.outbox_due(site_id), delivery_id)
         elif attempts >= self.policy.max_attempts:
+            result = "failed"
             logger.warning("webhook delivery %s for site %s failed for good after %d attempts: %s",
                            delivery_id, site_id, attempts, error)
             pipe.hset(key, mapping={"status": "failed", "attempts": attempts, "last_attempt_at": now,
                                     "last_error": error})
             pipe.zrem(keys.outbox_due(site_id), delivery_id)
         else:
+            result = "retry"
             next_at = now + self.policy.delay(attempts)
             pipe.hset(key, mapping={"attempts": attempts, "last_attempt_at": now, "last_error": error,
                                     "next_attempt_at": next_at})
             pipe.zadd(keys.outbox_due(site_id), {delivery_id: next_at})
         pipe.zremrangebyscore(keys.deliveries(site_id), "-inf", now - KEEP_DELIVERIES_SECONDS)
         await pipe.execute()
+        return result
+
+    async def due(self) -> dict[str, int]:
+        """Deliveries waiting to be sent or retried, for each site that has a webhook."""
+        sites = self._webhook_sites()
+        pipe = self._redis.pipeline(transaction=False)
+        for site_id in sites:
+            pipe.zcard(keys.outbox_due(site_id))
+        return dict(zip(sites, await pipe.execute()))
 
     async def list(self, site_id: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Deliveries, newest first (optionally only ``pending``, ``delivered`` or ``failed``)."""

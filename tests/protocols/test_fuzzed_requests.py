@@ -185,6 +185,7 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("POST", "/moderate/sign-out", {"csrf_token": "x"}, form=True, json_errors=False, expect=303),
         Endpoint("GET", "/healthz", query={"verbose": "1"}),
         Endpoint("GET", "/readyz", query={"verbose": "1"}),
+        Endpoint("GET", "/metrics", query={"name[]": "moderation_redis_up"}, role="monitor"),
         Endpoint("GET", "/1.2/usage-limit", query={"api_key": KEYS["blog"]}, json_errors=False),
         Endpoint("POST", "/1.2/usage-limit", {"api_key": KEYS["blog"]}, form=True, json_errors=False),
         Endpoint("POST", "/moderate/sign-in", {"key": KEYS["moderator"], "next": "/moderate/"}, form=True,
