@@ -78,7 +78,8 @@ def word_contributions(
     forms = [_form(text[start:end]) for start, end in tokens]
     for vectorizer, offset, indices, values in features.blocks:
         if isinstance(vectorizer, SpamThemeVectorizer) and len(indices):
-            _credit_themes(text, tokens, weights[indices + offset][:, columns] * values[:, None], indices, credits)
+            _credit_themes(text, tokens, weights[indices + offset][:, columns] * values[:, None], indices, credits,
+                           vectorizer.fold)
         if not isinstance(vectorizer, _TfidfVectorizer) or not len(indices):
             continue
         owners, position = vectorizer.positions_in(forms, indices)
@@ -90,12 +91,12 @@ def word_contributions(
 
 
 def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, themes: np.ndarray,
-                   credits: np.ndarray) -> None:
+                   credits: np.ndarray, folded: bool) -> None:
     """Add each theme's contribution (one row per theme in ``themes``, the comment's theme features) to the
     words its terms cover."""
     starts = np.array([start for start, _ in tokens])
     ends = np.array([end for _, end in tokens])
-    spans = theme_spans(text[: ends[-1]])  # up to the last word read (MAX_TOKENS)
+    spans = theme_spans(text[: ends[-1]], folded)  # up to the last word read (MAX_TOKENS)
     for theme, contribution in zip(themes.tolist(), contributions):
         found = spans.get(theme, [])
         for start, end in found:

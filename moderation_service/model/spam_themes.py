@@ -10,7 +10,13 @@ that weight then applies to the German words of the same theme. A theme that no 
 gets no weight: the list only connects the languages, it does not decide.
 
 Terms match at the start of a word of the lower-cased normalised text; a term may go on into the rest of
-its word ("abonnier" matches "abonniert") unless it ends with ``\\b``. Each theme's feature is
+its word ("abonnier" matches "abonniert") unless it ends with ``\\b``. German terms also match as written
+without umlauts ("guenstig", "Praemie", "heisse"). With ``fold`` (every model trained since 2026-11-27;
+older artifacts keep their features), a text with digits or symbols inside its words ("k0stenl0s",
+"ca$ino", "gr@tis") is also matched folded as the word lists fold it (:mod:`..signals.textfold`, which also
+joins letters split apart in such a text), and each theme counts the larger of its two numbers of
+matches, so that a term found both ways counts once. Only such texts are folded: folding every text would
+add a seventh to the cost of scoring. Each theme's feature is
 ``scale * log(1 + matches)``, damped in texts longer than ``SHORT_WORDS`` words by ``sqrt(SHORT_WORDS /
 words)``, as the TF-IDF rows' unit length damps each n-gram: spam is short and to the point, while a long
 discussion meets "free", "click" or "$" by chance.
@@ -26,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from ..signals.textfold import fold, fold_text
 
 #: Theme -> regular-expression alternatives, German first, then English. Common words with an innocent
 #: everyday use on their own ("jetzt", "Seite", "Video", "now", "page") appear only in spam's phrasings.
@@ -100,11 +108,34 @@ THEMES: dict[str, tuple[str, ...]] = {
 NAMES: tuple[str, ...] = tuple(THEMES)
 
 
-# One look-behind before the alternatives: inside a word a match fails at once, instead of once per theme.
-# (Tried: terms grouped by first letter, or looked up by each word's first letters: both slower in CPython.)
-_PATTERN = re.compile(
-    "(?<!\\w)(?:" + "|".join(f"(?P<{name}>{'|'.join(terms)})" for name, terms in THEMES.items()) + ")"
-)
+#: How the umlauts of German terms may be written: as such, or as "ae", "oe", "ue", "ss"; in folded text,
+#: where accents are gone, as "a" or "ae" and so on.
+_UMLAUTS = {"ä": "(?:ä|ae)", "ö": "(?:ö|oe)", "ü": "(?:ü|ue)", "ß": "(?:ß|ss)"}
+_FOLDED_UMLAUTS = {"ä": "(?:a|ae)", "ö": "(?:o|oe)", "ü": "(?:u|ue)", "ß": "ss"}
+
+
+def _alternatives(spellings: dict[str, str]) -> str:
+    # One look-behind before the alternatives: inside a word a match fails at once, instead of once per theme.
+    # (Tried: terms grouped by first letter, or looked up by each word's first letters: both slower in CPython.)
+    pattern = "(?<!\\w)(?:" + "|".join(f"(?P<{name}>{'|'.join(terms)})" for name, terms in THEMES.items()) + ")"
+    return "".join(spellings.get(char, char) for char in pattern)
+
+
+_PATTERN = re.compile(_alternatives(_UMLAUTS))
+#: The terms in folded text. (The money amounts cannot match there: folding reads "500 €" as "soo e"; the
+#: text as it is counts them.)
+_FOLDED_PATTERN = re.compile(_alternatives(_FOLDED_UMLAUTS))
+#: A digit or symbol that folding reads as a letter, next to a letter (the mention token "@USER" aside), in
+#: lower-cased text. Letters as spammers type them: ASCII ranges are matched several times faster than
+#: Unicode classes.
+_OBFUSCATED = re.compile(r"[a-zäöüß][0134578@$€|]|[0134578$€|][a-zäöüß]|@(?!user\b)[a-zäöüß]")
+_FOLDED_AS_LETTER = re.compile(r"[0134578@$€|]")
+
+
+def _obfuscated(lowered: str) -> bool:
+    """Whether folding may find more in ``lowered``; most texts answer at a first scan for a single character."""
+    first = _FOLDED_AS_LETTER.search(lowered)
+    return first is not None and _OBFUSCATED.search(lowered, max(first.start() - 1, 0)) is not None
 #: For a text whose length lower-casing changes ("İ" becomes two code points): the same terms matched
 #: case-insensitively on the text as it is, at half the speed.
 _SPAN_PATTERN = re.compile(_PATTERN.pattern, re.IGNORECASE)
@@ -118,32 +149,54 @@ _EMPTY_INDICES = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0, dtype=np.float64)
 
 
-def theme_counts(text: str) -> dict[str, int]:
+def theme_counts(text: str, folded: bool = True) -> dict[str, int]:
     """How often each theme's terms occur in ``text`` (already normalised), themes without matches left out."""
-    return {NAMES[column]: count for column, count in _column_counts(text).items()}
+    return {NAMES[column]: count for column, count in _column_counts(text, folded).items()}
 
 
-def _matches(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+def _matches(text: str, lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
     """(theme column, match) of each term in ``text``; offsets point into ``text`` itself."""
-    lowered = text.lower()
     # The lower-cased text is matched twice as fast, and its offsets are the text's own unless its length changed.
     matches = _PATTERN.finditer(lowered) if len(lowered) == len(text) else _SPAN_PATTERN.finditer(text)
     for match in matches:
         yield _COLUMN[match.lastgroup], match  # type: ignore[index]  # every match is in one theme's group
 
 
-def _column_counts(text: str) -> dict[int, int]:
+def _column_counts(text: str, folded: bool) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for column, _ in _matches(text):
+    lowered = text.lower()
+    for column, _ in _matches(text, lowered):
         counts[column] = counts.get(column, 0) + 1
+    if folded and _obfuscated(lowered):
+        folded_counts: dict[int, int] = {}
+        for match in _FOLDED_PATTERN.finditer(fold_text(text)):
+            column = _COLUMN[match.lastgroup]  # type: ignore[index]
+            folded_counts[column] = folded_counts.get(column, 0) + 1
+        for column, count in folded_counts.items():
+            if count > counts.get(column, 0):
+                counts[column] = count
     return counts
 
 
-def theme_spans(text: str) -> dict[int, list[tuple[int, int]]]:
-    """Where each theme's terms occur in ``text`` (as submitted): column -> spans."""
+def theme_spans(text: str, folded: bool = True) -> dict[int, list[tuple[int, int]]]:
+    """Where each theme's terms occur in ``text`` (as submitted): column -> spans. With ``folded``, a theme
+    found more often in the folded text gets the spans of its folded matches that no plain match overlaps."""
     spans: dict[int, list[tuple[int, int]]] = {}
-    for column, match in _matches(text):
+    lowered = text.lower()
+    for column, match in _matches(text, lowered):
         spans.setdefault(column, []).append(match.span())
+    if not folded or not _obfuscated(lowered):
+        return spans
+    folded_text = fold(text)
+    folded_spans: dict[int, list[tuple[int, int]]] = {}
+    for match in _FOLDED_PATTERN.finditer(folded_text.text):
+        folded_spans.setdefault(_COLUMN[match.lastgroup], []).append(  # type: ignore[index]
+            folded_text.span(*match.span()))
+    for column, found in folded_spans.items():
+        plain = spans.get(column, [])
+        if len(found) > len(plain):
+            spans[column] = sorted(plain + [(start, end) for start, end in found
+                                            if not any(start < p_end and p_start < end for p_start, p_end in plain)])
     return spans
 
 
@@ -155,10 +208,17 @@ class SpamThemeVectorizer(TransformerMixin, BaseEstimator):
     scale : float
         Value of one match; TF-IDF rows have unit length, so this sets how strongly a theme counts next to
         the n-grams under the same regularisation.
+    fold : bool
+        Also match the terms in the folded text (obfuscated and transliterated spellings).
     """
 
-    def __init__(self, scale: float = 0.5) -> None:
+    def __init__(self, scale: float = 0.5, fold: bool = True) -> None:
         self.scale = scale
+        self.fold = fold
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("fold", False)  # an artifact from before folding keeps the features it was trained on
+        super().__setstate__(state)
 
     def fit(self, texts: Iterable[str], y: object = None) -> SpamThemeVectorizer:
         self.n_features_out_ = len(NAMES)
@@ -167,7 +227,7 @@ class SpamThemeVectorizer(TransformerMixin, BaseEstimator):
     def vectorize(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices (ascending) and values of one normalised text."""
         text = text[:MAX_CHARS]
-        counts = _column_counts(text)
+        counts = _column_counts(text, self.fold)
         if not counts:
             return _EMPTY_INDICES, _EMPTY_VALUES
         columns = sorted(counts)

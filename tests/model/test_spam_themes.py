@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -87,3 +88,45 @@ def test_spans_point_into_the_submitted_text() -> None:
         spans = {NAMES[column]: found for column, found in theme_spans(text).items()}
         assert {name: [text[start:end] for start, end in found] for name, found in spans.items()} == {
             "visit": ["Besuchen Sie"], "free": ["GRATIS"], "self_promotion": ["unsere Seite"]}
+
+
+@pytest.mark.parametrize(("text", "theme", "word"), [
+    ("Jetzt k0stenl0s testen", "free", "k0stenl0s"),
+    ("Nur heute gr@tis", "free", "gr@tis"),
+    ("Online ca$ino mit Auszahlung", "gambling", "ca$ino"),
+    ("v1agra ohne Wartezeit", "pharma", "v1agra"),
+    ("Sof0rtkr3dit beantragen", "finance", "Sof0rtkr3dit"),
+    ("Guenstige Uhren", "buy", "Guenstig"),
+    ("Ihre Praemie wartet", "win", "Praemie"),
+    ("Heisse Girls warten", "adult", "Heisse Girls"),
+])
+def test_obfuscated_and_transliterated_spellings_count_as_the_theme(text: str, theme: str, word: str) -> None:
+    text = normalize(text)
+    assert theme in theme_counts(text)
+    spans = theme_spans(text)[NAMES.index(theme)]
+    assert [text[start:end] for start, end in spans] == [word]
+
+
+def test_a_term_found_plain_and_folded_counts_once() -> None:
+    assert theme_counts("Kostenlos! Gratis! gr@tis!") == {"free": 3}
+    assert theme_counts("Gratis, gratis") == {"free": 2}
+    # Folding reads digits as letters; the amounts are still counted from the text as it is.
+    assert theme_counts("5000€ im Monat, k0stenl0s") == {"money": 2, "free": 1}
+    spans = theme_spans("Kostenlos! Gratis! gr@tis!")[NAMES.index("free")]
+    assert spans == [(0, 9), (11, 17), (19, 25)]
+
+
+def test_ordinary_digits_and_mentions_are_not_folded() -> None:
+    assert theme_counts("@USER 3 Tage später war alles klar, 24h Dienst") == {}
+    assert theme_counts("Das MP3 lief auf Win10") == {}
+
+
+def test_a_model_from_before_folding_keeps_its_features() -> None:
+    vectorizer = SpamThemeVectorizer().fit([])
+    assert vectorizer.fold
+    older = pickle.loads(pickle.dumps(vectorizer))
+    del older.__dict__["fold"]  # as pickled before the parameter existed
+    older = pickle.loads(pickle.dumps(older))
+    assert older.fold is False
+    assert len(older.vectorize("Jetzt k0stenl0s testen")[0]) == 0
+    assert len(vectorizer.vectorize("Jetzt k0stenl0s testen")[0]) == 1
