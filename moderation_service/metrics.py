@@ -50,7 +50,7 @@ class Metrics:
             ["decision"], registry=self.registry)
         self.decision_reasons = Counter(
             "moderation_decision_reasons",
-            "Reasons of hold and spam decisions: the score or signal that reached its threshold.",
+            "Scores and signals given as a decision's reasons, by the decision they went with.",
             ["kind", "name", "decision"], registry=self.registry)
         self.spooled = Counter(
             "moderation_spooled_decisions", "Decisions kept in the local spool because Redis was unreachable.",
