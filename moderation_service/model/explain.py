@@ -26,8 +26,9 @@ from .ngrams import _TfidfVectorizer
 from .spam_themes import SpamThemeVectorizer, theme_spans
 from .text import normalize
 
-# Words and links, found in the submitted text (before normalisation) so that offsets point into it.
-_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+", re.IGNORECASE)
+# Words and links, found in the submitted text (before normalisation) so that offsets point into it. A word may
+# hold the symbols that spam writes for letters ("gr@tis", "ca$ino"): one word for the moderator, not two.
+_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
 RELATIVE_MINIMUM = 0.2

@@ -95,6 +95,17 @@ def test_a_spam_theme_is_credited_to_the_words_that_name_it(model: artifact.Mode
     assert credits.sum() - credits_without.sum() == pytest.approx(theme_part)
 
 
+
+def test_a_word_spelled_with_symbols_is_credited_as_one_word(model: artifact.Model) -> None:
+    """Spam that writes "@" or "$" for letters is matched by the themes folded ("gr@tis" as "gratis"): the
+    moderator sees the word as written, not its pieces "gr" and "tis"."""
+    scorer = model.scorer
+    text = "Jetzt gr@tis testen im Online ca$ino"
+    tokens, credits = word_contributions(scorer.features(text), scorer._weights, [0])
+    assert [text[start:end] for start, end in tokens] == ["Jetzt", "gr@tis", "testen", "im", "Online", "ca$ino"]
+    words = dict(zip((text[start:end] for start, end in tokens), credits[:, 0]))
+    assert words["gr@tis"] > 0 and words["ca$ino"] > 0
+
 #: Characters that move offsets when normalised or lower-cased ("İ", "ẞ", ligatures, full-width and
 #: mathematical letters, combining marks, invisible and line-separator characters) and others from many scripts.
 _ODD = ("abcdefghijklmnopqrstuvwxyzäöüß ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜẞ 0123456789.,:;!?-_/\\'\"()[]{}<>@#$%&*+=~^`|"
