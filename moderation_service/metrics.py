@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -172,14 +173,19 @@ def exposition(metrics: Metrics, snapshot: Snapshot) -> bytes:
     return generate_latest(metrics.counters()) + generate_latest(state)
 
 
+FOLDER_PREFIX = "moderation-metrics-"
+
+
 @contextmanager
 def multiprocess_folder() -> Iterator[str]:
     """A fresh folder for the workers' counters, named in the environment the workers inherit; removed after.
 
     Must be entered before the workers start (prometheus_client reads the variable when a process first makes
     a metric). A fresh folder per run: counters start at zero when the service starts, as Prometheus expects.
+    The folder's name carries this process's id, so that a run can remove what a killed one left behind.
     """
-    folder = tempfile.mkdtemp(prefix="moderation-metrics-")
+    remove_abandoned_folders(Path(tempfile.gettempdir()))
+    folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
     previous = os.environ.get(MULTIPROCESS_ENV)
     os.environ[MULTIPROCESS_ENV] = folder
     try:
@@ -190,3 +196,21 @@ def multiprocess_folder() -> Iterator[str]:
         else:
             os.environ[MULTIPROCESS_ENV] = previous
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_abandoned_folders(parent: Path) -> None:
+    """Remove the counter folders of services that were killed (SIGKILL leaves no chance to clean up)."""
+    for folder in parent.glob(f"{FOLDER_PREFIX}*-*"):
+        owner = folder.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -147,6 +149,10 @@ async def test_webhook_attempts_are_counted_by_result(aiohttp_client, aiohttp_se
 
 def test_workers_share_their_counts_and_leave_no_folder_behind(tmp_path: Path, model_dir, redis_url) -> None:  # type: ignore[no-untyped-def]
     """Each of two workers answers some requests; a scrape, whichever worker answers it, counts all of them."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tmp_path / f"moderation-metrics-{int(gone.stdout)}-x1y2z3"  # left by a service killed with SIGKILL
+    abandoned.mkdir()
+    (abandoned / "counter_1.db").write_bytes(b"")
     process, port = serve_with_workers(tmp_path, model_dir, redis_url, MODERATION_API_KEYS=KEYS_JSON,
                                        TMPDIR=str(tmp_path))
     try:
@@ -154,6 +160,7 @@ def test_workers_share_their_counts_and_leave_no_folder_behind(tmp_path: Path, m
         while len(serving_workers(process.pid, port)) < 2:
             wait_for(f"http://127.0.0.1:{port}/healthz")
         folders = list(tmp_path.glob("moderation-metrics-*"))
+        assert folders == list(tmp_path.glob(f"moderation-metrics-{process.pid}-*"))  # the abandoned one is gone
         assert len(folders) == 1
         for _ in range(40):
             wait_for(f"http://127.0.0.1:{port}/healthz")
