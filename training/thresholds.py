@@ -3,12 +3,8 @@
 ``hold`` is chosen so that every source counts equally, in one of two ways:
 
 * when every validation source carries both classes of an attribute (toxicity on the shared data), the
-  cut maximises the **mean of the sources' own macro-F1 scores** (the mean of the F1 of holding the
-  comments that have the attribute and the F1 of publishing those that have not, as GermEval scores its
-  task): each dataset counts once, whatever its base rate (Davidson's 84% offensive tweets and the Würzburg
-  corpus's 8% alike), and the comments held without cause count against the cut as much as those missed.
-  (Until 2026-11-27 the mean of the sources' F1 of the attribute alone: it held a quarter of GermEval's
-  inoffensive comments, and its macro-F1 was lower; see the README.)
+  cut maximises the **mean of the sources' own F1 scores**: each dataset's precision/recall trade-off
+  counts once, whatever its base rate (Davidson's 84% offensive tweets and the Würzburg corpus's 8% alike);
 * when some sources carry only negatives (spam: every toxicity dataset is ham), their false positives
   appear in no per-source F1, so the cut maximises one **source-balanced F1** over the pooled confusion
   counts, each source weighing 1 in total: ham-only sources then hold the threshold up.
@@ -68,20 +64,16 @@ def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) ->
     return _clip(cuts[int(np.argmax(f1))])
 
 
-def mean_source_macro_f1_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
-    """The cut that maximises the mean over sources of each source's own macro-F1 (all cuts of all sources
-    tried)."""
+def mean_source_f1_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
+    """The cut that maximises the mean over sources of each source's own F1 (all cuts of all sources tried)."""
     cuts = np.unique(scores)[::-1]
     total = np.zeros(len(cuts))
     names, sizes = np.unique(sources, return_counts=True)
     for name, share in zip(names, _source_totals(sizes)):
         mine = sources == name
         counts = sweep(y[mine], scores[mine], cuts)
-        tp, fp = counts.true_positives, counts.false_positives
-        fn, tn = counts.misses, counts.examples - counts.positives - fp
-        held = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-        published = 2 * tn / np.maximum(2 * tn + fn + fp, 1)
-        total += share * (held + published) / 2
+        total += share * 2 * counts.true_positives / np.maximum(
+            counts.positives + counts.true_positives + counts.false_positives, 1)
     return _clip(cuts[int(np.argmax(total))])
 
 
@@ -157,7 +149,7 @@ def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> fl
     deciding = names[counts >= SMALL_SOURCE_SHARE * len(sources)]
     every_source_mixed = all(len(np.unique(y[sources == name])) == 2 for name in deciding)
     if every_source_mixed:
-        return mean_source_macro_f1_threshold(y, scores, sources)
+        return mean_source_f1_threshold(y, scores, sources)
     return best_f1_threshold(y, scores, source_weights(sources))
 
 

@@ -175,8 +175,7 @@ def train(
         "validation": {"fraction": validation_fraction, "seed": seed, "examples": len(validation)},
         "thresholds": thresholds,
         "threshold_policy": {
-            "hold": "maximises the mean of the validation sources' own macro-F1 when every source carries both "
-                    "classes, "
+            "hold": "maximises the mean of the validation sources' own F1 when every source carries both classes, "
                     "else one F1 over the pooled validation split with every source weighted equally",
             "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
                     "equally)",

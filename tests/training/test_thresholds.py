@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score
 
 from training.thresholds import (
     MAX_THRESHOLD,
     best_f1_threshold,
     choose_thresholds,
     hold_threshold,
-    mean_source_macro_f1_threshold,
+    mean_source_f1_threshold,
     precision_threshold,
     source_weights,
 )
@@ -79,29 +78,32 @@ def test_without_both_classes_the_threshold_is_the_most_cautious() -> None:
 
 
 def brute_force_mean_f1(y: np.ndarray, scores: np.ndarray, sources: np.ndarray, cut: float) -> float:
-    """The mean over sources of each source's macro-F1, by scikit-learn."""
-    return float(np.mean([f1_score(y[sources == name] == 1, scores[sources == name] >= cut, average="macro",
-                                   zero_division=0) for name in np.unique(sources)]))
+    values = []
+    for name in np.unique(sources):
+        mine = sources == name
+        predicted, truth = scores[mine] >= cut, y[mine] == 1
+        tp = (predicted & truth).sum()
+        values.append(2 * tp / max(truth.sum() + predicted.sum(), 1))
+    return float(np.mean(values))
 
 
-def test_mean_source_macro_f1_threshold_is_the_best_cut() -> None:
+def test_mean_source_f1_threshold_is_the_best_cut() -> None:
     rng = np.random.default_rng(3)
     sources = np.array(["big"] * 300 + ["small"] * 40)
     y = np.r_[rng.random(300) < 0.8, rng.random(40) < 0.1].astype(float)
     scores = np.clip(0.35 * y + rng.random(340) * 0.7, 0.06, 0.98)
-    chosen = mean_source_macro_f1_threshold(y, scores, sources)
+    chosen = mean_source_f1_threshold(y, scores, sources)
     best = max(brute_force_mean_f1(y, scores, sources, cut) for cut in np.unique(scores))
     assert brute_force_mean_f1(y, scores, sources, chosen) == pytest.approx(best)
 
 
 def test_each_source_f1_counts_once_whatever_its_size() -> None:
-    # "big" is best cut at 0.5 and "small" at 0.3; the small source's macro-F1 counts as much as the big one's.
+    # "big" is best cut at 0.5 and "small" at 0.3; the small source's F1 counts as much as the big one's.
     sources = np.array(["big"] * 6 + ["small"] * 3)
     y = np.array([1, 1, 0, 0, 0, 0, 1, 0, 0], dtype=float)
     scores = np.array([0.9, 0.5, 0.4, 0.35, 0.2, 0.1, 0.3, 0.2, 0.1])
-    # cut 0.5: big (1.0 + 1.0) / 2, small (0.0 + 0.8) / 2 -> 0.7; cut 0.3: big (0.667 + 0.667) / 2, small 1.0
-    # -> 0.833; cut 0.35: big (0.8 + 0.857) / 2, small 0.4 -> 0.614
-    assert mean_source_macro_f1_threshold(y, scores, sources) == 0.3
+    # cut 0.5: big F1 1.0, small 0.0 -> 0.5; cut 0.3: big 2*2/(2+4)=0.667, small 1.0 -> 0.833
+    assert mean_source_f1_threshold(y, scores, sources) == 0.3
     assert hold_threshold(y, scores, sources) == 0.3
 
 
@@ -109,21 +111,21 @@ def test_hold_pools_when_a_source_has_only_negatives() -> None:
     sources = np.array(["spam"] * 4 + ["ham"] * 4)
     y = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=float)
     scores = np.array([0.9, 0.6, 0.5, 0.1, 0.7, 0.65, 0.2, 0.1])
-    # Per-source macro-F1 would ignore the ham source's false positives and cut at 0.6.
-    assert mean_source_macro_f1_threshold(y[:4], scores[:4], sources[:4]) == 0.6
+    # Per-source F1 would ignore the ham source's false positives and cut at 0.6.
+    assert mean_source_f1_threshold(y[:4], scores[:4], sources[:4]) == 0.6
     # Pooled and source-balanced: cutting at 0.6 also flags half of "ham"; 0.9 is better.
     assert hold_threshold(y, scores, sources) == 0.9
 
 
 def test_a_few_single_class_labels_do_not_switch_the_rule() -> None:
-    # Two large mixed sources choose by mean per-source macro-F1; nine fresh "moderator" labels, all negative and
+    # Two large mixed sources choose by mean per-source F1; nine fresh "moderator" labels, all negative and
     # under 1% of the examples, leave that choice alone (before, they switched it to pooled F1).
     rng = np.random.default_rng(3)
     y = np.r_[rng.integers(0, 2, 600), rng.integers(0, 2, 600)].astype(float)
     scores = np.clip(0.35 * y + rng.uniform(0, 0.65, 1200), 0, 1)
     sources = np.array(["a"] * 600 + ["b"] * 600)
     alone = hold_threshold(y, scores, sources)
-    assert alone == mean_source_macro_f1_threshold(y, scores, sources)
+    assert alone == mean_source_f1_threshold(y, scores, sources)
     with_labels = hold_threshold(np.r_[y, np.zeros(9)], np.r_[scores, rng.uniform(0.3, 0.6, 9)],
                                  np.r_[sources, ["moderator"] * 9])
     assert with_labels == alone
