@@ -16,7 +16,7 @@ older artifacts keep their features), a text with digits or symbols inside its w
 "ca$ino", "gr@tis") is also matched folded as the word lists fold it (:mod:`..signals.textfold`, which also
 joins letters split apart in such a text), and each theme counts the larger of its two numbers of
 matches, so that a term found both ways counts once. Only such texts are folded: folding every text would
-add a seventh to the cost of scoring. Each theme's feature is
+add a tenth to the cost of scoring. Each theme's feature is
 ``scale * log(1 + matches)``, damped in texts longer than ``SHORT_WORDS`` words by ``sqrt(SHORT_WORDS /
 words)``, as the TF-IDF rows' unit length damps each n-gram: spam is short and to the point, while a long
 discussion meets "free", "click" or "$" by chance.
@@ -131,11 +131,6 @@ _FOLDED_PATTERN = re.compile(_alternatives(_FOLDED_UMLAUTS))
 _OBFUSCATED = re.compile(r"[a-zäöüß][0134578@$€|]|[0134578$€|][a-zäöüß]|@(?!user\b)[a-zäöüß]")
 _FOLDED_AS_LETTER = re.compile(r"[0134578@$€|]")
 
-
-def _obfuscated(lowered: str) -> bool:
-    """Whether folding may find more in ``lowered``; most texts answer at a first scan for a single character."""
-    first = _FOLDED_AS_LETTER.search(lowered)
-    return first is not None and _OBFUSCATED.search(lowered, max(first.start() - 1, 0)) is not None
 #: For a text whose length lower-casing changes ("İ" becomes two code points): the same terms matched
 #: case-insensitively on the text as it is, at half the speed.
 _SPAN_PATTERN = re.compile(_PATTERN.pattern, re.IGNORECASE)
@@ -147,6 +142,12 @@ MAX_CHARS = 5000
 _LOG_COUNT = [math.log1p(count) for count in range(64)]
 _EMPTY_INDICES = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES = np.empty(0, dtype=np.float64)
+
+
+def _obfuscated(lowered: str) -> bool:
+    """Whether folding may find more in ``lowered``; most texts answer at a first scan for a single character."""
+    first = _FOLDED_AS_LETTER.search(lowered)
+    return first is not None and _OBFUSCATED.search(lowered, max(first.start() - 1, 0)) is not None
 
 
 def theme_counts(text: str, folded: bool = True) -> dict[str, int]:
