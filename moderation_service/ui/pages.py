@@ -16,7 +16,7 @@ from multidict import MultiDictProxy
 
 from ..api.review import sites_of
 from ..appkeys import KEYRING, QUEUE, SETTINGS, SITES
-from ..auth import Permission, digest
+from ..auth import Permission, Role, digest
 from ..exceptions import StorageUnavailable
 from ..model.attributes import ATTRIBUTES
 from ..redis_connection import REDIS_DOWN
@@ -140,7 +140,8 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if principal is None:
         return refuse(t["error_key_invalid"], 401)
     if not principal.can(Permission.REVIEW):
-        return refuse(t["error_key_blog"].format(name=principal.name), 403)
+        refusal = t["error_key_blog"] if principal.role is Role.BLOG else t["error_key_monitor"]
+        return refuse(refusal.format(name=principal.name), 403)
     sessions = request.app[SESSIONS]
     if COOKIE in request.cookies:  # never carry an earlier session id over a sign-in
         await sessions.delete(request.cookies[COOKIE])

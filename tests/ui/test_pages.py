@@ -119,6 +119,13 @@ async def test_the_queue_page_sends_strangers_to_sign_in_and_back(client) -> Non
     assert 'name="next" value="/moderate?site_id=kommblog&amp;order=risk"' in await sign_in_page.text()
 
 
+async def test_a_monitor_key_is_told_it_is_for_monitoring(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    response = await sign_in(client, "monitor")
+    assert response.status == 403 and SESSION not in response.cookies
+    assert ("Der Schlüssel „prometheus“ ist für die Überwachung (/metrics) und darf nicht moderieren."
+            in await response.text())
+
+
 async def test_forms_from_other_sites_are_refused(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
     response = await sign_in(client, Origin="https://evil.example")
     assert response.status == 403 and SESSION not in response.cookies
