@@ -43,7 +43,7 @@ def build_pipeline(**params: Any) -> Pipeline:
     """An unfitted pipeline; ``params`` override :data:`DEFAULT_PARAMS` (scikit-learn ``step__param`` names)."""
     pipeline = Pipeline(
         [
-            ("normalize", FunctionTransformer(normalize_texts)),
+            ("normalize", FunctionTransformer(normalize_texts, kw_args={"collapse_marks": True})),
             (
                 "features",
                 FeatureUnion(

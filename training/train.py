@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES
-from moderation_service.model.text import normalize
+from moderation_service.model.text import collapse_mark_runs, normalize
 
 from .datasets import Dataset, load_path
 from .evaluate import evaluate, format_table
@@ -75,16 +75,26 @@ def build_corpus(datasets: Sequence[Dataset]) -> Corpus:
     )
 
 
+def model_texts(pipeline: Pipeline, normalized: Sequence[str]) -> list[str]:
+    """Normal forms (a corpus's) as the model reads them: with the options of its normalise step. The corpus
+    keeps the plain normal form, which names a text for de-duplication and the validation split."""
+    options = pipeline.named_steps["normalize"].kw_args or {}
+    if options.get("collapse_marks"):
+        return [collapse_mark_runs(text) for text in normalized]
+    return list(normalized)
+
+
 def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipeline:
     pipeline = build_pipeline(**params)
     pipeline.named_steps["normalize"].fit(train.normalized[:1])
     features = pipeline.named_steps["features"]
+    texts = model_texts(pipeline, train.normalized)
     blocks = []
     for name, vectorizer in features.transformer_list:
         if vectorizer == "drop":
             continue
         report(f"fitting {name} features on {len(train):,} texts")
-        blocks.append(vectorizer.fit(train.normalized).transform(train.normalized))
+        blocks.append(vectorizer.fit(texts).transform(texts))
         report(f"  {vectorizer.n_features_out_:,} {name} features")
     X = sp.hstack(blocks, format="csr")
     del blocks
@@ -101,6 +111,7 @@ def score_texts(pipeline: Pipeline, normalized: Sequence[str]) -> np.ndarray:
     and unlike the scorer it does not normalise the texts a second time.
     """
     union = pipeline.named_steps["features"]
+    normalized = model_texts(pipeline, normalized)
     blocks = [v.transform(normalized) for _, v in union.transformer_list if not isinstance(v, str)]
     features = sp.hstack(blocks, format="csr")
     return np.asarray(pipeline.named_steps["heads"].predict_proba(features)).reshape(-1, len(ATTRIBUTES))

@@ -8,6 +8,7 @@ scoring calls the same method per text, so the API and the ``score`` command giv
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,7 +27,9 @@ class LinearScorer:
         heads: MultiLabelLinear = pipeline.named_steps["heads"]
         union = pipeline.named_steps["features"]
         self.attributes: tuple[str, ...] = tuple(heads.attributes)
-        self._normalize: Callable[[str], str] = normalize
+        # The normalise step's options as the model was trained (none for models from before they existed).
+        options = pipeline.named_steps["normalize"].kw_args or {}
+        self._normalize: Callable[[str], str] = functools.partial(normalize, **options) if options else normalize
         blocks: list[tuple[_TfidfVectorizer | TextStatsVectorizer | SpamThemeVectorizer, int]] = []
         offset = 0
         for _, vectorizer in union.transformer_list:

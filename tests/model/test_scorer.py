@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,14 @@ def test_mismatched_weights_are_refused() -> None:
     finally:
         heads.coef_ = original
 
+
+
+def test_a_model_reads_marks_as_it_was_trained_to() -> None:
+    """Models collapse runs of "!" and "?" since their normalise step has the option; a model pickled before
+    the option existed has no ``kw_args`` and goes on reading the runs."""
+    pipeline = fitted_pipeline()
+    assert pipeline.named_steps["normalize"].kw_args == {"collapse_marks": True}
+    assert LinearScorer(pipeline).features("Super!!!").normalized == "Super!"
+    older = copy.deepcopy(pipeline)
+    older.named_steps["normalize"].kw_args = None
+    assert LinearScorer(older).features("Super!!!").normalized == "Super!!!"

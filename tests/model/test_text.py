@@ -30,3 +30,16 @@ def test_normalize_is_idempotent() -> None:
     raw = 'RT @x: <a href="http://a.example/1">Go</a> &amp;amp; ＷＩＮ\ufeff'
     assert normalize(normalize(raw)) == normalize(raw)
 
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Toller Artikel!!!", "Toller Artikel!"),
+    ("Was soll das?!?!", "Was soll das?"),
+    ("Echt??", "Echt?"),
+    ("Ja! Nein! Vielleicht?", "Ja! Nein! Vielleicht?"),  # single marks stay
+    ("Link: www.example.com/?a=1 !!", "Link: URL example.com !"),
+])
+def test_runs_of_marks_collapse_when_asked(raw: str, expected: str) -> None:
+    assert normalize(raw, collapse_marks=True) == expected
+    assert normalize(raw) == normalize(raw, collapse_marks=False)  # the default reads runs, as older models do
+    assert normalize(expected, collapse_marks=True) == expected
