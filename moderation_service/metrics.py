@@ -78,6 +78,12 @@ class Metrics:
         for reason in record.reasons:
             self._child(self.decision_reasons, reason["kind"], reason["name"], decision).inc()
 
+    def reviewed(self, action: str, count: int = 1) -> None:
+        self._child(self.review_decisions, action).inc(count)
+
+    def webhook_attempted(self, result: str) -> None:
+        self._child(self.webhook_attempts, result).inc()
+
     def answered(self, route: str, method: str, status: int | str, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "other"
         self._child(self.http_requests, route, method, str(status)).inc()

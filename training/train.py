@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES
-from moderation_service.model.text import collapse_mark_runs, normalize
+from moderation_service.model.text import normalize, with_options
 
 from .datasets import Dataset, load_path
 from .evaluate import evaluate, format_table
@@ -79,9 +79,7 @@ def model_texts(pipeline: Pipeline, normalized: Sequence[str]) -> list[str]:
     """Normal forms (a corpus's) as the model reads them: with the options of its normalise step. The corpus
     keeps the plain normal form, which names a text for de-duplication and the validation split."""
     options = pipeline.named_steps["normalize"].kw_args or {}
-    if options.get("collapse_marks"):
-        return [collapse_mark_runs(text) for text in normalized]
-    return list(normalized)
+    return [with_options(text, **options) for text in normalized] if options else list(normalized)
 
 
 def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipeline:

@@ -193,7 +193,7 @@ async def decide_item(request: web.Request) -> web.Response:
     item_id = await own_item(request, principal)
     body = await load_body(request, DECISION_REQUEST)
     item = await request.app[QUEUE].decide(item_id, principal.name, body["action"], body["categories"], body["note"])
-    request.app[METRICS].review_decisions.labels(body["action"].value).inc()
+    request.app[METRICS].reviewed(body["action"].value)
     return web.json_response(item_body(item))
 
 
@@ -216,7 +216,7 @@ async def decide_many(request: web.Request) -> web.Response:
     results = await request.app[QUEUE].decide_many(
         body["items"], principal.name, body["action"], body["categories"], body["note"])
     decided = sum(1 for r in results if not isinstance(r, Failure))
-    request.app[METRICS].review_decisions.labels(body["action"].value).inc(decided)
+    request.app[METRICS].reviewed(body["action"].value, decided)
     return web.json_response({"results": [_result(r) for r in results], "decided": decided})
 
 

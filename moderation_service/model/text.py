@@ -64,10 +64,12 @@ def normalize(text: str, collapse_marks: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = _URL.sub(_url_token, text)
     text = _MENTION.sub("@USER", text)
-    text = _SPACE.sub(" ", text).strip()
-    return collapse_mark_runs(text) if collapse_marks else text
+    return with_options(_SPACE.sub(" ", text).strip(), collapse_marks)
 
 
-def collapse_mark_runs(text: str) -> str:
-    """A run of exclamation and question marks as its first mark (``normalize``'s ``collapse_marks``)."""
-    return _MARKS.sub(r"\1", text) if "!!" in text or "?" in text else text
+def with_options(normalized: str, collapse_marks: bool = False) -> str:
+    """A plain normal form (``normalize(text)``) with the model's options applied: the one place that knows
+    what each option does, for :func:`normalize` and for training, whose corpus keeps the plain form."""
+    if collapse_marks and ("!!" in normalized or "?" in normalized):
+        normalized = _MARKS.sub(r"\1", normalized)
+    return normalized

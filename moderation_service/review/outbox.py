@@ -105,7 +105,7 @@ class Outbox:
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         result = await self._settle(site_id, delivery_id, int(delivery.get("attempts", 0)) + 1, error)
-        self._metrics.webhook_attempts.labels(result).inc()
+        self._metrics.webhook_attempted(result)
         return 1
 
     async def _settle(self, site_id: str, delivery_id: str, attempts: int, error: str | None) -> str:
