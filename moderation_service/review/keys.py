@@ -41,6 +41,12 @@ def pending_for_reason(site_id: str, reason: str) -> str:
     return f"{_site(site_id)}:pending:reason:{reason}"
 
 
+def selection(site_id: str) -> str:
+    """Sorted set, scratch: the pending index intersected with a post or reason filter. A script builds it
+    and deletes it before it returns, so it never outlives the script that uses it."""
+    return f"{_site(site_id)}:pending:selection"
+
+
 def reasons_index(site_id: str) -> str:
     """Set: the reason names that have a pending index (for queue statistics)."""
     return f"{_site(site_id)}:pending:reasons"

@@ -132,6 +132,8 @@ class ReviewQueue:
         self._release = redis.register_script(scripts.RELEASE)
         self._decide = redis.register_script(scripts.DECIDE)
         self._item = redis.register_script(scripts.ITEM)
+        self._select = redis.register_script(scripts.SELECT)
+        self._free_head = redis.register_script(scripts.FREE_HEAD)
 
     # ------------------------------------------------------------ reading
 
@@ -145,40 +147,33 @@ class ReviewQueue:
             raise NotFound(f"No review item '{item_id}': it was never held, or its record expired.")
         return Item.from_state(state)
 
-    def _index(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[str, str, list[str]]:
-        """The index to walk, its direction, and further indexes an item must be in."""
-        filters = []
-        if post:
-            walk, direction = keys.pending_for_post(site_id, post), "asc"
-            if reason:
-                filters.append(keys.pending_for_reason(site_id, reason))
-        elif reason:
-            walk, direction = keys.pending_for_reason(site_id, reason), "asc"
-        elif order is Order.RISK:
-            walk, direction = keys.pending_by_risk(site_id), "desc"
-        else:
-            walk, direction = keys.pending(site_id), "asc"
-        if order is Order.RISK and (post or reason):
-            filters.append(keys.pending_by_risk(site_id))
-        return walk, direction, filters
+    def _selection(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[list[str], str]:
+        """The keys a selection script reads (order index, scratch key, filters) and its direction.
+
+        The order decides the index and so the order of the items, whatever the filters: with a post or a
+        reason, the items of that post or reason in arrival or risk order.
+        """
+        index = keys.pending_by_risk(site_id) if order is Order.RISK else keys.pending(site_id)
+        filters = [keys.pending_for_post(site_id, post)] if post else []
+        if reason:
+            filters.append(keys.pending_for_reason(site_id, reason))
+        return [index, keys.selection(site_id), *filters], "desc" if order is Order.RISK else "asc"
 
     async def pending(
         self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
         limit: int = 50, offset: int = 0,
     ) -> list[Item]:
         """Held items of one site in the chosen order, claimed or not."""
-        walk, direction, filters = self._index(site_id, order, post, reason)
-        stop = offset + limit - 1
-        ids = await (self._redis.zrevrange(walk, offset, stop) if direction == "desc"
-                     else self._redis.zrange(walk, offset, stop))
-        items = []
-        for item_id in ids:
-            if all([await self._redis.zscore(f, item_id) is not None for f in filters]):
-                try:
-                    items.append(await self.item(item_id))
-                except NotFound:  # decided between the two reads
-                    continue
-        return items
+        selection, direction = self._selection(site_id, order, post, reason)
+        found = await self._select(keys=selection, args=[direction, offset, offset + limit - 1])
+        if not found:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for item_id in found[::2]:
+                await self._item(keys=[keys.comment(site_id, self._parts(item_id)[1])],
+                                 args=[keys.author(site_id, "")], client=pipe)
+            states = await pipe.execute()
+        return [Item.from_state(state) for state in states if state[0]]  # (an empty one was decided meanwhile)
 
     # ------------------------------------------------------------ claiming
 
@@ -186,37 +181,43 @@ class ReviewQueue:
         now = time.time()
         return now, now + (lease_seconds or self.lease_seconds)
 
-    async def _head(self, site_id: str, order: Order, post: str | None, reason: str | None) -> float | None:
-        walk, direction, _ = self._index(site_id, order, post, reason)
-        head = await (self._redis.zrevrange(walk, 0, 0, withscores=True) if direction == "desc"
-                      else self._redis.zrange(walk, 0, 0, withscores=True))
-        return head[0][1] if head else None
+    async def _free_heads(self, sites: Sequence[str], order: Order, post: str | None,
+                          reason: str | None) -> dict[str, float]:
+        """Each site's first free item's score (arrival time or risk), for the sites that have one."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for site_id in sites:
+                selection, direction = self._selection(site_id, order, post, reason)
+                await self._free_head(keys=selection, args=[direction, keys.comment(site_id, ""), repr(time.time())],
+                                      client=pipe)
+            heads = await pipe.execute()
+        return {site_id: float(head) for site_id, head in zip(sites, heads) if head is not None}
 
     async def claim_next(
         self, moderator: str, sites: Sequence[str], count: int = 1, order: Order = Order.OLDEST,
         post: str | None = None, reason: str | None = None, lease_seconds: float | None = None,
     ) -> list[Item]:
-        """Claim up to ``count`` free items across ``sites``, the best head of all sites first."""
+        """Claim up to ``count`` free items across ``sites`` in the chosen order, as if their queues were one.
+
+        Each round claims from the site with the best free item, up to the next site's best one.
+        """
         claimed: list[Item] = []
-        exhausted: set[str] = set()
-        while len(claimed) < count:
-            heads = {s: await self._head(s, order, post, reason) for s in sites if s not in exhausted}
-            heads = {s: h for s, h in heads.items() if h is not None}
-            if not heads:
+        open_sites = list(sites)
+        while len(claimed) < count and open_sites:
+            heads = await self._free_heads(open_sites, order, post, reason)
+            ranked = sorted(heads, key=heads.__getitem__, reverse=order is Order.RISK)
+            if not ranked:
                 break
-            best = max if order is Order.RISK and not (post or reason) else min
-            site_id = best(heads, key=lambda s: heads[s])
-            walk, direction, filters = self._index(site_id, order, post, reason)
+            site_id = ranked[0]
+            bound = repr(heads[ranked[1]]) if len(ranked) > 1 else ""
+            (index, scratch, *filters), direction = self._selection(site_id, order, post, reason)
             now, until = self._lease(lease_seconds)
-            wanted = count - len(claimed)
-            got = await self._claim_next(
-                keys=[walk, keys.claims(site_id), keys.audit(site_id), *filters],
-                args=[moderator, wanted, repr(now), repr(until), keys.comment(site_id, ""), direction, AUDIT_MAXLEN,
-                      keys.author(site_id, "")],
+            ended, got = await self._claim_next(
+                keys=[index, keys.claims(site_id), keys.audit(site_id), scratch, *filters],
+                args=[moderator, count - len(claimed), repr(now), repr(until), keys.comment(site_id, ""), direction,
+                      AUDIT_MAXLEN, keys.author(site_id, ""), bound],
             )
             claimed += [Item.from_state(state) for state in got]
-            if len(got) < wanted:
-                exhausted.add(site_id)
+            open_sites = [s for s in ranked if not (s == site_id and ended)]
         return claimed
 
     async def claim(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:

@@ -42,35 +42,92 @@ local function expire_leases(claims, stream, maxlen, now, prefix)
 end
 """
 
-# KEYS: index to walk, claims, audit, then sorted sets an item must also belong to (filters).
-# ARGV: moderator, count, now, lease_until, item key prefix, 'asc'|'desc', audit maxlen, author key prefix.
-# Returns the claimed items' states.
-CLAIM_NEXT = COMMON + """
+# The pending items to walk: the order index itself, or, with filters (sorted sets an item must also belong
+# to), their intersection stored in a scratch key and scored as the order index (arrival time or risk).
+# The caller deletes the scratch key before its script returns.
+SELECTION = """
+local function selection(order_index, scratch, first_filter)
+  if #KEYS < first_filter then return order_index end
+  local args = {'ZINTERSTORE', scratch, #KEYS - first_filter + 2, order_index}
+  for i = first_filter, #KEYS do args[#args + 1] = KEYS[i] end
+  args[#args + 1] = 'WEIGHTS'
+  args[#args + 1] = 1
+  for i = first_filter, #KEYS do args[#args + 1] = 0 end
+  redis.call(unpack(args))
+  return scratch
+end
+
+local function range(key, direction, start, stop)
+  if direction == 'desc' then return redis.call('ZREVRANGE', key, start, stop, 'WITHSCORES') end
+  return redis.call('ZRANGE', key, start, stop, 'WITHSCORES')
+end
+"""
+
+# KEYS: order index, scratch, then filters. ARGV: 'asc'|'desc', start, stop.
+# Returns the range of the selection as id, score, id, score, ...
+SELECT = SELECTION + """
+local walk = selection(KEYS[1], KEYS[2], 3)
+local found = range(walk, ARGV[1], ARGV[2], ARGV[3])
+redis.call('DEL', KEYS[2])
+return found
+"""
+
+# Walks a selection to its free items (pending, and not claimed or the claim's lease has ended), in order,
+# up to ``want`` of them or, with a bound, while their score is not past it (above it walking up, below it
+# walking down). visit(key, id, score as Redis gave it) is called for each. Returns whether the selection
+# was walked to its end.
+WALK_FREE = """
+local function walk_free(walk, direction, prefix, now, want, bound, visit)
+  local seen, offset = 0, 0
+  while seen < want do
+    local found = range(walk, direction, offset, offset + 199)
+    if #found == 0 then return true end
+    for i = 1, #found, 2 do
+      local score = tonumber(found[i + 1])
+      if bound and ((direction == 'desc' and score < bound) or (direction ~= 'desc' and score > bound)) then
+        return false
+      end
+      local key = prefix .. token(found[i])
+      local expires = redis.call('HGET', key, 'claim_expires')
+      if redis.call('HGET', key, 'status') == 'pending' and (not expires or tonumber(expires) <= tonumber(now)) then
+        visit(key, found[i], found[i + 1])
+        seen = seen + 1
+        if seen >= want then return false end
+      end
+    end
+    offset = offset + 200
+  end
+  return false
+end
+"""
+
+# KEYS: order index, scratch, then filters. ARGV: 'asc'|'desc', item key prefix, now.
+# Returns the score of the first free item of the selection, or nil when none is free.
+FREE_HEAD = COMMON + SELECTION + WALK_FREE + """
+local head
+walk_free(selection(KEYS[1], KEYS[2], 3), ARGV[1], ARGV[2], ARGV[3], 1, nil,
+          function(key, id, score) head = score end)
+redis.call('DEL', KEYS[2])
+return head
+"""
+
+# KEYS: order index, claims, audit, scratch, then filters.
+# ARGV: moderator, count, now, lease_until, item key prefix, 'asc'|'desc', audit maxlen, author key prefix,
+#       bound ('' = none: the score past which to stop, the next site's head).
+# Returns {1 if the selection was walked to its end else 0, the claimed items' states in selection order}.
+CLAIM_NEXT = COMMON + SELECTION + WALK_FREE + """
 local moderator, want, now, lease_until, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 expire_leases(KEYS[2], KEYS[3], ARGV[7], now, prefix)
-local claimed, offset = {}, 0
-while #claimed < want do
-  local ids
-  if ARGV[6] == 'desc' then ids = redis.call('ZREVRANGE', KEYS[1], offset, offset + 199)
-  else ids = redis.call('ZRANGE', KEYS[1], offset, offset + 199) end
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local key = prefix .. token(id)
-    local eligible = redis.call('HEXISTS', key, 'claimed_by') == 0 and redis.call('HGET', key, 'status') == 'pending'
-    for i = 4, #KEYS do
-      if eligible and not redis.call('ZSCORE', KEYS[i], id) then eligible = false end
-    end
-    if eligible then
-      redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until)
-      redis.call('ZADD', KEYS[2], lease_until, id)
-      audit(KEYS[3], ARGV[7], now, moderator, 'claim', id, '{}', claim_state(key))
-      claimed[#claimed + 1] = item_state(key, ARGV[8])
-      if #claimed >= want then break end
-    end
-  end
-  offset = offset + 200
-end
-return claimed
+local claimed = {}
+local ended = walk_free(selection(KEYS[1], KEYS[4], 5), ARGV[6], prefix, now, want, tonumber(ARGV[9]),
+  function(key, id)
+    redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until)
+    redis.call('ZADD', KEYS[2], lease_until, id)
+    audit(KEYS[3], ARGV[7], now, moderator, 'claim', id, '{}', claim_state(key))
+    claimed[#claimed + 1] = item_state(key, ARGV[8])
+  end)
+redis.call('DEL', KEYS[4])
+return {ended and 1 or 0, claimed}
 """
 
 # Checks shared by claim, renew, release and decide on one item. Returns nil or an error reply.

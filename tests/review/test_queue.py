@@ -207,3 +207,52 @@ async def test_twenty_moderators_500_items_each_decided_exactly_once(store, redi
     assert await LabelStore(redis).count() == 500
     decide_entries = [e for e in await redis.xrange(keys.audit("kommblog")) if e[1]["action"] == "decide"]
     assert len(decide_entries) == 500
+
+
+async def test_filtered_page_is_full_when_matches_lie_deep(store, queue) -> None:  # type: ignore[no-untyped-def]
+    """A page filtered by post and reason holds the matches even when older items of the post do not match."""
+    await fill(store, [held(n, reason="toxicity") for n in range(1, 61)] + [held(n, reason="insult") for n in (61, 62)])
+    page = await queue.pending("kommblog", post="p1", reason="insult", limit=5)
+    assert [i.record.id for i in page] == [held(61).id, held(62).id]
+    claimed = await queue.claim_next("anna", ["kommblog"], count=5, post="p1", reason="insult")
+    assert [i.record.id for i in claimed] == [held(61).id, held(62).id]
+
+
+async def test_risk_order_holds_with_a_filter(store, queue) -> None:  # type: ignore[no-untyped-def]
+    """Ordered by risk within one post or reason: the riskiest first, not the oldest, in listing and claiming."""
+    await fill(store, [held(1, risk=0.5), held(2, risk=0.9), held(3, risk=0.7), held(4, risk=0.99, post="p2")])
+    for kwargs in ({"post": "p1"}, {"reason": "toxicity", "post": "p1"}):
+        listed = await queue.pending("kommblog", order=Order.RISK, **kwargs)
+        assert [i.record.id for i in listed] == [held(2).id, held(3).id, held(1).id]
+        assert [i.record.id for i in await queue.pending("kommblog", order=Order.RISK, limit=1, offset=1,
+                                                          **kwargs)] == [held(3).id]
+    claimed = await queue.claim_next("anna", ["kommblog"], count=2, order=Order.RISK, reason="toxicity")
+    assert [i.record.id for i in claimed] == [held(4).id, held(2).id]
+    assert [i.record.id for i in await queue.claim_next("anna", ["kommblog"], order=Order.RISK, post="p1")] \
+        == [held(3).id]
+
+
+async def test_claim_across_sites_by_risk_with_a_filter(store, queue) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1, site="a", risk=0.6), held(2, site="b", risk=0.8), held(3, site="a", risk=0.95)])
+    claimed = await queue.claim_next("anna", ["a", "b"], count=3, order=Order.RISK, reason="toxicity")
+    assert [i.record.id for i in claimed] == [held(3, site="a").id, held(2, site="b").id, held(1, site="a").id]
+
+
+async def test_filtered_listing_leaves_no_key_behind(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
+    await fill(store, [held(1), held(2, reason="insult")])
+    before = set(await redis.keys("*"))
+    await queue.pending("kommblog", order=Order.RISK, post="p1", reason="insult")
+    await queue.claim_next("anna", ["kommblog"], order=Order.RISK, post="p1", reason="insult")
+    after = set(await redis.keys("*"))
+    assert after - before == {keys.claims("kommblog"), keys.audit("kommblog")}
+
+
+async def test_claim_across_sites_skips_heads_held_by_others(store, queue) -> None:  # type: ignore[no-untyped-def]
+    """A site whose oldest item another moderator holds competes with its oldest free item."""
+    await fill(store, [held(1, site="a"), held(2, site="b"), held(3, site="a"), held(4, site="b")])
+    await queue.claim(held(1, site="a").id, "ben", lease_seconds=0.3)
+    claimed = await queue.claim_next("anna", ["a", "b"], count=2)
+    assert [i.record.id for i in claimed] == [held(2, site="b").id, held(3, site="a").id]
+    await asyncio.sleep(0.4)  # ben's lease ends: his item is the oldest free one again
+    claimed = await queue.claim_next("carla", ["b", "a"], count=2)
+    assert [i.record.id for i in claimed] == [held(1, site="a").id, held(4, site="b").id]
