@@ -28,6 +28,11 @@ def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[
     }
 
 
+def decision_metrics(y: np.ndarray, held: np.ndarray) -> dict[str, Any]:
+    """:func:`binary_metrics` of a decision (held or not) that no single score and threshold make."""
+    return {**binary_metrics(y, held.astype(float), 0.5), "roc_auc": None, "threshold": None}
+
+
 def evaluate(
     Y: np.ndarray,
     P: np.ndarray,
@@ -38,7 +43,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """Per attribute: ROC-AUC, precision, recall and F1 at the hold threshold, overall and per source.
 
-    An attribute in ``untrained`` (no head: its score is always 0) is marked ``"trained": false``.
+    An attribute in ``untrained`` (no head: its score is always 0) is marked ``"trained": false``. Toxicity
+    also gets ``held_by_any_score``: the hold decision of the whole family (any of toxicity's six scores at
+    or above its threshold) against the toxicity label, which is what the moderators see.
     """
     report: dict[str, Any] = {}
     for j, attribute in enumerate(attributes):
@@ -53,14 +60,22 @@ def evaluate(
             name: binary_metrics(y[src == name], p[src == name], thresholds[attribute]["hold"])
             for name in sorted(np.unique(src))
         }
+        if attribute == "toxicity" and attribute not in untrained:
+            family = [k for k, name in enumerate(attributes) if name != "spam" and name not in untrained]
+            held = (P[known][:, family] >= np.array([thresholds[attributes[k]]["hold"] for k in family])).any(axis=1)
+            entry["held_by_any_score"] = {
+                **decision_metrics(y, held),
+                "by_source": {name: decision_metrics(y[src == name], held[src == name])
+                              for name in sorted(np.unique(src))},
+            }
         if attribute in untrained:
             entry["trained"] = False
         report[attribute] = entry
     return report
 
 
-def _fmt(value: Any) -> str:
-    return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+def _fmt(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -74,7 +89,7 @@ def format_table(report: dict[str, Any]) -> str:
     def row(attribute: str, source: str, m: dict[str, Any]) -> str:
         return (
             f"{attribute:<18}{source:<24}{m['examples']:>7}{m['positives']:>7}{_fmt(m['roc_auc']):>9}"
-            f"{m['threshold']:>8.3f}{_fmt(m['precision'] if m['positives'] else None):>8}{_fmt(m['recall']):>8}"
+            f"{_fmt(m['threshold'], 3):>8}{_fmt(m['precision'] if m['positives'] else None):>8}{_fmt(m['recall']):>8}"
             f"{_fmt(m['f1']):>8}{_fmt(m['false_positive_rate']):>8}"
         )
 
@@ -84,4 +99,9 @@ def format_table(report: dict[str, Any]) -> str:
             lines.append(row("", "(all, spam threshold)", entry["at_spam_threshold"]))
         for source, metrics in entry["by_source"].items():
             lines.append(row("", source[:23], metrics))
+        if "held_by_any_score" in entry:
+            decision = entry["held_by_any_score"]
+            lines.append(row("held (any score)", "(all)", decision))
+            for source, metrics in decision["by_source"].items():
+                lines.append(row("", source[:23], metrics))
     return "\n".join(lines)

@@ -14,11 +14,19 @@ its size, so a handful of labels cannot move a threshold that tens of thousands 
 
 The spam threshold is the lowest score whose source-balanced precision reaches the target (clearly spam).
 An attribute whose validation labels are not of both classes gets ``MAX_THRESHOLD``: no data chose a cut.
+
+**One hold decision for the toxicity family.** A comment is held when *any* of toxicity's six scores reaches
+its hold threshold, so the sub-attributes' cuts (insult, identity attack, …), each best for its own label
+alone, would add up: every one adds the holds of its own false positives. After toxicity's cut is chosen,
+each sub-attribute's cut is raised (never lowered) to the one that makes the *whole* decision best against
+the toxicity label, by the same rule as above (see :func:`joint_hold_thresholds`): a sub-attribute then holds
+a comment only where it finds toxic comments that the toxicity score missed, more than it holds harmless ones.
+One that adds nothing of the kind never holds on its own (``MAX_THRESHOLD``); its score is still shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,6 +161,57 @@ def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> fl
     return best_f1_threshold(y, scores, source_weights(sources))
 
 
+def _decision_quality(y: np.ndarray, held: np.ndarray, sources: np.ndarray, mean_of_sources: bool) -> float:
+    """How good holding ``held`` is against labels ``y``: the rule of :func:`hold_threshold` for one decision."""
+    names, inverse, sizes = np.unique(sources, return_inverse=True, return_counts=True)
+    shares = _source_totals(sizes)
+    tp = np.bincount(inverse, weights=(held & (y == 1)), minlength=len(names))
+    fp = np.bincount(inverse, weights=(held & (y == 0)), minlength=len(names))
+    positives = np.bincount(inverse, weights=(y == 1), minlength=len(names))
+    if mean_of_sources:
+        return float(np.sum(shares * 2 * tp / np.maximum(positives + tp + fp, 1)))
+    weight = shares / sizes
+    tp, fp, positives = (weight * tp).sum(), (weight * fp).sum(), (weight * positives).sum()
+    return float(2 * tp / max(positives + tp + fp, 1e-12))
+
+
+def joint_hold_thresholds(
+    Y: np.ndarray, P: np.ndarray, sources: np.ndarray, attributes: Sequence[str],
+    thresholds: Mapping[str, Mapping[str, float]], umbrella: str = "toxicity", rounds: int = 2, candidates: int = 200,
+) -> dict[str, float]:
+    """Hold cuts for the attributes that join ``umbrella`` in one hold decision, chosen for that decision.
+
+    Every other attribute listed in ``thresholds`` (not spam) takes, in turn, the cut at or above its own
+    that makes "any of them reaches its cut" best against the ``umbrella`` label (rows where it is known),
+    the lowest such cut on a tie; ``rounds`` passes, as each choice moves the others'. Returns the new cuts.
+    """
+    u = attributes.index(umbrella)
+    known = ~np.isnan(Y[:, u])
+    y, src = Y[known, u].astype(int), sources[known]
+    family = [a for a in attributes if a != "spam" and a in thresholds]
+    columns = {a: P[known, attributes.index(a)] for a in family}
+    cuts = {a: float(thresholds[a]["hold"]) for a in family}
+    names, counts = np.unique(src, return_counts=True)
+    deciding = names[counts >= SMALL_SOURCE_SHARE * len(src)]
+    mean_of_sources = all(len(np.unique(y[src == name])) == 2 for name in deciding)
+    for _ in range(rounds):
+        for attribute in family:
+            if attribute == umbrella or cuts[attribute] >= MAX_THRESHOLD:
+                continue
+            scores = columns[attribute]
+            others = np.zeros(len(y), dtype=bool)
+            for other in family:
+                if other != attribute:
+                    others |= columns[other] >= cuts[other]
+            above = np.unique(scores[scores >= cuts[attribute]])
+            if len(above) > candidates:
+                above = np.unique(np.quantile(above, np.linspace(0, 1, candidates), method="nearest"))
+            trials = np.r_[cuts[attribute], above[above > cuts[attribute]], MAX_THRESHOLD]
+            quality = [_decision_quality(y, others | (scores >= cut), src, mean_of_sources) for cut in trials]
+            cuts[attribute] = float(trials[int(np.argmax(quality))])
+    return {a: round(cut, 4) for a, cut in cuts.items() if a != umbrella}
+
+
 def choose_thresholds(
     Y: np.ndarray, P: np.ndarray, sources: np.ndarray, attributes: Sequence[str], spam_precision: float
 ) -> tuple[dict[str, dict[str, float]], list[str]]:
@@ -172,4 +231,7 @@ def choose_thresholds(
         if attribute == "spam":
             spam = precision_threshold(y, p, source_weights(src), spam_precision)
             thresholds[attribute]["spam"] = round(max(spam, hold), 4)
+    if "toxicity" in thresholds and "toxicity" not in not_chosen:
+        for attribute, hold in joint_hold_thresholds(Y, P, sources, attributes, thresholds).items():
+            thresholds[attribute]["hold"] = hold
     return thresholds, not_chosen

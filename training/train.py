@@ -186,6 +186,9 @@ def train(
         "threshold_policy": {
             "hold": "maximises the mean of the validation sources' own F1 when every source carries both classes, "
                     "else one F1 over the pooled validation split with every source weighted equally",
+            "hold_toxicity_family": "each of toxicity's other scores: raised from its own cut to the one that makes "
+                                    "the whole hold decision (any of the six at its cut) best against the toxicity "
+                                    "label, by the same rule",
             "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
                     "equally)",
             **({"not_chosen": not_chosen} if not_chosen else {}),

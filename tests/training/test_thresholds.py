@@ -10,6 +10,7 @@ from training.thresholds import (
     best_f1_threshold,
     choose_thresholds,
     hold_threshold,
+    joint_hold_thresholds,
     mean_source_f1_threshold,
     precision_threshold,
     source_weights,
@@ -144,3 +145,59 @@ def test_a_tiny_source_counts_by_its_size_not_as_a_whole_source() -> None:
     assert abs(with_labels - alone) < 0.05
     weights = source_weights(np.r_[sources, ["moderator"] * 3])
     assert weights[-3:].sum() < 0.2 * weights[:1000].sum()
+
+
+FAMILY = ("spam", "toxicity", "insult", "threat")
+
+
+def family_data(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two sources with toxicity labels. The insult score also fires on harmless comments that toxicity
+    rightly lets pass; the threat score catches toxic comments that toxicity scores too low."""
+    rng = np.random.default_rng(seed)
+    n = 1000
+    toxic = rng.random(n) < 0.3
+    missed = toxic & (rng.random(n) < 0.25)  # toxic, but the toxicity score misses them
+    toxicity = np.where(toxic & ~missed, rng.uniform(0.5, 1, n), rng.uniform(0, 0.45, n))
+    insulting = toxic & ~missed & (rng.random(n) < 0.6)
+    harmless_insult = ~toxic & (rng.random(n) < 0.15)
+    insult = np.where(insulting, rng.uniform(0.6, 1, n), np.where(harmless_insult, rng.uniform(0.4, 0.9, n),
+                                                                   rng.uniform(0, 0.3, n)))
+    threat = np.where(missed, rng.uniform(0.6, 1, n), rng.uniform(0, 0.4, n))
+    Y = np.column_stack([np.full(n, np.nan), toxic, insulting | (harmless_insult & (rng.random(n) < 0.5)),
+                         missed]).astype(float)
+    P = np.column_stack([np.zeros(n), toxicity, insult, threat])
+    return Y, P, np.array(["a", "b"] * (n // 2))
+
+
+def test_sub_attribute_cuts_are_chosen_for_the_whole_hold_decision() -> None:
+    Y, P, sources = family_data()
+    alone = {a: hold_threshold(Y[:, j], P[:, j], sources) for j, a in enumerate(FAMILY) if j}
+    thresholds, _ = choose_thresholds(Y, P, sources, FAMILY, 0.99)
+    assert thresholds["toxicity"]["hold"] == round(alone["toxicity"], 4)
+    # insult's own cut holds harmless comments that toxicity passed: it rises above them (they score < 0.9)
+    assert thresholds["insult"]["hold"] > 0.9 > alone["insult"]
+    # threat finds toxic comments that toxicity misses: it keeps its own cut
+    assert thresholds["threat"]["hold"] == round(alone["threat"], 4)
+
+    def decision_f1(cuts: dict[str, float]) -> float:
+        held = np.column_stack([P[:, j] >= cuts[a] for j, a in enumerate(FAMILY) if j]).any(axis=1)
+        return brute_force_mean_f1(Y[:, 1], held.astype(float), sources, 0.5)
+
+    chosen = {a: thresholds[a]["hold"] for a in FAMILY[1:]}
+    assert decision_f1(chosen) > decision_f1(alone) + 0.02
+
+
+def test_sub_attribute_cuts_are_never_lowered() -> None:
+    Y, P, sources = family_data(seed=11)
+    cuts = {"toxicity": {"hold": 0.5}, "insult": {"hold": 0.95}, "threat": {"hold": 0.99}}
+    joint = joint_hold_thresholds(Y, P, sources, FAMILY, cuts)
+    assert joint["insult"] >= 0.95 and joint["threat"] == 0.99
+    assert set(joint) == {"insult", "threat"}
+
+
+def test_without_toxicity_labels_sub_attribute_cuts_stay_their_own() -> None:
+    Y, P, sources = family_data()
+    Y[:, 1] = np.nan  # e.g. a JSONL of insult labels only: no toxicity head to join
+    thresholds, not_chosen = choose_thresholds(Y, P, sources, FAMILY, 0.99)
+    assert "toxicity" in not_chosen
+    assert thresholds["insult"]["hold"] == round(hold_threshold(Y[:, 2], P[:, 2], sources), 4)
