@@ -42,6 +42,14 @@ def test_any_toxicity_attribute_holds_strongest_reason_first(thresholds: Thresho
     assert [r.name for r in reasons] == ["threat", "toxicity"]
 
 
+def test_a_bare_link_is_held_not_marked_spam(thresholds: Thresholds) -> None:
+    """"Siehe auch <link to a news site>": the model's spam score is middling, the links signal says link only."""
+    bare_link = Hit("links", spam=0.0, hold=1.0, evidence={"links": 1, "link_only": True})
+    decision, reasons = decide(scores(spam=0.3), thresholds, [bare_link])
+    assert decision is Decision.HOLD and [r.name for r in reasons] == ["signals"]
+    assert decide(scores(spam=0.95), thresholds, [bare_link])[0] is Decision.SPAM  # the model still decides spam
+
+
 def test_threshold_is_inclusive(thresholds: Thresholds) -> None:
     assert decide(scores(toxicity=0.5), thresholds)[0] is Decision.HOLD
 

@@ -36,7 +36,8 @@ class SignalConfig:
     links_author_url: float = 0.3
     links_bbcode: float = 2.5
     links_shortener: float = 2.0
-    links_link_only: float = 2.0
+    links_link_only: float = 0.0  # a bare link is a reason to look (hold), not proof: a reader may cite a source
+    links_link_only_hold: float = 1.0
     # words (matched on normalised text)
     words_banned: tuple[str, ...] = ()
     words_suspect: tuple[str, ...] = ()

@@ -69,14 +69,16 @@ def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     if shorteners:
         spam += config.links_shortener
         evidence["shorteners"] = shorteners
+    hold = 0.0
     if found and len(_LETTER.findall(_URL.sub(" ", _BBCODE.sub(" ", text)))) < 12:
         spam += config.links_link_only
+        hold += config.links_link_only_hold
         evidence["link_only"] = True
     if comment.author_url:
         spam += config.links_author_url
         evidence["author_url"] = True
-    if spam > 0:
-        yield Hit("links", spam=spam, evidence=evidence, spans=tuple(m.span() for m in found[:20]))
+    if spam > 0 or hold > 0:
+        yield Hit("links", spam=spam, hold=hold, evidence=evidence, spans=tuple(m.span() for m in found[:20]))
 
 
 @lru_cache(maxsize=256)

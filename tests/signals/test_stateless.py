@@ -47,6 +47,10 @@ def test_links_count_and_their_kinds() -> None:
     assert shortened["links"].evidence["shorteners"] == ["bit.ly"]
     link_only = hits("http://cheap-pills.example")["links"]
     assert link_only.evidence["link_only"] is True
+    # a bare link is a reason to look, not proof of spam: a reader may cite a source ("Siehe auch <link>")
+    assert (link_only.hold, link_only.spam) == (CONFIG.links_link_only_hold, CONFIG.links_link_only) == (1.0, 0.0)
+    citation = hits("Siehe auch https://www.tagesschau.de/inland/pressefreiheit-101.html")["links"]
+    assert citation.evidence["link_only"] is True and citation.hold == 1.0
     assert hits("Toller Beitrag, vielen Dank dafür!", author_name="Best Loans cheap-loans.com")["links"].spam == (
         CONFIG.links_author_name)
     assert hits("[url=http://x.example]klick[/url] das ist ein toller Beitrag mit Inhalt")["links"].evidence["bbcode"]
