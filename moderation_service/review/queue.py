@@ -201,14 +201,16 @@ class ReviewQueue:
         Each round claims from the site with the best free item, up to the next site's best one.
         """
         claimed: list[Item] = []
-        open_sites = list(sites)
+        open_sites = list(dict.fromkeys(sites))
         while len(claimed) < count and open_sites:
-            heads = await self._free_heads(open_sites, order, post, reason)
-            ranked = sorted(heads, key=heads.__getitem__, reverse=order is Order.RISK)
-            if not ranked:
-                break
-            site_id = ranked[0]
-            bound = repr(heads[ranked[1]]) if len(ranked) > 1 else ""
+            site_id, bound = open_sites[0], ""  # one site: no other head to stop at
+            if len(open_sites) > 1:
+                heads = await self._free_heads(open_sites, order, post, reason)
+                open_sites = sorted(heads, key=heads.__getitem__, reverse=order is Order.RISK)
+                if not open_sites:
+                    break
+                site_id = open_sites[0]
+                bound = repr(heads[open_sites[1]]) if len(open_sites) > 1 else ""
             (index, scratch, *filters), direction = self._selection(site_id, order, post, reason)
             now, until = self._lease(lease_seconds)
             ended, got = await self._claim_next(
@@ -217,7 +219,8 @@ class ReviewQueue:
                       AUDIT_MAXLEN, keys.author(site_id, ""), bound],
             )
             claimed += [Item.from_state(state) for state in got]
-            open_sites = [s for s in ranked if not (s == site_id and ended)]
+            if ended:
+                open_sites.remove(site_id)
         return claimed
 
     async def claim(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:
