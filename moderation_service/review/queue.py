@@ -153,11 +153,15 @@ class ReviewQueue:
         The order decides the index and so the order of the items, whatever the filters: with a post or a
         reason, the items of that post or reason in arrival or risk order.
         """
-        index = keys.pending_by_risk(site_id) if order is Order.RISK else keys.pending(site_id)
         filters = [keys.pending_for_post(site_id, post)] if post else []
         if reason:
             filters.append(keys.pending_for_reason(site_id, reason))
-        return [index, keys.selection(site_id), *filters], "desc" if order is Order.RISK else "asc"
+        if order is Order.RISK:
+            return [keys.pending_by_risk(site_id), keys.selection(site_id), *filters], "desc"
+        # A post's or a reason's index is scored by arrival time like the queue itself: walked directly, it
+        # needs no intersection (and a second filter is intersected with it alone).
+        index, *filters = filters or [keys.pending(site_id)]
+        return [index, keys.selection(site_id), *filters], "asc"
 
     async def pending(
         self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
