@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
+from moderation_service.model.attributes import TOXICITY_FAMILY
+
 
 def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
     predicted = scores >= threshold
@@ -61,7 +63,7 @@ def evaluate(
             for name in sorted(np.unique(src))
         }
         if attribute == "toxicity" and attribute not in untrained:
-            family = [k for k, name in enumerate(attributes) if name != "spam" and name not in untrained]
+            family = [k for k, name in enumerate(attributes) if name in TOXICITY_FAMILY and name not in untrained]
             held = (P[known][:, family] >= np.array([thresholds[attributes[k]]["hold"] for k in family])).any(axis=1)
             entry["held_by_any_score"] = {
                 **decision_metrics(y, held),

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from moderation_service.model.attributes import TOXICITY_FAMILY
+
 MIN_THRESHOLD, MAX_THRESHOLD = 0.05, 0.99
 #: Sources smaller than this share of an attribute's validation examples do not choose the hold rule, and
 #: count in proportion to their size rather than as much as any other source.
@@ -188,7 +190,7 @@ def joint_hold_thresholds(
     u = attributes.index(umbrella)
     known = ~np.isnan(Y[:, u])
     y, src = Y[known, u].astype(int), sources[known]
-    family = [a for a in attributes if a != "spam" and a in thresholds]
+    family = [a for a in TOXICITY_FAMILY if a in attributes and a in thresholds]
     columns = {a: P[known, attributes.index(a)] for a in family}
     cuts = {a: float(thresholds[a]["hold"]) for a in family}
     names, counts = np.unique(src, return_counts=True)
