@@ -171,3 +171,26 @@ async def test_list_offset_past_any_real_queue_is_422(client) -> None:  # type: 
         assert status == 422 and "offset" in body["error"]["fields"], body
     status, _ = await call(client, "GET", "/v1/review/items?offset=100000")
     assert status == 200
+
+
+async def test_list_by_risk_within_a_post_pages_through_all_of_it(client, comment) -> None:  # type: ignore[no-untyped-def]
+    """order=risk with a post filter: the post's items riskiest first, and offset pages that neither skip nor
+    repeat (the filter is applied in Redis, not to a page already read)."""
+    on_post = []
+    for n, tail in enumerate(["", " Wirklich.", " Das ist so.", " Punkt. Aus. Ende. Schluss."]):
+        response = await client.post("/v1/comments", headers=auth("blog"), json={
+            **comment, "comment_id": f"r{n}", "content": INSULT + tail, "post_id": "p-risk",
+            "author_email": f"a{n}@example.org"})
+        on_post.append(await response.json())
+        assert on_post[-1]["decision"] == "hold", on_post[-1]
+    for n in range(3):  # held on another post, older and riskier or not: none may appear
+        await hold(client, {**comment, "post_id": "p-other", "author_email": f"o{n}@example.org"}, n)
+    risk = {r["id"]: max(r["scores"].values()) for r in on_post}
+    pages = []
+    for offset in (0, 2):
+        status, listed = await call(client, "GET", f"/v1/review/items?post=p-risk&order=risk&limit=2&offset={offset}")
+        assert status == 200
+        pages += [i["id"] for i in listed["items"]]
+    assert sorted(pages) == sorted(risk)  # every item of the post, once
+    assert [risk[i] for i in pages] == sorted(risk.values(), reverse=True)
+    assert len(set(risk.values())) > 1  # (the order is not a tie)
