@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from moderation_service.model import artifact
-from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 
 from .registry import load_pipeline, update_manifest
 from .split import in_validation
@@ -42,7 +42,8 @@ class Choice:
 
 def validation_scores(directory: Path, data: Sequence[str], attribute: str,
                       report: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(labels, scores) of ``attribute`` on the validation split of ``data``, and the model's manifest."""
+    """(labels, scores of every attribute) on the validation split of ``data`` where ``attribute``'s label is
+    known, and the model's manifest."""
     pipeline, manifest = load_pipeline(directory)
     corpus = build_corpus(load_data(data, report))
     split = manifest.get("validation", {})
@@ -52,8 +53,19 @@ def validation_scores(directory: Path, data: Sequence[str], attribute: str,
     known = ~np.isnan(validation.Y[:, j])
     if len(np.unique(validation.Y[known, j])) < 2:
         raise ValueError(f"the validation split of --data has no examples of both classes for {attribute!r}")
-    scores = score_texts(pipeline, validation.normalized)[:, j]
+    scores = score_texts(pipeline, validation.normalized)
     return validation.Y[known, j].astype(int), scores[known], manifest
+
+
+def family_hold_rates(scores: np.ndarray, thresholds: dict[str, dict[str, float]], attribute: str,
+                      chosen: float) -> tuple[float, float]:
+    """Share of the comments that some toxicity score holds: with the thresholds as they are, and with
+    ``chosen`` for ``attribute`` (the others as they are). The hold decision is any of the six."""
+    columns = [ATTRIBUTES.index(name) for name in TOXICITY_FAMILY]
+    cuts = np.array([thresholds[name]["hold"] for name in TOXICITY_FAMILY])
+    now = (scores[:, columns] >= cuts).any(axis=1).mean()
+    cuts[TOXICITY_FAMILY.index(attribute)] = chosen
+    return float(now), float((scores[:, columns] >= cuts).any(axis=1).mean())
 
 
 def tradeoff_table(y: np.ndarray, scores: np.ndarray, marks: dict[float, str]) -> str:
@@ -72,7 +84,8 @@ def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, prec
            hold_rate: float | None, report: Callable[[str], None]) -> Choice:
     if kind == "spam" and attribute != "spam":
         raise ValueError("only the spam score has a 'spam' threshold; use --kind hold")
-    y, scores, manifest = validation_scores(directory, data, attribute, report)
+    y, all_scores, manifest = validation_scores(directory, data, attribute, report)
+    scores = all_scores[:, ATTRIBUTES.index(attribute)]
     if precision is not None:
         chosen, target = precision_threshold(y, scores, np.ones(len(y)), precision), f"precision >= {precision}"
     else:
@@ -81,7 +94,12 @@ def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, prec
     chosen = math.floor(chosen * 10_000) / 10_000  # 4 places, rounded down: the cut's own comment stays above it
     current = float(manifest["thresholds"][attribute][kind])
     marks = {current: "<- current", chosen: "<- chosen"} if chosen != current else {chosen: "<- chosen = current"}
-    return Choice(attribute, kind, target, current, chosen, tradeoff_table(y, scores, marks))
+    table = tradeoff_table(y, scores, marks)
+    if attribute in TOXICITY_FAMILY:
+        now, then = family_hold_rates(all_scores, manifest["thresholds"], attribute, chosen)
+        table += (f"\nheld by any of toxicity's six scores (a comment is held when one reaches its threshold): "
+                  f"{now:.4f} now, {then:.4f} with the chosen {attribute} threshold")
+    return Choice(attribute, kind, target, current, chosen, table)
 
 
 def write_choice(directory: Path, choice: Choice) -> dict[str, dict[str, float]]:

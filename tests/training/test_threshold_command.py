@@ -60,6 +60,24 @@ def test_hold_rate_target_for_a_toxicity_score(model: Path, corpus: Path, capsys
     chosen = rows(out)["chosen"]
     assert float(chosen[3]) <= 0.2
     assert artifact.verify(model)["thresholds"]["toxicity"]["hold"] == float(chosen[0])
+    # the whole decision holds at least what toxicity alone holds: the operator sees both
+    family = next(line for line in out.splitlines() if line.startswith("held by any of toxicity's six scores"))
+    now, _, then = family.split(": ")[1].split()[:3]
+    assert float(then) >= float(chosen[3]) and float(now) != float(then)
+
+
+def test_family_hold_rates_count_a_comment_once_whichever_score_holds_it() -> None:
+    from moderation_service.model.attributes import ATTRIBUTES
+    from training.threshold_tuning import family_hold_rates
+
+    thresholds = {name: {"hold": 0.5} for name in ATTRIBUTES}
+    scores = np.zeros((4, len(ATTRIBUTES)))
+    scores[0, ATTRIBUTES.index("toxicity")] = 0.6  # held by toxicity
+    scores[1, ATTRIBUTES.index("insult")] = 0.7  # by insult alone
+    scores[2, [ATTRIBUTES.index("toxicity"), ATTRIBUTES.index("insult")]] = 0.9  # by both: once
+    scores[3, ATTRIBUTES.index("spam")] = 0.99  # spam is not a toxicity score
+    assert family_hold_rates(scores, thresholds, "toxicity", 0.95) == (0.75, 0.5)
+    assert family_hold_rates(scores, thresholds, "insult", 0.1) == (0.75, 0.75)
 
 
 def test_a_spam_kind_for_another_score_is_refused(
