@@ -256,3 +256,29 @@ async def test_claim_across_sites_skips_heads_held_by_others(store, queue) -> No
     await asyncio.sleep(0.4)  # ben's lease ends: his item is the oldest free one again
     claimed = await queue.claim_next("carla", ["b", "a"], count=2)
     assert [i.record.id for i in claimed] == [held(1, site="a").id, held(4, site="b").id]
+
+
+async def test_moderators_across_sites_by_risk_with_a_filter_decide_each_item_once(  # type: ignore[no-untyped-def]
+    store, redis
+) -> None:
+    """Concurrent claims over three sites, risk order and a reason filter: the merged walk with its bounds
+    neither hands an item out twice nor leaves a matching one behind."""
+    sites = ("a", "b", "c")
+    await fill(store, [held(n, site=sites[n % 3], risk=(n * 37 % 100) / 100, reason="insult" if n % 4 else "spam")
+                       for n in range(300)])
+    decided_by: dict[str, list[str]] = {}
+
+    async def moderator(name: str) -> None:
+        own_queue = ReviewQueue(redis, Sites(), retention_seconds=3600)
+        while claimed := await own_queue.claim_next(name, sites, count=4, order=Order.RISK, reason="insult"):
+            for item in claimed:
+                await own_queue.decide(item.record.id, name, Action.REJECT)
+                decided_by.setdefault(item.record.id, []).append(name)
+
+    await asyncio.gather(*[moderator(f"mod{i}") for i in range(12)])
+    assert sorted(decided_by) == sorted(held(n, site=sites[n % 3]).id for n in range(300) if n % 4)
+    assert all(len(names) == 1 for names in decided_by.values())
+    for site in sites:  # the items of the other reason still wait, and no scratch key is left
+        assert await redis.zcard(keys.pending(site)) == len([n for n in range(300) if n % 3 == sites.index(site)
+                                                             and not n % 4])
+        assert not await redis.exists(keys.selection(site))
