@@ -92,6 +92,12 @@ def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, prec
         assert hold_rate is not None
         chosen, target = hold_rate_threshold(scores, hold_rate), f"hold rate <= {hold_rate}"
     chosen = math.floor(chosen * 10_000) / 10_000  # 4 places, rounded down: the cut's own comment stays above it
+    at_chosen = sweep(y, scores, np.array([chosen]))
+    reached = (at_chosen.precision[0] >= precision if precision is not None
+               else at_chosen.hold_rate[0] <= hold_rate)  # type: ignore[operator]
+    if not reached:
+        target += (f" (not reached: even {chosen:.4f} gives precision {at_chosen.precision[0]:.4f}, hold rate "
+                   f"{at_chosen.hold_rate[0]:.4f})")
     current = float(manifest["thresholds"][attribute][kind])
     marks = {current: "<- current", chosen: "<- chosen"} if chosen != current else {chosen: "<- chosen = current"}
     table = tradeoff_table(y, scores, marks)

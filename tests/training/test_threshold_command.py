@@ -97,3 +97,12 @@ def test_hold_rate_threshold_and_sweep_on_known_scores() -> None:
     assert counts.hold_rate.tolist() == [0.3, 0.4]
     assert counts.precision.tolist() == [2 / 3, 0.75] and counts.recall.tolist() == [2 / 3, 1.0]
     assert counts.misses.tolist() == [1, 0] and counts.error_rate.tolist() == [0.2, 0.1]
+
+
+def test_a_target_no_threshold_reaches_is_said_so(
+    model: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["thresholds", "--model", str(model), "--data", str(corpus), "--hold-rate", "0.0001",
+                 "--attribute", "toxicity"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("toxicity hold threshold for hold rate <= 0.0001 (not reached: even 0.9900 gives ")
