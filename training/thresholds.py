@@ -163,16 +163,30 @@ def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> fl
     return best_f1_threshold(y, scores, source_weights(sources))
 
 
-def _decision_quality(y: np.ndarray, held: np.ndarray, sources: np.ndarray, mean_of_sources: bool) -> float:
-    """How good holding ``held`` is against labels ``y``: the rule of :func:`hold_threshold` for one decision."""
-    names, inverse, sizes = np.unique(sources, return_inverse=True, return_counts=True)
-    shares = _source_totals(sizes)
-    tp = np.bincount(inverse, weights=(held & (y == 1)), minlength=len(names))
-    fp = np.bincount(inverse, weights=(held & (y == 0)), minlength=len(names))
-    positives = np.bincount(inverse, weights=(y == 1), minlength=len(names))
+@dataclass(frozen=True)
+class _Sources:
+    """Which source each row is from (``inverse`` into the names), and how much each source counts."""
+
+    inverse: np.ndarray
+    sizes: np.ndarray
+    shares: np.ndarray
+
+    @classmethod
+    def of(cls, sources: np.ndarray) -> _Sources:
+        _, inverse, sizes = np.unique(sources, return_inverse=True, return_counts=True)
+        return cls(inverse, sizes, _source_totals(sizes))
+
+    def count(self, rows: np.ndarray) -> np.ndarray:
+        return np.bincount(self.inverse, weights=rows, minlength=len(self.sizes))
+
+
+def _decision_quality(y: np.ndarray, held: np.ndarray, sources: _Sources, mean_of_sources: bool) -> float:
+    """How good holding ``held`` is against labels ``y``: the rule of :func:`hold_threshold` for one decision
+    (the mean of the sources' F1, or one source-balanced F1; as a sum, for comparing decisions)."""
+    tp, fp, positives = sources.count(held & (y == 1)), sources.count(held & (y == 0)), sources.count(y == 1)
     if mean_of_sources:
-        return float(np.sum(shares * 2 * tp / np.maximum(positives + tp + fp, 1)))
-    weight = shares / sizes
+        return float(np.sum(sources.shares * 2 * tp / np.maximum(positives + tp + fp, 1)))
+    weight = sources.shares / sources.sizes
     tp, fp, positives = (weight * tp).sum(), (weight * fp).sum(), (weight * positives).sum()
     return float(2 * tp / max(positives + tp + fp, 1e-12))
 
@@ -196,6 +210,7 @@ def joint_hold_thresholds(
     names, counts = np.unique(src, return_counts=True)
     deciding = names[counts >= SMALL_SOURCE_SHARE * len(src)]
     mean_of_sources = all(len(np.unique(y[src == name])) == 2 for name in deciding)
+    by_source = _Sources.of(src)
     for _ in range(rounds):
         for attribute in family:
             if attribute == umbrella or cuts[attribute] >= MAX_THRESHOLD:
@@ -209,7 +224,7 @@ def joint_hold_thresholds(
             if len(above) > candidates:
                 above = np.unique(np.quantile(above, np.linspace(0, 1, candidates), method="nearest"))
             trials = np.r_[cuts[attribute], above[above > cuts[attribute]], MAX_THRESHOLD]
-            quality = [_decision_quality(y, others | (scores >= cut), src, mean_of_sources) for cut in trials]
+            quality = [_decision_quality(y, others | (scores >= cut), by_source, mean_of_sources) for cut in trials]
             cuts[attribute] = float(trials[int(np.argmax(quality))])
     return {a: round(cut, 4) for a, cut in cuts.items() if a != umbrella}
 
