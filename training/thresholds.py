@@ -155,12 +155,17 @@ def hold_threshold(y: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> fl
     Which of the two ways is decided by the sources with at least ``SMALL_SOURCE_SHARE`` of the examples: a
     handful of fresh moderator labels with one class only must not switch the rule for the whole model.
     """
-    names, counts = np.unique(sources, return_counts=True)
-    deciding = names[counts >= SMALL_SOURCE_SHARE * len(sources)]
-    every_source_mixed = all(len(np.unique(y[sources == name])) == 2 for name in deciding)
-    if every_source_mixed:
+    if by_mean_of_sources(y, sources):
         return mean_source_f1_threshold(y, scores, sources)
     return best_f1_threshold(y, scores, source_weights(sources))
+
+
+def by_mean_of_sources(y: np.ndarray, sources: np.ndarray) -> bool:
+    """Which of the rule's two ways applies: the mean of the sources' own F1 when every source with at least
+    ``SMALL_SOURCE_SHARE`` of the examples has both classes, else one pooled source-balanced F1."""
+    names, counts = np.unique(sources, return_counts=True)
+    deciding = names[counts >= SMALL_SOURCE_SHARE * len(sources)]
+    return all(len(np.unique(y[sources == name])) == 2 for name in deciding)
 
 
 @dataclass(frozen=True)
@@ -207,9 +212,7 @@ def joint_hold_thresholds(
     family = [a for a in TOXICITY_FAMILY if a in attributes and a in thresholds]
     columns = {a: P[known, attributes.index(a)] for a in family}
     cuts = {a: float(thresholds[a]["hold"]) for a in family}
-    names, counts = np.unique(src, return_counts=True)
-    deciding = names[counts >= SMALL_SOURCE_SHARE * len(src)]
-    mean_of_sources = all(len(np.unique(y[src == name])) == 2 for name in deciding)
+    mean_of_sources = by_mean_of_sources(y, src)
     by_source = _Sources.of(src)
     for _ in range(rounds):
         for attribute in family:

@@ -42,8 +42,8 @@ def pending_for_reason(site_id: str, reason: str) -> str:
 
 
 def selection(site_id: str) -> str:
-    """Sorted set, scratch: the pending index intersected with a post or reason filter. A script builds it
-    and deletes it before it returns, so it never outlives the script that uses it."""
+    """Sorted set, scratch: the index that gives a listing its order (arrival or risk) intersected with the
+    post or reason filters. A script builds it and deletes it before it returns."""
     return f"{_site(site_id)}:pending:selection"
 
 

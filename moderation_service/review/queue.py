@@ -148,18 +148,17 @@ class ReviewQueue:
         return Item.from_state(state)
 
     def _selection(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[list[str], str]:
-        """The keys a selection script reads (order index, scratch key, filters) and its direction.
+        """The keys a selection script reads (the index that gives the order, the scratch key, the further
+        filters) and its direction.
 
-        The order decides the index and so the order of the items, whatever the filters: with a post or a
-        reason, the items of that post or reason in arrival or risk order.
+        The order holds whatever the filters: with a post or a reason, that post's or reason's items in arrival
+        or risk order. Oldest first, a filter's own index (scored by arrival time) gives the order.
         """
         filters = [keys.pending_for_post(site_id, post)] if post else []
         if reason:
             filters.append(keys.pending_for_reason(site_id, reason))
         if order is Order.RISK:
             return [keys.pending_by_risk(site_id), keys.selection(site_id), *filters], "desc"
-        # A post's or a reason's index is scored by arrival time like the queue itself: walked directly, it
-        # needs no intersection (and a second filter is intersected with it alone).
         index, *filters = filters or [keys.pending(site_id)]
         return [index, keys.selection(site_id), *filters], "asc"
 
