@@ -41,6 +41,7 @@ from .decisions import DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
 from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
+from .logs import ServerLog
 from .metrics import Metrics
 from .redis_connection import REDIS_DOWN, configuration_warnings, connection_pool
 from .review.batching import Batcher
@@ -203,6 +204,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[metrics_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
+        handler_args={"logger": ServerLog()},
     )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()

@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .exceptions import ConfigurationError, Forbidden, describe_validation
 
@@ -96,7 +96,21 @@ class _KeySchema(Schema):
 
 
 class _KeyFileSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # refused below, without their names
+
     keys = fields.List(fields.Nested(_KeySchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _only_keys(self, _: dict[str, Any], original: Any, **__: Any) -> None:
+        # A top-level name other than "keys" is often a key itself ({"<key>": {"role": …}}): marshmallow's
+        # "<name>: Unknown field." would print it in the configuration error.
+        others = len(set(original) - {"keys"}) if isinstance(original, dict) else 0
+        if others:
+            raise ValidationError(
+                f'the top level holds only "keys", a list of keys, each {{"name", "role", "sites", "key" or '
+                f'"sha256"}}; {others} other field(s) found (not named here: they could be keys)'
+            )
 
 
 def digest(key: str) -> str:

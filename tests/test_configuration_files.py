@@ -44,6 +44,17 @@ def test_bad_key_files_are_refused(content: object, fragment: str) -> None:
     assert fragment in str(error.value) and str(error.value).startswith("keys.json")
 
 
+def test_a_key_file_with_other_top_level_fields_is_refused_without_naming_them() -> None:
+    secret = "a-real-key-pasted-as-a-name-0001"
+    for content in ({secret: {"role": "blog", "sites": ["a"]}},
+                    {"keys": [{"name": "a", "role": "admin", "key": "k" * 20}], secret: True}):
+        with pytest.raises(ConfigurationError) as error:
+            Keyring.from_json(json.dumps(content), "MODERATION_API_KEYS")
+        message = str(error.value)
+        assert 'holds only "keys"' in message and "1 other field(s) found" in message
+        assert secret not in message
+
+
 def test_missing_keys_say_which_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="MODERATION_API_KEYS_FILE"):
         load_keyring(None, None)
