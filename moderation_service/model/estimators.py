@@ -56,7 +56,9 @@ def _fit_head(X, rows, y, weights, sources, C, naive_bayes, source_bias, max_ite
     if sources is not None and source_bias > 0:
         indicators, n_bias = _source_indicators(sources, y, source_bias)
         X = sp.hstack([X, indicators], format="csr")
-    head = LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=max_iter, tol=tol)
+    # A fixed seed for liblinear's coordinate order: the same rows give the same head (with n_jobs=1; see
+    # training.pipeline).
+    head = LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=max_iter, tol=tol, random_state=0)
     head.fit(X, y, sample_weight=weights)
     del X
     coef = head.coef_.ravel()

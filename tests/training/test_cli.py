@@ -101,3 +101,18 @@ def test_same_dataset_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFix
     folder = str(FIXTURES / "sms-spam")
     assert main(["train", "--data", folder, "--data", folder, "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "the same dataset was given twice: sms-spam" in capsys.readouterr().err
+
+
+def test_the_same_data_trains_a_byte_identical_model(tmp_path: Path, model_dir: Path) -> None:
+    """The session's model (tests/conftest.py), trained again from the same corpus: the same heads and
+    thresholds, and the same model file. Operators compare models, so a retraining on unchanged labels must
+    not differ by chance (fitted two at a time in threads, the heads differed from run to run)."""
+    from training.train import load_data, train, write
+
+    corpus = model_dir.parent / "corpus.jsonl"
+    again = write(train(load_data([corpus], report=lambda _: None), report=lambda _: None), tmp_path / "again",
+                  version="test-model")
+
+    first, second = artifact.load(model_dir), artifact.load(again)
+    assert second.thresholds == first.thresholds
+    assert (again / "model.joblib").read_bytes() == (model_dir / "model.joblib").read_bytes()
