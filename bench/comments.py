@@ -1,10 +1,15 @@
-"""A realistic comment mix for benchmarks, drawn from the committed data (fixed seed)."""
+"""What the benchmarks share: a realistic comment mix drawn from the committed data (fixed seed), and the model
+a benchmark measures."""
 
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 from pathlib import Path
 
+from moderation_service.live_model import live_directory
+from moderation_service.model.artifact import Model, load
 from training.datasets import load_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +42,16 @@ def comment_mix(count: int, seed: int = 1) -> list[dict[str, str]]:
         }
         for kind in kinds
     ]
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="artifact directory (default: the live model of models/)")
+
+
+def chosen_model(path: Path | None) -> Model | None:
+    """The artifact at ``path``, or the live model of ``models/``; ``None`` (said on stderr) if there is none."""
+    directory = path or live_directory(ROOT / "models")
+    if directory is None:
+        print("no live model: train one or pass --model", file=sys.stderr)
+        return None
+    return load(directory)

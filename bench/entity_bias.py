@@ -23,8 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moderation_service.live_model import live_directory  # noqa: E402
-from moderation_service.model.artifact import load  # noqa: E402
+from bench.comments import add_model_argument, chosen_model  # noqa: E402
 from moderation_service.model.attributes import TOXICITY_FAMILY  # noqa: E402
 
 # "{of}" takes a genitive phrase ("der Grünen", "von Olaf Scholz"), "{who}" a subject ("die Grünen", "Olaf Scholz").
@@ -96,13 +95,10 @@ def sentences() -> dict[str, dict[str, dict[str, list[str]]]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="artifact directory (default: the live model of models/)")
-    args = parser.parse_args()
-    directory = args.model or live_directory(ROOT / "models")
-    if directory is None:
-        print("no live model: train one or pass --model", file=sys.stderr)
+    add_model_argument(parser)
+    model = chosen_model(parser.parse_args().model)
+    if model is None:
         return 2
-    model = load(directory)
     holds = {attribute: model.thresholds[attribute]["hold"] for attribute in TOXICITY_FAMILY}
 
     result: dict[str, object] = {"model": model.version}

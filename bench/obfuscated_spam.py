@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from moderation_service.live_model import live_directory  # noqa: E402
-from moderation_service.model.artifact import load  # noqa: E402
+from bench.comments import add_model_argument, chosen_model  # noqa: E402
 from training.split import in_validation  # noqa: E402
 from training.train import build_corpus, load_data  # noqa: E402
 
@@ -61,17 +60,15 @@ SPELLINGS: dict[str, Callable[[str, random.Random], str]] = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="artifact directory (default: the live model of models/)")
+    add_model_argument(parser)
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="the folder holding sms-spam-de-mt and "
                         "germeval2018 (default: the project's data/)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    directory = args.model or live_directory(ROOT / "models")
-    if directory is None:
-        print("no live model: train one or pass --model", file=sys.stderr)
+    model = chosen_model(args.model)
+    if model is None:
         return 2
-    model = load(directory)
-    manifest = json.loads((Path(directory) / "manifest.json").read_text(encoding="utf-8"))
+    manifest = model.manifest
     hold = manifest["thresholds"]["spam"]["hold"]
     split = manifest["validation"]
     datasets = load_data([args.data / "sms-spam-de-mt", args.data / "germeval2018"], report=lambda _: None)
