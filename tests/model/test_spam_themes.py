@@ -40,6 +40,10 @@ def test_everyday_words_alone_are_no_theme() -> None:
     assert themes("Auf der einen Seite stimmt das, jetzt sehe ich das Video anders.") == {}
     assert themes("Feel free to go to the talk page and see the views there.") == {}
     assert themes("Er hat den Preis verdient, das Geld ist gut angelegt.") == {}
+    # A reader asking the author for an answer (GermEval 2021; it was marked spam while this counted as
+    # "contact"); asking to be called or written to still does.
+    assert themes("Antworten Sie bitte auf das Thema und lassen Sie jegliche Diffamierungen.") == {}
+    assert themes("Rufen Sie uns an oder schreiben Sie uns!") == {"contact": 2}
 
 
 def test_counts_and_word_starts() -> None:
