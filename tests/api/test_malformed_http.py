@@ -58,7 +58,7 @@ async def test_a_request_that_is_not_valid_http_is_refused_and_logged_in_one_lin
 
 
 async def test_a_valid_request_after_a_refused_one_is_answered(
-    aiohttp_server, settings, comment  # type: ignore[no-untyped-def]
+    aiohttp_server, settings  # type: ignore[no-untyped-def]
 ) -> None:
     server = await aiohttp_server(create_app(settings))
     await _send(server.port, MALFORMED["a header line over 8,190 bytes"])
