@@ -223,3 +223,23 @@ def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None
     ]
     assert drawn["scores"] == ["Spam 93\u00a0%", "Beleidigung 2\u00a0%"]
     assert drawn["history"] == "0 freigegeben · 2 abgelehnt · 1 Spam"
+
+
+@pytest.mark.parametrize("ui_options", [UiOptions(empty_poll_seconds=1)])
+def test_a_page_whose_comments_are_all_claimed_elsewhere_says_so_and_takes_them_when_free(
+    page: Page, api: APIRequestContext
+) -> None:
+    """Comments wait, but another moderator (or another window of this one) holds every one: "the queue is
+    empty" would be wrong. Once that lease runs out, the page takes them."""
+    item_ids = [hold(api, n) for n in (1, 2)]
+    response = api.post("/v1/review/claims", data={"count": 2, "lease_seconds": SHORT_LEASE}, headers=auth("admin"))
+    assert response.status == 200 and len(response.json()["items"]) == 2
+    sign_in(page)
+    said = ("Alle 2 wartenden Kommentare sind gerade in Prüfung, bei anderen oder in einem anderen Fenster. "
+            "Was nicht entschieden wird, erscheint hier wieder.")
+    expect(page.locator("#status")).to_have_text(said)
+    expect(page.locator("#empty-text")).to_have_text(said)
+    expect(page.locator("#depth")).to_have_text("2 Kommentare warten")
+    for item_id in item_ids:
+        expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible(timeout=(SHORT_LEASE + 5) * 1000)
+    assert {review_item(api, i)["claim"]["by"] for i in item_ids} == {"mod"}

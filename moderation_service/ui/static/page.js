@@ -17,6 +17,7 @@ export const view = {
   bulkbar: $('bulkbar'),
   selectionCount: $('selection-count'),
   empty: $('empty'),
+  emptyText: $('empty-text'),
   depth: $('depth'),
   help: $('help'),
 };

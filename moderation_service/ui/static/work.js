@@ -44,6 +44,7 @@ export async function claimBatch({ done = '', poll = false } = {}) {
   clearTimeout(state.emptyTimer);
   if (!done && !poll) announce(T.status_loading);
   const tell = (text) => announce(done ? `${done} ${text}` : text);
+  let counted = false;
   try {
     const { items: claimed } = await api('POST', '/v1/review/claims', filterBody());
     for (const item of claimed) addCard(item, decide);
@@ -56,7 +57,8 @@ export async function claimBatch({ done = '', poll = false } = {}) {
         setCurrent(order()[0], { focus: idle });
       }
     } else if (!items.size && !poll) {
-      tell(T.status_empty);
+      tell(await emptyMessage());
+      counted = true;
     }
   } catch (error) {
     report(error);
@@ -66,9 +68,13 @@ export async function claimBatch({ done = '', poll = false } = {}) {
   if (!items.size && !state.paused && !state.leaving) {
     state.emptyTimer = setTimeout(() => claimBatch({ poll: true }), config.empty_poll_seconds * 1000);
   }
-  refreshDepth();
+  if (!counted) {
+    if (items.size) refreshDepth();
+    else emptyMessage(); // a poll keeps the empty page's words true as others decide
+  }
 }
 
+// The number of comments waiting (claimed or not) under the page's site and reason filters, or null.
 export async function refreshDepth() {
   const query = config.filters.site_id ? `?site_id=${encodeURIComponent(config.filters.site_id)}` : '';
   try {
@@ -78,9 +84,21 @@ export async function refreshDepth() {
       depth += config.filters.reason ? (site.pending_by_reason[config.filters.reason] || 0) : site.pending;
     }
     view.depth.textContent = tn('queue_depth', depth);
+    return depth;
   } catch {
-    // the count is a convenience; errors that matter are reported by the actions
+    return null; // the count is a convenience; errors that matter are reported by the actions
   }
+}
+
+// What the empty page says. A claim that found nothing while comments wait means that every one of them is
+// being reviewed, by another moderator or in another window of this one (a page closed without saying so
+// keeps its lease until it runs out): "the queue is empty" would be wrong. With a post filter the count
+// does not tell, so the page says only that nothing is there to claim.
+async function emptyMessage() {
+  const depth = await refreshDepth();
+  const text = depth && !config.filters.post ? tn('status_all_claimed', depth) : T.status_empty;
+  view.emptyText.textContent = text;
+  return text;
 }
 
 async function renew(id, entry) {
