@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
-from moderation_service.model.attributes import TOXICITY_FAMILY
+from .thresholds import held_by_family
 
 
 def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -63,8 +63,7 @@ def evaluate(
             for name in sorted(np.unique(src))
         }
         if attribute == "toxicity" and attribute not in untrained:
-            family = [k for k, name in enumerate(attributes) if name in TOXICITY_FAMILY and name not in untrained]
-            held = (P[known][:, family] >= np.array([thresholds[attributes[k]]["hold"] for k in family])).any(axis=1)
+            held = held_by_family(P[known], attributes, thresholds)  # an untrained score is 0: it holds nothing
             entry["held_by_any_score"] = {
                 **decision_metrics(y, held),
                 "by_source": {name: decision_metrics(y[src == name], held[src == name])

@@ -38,7 +38,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # One head at a time: liblinear draws from one random generator per process, so heads fitted at once in
     # threads take its numbers in no fixed order and the model changed from run to run (thresholds by up to
     # 0.004). One at a time, with the heads' random_state, the same data gives a byte-identical model, and
-    # training the default model peaks at 2.4 GB instead of 3.6 GB, for 61 s instead of 50 s.
+    # training the default model peaks at 2.4 GB instead of 3.6 GB, for 60 s instead of 50 s.
     "heads__n_jobs": 1,
 }
 

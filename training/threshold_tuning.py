@@ -24,7 +24,7 @@ from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 
 from .registry import load_pipeline, update_manifest
 from .split import in_validation
-from .thresholds import hold_rate_threshold, precision_threshold, sweep
+from .thresholds import held_by_family, hold_rate_threshold, precision_threshold, sweep
 from .train import build_corpus, load_data, score_texts
 
 GRID = np.round(np.arange(0.05, 1.0, 0.05), 2)
@@ -61,11 +61,9 @@ def family_hold_rates(scores: np.ndarray, thresholds: dict[str, dict[str, float]
                       chosen: float) -> tuple[float, float]:
     """Share of the comments that some toxicity score holds: with the thresholds as they are, and with
     ``chosen`` for ``attribute`` (the others as they are). The hold decision is any of the six."""
-    columns = [ATTRIBUTES.index(name) for name in TOXICITY_FAMILY]
-    cuts = np.array([thresholds[name]["hold"] for name in TOXICITY_FAMILY])
-    now = (scores[:, columns] >= cuts).any(axis=1).mean()
-    cuts[TOXICITY_FAMILY.index(attribute)] = chosen
-    return float(now), float((scores[:, columns] >= cuts).any(axis=1).mean())
+    with_chosen = {**thresholds, attribute: {**thresholds[attribute], "hold": chosen}}
+    return (float(held_by_family(scores, ATTRIBUTES, thresholds).mean()),
+            float(held_by_family(scores, ATTRIBUTES, with_chosen).mean()))
 
 
 def tradeoff_table(y: np.ndarray, scores: np.ndarray, marks: dict[float, str]) -> str:

@@ -168,6 +168,15 @@ def by_mean_of_sources(y: np.ndarray, sources: np.ndarray) -> bool:
     return all(len(np.unique(y[sources == name])) == 2 for name in deciding)
 
 
+def held_by_family(P: np.ndarray, attributes: Sequence[str], thresholds: Mapping[str, Mapping[str, float]]
+                   ) -> np.ndarray:
+    """The rows that toxicity's hold decision holds: any of the family's scores (columns of ``P`` in the order
+    of ``attributes``) at or above its hold threshold."""
+    family = [a for a in TOXICITY_FAMILY if a in attributes]
+    cuts = np.array([thresholds[a]["hold"] for a in family])
+    return np.asarray((P[:, [attributes.index(a) for a in family]] >= cuts).any(axis=1))
+
+
 @dataclass(frozen=True)
 class _Sources:
     """Which source each row is from (``inverse`` into the names), and how much each source counts."""
