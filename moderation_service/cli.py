@@ -148,7 +148,8 @@ def serve(args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(settings.data_dir)
         settings = settings.with_overrides(redis_url=embedded.start())
     try:
-        logger.info("serving on http://%s:%d with %d worker(s)", settings.host, settings.port, settings.workers)
+        keys = f"; API keys in {settings.api_keys_file}" if settings.api_keys_file else ""
+        logger.info("serving on http://%s:%d with %d worker(s)%s", settings.host, settings.port, settings.workers, keys)
         if settings.workers == 1:
             _run_worker(settings)
             return 0

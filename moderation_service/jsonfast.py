@@ -21,6 +21,7 @@ from aiohttp import web
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOM = "\ufeff"
+_CONSTANT = re.compile(r"-?(?:NaN|Infinity)\b")
 _TOO_DEEP = "JSON nested too deeply (more than 1,024 levels)"
 
 
@@ -42,11 +43,17 @@ def _without_lone_surrogates(value: Any) -> Any:
 def _invalid(exc: json.JSONDecodeError) -> NotJsonObject:
     if "depth limit" in exc.msg:  # orjson's wording
         return NotJsonObject(_TOO_DEEP)
+    # orjson stops at the N of NaN, or after the sign of -Infinity: say which word, not "unexpected character".
+    expected_value = "expected a JSON value" in exc.msg or "no digit after sign" in exc.msg
+    constant = expected_value and (_CONSTANT.match(exc.doc, max(exc.pos - 1, 0)) or _CONSTANT.match(exc.doc, exc.pos))
+    if constant:
+        return NotJsonObject(f"not valid JSON ({constant.group()} is not a JSON number; send a number or null, "
+                             f"at line {exc.lineno} column {exc.colno})")
     return NotJsonObject(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
 
 
 def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(f"{name} is not a JSON number; send a number or null")
 
 
 def _lenient_about_surrogates(text: str) -> Any:

@@ -68,7 +68,7 @@ def test_score_reports_json_that_python_chokes_on_and_goes_on(tmp_path, model_di
     code = main(["score", "--model", str(model_dir)])
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1
-    assert results[0]["line"] == 1 and results[0]["error"].startswith("not valid JSON (unexpected character")
+    assert results[0]["line"] == 1 and results[0]["error"].startswith("not valid JSON (NaN is not a JSON number")
     assert results[1] == {"id": None, "line": 2, "error": "JSON nested too deeply (more than 1,024 levels)"}
     assert results[2]["id"] == "ok" and results[2]["decision"] == "publish"
 

@@ -36,8 +36,10 @@ def test_loads_object_keeps_a_pair_and_replaces_a_lone_half() -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("", "not valid JSON (Input is a zero-length, empty document at line 1 column 1)"),
     ('{"a": 1', "not valid JSON (unexpected end of data at line 1 column 8)"),
-    ('{"a": NaN}', "not valid JSON (unexpected character"),
-    ('{"a": -Infinity}', "not valid JSON (no digit after sign"),
+    ('{"a": NaN}', "not valid JSON (NaN is not a JSON number; send a number or null, at line 1 column 7)"),
+    ('{"a": [1, Infinity]}', "not valid JSON (Infinity is not a JSON number"),
+    ('{"a": "x" NaN}', "not valid JSON (unexpected character"),  # the fault is the missing comma
+    ('{"a": -Infinity}', "not valid JSON (-Infinity is not a JSON number"),
     ('{"a": 1e400}', "not valid JSON (number is infinity when parsed as double"),
     ("[" * 1100 + "]" * 1100, "JSON nested too deeply (more than 1,024 levels)"),
     ("[1]", "JSON but an array, not an object"),
@@ -45,7 +47,7 @@ def test_loads_object_keeps_a_pair_and_replaces_a_lone_half() -> None:
     ('"x"', "JSON but a string, not an object"),
     (b"{\"a\": \"\xe4\"}", "not valid JSON (not UTF-8: byte 8 cannot be read)"),
     # With a lone surrogate the json module reads the text, as strictly:
-    ('{"a": "\\ud800", "b": NaN}', "not valid JSON (NaN is not a JSON number)"),
+    ('{"a": "\\ud800", "b": NaN}', "not valid JSON (NaN is not a JSON number; send a number or null)"),
     ('{"a": "\\ud800", "b": ' + "1" * 5000 + "}", "not valid JSON (a number with more than 4,300 digits)"),
     ('{"a": "\\ud800", "b": ' + "[" * 50_000 + "]" * 50_000 + "}", "JSON nested too deeply"),
     ('{"a": "\\ud800", "b": }', "not valid JSON (Expecting value at line 1 column 22)"),

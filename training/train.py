@@ -98,7 +98,8 @@ def fit_pipeline(train: Corpus, params: dict[str, Any], report: Report) -> Pipel
     del blocks
     heads = pipeline.named_steps["heads"]
     report(f"fitting {len(ATTRIBUTES)} heads ({', '.join(ATTRIBUTES)})")
-    heads.fit(X, train.Y, sample_weight=train.weights, sources=train.sources)
+    heads.fit(X, train.Y, sample_weight=train.weights, sources=train.sources,
+              progress=lambda message: report(f"  {message}"))
     return pipeline
 
 

@@ -25,6 +25,7 @@ from ..comments import Comment, public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
 from .protocols import (
+    DECISION_HEADER,
     add_label,
     build_comment,
     decide,
@@ -69,6 +70,8 @@ class Invalid(Exception):
 
 
 Form = Mapping[str, str]
+#: Content types read as a form: Akismet's, and none at all (aiohttp's default type when none is sent).
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "application/octet-stream"})
 Handler = Callable[[web.Request, Form], Awaitable[web.Response]]
 
 
@@ -76,8 +79,8 @@ def akismet_handler(handler: Handler) -> Callable[[web.Request], Awaitable[web.R
     """Read the form (query parameters too), and answer ``invalid`` with its debug help on :class:`Invalid`."""
 
     async def wrapped(request: web.Request) -> web.Response:
-        form = {**request.query, **await read_form(request)}
         try:
+            form = {**request.query, **await read_form(request)}
             return await handler(request, form)
         except Invalid as exc:
             return text("invalid", {DEBUG_HEADER: exc.help_text})
@@ -92,6 +95,10 @@ def text(body: str, headers: Mapping[str, str] | None = None) -> web.Response:
 async def read_form(request: web.Request) -> dict[str, str]:
     """The form fields, decoded with the client's ``blog_charset`` (UTF-8 unless it names another charset)."""
     body = await request.read()
+    if body and request.content_type not in FORM_TYPES:
+        # A JSON or multipart body would read as a form without fields, and the answer would blame the key.
+        raise Invalid(f"The body is {request.content_type}: send the fields form-encoded, with Content-Type: "
+                      "application/x-www-form-urlencoded, as Akismet clients do.")
     charset = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)).get("blog_charset") or "utf-8"
     try:
         return _decoded_form(body, charset)
@@ -197,10 +204,13 @@ async def verify_key(request: web.Request, form: Form) -> web.Response:
 async def comment_check(request: web.Request, form: Form) -> web.Response:
     _, site_id = authenticate(request, form)
     comment = to_comment(request, site_id, form)
+    # Answered by protocol rule, unscored and not kept: no record, so no X-Moderation-Id.
     if honeypot_filled(form):  # only a bot fills the hidden field: spam, not worth a score or a moderator's time
-        return text("true", {"X-akismet-guid": public_id(site_id, comment.identity()), "X-akismet-pro-tip": "discard"})
+        return text("true", {"X-akismet-guid": public_id(site_id, comment.identity()), "X-akismet-pro-tip": "discard",
+                             DECISION_HEADER: Decision.SPAM.value})
     if form.get("user_role", "").strip().lower() == "administrator":  # Akismet never flags the blog's admins
-        return text("false", {"X-akismet-guid": public_id(site_id, comment.identity())})
+        return text("false", {"X-akismet-guid": public_id(site_id, comment.identity()),
+                              DECISION_HEADER: Decision.PUBLISH.value})
     keep = not is_test(form)
     record = await decide(request, comment, keep=keep)
     headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
@@ -238,7 +248,8 @@ async def submit_ham(request: web.Request, form: Form) -> web.Response:
 @routes.post("/1.2/usage-limit")
 @akismet_handler
 async def usage_limit(request: web.Request, form: Form) -> web.Response:
-    if submitter(request, form.get("api_key") or form.get("key")) is None:
-        raise Invalid("Invalid key: send one of this service's blog API keys as api_key.")
+    if submitter(request, presented_key(request, form)) is None:
+        raise Invalid("Invalid key: send one of this service's blog API keys as api_key (or key), "
+                      "or as the leftmost label of the host name.")
     # This service has no plan and does not meter calls: never a limit, never throttled.
     return web.json_response({"limit": "none", "usage": 0, "percentage": "0", "throttled": False})

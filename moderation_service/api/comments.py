@@ -60,11 +60,12 @@ async def submit_comment(request: web.Request) -> web.Response:
 
 @routes.get("/v1/comments/{id}")
 async def get_comment(request: web.Request) -> web.Response:
+    principal = require(request, Permission.READ)  # a caller without a key learns nothing, not even "no such id"
     public_id = request.match_info["id"]
     parts = split_public_id(public_id)
     if parts is None:
         raise NotFound(f"'{public_id}' is not a comment id; use the 'id' the service answered when it was submitted.")
-    require(request, Permission.READ, parts[0])
+    principal.require(Permission.READ, parts[0])
     if not request.app[HEALTH].ok:
         raise StorageUnavailable(STORAGE_DOWN)
     try:

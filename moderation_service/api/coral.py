@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..appkeys import SITES
 from ..auth import SITE_ID_PATTERN
-from ..comments import Record
+from ..comments import Comment, Record
 from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
 from ..jsonfast import json_response
 from ..policy import Decision
@@ -31,6 +32,9 @@ routes = web.RouteTableDef()
 
 SIGNATURE_HEADER = "X-Coral-Signature"
 _SITE_ID = re.compile(SITE_ID_PATTERN)
+#: Our field names -> Coral's, for errors.
+CORAL_NAMES = {"content": "comment.body", "parent_id": "comment.parentID", "post_id": "story.id",
+               "permalink": "story.url", "author_name": "author.id"}
 CORAL_STATUS = {Decision.PUBLISH: "APPROVED", Decision.HOLD: "SYSTEM_WITHHELD", Decision.SPAM: "REJECTED"}
 
 
@@ -109,10 +113,22 @@ async def external_moderation(request: web.Request) -> web.Response:
         raise InvalidFields("This is not a Coral external moderation request.",
                             fields=exc.messages) from None
     story, author = data["story"] or {}, data["author"] or {}
-    comment = build_comment(request, {
+    try:
+        comment = coral_comment(request, site_id, data["comment"], story, author)
+    except InvalidFields as exc:  # named as Coral names them
+        fields = exc.details.get("fields", {})
+        raise InvalidFields(exc.message, fields={CORAL_NAMES.get(name, name): messages
+                                                 for name, messages in fields.items()}) from None
+    record = await decide(request, comment)
+    return json_response(moderation_response(record), headers=decision_headers(record))
+
+
+def coral_comment(request: web.Request, site_id: str, body: Mapping[str, Any], story: Mapping[str, Any],
+                  author: Mapping[str, Any]) -> Comment:
+    return build_comment(request, {
         "site_id": site_id,
-        "content": data["comment"]["body"],
-        "parent_id": data["comment"]["parent_id"],
+        "content": body["body"],
+        "parent_id": body["parent_id"],
         "post_id": story.get("id"),
         "permalink": story.get("url"),
         # Coral sends no author name, only its user id: kept as the author, so that the same words from two
@@ -120,5 +136,3 @@ async def external_moderation(request: web.Request) -> web.Response:
         "author_name": author.get("id"),
         "type": "comment",
     })
-    record = await decide(request, comment)
-    return json_response(moderation_response(record), headers=decision_headers(record))

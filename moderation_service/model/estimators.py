@@ -5,7 +5,7 @@ They live in the service package because unpickling an artifact imports them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -138,7 +138,9 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
     def _source_bias_for(self, attribute: str) -> float:
         return _for(self.source_bias, attribute, 0.0)
 
-    def fit(self, X: Any, Y: Any, sample_weight: Any = None, sources: Any = None) -> MultiLabelLinear:
+    def fit(self, X: Any, Y: Any, sample_weight: Any = None, sources: Any = None,
+            progress: Callable[[str], None] | None = None) -> MultiLabelLinear:
+        """Fit one head per attribute; ``progress`` (if given) hears of each head as it is fitted."""
         X = sp.csr_matrix(X)
         Y = np.asarray(Y, dtype=float)
         if Y.ndim != 2 or Y.shape[1] != len(self.attributes):
@@ -151,17 +153,24 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
         if not any(trainable):
             raise ValueError("no attribute has labelled examples of both classes: the data needs, for at least "
                              f"one of {', '.join(self.attributes)}, examples labelled 1 and examples labelled 0")
-        jobs = []
+        jobs, names = [], []
         for j, attribute in enumerate(self.attributes):
             if not trainable[j]:
                 continue
+            names.append(attribute)
             params = (
                 self._c_for(attribute), attribute in self.naive_bayes, self._source_bias_for(attribute),
                 self.max_iter, self.tol,
             )
             jobs.append(delayed(_fit_known)(X, Y, j, weights, sources, *params))
         # liblinear releases the GIL: threads share X instead of copying it into worker processes.
-        results = iter(Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs))
+        done = []
+        for attribute, result in zip(names, Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")(jobs),
+                                     strict=True):
+            done.append(result)
+            if progress is not None:
+                progress(f"{attribute} head fitted ({len(done)} of {len(jobs)})")
+        results = iter(done)
         # An attribute without examples of both classes gets no head: weight 0 and an intercept of -inf, so
         # its probability is exactly 0 and it never reaches a threshold.
         fitted = [next(results) if ok else (np.zeros(X.shape[1]), -np.inf) for ok in trainable]

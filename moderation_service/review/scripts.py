@@ -231,7 +231,7 @@ if status == 'spam' then
 end
 if ARGV[12] ~= '' then
   local payload = with_categories(cjson.encode({
-    event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id,
+    event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id or cjson.null,
     status = status, action = action, decided_by = moderator, decided_at = tonumber(now), delivery_id = ARGV[12]}))
   redis.call('HSET', ARGV[16] .. ARGV[12], 'id', ARGV[12], 'item', id, 'payload', payload, 'attempts', 0,
              'status', 'pending', 'created_at', now)

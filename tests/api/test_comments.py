@@ -152,7 +152,7 @@ async def test_json_that_is_not_an_object_is_400(client):  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize(("body", "says"), [
-    (b'{"content": NaN}', "unexpected character"),  # Python's json reads NaN; JSON has no such number
+    (b'{"content": NaN}', "NaN is not a JSON number"),  # Python's json reads NaN; JSON has no such number
     (b'{"content": 1e999}', "number is infinity"),
     (b'{"comment_id": ' + b"1" * 5000 + b"}", "number is infinity"),  # Python's json refuses it with a 500
     (b'{"content": "\\ud800", "x": NaN}', "NaN is not a JSON number"),  # the lenient path is as strict
@@ -216,6 +216,14 @@ async def test_no_key_is_401(client, comment):  # type: ignore[no-untyped-def]
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert "Authorization: Bearer" in (await response.json())["error"]["message"]
+
+
+async def test_reading_without_a_key_is_401_whatever_the_id(client):  # type: ignore[no-untyped-def]
+    for id_ in ("not-an-id", "kommblog:aaaaaaaaaaaaaaaa"):
+        response = await client.get(f"/v1/comments/{id_}")
+        assert response.status == 401
+    response = await client.get("/v1/comments/not-an-id", headers=auth("blog"))
+    assert response.status == 404 and "is not a comment id" in (await response.json())["error"]["message"]
 
 
 async def test_wrong_key_is_401(client, comment):  # type: ignore[no-untyped-def]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
+import aiohttp
 import akismet
 import httpx
 import pytest
@@ -208,7 +210,8 @@ async def test_key_for_one_site_is_that_sites_key_whatever_blog_it_names(client:
 async def test_filled_honeypot_is_discarded_unscored_and_unkept(client: Any, redis: Any) -> None:
     body, headers = await check(client, **form(honeypot_field_name="hidden_url", hidden_url="http://spam.example"))
     assert body == "true" and headers["X-akismet-pro-tip"] == "discard"
-    assert headers["X-akismet-guid"] == expected_id(FRIENDLY) and "X-Moderation-Decision" not in headers
+    assert headers["X-akismet-guid"] == expected_id(FRIENDLY) and headers["X-Moderation-Decision"] == "spam"
+    assert "X-Moderation-Id" not in headers  # nothing kept: an id would lead nowhere
     assert await redis.keys("moderation:{kommblog}:comment:*") == []
     body, _ = await check(client, **form(honeypot_field_name="hidden_url", hidden_url=""))
     assert body == "false"
@@ -217,6 +220,7 @@ async def test_filled_honeypot_is_discarded_unscored_and_unkept(client: Any, red
 async def test_administrator_is_never_spam(client: Any, redis: Any) -> None:
     body, headers = await check(client, **form(SPAM, user_role="administrator"))
     assert body == "false" and "X-akismet-pro-tip" not in headers
+    assert headers["X-Moderation-Decision"] == "publish" and "X-Moderation-Id" not in headers
     assert await redis.keys("moderation:{kommblog}:comment:*") == []
 
 
@@ -260,6 +264,29 @@ async def test_submissions_need_a_valid_key(client: Any) -> None:
     for endpoint in ("submit-spam", "submit-ham"):
         response = await client.post(f"/1.1/{endpoint}", data=form(api_key="wrong-key-wrong-key-wrong"))
         assert await response.text() == "invalid" and "Invalid key" in response.headers["X-akismet-debug-help"]
+
+
+@pytest.mark.parametrize("endpoint", ["/1.1/verify-key", "/1.1/comment-check", "/1.1/submit-ham"])
+async def test_a_body_that_is_not_a_form_is_refused_as_such_not_as_a_bad_key(client: Any, endpoint: str) -> None:
+    response = await client.post(endpoint, json=form())
+    assert await response.text() == "invalid"
+    help_text = response.headers["X-akismet-debug-help"]
+    assert help_text.startswith("The body is application/json: send the fields form-encoded")
+    assert "Invalid key" not in help_text
+    multipart = aiohttp.FormData(form())
+    multipart.add_field("file", b"x", filename="x.txt")  # a file part makes it multipart/form-data
+    response = await client.post(endpoint, data=multipart)
+    assert response.headers["X-akismet-debug-help"].startswith("The body is multipart/form-data")
+    # A form without a Content-Type header is read as the form it is.
+    response = await client.post("/1.1/verify-key", data=urlencode(form()).encode())
+    assert await response.text() == "valid"
+
+
+async def test_usage_limit_takes_the_key_from_the_host_name(client: Any) -> None:
+    response = await client.get("/1.2/usage-limit", headers={"Host": f"{KEYS['blog']}.rest.example"})
+    assert (await response.json())["limit"] == "none"
+    response = await client.get("/1.2/usage-limit", headers={"Host": "not-a-key.rest.example"})
+    assert await response.text() == "invalid"
 
 
 async def test_usage_limit_by_get_and_post(client: Any) -> None:

@@ -18,12 +18,13 @@ FRIENDLY = "Danke für den Beitrag! Die Beispiele zur Krisenkommunikation fand i
 STORY_URL = "https://kommblog.example/2026/krisenkommunikation/"
 
 
-def coral_request(body: str, action: str = "NEW", parent: str | None = None) -> bytes:
+def coral_request(body: str, action: str = "NEW", parent: str | None = None,
+                  author: dict[str, str] | None = None) -> bytes:
     """Coral's ExternalModerationRequest, serialised as Coral does (JSON.stringify(request, null, 2))."""
     request = {
         "action": action,
         "comment": {"body": body, "parentID": parent},
-        "author": {"id": "baf4e943-3594-4fcc-b2ba-3e8de7a76352", "role": "COMMENTER"},
+        "author": author or {"id": "baf4e943-3594-4fcc-b2ba-3e8de7a76352", "role": "COMMENTER"},
         "story": {"id": "245b3856-b0a0-4d2f-a6bb-58c71f18d6a6", "url": STORY_URL},
         "site": {"id": "a4bede88-2d2c-4424-bc18-4322a9e285a6"},
         "tenantID": "19ba5794-7eeb-4d46-a81b-c00c61672501",
@@ -118,4 +119,6 @@ async def test_signed_but_not_a_moderation_request(client: Any) -> None:
     status, body, _ = await moderate(client, json.dumps({"action": "DELETE", "comment": {}}).encode())
     assert status == 422 and set(body["error"]["fields"]) == {"action", "comment"}
     status, body, _ = await moderate(client, coral_request("   "))
-    assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
+    assert status == 422 and body["error"]["fields"] == {"comment.body": ["Must contain text."]}  # Coral's name
+    status, body, _ = await moderate(client, coral_request(FRIENDLY, author={"id": "u" * 501}))
+    assert status == 422 and set(body["error"]["fields"]) == {"author.id"}

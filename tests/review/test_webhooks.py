@@ -87,6 +87,21 @@ async def test_signed_delivery_retried_until_it_succeeds(aiohttp_client, aiohttp
     assert delivery["status"] == "delivered" and delivery["attempts"] == "3" and delivery["last_error"] == ""
 
 
+async def test_a_comment_without_the_blogs_id_has_comment_id_null(aiohttp_client, aiohttp_server, settings,  # type: ignore[no-untyped-def]
+                                                                  comment):
+    receiver = Receiver()
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    without_id = {key: value for key, value in comment.items() if key != "comment_id"}
+    response = await client.post("/v1/comments", json={**without_id, "content": INSULT}, headers=auth("blog"))
+    item_id = (await response.json())["id"]
+    await client.post(f"/v1/review/items/{item_id}/claim", headers=auth("moderator"))
+    await client.post(f"/v1/review/items/{item_id}/decision", json={"action": "approve"}, headers=auth("moderator"))
+    await eventually(lambda: receiver.delivered)
+    payload = receiver.delivered[0]
+    assert payload["id"] == item_id and "comment_id" in payload and payload["comment_id"] is None
+
+
 async def test_delivery_survives_a_service_restart(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
     receiver = Receiver(failures=10**6)  # the blog is down while the first service runs
     server = await start_receiver(aiohttp_server, receiver)
