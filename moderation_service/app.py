@@ -13,6 +13,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ResponseError
 
 from . import __version__
 from .api import akismet, comments, coral, health, ops, perspective, review
@@ -97,6 +98,10 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[HEALTH].warnings = await configuration_warnings(redis)
     except REDIS_DOWN as exc:  # the service starts and answers anyway
         app[HEALTH].down(exc)
+    except ResponseError as exc:  # Redis answers, and refuses us: waiting will not help
+        await redis.aclose(close_connection_pool=True)
+        raise ConfigurationError(f"REDIS_URL: the Redis server refuses it: {exc} (a database number must be "
+                                 "below the server's 'databases' setting, 16 by default)") from None
     yield
     await redis.aclose(close_connection_pool=True)
 

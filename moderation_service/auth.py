@@ -162,7 +162,7 @@ def load_keyring(api_keys_json: str | None, api_keys_file: Path | None) -> Keyri
         text = api_keys_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"MODERATION_API_KEYS_FILE: cannot read {api_keys_file} ({exc.strerror})") from None
-    return Keyring.from_json(text, str(api_keys_file))
+    return Keyring.from_json(text, f"MODERATION_API_KEYS_FILE ({api_keys_file})")
 
 
 def write_starter_keys(path: Path, site_id: str = "default") -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from marshmallow import EXCLUDE, ValidationError, fields
 
-from .api.schemas import CommentSchema
+from .api.schemas import SITE_ID, CommentSchema
 from .comments import Comment
 from .decisions import Evaluator
 from .jsonfast import loads_object
@@ -22,7 +22,7 @@ class ScoreInputSchema(CommentSchema):
         unknown = EXCLUDE
 
     id = fields.Raw(required=True)
-    site_id = fields.String(load_default=None)
+    site_id = fields.String(load_default=None, validate=SITE_ID)  # none: the --site given
 
 
 SCORE_INPUT_SCHEMA = ScoreInputSchema()
@@ -50,6 +50,8 @@ def score_lines(
         try:
             raw = loads_object(line)
             data = SCORE_INPUT_SCHEMA.load(raw)
+            if not data["content"].strip():  # as the API refuses it
+                raise ValueError("content has no text")
             if len(data["content"]) > max_content_chars:
                 raise ValueError(f"content longer than {max_content_chars} characters")
         except (ValueError, ValidationError) as exc:

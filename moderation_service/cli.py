@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
-import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -74,14 +74,19 @@ def _check_port(settings: Settings) -> None:
                     probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 probe.bind(address)
     except OSError as exc:
-        raise ConfigurationError(
-            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): stop what uses the port, "
-            "or choose another with MODERATION_PORT or --port") from None
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise ConfigurationError(
+                f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): stop what uses the "
+                "port, or choose another with MODERATION_PORT or --port") from None
+        raise ConfigurationError(  # the host is no address of this machine (or no name it can resolve)
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): choose an address of this "
+            "machine with MODERATION_HOST or --host (127.0.0.1, or 0.0.0.0 for every interface)") from None
 
 
 def _ensure_model(settings: Settings) -> None:
     if settings.model_dir is not None or live_directory(settings.models_dir) is not None:
         return
+    from training.datasets import DatasetError
     from training.progress import Progress
     from training.train import load_data, new_version, train, write
 
@@ -90,7 +95,10 @@ def _ensure_model(settings: Settings) -> None:
     progress = Progress()
     logger.warning("no model yet: training the default model from %s (a few minutes, once)",
                    ", ".join(map(str, settings.training_data)))
-    datasets = load_data(settings.training_data, progress)
+    try:
+        datasets = load_data(settings.training_data, progress)
+    except DatasetError as exc:
+        raise ConfigurationError(f"MODERATION_TRAINING_DATA: {exc}") from None
     trained = train(datasets, report=progress)
     version = new_version()
     write(trained, settings.models_dir / version, version)
@@ -99,9 +107,9 @@ def _ensure_model(settings: Settings) -> None:
     progress(f"model {version} is live")
 
 
-def _new_event_loop() -> asyncio.AbstractEventLoop:
+def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
     """uvloop where installed (it serves noticeably more requests per core), else asyncio's own loop."""
-    if os.environ.get("MODERATION_EVENT_LOOP", "uvloop") == "uvloop":
+    if kind == "uvloop":
         try:
             import uvloop
         except ImportError:
@@ -117,26 +125,34 @@ def _run_worker(settings: Settings, started: Event | None = None) -> None:
 
     setup_logging(settings.log_level)
     app = create_app(settings)
-    if started is not None:  # a worker process of Workers
-        stop_with_parent()
 
-        async def serving(_app: web.Application) -> None:  # runs after every cleanup context has started
+    async def serving(_app: web.Application) -> None:  # runs after every cleanup context has started
+        logger.info("serving on http://%s:%d", settings.host, settings.port)
+        if started is not None:
             started.set()
 
-        app.on_startup.append(serving)
+    app.on_startup.append(serving)
+    if started is not None:  # a worker process of Workers
+        stop_with_parent()
     try:
         web.run_app(app, host=settings.host, port=settings.port, reuse_port=settings.workers > 1,
-                    print=None, access_log=None, loop=_new_event_loop())
+                    print=None, access_log=None, loop=_new_event_loop(settings.event_loop))
     except ConfigurationError as exc:  # in a worker process too: the message, not a traceback
         raise SystemExit(configuration_error(exc)) from None
 
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers))
+                 if v is not None}  # --port 0 is refused as MODERATION_PORT=0 is, not ignored
     settings = settings.with_overrides(**overrides)
     setup_logging(settings.log_level)
     _check_port(settings)
+    try:  # keys, the identity secret, the spool and the embedded Redis live there
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"MODERATION_DATA_DIR: cannot create {settings.data_dir} ({exc.strerror}): "
+                                 "name a folder this user may write to") from None
     settings = _ensure_api_keys(settings)
     if settings.identity_secret is None:  # created once here, before workers start, so they share it
         load_or_create_secret(settings.identity_secret_file)
@@ -149,7 +165,8 @@ def serve(args: argparse.Namespace) -> int:
         settings = settings.with_overrides(redis_url=embedded.start())
     try:
         keys = f"; API keys in {settings.api_keys_file}" if settings.api_keys_file else ""
-        logger.info("serving on http://%s:%d with %d worker(s)%s", settings.host, settings.port, settings.workers, keys)
+        logger.info("starting on http://%s:%d with %d worker(s)%s", settings.host, settings.port, settings.workers,
+                    keys)
         if settings.workers == 1:
             _run_worker(settings)
             return 0

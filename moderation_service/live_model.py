@@ -125,6 +125,21 @@ class ModelHolder:
             return self.current.directory
         return resolve_model_dir(None, self.models_dir)
 
+    def refusal(self) -> str | None:
+        """Why the last reload was refused, while the model wanted (``LIVE``) is still not the one serving:
+        once the operator points ``LIVE`` back at it, the refusal is history, not a problem to report."""
+        if self.state.last_error is not None and self._serves_wanted():
+            self.state.last_error = None
+        return self.state.last_error
+
+    def _serves_wanted(self) -> bool:
+        try:
+            directory = self.wanted_directory()
+        except ConfigurationError:
+            return False
+        return (directory.resolve() == self.current.directory.resolve()
+                and manifest_signature(directory) == self._signature)
+
     async def reload(self, force: bool = False) -> bool:
         """Load the live model if it differs from the current one (or always with ``force``).
 
@@ -140,6 +155,7 @@ class ModelHolder:
             signature = manifest_signature(directory)
             same = directory.resolve() == self.current.directory.resolve() and signature == self._signature
             if same and not force:
+                self.state.last_error = None  # what is wanted serves: an earlier refusal is history
                 return False
             try:
                 # Verifying checksums and unpickling take a second or more: keep the event loop serving.

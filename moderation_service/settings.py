@@ -7,14 +7,22 @@ value with a message naming the variable and what it accepts.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from redis.connection import parse_url
 
 from .exceptions import ConfigurationError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EVENT_LOOPS = ("uvloop", "asyncio")
+_DATABASE = re.compile(r"/[0-9]+")
+#: How a number's kind is named in a message.
+_KIND = {int: "a whole number", float: "a number"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ class Settings:
     #: Key for the keyed hashes of IPs, e-mail addresses and authors; else ``<data dir>/identity-secret``.
     identity_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    #: uvloop where installed, else (or with "asyncio") the standard event loop.
+    event_loop: str = "uvloop"
 
     @property
     def spool_dir(self) -> Path:
@@ -86,12 +96,15 @@ class Settings:
         if self.identity_secret is not None:
             check(len(self.identity_secret) >= 16, "MODERATION_IDENTITY_SECRET", "must have at least 16 characters")
         check(self.log_level in LOG_LEVELS, "MODERATION_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
+        check(self.event_loop in EVENT_LOOPS, "MODERATION_EVENT_LOOP", f"must be one of {', '.join(EVENT_LOOPS)}")
         if self.redis_url is not None:
             check(
                 self.redis_url.startswith(("redis://", "rediss://", "unix://")),
                 "REDIS_URL",
                 "must start with redis://, rediss:// or unix://",
             )
+            problem = redis_url_problem(self.redis_url)
+            check(problem is None, "REDIS_URL", str(problem))
         return self
 
     @classmethod
@@ -106,7 +119,7 @@ class Settings:
                 try:
                     values[name] = kind(raw)
                 except ValueError:
-                    raise ConfigurationError(f"{variable}: expected a {kind.__name__}, got {raw!r}") from None
+                    raise ConfigurationError(f"{variable}: expected {_KIND[kind]}, got {raw!r}") from None
 
         def text(variable: str, name: str, convert: Any = str) -> None:
             raw = env.get(variable)
@@ -135,5 +148,22 @@ class Settings:
         number("MODERATION_WEBHOOK_BACKOFF_SECONDS", float, "webhook_backoff_seconds")
         text("MODERATION_IDENTITY_SECRET", "identity_secret")
         text("MODERATION_LOG_LEVEL", "log_level", str.upper)
+        text("MODERATION_EVENT_LOOP", "event_loop", str.lower)
         assert set(values) <= names
         return cls(**values).validated()
+
+
+def redis_url_problem(url: str) -> str | None:
+    """What is wrong with a Redis URL redis-py would take (or not): its port, or a database that is no number.
+
+    redis-py reads ``redis://host:6379/abc`` as database 0, which would put this service's keys among
+    whatever lives there."""
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        return f"cannot be read: {exc}"
+    path = urlsplit(url).path if url.startswith(("redis://", "rediss://")) else ""
+    if path not in ("", "/") and not _DATABASE.fullmatch(path):
+        return f"the database after the port must be a number (redis://host:6379/0), got {path[1:]!r}"
+    return None
+

@@ -61,6 +61,18 @@ def test_score_reads_stdin_and_reports_bad_lines(tmp_path, model_dir, monkeypatc
     assert "line 2" in captured.err and "line 3" in captured.err
 
 
+def test_score_refuses_what_the_api_refuses(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    lines = ['{"id": 1, "content": "  "}', '{"id": 2, "content": "hallo", "site_id": "bad site!"}',
+             '{"id": 3, "content": "hallo", "site_id": "kommblog"}']
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code = main(["score", "--model", str(model_dir)])
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert results[0] == {"id": 1, "line": 1, "error": "content has no text"}
+    assert results[1]["id"] == 2 and list(results[1]["error"]) == ["site_id"]
+    assert results[2]["id"] == 3 and results[2]["decision"] == "publish"
+
+
 def test_score_reports_json_that_python_chokes_on_and_goes_on(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     # Before, a line nested 20,000 deep stopped the whole run with a RecursionError.
     lines = ['{"id": "n", "content": NaN}', "[" * 20_000 + "]" * 20_000, '{"id": "ok", "content": "hallo"}']
@@ -317,3 +329,21 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path, model_dir, re
     assert result.returncode == 2, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "MODERATION_PORT" in result.stderr
     assert "training the default model" not in result.stderr  # refused before a model would be trained
+
+
+@pytest.mark.parametrize(("env", "args", "message"), [
+    ({"MODERATION_HOST": "999.1.1.1"}, [], "choose an address of this machine with MODERATION_HOST or --host"),
+    ({"MODERATION_DATA_DIR": "/proc/no-such-folder"}, [], "MODERATION_DATA_DIR: cannot create /proc/no-such-folder"),
+    ({"MODERATION_TRAINING_DATA": "/no/such/data"}, [], "MODERATION_TRAINING_DATA: /no/such/data: no such file"),
+    ({}, ["--port", "0"], "MODERATION_PORT: must be a TCP port 1-65535, got 0"),
+    ({}, ["--workers", "0"], "MODERATION_WORKERS: must be 1-64, got 0"),
+])
+def test_a_bad_setting_is_a_message_not_a_traceback(tmp_path, redis_url, env, args, message):  # type: ignore[no-untyped-def]
+    environment = {**os.environ, "MODERATION_PORT": str(free_port()), "REDIS_URL": redis_url,
+                   "MODERATION_DATA_DIR": str(tmp_path / "var"), "MODERATION_MODELS_DIR": str(tmp_path / "no-models"),
+                   **env}
+    environment.pop("MODERATION_MODEL", None)
+    result = subprocess.run([sys.executable, "-m", "moderation_service", "serve", *args], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -135,6 +135,16 @@ async def test_a_damaged_model_is_refused_and_the_old_one_keeps_serving(client, 
                                   headers=auth("blog"))
     assert submitted.status == 200 and (await submitted.json())["model_version"] == "v1"
 
+    # The operator points LIVE back at the model that serves: nothing is wrong any more, and /readyz (and the
+    # reload_failed alert) say so at the next look, without a forced reload.
+    set_live(models, "v1")
+
+    async def recovered() -> bool:
+        ready = await (await client.get("/readyz")).json()
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None)
+
+    await until(recovered, timeout=5)
+
 
 async def test_no_request_fails_during_reloads_under_load(client, models) -> None:  # type: ignore[no-untyped-def]
     async def one(n: int) -> tuple[int, str]:

@@ -69,6 +69,22 @@ async def test_outage_spools_held_comment_and_delivers_it_when_redis_returns(  #
     assert (await fetched.json())["status"] == "pending"
 
 
+async def test_readyz_asks_redis_instead_of_remembering_the_last_request(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer
+):
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=private_redis.url)))
+    assert (await readyz(client))["status"] == "ok"
+    private_redis.stop()  # and nothing else happens: no comment, no scrape
+    ready = await readyz(client)
+    assert ready["status"] == "degraded" and ready["checks"]["redis"]["ok"] is False
+    private_redis.start()
+    await wait_until(lambda: _status_is(client, "ok"))
+
+
+async def _status_is(client, status: str) -> bool:  # type: ignore[no-untyped-def]
+    return bool((await readyz(client))["status"] == status)
+
+
 async def test_service_starts_and_answers_while_redis_is_down(  # type: ignore[no-untyped-def]
     aiohttp_client, settings: Settings, tmp_path, comment
 ):

@@ -44,10 +44,19 @@ def test_every_variable_is_read() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"MODERATION_PORT": "eighty"}, "MODERATION_PORT: expected a int, got 'eighty'"),
+        ({"MODERATION_PORT": "eighty"}, "MODERATION_PORT: expected a whole number, got 'eighty'"),
+        ({"MODERATION_REDIS_TIMEOUT": "soon"}, "MODERATION_REDIS_TIMEOUT: expected a number, got 'soon'"),
         ({"MODERATION_PORT": "70000"}, "MODERATION_PORT: must be a TCP port 1-65535, got 70000"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: must start with redis://, rediss:// or unix://"),
+        # redis-py reads a database that is no number as database 0: refused, not written to database 0.
+        ({"REDIS_URL": "redis://127.0.0.1:6379/abc"},
+         "REDIS_URL: the database after the port must be a number (redis://host:6379/0), got 'abc'"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/4x"},
+         "REDIS_URL: the database after the port must be a number (redis://host:6379/0), got '4x'"),
+        ({"REDIS_URL": "redis://:6379x/4"},
+         "REDIS_URL: cannot be read: Port could not be cast to integer value as '6379x'"),
         ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR"),
+        ({"MODERATION_EVENT_LOOP": "bogus"}, "MODERATION_EVENT_LOOP: must be one of uvloop, asyncio"),
         ({"MODERATION_MAX_BODY_BYTES": "10"}, "MODERATION_MAX_BODY_BYTES: must be 1024 to 16777216"),
     ],
 )
@@ -55,6 +64,12 @@ def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None
     with pytest.raises(ConfigurationError) as error:
         Settings.from_env(env)
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize("url", ["redis://redis:6379/0", "redis://h:6379", "redis://h/", "rediss://u:p@h:6380/15",
+                                 "unix:///run/redis.sock?db=3"])
+def test_good_redis_urls_are_taken(url: str) -> None:
+    assert Settings.from_env({"REDIS_URL": url}).redis_url == url
 
 
 def test_repr_hides_inline_keys() -> None:

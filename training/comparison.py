@@ -6,7 +6,8 @@ the same texts for every model trained with the same fraction and seed, never tr
 
 Each model is measured at its own thresholds (the ones it would serve with). Per score: ROC-AUC, precision,
 recall and F1 at the ``hold`` threshold (and at ``spam`` for spam), and ``hold_rate``, the share of the
-set's comments at or above that score's hold threshold. Per model: ``workload``, the share of comments the
+set's comments at or above that score's hold threshold; and the same for toxicity's hold decision
+(:data:`TOXICITY_DECISION`) against the toxicity label. Per model: ``workload``, the share of comments the
 model alone would send to review (some score at its hold threshold, but not marked spam) and mark spam.
 """
 
@@ -22,10 +23,14 @@ from sklearn.pipeline import Pipeline
 from moderation_service.model.attributes import ATTRIBUTES
 
 from .datasets import Dataset
-from .evaluate import binary_metrics
+from .evaluate import binary_metrics, decision_metrics
 from .split import in_validation
+from .thresholds import held_by_family
 from .train import Corpus, build_corpus, score_texts
 
+#: The row of toxicity's hold decision (any of the family's scores at its hold threshold) against the toxicity
+#: label: the narrower scores' thresholds are chosen for this decision, not for their own F1.
+TOXICITY_DECISION = "held (any score)"
 #: Metrics that are compared, as (key in the metrics, label in the table).
 COMPARED = (("roc_auc", "AUC"), ("f1", "F1"), ("precision", "prec"), ("recall", "recall"), ("flagged_rate", "hold"))
 
@@ -80,6 +85,12 @@ def metrics(corpus: Corpus, scored: Scored) -> dict[str, Any]:
         if "spam" in scored.thresholds[attribute]:
             entry["at_spam_threshold"] = binary_metrics(y, p, scored.thresholds[attribute]["spam"])
         found[attribute] = entry
+    toxicity = ATTRIBUTES.index("toxicity")
+    known = ~np.isnan(corpus.Y[:, toxicity])
+    if known.any():
+        held = held_by_family(scored.scores, ATTRIBUTES, scored.thresholds)
+        found[TOXICITY_DECISION] = decision_metrics(corpus.Y[known, toxicity].astype(int), held[known])
+        found[TOXICITY_DECISION]["flagged_rate"] = round(float(held.mean()), 4)
     return found
 
 

@@ -7,6 +7,11 @@ On every evaluation set and every score with at least ``min_per_class`` examples
 * F1 at the hold threshold may fall by at most ``f1_tolerance`` (default 0.02): what moderators and
   authors actually see is the decision at the threshold, and a model can keep its ranking but choose a
   worse cut. F1 moves more than ROC-AUC from one threshold choice to the next, hence the wider tolerance.
+  For the toxicity family this is the F1 of the hold decision (any of the six scores at its threshold)
+  against the toxicity label, as the thresholds were chosen: the five narrower scores' thresholds are
+  raised to make that decision best, not their own F1, and a few labels can move them far (identity_attack
+  0.23 to 0.68 with 9 moderator labels, the decision's F1 0.9116 to 0.9114), so their own F1 is reported,
+  not gated. Their ROC-AUC is gated like every score's.
 
 Scores with fewer than 30 examples of a class in a set are reported as not gated: with a few dozen
 positives one example moves F1 by several hundredths, more than any tolerance, and a gate that refuses on
@@ -20,6 +25,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from moderation_service.model.attributes import TOXICITY_FAMILY
+
+#: Scores whose hold thresholds serve toxicity's decision (their F1 is not gated, the decision's is).
+NARROWER_TOXICITY = frozenset(TOXICITY_FAMILY) - {"toxicity"}
 
 DEFAULT_AUC_TOLERANCE = 0.01
 DEFAULT_F1_TOLERANCE = 0.02
@@ -73,6 +83,8 @@ def check(sets: dict[str, Any], rules: GateRules, lost: Sequence[str] = ()) -> d
                 not_gated.append(f"{score} on {set_name} ({mine['positives']} positive, {negatives} negative)")
                 continue
             for metric in ("roc_auc", "f1"):
+                if metric == "f1" and score in NARROWER_TOXICITY:
+                    continue
                 tolerance = rules.tolerance(metric)
                 if None not in (mine[metric], theirs[metric]) and mine[metric] < theirs[metric] - tolerance:
                     failures.append(_failure(set_name, score, metric, mine[metric], theirs[metric], tolerance))

@@ -165,8 +165,9 @@ def run_thresholds(args: argparse.Namespace) -> int:
         print("not written (pass --write to store it)")
         return 0
     thresholds = write_choice(args.model, choice)
-    print(f"written: {json.dumps(thresholds[choice.attribute])}. A service already serving this model picks it up "
-          "with POST /v1/ops/model/reload?force=1")
+    print(f"written: {json.dumps(thresholds[choice.attribute])}. A service that follows models/LIVE and serves "
+          "this model picks it up within seconds (it watches the manifest); one started with MODERATION_MODEL "
+          "takes it with POST /v1/ops/model/reload?force=1 or SIGHUP")
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..appkeys import HEALTH, MODELS, SPOOL
+from ..appkeys import HEALTH, MODELS, REDIS, SPOOL
+from ..redis_connection import REDIS_DOWN
 
 routes = web.RouteTableDef()
 
@@ -18,15 +19,20 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """200 while the service can answer: ``ok``, or ``degraded`` when Redis is down and records are spooled."""
     health = request.app[HEALTH]
+    if health.ok:  # asked, not assumed: a quiet service would otherwise say ok long after Redis went away
+        try:
+            await request.app[REDIS].ping()
+        except REDIS_DOWN as exc:
+            health.down(exc)  # the spool takes the records now; its watcher notices Redis coming back
     holder = request.app[MODELS]
-    model = holder.current
+    model, refusal = holder.current, holder.refusal()
     spooled, rejected = await request.app[SPOOL].counts()
     body = {
-        "status": "ok" if health.ok and holder.state.last_error is None else "degraded",
+        "status": "ok" if health.ok and refusal is None else "degraded",
         "checks": {
             "redis": {"ok": health.ok, "error": health.error, "warnings": health.warnings},
             # ok stays True while a model serves; a refused reload shows in reload_error.
-            "model": {"ok": True, "version": model.version, "reload_error": holder.state.last_error},
+            "model": {"ok": True, "version": model.version, "reload_error": refusal},
             # rejected: records Redis could not take, kept in the spool files' 'rejected' tables (see the log).
             "spool": {"pending": spooled, "rejected": rejected},
         },

@@ -18,7 +18,7 @@ async def snapshot(app: web.Application) -> Snapshot:
     holder, health = app[MODELS], app[HEALTH]
     spool_pending, spool_rejected = await app[SPOOL].counts()
     taken = Snapshot(redis_up=health.ok, model_version=holder.current.version,
-                     model_reload_failed=holder.state.last_error is not None,
+                     model_reload_failed=holder.refusal() is not None,
                      spool_pending=spool_pending, spool_rejected=spool_rejected)
     if not health.ok:
         return taken

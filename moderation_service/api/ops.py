@@ -50,7 +50,7 @@ def model_body(request: web.Request) -> dict[str, object]:
         "untrained_attributes": list(model.untrained),
         "follows_live_pointer": holder.models_dir is not None,
         "reloads": holder.state.reloads,
-        "last_reload_error": holder.state.last_error,
+        "last_reload_error": holder.refusal(),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -104,7 +105,9 @@ def item_body(item: Item) -> dict[str, Any]:
         "scores": {name: value for name, value in record.scores.items() if name not in unscored},
         "reasons": record.reasons,
         "model_version": record.model_version,
-        "claim": {"by": item.claimed_by, "expires_at": iso(item.claim_expires)} if item.claimed_by else None,
+        # A lease that ran out holds nothing, though Redis forgets it only at the next claim.
+        "claim": ({"by": item.claimed_by, "expires_at": iso(item.claim_expires)}
+                  if item.claimed_by and (item.claim_expires or 0) > time.time() else None),
         "decided": (
             {"by": item.decided_by, "at": iso(item.decided_at), "action": item.decision_action,
              "categories": item.decision_categories, "note": item.decision_note}
@@ -119,8 +122,9 @@ def moderator(request: web.Request) -> Principal:
 
 
 async def sites_of(request: web.Request, principal: Principal, site_id: str | None) -> list[str]:
-    """The sites a request covers: the one asked for (if allowed), else all the principal may review."""
-    if site_id is not None:
+    """The sites a request covers: the one asked for (if allowed), else (none, or empty as in ``?site_id=``)
+    all the principal may review."""
+    if site_id:
         principal.require(Permission.REVIEW, site_id)
         return [site_id]
     known = await request.app[QUEUE].known_sites()
@@ -211,7 +215,7 @@ async def decide_many(request: web.Request) -> web.Response:
     body = await load_body(request, BULK_DECISION_REQUEST)
     for item_id in body["items"]:
         site_id = item_id.rpartition(":")[0]
-        if not principal.can(Permission.REVIEW, site_id):
+        if site_id and not principal.can(Permission.REVIEW, site_id):  # an id without a site: its own not_found
             raise Forbidden(f"The key '{principal.name}' is not valid for site '{site_id}' ({item_id}).")
     results = await request.app[QUEUE].decide_many(
         body["items"], principal.name, body["action"], body["categories"], body["note"])

@@ -16,14 +16,17 @@ _SHORT = validate.Length(max=500)
 _URL = validate.Length(max=2000)
 
 
+SITE_ID = validate.Regexp(SITE_ID_PATTERN, error="Use 1-64 letters, digits, '.', '_' or '-', starting with a "
+                                                 "letter or digit.")
+
+
 class CommentSchema(Schema):
     """A new comment as the blog posts it. Only ``site_id`` and ``content`` are required."""
 
     class Meta:
         unknown = RAISE
 
-    site_id = fields.String(required=True, validate=validate.Regexp(
-        SITE_ID_PATTERN, error="Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."))
+    site_id = fields.String(required=True, validate=SITE_ID)
     content = fields.String(required=True)  # length checked against the configured limit in the handler
     comment_id = fields.String(load_default=None, validate=_ID)
     post_id = fields.String(load_default=None, validate=_ID)

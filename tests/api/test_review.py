@@ -10,8 +10,9 @@ import pytest
 
 from moderation_service.app import create_app
 from moderation_service.model.attributes import ATTRIBUTES
+from moderation_service.review import keys
 from tests.api.test_comments import INSULT, SPAM
-from tests.conftest import ROOT, auth
+from tests.conftest import KEYS_JSON, ROOT, auth
 
 
 async def hold(client, comment, n):  # type: ignore[no-untyped-def]
@@ -194,3 +195,41 @@ async def test_list_by_risk_within_a_post_pages_through_all_of_it(client, commen
     assert sorted(pages) == sorted(risk)  # every item of the post, once
     assert [risk[i] for i in pages] == sorted(risk.values(), reverse=True)
     assert len(set(risk.values())) > 1  # (the order is not a tie)
+
+
+async def test_an_empty_site_id_means_every_site_as_the_readme_writes_the_query(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    status, listed = await call(client, "GET", "/v1/review/items?site_id=&order=oldest&post=&reason=")
+    assert status == 200 and [i["id"] for i in listed["items"]] == [item_id]
+    status, stats = await call(client, "GET", "/v1/review/stats?site_id=")
+    assert status == 200 and "" not in stats["sites"] and stats["sites"]["kommblog"]["pending"] == 1
+
+
+async def test_a_lease_that_ran_out_is_not_shown_as_a_claim(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    status, claimed = await call(client, "POST", f"/v1/review/items/{item_id}/claim", json={"lease_seconds": 10})
+    assert status == 200 and claimed["claim"]["by"] == "mod"
+    await redis.hset(keys.comment("kommblog", item_id.split(":")[1]), "claim_expires", "1")  # long past
+    status, listed = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    assert status == 200 and listed["items"][0]["claim"] is None
+    status, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["claim"] is None
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert status == 409 and body["error"]["code"] == "lease_expired"
+
+
+async def test_a_bulk_decision_refuses_a_malformed_id_on_its_own(aiohttp_client, settings, comment) -> None:  # type: ignore[no-untyped-def]
+    key_file = json.loads(KEYS_JSON)
+    key_file["keys"].append({"name": "ben", "role": "moderator", "sites": ["kommblog"], "key": "ben-" + "k" * 28})
+    client = await aiohttp_client(create_app(settings.with_overrides(api_keys_json=json.dumps(key_file))))
+    item_id = await hold(client, comment, 1)
+    headers = {"Authorization": "Bearer ben-" + "k" * 28}
+    await client.post(f"/v1/review/items/{item_id}/claim", headers=headers)
+    response = await client.post("/v1/review/decisions", headers=headers,
+                                 json={"items": [item_id, "nonsense"], "action": "approve"})
+    body = await response.json()
+    assert response.status == 200 and body["decided"] == 1
+    assert [r["ok"] for r in body["results"]] == [True, False] and body["results"][1]["error"]["code"] == "not_found"
+    response = await client.post("/v1/review/decisions", headers=headers,
+                                 json={"items": ["otherblog:aaaaaaaaaaaaaaaa"], "action": "approve"})
+    assert response.status == 403  # another site's item is still refused as a whole

@@ -12,6 +12,7 @@ import pytest
 from moderation_service.live_model import live_version
 from moderation_service.model import artifact
 from training.cli import main
+from training.comparison import TOXICITY_DECISION
 from training.gate import REFUSED, GateRules, check
 
 from .conftest import read_manifest
@@ -60,7 +61,7 @@ def test_a_candidate_trained_on_shuffled_labels_is_refused_and_force_promotes_it
     assert forced["forced"] is True and forced["gate"]["passed"] is False and forced["gate"]["forced"] is True
 
 
-def entry(positives: int, negatives: int, auc: float, f1: float) -> dict:  # type: ignore[type-arg]
+def entry(positives: int, negatives: int, auc: float | None, f1: float) -> dict:  # type: ignore[type-arg]
     return {"examples": positives + negatives, "positives": positives, "roc_auc": auc, "f1": f1}
 
 
@@ -82,6 +83,25 @@ def test_tolerances_and_scores_with_too_few_examples() -> None:
         "spam on base_validation: ROC-AUC 0.9600 vs 0.9800 live (-0.0200, tolerance 0.0100)")
     few = check(report({"threat": entry(5, 900, 0.5, 0.0)}, {"threat": entry(5, 900, 0.99, 0.9)}), rules)
     assert few["passed"] is True and few["not_gated"] == ["threat on base_validation (5 positive, 900 negative)"]
+
+
+def test_the_toxicity_family_is_gated_on_its_decision_not_on_the_narrower_scores_own_f1() -> None:
+    # The narrower scores' thresholds are chosen for the family's decision: a few labels can move them far
+    # and their own F1 with them (as a retrain after 9 moderator decisions did), while the decision holds.
+    rules = GateRules()
+    decision = TOXICITY_DECISION
+    candidate = {"identity_attack": entry(400, 9000, 0.934, 0.26), decision: entry(3967, 5839, None, 0.9114)}
+    live = {"identity_attack": entry(400, 9000, 0.934, 0.48), decision: entry(3967, 5839, None, 0.9116)}
+    assert check(report(candidate, live), rules)["passed"] is True
+    worse_decision = {**candidate, decision: entry(3967, 5839, None, 0.86)}
+    failed = check(report(worse_decision, live), rules)
+    assert [(f["score"], f["metric"]) for f in failed["failures"]] == [(decision, "f1")]
+    worse_ranking = {**candidate, "identity_attack": entry(400, 9000, 0.90, 0.48)}
+    failed = check(report(worse_ranking, live), rules)
+    assert [(f["score"], f["metric"]) for f in failed["failures"]] == [("identity_attack", "roc_auc")]
+    # toxicity itself and spam are still gated on their own F1
+    assert check(report({"toxicity": entry(400, 900, 0.98, 0.80)}, {"toxicity": entry(400, 900, 0.98, 0.85)}),
+                 rules)["passed"] is False
 
 
 def test_without_a_live_model_the_gate_passes() -> None:

@@ -188,10 +188,15 @@ def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None
     sign_in(page)
     item = {
         "id": "kommblog:aaaaaaaaaaaaaaaa", "site_id": "kommblog", "received_at": "2026-11-26T09:00:00.000Z",
-        "comment": {"content": "🙂 Kauf jetzt: http://spam.example <b>", "author_name": "Bot"},
+        "comment": {"content": "🙂 Kauf jetzt: http://spam.example <b> du Depp", "author_name": "Bot"},
         "scores": {"spam": 0.93, "insult": 0.02},
         "reasons": [
             {"kind": "score", "name": "spam", "value": 0.93, "threshold": 0.5, "effect": "spam"},
+            # A score's words with their weights: under half the strongest one's, a word is marked light.
+            {"kind": "score", "name": "insult", "value": 0.6, "threshold": 0.5, "effect": "hold",
+             "phrases": [{"text": "Depp", "start": 41, "end": 45, "weight": 2.1},
+                         {"text": "du", "start": 38, "end": 40, "weight": 0.5}],
+             "spans": [[41, 45], [38, 40]]},
             {"kind": "signal", "name": "links", "spam": 1.25, "hold": 0.5, "evidence": {}, "spans": [[14, 33]]},
             {"kind": "signal", "name": "shouting", "spam": 0, "hold": -0.25, "spans": [[2, 6], [4, 12], [90, 99]]},
             {"kind": "review", "name": "signals", "value": 1.5, "threshold": 1, "effect": "hold"},
@@ -203,7 +208,7 @@ def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None
         const strings = JSON.parse(document.getElementById('moderate-config').textContent).strings;
         const card = new CardRenderer(document.getElementById('card-template'), strings, 'de').render(item, 99);
         return {
-            marks: Array.from(card.querySelectorAll('.content mark'), (m) => [m.textContent, m.title]),
+            marks: Array.from(card.querySelectorAll('.content mark'), (m) => [m.textContent, m.title, m.className]),
             content: card.querySelector('.content').textContent,
             reasons: Array.from(card.querySelectorAll('.reasons li'), (li) => li.textContent),
             scores: Array.from(card.querySelectorAll('.score'), (li) => li.textContent),
@@ -212,14 +217,17 @@ def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None
         };
     }""", item)
     assert drawn["content"] == item["comment"]["content"]
-    assert drawn["marks"] == [["Kauf jetzt", "Markiert von: shouting"],
-                              ["http://spam.example", "Markiert von: links"]]
+    assert drawn["marks"] == [["Kauf jetzt", "Markiert von: shouting", "strong"],
+                              ["http://spam.example", "Markiert von: Links", "strong"],
+                              ["du", "Markiert von: Beleidigung", "light"],
+                              ["Depp", "Markiert von: Beleidigung", "strong"]]
     assert "<b>" not in drawn["html"] and "&lt;b&gt;" in drawn["html"]
     assert drawn["reasons"] == [
         "Spam 93\u00a0% ≥ Schwelle 50\u00a0%: als Spam eingestuft",
-        "Signal „links“: Spam +1,25, Prüfpunkte +0,5",
-        "Signal „shouting“: Spam 0, Prüfpunkte -0,25",
-        "signals 1,5 ≥ Schwelle 1: zur Prüfung",
+        "Beleidigung 60\u00a0% ≥ Schwelle 50\u00a0%: zur Prüfung",
+        "Signal „Links“: Spam +1,25, Prüfpunkte +0,5",
+        "Signal „shouting“: Spam 0, Prüfpunkte -0,25",  # a name without a translation is shown as it is
+        "Prüfpunkte der Signale 1,5 ≥ Schwelle 1: zur Prüfung",
     ]
     assert drawn["scores"] == ["Spam 93\u00a0%", "Beleidigung 2\u00a0%"]
     assert drawn["history"] == "0 freigegeben · 2 abgelehnt · 1 Spam"

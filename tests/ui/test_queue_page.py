@@ -75,6 +75,29 @@ def test_j_k_move_and_r_s_reject_and_mark_spam(page: Page, api: APIRequestContex
     assert statuses == ["spam", "rejected", "pending"]
 
 
+def test_a_decision_counts_at_once_in_the_history_on_the_authors_other_cards(page: Page,
+                                                                          api: APIRequestContext) -> None:
+    # Three comments by one author (the e-mail decides, as in the service, whatever the name's spelling) and
+    # one by another author.
+    ids = [hold(api, n, author_name=name, author_email=email) for n, (name, email) in enumerate([
+        ("Troll", "troll@example.org"), ("troll", " TROLL@example.org"), ("Troll", "troll@example.org"),
+        ("Jana", "jana@example.org")])]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(4)
+    page.keyboard.press("r")
+    expect(cards).to_have_count(3)
+    page.keyboard.press("s")
+    expect(cards).to_have_count(2)
+    history = page.locator(f'li[data-id="{ids[2]}"] .history')
+    expect(history).to_have_text("0 freigegeben · 1 abgelehnt · 1 Spam")
+    expect(page.locator(f'li[data-id="{ids[3]}"] .history')).to_have_text(
+        "Noch keine Moderationsentscheidung zu dieser Person")
+    assert review_item(api, ids[2])["author_history"] == {"approved": 0, "rejected": 1, "spam": 1}  # as shown
+    page.reload()  # drawn afresh, the service says the same
+    expect(page.locator(f'li[data-id="{ids[2]}"] .history')).to_have_text("0 freigegeben · 1 abgelehnt · 1 Spam")
+
+
 def test_x_selects_for_a_bulk_decision(page: Page, api: APIRequestContext) -> None:
     ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
     sign_in(page)

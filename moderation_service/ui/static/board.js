@@ -14,6 +14,34 @@ export const order = () => Array.from(view.cards.children, (root) => root.datase
 const cardOf = (id) => items.get(id).root.querySelector('.card');
 export const authorOf = (id) => renderer.author(items.get(id).item);
 
+// Who wrote a comment, as the service counts an author's history: per site, by e-mail, else by name.
+function authorKey(item) {
+  const email = (item.comment.author_email || '').trim().toLowerCase();
+  const name = (item.comment.author_name || '').trim().toLowerCase();
+  if (!email && !name) return null;
+  return `${item.site_id}\0${email || `name:${name}`}`;
+}
+
+const HISTORY_FIELD = { approve: 'approved', reject: 'rejected', spam: 'spam' };
+
+// Decisions just made count in the history shown on the other cards by the same author, as they do in the
+// service: a card drawn before them would otherwise say "no decision yet" about someone just rejected.
+export function countDecided(ids, action) {
+  const field = HISTORY_FIELD[action];
+  const decided = ids.filter((id) => items.has(id)).map((id) => authorKey(items.get(id).item)).filter(Boolean);
+  if (!field || !decided.length) return;
+  for (const entry of items.values()) {
+    if (ids.includes(entry.item.id)) continue;
+    const key = authorKey(entry.item);
+    const more = decided.filter((author) => author === key).length;
+    if (!more) continue;
+    const history = { approved: 0, rejected: 0, spam: 0, ...(entry.item.author_history || {}) };
+    history[field] += more;
+    entry.item.author_history = history;
+    renderer.fillHistory(entry.root.querySelector('.history'), history);
+  }
+}
+
 // `decide(ids, action)` runs when one of the card's buttons is pressed.
 export function addCard(item, decide) {
   if (items.has(item.id)) {

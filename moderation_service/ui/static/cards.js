@@ -110,17 +110,22 @@ export class CardRenderer {
     return this.relative.format(Math.round(seconds / divisors[unit]), unit);
   }
 
-  // Reasons may name character offsets (code points, as the service counts them) to highlight.
+  // Reasons may name character offsets (code points, as the service counts them) to highlight. A score's
+  // words come with how much each moved it: those that moved it at least half as much as the strongest word
+  // are marked strong, the others light, so the words that decided stand out. A signal's spans are strong.
   fillContent(target, text, reasons) {
     const chars = Array.from(text || '');
     const marks = [];
     for (const reason of reasons || []) {
-      for (const span of reason.spans || []) {
+      const weights = (reason.phrases || []).map((phrase) => Number(phrase.weight));
+      const top = Math.max(...weights.filter(Number.isFinite), 0);
+      (reason.spans || []).forEach((span, i) => {
         const [start, end] = span.map(Number);
         if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= chars.length) {
-          marks.push({ start, end, names: [reason.name] });
+          const strong = !(top > 0 && Number.isFinite(weights[i])) || weights[i] >= top / 2;
+          marks.push({ start, end, names: [reason.name], strong });
         }
-      }
+      });
     }
     marks.sort((a, b) => a.start - b.start);
     const merged = [];
@@ -128,17 +133,19 @@ export class CardRenderer {
       const last = merged[merged.length - 1];
       if (last && mark.start <= last.end) {
         last.end = Math.max(last.end, mark.end);
+        last.strong = last.strong || mark.strong;
         if (!last.names.includes(mark.names[0])) last.names.push(mark.names[0]);
       } else {
         merged.push({ ...mark });
       }
     }
     let at = 0;
-    for (const { start, end, names } of merged) {
+    for (const { start, end, names, strong } of merged) {
       if (start > at) target.append(chars.slice(at, start).join(''));
       const highlight = document.createElement('mark');
       highlight.textContent = chars.slice(start, end).join('');
-      highlight.title = format(this.T.highlight_title, { names: names.join(', ') });
+      highlight.className = strong ? 'strong' : 'light';
+      highlight.title = format(this.T.highlight_title, { names: names.map((name) => this.attribute(name)).join(', ') });
       target.append(highlight);
       at = end;
     }
@@ -176,7 +183,7 @@ export class CardRenderer {
     }
     if (reason.kind === 'signal') {
       const [spam, hold] = [reason.spam, reason.hold].map((n) => this.signed.format(Number(n) || 0));
-      return format(this.T.reason_signal, { name: reason.name, spam, hold });
+      return format(this.T.reason_signal, { name: this.attribute(reason.name), spam, hold });
     }
     const [value, threshold] = [reason.value, reason.threshold].map((n) => (n == null ? n : this.number.format(n)));
     return format(this.T.reason_points, { name, value, threshold, effect });

@@ -1,7 +1,7 @@
 // Claiming, keeping and giving back leases, and deciding, through the moderator API.
 import { api, ApiError, itemPath } from './api.js';
 import {
-  addCard, authorOf, clearCards, current, items, order, removeCard, selectedIds, setCurrent,
+  addCard, authorOf, clearCards, countDecided, current, items, order, removeCard, selectedIds, setCurrent,
 } from './board.js';
 import {
   announce, clearError, config, describe, report, showError, T, t, tn, view,
@@ -265,6 +265,7 @@ export async function decide(ids, action) {
     items.get(id).busy = false;
     items.get(id).root.classList.remove('busy');
   }
+  countDecided(done, action);
   for (const id of done) removeCard(id);
   const told = done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '';
   if (!items.size) {
