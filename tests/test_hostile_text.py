@@ -17,7 +17,7 @@ import pytest
 from moderation_service.comments import Comment
 from moderation_service.language import detect
 from moderation_service.model import artifact
-from moderation_service.model.spam_themes import theme_counts
+from moderation_service.model.spam_themes import THEMES_UNTIL_2026_11_28, theme_counts, theme_table
 from moderation_service.model.text import normalize
 from moderation_service.signals.config import SignalConfig
 from moderation_service.signals.minhash import band_buckets
@@ -25,6 +25,7 @@ from moderation_service.signals.stateless import stateless_hits
 from moderation_service.signals.textfold import fold
 
 LENGTH = 20_000  # the default MODERATION_MAX_CONTENT_CHARS
+OLDER_LIST = theme_table(THEMES_UNTIL_2026_11_28)
 BOUND_SECONDS = 1.5
 UNITS = ["<a href=", "<a ", '<a href="x', "<a" + " href=x" * 3, "1.", "1,", "€1", "1 €", "k o ", "a-", "www.",
          "http://", "<", "&", "&#", "[url=", "…", "free ", "Besuchen Sie "]
@@ -61,6 +62,15 @@ def test_link_tags_keep_their_targets() -> None:
     assert normalize("<a href=") == "<a href="  # an unfinished tag is text
 
 
-def test_amounts_of_money_are_still_found() -> None:
-    assert theme_counts("ich verdiene 5.000,00 € im monat") == {"money": 3}
-    assert theme_counts("only $5 for 1.000.000 dollars") == {"money": 2}
+@pytest.mark.parametrize("unit", ["1.", "1,", "€1", "1 €", "$1 ", "1 dollars "])
+def test_the_list_older_models_keep_reads_hostile_amounts_in_linear_time(unit: str) -> None:
+    # Models fitted before 2026-11-28 count amounts as "money": their bounded patterns must stay linear.
+    started = time.perf_counter()
+    theme_counts(hostile(unit), table=OLDER_LIST)
+    assert time.perf_counter() - started < BOUND_SECONDS
+
+
+def test_amounts_of_money_are_still_found_by_the_list_older_models_keep() -> None:
+    assert theme_counts("ich verdiene 5.000,00 € im monat", table=OLDER_LIST) == {"money": 3}
+    assert theme_counts("only $5 for 1.000.000 dollars", table=OLDER_LIST) == {"money": 2}
+    assert theme_counts("ich verdiene 5.000,00 € im monat") == {"money": 1}  # the current list: the earning

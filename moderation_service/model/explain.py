@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .ngrams import _TfidfVectorizer
-from .spam_themes import SpamThemeVectorizer, theme_spans
+from .spam_themes import SpamThemeVectorizer
 from .text import normalize
 
 # Words and links, found in the submitted text (before normalisation) so that offsets point into it. A word may
@@ -80,7 +80,7 @@ def word_contributions(
     for vectorizer, offset, indices, values in features.blocks:
         if isinstance(vectorizer, SpamThemeVectorizer) and len(indices):
             _credit_themes(text, tokens, weights[indices + offset][:, columns] * values[:, None], indices, credits,
-                           vectorizer.fold)
+                           vectorizer)
         if not isinstance(vectorizer, _TfidfVectorizer) or not len(indices):
             continue
         owners, position = vectorizer.positions_in(forms, indices)
@@ -92,12 +92,12 @@ def word_contributions(
 
 
 def _credit_themes(text: str, tokens: Sequence[tuple[int, int]], contributions: np.ndarray, themes: np.ndarray,
-                   credits: np.ndarray, folded: bool) -> None:
+                   credits: np.ndarray, vectorizer: SpamThemeVectorizer) -> None:
     """Add each theme's contribution (one row per theme in ``themes``, the comment's theme features) to the
     words its terms cover."""
     starts = np.array([start for start, _ in tokens])
     ends = np.array([end for _, end in tokens])
-    spans = theme_spans(text[: ends[-1]], folded)  # up to the last word read (MAX_TOKENS)
+    spans = vectorizer.spans(text[: ends[-1]])  # up to the last word read (MAX_TOKENS)
     for theme, contribution in zip(themes.tolist(), contributions):
         found = spans.get(theme, [])
         for start, end in found:
