@@ -10,6 +10,7 @@ from pathlib import Path
 
 from moderation_service.live_model import live_directory
 from moderation_service.model.artifact import Model, load
+from moderation_service.policy import Thresholds, decide
 from training.datasets import load_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +56,15 @@ def chosen_model(path: Path | None) -> Model | None:
         print("no live model: train one or pass --model", file=sys.stderr)
         return None
     return load(directory)
+
+
+def judged(model: Model, texts: list[str], shown: tuple[str, ...]) -> list[dict[str, object]]:
+    """Each text's decision by the model's scores and thresholds alone (default site settings, no signals),
+    with the ``shown`` scores."""
+    thresholds = Thresholds.from_config(model.thresholds)
+    rows: list[dict[str, object]] = []
+    for text in texts:
+        scores = model.scores(text)
+        decision, _ = decide(scores, thresholds, (), model.untrained)
+        rows.append({"decision": decision.value, **{name: round(scores[name], 4) for name in shown}, "text": text})
+    return rows

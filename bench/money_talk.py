@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.comments import add_model_argument, chosen_model  # noqa: E402
-from moderation_service.policy import Thresholds, decide  # noqa: E402
+from bench.comments import add_model_argument, chosen_model, judged  # noqa: E402
 
 ORDINARY = [
     "Das Bürgergeld steigt um 12 Euro auf 563 Euro im Monat. Das reicht bei den Preisen nicht.",
@@ -49,14 +48,9 @@ def main() -> int:
     model = chosen_model(args.model)
     if model is None:
         return 2
-    thresholds = Thresholds.from_config(model.thresholds)
     result: dict[str, object] = {"model": model.version, "spam_thresholds": model.thresholds["spam"]}
     for group, texts in (("ordinary", ORDINARY), ("spam", SPAM)):
-        rows = []
-        for text in texts:
-            scores = model.scores(text)
-            decision, _ = decide(scores, thresholds, (), model.untrained)
-            rows.append({"decision": decision.value, "spam": round(scores["spam"], 3), "text": text})
+        rows = judged(model, texts, ("spam",))
         result[group] = {"decisions": {d: sum(r["decision"] == d for r in rows) for d in ("publish", "hold", "spam")},
                          "comments": rows}
     print(json.dumps(result, indent=2, ensure_ascii=False))

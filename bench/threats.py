@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.comments import add_model_argument, chosen_model  # noqa: E402
-from moderation_service.policy import Thresholds, decide  # noqa: E402
+from bench.comments import add_model_argument, chosen_model, judged  # noqa: E402
 
 THREATS = [
     "Ich bringe dich um, wenn ich dich sehe.",
@@ -52,16 +51,6 @@ CIVIL = [
 WUE_FILES = ("bretschneider.csv", "germanrefugees.csv", "hasoc.csv", "polly_withhate_dez16-20.csv")
 
 
-def judged(model, thresholds: Thresholds, texts: list[str]) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    rows = []
-    for text in texts:
-        scores = model.scores(text)
-        decision, _ = decide(scores, thresholds, (), model.untrained)
-        rows.append({"decision": decision.value, "toxicity": round(scores["toxicity"], 3),
-                     "threat": round(scores["threat"], 4), "text": text})
-    return rows
-
-
 def wue_hate_speech(folder: Path) -> list[str]:
     from training.datasets import load_path
 
@@ -77,13 +66,13 @@ def main() -> int:
     model = chosen_model(args.model)
     if model is None:
         return 2
-    thresholds = Thresholds.from_config(model.thresholds)
+    shown = ("toxicity", "threat")
     result: dict[str, object] = {"model": model.version, "threat_hold": model.thresholds["threat"]["hold"]}
     for group, texts in (("threats", THREATS), ("civil", CIVIL)):
-        rows = judged(model, thresholds, texts)
+        rows = judged(model, texts, shown)
         result[group] = {"decisions": dict(Counter(row["decision"] for row in rows)), "comments": rows}
     if args.wue:
-        rows = judged(model, thresholds, wue_hate_speech(args.wue))
+        rows = judged(model, wue_hate_speech(args.wue), shown)
         published = [row for row in rows if row["decision"] == "publish"]
         result["wue_hate_speech"] = {"comments": len(rows), "decisions": dict(Counter(r["decision"] for r in rows)),
                                      "published": [row["text"][:120] for row in published]}
