@@ -133,6 +133,8 @@ async def deliver_spooled_records(app: web.Application) -> None:
             continue
         try:
             await app[REDIS].ping()
+            if not health.ok:  # back (or there for the first time): what could it lose? (a restart may change it)
+                health.warnings = await configuration_warnings(app[REDIS])
             await spool.drain(app[STORE])
         except REDIS_DOWN as exc:
             health.down(exc)

@@ -29,9 +29,10 @@ def answers(port: int) -> bool:
 class RedisServer:
     """Start, stop and restart one server; its data (AOF) stays in ``directory`` across restarts."""
 
-    def __init__(self, port: int | None = None, directory: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, directory: Path | None = None, appendonly: bool = True) -> None:
         self.port = port or free_port()
         self.directory = directory or Path(tempfile.mkdtemp(prefix="moderation-test-redis-"))
+        self.appendonly = appendonly
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,8 +41,8 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         command = [str(redis_server_binary()), "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--dir", str(self.directory), "--appendonly", "yes", "--save", "", "--logfile",
-                   str(self.directory / "redis.log")]
+                   "--dir", str(self.directory), "--appendonly", "yes" if self.appendonly else "no", "--save", "",
+                   "--logfile", str(self.directory / "redis.log")]
         self.directory.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

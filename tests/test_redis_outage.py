@@ -81,6 +81,22 @@ async def test_readyz_asks_redis_instead_of_remembering_the_last_request(  # typ
     await wait_until(lambda: _status_is(client, "ok"))
 
 
+async def test_redis_that_keeps_nothing_is_reported_when_it_comes_up_after_the_service(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, tmp_path
+):
+    # Not running when the service starts; once up, it keeps nothing on disk (no AOF, no snapshots).
+    server = RedisServer(directory=tmp_path / "later", appendonly=False)
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=server.url)))
+    assert (await readyz(client))["checks"]["redis"]["warnings"] == []
+    server.start()
+    try:
+        await wait_until(lambda: _status_is(client, "ok"))
+        warnings = (await readyz(client))["checks"]["redis"]["warnings"]
+        assert any("keeps nothing on disk" in warning for warning in warnings)
+    finally:
+        server.stop()
+
+
 async def _status_is(client, status: str) -> bool:  # type: ignore[no-untyped-def]
     return bool((await readyz(client))["status"] == status)
 
