@@ -4,8 +4,9 @@ and, for comparison, spam that promises money.
     python bench/money_talk.py [--model models/<version>]
 
 SMS spam is full of amounts ("£1000 prize", "150p per week") and the shared data holds no ordinary comment
-that names one, so a model can learn that a sum is spam. Until 2026-11-28 the spam themes counted every
-amount and every rate as "money", and six of the nine ordinary sentences below were marked spam. Prints,
+that names one, so a model can learn that a sum is spam. Until the ninth session (2026-11-27) the spam
+themes counted every amount and every rate as "money", and six of the nine ordinary sentences below were
+marked spam. Prints,
 for each sentence, the decision and the spam score (the model's scores and its thresholds alone, default
 site settings, no signals). The sentences are ours, written for this benchmark, not taken from any dataset.
 """

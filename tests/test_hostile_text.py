@@ -17,7 +17,7 @@ import pytest
 from moderation_service.comments import Comment
 from moderation_service.language import detect
 from moderation_service.model import artifact
-from moderation_service.model.spam_themes import THEMES_UNTIL_2026_11_28, theme_counts, theme_table
+from moderation_service.model.spam_themes import THEMES_OF_OLDER_MODELS, theme_counts, theme_table
 from moderation_service.model.text import normalize
 from moderation_service.signals.config import SignalConfig
 from moderation_service.signals.minhash import band_buckets
@@ -25,7 +25,7 @@ from moderation_service.signals.stateless import stateless_hits
 from moderation_service.signals.textfold import fold
 
 LENGTH = 20_000  # the default MODERATION_MAX_CONTENT_CHARS
-OLDER_LIST = theme_table(THEMES_UNTIL_2026_11_28)
+OLDER_LIST = theme_table(THEMES_OF_OLDER_MODELS)
 BOUND_SECONDS = 1.5
 UNITS = ["<a href=", "<a ", '<a href="x', "<a" + " href=x" * 3, "1.", "1,", "€1", "1 €", "k o ", "a-", "www.",
          "http://", "<", "&", "&#", "[url=", "…", "free ", "Besuchen Sie "]
@@ -64,7 +64,8 @@ def test_link_tags_keep_their_targets() -> None:
 
 @pytest.mark.parametrize("unit", ["1.", "1,", "€1", "1 €", "$1 ", "1 dollars "])
 def test_the_list_older_models_keep_reads_hostile_amounts_in_linear_time(unit: str) -> None:
-    # Models fitted before 2026-11-28 count amounts as "money": their bounded patterns must stay linear.
+    # Models fitted before the list was kept with them count amounts as "money": their bounded patterns must
+    # stay linear.
     started = time.perf_counter()
     theme_counts(hostile(unit), table=OLDER_LIST)
     assert time.perf_counter() - started < BOUND_SECONDS

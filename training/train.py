@@ -21,7 +21,7 @@ from .datasets import Dataset, load_path
 from .evaluate import evaluate, format_table
 from .pipeline import build_pipeline
 from .split import group_key, in_validation
-from .thresholds import choose_thresholds
+from .thresholds import TOLERANCE, choose_thresholds
 
 VALIDATION_SEED = "validation-v1"
 Report = Callable[[str], None]
@@ -185,11 +185,12 @@ def train(
         "validation": {"fraction": validation_fraction, "seed": seed, "examples": len(validation)},
         "thresholds": thresholds,
         "threshold_policy": {
-            "hold": "maximises the mean of the validation sources' own F1 when every source carries both classes, "
-                    "else one F1 over the pooled validation split with every source weighted equally",
-            "hold_toxicity_family": "each of toxicity's other scores: raised from its own cut to the one that makes "
-                                    "the whole hold decision (any of the six at its cut) best against the toxicity "
-                                    "label, by the same rule",
+            "hold": "maximises the mean of the validation sources' own F1 when every source carries both classes "
+                    f"(the highest cut within {TOLERANCE} of the best), else one F1 over the pooled validation split "
+                    "with every source weighted equally",
+            "hold_toxicity_family": "each of toxicity's other scores: raised from its own cut to the highest one "
+                                    f"within {TOLERANCE} of the best F1 of the whole hold decision (any of the six "
+                                    "at its cut) against the toxicity label, by the same rule",
             "spam": f"lowest spam score with precision >= {spam_precision} on the validation split (sources weighted "
                     "equally)",
             **({"not_chosen": not_chosen} if not_chosen else {}),

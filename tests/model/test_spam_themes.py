@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import pickle
 
@@ -13,7 +15,7 @@ from moderation_service.model.spam_themes import (
     MAX_CHARS,
     NAMES,
     THEMES,
-    THEMES_UNTIL_2026_11_28,
+    THEMES_OF_OLDER_MODELS,
     SpamThemeVectorizer,
     theme_counts,
     theme_spans,
@@ -55,7 +57,27 @@ def test_sums_and_rates_alone_are_no_theme(text: str) -> None:
     # SMS spam is full of amounts and the shared data holds no ordinary comment that names one: counted as
     # "money", they made readers who discuss prices and wages spam (the Rundfunkbeitrag sentence: 0.89).
     assert themes(text) == {}
-    assert "money" in theme_counts(normalize(text), table=theme_table(THEMES_UNTIL_2026_11_28))
+    assert "money" in theme_counts(normalize(text), table=theme_table(THEMES_OF_OLDER_MODELS))
+
+
+@pytest.mark.parametrize(("text", "violent"), [
+    ("Ich bringe dich um, wenn ich dich sehe.", True),
+    ("Geh sterben, du Opfer.", True),
+    ("Solche Leute sollte man öffentlich hinrichten.", True),
+    ("Aufhängen sollte man diese Verräter.", True),
+    ("an die wand mit dem abschaum", True),
+    ("I will kill you.", True),
+    ("People like you should be shot.", True),
+    # A report of violence, or a figure of speech, is no call for it.
+    ("Der Täter wurde von der Polizei erschossen.", False),
+    ("In Saudi-Arabien wurden wieder Menschen hingerichtet.", False),
+    ("Wir haben die Bilder gestern aufgehängt.", False),
+    ("Bei dem Witz habe ich mich totgelacht.", False),
+    ("The police shot the suspect during the raid.", False),
+])
+def test_threats_and_calls_for_violence_share_a_theme_in_both_languages(text: str, violent: bool) -> None:
+    # The only threat labels are English: the theme carries their weight to German threats.
+    assert ("violence" in themes(text)) is violent
 
 
 def test_everyday_words_alone_are_no_theme() -> None:
@@ -138,8 +160,8 @@ def test_a_term_found_plain_and_folded_counts_once() -> None:
     assert theme_counts("Kostenlos! Gratis! gr@tis!") == {"free": 3}
     assert theme_counts("Gratis, gratis") == {"free": 2}
     # Folding reads digits as letters; the amounts are still counted from the text as it is (by the list of
-    # models fitted before 2026-11-28; the current list counts no amounts).
-    assert theme_counts("5000€ im Monat, k0stenl0s", table=theme_table(THEMES_UNTIL_2026_11_28)) == {
+    # models fitted before the list was kept with them; the current list counts no amounts).
+    assert theme_counts("5000€ im Monat, k0stenl0s", table=theme_table(THEMES_OF_OLDER_MODELS)) == {
         "money": 2, "free": 1}
     assert theme_counts("5000€ im Monat, k0stenl0s") == {"free": 1}
     spans = theme_spans("Kostenlos! Gratis! gr@tis!")[NAMES.index("free")]
@@ -181,8 +203,17 @@ def test_a_model_from_before_the_list_was_kept_reads_with_the_list_of_its_time()
     del older.__dict__["themes_"]  # as pickled before the list was kept with the model
     older.__dict__.pop("_table", None)
     older = pickle.loads(pickle.dumps(older))
-    assert older.themes_ == THEMES_UNTIL_2026_11_28
+    assert older.themes_ == THEMES_OF_OLDER_MODELS
     money = NAMES.index("money")
     assert list(older.vectorize("Nur 18,36 Euro im Monat")[0]) == [money]
     assert len(vectorizer.vectorize("Nur 18,36 Euro im Monat")[0]) == 0
     assert len(SpamThemeVectorizer().vectorize("gratis")[0]) == 1  # unfitted: the current list
+
+
+def test_the_list_of_older_models_stays_as_it_was() -> None:
+    # Derived from THEMES: editing a theme other than money (or adding one) must not change it, or every model
+    # trained before the list was kept with models would score differently. The digest is that of the list at
+    # commit 627a1f8. If this fails, copy the old terms of the theme you edited into THEMES_OF_OLDER_MODELS.
+    digest = hashlib.sha256(json.dumps(THEMES_OF_OLDER_MODELS).encode()).hexdigest()
+    assert digest == "8a9cf3b4304f9330391f06d2a988dd24ab9bbc6e274095fc927b68d1851c7c6b"
+    assert "violence" not in THEMES_OF_OLDER_MODELS and "violence" in THEMES
