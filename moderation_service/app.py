@@ -100,8 +100,9 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[HEALTH].down(exc)
     except ResponseError as exc:  # Redis answers, and refuses us: waiting will not help
         await redis.aclose(close_connection_pool=True)
-        raise ConfigurationError(f"REDIS_URL: the Redis server refuses it: {exc} (a database number must be "
-                                 "below the server's 'databases' setting, 16 by default)") from None
+        hint = (" (a database number must be below the server's 'databases' setting, 16 by default)"
+                if "DB index" in str(exc) else "")
+        raise ConfigurationError(f"REDIS_URL: the Redis server refuses it: {exc}{hint}") from None
     yield
     await redis.aclose(close_connection_pool=True)
 

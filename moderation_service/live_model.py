@@ -137,8 +137,11 @@ class ModelHolder:
             directory = self.wanted_directory()
         except ConfigurationError:
             return False
-        return (directory.resolve() == self.current.directory.resolve()
-                and manifest_signature(directory) == self._signature)
+        return self._serves(directory, manifest_signature(directory))
+
+    def _serves(self, directory: Path, signature: tuple[int, int] | None) -> bool:
+        """Whether the artifact in ``directory``, with this manifest signature, is the one serving."""
+        return directory.resolve() == self.current.directory.resolve() and signature == self._signature
 
     async def reload(self, force: bool = False) -> bool:
         """Load the live model if it differs from the current one (or always with ``force``).
@@ -153,8 +156,7 @@ class ModelHolder:
                 self.state.last_error = str(exc)
                 raise ReloadFailed(str(exc)) from None
             signature = manifest_signature(directory)
-            same = directory.resolve() == self.current.directory.resolve() and signature == self._signature
-            if same and not force:
+            if self._serves(directory, signature) and not force:
                 self.state.last_error = None  # what is wanted serves: an earlier refusal is history
                 return False
             try:

@@ -267,3 +267,18 @@ async def test_redis_down_and_spool_full_is_503_saying_nothing_was_kept(  # type
     retried = await client.post("/v1/comments", json=held, headers=auth("blog"))
     assert retried.status == 200 and (await retried.json())["spooled"] is True
     assert await spool.pending() == 2
+
+
+async def test_a_database_the_server_lacks_stops_the_start_with_what_to_fix(settings: Settings) -> None:
+    from aiohttp import web
+
+    from moderation_service.app import redis_ctx
+    from moderation_service.appkeys import SETTINGS
+    from moderation_service.exceptions import ConfigurationError
+
+    app = web.Application()  # the Redis resource alone: a failed start of the whole app leaves others open
+    app[SETTINGS] = settings.with_overrides(redis_url=settings.redis_url.rsplit("/", 1)[0] + "/99")  # of 16
+    with pytest.raises(ConfigurationError) as refused:
+        await redis_ctx(app).__anext__()
+    assert str(refused.value).startswith("REDIS_URL: the Redis server refuses it: DB index is out of range")
+    assert "below the server's 'databases' setting" in str(refused.value)

@@ -239,6 +239,7 @@ def joint_hold_thresholds(
     cuts = {a: float(thresholds[a]["hold"]) for a in family}
     mean_of_sources = by_mean_of_sources(y, src)
     by_source = _Sources.of(src)
+    slack = TOLERANCE * (by_source.shares.sum() if mean_of_sources else 1.0)  # quality sums the sources' F1
     for _ in range(rounds):
         for attribute in family:
             if attribute == umbrella or cuts[attribute] >= MAX_THRESHOLD:
@@ -254,8 +255,7 @@ def joint_hold_thresholds(
             trials = np.r_[cuts[attribute], above[above > cuts[attribute]], MAX_THRESHOLD]
             quality = np.array([_decision_quality(y, others | (scores >= cut), by_source, mean_of_sources)
                                 for cut in trials])
-            scale = by_source.shares.sum() if mean_of_sources else 1.0
-            near_best = np.flatnonzero(quality >= quality.max() - TOLERANCE * scale)
+            near_best = np.flatnonzero(quality >= quality.max() - slack)
             cuts[attribute] = float(trials[near_best[-1]])  # trials ascend: the last is the highest
     return {a: round(cut, 4) for a, cut in cuts.items() if a != umbrella}
 

@@ -164,10 +164,10 @@ class MultiLabelLinear(ClassifierMixin, BaseEstimator):
             )
             jobs.append(delayed(_fit_known)(X, Y, j, weights, sources, *params))
         # liblinear releases the GIL: threads share X instead of copying it into worker processes.
+        heads = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")(jobs)
         done = []
-        for attribute, result in zip(names, Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")(jobs),
-                                     strict=True):
-            done.append(result)
+        for attribute, head in zip(names, heads, strict=True):
+            done.append(head)
             if progress is not None:
                 progress(f"{attribute} head fitted ({len(done)} of {len(jobs)})")
         results = iter(done)
