@@ -45,6 +45,12 @@ class Comment:
         parts = (self.post_id or self.permalink or "", self.author_name or "", self.author_email or "", self.content)
         return "fingerprint\0" + "\0".join(parts)
 
+    def version(self) -> str:
+        """What tells an edit from a retry of a comment with the blog's id: a hash of what readers and the
+        model see (text, name, e-mail, website). A retry sends the same; an edit changes one of them."""
+        parts = (self.content, self.author_name or "", self.author_email or "", self.author_url or "")
+        return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
+
 
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
 
@@ -92,3 +98,7 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Keyed hashes of the author, IP, e-mail and link domains (never the values themselves).
     identities: dict[str, Any] = field(default_factory=dict)
+    #: 1 for the comment as first submitted, one more for each edit the blog sent under the same id.
+    revision: int = 1
+    #: The versions an edit replaced, newest first: what they said and what became of them.
+    earlier: list[dict[str, Any]] = field(default_factory=list)

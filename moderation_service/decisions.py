@@ -192,10 +192,10 @@ class DecisionPath:
         record = self.evaluator.evaluate(comment, state_hits, identities, assessment=assessment, record_id=record_id)
         if self.health.ok:
             try:
-                earlier = await self.store.record(record)
+                stored = await self.store.record(record)
             except REDIS_DOWN as exc:
                 self.health.down(exc)
             else:
-                return Outcome(earlier, repeated=True) if earlier is not None else Outcome(record)
+                return Outcome(stored.record, repeated=stored.repeated)
         await self.spool.put(record)
         return Outcome(record, spooled=True)

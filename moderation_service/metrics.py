@@ -59,6 +59,9 @@ class Metrics:
         self.repeated = Counter(
             "moderation_repeated_submissions", "Submissions of a comment already decided (answered as before).",
             registry=self.registry)
+        self.edits = Counter(
+            "moderation_edited_submissions", "Edits of a stored comment (the blog's id, another text), decided anew.",
+            registry=self.registry)
         self.review_decisions = Counter(
             "moderation_review_decisions", "Held comments decided by moderators, by action.",
             ["action"], registry=self.registry)
@@ -75,6 +78,8 @@ class Metrics:
         self._child(self.decisions, decision).inc()
         if spooled:
             self.spooled.inc()
+        if record.revision > 1:
+            self.edits.inc()
         for reason in record.reasons:
             self._child(self.decision_reasons, reason["kind"], reason["name"], decision).inc()
 

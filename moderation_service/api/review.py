@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -114,6 +115,24 @@ def item_body(item: Item) -> dict[str, Any]:
             if item.decided_by else None
         ),
         "author_history": {k: item.author_history.get(k, 0) for k in ("approved", "rejected", "spam")},
+        "revision": record.revision,
+        "earlier_versions": [earlier_version(version, unscored) for version in record.earlier],
+    }
+
+
+def earlier_version(version: dict[str, Any], unscored: Sequence[str] = ()) -> dict[str, Any]:
+    """A version an edit replaced, in the shape of an item: its text, scores, and what became of it."""
+    return {
+        "revision": version.get("revision"),
+        "comment": version.get("comment", {}),
+        "scores": {name: value for name, value in version.get("scores", {}).items() if name not in unscored},
+        "decision": version.get("decision"),
+        "status": version.get("status"),
+        "model_version": version.get("model_version"),
+        "received_at": iso(version.get("received_at")),
+        "decided": ({"by": version["decided_by"], "at": iso(version.get("decided_at")), "action": version.get("action"),
+                     "note": version.get("note") or None}
+                    if version.get("decided_by") else None),
     }
 
 

@@ -71,6 +71,7 @@ def decision_body(record: Record, **extra: Any) -> dict[str, Any]:
         "model_version": record.model_version,
         "review_item_id": record.id if held else None,
         "received_at": iso(record.received_at),
+        "revision": record.revision,
         **extra,
     }
 

@@ -21,9 +21,8 @@ from ..exceptions import Conflict, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
-from .store import from_fields, pairs
+from .store import AUDIT_MAXLEN, from_fields, pairs
 
-AUDIT_MAXLEN = 1_000_000
 LABELS_MAXLEN = 10_000_000
 
 
@@ -113,6 +112,10 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
         error = Conflict(f"'{item_id}' was already decided ({reply[1]}{by}); nothing was changed.")
     elif code == "claimed_by_other":
         error = Conflict(f"'{item_id}' is claimed by {reply[1]}; claim another item or wait until it is released.")
+    elif code == "edited":
+        error = Conflict(f"'{item_id}' was edited after you claimed it (it is now revision {reply[1]}); nothing was "
+                         f"changed. Claim it again (POST /v1/review/items/{item_id}/claim) to read the new text, "
+                         "then decide.")
     elif code == "not_claimed":
         error = Conflict(f"You do not hold '{item_id}'; claim it first (POST /v1/review/items/{item_id}/claim).")
     else:  # lease_expired

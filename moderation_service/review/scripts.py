@@ -28,6 +28,13 @@ local function claim_state(key)
   return cjson.encode({claimed_by = holder, claim_expires = tonumber(expires)})
 end
 
+-- Claiming hands the moderator the item's current text: the revision they saw is kept with the claim, so that
+-- a decision after an edit (see the store's RECORD script) can be refused until they have claimed it again.
+local function take(key, moderator, lease_until)
+  redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until,
+             'claim_revision', redis.call('HGET', key, 'revision') or '1')
+end
+
 -- Leases that ended return their items to the queue (and say so in the audit log).
 local function expire_leases(claims, stream, maxlen, now, prefix)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', claims, '-inf', now)) do
@@ -35,7 +42,7 @@ local function expire_leases(claims, stream, maxlen, now, prefix)
     local key = prefix .. token(id)
     local before = claim_state(key)
     if redis.call('HEXISTS', key, 'claimed_by') == 1 then
-      redis.call('HDEL', key, 'claimed_by', 'claim_expires')
+      redis.call('HDEL', key, 'claimed_by', 'claim_expires', 'claim_revision')
       audit(stream, maxlen, now, 'system', 'lease_expired', id, before, '{}')
     end
   end
@@ -121,7 +128,7 @@ expire_leases(KEYS[2], KEYS[3], ARGV[7], now, prefix)
 local claimed = {}
 local ended = walk_free(selection(KEYS[1], KEYS[4], 5), ARGV[6], prefix, now, want, tonumber(ARGV[9]),
   function(key, id)
-    redis.call('HSET', key, 'claimed_by', moderator, 'claim_expires', lease_until)
+    take(key, moderator, lease_until)
     redis.call('ZADD', KEYS[2], lease_until, id)
     audit(KEYS[3], ARGV[7], now, moderator, 'claim', id, '{}', claim_state(key))
     claimed[#claimed + 1] = item_state(key, ARGV[8])
@@ -159,7 +166,7 @@ if problem then return problem end
 local before = claim_state(KEYS[1])
 local action = 'claim'
 if redis.call('HGET', KEYS[1], 'claimed_by') == moderator then action = 'renew' end
-redis.call('HSET', KEYS[1], 'claimed_by', moderator, 'claim_expires', lease_until)
+take(KEYS[1], moderator, lease_until)
 redis.call('ZADD', KEYS[2], lease_until, id)
 audit(KEYS[3], ARGV[5], now, moderator, action, id, before, claim_state(KEYS[1]))
 return {'ok', action, item_state(KEYS[1], ARGV[7])}
@@ -171,7 +178,7 @@ local moderator, now, id = ARGV[1], ARGV[2], ARGV[3]
 local problem = check(KEYS[1], moderator, now, true)
 if problem then return problem end
 local before = claim_state(KEYS[1])
-redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires')
+redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'claim_revision')
 redis.call('ZREM', KEYS[2], id)
 audit(KEYS[3], ARGV[4], now, moderator, 'release', id, before, '{}')
 return {'ok', item_state(KEYS[1], ARGV[5])}
@@ -187,12 +194,14 @@ DECIDE = COMMON + ITEM_CHECKS + """
 local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local problem = check(KEYS[1], moderator, now, true)
 if problem then return problem end
+local revision, seen = unpack(redis.call('HMGET', KEYS[1], 'revision', 'claim_revision'))
+if seen and revision and seen ~= revision then return {'edited', revision} end
 local before = cjson.encode({status = 'pending', claimed_by = moderator})
 for _, index in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'indexes') or '[]')) do
   redis.call('ZREM', index, id)
 end
 redis.call('ZREM', KEYS[2], id)
-redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'indexes')
+redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'claim_revision', 'indexes')
 redis.call('HSET', KEYS[1], 'status', status, 'decided_by', moderator, 'decided_at', now,
            'decision_action', action, 'decision_note', ARGV[6], 'decision_categories', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[10])
@@ -232,6 +241,7 @@ end
 if ARGV[12] ~= '' then
   local payload = with_categories(cjson.encode({
     event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id or cjson.null,
+    revision = tonumber(revision or '1'),
     status = status, action = action, decided_by = moderator, decided_at = tonumber(now), delivery_id = ARGV[12]}))
   redis.call('HSET', ARGV[16] .. ARGV[12], 'id', ARGV[12], 'item', id, 'payload', payload, 'attempts', 0,
              'status', 'pending', 'created_at', now)

@@ -4,7 +4,7 @@ When Redis is unreachable the service still answers; each record it could not st
 SQLite file (WAL, ``synchronous=FULL``: on disk before the answer goes out) and written to Redis by
 :meth:`Spool.drain` once Redis is back. Each process writes its own file; draining reads every file in the
 folder, so records spooled by a process that no longer runs are delivered too. Replaying is safe because
-storing a record is idempotent.
+storing a record is idempotent, and an older version of a comment never replaces a newer one (an edit).
 """
 
 from __future__ import annotations

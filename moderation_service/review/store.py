@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 
@@ -14,29 +15,88 @@ from ..policy import Decision
 from . import keys
 from .batching import Batcher, Script
 
-# Write a record unless one exists; return the existing one (an idempotent resubmission) or {}.
-# KEYS: comment hash, the site's set of reason names, then the queue indexes a held comment joins.
-# ARGV: ttl (0 = keep), id, n indexes, n scores, m reason names, m names, then the hash's field/value pairs.
+# Write a record; a comment stored before is either answered as stored (a retry) or replaced (an edit).
+# KEYS: comment hash, the site's set of reason names, claims, audit, then the queue indexes a held comment joins.
+# ARGV: ttl (0 = keep), id, version (see Comment.version), received_at, audit maxlen, n indexes, n scores,
+#       m reason names, m names, then the hash's field/value pairs.
+# Returns {0} for a new comment, {1, stored hash} for a retry, {2, revision} for an edit.
+#
+# A retry is the same version, or one received no later than the stored one (a spool replaying an older
+# version late must not undo an edit); a record kept before versions were stored counts as the same.
+# An edit leaves the queue indexes of the version it replaces, keeps that version's text, scores and fate
+# in ``earlier`` (newest first, at most 20), and is decided afresh; a moderator's claim stays on an edit
+# that is held again (their decision is refused until they have claimed it again, and so seen the new text:
+# ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
 RECORD = Script("""
+local id, n = ARGV[2], tonumber(ARGV[6])
+local m = tonumber(ARGV[7 + n])
 local existing = redis.call('HGETALL', KEYS[1])
-if #existing > 0 then return existing end
-local n = tonumber(ARGV[3])
-local m = tonumber(ARGV[4 + n])
-for i = (m > 0) and 2 or 3, 2 + n do
-  local kind = redis.call('TYPE', KEYS[i])['ok']
-  local want = (i == 2) and 'set' or 'zset'
-  if kind ~= 'none' and kind ~= want then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. kind .. ', not a ' .. want)
+local old
+if #existing > 0 then
+  old = {}
+  for i = 1, #existing, 2 do old[existing[i]] = existing[i + 1] end
+  if not old.version or old.version == ARGV[3] or tonumber(old.received_at) >= tonumber(ARGV[4]) then
+    return {1, existing}
   end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5 + n + m))
-for i = 1, n do redis.call('ZADD', KEYS[2 + i], ARGV[3 + i], ARGV[2]) end
-for i = 1, m do redis.call('SADD', KEYS[2], ARGV[4 + n + i]) end
-if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {}
+local wrong
+local function expect(key, want)
+  local kind = redis.call('TYPE', key)['ok']
+  if not wrong and kind ~= 'none' and kind ~= want then
+    wrong = 'WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a ' .. want
+  end
+end
+if m > 0 then expect(KEYS[2], 'set') end
+for i = 5, 4 + n do expect(KEYS[i], 'zset') end
+if old then
+  expect(KEYS[3], 'zset')
+  expect(KEYS[4], 'stream')
+end
+if wrong then return redis.error_reply(wrong) end
+local revision = 1
+if old then
+  revision = tonumber(old.revision or '1') + 1
+  for _, index in ipairs(cjson.decode(old.indexes or '[]')) do redis.call('ZREM', index, id) end
+  local data = cjson.decode(old.data)
+  local earlier = cjson.decode(old.earlier or '[]')
+  table.insert(earlier, 1, {
+    revision = revision - 1, comment = data.comment, scores = data.scores, decision = old.decision,
+    status = old.status, model_version = old.model_version, received_at = tonumber(old.received_at),
+    decided_by = old.decided_by, decided_at = old.decided_at and tonumber(old.decided_at),
+    action = old.decision_action, note = old.decision_note})
+  while #earlier > 20 do table.remove(earlier) end
+  redis.call('HDEL', KEYS[1], 'indexes', 'decided_by', 'decided_at', 'decision_action', 'decision_note',
+             'decision_categories')
+  if n == 0 then
+    redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'claim_revision')
+    redis.call('ZREM', KEYS[3], id)
+  elseif old.claimed_by and not old.claim_revision then
+    redis.call('HSET', KEYS[1], 'claim_revision', revision - 1)
+  end
+  redis.call('HSET', KEYS[1], 'earlier', cjson.encode(earlier))
+end
+redis.call('HSET', KEYS[1], 'revision', revision, unpack(ARGV, 8 + n + m))
+for i = 1, n do redis.call('ZADD', KEYS[4 + i], ARGV[6 + i], id) end
+for i = 1, m do redis.call('SADD', KEYS[2], ARGV[7 + n + i]) end
+if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
+if not old then return {0} end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor', 'blog', 'action', 'edit',
+           'item', id, 'before', cjson.encode({status = old.status, revision = revision - 1}),
+           'after', cjson.encode({status = redis.call('HGET', KEYS[1], 'status'), revision = revision}))
+return {2, revision}
 """)
+
+#: Audit entries kept per site (approximately: the stream is trimmed with ``MAXLEN ~``).
+AUDIT_MAXLEN = 1_000_000
+
+
+class Stored(NamedTuple):
+    """What storing a record did: the record as stored now, and whether it had been stored before as is."""
+
+    record: Record
+    repeated: bool
 
 
 def queue_indexes(record: Record) -> list[tuple[str, float]]:
@@ -68,6 +128,7 @@ def to_fields(record: Record) -> dict[str, str]:
         "received_at": repr(record.received_at),
         # Keyed hashes (see moderation_service.identity): author history, and reputation after a spam verdict.
         "author": record.identities.get("author", ""),
+        "version": record.comment.version(),
         "identities": dumps(record.identities),
         "data": dumps(data),
     }
@@ -90,6 +151,8 @@ def from_fields(fields: Mapping[str, str]) -> Record:
         received_at=float(fields["received_at"]),
         extra=data["extra"],
         identities=json.loads(fields.get("identities") or "{}"),
+        revision=int(fields.get("revision") or 1),
+        earlier=json.loads(fields.get("earlier") or "[]"),
     )
 
 
@@ -112,8 +175,9 @@ class CommentStore:
         site_id, _, token = record_id.rpartition(":")
         return keys.comment(site_id, token)
 
-    async def record(self, record: Record) -> Record | None:
-        """Store ``record``; if the comment was recorded before, store nothing and return the earlier record."""
+    async def record(self, record: Record) -> Stored:
+        """Store ``record``: a new comment, or an edit of one stored before (the record then carries its
+        revision). A retry stores nothing and gives back the stored record."""
         site_id = record.comment.site_id
         if site_id not in self._known_sites:
             await self._redis.sadd(keys.sites(), site_id)
@@ -121,13 +185,20 @@ class CommentStore:
         held = record.decision is Decision.HOLD
         indexes = queue_indexes(record) if held else []
         reasons = sorted({r["name"] for r in record.reasons}) if held else []
-        args: list[Any] = ["0" if held else str(self._retention), record.id,
+        fields = to_fields(record)
+        args: list[Any] = ["0" if held else str(self._retention), record.id, fields["version"],
+                           repr(record.received_at), AUDIT_MAXLEN,
                            len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons]
-        for name, value in to_fields(record).items():
+        for name, value in fields.items():
             args += (name, value)
-        existing = await self._batcher.run(
-            RECORD, [self.key_of(record.id), keys.reasons_index(site_id), *[key for key, _ in indexes]], args)
-        return from_fields(pairs(existing)) if existing else None
+        reply = await self._batcher.run(
+            RECORD, [self.key_of(record.id), keys.reasons_index(site_id), keys.claims(site_id), keys.audit(site_id),
+                     *[key for key, _ in indexes]], args)
+        if reply[0] == 1:
+            return Stored(from_fields(pairs(reply[1])), repeated=True)
+        if reply[0] == 2:
+            return Stored(replace(record, revision=int(reply[1])), repeated=False)
+        return Stored(record, repeated=False)
 
     async def get(self, public_id: str) -> Record | None:
         parts = split_public_id(public_id)

@@ -17,12 +17,20 @@ from .minhash import band_buckets
 from .textfold import fold_text
 
 # KEYS: the comment's record, flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
-# ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0').
-# Returns {-1} when the comment was submitted before (nothing is counted again: a blog's retry is no flood
-# and no copy), else: ip count, author count, approved, rejected, spam, n reputation counts, copies seen.
+# ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0'), the comment's version.
+# Returns {-1} when this version of the comment was stored before (nothing is counted again: a blog's retry
+# is no flood and no copy), else: ip count, author count, approved, rejected, spam, n reputation counts,
+# copies seen. An edit of a stored comment (another version) reads history and reputation but counts
+# nothing: it is no new comment for the flood limits, and no copy of the version it replaces.
 SIGNAL_STATE = Script("""
-if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+local edit = false
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local stored = redis.call('HGET', KEYS[1], 'version')
+  if not stored or stored == ARGV[7] then return {-1} end
+  edit = true
+end
 local function counter(key, window)
+  if edit then return 0 end
   local count = redis.call('INCR', key)
   if count == 1 then redis.call('EXPIRE', key, window) end
   return count
@@ -35,7 +43,7 @@ for i = 1, 3 do result[#result + 1] = tonumber(history[i] or 0) end
 local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
 for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[4 + i]) or 0) end
 local copies = 0
-for i = 1, m do  -- the window slides: it ends duplicates_window_seconds after the latest copy
+for i = 1, edit and 0 or m do  -- the window slides: it ends duplicates_window_seconds after the latest copy
   local seen = redis.call('INCR', KEYS[4 + n + i]) - 1
   redis.call('EXPIRE', KEYS[4 + n + i], ARGV[2])
   if seen > copies then copies = seen end
@@ -53,7 +61,7 @@ class SignalState:
         self, comment: Comment, identities: dict[str, Any], config: SignalConfig, normalized: str, record_key: str
     ) -> list[Hit]:
         """The signals that need Redis; nothing is counted when ``record_key`` (the comment's stored record)
-        exists. ``normalized`` is the model's normal form of the text."""
+        exists (a retry, or an edit). ``normalized`` is the model's normal form of the text."""
         site = comment.site_id
         none = keys.nothing(site)
         reputation = [("ip", identities.get("ip")), ("email", identities.get("email"))]
@@ -72,7 +80,7 @@ class SignalState:
             *[keys.duplicate_bucket(site, band, bucket) for band, bucket in enumerate(buckets)],
         ]
         args = [config.flood_window_seconds, config.duplicates_window_seconds, len(reputation), len(buckets),
-                int(counted_ip), int(counted_author)]
+                int(counted_ip), int(counted_author), comment.version()]
         result = await self._batcher.run(SIGNAL_STATE, key_list, args)
         if result[0] == -1:  # a resubmission: the stored answer is returned, nothing is counted
             return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from redis.asyncio import Redis
 
 from moderation_service.comments import Comment, Record, Status
@@ -52,11 +54,28 @@ async def test_drain_delivers_in_order_and_empties_every_file(tmp_path, redis: R
 
 async def test_replaying_a_record_already_in_redis_changes_nothing(tmp_path, redis: Redis):  # type: ignore[no-untyped-def]
     store = CommentStore(redis, retention_seconds=3600)
-    assert await store.record(record(1)) is None
+    assert (await store.record(record(1))).repeated is False
     spool = Spool(tmp_path, "s")
     await spool.put(record(1))
     assert await spool.drain(store) == 1
     assert await redis.zcard(keys.pending("kommblog")) == 1
+    await spool.close()
+
+
+async def test_an_edit_spooled_after_its_comment_is_delivered_as_an_edit(tmp_path, redis: Redis):  # type: ignore[no-untyped-def]
+    """Redis was down for the comment and for its edit: both wait, and arrive in order."""
+    first = record(1)
+    edit = dataclasses.replace(first, comment=dataclasses.replace(first.comment, content="comment 1, edited"),
+                               decision=Decision.PUBLISH, status=Status.PUBLISHED, received_at=first.received_at + 5)
+    spool = Spool(tmp_path, "s")
+    await spool.put(first)
+    await spool.put(edit)
+    store = CommentStore(redis, retention_seconds=3600)
+    assert await spool.drain(store) == 2
+    stored = await store.get(first.id)
+    assert stored is not None and stored.revision == 2 and stored.comment.content == "comment 1, edited"
+    assert stored.status is Status.PUBLISHED and stored.earlier[0]["comment"]["content"] == "comment 1"
+    assert await redis.zcard(keys.pending("kommblog")) == 0  # the held first version left the queue
     await spool.close()
 
 

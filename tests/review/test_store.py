@@ -1,6 +1,8 @@
-"""Storing a decided comment is all or nothing."""
+"""Storing a decided comment: all or nothing; a retry stores nothing, and a late older version undoes no edit."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from redis.asyncio import Redis
@@ -40,6 +42,30 @@ async def test_a_key_of_the_wrong_type_stores_nothing_and_a_retry_queues_the_com
     assert await redis.zcard(keys.pending("kommblog")) == 0
 
     await redis.delete(bad_key)
-    assert await store.record(record) is None
+    assert (await store.record(record)).repeated is False
     assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [record.id]
     assert await redis.zrange(keys.pending_for_post("kommblog", "post-1"), 0, -1) == [record.id]
+
+
+async def test_an_older_version_replayed_late_does_not_undo_an_edit(redis: Redis) -> None:
+    """Spools are drained file by file: the first version may reach Redis after the edit that replaced it."""
+    store = CommentStore(redis, retention_seconds=3600)
+    first = held()
+    edit = dataclasses.replace(first, comment=dataclasses.replace(first.comment, content="the edited text"),
+                               received_at=first.received_at + 60)
+    assert (await store.record(edit)).repeated is False
+    late = await store.record(first)
+    assert late.repeated is True and late.record.comment.content == "the edited text" and late.record.revision == 1
+    assert (await store.get(first.id)).comment.content == "the edited text"  # type: ignore[union-attr]
+
+
+async def test_a_record_stored_before_versions_were_kept_answers_every_resubmission(redis: Redis) -> None:
+    """Records written by an earlier release have no version: a resubmission gets the stored answer, as then."""
+    store = CommentStore(redis, retention_seconds=3600)
+    record = held()
+    await store.record(record)
+    await redis.hdel(store.key_of(record.id), "version", "revision")
+    changed = dataclasses.replace(record, comment=dataclasses.replace(record.comment, content="other"),
+                                  received_at=record.received_at + 60)
+    again = await store.record(changed)
+    assert again.repeated is True and again.record.comment.content == "a held comment" and again.record.revision == 1

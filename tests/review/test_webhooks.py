@@ -81,7 +81,7 @@ async def test_signed_delivery_retried_until_it_succeeds(aiohttp_client, aiohttp
     assert len(receiver.calls) == 3 and all(c["signature_ok"] for c in receiver.calls)
     payload = receiver.delivered[0]
     assert payload["id"] == item_id and payload["status"] == "rejected" and payload["action"] == "reject"
-    assert payload["decided_by"] == "mod" and payload["comment_id"] == "w1"
+    assert payload["decided_by"] == "mod" and payload["comment_id"] == "w1" and payload["revision"] == 1
     response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
     [delivery] = (await response.json())["sites"]["kommblog"]
     assert delivery["status"] == "delivered" and delivery["attempts"] == "3" and delivery["last_error"] == ""

@@ -15,7 +15,7 @@ from moderation_service.review import keys
 from moderation_service.settings import Settings
 from moderation_service.ui.resources import UiOptions
 from tests.conftest import auth
-from tests.ui.conftest import EMPTY, LiveApp, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, LiveApp, hold, review_item, sign_in
 
 SHORT_LEASE = 10  # the shortest lease the service accepts: the page renews it every 3.3 s
 
@@ -91,6 +91,23 @@ def test_a_comment_taken_by_someone_else_is_explained_and_removed(
     assert review_item(api, ids[0])["claim"]["by"] == "ops"
     page.get_by_role("button", name="Schließen").click()
     expect(page.get_by_role("alert")).to_have_text("")
+
+
+def test_an_edit_is_shown_when_the_lease_is_renewed(page: Page, api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"]')
+    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
+    api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text}, headers=auth("blog"))
+    # Within a renewal (a third of the lease), without any key pressed, the card shows what the comment says now.
+    expect(card.locator(".content")).to_have_text(edited_text, timeout=SHORT_LEASE * 1000)
+    expect(page.locator("#status")).to_have_text(
+        "Der Kommentar von Jana Weber wurde bearbeitet: Er zeigt jetzt den neuen Text.")
+    expect(card.locator(".card")).to_be_focused()
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
+    assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
 
 
 def test_an_expired_lease_is_claimed_again_before_deciding(page: Page, api: APIRequestContext, live: LiveApp) -> None:

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from tests.conftest import auth
-from tests.ui.conftest import EMPTY, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, hold, review_item, sign_in
 
 
 def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequestContext) -> None:
@@ -124,7 +124,7 @@ def test_buttons_bulk_bar_and_categories_with_the_mouse(page: Page, api: APIRequ
     cards = page.locator("#cards .card")
     expect(cards).to_have_count(3)
     first = cards.nth(0)
-    first.locator("summary").click()
+    first.locator(".labels summary").click()
     first.get_by_label("Beleidigung").check()
     first.get_by_label("Notiz (intern)").fill("persönlicher Angriff")
     first.get_by_role("button", name=re.compile("^Ablehnen")).click()
@@ -136,3 +136,34 @@ def test_buttons_bulk_bar_and_categories_with_the_mouse(page: Page, api: APIRequ
     page.get_by_role("button", name="Ausgewählte als Spam").click()
     expect(page.locator("#status")).to_have_text(f"2 Kommentare als Spam markiert. {EMPTY}")
     assert [review_item(api, i)["status"] for i in ids[1:]] == ["spam", "spam"]
+
+
+def test_an_edit_while_the_moderator_reads_is_shown_before_any_decision_counts(page: Page,
+                                                                                api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"]')
+    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    expect(card.locator(".earlier")).to_be_hidden()
+    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
+    edit = api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text},
+                    headers=auth("blog")).json()
+    assert edit["decision"] == "hold" and edit["revision"] == 2
+
+    page.keyboard.press("a")  # meant for the text on screen, which is no longer the comment's
+
+    expect(page.get_by_role("alert")).to_have_text(
+        "Der Kommentar von Jana Weber wurde bearbeitet, während du ihn hattest: Er zeigt jetzt den neuen Text. "
+        "Lies ihn, dann entscheide.")
+    expect(card.locator(".content")).to_have_text(edited_text)
+    expect(card.locator(".earlier-summary")).to_have_text("Bearbeitet: Dies ist Fassung 2. Vorher: wartete auf Prüfung")
+    card.locator(".earlier-summary").click()
+    expect(card.locator(".earlier-list li")).to_have_text(re.compile(r"^Fassung 1: wartete auf Prüfung.*\(1\)$"))
+    assert review_item(api, item_id)["status"] == "pending"  # nothing was decided on the old text
+    card.locator(".card").focus()
+
+    page.keyboard.press("r")
+
+    expect(page.locator("#status")).to_have_text(f"Kommentar von Jana Weber abgelehnt. {EMPTY}")
+    seen = api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()
+    assert seen["status"] == "rejected" and seen["revision"] == 2

@@ -43,25 +43,50 @@ export function countDecided(ids, action) {
 }
 
 // `decide(ids, action)` runs when one of the card's buttons is pressed.
+function wire(root, id, decide) {
+  for (const button of root.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', () => {
+      setCurrent(id, { focus: false });
+      decide([id], button.dataset.action);
+    });
+  }
+  root.querySelector('.select-box').addEventListener('change', (event) => setSelected(id, event.target.checked));
+  root.addEventListener('focusin', () => setCurrent(id, { focus: false }));
+  root.addEventListener('click', () => setCurrent(id, { focus: false }));
+}
+
 export function addCard(item, decide) {
   if (items.has(item.id)) {
-    items.get(item.id).item = item;
+    if (items.get(item.id).item.revision !== item.revision) replaceCard(item, decide);
+    else items.get(item.id).item = item;
     return;
   }
   board.cardCount += 1;
   const root = renderer.render(item, board.cardCount);
   const entry = { item, root, selected: false, busy: false, renewing: false, renewedAt: performance.now() };
   items.set(item.id, entry);
-  for (const button of root.querySelectorAll('button[data-action]')) {
-    button.addEventListener('click', () => {
-      setCurrent(item.id, { focus: false });
-      decide([item.id], button.dataset.action);
-    });
-  }
-  root.querySelector('.select-box').addEventListener('change', (event) => setSelected(item.id, event.target.checked));
-  root.addEventListener('focusin', () => setCurrent(item.id, { focus: false }));
-  root.addEventListener('click', () => setCurrent(item.id, { focus: false }));
+  wire(root, item.id, decide);
   view.cards.append(root);
+}
+
+// The comment was edited: its card is drawn again in its place, with the new text (labels ticked and the
+// note typed for the old text are not carried over; the selection and the focus are).
+export function replaceCard(item, decide) {
+  const entry = items.get(item.id);
+  if (!entry) return;
+  board.cardCount += 1;
+  const root = renderer.render(item, board.cardCount);
+  const hadFocus = entry.root.contains(document.activeElement);
+  wire(root, item.id, decide);
+  entry.root.replaceWith(root);
+  entry.root = root;
+  entry.item = item;
+  root.querySelector('.select-box').checked = entry.selected;
+  cardOf(item.id).classList.toggle('selected', entry.selected);
+  if (board.current === item.id) {
+    board.current = null;
+    setCurrent(item.id, { focus: hadFocus });
+  }
 }
 
 export function setCurrent(id, { focus = true } = {}) {

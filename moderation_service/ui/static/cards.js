@@ -53,6 +53,7 @@ export class CardRenderer {
     this.fillTime(card.querySelector('.time'), comment.submitted_at || item.received_at);
     card.querySelector('.site').textContent = item.site_id;
     this.fillContent(card.querySelector('.content'), comment.content, item.reasons);
+    this.fillEarlier(card.querySelector('.earlier'), item);
     this.fillScores(card.querySelector('.scores'), item);
     this.fillReasons(card.querySelector('.reasons'), item.reasons);
     this.fillHistory(card.querySelector('.history'), item.author_history);
@@ -150,6 +151,32 @@ export class CardRenderer {
       at = end;
     }
     target.append(chars.slice(at).join(''));
+  }
+
+  // What became of a version: published, marked spam, waiting, or what a moderator decided and who.
+  fate(version) {
+    const status = this.T[`status_${version.status}`] || version.status;
+    return version.decided ? format(this.T.earlier_decided, { status, by: version.decided.by }) : status;
+  }
+
+  // An edited comment: which version this is, and the earlier ones (newest first) with their text and fate.
+  fillEarlier(target, item) {
+    const versions = item.earlier_versions || [];
+    if (!versions.length) return;
+    target.hidden = false;
+    target.querySelector('.earlier-summary').textContent = format(
+      this.T.edited_summary, { revision: item.revision, before: this.fate(versions[0]) });
+    const list = target.querySelector('.earlier-list');
+    for (const version of versions) {
+      const entry = document.createElement('li');
+      const title = document.createElement('p');
+      title.textContent = format(this.T.earlier_version, { revision: version.revision, fate: this.fate(version) });
+      const text = document.createElement('blockquote');
+      text.dir = 'auto';
+      text.textContent = (version.comment || {}).content || '';
+      entry.append(title, text);
+      list.append(entry);
+    }
   }
 
   fillScores(target, item) {

@@ -1,7 +1,8 @@
 // Claiming, keeping and giving back leases, and deciding, through the moderator API.
 import { api, ApiError, itemPath } from './api.js';
 import {
-  addCard, authorOf, clearCards, countDecided, current, items, order, removeCard, selectedIds, setCurrent,
+  addCard, authorOf, clearCards, countDecided, current, items, order, removeCard, replaceCard, selectedIds,
+  setCurrent,
 } from './board.js';
 import {
   announce, clearError, config, describe, report, showError, T, t, tn, view,
@@ -105,8 +106,14 @@ async function renew(id, entry) {
   entry.renewing = true;
   const started = performance.now();
   try {
-    entry.item = await api('POST', itemPath(id, 'claim'));
+    const renewed = await api('POST', itemPath(id, 'claim'));
     entry.renewedAt = started;
+    if (renewed.revision !== entry.item.revision && items.has(id)) {
+      replaceCard(renewed, decide);
+      announce(t('status_edited', { author: authorOf(id) }));
+    } else {
+      entry.item = renewed;
+    }
   } catch (error) {
     await handleItemError(id, error);
   } finally {
@@ -178,9 +185,24 @@ async function describeRefusal(id, error) {
   return t('error_not_found', { author });
 }
 
-// 409 and 404 about one item: it is no longer ours to decide, so it leaves the page with a reason.
+// The comment changed while we held it: claim it again, which shows us the new text, and draw it anew.
+async function showEdited(id) {
+  try {
+    replaceCard(await api('POST', itemPath(id, 'claim')), decide);
+    showError(t('error_edited', { author: authorOf(id) }));
+  } catch (error) {
+    await handleItemError(id, error);
+  }
+}
+
+// 409 and 404 about one item: it is no longer ours to decide, so it leaves the page with a reason (an edit
+// leaves it on the page, with its new text).
 async function handleItemError(id, error) {
   if (!items.has(id)) return;
+  if (error instanceof ApiError && error.code === 'edited') {
+    await showEdited(id);
+    return;
+  }
   if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
     const text = await describeRefusal(id, error);
     showError(text);
