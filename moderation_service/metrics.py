@@ -63,7 +63,8 @@ class Metrics:
             "moderation_edited_submissions", "Edits of a stored comment (the blog's id, another text), decided anew.",
             registry=self.registry)
         self.review_decisions = Counter(
-            "moderation_review_decisions", "Held comments decided by moderators, by action.",
+            "moderation_review_decisions",
+            "Held comments decided by moderators, by action (reopen: a decision taken back).",
             ["action"], registry=self.registry)
         self.webhook_attempts = Counter(
             "moderation_webhook_attempts", "Webhook deliveries attempted, by result (delivered, retry, failed).",

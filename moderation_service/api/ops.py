@@ -14,7 +14,7 @@ from .middlewares import require
 
 routes = web.RouteTableDef()
 
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
 
 
 @routes.get("/v1/ops/labels")

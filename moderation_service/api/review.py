@@ -220,6 +220,17 @@ async def decide_item(request: web.Request) -> web.Response:
     return web.json_response(item_body(item))
 
 
+@routes.post("/v1/review/items/{id}/reopen")
+async def reopen_item(request: web.Request) -> web.Response:
+    """Take a moderator's decision back (an undo): the item waits again, claimed by the caller."""
+    principal = moderator(request)
+    item_id = await own_item(request, principal)
+    body = await load_body(request, LEASE_REQUEST)
+    item = await request.app[QUEUE].reopen(item_id, principal.name, body["lease_seconds"])
+    request.app[METRICS].reviewed("reopen")
+    return web.json_response(item_body(item))
+
+
 def _result(result: Item | Failure) -> dict[str, Any]:
     if isinstance(result, Failure):
         return {"id": result.id, "ok": False,

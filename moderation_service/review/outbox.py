@@ -144,7 +144,7 @@ class Outbox:
         return dict(zip(sites, await pipe.execute()))
 
     async def list(self, site_id: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Deliveries, newest first (optionally only ``pending``, ``delivered`` or ``failed``)."""
+        """Deliveries, newest first (optionally only ``pending``, ``delivered``, ``failed`` or ``cancelled``)."""
         ids = await self._redis.zrevrange(keys.deliveries(site_id), 0, -1)
         found = []
         for delivery_id in ids:

@@ -21,7 +21,7 @@ from ..exceptions import Conflict, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
-from .store import AUDIT_MAXLEN, from_fields, pairs
+from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes
 
 LABELS_MAXLEN = 10_000_000
 
@@ -116,6 +116,14 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
         error = Conflict(f"'{item_id}' was edited after you claimed it (it is now revision {reply[1]}); nothing was "
                          f"changed. Claim it again (POST /v1/review/items/{item_id}/claim) to read the new text, "
                          "then decide.")
+    elif code == "not_decided":
+        error = Conflict(f"'{item_id}' waits for review; there is no decision to reopen.")
+    elif code == "decided_by_model":
+        error = Conflict(f"'{item_id}' is {reply[1]} by the model's decision, not a moderator's; only a moderator's "
+                         "decision can be reopened.")
+    elif code == "changed":
+        error = Conflict(f"'{item_id}' was reopened or decided again meanwhile; nothing was changed. Read it again "
+                         f"(GET /v1/review/items/{item_id}).")
     elif code == "not_claimed":
         error = Conflict(f"You do not hold '{item_id}'; claim it first (POST /v1/review/items/{item_id}/claim).")
     else:  # lease_expired
@@ -134,6 +142,7 @@ class ReviewQueue:
         self._claim_item = redis.register_script(scripts.CLAIM_ITEM)
         self._release = redis.register_script(scripts.RELEASE)
         self._decide = redis.register_script(scripts.DECIDE)
+        self._reopen = redis.register_script(scripts.REOPEN)
         self._item = redis.register_script(scripts.ITEM)
         self._select = redis.register_script(scripts.SELECT)
         self._free_head = redis.register_script(scripts.FREE_HEAD)
@@ -293,6 +302,31 @@ class ReviewQueue:
             except (Conflict, NotFound) as exc:
                 results.append(Failure(item_id, exc))
         return results
+
+    async def reopen(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:
+        """Take a moderator's decision back: the item waits again, claimed by ``moderator``; its label, counts,
+        reputation and a webhook delivery not yet made are taken back, and the blog hears that it waits."""
+        site_id, token = self._parts(item_id)
+        item = await self.item(item_id)
+        if item.record.status is Status.PENDING:
+            raise _refusal(item_id, ["not_decided"])
+        if not item.decided_by:
+            raise _refusal(item_id, ["decided_by_model", item.record.status.value])
+        indexes = queue_indexes(item.record)
+        reasons = sorted({reason["name"] for reason in item.record.reasons})
+        now, until = self._lease(lease_seconds)
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url else ""
+        reply = await self._reopen(
+            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
+                  keys.reasons_index(site_id), keys.outbox_due(site_id), keys.deliveries(site_id),
+                  *[key for key, _ in indexes]],
+            args=[item_id, moderator, repr(now), repr(until), AUDIT_MAXLEN, repr(item.decided_at),
+                  keys.author(site_id, ""), keys.reputation_prefix(site_id), delivery_id, keys.delivery(site_id, ""),
+                  len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons],
+        )
+        if reply[0] != "ok":
+            raise _refusal(item_id, reply)
+        return Item.from_state(reply[1])
 
     # ------------------------------------------------------------ statistics and audit
 

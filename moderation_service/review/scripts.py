@@ -6,6 +6,19 @@ carry the same ``{site}`` hash tag as the declared keys, so every key a script t
 
 from __future__ import annotations
 
+# Writes that must be all or nothing first check the types of the keys they will write: expect(key, type)
+# notes the first key that holds another type (edited by hand), and the script then returns
+# ``redis.error_reply(wrong)`` before it has written anything.
+TYPE_CHECK = """
+local wrong
+local function expect(key, want)
+  local kind = redis.call('TYPE', key)['ok']
+  if not wrong and kind ~= 'none' and kind ~= want then
+    wrong = 'WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a ' .. want
+  end
+end
+"""
+
 COMMON = """
 local function token(id) return string.match(id, ':([^:]+)$') end
 
@@ -214,7 +227,9 @@ example.labels = cjson.decode(ARGV[8])
 example.source = 'moderator'
 example.labelled_by = moderator
 example.labelled_at = ARGV[9]
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
+local label = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
+-- What reopening the item must take back: the label, the tally of the day, the webhook delivery.
+redis.call('HSET', KEYS[1], 'label_entry', label, 'decision_tally', KEYS[5], 'delivery_id', ARGV[12])
 
 -- (cjson would turn an empty categories list into {}: splice the JSON list in as given.)
 local function with_categories(encoded) return string.sub(encoded, 1, -2) .. ',"categories":' .. ARGV[7] .. '}' end
@@ -249,6 +264,86 @@ if ARGV[12] ~= '' then
   redis.call('ZADD', KEYS[7], now, ARGV[12])
 end
 return {'ok', item_state(KEYS[1], ARGV[15])}
+"""
+
+# KEYS: item, claims, audit, labels, the site's set of reason names, outbox due, deliveries, then the queue
+#       indexes the item returns to (n).
+# ARGV: id, moderator, now, lease_until, audit maxlen, the decided_at read before (a guard: the item was not
+#       decided again meanwhile), author prefix, reputation prefix, delivery id ('' = no webhook), delivery key
+#       prefix, n, n scores, m reason names, m names.
+# Takes a moderator's decision back, as if it had not been taken: the item waits again, claimed by whoever
+# reopened it; its labelled example, the author's and the day's counts and a spam verdict's reputation are
+# taken back; a webhook delivery of the decision not yet made is cancelled, and the blog is told that the
+# comment waits again. Returns {'ok', state}, or a refusal.
+REOPEN = COMMON + TYPE_CHECK + """
+local id, moderator, now, lease_until = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local status, decided_by, decided_at, action = unpack(redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'decided_at',
+                                                                 'decision_action'))
+if not status then return {'not_found'} end
+if status == 'pending' then return {'not_decided'} end
+if not decided_by or decided_by == '' then return {'decided_by_model', status} end
+if decided_at ~= ARGV[6] then return {'changed'} end
+local n = tonumber(ARGV[11])
+local m = tonumber(ARGV[12 + n])
+for i = 8, 7 + n do expect(KEYS[i], 'zset') end
+if m > 0 then expect(KEYS[5], 'set') end
+expect(KEYS[2], 'zset')
+if wrong then return redis.error_reply(wrong) end
+
+local function decrement(key, field)
+  if field then
+    if tonumber(redis.call('HGET', key, field) or '0') > 0 then redis.call('HINCRBY', key, field, -1) end
+  elseif tonumber(redis.call('GET', key) or '0') > 0 then
+    redis.call('DECR', key)
+  end
+end
+local label, tally, delivery, author = unpack(redis.call('HMGET', KEYS[1], 'label_entry', 'decision_tally',
+                                                         'delivery_id', 'author'))
+if label then redis.call('XDEL', KEYS[4], label) end
+if tally then decrement(tally, decided_by) end
+local counters = {approve = 'approved', reject = 'rejected', spam = 'spam'}
+if author and author ~= '' and counters[action] then decrement(ARGV[7] .. author, counters[action]) end
+if status == 'spam' then
+  local identities = cjson.decode(redis.call('HGET', KEYS[1], 'identities') or '{}')
+  local function forget(kind, value)
+    if value and value ~= '' then decrement(ARGV[8] .. kind .. ':' .. value) end
+  end
+  forget('ip', identities.ip)
+  forget('email', identities.email)
+  for _, domain in ipairs(identities.domains or {}) do forget('domain', domain) end
+end
+if delivery and delivery ~= '' and redis.call('HGET', ARGV[10] .. delivery, 'status') == 'pending' then
+  redis.call('HSET', ARGV[10] .. delivery, 'status', 'cancelled', 'last_error', 'the decision was reopened')
+  redis.call('ZREM', KEYS[6], delivery)
+end
+
+local indexes = {}
+for i = 1, n do
+  redis.call('ZADD', KEYS[7 + i], ARGV[11 + i], id)
+  indexes[i] = KEYS[7 + i]
+end
+for i = 1, m do redis.call('SADD', KEYS[5], ARGV[12 + n + i]) end
+redis.call('HDEL', KEYS[1], 'decided_by', 'decided_at', 'decision_action', 'decision_note', 'decision_categories',
+           'label_entry', 'decision_tally', 'delivery_id')
+redis.call('HSET', KEYS[1], 'status', 'pending', 'indexes', cjson.encode(indexes))
+redis.call('PERSIST', KEYS[1])
+take(KEYS[1], moderator, lease_until)
+redis.call('ZADD', KEYS[2], lease_until, id)
+audit(KEYS[3], ARGV[5], now, moderator, 'reopen', id,
+      cjson.encode({status = status, decided_by = decided_by, action = action}),
+      cjson.encode({status = 'pending', claimed_by = moderator}))
+if ARGV[9] ~= '' then
+  local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
+  local payload = cjson.encode({
+    event = 'comment.reopened', id = id, site_id = comment.site_id, comment_id = comment.comment_id or cjson.null,
+    revision = tonumber(redis.call('HGET', KEYS[1], 'revision') or '1'), status = 'pending',
+    previous_status = status, reopened_by = moderator, reopened_at = tonumber(now), delivery_id = ARGV[9]})
+  redis.call('HSET', ARGV[10] .. ARGV[9], 'id', ARGV[9], 'item', id, 'payload', payload, 'attempts', 0,
+             'status', 'pending', 'created_at', now)
+  redis.call('ZADD', KEYS[6], now, ARGV[9])
+  redis.call('ZADD', KEYS[7], now, ARGV[9])
+end
+return {'ok', item_state(KEYS[1], ARGV[7])}
 """
 
 # KEYS: item. ARGV: author prefix. Returns the item's state ({} fields when it does not exist).

@@ -14,6 +14,7 @@ from ..jsonfast import dumps
 from ..policy import Decision
 from . import keys
 from .batching import Batcher, Script
+from .scripts import TYPE_CHECK
 
 # Write a record; a comment stored before is either answered as stored (a retry) or replaced (an edit).
 # KEYS: comment hash, the site's set of reason names, claims, audit, then the queue indexes a held comment joins.
@@ -29,7 +30,7 @@ from .batching import Batcher, Script
 # ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
-RECORD = Script("""
+RECORD = Script(TYPE_CHECK + """
 local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
 local existing = redis.call('HGETALL', KEYS[1])
@@ -39,13 +40,6 @@ if #existing > 0 then
   for i = 1, #existing, 2 do old[existing[i]] = existing[i + 1] end
   if not old.version or old.version == ARGV[3] or tonumber(old.received_at) >= tonumber(ARGV[4]) then
     return {1, existing}
-  end
-end
-local wrong
-local function expect(key, want)
-  local kind = redis.call('TYPE', key)['ok']
-  if not wrong and kind ~= 'none' and kind ~= want then
-    wrong = 'WRONGTYPE ' .. key .. ' holds a ' .. kind .. ', not a ' .. want
   end
 end
 if m > 0 then expect(KEYS[2], 'set') end
@@ -68,7 +62,7 @@ if old then
     action = old.decision_action, note = old.decision_note})
   while #earlier > 20 do table.remove(earlier) end
   redis.call('HDEL', KEYS[1], 'indexes', 'decided_by', 'decided_at', 'decision_action', 'decision_note',
-             'decision_categories')
+             'decision_categories', 'label_entry', 'decision_tally', 'delivery_id')
   if n == 0 then
     redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'claim_revision')
     redis.call('ZREM', KEYS[3], id)

@@ -169,6 +169,7 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("POST", "/v1/review/items/{id}/release", {}, role="moderator", expect=409),
         Endpoint("POST", "/v1/review/items/{id}/decision",
                  {"action": "reject", "categories": ["insult"], "note": "n"}, role="moderator", expect=409),
+        Endpoint("POST", "/v1/review/items/{id}/reopen", {"lease_seconds": 60}, role="moderator", expect=409),
         Endpoint("POST", "/v1/review/decisions", {"items": [item_id], "action": "spam", "note": "n"}, role="moderator"),
         Endpoint("GET", "/v1/review/stats", query={"site_id": "kommblog"}, role="moderator"),
         Endpoint("GET", "/v1/review/audit", query={"site_id": "kommblog", "limit": "5", "before": "+"},

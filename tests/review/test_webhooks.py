@@ -149,3 +149,34 @@ def test_backoff_doubles_and_is_capped(attempts: int) -> None:
     policy = WebhookPolicy(backoff_seconds=2.0, backoff_cap_seconds=3600)
     expected = min(3600, 2.0 * 2 ** (attempts - 1))
     assert expected <= policy.delay(attempts) <= expected * 1.25
+
+
+async def test_a_reopened_decision_is_withdrawn_or_followed_by_a_reopened_event(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment, redis):
+    receiver = Receiver()
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    item_id = await decide_one(client, comment)
+    await eventually(lambda: receiver.delivered)
+    reopened = await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
+    assert reopened.status == 200
+    await eventually(lambda: len(receiver.delivered) == 2)
+    decided, reopen = receiver.delivered
+    assert decided["event"] == "comment.decided" and decided["status"] == "rejected"
+    assert reopen["event"] == "comment.reopened" and reopen["id"] == item_id and reopen["status"] == "pending"
+    assert reopen["previous_status"] == "rejected" and reopen["reopened_by"] == "mod" and reopen["revision"] == 1
+    assert reopen["comment_id"] == "w1"
+
+
+async def test_a_decision_not_yet_delivered_is_cancelled_when_reopened(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment):
+    receiver = Receiver(failures=10**6)  # the blog is down
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    item_id = await decide_one(client, comment)
+    await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
+    response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+    deliveries = (await response.json())["sites"]["kommblog"]
+    by_event = {d["payload"]["event"]: d for d in deliveries}
+    assert by_event["comment.decided"]["status"] == "cancelled"
+    assert by_event["comment.reopened"]["status"] == "pending"

@@ -128,3 +128,16 @@ async def test_no_raw_identifier_is_stored_in_signal_state(client, redis: Redis)
             for raw in (IP, EMAIL, DOMAIN, "198.51.100", "spam.example", "wave spammer"):
                 assert raw not in text, key
     assert checked >= 5
+
+
+async def test_a_spam_verdict_taken_back_teaches_no_reputation(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    held = await submit(client, 1, f"Cheap pills at http://{DOMAIN}/buy now, best prices!!", author_ip=IP,
+                        author_email=EMAIL)
+    await client.post(f"/v1/review/items/{held['id']}/claim", headers=auth("moderator"))
+    await client.post(f"/v1/review/items/{held['id']}/decision", json={"action": "spam"}, headers=auth("moderator"))
+    assert [await redis.get(key) async for key in redis.scan_iter("*:rep:*")] == ["1"] * 3
+    reopened = await client.post(f"/v1/review/items/{held['id']}/reopen", headers=auth("moderator"))
+    assert reopened.status == 200
+    assert [await redis.get(key) async for key in redis.scan_iter("*:rep:*")] == ["0"] * 3
+    later = await submit(client, 2, f"Interessant, mehr dazu auf https://{DOMAIN}/info", author_ip=IP)
+    assert "reputation" not in signals(later)

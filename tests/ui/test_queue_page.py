@@ -167,3 +167,36 @@ def test_an_edit_while_the_moderator_reads_is_shown_before_any_decision_counts(p
     expect(page.locator("#status")).to_have_text(f"Kommentar von Jana Weber abgelehnt. {EMPTY}")
     seen = api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()
     assert seen["status"] == "rejected" and seen["revision"] == 2
+
+
+def test_u_takes_the_last_decision_back_and_the_comment_can_be_decided_again(page: Page,
+                                                                              api: APIRequestContext) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(2)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(2)
+    expect(page.locator("#undo")).to_be_hidden()
+    page.keyboard.press("u")
+    expect(page.locator("#status")).to_have_text(
+        "Auf dieser Seite gibt es keine Entscheidung von dir zum Zurücknehmen.")
+
+    page.keyboard.press("s")  # a slip: meant to approve
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 als Spam markiert.")
+    expect(page.locator("#cards > li")).to_have_count(1)
+    assert review_item(api, ids[0])["status"] == "spam"
+    expect(page.locator("#undo")).to_be_visible()
+
+    page.keyboard.press("u")
+
+    expect(page.locator("#status")).to_have_text(
+        "Zurückgenommen: Der Kommentar von Person 0 wartet wieder auf deine Entscheidung.")
+    expect(page.locator("#cards > li")).to_have_count(2)
+    expect(page.locator("#cards > li").first).to_have_attribute("data-id", ids[0])
+    expect(page.locator(f'li[data-id="{ids[0]}"] .card')).to_be_focused()
+    expect(page.locator("#undo")).to_be_hidden()
+    item = review_item(api, ids[0])
+    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
+    assert review_item(api, ids[0])["status"] == "approved"
+    assert api.get(f"/v1/comments/{ids[0]}", headers=auth("blog")).json()["status"] == "approved"

@@ -26,7 +26,8 @@ const HISTORY_FIELD = { approve: 'approved', reject: 'rejected', spam: 'spam' };
 
 // Decisions just made count in the history shown on the other cards by the same author, as they do in the
 // service: a card drawn before them would otherwise say "no decision yet" about someone just rejected.
-export function countDecided(ids, action) {
+// `by` -1: decisions taken back.
+export function countDecided(ids, action, by = 1) {
   const field = HISTORY_FIELD[action];
   const decided = ids.filter((id) => items.has(id)).map((id) => authorKey(items.get(id).item)).filter(Boolean);
   if (!field || !decided.length) return;
@@ -36,7 +37,7 @@ export function countDecided(ids, action) {
     const more = decided.filter((author) => author === key).length;
     if (!more) continue;
     const history = { approved: 0, rejected: 0, spam: 0, ...(entry.item.author_history || {}) };
-    history[field] += more;
+    history[field] = Math.max(0, history[field] + by * more);
     entry.item.author_history = history;
     renderer.fillHistory(entry.root.querySelector('.history'), history);
   }
@@ -55,7 +56,8 @@ function wire(root, id, decide) {
   root.addEventListener('click', () => setCurrent(id, { focus: false }));
 }
 
-export function addCard(item, decide) {
+// `first`: at the top (a comment whose decision was taken back), else at the end.
+export function addCard(item, decide, { first = false } = {}) {
   if (items.has(item.id)) {
     if (items.get(item.id).item.revision !== item.revision) replaceCard(item, decide);
     else items.get(item.id).item = item;
@@ -66,7 +68,8 @@ export function addCard(item, decide) {
   const entry = { item, root, selected: false, busy: false, renewing: false, renewedAt: performance.now() };
   items.set(item.id, entry);
   wire(root, item.id, decide);
-  view.cards.append(root);
+  if (first) view.cards.prepend(root);
+  else view.cards.append(root);
 }
 
 // The comment was edited: its card is drawn again in its place, with the new text (labels ticked and the

@@ -20,6 +20,7 @@ export const view = {
   emptyText: $('empty-text'),
   depth: $('depth'),
   help: $('help'),
+  undo: $('undo'),
 };
 
 export function announce(text) {

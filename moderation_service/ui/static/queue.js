@@ -1,11 +1,11 @@
-// The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x, ?) or the buttons, keep the
+// The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x, u, ?) or the buttons, keep the
 // leases alive while the comments are on screen, give them back when leaving or idle.
 import {
   clearSelection, current, items, move, selectedIds, setCurrent, setSelected, updateBulkbar,
 } from './board.js';
 import { $, clearError, view } from './page.js';
 import {
-  act, activity, claimBatch, decide, leave, leaving, releaseAll, RENEW_CHECK_MS, renewLeases,
+  act, activity, claimBatch, decide, leave, leaving, releaseAll, RENEW_CHECK_MS, renewLeases, undo,
 } from './work.js';
 
 function toggleHelp() {
@@ -20,6 +20,7 @@ const SHORTCUTS = {
   r: () => act('reject'),
   s: () => act('spam'),
   x: () => current() && setSelected(current(), !items.get(current()).selected),
+  u: undo,
   '?': toggleHelp,
   Escape: clearSelection,
 };
@@ -74,6 +75,7 @@ function start() {
     button.addEventListener('click', () => decide(selectedIds(), button.dataset.bulk));
   }
   $('clear-selection').addEventListener('click', clearSelection);
+  view.undo.addEventListener('click', undo);
   $('check-again').addEventListener('click', () => claimBatch());
   $('open-help').addEventListener('click', toggleHelp);
   $('close-help').addEventListener('click', () => view.help.close());

@@ -288,6 +288,7 @@ export async function decide(ids, action) {
     items.get(id).root.classList.remove('busy');
   }
   countDecided(done, action);
+  if (done.length) remember(done, action, authors);
   for (const id of done) removeCard(id);
   const told = done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '';
   if (!items.size) {
@@ -302,4 +303,45 @@ export function act(action) {
   const selected = selectedIds();
   if (selected.length) decide(selected, action);
   else if (current()) decide([current()], action);
+}
+
+// ------------------------------------------------------------------ taking decisions back
+
+// The decisions taken on this page, newest last: `u` takes back the newest (all the comments of a bulk
+// decision at once), and again the one before.
+const UNDO_DEPTH = 20;
+const undoable = [];
+
+function remember(ids, action, authors) {
+  undoable.push({ ids, action, authors: ids.map((id) => authors.get(id)) });
+  if (undoable.length > UNDO_DEPTH) undoable.shift();
+  view.undo.hidden = false;
+}
+
+export async function undo() {
+  const last = undoable.pop();
+  view.undo.hidden = !undoable.length;
+  if (!last) {
+    announce(T.status_nothing_to_undo);
+    return;
+  }
+  clearError();
+  const back = [];
+  const refusals = [];
+  for (const [i, id] of last.ids.entries()) {
+    try {
+      back.push(await api('POST', itemPath(id, 'reopen')));
+    } catch (error) {
+      refusals.push(t('error_undo', { author: last.authors[i], message: error.message }));
+    }
+  }
+  if (refusals.length) showError(refusals.join(' '));
+  if (!back.length) return;
+  clearTimeout(state.emptyTimer);
+  for (const item of [...back].reverse()) addCard(item, decide, { first: true });
+  countDecided(back.map((item) => item.id), last.action, -1);
+  view.empty.hidden = true;
+  setCurrent(back[0].id);
+  announce(tn('done_undo', back.length, { author: authorOf(back[0].id) }));
+  refreshDepth();
 }
