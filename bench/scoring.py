@@ -62,7 +62,7 @@ def main() -> int:
     metrics = Metrics()
     # As a decision's record reaches the counters: a decision and its reasons (published ones mostly carry a
     # small signal, held ones a score or two).
-    records = [SimpleNamespace(decision=decision, reasons=reasons) for decision, reasons in (
+    records = [SimpleNamespace(decision=decision, reasons=reasons, revision=1) for decision, reasons in (
         (Decision.PUBLISH, [{"kind": "signal", "name": "links"}]),
         (Decision.HOLD, [{"kind": "score", "name": "toxicity"}, {"kind": "score", "name": "insult"}]),
         (Decision.SPAM, [{"kind": "score", "name": "spam"}, {"kind": "signal", "name": "links"}]),
