@@ -6,8 +6,13 @@ training package reads it, so both sides share this one definition::
     {"content": "Tolle Analyse!", "labels": {"spam": 0, "toxicity": 0}, "lang": "de", "source": "moderator"}
 
 ``content`` and ``labels`` are required; ``labels`` names any non-empty subset of the model's attributes
-with 0 or 1, and an attribute left out is unknown (the example does not train that score). The comment's
-other fields (``site_id``, ``author_name``, …) may ride along; unknown fields are ignored.
+with 0 or 1, and an attribute left out is unknown (the example does not train that score). Unknown fields
+are ignored.
+
+The examples the service collects keep, of the comment, only its text and where it stood
+(:data:`LABELLED_COMMENT_FIELDS`): never who wrote it (name, e-mail, website, IP address, browser,
+referrer). Training needs none of that, and labels are kept far longer than the comment's record, which
+holds those fields for the moderators and expires.
 """
 
 from __future__ import annotations
@@ -17,6 +22,16 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
 from .model.attributes import ATTRIBUTES
+
+#: The comment's fields a collected example keeps besides its text (see the module's docstring).
+LABELLED_COMMENT_FIELDS = ("site_id", "comment_id", "post_id", "permalink", "parent_id", "lang", "type", "submitted_at")
+
+
+def without_personal_fields(example: dict[str, Any]) -> dict[str, Any]:
+    """An example as collected now: the training schema's own fields and :data:`LABELLED_COMMENT_FIELDS`
+    (an example stored before personal fields were left out loses them on the way out)."""
+    return {name: value for name, value in example.items()
+            if name in LABELLED_COMMENT_FIELDS or name in LabelledExampleSchema._declared_fields}
 
 
 class LabelledExampleSchema(Schema):

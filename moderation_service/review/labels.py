@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from ..labels import LABELLED_EXAMPLE_SCHEMA
+from ..labels import LABELLED_COMMENT_FIELDS, LABELLED_EXAMPLE_SCHEMA, without_personal_fields
 from . import keys
 
 EXPORT_BATCH = 1000
@@ -30,9 +30,10 @@ def labelled_example(
     labelled_by: str | None = None,
     comment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build and validate one example; ``comment`` adds the comment's fields (site, author, …)."""
+    """Build and validate one example; ``comment`` adds the comment's place (site, post, id, language), never
+    its author (see :data:`~moderation_service.labels.LABELLED_COMMENT_FIELDS`)."""
     example = {
-        **{k: v for k, v in (comment or {}).items() if k != "content"},
+        **{k: v for k, v in (comment or {}).items() if k in LABELLED_COMMENT_FIELDS},
         "content": content,
         "labels": dict(labels),
         "source": source,
@@ -77,7 +78,7 @@ class LabelStore:
             while True:
                 batch = await self._redis.xrange(keys.labels(site), min=start, max="+", count=EXPORT_BATCH)
                 for entry_id, fields in batch:
-                    yield entry_id, json.loads(fields["example"])
+                    yield entry_id, without_personal_fields(json.loads(fields["example"]))
                 if len(batch) < EXPORT_BATCH:
                     break
                 start = f"({batch[-1][0]}"

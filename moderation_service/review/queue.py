@@ -18,12 +18,14 @@ from redis.asyncio import Redis
 
 from ..comments import Record, Status, split_public_id
 from ..exceptions import Conflict, InvalidFields, NotFound
+from ..labels import LABELLED_COMMENT_FIELDS
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
 from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes
 
 LABELS_MAXLEN = 10_000_000
+LABELLED_FIELDS_JSON = json.dumps(LABELLED_COMMENT_FIELDS)
 
 
 class Action(str, Enum):
@@ -284,7 +286,7 @@ class ReviewQueue:
                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
                   keys.author(site_id, ""), keys.delivery(site_id, ""), keys.reputation_prefix(site_id),
-                  self._sites.signals_for(site_id).reputation_ttl_days * 86400],
+                  self._sites.signals_for(site_id).reputation_ttl_days * 86400, LABELLED_FIELDS_JSON],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)

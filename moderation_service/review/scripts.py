@@ -200,7 +200,8 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 # KEYS: item, claims, audit, labels, decisions-per-day, outbox due, deliveries.
 # ARGV: id, moderator, now, new status, action, note, categories (JSON), training labels (JSON), labelled_at (ISO),
 #       retention seconds, author counter field, delivery id ('' = no webhook), audit maxlen, labels maxlen,
-#       author key prefix, delivery key prefix, reputation key prefix, reputation ttl seconds.
+#       author key prefix, delivery key prefix, reputation key prefix, reputation ttl seconds, the comment's
+#       fields its labelled example keeps (JSON list, see moderation_service.labels).
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
 DECIDE = COMMON + ITEM_CHECKS + """
@@ -219,10 +220,10 @@ redis.call('HSET', KEYS[1], 'status', status, 'decided_by', moderator, 'decided_
            'decision_action', action, 'decision_note', ARGV[6], 'decision_categories', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[10])
 
--- The labelled example, in the training schema: the comment's fields plus labels and provenance.
+-- The labelled example, in the training schema: the text, where it stood, labels and provenance.
 local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
-local example = {}
-for name, value in pairs(comment) do example[name] = value end
+local example = {content = comment.content}
+for _, name in ipairs(cjson.decode(ARGV[19])) do example[name] = comment[name] end
 example.labels = cjson.decode(ARGV[8])
 example.source = 'moderator'
 example.labelled_by = moderator

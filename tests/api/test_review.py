@@ -94,7 +94,7 @@ async def test_release_and_bulk(client, comment) -> None:  # type: ignore[no-unt
     assert bulk["results"][2]["error"]["code"] == "not_claimed"
 
 
-async def test_stats_audit_and_label_export(client, comment) -> None:  # type: ignore[no-untyped-def]
+async def test_stats_audit_and_label_export(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
     ids = [await hold(client, comment, n) for n in range(2)]
     await call(client, "POST", "/v1/review/claims", json={"count": 1})
     await call(client, "POST", f"/v1/review/items/{ids[0]}/decision", json={"action": "approve"})
@@ -118,6 +118,11 @@ async def test_stats_audit_and_label_export(client, comment) -> None:  # type: i
     assert example["labels"] == {"spam": 0, "toxicity": 0} and example["labelled_by"] == "mod"
     assert example["source"] == "moderator" and example["content"].startswith(INSULT)
     assert example["site_id"] == "kommblog" and example["labelled_at"].endswith("Z")
+    # The comment's place rides along, never its author: labels outlive the record that holds those.
+    assert example["comment_id"] == "h0" and example["post_id"] == comment["post_id"] and example["lang"] == "de"
+    assert not {"author_name", "author_email", "author_url", "author_ip", "user_agent", "referrer"} & set(example)
+    stored = json.loads((await redis.xrange(keys.labels("kommblog")))[0][1]["example"])
+    assert set(stored) == set(example)
 
 
 @pytest.fixture(scope="session")
@@ -233,3 +238,15 @@ async def test_a_bulk_decision_refuses_a_malformed_id_on_its_own(aiohttp_client,
     response = await client.post("/v1/review/decisions", headers=headers,
                                  json={"items": ["otherblog:aaaaaaaaaaaaaaaa"], "action": "approve"})
     assert response.status == 403  # another site's item is still refused as a whole
+
+
+async def test_labels_stored_with_personal_fields_are_exported_without_them(client, redis) -> None:  # type: ignore[no-untyped-def]
+    """Examples collected before personal fields were left out lose them on the way out."""
+    older = {"content": "Danke!", "labels": {"spam": 0}, "source": "moderator", "site_id": "kommblog",
+             "post_id": "p1", "author_email": "jana@example.org", "author_ip": "203.0.113.7", "author_name": "Jana"}
+    await redis.xadd(keys.labels("kommblog"), {"example": json.dumps(older)})
+    await redis.sadd(keys.sites(), "kommblog")
+    response = await client.get("/v1/ops/labels?site_id=kommblog", headers=auth("admin"))
+    [line] = (await response.text()).splitlines()
+    assert json.loads(line) == {"content": "Danke!", "labels": {"spam": 0}, "source": "moderator",
+                                "site_id": "kommblog", "post_id": "p1"}

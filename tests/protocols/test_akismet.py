@@ -111,8 +111,9 @@ async def test_real_client_submits_spam_and_ham_as_labels(akismet_client: akisme
         ("Tolle Seite, besuch auch meine", {"spam": 1}), (FRIENDLY, {"spam": 0})]
     for example in examples:
         assert example["source"] == "akismet" and example["labelled_by"] == "kommblog"
-        assert example["site_id"] == "kommblog" and example["author_email"] == "jana@example.org"
-        assert example["author_ip"] == "203.0.113.7" and example["permalink"] == PERMALINK
+        assert example["site_id"] == "kommblog" and example["permalink"] == PERMALINK
+        # who wrote it stays in the comment's record, which expires; labels are kept far longer
+        assert not {"author_name", "author_email", "author_url", "author_ip", "user_agent"} & set(example)
 
 
 async def test_real_client_usage_limit(akismet_client: akismet.AsyncClient) -> None:
