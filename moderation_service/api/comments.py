@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 from marshmallow import ValidationError
 
-from ..appkeys import DECISIONS, HEALTH, QUEUE, SETTINGS
-from ..auth import Permission
+from ..appkeys import DECISIONS, HEALTH, LABELS, QUEUE, SETTINGS
+from ..auth import Permission, Principal
 from ..comments import Comment, split_public_id
 from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from ..jsonfast import NotJsonObject, json_response, loads_object
@@ -58,16 +58,24 @@ async def submit_comment(request: web.Request) -> web.Response:
     return json_response(decision_body(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled))
 
 
-@routes.get("/v1/comments/{id}")
-async def get_comment(request: web.Request) -> web.Response:
-    principal = require(request, Permission.READ)  # a caller without a key learns nothing, not even "no such id"
+def comment_id_of(request: web.Request, permission: Permission) -> tuple[Principal, str, str]:
+    """The caller, the ``{id}`` of the path and its site, once the caller may act on that site.
+
+    A caller without a key learns nothing, not even "no such id"; Redis must be reachable."""
+    principal = require(request, permission)
     public_id = request.match_info["id"]
     parts = split_public_id(public_id)
     if parts is None:
         raise NotFound(f"'{public_id}' is not a comment id; use the 'id' the service answered when it was submitted.")
-    principal.require(Permission.READ, parts[0])
+    principal.require(permission, parts[0])
     if not request.app[HEALTH].ok:
         raise StorageUnavailable(STORAGE_DOWN)
+    return principal, public_id, parts[0]
+
+
+@routes.get("/v1/comments/{id}")
+async def get_comment(request: web.Request) -> web.Response:
+    _, public_id, _ = comment_id_of(request, Permission.READ)
     try:
         item = await request.app[QUEUE].item(public_id)
     except REDIS_DOWN as exc:
@@ -76,3 +84,24 @@ async def get_comment(request: web.Request) -> web.Response:
     except NotFound:
         raise NotFound(f"No comment '{public_id}': it was never submitted, or its record expired.") from None
     return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))
+
+
+@routes.delete("/v1/comments/{id}")
+async def delete_comment(request: web.Request) -> web.Response:
+    """The blog deleted the comment: its record leaves Redis and the review queue. With ``?labels=delete``
+    (someone asked for their data to be erased), its labelled examples go too."""
+    principal, public_id, site_id = comment_id_of(request, Permission.SUBMIT)
+    labels = request.query.get("labels", "keep")
+    if labels not in ("keep", "delete"):
+        raise InvalidFields("Unknown 'labels' value.", fields={"labels": ["Use 'keep' (the default) or 'delete'."]})
+    try:
+        record = await request.app[QUEUE].delete(public_id, principal.name)
+        labels_deleted = 0
+        if labels == "delete":
+            texts = {record.comment.content} | {v["comment"]["content"] for v in record.earlier if v.get("comment")}
+            labels_deleted = await request.app[LABELS].delete_about(site_id, record.comment.comment_id, texts)
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable(STORAGE_DOWN) from None
+    return json_response({"id": public_id, "deleted": True, "status": record.status.value,
+                          "labels_deleted": labels_deleted})

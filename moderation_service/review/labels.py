@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any
 
 from marshmallow import ValidationError
@@ -20,6 +20,8 @@ from ..labels import LABELLED_COMMENT_FIELDS, LABELLED_EXAMPLE_SCHEMA, without_p
 from . import keys
 
 EXPORT_BATCH = 1000
+#: Examples kept per site (approximately: the stream is trimmed with ``MAXLEN ~``), the oldest dropped first.
+LABELS_MAXLEN = 10_000_000
 
 
 def labelled_example(
@@ -57,7 +59,8 @@ class LabelStore:
         """
         target = pipeline if pipeline is not None else self._redis
         stream = keys.labels(example.get("site_id") or keys.NO_SITE)
-        command = target.xadd(stream, {"example": json.dumps(example, ensure_ascii=False)})
+        command = target.xadd(stream, {"example": json.dumps(example, ensure_ascii=False)}, maxlen=LABELS_MAXLEN,
+                              approximate=True)
         if pipeline is None:
             await command
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
@@ -82,3 +85,21 @@ class LabelStore:
                 if len(batch) < EXPORT_BATCH:
                     break
                 start = f"({batch[-1][0]}"
+
+    async def delete_about(self, site_id: str, comment_id: str | None, contents: Collection[str]) -> int:
+        """Delete the site's examples of one comment: those with its ``comment_id``, or (feedback that names
+        no id: Akismet, Perspective) with one of its ``contents``. Walks the site's whole stream; returns how
+        many were deleted."""
+        stream, start, deleted = keys.labels(site_id), "-", 0
+        while batch := await self._redis.xrange(stream, min=start, max="+", count=EXPORT_BATCH):
+            doomed = []
+            for entry_id, fields in batch:
+                example = json.loads(fields["example"])
+                if (comment_id and example.get("comment_id") == comment_id) or example.get("content") in contents:
+                    doomed.append(entry_id)
+            if doomed:
+                deleted += int(await self._redis.xdel(stream, *doomed))
+            if len(batch) < EXPORT_BATCH:
+                break
+            start = f"({batch[-1][0]}"
+        return deleted

@@ -22,9 +22,9 @@ from ..labels import LABELLED_COMMENT_FIELDS
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
+from .labels import LABELS_MAXLEN
 from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes
 
-LABELS_MAXLEN = 10_000_000
 LABELLED_FIELDS_JSON = json.dumps(LABELLED_COMMENT_FIELDS)
 
 
@@ -145,6 +145,7 @@ class ReviewQueue:
         self._release = redis.register_script(scripts.RELEASE)
         self._decide = redis.register_script(scripts.DECIDE)
         self._reopen = redis.register_script(scripts.REOPEN)
+        self._delete = redis.register_script(scripts.DELETE)
         self._item = redis.register_script(scripts.ITEM)
         self._select = redis.register_script(scripts.SELECT)
         self._free_head = redis.register_script(scripts.FREE_HEAD)
@@ -329,6 +330,16 @@ class ReviewQueue:
         if reply[0] != "ok":
             raise _refusal(item_id, reply)
         return Item.from_state(reply[1])
+
+    async def delete(self, item_id: str, actor: str) -> Record:
+        """The blog deleted the comment: remove its record from Redis and from the queue (claims included).
+        Returns the record as it was; labels are not touched (see :meth:`LabelStore.delete_about`)."""
+        site_id, token = self._parts(item_id)
+        reply = await self._delete(keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
+                                   args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN])
+        if reply[0] != "ok":
+            raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
+        return from_fields(pairs(reply[1]))
 
     # ------------------------------------------------------------ statistics and audit
 

@@ -347,6 +347,22 @@ end
 return {'ok', item_state(KEYS[1], ARGV[7])}
 """
 
+# KEYS: item, claims, audit. ARGV: id, actor, now, audit maxlen.
+# The blog deleted the comment: its record goes, with its place in every queue index and any claim on it, so
+# that nobody reviews a comment that no longer exists. Returns {'ok', the record's fields as they were}, or
+# {'not_found'}.
+DELETE = COMMON + """
+local id, actor, now = ARGV[1], ARGV[2], ARGV[3]
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return {'not_found'} end
+local status, indexes = unpack(redis.call('HMGET', KEYS[1], 'status', 'indexes'))
+for _, index in ipairs(cjson.decode(indexes or '[]')) do redis.call('ZREM', index, id) end
+redis.call('ZREM', KEYS[2], id)
+redis.call('DEL', KEYS[1])
+audit(KEYS[3], ARGV[4], now, actor, 'delete', id, cjson.encode({status = status}), '{}')
+return {'ok', fields}
+"""
+
 # KEYS: item. ARGV: author prefix. Returns the item's state ({} fields when it does not exist).
 ITEM = COMMON + """
 return item_state(KEYS[1], ARGV[1])

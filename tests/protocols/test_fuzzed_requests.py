@@ -152,6 +152,8 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
     return [
         Endpoint("POST", "/v1/comments", _comment(), role="blog"),
         Endpoint("GET", "/v1/comments/{id}", role="blog"),
+        Endpoint("DELETE", "/v1/comments/{id}", query={"labels": "delete"}, role="blog", expect=404,
+                 path_id="kommblog:zzzzzzzzzzzzzzzz"),
         Endpoint("POST", "/v1alpha1/comments:analyze", analyze, query=perspective_key),
         Endpoint("POST", "/v1alpha1/comments:suggestscore", suggest, query=perspective_key),
         Endpoint("POST", "/coral/kommblog", _coral_body(FRIENDLY), headers_for=_coral_headers),

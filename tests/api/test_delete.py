@@ -1,0 +1,93 @@
+"""DELETE /v1/comments/{id}: the blog deleted a comment, so nobody reviews it and its record goes; on an
+erasure request its labelled examples go too."""
+
+from __future__ import annotations
+
+import json
+
+from moderation_service.review import keys
+from tests.api.test_comments import INSULT, submit
+from tests.api.test_review import call, hold
+from tests.conftest import auth
+
+
+async def delete(client, item_id: str, query: str = "", role: str = "blog"):  # type: ignore[no-untyped-def]
+    response = await client.delete(f"/v1/comments/{item_id}{query}", headers=auth(role))
+    return response.status, await response.json()
+
+
+async def zsets(redis) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    found = {}
+    for key in await redis.keys("moderation:{kommblog}:*"):
+        if await redis.type(key) == "zset":
+            found[key] = await redis.zcard(key)
+    return found
+
+
+async def test_a_comment_deleted_while_claimed_leaves_the_queue_and_the_moderator_is_told(  # type: ignore[no-untyped-def]
+        client, comment, redis):
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", "/v1/review/claims", json={"count": 1})
+    status, body = await delete(client, item_id)
+    assert status == 200 and body == {"id": item_id, "deleted": True, "status": "pending", "labels_deleted": 0}
+    assert not any((await zsets(redis)).values())  # every queue index, the claims
+    assert await redis.exists(keys.comment("kommblog", item_id.split(":")[1])) == 0
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert status == 404
+    status, body = await call(client, "GET", f"/v1/comments/{item_id}", role="blog")
+    assert status == 404
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog&limit=1")
+    [entry] = audit["entries"]
+    assert entry["action"] == "delete" and entry["actor"] == "kommblog" and entry["before"] == {"status": "pending"}
+    status, body = await delete(client, item_id)
+    assert status == 404 and "was deleted" in body["error"]["message"]
+
+
+async def test_labels_stay_unless_the_blog_asks_to_erase_them(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    kept, erased = [await hold(client, comment, n) for n in (1, 2)]
+    for item_id in (kept, erased):
+        await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+        await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    # Feedback on the same text that names no comment id (as Akismet's submit-spam does) is found by its text.
+    await redis.xadd(keys.labels("kommblog"), {"example": json.dumps(
+        {"content": f"{INSULT} (2)", "labels": {"spam": 0}, "source": "akismet", "site_id": "kommblog"})})
+    await redis.xadd(keys.labels("kommblog"), {"example": json.dumps(
+        {"content": "unrelated", "labels": {"spam": 0}, "source": "akismet", "site_id": "kommblog"})})
+
+    status, body = await delete(client, kept)
+    assert status == 200 and body["status"] == "rejected" and body["labels_deleted"] == 0
+    status, body = await delete(client, erased, "?labels=delete")
+    assert status == 200 and body["labels_deleted"] == 2
+    remaining = [json.loads(fields["example"])["content"] for _, fields in await redis.xrange(keys.labels("kommblog"))]
+    assert remaining == [f"{INSULT} (1)", "unrelated"]
+
+
+async def test_erasing_an_edited_comment_erases_the_labels_of_its_earlier_versions(  # type: ignore[no-untyped-def]
+        client, comment, redis):
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    without_id = {key: value for key, value in comment.items() if key != "comment_id"}
+    await redis.xadd(keys.labels("kommblog"), {"example": json.dumps(
+        {"content": f"{INSULT} (1)", "labels": {"spam": 0}, "source": "akismet", "site_id": "kommblog"})})
+    _, edited = await submit(client, {**without_id, "comment_id": "h1", "content": "Ganz anders jetzt."})
+    assert edited["revision"] == 2
+    status, body = await delete(client, item_id, "?labels=delete")
+    assert status == 200 and body["labels_deleted"] == 2
+    assert await redis.xlen(keys.labels("kommblog")) == 0
+
+
+async def test_who_may_delete_and_what_is_refused(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    status, body = await delete(client, item_id, role="other_blog")
+    assert status == 403
+    status, body = await delete(client, item_id, role="moderator")
+    assert status == 403
+    status, body = await delete(client, item_id, "?labels=yes")
+    assert status == 422 and body["error"]["fields"] == {"labels": ["Use 'keep' (the default) or 'delete'."]}
+    response = await client.delete(f"/v1/comments/{item_id}")
+    assert response.status == 401
+    status, body = await delete(client, "kommblog:zzzzzzzzzzzzzzzz")
+    assert status == 404
+    status, body = await delete(client, item_id, role="admin")
+    assert status == 200 and body["deleted"] is True
