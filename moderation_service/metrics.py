@@ -47,7 +47,8 @@ class Metrics:
             "moderation_http_request_duration_seconds", "Time from a request's arrival to its answer, by route.",
             ["route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.decisions = Counter(
-            "moderation_decisions", "New comments decided (a repeated submission is not counted again).",
+            "moderation_decisions",
+            "Comments decided, new ones and edits (a repeated submission is not counted again).",
             ["decision"], registry=self.registry)
         self.decision_reasons = Counter(
             "moderation_decision_reasons",

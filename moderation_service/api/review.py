@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from aiohttp import web
@@ -65,6 +66,11 @@ class LeaseRequest(_Strict):
     lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
 
 
+class ReopenRequest(LeaseRequest):
+    #: Reopen only the decision taken then (its ``decided.at``): not one taken since by someone else.
+    decided_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+
+
 class DecisionRequest(_Strict):
     action = fields.Enum(Action, by_value=True, required=True)
     categories = fields.List(fields.String(validate=validate.OneOf(TOXICITY_FAMILY)), load_default=list)
@@ -76,7 +82,7 @@ class BulkDecisionRequest(DecisionRequest):
 
 
 LIST_QUERY, AUDIT_QUERY, CLAIM_REQUEST, LEASE_REQUEST = ListQuery(), AuditQuery(), ClaimRequest(), LeaseRequest()
-DECISION_REQUEST, BULK_DECISION_REQUEST = DecisionRequest(), BulkDecisionRequest()
+DECISION_REQUEST, BULK_DECISION_REQUEST, REOPEN_REQUEST = DecisionRequest(), BulkDecisionRequest(), ReopenRequest()
 
 
 def load(schema: Schema, data: Any) -> dict[str, Any]:
@@ -225,8 +231,9 @@ async def reopen_item(request: web.Request) -> web.Response:
     """Take a moderator's decision back (an undo): the item waits again, claimed by the caller."""
     principal = moderator(request)
     item_id = await own_item(request, principal)
-    body = await load_body(request, LEASE_REQUEST)
-    item = await request.app[QUEUE].reopen(item_id, principal.name, body["lease_seconds"])
+    body = await load_body(request, REOPEN_REQUEST)
+    decided_at = body["decided_at"].timestamp() if body["decided_at"] else None
+    item = await request.app[QUEUE].reopen(item_id, principal.name, body["lease_seconds"], decided_at)
     request.app[METRICS].reviewed("reopen")
     return web.json_response(item_body(item))
 
@@ -235,7 +242,8 @@ def _result(result: Item | Failure) -> dict[str, Any]:
     if isinstance(result, Failure):
         return {"id": result.id, "ok": False,
                 "error": {"code": result.error.code, "message": result.error.message}}
-    return {"id": result.record.id, "ok": True, "status": result.record.status.value}
+    return {"id": result.record.id, "ok": True, "status": result.record.status.value,
+            "decided_at": iso(result.decided_at)}
 
 
 @routes.post("/v1/review/decisions")

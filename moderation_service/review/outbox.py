@@ -1,10 +1,11 @@
-"""Webhook deliveries of final decisions, from a durable outbox in Redis.
+"""Webhook deliveries of final decisions (and of decisions taken back), from a durable outbox in Redis.
 
 A decision script adds the delivery (payload, status ``pending``) to its site's outbox atomically with the
 decision. Every service process runs :meth:`Outbox.run`: it takes due deliveries with a short in-flight
 lease (so two processes never send the same attempt at once, and a process that dies mid-delivery only
 delays it), POSTs them signed, and records success, or the failure and the time of the next attempt
-(exponential backoff), until ``max_attempts`` failures mark it ``failed``. Operators list and retry them.
+(exponential backoff), until ``max_attempts`` failures mark it ``failed``. One comment's deliveries go out
+in the order they were made (``BEGIN_ATTEMPT``). Operators list and retry them.
 
 Signature: ``X-Moderation-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`` with the
 timestamp in ``X-Moderation-Timestamp`` (Unix seconds), so receivers can refuse replays.
@@ -37,6 +38,35 @@ for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return due
 """
 
+# KEYS: the delivery, due set. ARGV: now, in-flight lease end, delivery key prefix, delivery id.
+# Starts an attempt: {'send', payload, attempts}, the delivery marked as being sent until the lease ends;
+# {'skip'} for one no longer pending (cancelled: it leaves the due set); {'wait'} while the delivery made
+# before it for the same item is unsettled (waiting, or being sent): it is due again just after that one.
+# So a blog hears of one comment's events in the order they happened, even across retries.
+BEGIN_ATTEMPT = """
+local status, after, payload, attempts = unpack(redis.call('HMGET', KEYS[1], 'status', 'after', 'payload',
+                                                           'attempts'))
+if status ~= 'pending' then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  return {'skip'}
+end
+if after then
+  local now = tonumber(ARGV[1])
+  local state, sending = unpack(redis.call('HMGET', ARGV[3] .. after, 'status', 'sending_until'))
+  if sending and tonumber(sending) > now then  -- being sent: look again in a second
+    redis.call('ZADD', KEYS[2], now + 1, ARGV[4])
+    return {'wait'}
+  end
+  if state == 'pending' then  -- waiting for its next attempt: go just after it
+    local ahead = tonumber(redis.call('ZSCORE', KEYS[2], after) or now)
+    redis.call('ZADD', KEYS[2], math.max(ahead + 0.001, now + 1), ARGV[4])
+    return {'wait'}
+  end
+end
+redis.call('HSET', KEYS[1], 'sending_until', ARGV[2])
+return {'send', payload, attempts or '0'}
+"""
+
 IN_FLIGHT_SECONDS = 120
 KEEP_DELIVERIES_SECONDS = 30 * 86400
 
@@ -66,6 +96,7 @@ class Outbox:
         self.policy = policy
         self._metrics = metrics
         self._claim_due = redis.register_script(CLAIM_DUE)
+        self._begin_attempt = redis.register_script(BEGIN_ATTEMPT)
 
     def _webhook_sites(self) -> list[str]:
         return [s.site_id for s in self._sites.sites.values() if s.webhook_url]
@@ -82,13 +113,15 @@ class Outbox:
         return attempts
 
     async def _attempt(self, session: aiohttp.ClientSession, site_id: str, delivery_id: str) -> int:
-        key = keys.delivery(site_id, delivery_id)
-        delivery = await self._redis.hgetall(key)
-        if not delivery or delivery.get("status") != "pending":
-            await self._redis.zrem(keys.outbox_due(site_id), delivery_id)
+        now = time.time()
+        begun = await self._begin_attempt(
+            keys=[keys.delivery(site_id, delivery_id), keys.outbox_due(site_id)],
+            args=[repr(now), repr(now + IN_FLIGHT_SECONDS), keys.delivery(site_id, ""), delivery_id])
+        if begun[0] != "send":
             return 0
+        _, payload, attempts = begun
         site = self._sites.get(site_id)
-        body = delivery["payload"].encode()
+        body = payload.encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -104,7 +137,7 @@ class Outbox:
                     error = f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"
-        result = await self._settle(site_id, delivery_id, int(delivery.get("attempts", 0)) + 1, error)
+        result = await self._settle(site_id, delivery_id, int(attempts) + 1, error)
         self._metrics.webhook_attempted(result)
         return 1
 
@@ -131,6 +164,7 @@ class Outbox:
             pipe.hset(key, mapping={"attempts": attempts, "last_attempt_at": now, "last_error": error,
                                     "next_attempt_at": next_at})
             pipe.zadd(keys.outbox_due(site_id), {delivery_id: next_at})
+        pipe.hdel(key, "sending_until")
         pipe.zremrangebyscore(keys.deliveries(site_id), "-inf", now - KEEP_DELIVERIES_SECONDS)
         await pipe.execute()
         return result

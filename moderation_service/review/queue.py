@@ -105,6 +105,9 @@ class Failure:
     error: Conflict | NotFound
 
 
+STATUS_WORDS = {"published": "published", "spam": "marked spam"}
+
+
 def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
     code = reply[0]
     if code == "not_found":
@@ -121,8 +124,10 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
     elif code == "not_decided":
         error = Conflict(f"'{item_id}' waits for review; there is no decision to reopen.")
     elif code == "decided_by_model":
-        error = Conflict(f"'{item_id}' is {reply[1]} by the model's decision, not a moderator's; only a moderator's "
-                         "decision can be reopened.")
+        edited = (f" after the blog sent an edited version (revision {reply[2]})"
+                  if len(reply) > 2 and reply[2] not in ("1", 1) else "")
+        error = Conflict(f"'{item_id}' was {STATUS_WORDS.get(reply[1], reply[1])} by the model{edited}, not by a "
+                         "moderator: it does not wait for review, and there is no moderator's decision to reopen.")
     elif code == "changed":
         error = Conflict(f"'{item_id}' was reopened or decided again meanwhile; nothing was changed. Read it again "
                          f"(GET /v1/review/items/{item_id}).")
@@ -306,15 +311,20 @@ class ReviewQueue:
                 results.append(Failure(item_id, exc))
         return results
 
-    async def reopen(self, item_id: str, moderator: str, lease_seconds: float | None = None) -> Item:
+    async def reopen(self, item_id: str, moderator: str, lease_seconds: float | None = None,
+                     decided_at: float | None = None) -> Item:
         """Take a moderator's decision back: the item waits again, claimed by ``moderator``; its label, counts,
-        reputation and a webhook delivery not yet made are taken back, and the blog hears that it waits."""
+        reputation and a webhook delivery not yet made are taken back, and the blog hears that it waits.
+
+        ``decided_at``: only the decision taken then (as answered, to the millisecond), not a later one."""
         site_id, token = self._parts(item_id)
         item = await self.item(item_id)
         if item.record.status is Status.PENDING:
             raise _refusal(item_id, ["not_decided"])
         if not item.decided_by:
-            raise _refusal(item_id, ["decided_by_model", item.record.status.value])
+            raise _refusal(item_id, ["decided_by_model", item.record.status.value, str(item.record.revision)])
+        if decided_at is not None and abs((item.decided_at or 0) - decided_at) > 0.001:
+            raise _refusal(item_id, ["changed"])
         indexes = queue_indexes(item.record)
         reasons = sorted({reason["name"] for reason in item.record.reasons})
         now, until = self._lease(lease_seconds)

@@ -62,6 +62,20 @@ local function expire_leases(claims, stream, maxlen, now, prefix)
 end
 """
 
+# Webhook deliveries of one item go out in the order they were made: each names the one made before it
+# (``after``), and the outbox sends it only once that one is settled (see outbox.BEGIN_ATTEMPT).
+DELIVERIES = """
+local function enqueue_delivery(item_key, prefix, delivery_id, item_id, payload, now, due, all)
+  local previous = redis.call('HGET', item_key, 'last_delivery')
+  redis.call('HSET', prefix .. delivery_id, 'id', delivery_id, 'item', item_id, 'payload', payload, 'attempts', 0,
+             'status', 'pending', 'created_at', now)
+  if previous then redis.call('HSET', prefix .. delivery_id, 'after', previous) end
+  redis.call('HSET', item_key, 'last_delivery', delivery_id)
+  redis.call('ZADD', due, now, delivery_id)
+  redis.call('ZADD', all, now, delivery_id)
+end
+"""
+
 # The pending items to walk: the order index itself, or, with filters (sorted sets an item must also belong
 # to), their intersection stored in a scratch key and scored as the order index (arrival time or risk).
 # The caller deletes the scratch key before its script returns.
@@ -156,7 +170,9 @@ local function check(key, moderator, now, must_hold)
   local status, holder, expires = unpack(redis.call('HMGET', key, 'status', 'claimed_by', 'claim_expires'))
   if not status then return {'not_found'} end
   if status ~= 'pending' then
-    return {'already_decided', status, redis.call('HGET', key, 'decided_by') or ''}
+    local by, revision = unpack(redis.call('HMGET', key, 'decided_by', 'revision'))
+    if not by or by == '' then return {'decided_by_model', status, revision or '1'} end
+    return {'already_decided', status, by}
   end
   if holder and holder ~= moderator and tonumber(expires) > tonumber(now) then
     return {'claimed_by_other', holder}
@@ -204,7 +220,7 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 #       fields its labelled example keeps (JSON list, see moderation_service.labels).
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
-DECIDE = COMMON + ITEM_CHECKS + """
+DECIDE = COMMON + ITEM_CHECKS + DELIVERIES + """
 local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local problem = check(KEYS[1], moderator, now, true)
 if problem then return problem end
@@ -259,10 +275,7 @@ if ARGV[12] ~= '' then
     event = 'comment.decided', id = id, site_id = comment.site_id, comment_id = comment.comment_id or cjson.null,
     revision = tonumber(revision or '1'),
     status = status, action = action, decided_by = moderator, decided_at = tonumber(now), delivery_id = ARGV[12]}))
-  redis.call('HSET', ARGV[16] .. ARGV[12], 'id', ARGV[12], 'item', id, 'payload', payload, 'attempts', 0,
-             'status', 'pending', 'created_at', now)
-  redis.call('ZADD', KEYS[6], now, ARGV[12])
-  redis.call('ZADD', KEYS[7], now, ARGV[12])
+  enqueue_delivery(KEYS[1], ARGV[16], ARGV[12], id, payload, now, KEYS[6], KEYS[7])
 end
 return {'ok', item_state(KEYS[1], ARGV[15])}
 """
@@ -275,14 +288,16 @@ return {'ok', item_state(KEYS[1], ARGV[15])}
 # Takes a moderator's decision back, as if it had not been taken: the item waits again, claimed by whoever
 # reopened it; its labelled example, the author's and the day's counts and a spam verdict's reputation are
 # taken back; a webhook delivery of the decision not yet made is cancelled, and the blog is told that the
-# comment waits again. Returns {'ok', state}, or a refusal.
-REOPEN = COMMON + TYPE_CHECK + """
+# comment waits again (unless it never heard of the decision). Returns {'ok', state}, or a refusal.
+REOPEN = COMMON + TYPE_CHECK + DELIVERIES + """
 local id, moderator, now, lease_until = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local status, decided_by, decided_at, action = unpack(redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'decided_at',
                                                                  'decision_action'))
 if not status then return {'not_found'} end
 if status == 'pending' then return {'not_decided'} end
-if not decided_by or decided_by == '' then return {'decided_by_model', status} end
+if not decided_by or decided_by == '' then
+  return {'decided_by_model', status, redis.call('HGET', KEYS[1], 'revision') or '1'}
+end
 if decided_at ~= ARGV[6] then return {'changed'} end
 local n = tonumber(ARGV[11])
 local m = tonumber(ARGV[12 + n])
@@ -313,9 +328,19 @@ if status == 'spam' then
   forget('email', identities.email)
   for _, domain in ipairs(identities.domains or {}) do forget('domain', domain) end
 end
-if delivery and delivery ~= '' and redis.call('HGET', ARGV[10] .. delivery, 'status') == 'pending' then
-  redis.call('HSET', ARGV[10] .. delivery, 'status', 'cancelled', 'last_error', 'the decision was reopened')
-  redis.call('ZREM', KEYS[6], delivery)
+-- The decision's webhook delivery, unless it is being sent right now, is cancelled: waiting or failed, an
+-- operator's retry must not send a decision that was taken back. Never tried, the blog never heard of it,
+-- and needs no word of the reopening either.
+local tell_blog = ARGV[9] ~= ''
+if delivery and delivery ~= '' then
+  local key = ARGV[10] .. delivery
+  local state, attempts, sending = unpack(redis.call('HMGET', key, 'status', 'attempts', 'sending_until'))
+  local in_flight = sending and tonumber(sending) > tonumber(now)
+  if (state == 'pending' or state == 'failed') and not in_flight then
+    redis.call('HSET', key, 'status', 'cancelled', 'last_error', 'the decision was reopened')
+    redis.call('ZREM', KEYS[6], delivery)
+    if tonumber(attempts or '0') == 0 then tell_blog = false end
+  end
 end
 
 local indexes = {}
@@ -333,16 +358,13 @@ redis.call('ZADD', KEYS[2], lease_until, id)
 audit(KEYS[3], ARGV[5], now, moderator, 'reopen', id,
       cjson.encode({status = status, decided_by = decided_by, action = action}),
       cjson.encode({status = 'pending', claimed_by = moderator}))
-if ARGV[9] ~= '' then
+if tell_blog then
   local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
   local payload = cjson.encode({
     event = 'comment.reopened', id = id, site_id = comment.site_id, comment_id = comment.comment_id or cjson.null,
     revision = tonumber(redis.call('HGET', KEYS[1], 'revision') or '1'), status = 'pending',
     previous_status = status, reopened_by = moderator, reopened_at = tonumber(now), delivery_id = ARGV[9]})
-  redis.call('HSET', ARGV[10] .. ARGV[9], 'id', ARGV[9], 'item', id, 'payload', payload, 'attempts', 0,
-             'status', 'pending', 'created_at', now)
-  redis.call('ZADD', KEYS[6], now, ARGV[9])
-  redis.call('ZADD', KEYS[7], now, ARGV[9])
+  enqueue_delivery(KEYS[1], ARGV[10], ARGV[9], id, payload, now, KEYS[6], KEYS[7])
 end
 return {'ok', item_state(KEYS[1], ARGV[7])}
 """

@@ -17,17 +17,34 @@ from .minhash import band_buckets
 from .textfold import fold_text
 
 # KEYS: the comment's record, flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
-# ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0'), the comment's version.
+# ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0'), the comment's version,
+#       reputation key prefix.
 # Returns {-1} when this version of the comment was stored before (nothing is counted again: a blog's retry
 # is no flood and no copy), else: ip count, author count, approved, rejected, spam, n reputation counts,
-# copies seen. An edit of a stored comment (another version) reads history and reputation but counts
-# nothing: it is no new comment for the flood limits, and no copy of the version it replaces.
+# copies seen. An edit of a stored comment (another version) counts nothing: it is no new comment for the
+# flood limits, and no copy of the version it replaces. It reads history and reputation without what a
+# moderator decided about the version it replaces: an edit is not judged by its own earlier verdict.
 SIGNAL_STATE = Script("""
 local edit = false
+local own = {}  -- counters the replaced version's verdict raised, each by one
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local stored = redis.call('HGET', KEYS[1], 'version')
+  local stored, by, action, identities = unpack(redis.call('HMGET', KEYS[1], 'version', 'decided_by',
+                                                          'decision_action', 'identities'))
   if not stored or stored == ARGV[7] then return {-1} end
   edit = true
+  if by and by ~= '' then
+    own[({approve = 'approved', reject = 'rejected', spam = 'spam'})[action] or ''] = true
+    if action == 'spam' then
+      local ids = cjson.decode(identities or '{}')
+      if ids.ip and ids.ip ~= '' then own[ARGV[8] .. 'ip:' .. ids.ip] = true end
+      if ids.email and ids.email ~= '' then own[ARGV[8] .. 'email:' .. ids.email] = true end
+      for _, domain in ipairs(ids.domains or {}) do own[ARGV[8] .. 'domain:' .. domain] = true end
+    end
+  end
+end
+local function without_own(name, count)
+  if own[name] and count > 0 then return count - 1 end
+  return count
 end
 local function counter(key, window)
   if edit then return 0 end
@@ -38,10 +55,11 @@ end
 local result = {0, 0}
 if ARGV[5] == '1' then result[1] = counter(KEYS[2], ARGV[1]) end
 if ARGV[6] == '1' then result[2] = counter(KEYS[3], ARGV[1]) end
-local history = redis.call('HMGET', KEYS[4], 'approved', 'rejected', 'spam')
-for i = 1, 3 do result[#result + 1] = tonumber(history[i] or 0) end
+local fields = {'approved', 'rejected', 'spam'}
+local history = redis.call('HMGET', KEYS[4], unpack(fields))
+for i = 1, 3 do result[#result + 1] = without_own(fields[i], tonumber(history[i] or 0)) end
 local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
-for i = 1, n do result[#result + 1] = tonumber(redis.call('GET', KEYS[4 + i]) or 0) end
+for i = 1, n do result[#result + 1] = without_own(KEYS[4 + i], tonumber(redis.call('GET', KEYS[4 + i]) or 0)) end
 local copies = 0
 for i = 1, edit and 0 or m do  -- the window slides: it ends duplicates_window_seconds after the latest copy
   local seen = redis.call('INCR', KEYS[4 + n + i]) - 1
@@ -80,7 +98,7 @@ class SignalState:
             *[keys.duplicate_bucket(site, band, bucket) for band, bucket in enumerate(buckets)],
         ]
         args = [config.flood_window_seconds, config.duplicates_window_seconds, len(reputation), len(buckets),
-                int(counted_ip), int(counted_author), comment.version()]
+                int(counted_ip), int(counted_author), comment.version(), keys.reputation_prefix(site)]
         result = await self._batcher.run(SIGNAL_STATE, key_list, args)
         if result[0] == -1:  # a resubmission: the stored answer is returned, nothing is counted
             return []

@@ -134,7 +134,8 @@ async def test_an_edit_out_of_the_queue_ends_the_claim(client, comment, redis) -
     await submit(client, {**comment, "comment_id": "e5", "content": FRIENDLY})
     assert await redis.zcard(keys.claims("kommblog")) == 0
     status, body = await call(client, "POST", f"/v1/review/items/{held['id']}/decision", json={"action": "reject"})
-    assert status == 409 and body["error"]["code"] == "already_decided" and "published" in body["error"]["message"]
+    assert status == 409 and body["error"]["code"] == "decided_by_model"
+    assert "was published by the model after the blog sent an edited version (revision 2)" in body["error"]["message"]
 
 
 async def test_a_retry_of_the_edit_is_a_retry_and_counts_nothing_twice(client, comment, redis) -> None:  # type: ignore[no-untyped-def]

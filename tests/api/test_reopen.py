@@ -71,7 +71,7 @@ async def test_what_cannot_be_reopened_says_why(client, comment) -> None:  # typ
     assert published["decision"] == "publish"
     status, body = await call(client, "POST", f"/v1/review/items/{published['id']}/reopen")
     assert status == 409 and body["error"]["code"] == "decided_by_model"
-    assert "published by the model's decision" in body["error"]["message"]
+    assert f"'{published['id']}' was published by the model, not by a moderator" in body["error"]["message"]
     status, body = await call(client, "POST", "/v1/review/items/kommblog:zzzzzzzzzzzzzzzz/reopen")
     assert status == 404
     status, body = await call(client, "POST", f"/v1/review/items/{item_id}/reopen", role="blog")
@@ -96,3 +96,30 @@ async def test_a_reopen_based_on_a_stale_read_changes_nothing(client, comment) -
     assert status == 409 and body["error"]["code"] == "changed"
     del queue.item
     assert (await queue.item(item_id)).record.status.value == "rejected"
+
+
+async def test_reopening_a_given_decision_refuses_a_later_one(client, comment) -> None:  # type: ignore[no-untyped-def]
+    """The UI's undo names the decision it took: one taken since by someone else is not taken back."""
+    item_id = await hold(client, comment, 1)
+    mine = await decide(client, item_id, "approve")
+    await call(client, "POST", f"/v1/review/items/{item_id}/reopen", role="admin")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin", json={"action": "reject"})
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/reopen",
+                              json={"decided_at": mine["decided"]["at"]})
+    assert status == 409 and body["error"]["code"] == "changed"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "ops"
+    status, reopened = await call(client, "POST", f"/v1/review/items/{item_id}/reopen",
+                                  json={"decided_at": item["decided"]["at"]})
+    assert status == 200 and reopened["status"] == "pending"
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/reopen", json={"decided_at": "gestern"})
+    assert status == 422 and "decided_at" in body["error"]["fields"]
+
+
+async def test_bulk_results_say_when_each_decision_was_taken(client, comment) -> None:  # type: ignore[no-untyped-def]
+    ids = [await hold(client, comment, n) for n in range(2)]
+    await call(client, "POST", "/v1/review/claims", json={"count": 2})
+    _, body = await call(client, "POST", "/v1/review/decisions", json={"items": ids, "action": "spam"})
+    for result in body["results"]:
+        _, item = await call(client, "GET", f"/v1/review/items/{result['id']}")
+        assert result["decided_at"] == item["decided"]["at"]

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from moderation_service.app import create_app
+from moderation_service.review import keys
 from tests.api.test_comments import INSULT
 from tests.conftest import SITES_TOML, auth
 
@@ -51,7 +52,7 @@ def webhook_settings(settings, url: str, **overrides):  # type: ignore[no-untype
     sites.write_text(SITES_TOML.replace(
         'name = "Kommunikationsblog"',
         f'name = "Kommunikationsblog"\nwebhook_url = "{url}"\nwebhook_secret = "{SECRET}"'))
-    return settings.with_overrides(webhook_backoff_seconds=0.05, **overrides)
+    return settings.with_overrides(**{"webhook_backoff_seconds": 0.05, **overrides})
 
 
 async def decide_one(client, comment, n: int = 1) -> str:  # type: ignore[no-untyped-def]
@@ -70,6 +71,13 @@ async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-u
     while not check():
         assert time.monotonic() < deadline, "not reached in time"
         await asyncio.sleep(0.05)
+
+
+async def eventually_async(read, expected, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while await read() != expected:
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
 
 
 async def test_signed_delivery_retried_until_it_succeeds(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
@@ -168,12 +176,16 @@ async def test_a_reopened_decision_is_withdrawn_or_followed_by_a_reopened_event(
     assert reopen["comment_id"] == "w1"
 
 
-async def test_a_decision_not_yet_delivered_is_cancelled_when_reopened(  # type: ignore[no-untyped-def]
-        aiohttp_client, aiohttp_server, settings, comment):
+async def test_a_decision_the_blog_could_not_take_is_cancelled_when_reopened(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment, redis):
     receiver = Receiver(failures=10**6)  # the blog is down
     server = await start_receiver(aiohttp_server, receiver)
-    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")),
+                                                             webhook_backoff_seconds=30)))
     item_id = await decide_one(client, comment)
+    await eventually(lambda: receiver.calls)
+    [key] = await redis.keys(keys.delivery("kommblog", "*"))
+    await eventually_async(lambda: redis.hget(key, "attempts"), "1")  # tried once; the next attempt is 30 s away
     await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
     response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
     deliveries = (await response.json())["sites"]["kommblog"]

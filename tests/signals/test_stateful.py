@@ -141,3 +141,16 @@ async def test_a_spam_verdict_taken_back_teaches_no_reputation(client, redis: Re
     assert [await redis.get(key) async for key in redis.scan_iter("*:rep:*")] == ["0"] * 3
     later = await submit(client, 2, f"Interessant, mehr dazu auf https://{DOMAIN}/info", author_ip=IP)
     assert "reputation" not in signals(later)
+
+
+async def test_an_edit_is_not_judged_by_its_own_earlier_spam_verdict(client) -> None:  # type: ignore[no-untyped-def]
+    held = await submit(client, 1, f"Cheap pills at http://{DOMAIN}/buy now, best prices!!", author_ip=IP,
+                        author_email=EMAIL)
+    await client.post(f"/v1/review/items/{held['id']}/claim", headers=auth("moderator"))
+    await client.post(f"/v1/review/items/{held['id']}/decision", json={"action": "spam"}, headers=auth("moderator"))
+    edited = await submit(client, 1, TEXT, author_ip=IP, author_email=EMAIL)
+    assert edited["revision"] == 2 and "reputation" not in signals(edited)
+    assert edited["decision"] == "publish"
+    # Other comments from the same address still carry the verdict.
+    other = await submit(client, 2, f"{TEXT} Noch etwas.", author_ip=IP, author_email=EMAIL)
+    assert signals(other)["reputation"]["evidence"]["known_spam"] == {"ip": 1, "email": 1}

@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import APIRequestContext, Page, expect
 
+from tests.api.test_comments import INSULT
 from tests.conftest import auth
 from tests.ui.conftest import COMMENT, EMPTY, hold, review_item, sign_in
 
@@ -200,3 +201,56 @@ def test_u_takes_the_last_decision_back_and_the_comment_can_be_decided_again(pag
     expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
     assert review_item(api, ids[0])["status"] == "approved"
     assert api.get(f"/v1/comments/{ids[0]}", headers=auth("blog")).json()["status"] == "approved"
+
+
+def test_u_does_not_take_back_a_decision_someone_took_since(page: Page, api: APIRequestContext) -> None:
+    item_id = hold(api, 1, author_name="Emil")
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Emil freigegeben.")
+    # Another moderator reopens it and rejects it.
+    assert api.post(f"/v1/review/items/{item_id}/reopen", headers=auth("admin")).status == 200
+    assert api.post(f"/v1/review/items/{item_id}/decision", data={"action": "reject"},
+                    headers=auth("admin")).status == 200
+    page.keyboard.press("u")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Deine Entscheidung zum Kommentar von Emil gilt nicht mehr: Er wurde inzwischen anders entschieden. "
+        "Nichts wurde zurückgenommen.")
+    item = review_item(api, item_id)
+    assert item["status"] == "rejected" and item["decided"]["by"] == "ops"
+
+
+def test_a_claimed_comment_edited_out_of_the_queue_is_explained_and_removed(page: Page,
+                                                                            api: APIRequestContext) -> None:
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(2)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(2)
+    expect(page.locator("#depth")).to_have_text("2 Kommentare warten")
+    edit = api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-0", "author_name": "Person 0",
+                                          "content": "Danke für den hilfreichen Beitrag!"}, headers=auth("blog")).json()
+    assert edit["decision"] == "publish"
+    page.keyboard.press("a")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Der Kommentar von Person 0 wurde bearbeitet und vom Modell neu bewertet (veröffentlicht); "
+        "er wurde aus deiner Liste entfernt.")
+    expect(page.locator(f'li[data-id="{ids[0]}"]')).to_have_count(0)
+    expect(page.locator("#depth")).to_have_text("1 Kommentar wartet")
+
+
+def test_earlier_versions_show_who_decided_and_the_author_details_that_changed(page: Page,
+                                                                               api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    assert api.post(f"/v1/review/items/{item_id}/claim", headers=auth("admin")).status == 200
+    assert api.post(f"/v1/review/items/{item_id}/decision", data={"action": "spam"},
+                    headers=auth("admin")).status == 200
+    edit = api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "author_email": "neu@example.org",
+                                          "content": f"{INSULT} (2)"}, headers=auth("blog")).json()
+    assert edit["decision"] == "hold"
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"]')
+    expect(card.locator(".earlier-summary")).to_have_text(
+        "Bearbeitet: Dies ist Fassung 2. Vorher: von ops als Spam markiert")
+    card.locator(".earlier-summary").click()
+    expect(card.locator(".earlier-list li p").first).to_have_text("Fassung 1: von ops als Spam markiert")
+    expect(card.locator(".earlier-author")).to_have_text("E-Mail: jana@example.org")

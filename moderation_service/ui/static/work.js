@@ -178,8 +178,9 @@ async function describeRefusal(id, error) {
   if (error.code === 'claimed_by_other') {
     return t('error_claimed_by_other', { author, by: current?.claim?.by ?? '?' });
   }
+  const status = current ? (T[`status_${current.status}`] ?? current.status) : '?';
+  if (error.code === 'decided_by_model') return t('error_edited_out', { author, status });
   if (error.code === 'already_decided') {
-    const status = current ? (T[`status_${current.status}`] ?? current.status) : '?';
     return t('error_already_decided', { author, status, by: current?.decided?.by ?? '?' });
   }
   return t('error_not_found', { author });
@@ -208,6 +209,7 @@ async function handleItemError(id, error) {
     showError(text);
     removeCard(id);
     if (!items.size) claimBatch();
+    else refreshDepth();
     return;
   }
   items.get(id).root.querySelector('.card-error').textContent = describe(error);
@@ -226,7 +228,8 @@ async function decideOne(id, action, labels) {
   }
 }
 
-async function decideBulk(ids, action) {
+// `times`: id -> when the decision was taken (its `decided.at`), filled in for each item decided.
+async function decideBulk(ids, action, times) {
   // one bulk request per distinct (categories, note), so nothing a moderator ticked is dropped
   const groups = new Map();
   for (const id of ids) {
@@ -247,12 +250,13 @@ async function decideBulk(ids, action) {
     for (const result of results) {
       if (result.ok) {
         done.push(result.id);
+        times.set(result.id, result.decided_at);
         continue;
       }
       const error = new ApiError(result.error.code === 'not_found' ? 404 : 409, result.error.code, result.error.message);
       try {
         if (!RECLAIMABLE.has(error.code)) throw error;
-        await decideOne(result.id, action, labels);
+        times.set(result.id, (await decideOne(result.id, action, labels)).decided?.at);
         done.push(result.id);
       } catch (failure) {
         await handleItemError(result.id, failure);
@@ -272,15 +276,16 @@ export async function decide(ids, action) {
     items.get(id).root.classList.add('busy');
   }
   let done = [];
+  const times = new Map();
   if (wanted.length === 1) {
     try {
-      await decideOne(wanted[0], action, labelsOf(wanted[0]));
+      times.set(wanted[0], (await decideOne(wanted[0], action, labelsOf(wanted[0]))).decided?.at);
       done = wanted;
     } catch (error) {
       await handleItemError(wanted[0], error);
     }
   } else {
-    done = await decideBulk(wanted, action);
+    done = await decideBulk(wanted, action, times);
   }
   for (const id of wanted) {
     if (!items.has(id)) continue;
@@ -288,7 +293,7 @@ export async function decide(ids, action) {
     items.get(id).root.classList.remove('busy');
   }
   countDecided(done, action);
-  if (done.length) remember(done, action, authors);
+  if (done.length) remember(done, action, authors, times);
   for (const id of done) removeCard(id);
   const told = done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '';
   if (!items.size) {
@@ -312,10 +317,39 @@ export function act(action) {
 const UNDO_DEPTH = 20;
 const undoable = [];
 
-function remember(ids, action, authors) {
-  undoable.push({ ids, action, authors: ids.map((id) => authors.get(id)) });
+function remember(ids, action, authors, times) {
+  undoable.push({ ids, action, authors: ids.map((id) => authors.get(id)), times: ids.map((id) => times.get(id)) });
   if (undoable.length > UNDO_DEPTH) undoable.shift();
   view.undo.hidden = false;
+}
+
+// Why a decision could not be taken back, in the page's language. A comment that waits for review again
+// (reopened by someone else, or edited and held) is brought onto the page when nobody holds it.
+async function undoRefusal(id, author, error) {
+  if (!(error instanceof ApiError)) return t('error_undo', { author, message: describe(error) });
+  if (error.status === 404) return t('undo_gone', { author });
+  if (error.code === 'changed') return t('undo_changed', { author });
+  if (error.code === 'decided_by_model') {
+    let status = '?';
+    try {
+      const current = await api('GET', itemPath(id));
+      status = T[`status_${current.status}`] ?? current.status;
+    } catch {
+      // the code is enough
+    }
+    return t('undo_model', { author, status });
+  }
+  if (error.code === 'not_decided') {
+    try {
+      addCard(await api('POST', itemPath(id, 'claim')), decide, { first: true });
+      view.empty.hidden = true;
+      setCurrent(id);
+    } catch {
+      // another moderator holds it: they will decide it
+    }
+    return t('undo_waiting', { author });
+  }
+  return t('error_undo', { author, message: describe(error) });
 }
 
 export async function undo() {
@@ -330,13 +364,17 @@ export async function undo() {
   const refusals = [];
   for (const [i, id] of last.ids.entries()) {
     try {
-      back.push(await api('POST', itemPath(id, 'reopen')));
+      // only the decision taken here: not one someone took since
+      back.push(await api('POST', itemPath(id, 'reopen'), last.times[i] ? { decided_at: last.times[i] } : {}));
     } catch (error) {
-      refusals.push(t('error_undo', { author: last.authors[i], message: error.message }));
+      refusals.push(await undoRefusal(id, last.authors[i], error));
     }
   }
   if (refusals.length) showError(refusals.join(' '));
-  if (!back.length) return;
+  if (!back.length) {
+    refreshDepth();
+    return;
+  }
   clearTimeout(state.emptyTimer);
   for (const item of [...back].reverse()) addCard(item, decide, { first: true });
   countDecided(back.map((item) => item.id), last.action, -1);

@@ -1,0 +1,130 @@
+"""One comment's webhook events reach the blog in the order they happened, and a decision taken back is
+never delivered afterwards. The outbox is driven pass by pass here (no background loop), so the order of
+attempts is the test's, not the scheduler's."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from moderation_service.metrics import Metrics
+from moderation_service.review import keys
+from moderation_service.review.outbox import Outbox, WebhookPolicy
+from moderation_service.review.queue import Action, ReviewQueue
+from moderation_service.review.store import CommentStore
+from moderation_service.sites import SiteConfig, Sites
+from tests.review.test_queue import held
+from tests.review.test_webhooks import SECRET, Receiver, start_receiver
+
+ITEM = held(1)
+
+
+@pytest.fixture
+async def world(aiohttp_server, redis: Redis):  # type: ignore[no-untyped-def]
+    receiver = Receiver()
+    server = await start_receiver(aiohttp_server, receiver)
+    sites = Sites(sites={"kommblog": SiteConfig("kommblog", webhook_url=str(server.make_url("/hook")),
+                                                webhook_secret=SECRET)})
+    await CommentStore(redis, retention_seconds=3600).record(ITEM)
+    queue = ReviewQueue(redis, sites, retention_seconds=3600, lease_seconds=60)
+    outbox = Outbox(redis, sites, WebhookPolicy(max_attempts=2, backoff_seconds=0.01), Metrics())
+    async with aiohttp.ClientSession() as session:
+        yield receiver, queue, outbox, session
+
+
+async def decide(queue: ReviewQueue, action: Action, moderator: str = "anna") -> None:
+    await queue.claim(ITEM.id, moderator)
+    await queue.decide(ITEM.id, moderator, action)
+
+
+def heard(receiver: Receiver) -> list[tuple[str, str]]:
+    return [(event["event"], event["status"]) for event in receiver.delivered]
+
+
+async def deliver_all(receiver: Receiver, outbox: Outbox, session: aiohttp.ClientSession, count: int) -> None:
+    """Passes of the outbox (a second apart, as it runs) until ``count`` events reached the blog."""
+    for _ in range(5):
+        await outbox.deliver_due(session)
+        if len(receiver.delivered) >= count:
+            return
+        await asyncio.sleep(1.05)
+    raise AssertionError(f"only {len(receiver.delivered)} of {count} events delivered")
+
+
+async def test_events_after_a_reopen_arrive_in_order(world) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    await decide(queue, Action.APPROVE)
+    await outbox.deliver_due(session)
+    await queue.reopen(ITEM.id, "bert")
+    await queue.decide(ITEM.id, "bert", Action.REJECT)
+    # Both are due at once: the new decision is sent only once the reopening is settled.
+    await deliver_all(receiver, outbox, session, 3)
+    assert heard(receiver) == [("comment.decided", "approved"), ("comment.reopened", "pending"),
+                               ("comment.decided", "rejected")]
+
+
+async def test_a_decision_waits_behind_a_reopening_the_blog_has_not_taken_yet(world) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    await decide(queue, Action.APPROVE)
+    await outbox.deliver_due(session)
+    receiver.failures = 2  # the blog goes down: the reopening fails once and waits for its next attempt
+    receiver.calls.clear()
+    await queue.reopen(ITEM.id, "bert")
+    await queue.decide(ITEM.id, "bert", Action.REJECT)
+    await outbox.deliver_due(session)
+    receiver.failures = 0
+    await deliver_all(receiver, outbox, session, 3)
+    assert heard(receiver) == [("comment.decided", "approved"), ("comment.reopened", "pending"),
+                               ("comment.decided", "rejected")]
+
+
+async def test_a_decision_never_sent_is_cancelled_and_the_blog_hears_only_the_new_one(world) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    await decide(queue, Action.APPROVE)
+    await queue.reopen(ITEM.id, "anna")
+    await queue.decide(ITEM.id, "anna", Action.REJECT)
+    await outbox.deliver_due(session)
+    assert heard(receiver) == [("comment.decided", "rejected")]
+    statuses = sorted(delivery["status"] for delivery in await outbox.list("kommblog"))
+    assert statuses == ["cancelled", "delivered"]
+
+
+async def test_a_failed_decision_is_cancelled_when_reopened_and_cannot_be_retried(world, redis) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    receiver.failures = 2  # the blog is down for both attempts the policy allows
+    await decide(queue, Action.APPROVE)
+    for _ in range(2):
+        await outbox.deliver_due(session)
+        await asyncio.sleep(0.05)
+    [failed] = await outbox.list("kommblog", status="failed")
+    await queue.reopen(ITEM.id, "anna")
+    assert (await redis.hget(keys.delivery("kommblog", failed["id"]), "status")) == "cancelled"
+    assert await outbox.retry("kommblog", failed["id"]) is False  # an operator's retry must not send it
+    await outbox.deliver_due(session)
+    # The blog may have seen the decision (an attempt was made), so it hears that the comment waits again.
+    assert heard(receiver) == [("comment.reopened", "pending")]
+    reopened = receiver.delivered[0]
+    assert reopened["previous_status"] == "approved" and reopened["reopened_by"] == "anna"
+
+
+async def test_a_delivery_being_sent_is_not_cancelled_and_the_reopening_follows_it(world, redis) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    await decide(queue, Action.APPROVE)
+    [decided] = await outbox.list("kommblog")
+    key = keys.delivery("kommblog", decided["id"])
+    # Another process is sending it right now: it took it from the due set with an in-flight lease.
+    await redis.hset(key, "sending_until", repr(time.time() + 120))
+    await redis.zadd(keys.outbox_due("kommblog"), {decided["id"]: time.time() + 120})
+    await queue.reopen(ITEM.id, "anna")
+    assert await redis.hget(key, "status") == "pending"
+    await outbox.deliver_due(session)  # the reopening waits while the decision is on its way
+    assert receiver.delivered == []
+    await redis.hdel(key, "sending_until")  # it reached the blog
+    await redis.hset(key, "status", "delivered")
+    await redis.zrem(keys.outbox_due("kommblog"), decided["id"])
+    await deliver_all(receiver, outbox, session, 1)
+    assert heard(receiver) == [("comment.reopened", "pending")]
