@@ -1,16 +1,20 @@
-"""``/v1/ops/…``: operator endpoints (admin role): the model, label export and webhook deliveries."""
+"""``/v1/ops/…``: operator endpoints (admin role): the model, label export and erasure, webhook deliveries."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..appkeys import LABELS, MODELS, OUTBOX, QUEUE
 from ..auth import Permission
-from ..exceptions import Conflict, InvalidFields, NotFound
+from ..exceptions import Conflict, InvalidFields
 from ..live_model import ReloadFailed
+from .comments import read_json_object
 from .middlewares import require
+from .review import load
 
 routes = web.RouteTableDef()
 
@@ -72,6 +76,34 @@ async def reload_model(request: web.Request) -> web.Response:
     return web.json_response({**model_body(request), "changed": changed})
 
 
+class EraseLabelsRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    site_id = fields.String(required=True, validate=validate.Length(min=1))
+    comment_id = fields.String(load_default=None, validate=validate.Length(min=1))
+    content = fields.String(load_default=None, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _something_to_match(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("comment_id") is None and data.get("content") is None:
+            raise ValidationError("Give the comment's 'comment_id', its exact 'content', or both.", "comment_id")
+
+
+ERASE_LABELS_REQUEST = EraseLabelsRequest()
+
+
+@routes.post("/v1/ops/labels/erase")
+async def erase_labels(request: web.Request) -> web.Response:
+    """Delete a site's labelled examples of one comment, found by its id and/or its exact text (a request to
+    erase someone's data, after the comment's record has gone)."""
+    require(request, Permission.OPERATE)
+    body = load(ERASE_LABELS_REQUEST, await read_json_object(request))
+    contents = [body["content"]] if body["content"] else []
+    deleted = await request.app[LABELS].delete_about(body["site_id"], body["comment_id"], contents, any_id=True)
+    return web.json_response({"site_id": body["site_id"], "deleted": deleted})
+
+
 @routes.get("/v1/ops/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     require(request, Permission.OPERATE)
@@ -93,6 +125,5 @@ async def list_deliveries(request: web.Request) -> web.Response:
 async def retry_delivery(request: web.Request) -> web.Response:
     require(request, Permission.OPERATE)
     site_id, delivery_id = request.match_info["site_id"], request.match_info["delivery_id"]
-    if not await request.app[OUTBOX].retry(site_id, delivery_id):
-        raise NotFound(f"No failed delivery '{delivery_id}' for site '{site_id}'; only failed deliveries are retried.")
+    await request.app[OUTBOX].retry(site_id, delivery_id)
     return web.json_response({"id": delivery_id, "status": "pending"})

@@ -86,16 +86,20 @@ class LabelStore:
                     break
                 start = f"({batch[-1][0]}"
 
-    async def delete_about(self, site_id: str, comment_id: str | None, contents: Collection[str]) -> int:
-        """Delete the site's examples of one comment: those with its ``comment_id``, or (feedback that names
-        no id: Akismet, Perspective) with one of its ``contents``. Walks the site's whole stream; returns how
-        many were deleted."""
+    async def delete_about(self, site_id: str, comment_id: str | None = None, contents: Collection[str] = (),
+                           *, any_id: bool = False) -> int:
+        """Delete the site's examples of one comment: those with its ``comment_id``, and those with one of its
+        ``contents`` that name no comment id (Akismet, Perspective feedback), or any id with ``any_id`` (an
+        operator erasing a text wherever it was labelled). Walks the site's whole stream; returns how many
+        were deleted."""
         stream, start, deleted = keys.labels(site_id), "-", 0
         while batch := await self._redis.xrange(stream, min=start, max="+", count=EXPORT_BATCH):
             doomed = []
             for entry_id, fields in batch:
                 example = json.loads(fields["example"])
-                if (comment_id and example.get("comment_id") == comment_id) or example.get("content") in contents:
+                named = example.get("comment_id")
+                if (comment_id and named == comment_id) or (
+                        example.get("content") in contents and (any_id or not named)):
                     doomed.append(entry_id)
             if doomed:
                 deleted += int(await self._redis.xdel(stream, *doomed))

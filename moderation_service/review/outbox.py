@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
+from ..exceptions import Conflict, NotFound
 from ..metrics import Metrics
 from ..sites import Sites
 from . import keys
@@ -40,19 +41,21 @@ return due
 
 # KEYS: the delivery, due set. ARGV: now, in-flight lease end, delivery key prefix, delivery id.
 # Starts an attempt: {'send', payload, attempts}, the delivery marked as being sent until the lease ends;
-# {'skip'} for one no longer pending (cancelled: it leaves the due set); {'wait'} while the delivery made
+# {'skip'} for one no longer pending (cancelled: it leaves the due set); {'wait'} while a delivery made
 # before it for the same item is unsettled (waiting, or being sent): it is due again just after that one.
-# So a blog hears of one comment's events in the order they happened, even across retries.
+# So a blog hears of one comment's events in the order they happened, even across retries. The walk back
+# along ``after`` stops at a delivered or failed one (it was sent only once those before it were settled)
+# and passes cancelled ones (never sent, so those before them may still wait).
 BEGIN_ATTEMPT = """
+local now = tonumber(ARGV[1])
 local status, after, payload, attempts = unpack(redis.call('HMGET', KEYS[1], 'status', 'after', 'payload',
                                                            'attempts'))
 if status ~= 'pending' then
   redis.call('ZREM', KEYS[2], ARGV[4])
   return {'skip'}
 end
-if after then
-  local now = tonumber(ARGV[1])
-  local state, sending = unpack(redis.call('HMGET', ARGV[3] .. after, 'status', 'sending_until'))
+while after do
+  local state, sending, before = unpack(redis.call('HMGET', ARGV[3] .. after, 'status', 'sending_until', 'after'))
   if sending and tonumber(sending) > now then  -- being sent: look again in a second
     redis.call('ZADD', KEYS[2], now + 1, ARGV[4])
     return {'wait'}
@@ -62,9 +65,28 @@ if after then
     redis.call('ZADD', KEYS[2], math.max(ahead + 0.001, now + 1), ARGV[4])
     return {'wait'}
   end
+  if state ~= 'cancelled' then break end
+  after = before
 end
 redis.call('HSET', KEYS[1], 'sending_until', ARGV[2])
 return {'send', payload, attempts or '0'}
+"""
+
+# KEYS: the delivery, due set. ARGV: now, delivery id, item key prefix.
+# Sends a failed delivery again, unless its comment is gone or a later event about it was made since (the
+# blog would hear an outdated one last). Returns {'ok'} or a refusal: {'not_found'}, {'not_failed', status},
+# {'gone'}, {'superseded'}.
+RETRY = """
+local status, item = unpack(redis.call('HMGET', KEYS[1], 'status', 'item'))
+if not status then return {'not_found'} end
+if status ~= 'failed' then return {'not_failed', status} end
+local record = ARGV[3] .. string.match(item, ':([^:]+)$')
+if redis.call('EXISTS', record) == 0 then return {'gone'} end
+local last = redis.call('HGET', record, 'last_delivery')
+if last and last ~= ARGV[2] then return {'superseded'} end
+redis.call('HSET', KEYS[1], 'status', 'pending', 'attempts', 0)
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return {'ok'}
 """
 
 IN_FLIGHT_SECONDS = 120
@@ -97,6 +119,7 @@ class Outbox:
         self._metrics = metrics
         self._claim_due = redis.register_script(CLAIM_DUE)
         self._begin_attempt = redis.register_script(BEGIN_ATTEMPT)
+        self._retry = redis.register_script(RETRY)
 
     def _webhook_sites(self) -> list[str]:
         return [s.site_id for s in self._sites.sites.values() if s.webhook_url]
@@ -189,16 +212,24 @@ class Outbox:
                     break
         return found
 
-    async def retry(self, site_id: str, delivery_id: str) -> bool:
-        """Send a failed delivery again (attempts start over)."""
-        key = keys.delivery(site_id, delivery_id)
-        if await self._redis.hget(key, "status") != "failed":
-            return False
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"status": "pending", "attempts": 0})
-        pipe.zadd(keys.outbox_due(site_id), {delivery_id: time.time()})
-        await pipe.execute()
-        return True
+    async def retry(self, site_id: str, delivery_id: str) -> None:
+        """Send a failed delivery again (attempts start over).
+
+        :raises NotFound: no such delivery.
+        :raises Conflict: it did not fail, its comment is gone, or a later event about the comment was made.
+        """
+        reply = await self._retry(keys=[keys.delivery(site_id, delivery_id), keys.outbox_due(site_id)],
+                                  args=[repr(time.time()), delivery_id, keys.comment(site_id, "")])
+        where = f"delivery '{delivery_id}' of site '{site_id}'"
+        if reply[0] == "not_found":
+            raise NotFound(f"No {where}.")
+        if reply[0] == "not_failed":
+            raise Conflict(f"The {where} is {reply[1]}; only a failed delivery is retried.")
+        if reply[0] == "gone":
+            raise Conflict(f"The comment of the {where} was deleted or has expired; its event is not sent again.")
+        if reply[0] == "superseded":
+            raise Conflict(f"A later event about the comment of the {where} was made since; sending this one "
+                           "again would leave the blog with an outdated state.")
 
     async def run(self, session: aiohttp.ClientSession, interval: float = 1.0) -> None:
         while True:

@@ -123,11 +123,12 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
                          "then decide.")
     elif code == "not_decided":
         error = Conflict(f"'{item_id}' waits for review; there is no decision to reopen.")
-    elif code == "decided_by_model":
+    elif code in ("decided_by_model", "not_reopenable"):
         edited = (f" after the blog sent an edited version (revision {reply[2]})"
                   if len(reply) > 2 and reply[2] not in ("1", 1) else "")
-        error = Conflict(f"'{item_id}' was {STATUS_WORDS.get(reply[1], reply[1])} by the model{edited}, not by a "
-                         "moderator: it does not wait for review, and there is no moderator's decision to reopen.")
+        done = f"'{item_id}' was {STATUS_WORDS.get(reply[1], reply[1])} by the model{edited}, not by a moderator"
+        error = Conflict(f"{done}: it does not wait for review; nothing was changed." if code == "decided_by_model"
+                         else f"{done}: only a moderator's decision can be reopened.")
     elif code == "changed":
         error = Conflict(f"'{item_id}' was reopened or decided again meanwhile; nothing was changed. Read it again "
                          f"(GET /v1/review/items/{item_id}).")
@@ -322,7 +323,7 @@ class ReviewQueue:
         if item.record.status is Status.PENDING:
             raise _refusal(item_id, ["not_decided"])
         if not item.decided_by:
-            raise _refusal(item_id, ["decided_by_model", item.record.status.value, str(item.record.revision)])
+            raise _refusal(item_id, ["not_reopenable", item.record.status.value, str(item.record.revision)])
         if decided_at is not None and abs((item.decided_at or 0) - decided_at) > 0.001:
             raise _refusal(item_id, ["changed"])
         indexes = queue_indexes(item.record)
@@ -342,11 +343,13 @@ class ReviewQueue:
         return Item.from_state(reply[1])
 
     async def delete(self, item_id: str, actor: str) -> Record:
-        """The blog deleted the comment: remove its record from Redis and from the queue (claims included).
-        Returns the record as it was; labels are not touched (see :meth:`LabelStore.delete_about`)."""
+        """The blog deleted the comment: remove its record from Redis and from the queue (claims included), and
+        cancel the webhook deliveries still owed about it. Returns the record as it was; labels are not touched
+        (see :meth:`LabelStore.delete_about`)."""
         site_id, token = self._parts(item_id)
-        reply = await self._delete(keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id)],
-                                   args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN])
+        reply = await self._delete(
+            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.outbox_due(site_id)],
+            args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN, keys.delivery(site_id, "")])
         if reply[0] != "ok":
             raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
         return from_fields(pairs(reply[1]))

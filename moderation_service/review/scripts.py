@@ -74,6 +74,19 @@ local function enqueue_delivery(item_key, prefix, delivery_id, item_id, payload,
   redis.call('ZADD', due, now, delivery_id)
   redis.call('ZADD', all, now, delivery_id)
 end
+
+-- Cancels a delivery still owed (waiting, or failed and so open to an operator's retry) unless it is being
+-- sent right now. Returns whether it was cancelled, and the attempts it had had.
+local function cancel_delivery(prefix, delivery_id, due, now, why)
+  local key = prefix .. delivery_id
+  local state, attempts, sending = unpack(redis.call('HMGET', key, 'status', 'attempts', 'sending_until'))
+  if (state == 'pending' or state == 'failed') and not (sending and tonumber(sending) > tonumber(now)) then
+    redis.call('HSET', key, 'status', 'cancelled', 'last_error', why)
+    redis.call('ZREM', due, delivery_id)
+    return true, tonumber(attempts or '0')
+  end
+  return false, 0
+end
 """
 
 # The pending items to walk: the order index itself, or, with filters (sorted sets an item must also belong
@@ -296,7 +309,7 @@ local status, decided_by, decided_at, action = unpack(redis.call('HMGET', KEYS[1
 if not status then return {'not_found'} end
 if status == 'pending' then return {'not_decided'} end
 if not decided_by or decided_by == '' then
-  return {'decided_by_model', status, redis.call('HGET', KEYS[1], 'revision') or '1'}
+  return {'not_reopenable', status, redis.call('HGET', KEYS[1], 'revision') or '1'}
 end
 if decided_at ~= ARGV[6] then return {'changed'} end
 local n = tonumber(ARGV[11])
@@ -333,14 +346,8 @@ end
 -- and needs no word of the reopening either.
 local tell_blog = ARGV[9] ~= ''
 if delivery and delivery ~= '' then
-  local key = ARGV[10] .. delivery
-  local state, attempts, sending = unpack(redis.call('HMGET', key, 'status', 'attempts', 'sending_until'))
-  local in_flight = sending and tonumber(sending) > tonumber(now)
-  if (state == 'pending' or state == 'failed') and not in_flight then
-    redis.call('HSET', key, 'status', 'cancelled', 'last_error', 'the decision was reopened')
-    redis.call('ZREM', KEYS[6], delivery)
-    if tonumber(attempts or '0') == 0 then tell_blog = false end
-  end
+  local cancelled, attempts = cancel_delivery(ARGV[10], delivery, KEYS[6], now, 'the decision was reopened')
+  if cancelled and attempts == 0 then tell_blog = false end
 end
 
 local indexes = {}
@@ -369,17 +376,23 @@ end
 return {'ok', item_state(KEYS[1], ARGV[7])}
 """
 
-# KEYS: item, claims, audit. ARGV: id, actor, now, audit maxlen.
+# KEYS: item, claims, audit, outbox due. ARGV: id, actor, now, audit maxlen, delivery key prefix.
 # The blog deleted the comment: its record goes, with its place in every queue index and any claim on it, so
-# that nobody reviews a comment that no longer exists. Returns {'ok', the record's fields as they were}, or
-# {'not_found'}.
-DELETE = COMMON + """
+# that nobody reviews a comment that no longer exists, and the webhook deliveries still owed about it are
+# cancelled (a decision sent after the deletion could bring the comment back). Returns {'ok', the record's
+# fields as they were}, or {'not_found'}.
+DELETE = COMMON + DELIVERIES + """
 local id, actor, now = ARGV[1], ARGV[2], ARGV[3]
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return {'not_found'} end
 local status, indexes = unpack(redis.call('HMGET', KEYS[1], 'status', 'indexes'))
 for _, index in ipairs(cjson.decode(indexes or '[]')) do redis.call('ZREM', index, id) end
 redis.call('ZREM', KEYS[2], id)
+local delivery = redis.call('HGET', KEYS[1], 'last_delivery')
+while delivery do
+  cancel_delivery(ARGV[5], delivery, KEYS[4], now, 'the comment was deleted')
+  delivery = redis.call('HGET', ARGV[5] .. delivery, 'after')
+end
 redis.call('DEL', KEYS[1])
 audit(KEYS[3], ARGV[4], now, actor, 'delete', id, cjson.encode({status = status}), '{}')
 return {'ok', fields}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -82,6 +83,8 @@ redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor',
 return {2, revision}
 """)
 
+SITES_REFRESH_SECONDS = 60.0
+
 #: Audit entries kept per site (approximately: the stream is trimmed with ``MAXLEN ~``).
 AUDIT_MAXLEN = 1_000_000
 
@@ -157,7 +160,9 @@ class CommentStore:
         self._redis = redis
         self._retention = retention_seconds
         self._batcher = batcher or Batcher(redis)
-        self._known_sites: set[str] = set()
+        #: site -> when this process last added it to the set of sites (again every minute, so that a Redis
+        #: that lost its data, restarted without persistence, learns the sites anew).
+        self._sites_registered: dict[str, float] = {}
 
     @property
     def redis(self) -> Redis:
@@ -173,9 +178,10 @@ class CommentStore:
         """Store ``record``: a new comment, or an edit of one stored before (the record then carries its
         revision). A retry stores nothing and gives back the stored record."""
         site_id = record.comment.site_id
-        if site_id not in self._known_sites:
+        now = time.monotonic()
+        if now - self._sites_registered.get(site_id, -SITES_REFRESH_SECONDS) >= SITES_REFRESH_SECONDS:
             await self._redis.sadd(keys.sites(), site_id)
-            self._known_sites.add(site_id)
+            self._sites_registered[site_id] = now
         held = record.decision is Decision.HOLD
         indexes = queue_indexes(record) if held else []
         reasons = sorted({r["name"] for r in record.reasons}) if held else []

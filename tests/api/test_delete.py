@@ -91,3 +91,41 @@ async def test_who_may_delete_and_what_is_refused(client, comment) -> None:  # t
     assert status == 404
     status, body = await delete(client, item_id, role="admin")
     assert status == 200 and body["deleted"] is True
+
+
+async def test_erasing_one_comment_leaves_another_comments_labels_with_the_same_text(  # type: ignore[no-untyped-def]
+        client, comment, redis):
+    same_text = {**comment, "content": INSULT}
+    ids = []
+    for n, author in enumerate(("Jana", "Kai")):
+        _, body = await submit(client, {**same_text, "comment_id": f"same-{n}", "author_name": author})
+        ids.append(body["id"])
+        await call(client, "POST", f"/v1/review/items/{body['id']}/claim")
+        await call(client, "POST", f"/v1/review/items/{body['id']}/decision", json={"action": "reject"})
+    status, body = await delete(client, ids[0], "?labels=delete")
+    assert status == 200 and body["labels_deleted"] == 1
+    [(_, left)] = await redis.xrange(keys.labels("kommblog"))
+    assert json.loads(left["example"])["comment_id"] == "same-1"
+
+
+async def test_an_operator_erases_labels_after_the_record_is_gone(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    await redis.xadd(keys.labels("kommblog"), {"example": json.dumps(
+        {"content": f"{INSULT} (1)", "labels": {"spam": 0}, "source": "akismet", "site_id": "kommblog"})})
+    await delete(client, item_id)  # labels kept; later someone asks for their data to be erased
+    status, body = await delete(client, item_id, "?labels=delete")
+    assert status == 404
+    status, body = await call(client, "POST", "/v1/ops/labels/erase", role="admin",
+                              json={"site_id": "kommblog", "comment_id": "h1"})
+    assert status == 200 and body == {"site_id": "kommblog", "deleted": 1}
+    status, body = await call(client, "POST", "/v1/ops/labels/erase", role="admin",
+                              json={"site_id": "kommblog", "content": f"{INSULT} (1)"})
+    assert status == 200 and body["deleted"] == 1
+    assert await redis.xlen(keys.labels("kommblog")) == 0
+    status, body = await call(client, "POST", "/v1/ops/labels/erase", role="admin", json={"site_id": "kommblog"})
+    assert status == 422 and "comment_id" in body["error"]["fields"]
+    status, body = await call(client, "POST", "/v1/ops/labels/erase", role="blog",
+                              json={"site_id": "kommblog", "comment_id": "h1"})
+    assert status == 403

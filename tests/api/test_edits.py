@@ -135,7 +135,9 @@ async def test_an_edit_out_of_the_queue_ends_the_claim(client, comment, redis) -
     assert await redis.zcard(keys.claims("kommblog")) == 0
     status, body = await call(client, "POST", f"/v1/review/items/{held['id']}/decision", json={"action": "reject"})
     assert status == 409 and body["error"]["code"] == "decided_by_model"
-    assert "was published by the model after the blog sent an edited version (revision 2)" in body["error"]["message"]
+    assert body["error"]["message"] == (f"'{held['id']}' was published by the model after the blog sent an edited "
+                                        "version (revision 2), not by a moderator: it does not wait for review; "
+                                        "nothing was changed.")
 
 
 async def test_a_retry_of_the_edit_is_a_retry_and_counts_nothing_twice(client, comment, redis) -> None:  # type: ignore[no-untyped-def]

@@ -70,8 +70,9 @@ async def test_what_cannot_be_reopened_says_why(client, comment) -> None:  # typ
     _, published = await submit(client, comment)
     assert published["decision"] == "publish"
     status, body = await call(client, "POST", f"/v1/review/items/{published['id']}/reopen")
-    assert status == 409 and body["error"]["code"] == "decided_by_model"
-    assert f"'{published['id']}' was published by the model, not by a moderator" in body["error"]["message"]
+    assert status == 409 and body["error"]["code"] == "not_reopenable"
+    assert body["error"]["message"] == (f"'{published['id']}' was published by the model, not by a moderator: "
+                                        "only a moderator's decision can be reopened.")
     status, body = await call(client, "POST", "/v1/review/items/kommblog:zzzzzzzzzzzzzzzz/reopen")
     assert status == 404
     status, body = await call(client, "POST", f"/v1/review/items/{item_id}/reopen", role="blog")

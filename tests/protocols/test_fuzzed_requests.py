@@ -177,6 +177,8 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("GET", "/v1/review/audit", query={"site_id": "kommblog", "limit": "5", "before": "+"},
                  role="moderator"),
         Endpoint("GET", "/v1/ops/labels", query={"site_id": "kommblog"}, role="admin"),
+        Endpoint("POST", "/v1/ops/labels/erase", {"site_id": "kommblog", "comment_id": "nosuch", "content": "x"},
+                 role="admin"),
         Endpoint("GET", "/v1/ops/deliveries", query={"site_id": "kommblog", "status": "failed"}, role="admin"),
         Endpoint("POST", "/v1/ops/deliveries/kommblog/{id}/retry", {}, role="admin", expect=404),
         Endpoint("POST", "/v1/ops/model/reload", query={"force": "0"}, role="admin"),

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from moderation_service.exceptions import Conflict
 from moderation_service.metrics import Metrics
 from moderation_service.review import keys
 from moderation_service.review.outbox import Outbox, WebhookPolicy
@@ -94,7 +95,8 @@ async def test_a_failed_decision_is_cancelled_when_reopened_and_cannot_be_retrie
     [failed] = await outbox.list("kommblog", status="failed")
     await queue.reopen(ITEM.id, "anna")
     assert (await redis.hget(keys.delivery("kommblog", failed["id"]), "status")) == "cancelled"
-    assert await outbox.retry("kommblog", failed["id"]) is False  # an operator's retry must not send it
+    with pytest.raises(Conflict, match="is cancelled; only a failed delivery is retried"):
+        await outbox.retry("kommblog", failed["id"])  # an operator's retry must not send it
     await outbox.deliver_due(session)
     # The blog may have seen the decision (an attempt was made), so it hears that the comment waits again.
     assert heard(receiver) == [("comment.reopened", "pending")]
@@ -119,3 +121,43 @@ async def test_a_delivery_being_sent_is_not_cancelled_and_the_reopening_follows_
     await redis.zrem(keys.outbox_due("kommblog"), decided["id"])
     await deliver_all(receiver, outbox, session, 1)
     assert heard(receiver) == [("comment.reopened", "pending")]
+
+
+async def test_the_order_holds_past_a_cancelled_event(world) -> None:  # type: ignore[no-untyped-def]
+    """The blog is down while a decision is taken, taken back, taken again (never tried, so cancelled) and
+    taken back and taken once more: the last decision must not overtake the first reopening."""
+    receiver, queue, outbox, session = world
+    receiver.failures = 10**6
+    await decide(queue, Action.APPROVE)
+    await outbox.deliver_due(session)  # tried: the blog may have seen it
+    await queue.reopen(ITEM.id, "anna")
+    await queue.decide(ITEM.id, "anna", Action.REJECT)  # waits behind the reopening, never tried
+    await queue.reopen(ITEM.id, "anna")  # cancels the rejection: the blog never heard of it
+    await queue.decide(ITEM.id, "anna", Action.APPROVE)
+    receiver.failures = 0
+    await deliver_all(receiver, outbox, session, 2)
+    assert heard(receiver) == [("comment.reopened", "pending"), ("comment.decided", "approved")]
+
+
+async def test_a_failed_event_is_resent_only_while_it_is_the_latest(world, redis) -> None:  # type: ignore[no-untyped-def]
+    receiver, queue, outbox, session = world
+    await decide(queue, Action.APPROVE)
+    await outbox.deliver_due(session)
+    receiver.failures, receiver.calls = 2, []
+    await queue.reopen(ITEM.id, "anna")
+    for _ in range(2):
+        await outbox.deliver_due(session)
+        await asyncio.sleep(0.05)
+    [reopening] = await outbox.list("kommblog", status="failed")
+    await outbox.retry("kommblog", reopening["id"])  # the latest event: sent again
+    await deliver_all(receiver, outbox, session, 2)
+    await queue.decide(ITEM.id, "anna", Action.REJECT)
+    await deliver_all(receiver, outbox, session, 3)
+    await redis.hset(keys.delivery("kommblog", reopening["id"]), "status", "failed")  # as if it had failed
+    with pytest.raises(Conflict, match="A later event about the comment"):
+        await outbox.retry("kommblog", reopening["id"])
+    await queue.delete(ITEM.id, "kommblog")  # the blog deleted the comment: what is owed about it is cancelled
+    assert await redis.hget(keys.delivery("kommblog", reopening["id"]), "status") == "cancelled"
+    await redis.hset(keys.delivery("kommblog", reopening["id"]), "status", "failed")  # (as if kept from before)
+    with pytest.raises(Conflict, match="was deleted or has expired"):
+        await outbox.retry("kommblog", reopening["id"])

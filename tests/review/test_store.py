@@ -69,3 +69,20 @@ async def test_a_record_stored_before_versions_were_kept_answers_every_resubmiss
                                   received_at=record.received_at + 60)
     again = await store.record(changed)
     assert again.repeated is True and again.record.comment.content == "a held comment" and again.record.revision == 1
+
+
+async def test_the_set_of_sites_is_written_again_after_redis_lost_it(redis: Redis, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Redis restarted without persistence forgets the sites; the moderators' queue lists sites from it."""
+    from moderation_service.review import store as store_module
+
+    store = CommentStore(redis, retention_seconds=3600)
+    await store.record(held())
+    assert await redis.smembers(keys.sites()) == {"kommblog"}
+    await redis.delete(keys.sites())
+    later = dataclasses.replace(held(), id="kommblog:aaaaaaaaaaaaaaa2",
+                                comment=dataclasses.replace(held().comment, comment_id="2"))
+    await store.record(later)
+    assert await redis.smembers(keys.sites()) == set()  # not on every comment: once a minute
+    monkeypatch.setattr(store_module, "SITES_REFRESH_SECONDS", 0.0)
+    await store.record(dataclasses.replace(later, id="kommblog:aaaaaaaaaaaaaaa3"))
+    assert await redis.smembers(keys.sites()) == {"kommblog"}

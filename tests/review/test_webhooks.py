@@ -147,7 +147,9 @@ async def test_gives_up_after_max_attempts_and_operator_can_retry(aiohttp_client
     assert response.status == 200
     await eventually(lambda: receiver.delivered)
     response = await client.post(f"/v1/ops/deliveries/kommblog/{current['id']}/retry", headers=auth("admin"))
-    assert response.status == 404
+    assert response.status == 409
+    assert (await response.json())["error"]["message"] == (
+        f"The delivery '{current['id']}' of site 'kommblog' is delivered; only a failed delivery is retried.")
 
 
 @pytest.mark.parametrize("attempts", [1, 2, 5, 20])
@@ -176,19 +178,38 @@ async def test_a_reopened_decision_is_withdrawn_or_followed_by_a_reopened_event(
     assert reopen["comment_id"] == "w1"
 
 
-async def test_a_decision_the_blog_could_not_take_is_cancelled_when_reopened(  # type: ignore[no-untyped-def]
-        aiohttp_client, aiohttp_server, settings, comment, redis):
-    receiver = Receiver(failures=10**6)  # the blog is down
+async def decided_while_the_blog_is_down(aiohttp_client, aiohttp_server, settings, comment, redis):  # type: ignore[no-untyped-def]
+    """A service whose blog answers 503, and a decision whose delivery was tried once (the next try is 30 s
+    away, so nothing is in flight)."""
+    receiver = Receiver(failures=10**6)
     server = await start_receiver(aiohttp_server, receiver)
     client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")),
                                                              webhook_backoff_seconds=30)))
     item_id = await decide_one(client, comment)
     await eventually(lambda: receiver.calls)
     [key] = await redis.keys(keys.delivery("kommblog", "*"))
-    await eventually_async(lambda: redis.hget(key, "attempts"), "1")  # tried once; the next attempt is 30 s away
+    await eventually_async(lambda: redis.hget(key, "attempts"), "1")
+    return client, item_id
+
+
+async def test_a_decision_the_blog_could_not_take_is_cancelled_when_reopened(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment, redis):
+    client, item_id = await decided_while_the_blog_is_down(aiohttp_client, aiohttp_server, settings, comment, redis)
     await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
     response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
     deliveries = (await response.json())["sites"]["kommblog"]
     by_event = {d["payload"]["event"]: d for d in deliveries}
     assert by_event["comment.decided"]["status"] == "cancelled"
     assert by_event["comment.reopened"]["status"] == "pending"
+
+
+async def test_a_deleted_comment_gets_no_decision_delivered_afterwards(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment, redis):
+    """A decision delivered after the blog deleted the comment could bring it back (WordPress restores an
+    approved comment from the bin)."""
+    client, item_id = await decided_while_the_blog_is_down(aiohttp_client, aiohttp_server, settings, comment, redis)
+    response = await client.delete(f"/v1/comments/{item_id}", headers=auth("blog"))
+    assert response.status == 200
+    response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+    [delivery] = (await response.json())["sites"]["kommblog"]
+    assert delivery["status"] == "cancelled" and delivery["last_error"] == "the comment was deleted"

@@ -329,7 +329,7 @@ async function undoRefusal(id, author, error) {
   if (!(error instanceof ApiError)) return t('error_undo', { author, message: describe(error) });
   if (error.status === 404) return t('undo_gone', { author });
   if (error.code === 'changed') return t('undo_changed', { author });
-  if (error.code === 'decided_by_model') {
+  if (error.code === 'not_reopenable') {
     let status = '?';
     try {
       const current = await api('GET', itemPath(id));
@@ -372,6 +372,7 @@ export async function undo() {
   }
   if (refusals.length) showError(refusals.join(' '));
   if (!back.length) {
+    if (items.size) announce(''); // "the queue is empty" may be on screen, and a comment was brought back
     refreshDepth();
     return;
   }
