@@ -82,7 +82,8 @@ async def get_comment(request: web.Request) -> web.Response:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
-        raise NotFound(f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
+        raise NotFound(
+            f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
     return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from ..appkeys import METRICS, QUEUE
+from ..appkeys import METRICS, QUEUE, SITES
 from ..auth import ALL_SITES, Permission, Principal
 from ..exceptions import Forbidden, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
@@ -149,10 +149,13 @@ def moderator(request: web.Request) -> Principal:
 async def sites_of(request: web.Request, principal: Principal, site_id: str | None) -> list[str]:
     """The sites a request covers: the one asked for (if allowed), else (none, or empty as in ``?site_id=``)
     all the principal may review."""
+    known = await request.app[QUEUE].known_sites()
     if site_id:
         principal.require(Permission.REVIEW, site_id)
+        if site_id not in known and site_id not in request.app[SITES].sites:
+            raise NotFound(f"No site '{site_id}': no comment was ever submitted for it, and the sites file does not "
+                           f"name it. Sites with comments: {', '.join(known) or 'none yet'}.")
         return [site_id]
-    known = await request.app[QUEUE].known_sites()
     if ALL_SITES in principal.sites or principal.can(Permission.OPERATE):
         return known
     return [s for s in known if s in principal.sites]

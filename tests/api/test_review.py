@@ -250,3 +250,17 @@ async def test_labels_stored_with_personal_fields_are_exported_without_them(clie
     [line] = (await response.text()).splitlines()
     assert json.loads(line) == {"content": "Danke!", "labels": {"spam": 0}, "source": "moderator",
                                 "site_id": "kommblog", "post_id": "p1"}
+
+
+async def test_a_site_nobody_knows_is_a_404_not_an_empty_queue(client, comment) -> None:  # type: ignore[no-untyped-def]
+    """A typo in ``site_id`` must not look like a queue that was cleared."""
+    await hold(client, comment, 1)
+    for method, path, body in (("GET", "/v1/review/stats?site_id=komblog", None),
+                               ("GET", "/v1/review/items?site_id=komblog", None),
+                               ("POST", "/v1/review/claims", {"site_id": "komblog"})):
+        status, answer = await call(client, method, path, json=body)
+        assert status == 404, path
+        assert answer["error"]["message"] == ("No site 'komblog': no comment was ever submitted for it, and the "
+                                              "sites file does not name it. Sites with comments: kommblog.")
+    status, _ = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
+    assert status == 200
