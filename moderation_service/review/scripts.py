@@ -19,6 +19,22 @@ local function expect(key, want)
 end
 """
 
+REPUTATION_KEYS = """
+-- The reputation counters a spam verdict on this item raises (keyed hashes of its IP, e-mail and link
+-- domains): the decision raises them, reopening lowers them, an edit reads them without its own verdict.
+local function reputation_keys(key, prefix)
+  local identities = cjson.decode(redis.call('HGET', key, 'identities') or '{}')
+  local found = {}
+  local function add(kind, value)
+    if value and value ~= '' then found[#found + 1] = prefix .. kind .. ':' .. value end
+  end
+  add('ip', identities.ip)
+  add('email', identities.email)
+  for _, domain in ipairs(identities.domains or {}) do add('domain', domain) end
+  return found
+end
+"""
+
 COMMON = """
 local function token(id) return string.match(id, ':([^:]+)$') end
 
@@ -233,7 +249,7 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 #       fields its labelled example keeps (JSON list, see moderation_service.labels).
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
-DECIDE = COMMON + ITEM_CHECKS + DELIVERIES + """
+DECIDE = COMMON + ITEM_CHECKS + DELIVERIES + REPUTATION_KEYS + """
 local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local problem = check(KEYS[1], moderator, now, true)
 if problem then return problem end
@@ -271,17 +287,10 @@ local author = redis.call('HGET', KEYS[1], 'author')
 if author and author ~= '' then redis.call('HINCRBY', ARGV[15] .. author, ARGV[11], 1) end
 -- A spam verdict teaches local reputation: the comment's IP, e-mail and link domains (keyed hashes).
 if status == 'spam' then
-  local identities = cjson.decode(redis.call('HGET', KEYS[1], 'identities') or '{}')
-  local function remember(kind, value)
-    if value and value ~= '' then
-      local key = ARGV[17] .. kind .. ':' .. value
-      redis.call('INCR', key)
-      redis.call('EXPIRE', key, ARGV[18])
-    end
+  for _, key in ipairs(reputation_keys(KEYS[1], ARGV[17])) do
+    redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[18])
   end
-  remember('ip', identities.ip)
-  remember('email', identities.email)
-  for _, domain in ipairs(identities.domains or {}) do remember('domain', domain) end
 end
 if ARGV[12] ~= '' then
   local payload = with_categories(cjson.encode({
@@ -302,7 +311,7 @@ return {'ok', item_state(KEYS[1], ARGV[15])}
 # reopened it; its labelled example, the author's and the day's counts and a spam verdict's reputation are
 # taken back; a webhook delivery of the decision not yet made is cancelled, and the blog is told that the
 # comment waits again (unless it never heard of the decision). Returns {'ok', state}, or a refusal.
-REOPEN = COMMON + TYPE_CHECK + DELIVERIES + """
+REOPEN = COMMON + TYPE_CHECK + DELIVERIES + REPUTATION_KEYS + """
 local id, moderator, now, lease_until = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local status, decided_by, decided_at, action = unpack(redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'decided_at',
                                                                  'decision_action'))
@@ -333,13 +342,7 @@ if tally then decrement(tally, decided_by) end
 local counters = {approve = 'approved', reject = 'rejected', spam = 'spam'}
 if author and author ~= '' and counters[action] then decrement(ARGV[7] .. author, counters[action]) end
 if status == 'spam' then
-  local identities = cjson.decode(redis.call('HGET', KEYS[1], 'identities') or '{}')
-  local function forget(kind, value)
-    if value and value ~= '' then decrement(ARGV[8] .. kind .. ':' .. value) end
-  end
-  forget('ip', identities.ip)
-  forget('email', identities.email)
-  for _, domain in ipairs(identities.domains or {}) do forget('domain', domain) end
+  for _, key in ipairs(reputation_keys(KEYS[1], ARGV[8])) do decrement(key) end
 end
 -- The decision's webhook delivery, unless it is being sent right now, is cancelled: waiting or failed, an
 -- operator's retry must not send a decision that was taken back. Never tried, the blog never heard of it,

@@ -11,6 +11,7 @@ from typing import Any
 from ..comments import Comment
 from ..review import keys
 from ..review.batching import Batcher, Script
+from ..review.scripts import REPUTATION_KEYS
 from .base import Hit
 from .config import SignalConfig
 from .minhash import band_buckets
@@ -24,21 +25,17 @@ from .textfold import fold_text
 # copies seen. An edit of a stored comment (another version) counts nothing: it is no new comment for the
 # flood limits, and no copy of the version it replaces. It reads history and reputation without what a
 # moderator decided about the version it replaces: an edit is not judged by its own earlier verdict.
-SIGNAL_STATE = Script("""
+SIGNAL_STATE = Script(REPUTATION_KEYS + """
 local edit = false
 local own = {}  -- counters the replaced version's verdict raised, each by one
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local stored, by, action, identities = unpack(redis.call('HMGET', KEYS[1], 'version', 'decided_by',
-                                                          'decision_action', 'identities'))
+  local stored, by, action = unpack(redis.call('HMGET', KEYS[1], 'version', 'decided_by', 'decision_action'))
   if not stored or stored == ARGV[7] then return {-1} end
   edit = true
   if by and by ~= '' then
     own[({approve = 'approved', reject = 'rejected', spam = 'spam'})[action] or ''] = true
     if action == 'spam' then
-      local ids = cjson.decode(identities or '{}')
-      if ids.ip and ids.ip ~= '' then own[ARGV[8] .. 'ip:' .. ids.ip] = true end
-      if ids.email and ids.email ~= '' then own[ARGV[8] .. 'email:' .. ids.email] = true end
-      for _, domain in ipairs(ids.domains or {}) do own[ARGV[8] .. 'domain:' .. domain] = true end
+      for _, key in ipairs(reputation_keys(KEYS[1], ARGV[8])) do own[key] = true end
     end
   end
 end
