@@ -23,7 +23,7 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
 from .labels import LABELS_MAXLEN
-from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes
+from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes, reason_names
 
 LABELLED_FIELDS_JSON = json.dumps(LABELLED_COMMENT_FIELDS)
 
@@ -327,7 +327,7 @@ class ReviewQueue:
         if decided_at is not None and abs((item.decided_at or 0) - decided_at) > 0.001:
             raise _refusal(item_id, ["changed"])
         indexes = queue_indexes(item.record)
-        reasons = sorted({reason["name"] for reason in item.record.reasons})
+        reasons = reason_names(item.record)
         now, until = self._lease(lease_seconds)
         delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url else ""
         reply = await self._reopen(

@@ -96,6 +96,11 @@ class Stored(NamedTuple):
     repeated: bool
 
 
+def reason_names(record: Record) -> list[str]:
+    """The names of the scores and signals among a record's reasons: each held comment is indexed under them."""
+    return sorted({reason["name"] for reason in record.reasons})
+
+
 def queue_indexes(record: Record) -> list[tuple[str, float]]:
     """The sorted sets a held comment waits in, with its score in each: arrival, risk, post and reasons."""
     site_id, received = record.comment.site_id, record.received_at
@@ -103,7 +108,7 @@ def queue_indexes(record: Record) -> list[tuple[str, float]]:
     post = record.comment.post_id or record.comment.permalink
     if post:
         indexes.append((keys.pending_for_post(site_id, post), received))
-    reasons = sorted({r["name"] for r in record.reasons})
+    reasons = reason_names(record)
     indexes += [(keys.pending_for_reason(site_id, name), received) for name in reasons]
     return indexes
 
@@ -184,7 +189,7 @@ class CommentStore:
             self._sites_registered[site_id] = now
         held = record.decision is Decision.HOLD
         indexes = queue_indexes(record) if held else []
-        reasons = sorted({r["name"] for r in record.reasons}) if held else []
+        reasons = reason_names(record) if held else []
         fields = to_fields(record)
         args: list[Any] = ["0" if held else str(self._retention), record.id, fields["version"],
                            repr(record.received_at), AUDIT_MAXLEN,
