@@ -166,6 +166,9 @@ function labelsOf(id) {
   return { categories, note };
 }
 
+// A comment's status in the page's language ('?' when it could not be read).
+const statusWord = (item) => (item ? (T[`status_${item.status}`] ?? item.status) : '?');
+
 async function describeRefusal(id, error) {
   // 409s name the other moderator in English prose; the item itself says who holds or decided it
   let current = null;
@@ -178,7 +181,7 @@ async function describeRefusal(id, error) {
   if (error.code === 'claimed_by_other') {
     return t('error_claimed_by_other', { author, by: current?.claim?.by ?? '?' });
   }
-  const status = current ? (T[`status_${current.status}`] ?? current.status) : '?';
+  const status = statusWord(current);
   if (error.code === 'decided_by_model') return t('error_edited_out', { author, status });
   if (error.code === 'already_decided') {
     return t('error_already_decided', { author, status, by: current?.decided?.by ?? '?' });
@@ -330,14 +333,8 @@ async function undoRefusal(id, author, error) {
   if (error.status === 404) return t('undo_gone', { author });
   if (error.code === 'changed') return t('undo_changed', { author });
   if (error.code === 'not_reopenable') {
-    let status = '?';
-    try {
-      const current = await api('GET', itemPath(id));
-      status = T[`status_${current.status}`] ?? current.status;
-    } catch {
-      // the code is enough
-    }
-    return t('undo_model', { author, status });
+    const current = await api('GET', itemPath(id)).catch(() => null); // gone or unreachable: '?' will do
+    return t('undo_model', { author, status: statusWord(current) });
   }
   if (error.code === 'not_decided') {
     try {
