@@ -37,11 +37,18 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+def author_key_field() -> fields.String:
+    """An item's ``author_key``: the keyed hash the service files an author's comments under (never the address)."""
+    return fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9a-f]{32}$", error="Use an item's 'author_key' (32 hexadecimal digits)."))
+
+
 class ListQuery(_Strict):
     site_id = fields.String(load_default=None)
     order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
     post = fields.String(load_default=None)
     reason = fields.String(load_default=None)
+    author = author_key_field()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
 
@@ -59,6 +66,7 @@ class ClaimRequest(_Strict):
     order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
     post = fields.String(load_default=None)
     reason = fields.String(load_default=None)
+    author = author_key_field()
     lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
 
 
@@ -121,6 +129,8 @@ def item_body(item: Item) -> dict[str, Any]:
             if item.decided_by else None
         ),
         "author_history": {k: item.author_history.get(k, 0) for k in ("approved", "rejected", "spam")},
+        # The filter that lists this author's held comments (``?author=``): a keyed hash, not the address.
+        "author_key": record.identities.get("author") or None,
         "revision": record.revision,
         "earlier_versions": [earlier_version(version, unscored) for version in record.earlier],
     }
@@ -178,7 +188,7 @@ async def list_items(request: web.Request) -> web.Response:
     items: list[Item] = []
     for site_id in await sites_of(request, principal, query["site_id"]):
         items += await queue.pending(site_id, query["order"], query["post"], query["reason"],
-                                     query["limit"] + query["offset"], 0)
+                                     query["limit"] + query["offset"], 0, author=query["author"])
     if query["order"] is Order.RISK:
         items.sort(key=lambda i: -max(i.record.scores.values()))
     else:
@@ -193,7 +203,8 @@ async def claim_next(request: web.Request) -> web.Response:
     body = await load_body(request, CLAIM_REQUEST)
     sites = await sites_of(request, principal, body["site_id"])
     items = await request.app[QUEUE].claim_next(
-        principal.name, sites, body["count"], body["order"], body["post"], body["reason"], body["lease_seconds"])
+        principal.name, sites, body["count"], body["order"], body["post"], body["reason"], body["lease_seconds"],
+        author=body["author"])
     return web.json_response({"items": [item_body(i) for i in items]})
 
 

@@ -36,6 +36,11 @@ def pending_for_post(site_id: str, post: str) -> str:
     return f"{_site(site_id)}:pending:post:{post}"
 
 
+def pending_for_author(site_id: str, author_hash: str) -> str:
+    """Sorted set: held comments of one author (their keyed hash, see moderation_service.identity), by arrival."""
+    return f"{_site(site_id)}:pending:author:{author_hash}"
+
+
 def pending_for_reason(site_id: str, reason: str) -> str:
     """Sorted set: held comments that one reason (score or signal name) sent to review, by arrival time."""
     return f"{_site(site_id)}:pending:reason:{reason}"

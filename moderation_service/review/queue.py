@@ -168,16 +168,20 @@ class ReviewQueue:
             raise NotFound(f"No review item '{item_id}': it was never held, or its record expired.")
         return Item.from_state(state)
 
-    def _selection(self, site_id: str, order: Order, post: str | None, reason: str | None) -> tuple[list[str], str]:
+    def _selection(self, site_id: str, order: Order, post: str | None, reason: str | None,
+                   author: str | None = None) -> tuple[list[str], str]:
         """The keys a selection script reads (the index that gives the order, the scratch key, the further
         filters) and its direction.
 
-        The order holds whatever the filters: with a post or a reason, that post's or reason's items in arrival
-        or risk order. Oldest first, a filter's own index (scored by arrival time) gives the order.
+        The order holds whatever the filters: with a post, a reason or an author (the keyed hash of an item's
+        ``author_key``), their items in arrival or risk order. Oldest first, a filter's own index (scored by
+        arrival time) gives the order.
         """
         filters = [keys.pending_for_post(site_id, post)] if post else []
         if reason:
             filters.append(keys.pending_for_reason(site_id, reason))
+        if author:
+            filters.append(keys.pending_for_author(site_id, author))
         if order is Order.RISK:
             return [keys.pending_by_risk(site_id), keys.selection(site_id), *filters], "desc"
         index, *filters = filters or [keys.pending(site_id)]
@@ -185,10 +189,10 @@ class ReviewQueue:
 
     async def pending(
         self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
-        limit: int = 50, offset: int = 0,
+        limit: int = 50, offset: int = 0, *, author: str | None = None,
     ) -> list[Item]:
         """Held items of one site in the chosen order, claimed or not."""
-        selection, direction = self._selection(site_id, order, post, reason)
+        selection, direction = self._selection(site_id, order, post, reason, author)
         found = await self._select(keys=selection, args=[direction, offset, offset + limit - 1])
         if not found:
             return []
@@ -206,11 +210,11 @@ class ReviewQueue:
         return now, now + (lease_seconds or self.lease_seconds)
 
     async def _free_heads(self, sites: Sequence[str], order: Order, post: str | None,
-                          reason: str | None) -> dict[str, float]:
+                          reason: str | None, author: str | None) -> dict[str, float]:
         """Each site's first free item's score (arrival time or risk), for the sites that have one."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for site_id in sites:
-                selection, direction = self._selection(site_id, order, post, reason)
+                selection, direction = self._selection(site_id, order, post, reason, author)
                 await self._free_head(keys=selection, args=[direction, keys.comment(site_id, ""), repr(time.time())],
                                       client=pipe)
             heads = await pipe.execute()
@@ -218,7 +222,8 @@ class ReviewQueue:
 
     async def claim_next(
         self, moderator: str, sites: Sequence[str], count: int = 1, order: Order = Order.OLDEST,
-        post: str | None = None, reason: str | None = None, lease_seconds: float | None = None,
+        post: str | None = None, reason: str | None = None, lease_seconds: float | None = None, *,
+        author: str | None = None,
     ) -> list[Item]:
         """Claim up to ``count`` free items across ``sites`` in the chosen order, as if their queues were one.
 
@@ -229,13 +234,13 @@ class ReviewQueue:
         while len(claimed) < count and open_sites:
             site_id, bound = open_sites[0], ""  # one site: no other head to stop at
             if len(open_sites) > 1:
-                heads = await self._free_heads(open_sites, order, post, reason)
+                heads = await self._free_heads(open_sites, order, post, reason, author)
                 open_sites = sorted(heads, key=heads.__getitem__, reverse=order is Order.RISK)
                 if not open_sites:
                     break
                 site_id = open_sites[0]
                 bound = repr(heads[open_sites[1]]) if len(open_sites) > 1 else ""
-            (index, scratch, *filters), direction = self._selection(site_id, order, post, reason)
+            (index, scratch, *filters), direction = self._selection(site_id, order, post, reason, author)
             now, until = self._lease(lease_seconds)
             ended, got = await self._claim_next(
                 keys=[index, keys.claims(site_id), keys.audit(site_id), scratch, *filters],

@@ -102,12 +102,15 @@ def reason_names(record: Record) -> list[str]:
 
 
 def queue_indexes(record: Record) -> list[tuple[str, float]]:
-    """The sorted sets a held comment waits in, with its score in each: arrival, risk, post and reasons."""
+    """The sorted sets a held comment waits in, with its score in each: arrival, risk, post, author, reasons."""
     site_id, received = record.comment.site_id, record.received_at
     indexes = [(keys.pending(site_id), received), (keys.pending_by_risk(site_id), max(record.scores.values()))]
     post = record.comment.post_id or record.comment.permalink
     if post:
         indexes.append((keys.pending_for_post(site_id, post), received))
+    author = record.identities.get("author")
+    if author:
+        indexes.append((keys.pending_for_author(site_id, author), received))
     reasons = reason_names(record)
     indexes += [(keys.pending_for_reason(site_id, name), received) for name in reasons]
     return indexes

@@ -7,6 +7,7 @@ moderator API (``/v1/review/…``), authenticated by the session cookie and the 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
@@ -42,6 +43,7 @@ HOME = "/moderate"
 SIGN_IN = "/moderate/sign-in"
 LANGUAGE_MAX_AGE = 365 * 86400
 MAX_FILTER_CHARS = 200
+AUTHOR_KEY = re.compile(r"[0-9a-f]{32}")
 
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -190,6 +192,8 @@ def filters_of(request: web.Request, sites: list[str]) -> dict[str, str]:
         "order": order if order in {o.value for o in Order} else Order.OLDEST.value,
         "post": query.get("post", "").strip()[:MAX_FILTER_CHARS],
         "reason": query.get("reason", "").strip()[:MAX_FILTER_CHARS],
+        # an item's author_key (a keyed hash), from a card's "all waiting comments by this person"
+        "author": author if AUTHOR_KEY.fullmatch(author := query.get("author", "")) else "",
     }
 
 

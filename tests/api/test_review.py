@@ -264,3 +264,21 @@ async def test_a_site_nobody_knows_is_a_404_not_an_empty_queue(client, comment) 
                                               "sites file does not name it. Sites with comments: kommblog.")
     status, _ = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
     assert status == 200
+
+
+async def test_one_authors_held_comments_by_their_author_key(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    jana = [await hold(client, comment, n) for n in range(2)]
+    kai = await hold(client, {**comment, "author_name": "Kai", "author_email": "kai@example.org"}, 9)
+    _, listed = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    keys_by_id = {item["id"]: item["author_key"] for item in listed["items"]}
+    assert keys_by_id[jana[0]] == keys_by_id[jana[1]] != keys_by_id[kai]
+    assert "jana" not in keys_by_id[jana[0]] and len(keys_by_id[jana[0]]) == 32  # a keyed hash, not the address
+    status, only = await call(client, "GET", f"/v1/review/items?author={keys_by_id[jana[0]]}&order=risk")
+    assert status == 200 and sorted(item["id"] for item in only["items"]) == sorted(jana)
+    status, claimed = await call(client, "POST", "/v1/review/claims", json={"count": 5, "author": keys_by_id[kai]})
+    assert [item["id"] for item in claimed["items"]] == [kai]
+    status, body = await call(client, "GET", "/v1/review/items?author=jana@example.org")
+    assert status == 422
+    assert body["error"]["fields"] == {"author": ["Use an item's 'author_key' (32 hexadecimal digits)."]}
+    await call(client, "POST", f"/v1/review/items/{kai}/decision", json={"action": "spam"})
+    assert await redis.zcard(keys.pending_for_author("kommblog", keys_by_id[kai])) == 0

@@ -254,3 +254,23 @@ def test_earlier_versions_show_who_decided_and_the_author_details_that_changed(p
     card.locator(".earlier-summary").click()
     expect(card.locator(".earlier-list li p").first).to_have_text("Fassung 1: von ops als Spam markiert")
     expect(card.locator(".earlier-author")).to_have_text("E-Mail: jana@example.org")
+
+
+def test_a_card_leads_to_all_waiting_comments_by_its_author(page: Page, api: APIRequestContext) -> None:
+    jana = [hold(api, n) for n in range(2)]
+    kai = hold(api, 9, author_name="Kai", author_email="kai@example.org")
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(3)
+    link = page.locator(f'li[data-id="{kai}"] .author-filter')
+    expect(link).to_have_text("Alle wartenden Kommentare dieser Person")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/moderate\?author=[0-9a-f]{32}&site_id=kommblog&order=oldest$"))
+    expect(page.locator(".author-filter-note")).to_contain_text("Es werden nur die Kommentare einer Person gezeigt.")
+    expect(page.locator("#cards > li")).to_have_count(1)
+    expect(page.locator(f'li[data-id="{kai}"]')).to_be_visible()
+    expect(page.locator(f'li[data-id="{kai}"] .author-filter')).to_be_hidden()  # the page shows only them
+    page.keyboard.press("s")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Kai als Spam markiert.")
+    page.get_by_role("link", name="Alle Personen zeigen").click()
+    expect(page.locator("#cards > li")).to_have_count(2)
+    assert {review_item(api, item_id)["claim"]["by"] for item_id in jana} == {"mod"}

@@ -2,7 +2,7 @@
 import { CardRenderer } from './cards.js';
 import { $, config, T, tn, view } from './page.js';
 
-const renderer = new CardRenderer($('card-template'), T, config.lang);
+const renderer = new CardRenderer($('card-template'), T, config.lang, config.filters);
 
 // id -> { item, root, selected, busy, renewing, renewedAt }
 export const items = new Map();

@@ -16,8 +16,10 @@ export function httpUrl(value) {
 const AUTHOR_FIELDS = [['author_name', 'label_name'], ['author_email', 'label_email'], ['author_url', 'label_website']];
 
 export class CardRenderer {
-  constructor(template, strings, lang) {
+  // `filters`: the page's filters (a card links to its author's other comments unless the page shows only those).
+  constructor(template, strings, lang, filters = {}) {
     this.template = template;
+    this.filters = filters;
     this.T = strings;
     this.lang = lang;
     this.dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
@@ -60,6 +62,7 @@ export class CardRenderer {
     this.fillScores(card.querySelector('.scores'), item);
     this.fillReasons(card.querySelector('.reasons'), item.reasons);
     this.fillHistory(card.querySelector('.history'), item.author_history);
+    this.fillAuthorLink(card.querySelector('.author-filter'), item);
     return root;
   }
 
@@ -229,6 +232,17 @@ export class CardRenderer {
     }
     const [value, threshold] = [reason.value, reason.threshold].map((n) => (n == null ? n : this.number.format(n)));
     return format(this.T.reason_points, { name, value, threshold, effect });
+  }
+
+  // "All waiting comments by this person": the queue filtered by the author's key (a keyed hash, not the
+  // address), on the same site and in the same order.
+  fillAuthorLink(target, item) {
+    if (!item.author_key || this.filters.author === item.author_key) return;
+    const query = new URLSearchParams({ author: item.author_key, site_id: item.site_id });
+    if (this.filters.order) query.set('order', this.filters.order);
+    target.href = `/moderate?${query}`;
+    target.textContent = this.T.author_filter_link;
+    target.hidden = false;
   }
 
   fillHistory(target, history) {

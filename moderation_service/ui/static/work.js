@@ -28,7 +28,7 @@ export function leave() {
 
 function filterBody() {
   const body = { order: config.filters.order, count: config.batch_size };
-  for (const name of ['site_id', 'post', 'reason']) {
+  for (const name of ['site_id', 'post', 'reason', 'author']) {
     if (config.filters[name]) body[name] = config.filters[name];
   }
   return body;
@@ -93,11 +93,12 @@ export async function refreshDepth() {
 
 // What the empty page says. A claim that found nothing while comments wait means that every one of them is
 // being reviewed, by another moderator or in another window of this one (a page closed without saying so
-// keeps its lease until it runs out): "the queue is empty" would be wrong. With a post filter the count
-// does not tell, so the page says only that nothing is there to claim.
+// keeps its lease until it runs out): "the queue is empty" would be wrong. With a post or author filter the
+// count does not tell, so the page says only that nothing is there to claim.
 async function emptyMessage() {
   const depth = await refreshDepth();
-  const text = depth && !config.filters.post ? tn('status_all_claimed', depth) : T.status_empty;
+  const counted = depth && !config.filters.post && !config.filters.author;
+  const text = counted ? tn('status_all_claimed', depth) : T.status_empty;
   view.emptyText.textContent = text;
   return text;
 }
