@@ -274,3 +274,19 @@ def test_a_card_leads_to_all_waiting_comments_by_its_author(page: Page, api: API
     page.get_by_role("link", name="Alle Personen zeigen").click()
     expect(page.locator("#cards > li")).to_have_count(2)
     assert {review_item(api, item_id)["claim"]["by"] for item_id in jana} == {"mod"}
+
+
+def test_shift_x_selects_every_comment_on_the_page_for_one_decision(page: Page, api: APIRequestContext) -> None:
+    ids = [hold(api, n) for n in range(3)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(3)
+    page.keyboard.press("Shift+X")
+    expect(page.locator("#selection-count")).to_have_text("3 ausgewählt")
+    page.keyboard.press("Shift+X")  # all were: none now
+    expect(page.locator("#bulkbar")).to_be_hidden()
+    page.keyboard.press("x")
+    page.keyboard.press("Shift+X")  # some were: all now
+    expect(page.locator("#selection-count")).to_have_text("3 ausgewählt")
+    page.keyboard.press("s")
+    expect(page.locator("#status")).to_contain_text("3 Kommentare als Spam markiert.")
+    assert {review_item(api, item_id)["status"] for item_id in ids} == {"spam"}

@@ -136,6 +136,13 @@ export function updateBulkbar() {
   view.selectionCount.textContent = tn('selection_count', count);
 }
 
+// Every comment on the page selected, or (when all already are) none.
+export function toggleSelectAll() {
+  const ids = order();
+  const all = ids.length > 0 && ids.every((id) => items.get(id).selected);
+  for (const id of ids) setSelected(id, !all);
+}
+
 export function clearSelection() {
   for (const id of selectedIds()) setSelected(id, false);
 }

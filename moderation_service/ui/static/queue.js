@@ -1,7 +1,7 @@
-// The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x, u, ?) or the buttons, keep the
+// The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x/X, u, ?) or the buttons, keep the
 // leases alive while the comments are on screen, give them back when leaving or idle.
 import {
-  clearSelection, current, items, move, selectedIds, setCurrent, setSelected, updateBulkbar,
+  clearSelection, current, items, move, selectedIds, setCurrent, setSelected, toggleSelectAll, updateBulkbar,
 } from './board.js';
 import { $, clearError, view } from './page.js';
 import {
@@ -20,6 +20,7 @@ const SHORTCUTS = {
   r: () => act('reject'),
   s: () => act('spam'),
   x: () => current() && setSelected(current(), !items.get(current()).selected),
+  X: toggleSelectAll,
   u: undo,
   '?': toggleHelp,
   Escape: clearSelection,
