@@ -40,7 +40,7 @@ class _Strict(Schema):
 def author_key_field() -> fields.String:
     """An item's ``author_key``: the keyed hash the service files an author's comments under (never the address)."""
     return fields.String(load_default=None, validate=validate.Regexp(
-        r"^[0-9a-f]{32}$", error="Use an item's 'author_key' (32 hexadecimal digits)."))
+        r"(?:[0-9a-f]{32})?\Z", error="Use an item's 'author_key' (32 hexadecimal digits; keys are per site)."))
 
 
 class ListQuery(_Strict):
@@ -158,17 +158,28 @@ def moderator(request: web.Request) -> Principal:
 
 async def sites_of(request: web.Request, principal: Principal, site_id: str | None) -> list[str]:
     """The sites a request covers: the one asked for (if allowed), else (none, or empty as in ``?site_id=``)
-    all the principal may review."""
-    known = await request.app[QUEUE].known_sites()
+    all the principal may review: those with comments and those the sites file names."""
+    known = await known_sites(request)
     if site_id:
-        principal.require(Permission.REVIEW, site_id)
-        if site_id not in known and site_id not in request.app[SITES].sites:
-            raise NotFound(f"No site '{site_id}': no comment was ever submitted for it, and the sites file does not "
-                           f"name it. Sites with comments: {', '.join(known) or 'none yet'}.")
+        require_known_site(principal, site_id, known)
         return [site_id]
     if ALL_SITES in principal.sites or principal.can(Permission.OPERATE):
         return known
     return [s for s in known if s in principal.sites]
+
+
+async def known_sites(request: web.Request) -> list[str]:
+    """Sites that have comments, and those the sites file names (a new site's queue is empty, not unknown)."""
+    return sorted(set(await request.app[QUEUE].known_sites()) | set(request.app[SITES].sites))
+
+
+def require_known_site(principal: Principal, site_id: str, known: list[str]) -> None:
+    """A typo in ``site_id`` must not look like a cleared queue: a site nobody knows is a 404."""
+    principal.require(Permission.REVIEW, site_id)
+    if site_id not in known:
+        mine = [s for s in known if principal.can(Permission.REVIEW, s)]
+        raise NotFound(f"No site '{site_id}': no comment was ever submitted for it, and the sites file does not "
+                       f"name it. Sites you may review: {', '.join(mine) or 'none yet'}.")
 
 
 async def own_item(request: web.Request, principal: Principal) -> str:
@@ -188,7 +199,7 @@ async def list_items(request: web.Request) -> web.Response:
     items: list[Item] = []
     for site_id in await sites_of(request, principal, query["site_id"]):
         items += await queue.pending(site_id, query["order"], query["post"], query["reason"],
-                                     query["limit"] + query["offset"], 0, author=query["author"])
+                                     query["limit"] + query["offset"], 0, author=query["author"] or None)
     if query["order"] is Order.RISK:
         items.sort(key=lambda i: -max(i.record.scores.values()))
     else:
@@ -204,7 +215,7 @@ async def claim_next(request: web.Request) -> web.Response:
     sites = await sites_of(request, principal, body["site_id"])
     items = await request.app[QUEUE].claim_next(
         principal.name, sites, body["count"], body["order"], body["post"], body["reason"], body["lease_seconds"],
-        author=body["author"])
+        author=body["author"] or None)
     return web.json_response({"items": [item_body(i) for i in items]})
 
 
@@ -291,7 +302,7 @@ async def stats(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     principal = moderator(request)
     query = load(AUDIT_QUERY, dict(request.query))
-    principal.require(Permission.REVIEW, query["site_id"])
+    require_known_site(principal, query["site_id"], await known_sites(request))
     entries = await request.app[QUEUE].audit(query["site_id"], query["limit"], query["before"])
     for entry in entries:
         for side in ("before", "after"):

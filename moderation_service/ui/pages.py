@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp.web_request import FileField
@@ -183,18 +183,40 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
 # ------------------------------------------------------------------ the queue
 
 
-def filters_of(request: web.Request, sites: list[str]) -> dict[str, str]:
+FILTER_NAMES = ("site_id", "order", "post", "reason", "author")
+
+
+def filters_of(request: web.Request, sites: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The page's filters from its address, and what in the address was not understood (ignored, and said so:
+    a typo must not look like an empty queue)."""
     query = request.query
     site_id = query.get("site_id", "")
     order = query.get("order", Order.OLDEST.value)
-    return {
+    author = query.get("author", "")
+    ignored = []
+    if site_id and site_id not in sites:
+        ignored.append("site")
+    if author and not AUTHOR_KEY.fullmatch(author):
+        ignored.append("author")
+    # An author's key is per site: a filter form sent for another site leaves the author behind.
+    author_ok = AUTHOR_KEY.fullmatch(author) and query.get("author_site", site_id) == site_id
+    filters = {
         "site_id": site_id if site_id in sites else "",
         "order": order if order in {o.value for o in Order} else Order.OLDEST.value,
         "post": query.get("post", "").strip()[:MAX_FILTER_CHARS],
         "reason": query.get("reason", "").strip()[:MAX_FILTER_CHARS],
-        # an item's author_key (a keyed hash), from a card's "all waiting comments by this person"
-        "author": author if AUTHOR_KEY.fullmatch(author := query.get("author", "")) else "",
+        # an item's author_key, from a card's "all waiting comments by this person"
+        "author": author if author_ok else "",
+        # where "show everyone's" leads back to: the filters the card's link was followed from
+        "back": back_query(query.get("back", "")) if author_ok else "",
     }
+    return filters, ignored
+
+
+def back_query(value: str) -> str:
+    """The filters of the page an author link was followed from, as a query string (the known ones only)."""
+    kept = {name: v for name, v in parse_qsl(value) if name in FILTER_NAMES and name != "author" and v}
+    return urlencode(kept)
 
 
 @routes.get(HOME)
@@ -204,7 +226,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     if session is None:
         raise redirect(f"{SIGN_IN}?next={quote(request.path_qs, safe='')}")
     sites = await sites_of(request, session.principal, None)
-    filters = filters_of(request, sites)
+    filters, ignored = filters_of(request, sites)
     stats = await request.app[QUEUE].stats([filters["site_id"]] if filters["site_id"] else sites)
     pending_reasons = {reason for site in stats.values() for reason in site["pending_by_reason"]}
     reasons = list(ATTRIBUTES) + sorted(pending_reasons - set(ATTRIBUTES))
@@ -223,6 +245,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     }
     site_names = {s: request.app[SITES].get(s).name or s for s in sites}
     context = base_context(request, session=session, sites=site_names, filters=filters, reasons=reasons,
+                           ignored=ignored, wanted_site=request.query.get("site_id", ""),
                            depth=sum(site["pending"] for site in stats.values()), config=config,
                            categories=ATTRIBUTES[1:])
     return ui(request).render("queue.html", **context)

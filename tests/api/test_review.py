@@ -261,7 +261,9 @@ async def test_a_site_nobody_knows_is_a_404_not_an_empty_queue(client, comment) 
         status, answer = await call(client, method, path, json=body)
         assert status == 404, path
         assert answer["error"]["message"] == ("No site 'komblog': no comment was ever submitted for it, and the "
-                                              "sites file does not name it. Sites with comments: kommblog.")
+                                              "sites file does not name it. Sites you may review: kommblog.")
+    status, _ = await call(client, "GET", "/v1/review/audit?site_id=komblog")
+    assert status == 404
     status, _ = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
     assert status == 200
 
@@ -277,8 +279,13 @@ async def test_one_authors_held_comments_by_their_author_key(client, comment, re
     assert status == 200 and sorted(item["id"] for item in only["items"]) == sorted(jana)
     status, claimed = await call(client, "POST", "/v1/review/claims", json={"count": 5, "author": keys_by_id[kai]})
     assert [item["id"] for item in claimed["items"]] == [kai]
+    status, empty = await call(client, "GET", "/v1/review/items?author=")  # empty: no filter, as post= and reason=
+    assert status == 200 and len(empty["items"]) == 3
+    status, body = await call(client, "GET", f"/v1/review/items?author={keys_by_id[kai]}%0A")
+    assert status == 422
     status, body = await call(client, "GET", "/v1/review/items?author=jana@example.org")
     assert status == 422
-    assert body["error"]["fields"] == {"author": ["Use an item's 'author_key' (32 hexadecimal digits)."]}
+    assert body["error"]["fields"] == {
+        "author": ["Use an item's 'author_key' (32 hexadecimal digits; keys are per site)."]}
     await call(client, "POST", f"/v1/review/items/{kai}/decision", json={"action": "spam"})
     assert await redis.zcard(keys.pending_for_author("kommblog", keys_by_id[kai])) == 0

@@ -290,3 +290,32 @@ def test_shift_x_selects_every_comment_on_the_page_for_one_decision(page: Page, 
     page.keyboard.press("s")
     expect(page.locator("#status")).to_contain_text("3 Kommentare als Spam markiert.")
     assert {review_item(api, item_id)["status"] for item_id in ids} == {"spam"}
+
+
+def test_the_author_filter_leads_back_and_says_when_the_person_has_nothing_left(page: Page,
+                                                                                 api: APIRequestContext) -> None:
+    jana = [hold(api, n) for n in range(2)]
+    kai = hold(api, 9, author_name="Kai", author_email="kai@example.org")
+    sign_in(page, path="/moderate?order=risk&reason=insult")
+    page.locator(f'li[data-id="{kai}"] .author-filter').click()
+    expect(page.locator("#cards > li")).to_have_count(1)
+    page.keyboard.press("Shift+X")
+    page.keyboard.press("r")
+    expect(page.locator("#empty-text")).to_have_text("Von dieser Person wartet kein Kommentar mehr.")
+    page.keyboard.press("u")  # the history on the card that comes back counts the rejection no more
+    expect(page.locator(f'li[data-id="{kai}"] .history')).to_have_text(
+        "Noch keine Moderationsentscheidung zu dieser Person")
+    page.get_by_role("link", name="Alle Personen zeigen").click()
+    expect(page).to_have_url(re.compile(r"/moderate\?order=risk&reason=insult$"))
+    expect(page.locator("#cards > li")).to_have_count(3)  # Kai's waits again: it was taken back
+    assert {review_item(api, item_id)["claim"]["by"] for item_id in [*jana, kai]} == {"mod"}
+
+
+def test_a_filter_in_the_address_that_is_not_understood_is_said_so(page: Page, api: APIRequestContext) -> None:
+    hold(api, 1)
+    sign_in(page, path="/moderate?site_id=kommblgo&author=NOTAKEY")
+    expect(page.locator(".filter-notice").first).to_have_text(
+        "Ein Blog „kommblgo“ gibt es hier nicht (oder du darfst es nicht moderieren): gezeigt werden alle deine Blogs.")
+    expect(page.locator(".filter-notice").nth(1)).to_have_text(
+        "Der Personenfilter in der Adresse ist ungültig: gezeigt werden alle Personen.")
+    expect(page.locator("#cards > li")).to_have_count(1)

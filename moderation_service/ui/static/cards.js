@@ -235,13 +235,19 @@ export class CardRenderer {
   }
 
   // "All waiting comments by this person": the queue filtered by the author's key (a keyed hash, not the
-  // address), on the same site and in the same order.
+  // address, and per site), on the comment's site and in the same order.
   fillAuthorLink(target, item) {
     if (!item.author_key || this.filters.author === item.author_key) return;
     const query = new URLSearchParams({ author: item.author_key, site_id: item.site_id });
     if (this.filters.order) query.set('order', this.filters.order);
+    // "show everyone's" on that page leads back to this page's filters
+    const back = new URLSearchParams(window.location.search);
+    back.delete('author');
+    back.delete('back');
+    if (back.toString()) query.set('back', back.toString());
     target.href = `/moderate?${query}`;
     target.textContent = this.T.author_filter_link;
+    target.setAttribute('aria-label', format(this.T.author_filter_label, { author: this.author(item) }));
     target.hidden = false;
   }
 

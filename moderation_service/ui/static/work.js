@@ -91,6 +91,18 @@ export async function refreshDepth() {
   }
 }
 
+// Under the author filter: does this person have waiting comments that others hold, or none left?
+async function authorEmptyMessage() {
+  const query = new URLSearchParams({ author: config.filters.author, limit: '1' });
+  if (config.filters.site_id) query.set('site_id', config.filters.site_id);
+  try {
+    const { items: waiting } = await api('GET', `/v1/review/items?${query}`);
+    return waiting.length ? T.status_author_claimed : T.status_author_empty;
+  } catch {
+    return T.status_author_empty;
+  }
+}
+
 // What the empty page says. A claim that found nothing while comments wait means that every one of them is
 // being reviewed, by another moderator or in another window of this one (a page closed without saying so
 // keeps its lease until it runs out): "the queue is empty" would be wrong. With a post or author filter the
@@ -98,7 +110,8 @@ export async function refreshDepth() {
 async function emptyMessage() {
   const depth = await refreshDepth();
   const counted = depth && !config.filters.post && !config.filters.author;
-  const text = counted ? tn('status_all_claimed', depth) : T.status_empty;
+  let text = counted ? tn('status_all_claimed', depth) : T.status_empty;
+  if (config.filters.author) text = await authorEmptyMessage();
   view.emptyText.textContent = text;
   return text;
 }
@@ -375,6 +388,9 @@ export async function undo() {
     return;
   }
   clearTimeout(state.emptyTimer);
+  // Each answer's author history was read partway through the reopenings: the last one per author is current.
+  const histories = new Map(back.map((item) => [`${item.site_id}\0${item.author_key}`, item.author_history]));
+  for (const item of back) item.author_history = histories.get(`${item.site_id}\0${item.author_key}`);
   for (const item of [...back].reverse()) addCard(item, decide, { first: true });
   countDecided(back.map((item) => item.id), last.action, -1);
   view.empty.hidden = true;
