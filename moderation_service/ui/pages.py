@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
@@ -213,6 +214,13 @@ def filters_of(request: web.Request, sites: list[str]) -> tuple[dict[str, str], 
     return filters, ignored
 
 
+def waiting(stats: dict[str, dict[str, Any]], reason: str) -> int:
+    """The comments waiting under the page's site and reason filters, as the page's script counts them."""
+    if reason:
+        return sum(site["pending_by_reason"].get(reason, 0) for site in stats.values())
+    return sum(site["pending"] for site in stats.values())
+
+
 def back_query(value: str) -> str:
     """The filters of the page an author link was followed from, as a query string (the known ones only)."""
     kept = {name: v for name, v in parse_qsl(value) if name in FILTER_NAMES and name != "author" and v}
@@ -246,7 +254,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     site_names = {s: request.app[SITES].get(s).name or s for s in sites}
     context = base_context(request, session=session, sites=site_names, filters=filters, reasons=reasons,
                            ignored=ignored, wanted_site=request.query.get("site_id", ""),
-                           depth=sum(site["pending"] for site in stats.values()), config=config,
+                           depth=waiting(stats, filters["reason"]), config=config,
                            categories=ATTRIBUTES[1:])
     return ui(request).render("queue.html", **context)
 

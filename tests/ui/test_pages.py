@@ -255,3 +255,18 @@ def test_the_package_ships_every_ui_file() -> None:
              for p in (UI / folder).iterdir()]
     assert files and all(any(fnmatch(f, pattern) for pattern in patterns["moderation_service"]) for f in files)
     assert Path(package / "ui" / "templates" / "queue.html").is_file()
+
+
+async def test_the_header_counts_what_the_reason_filter_shows(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    """Rendered by the server as the page's script counts it: no jump from the site's total once it runs."""
+    from moderation_service.review.store import CommentStore
+    from tests.review.test_queue import held
+
+    store = CommentStore(redis, retention_seconds=3600)
+    for n, reason in enumerate(("insult", "toxicity", "toxicity")):
+        await store.record(held(n, reason=reason))
+    await signed_in(client)
+    for query, expected in (("", "3 Kommentare warten"), ("?reason=toxicity", "2 Kommentare warten"),
+                            ("?reason=insult", "1 Kommentar wartet")):
+        page = await (await client.get(f"/moderate{query}")).text()
+        assert re.search(r'<p id="depth" class="depth">([^<]*)</p>', page).group(1) == expected, query  # type: ignore[union-attr]

@@ -40,6 +40,7 @@ def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequest
 
     expect(page.locator("#status")).to_have_text(f"Kommentar von Jana Weber freigegeben. {EMPTY}")
     expect(card).to_have_count(0)
+    expect(page.locator("#check-again")).to_be_focused()  # the keyboard goes on from there, not from the top
     response = api.get(f"/v1/comments/{item_id}", headers=auth("blog"))
     assert response.status == 200
     seen = response.json()
@@ -319,3 +320,5 @@ def test_a_filter_in_the_address_that_is_not_understood_is_said_so(page: Page, a
     expect(page.locator(".filter-notice").nth(1)).to_have_text(
         "Der Personenfilter in der Adresse ist ungültig: gezeigt werden alle Personen.")
     expect(page.locator("#cards > li")).to_have_count(1)
+
+

@@ -5,7 +5,7 @@ import {
   setCurrent,
 } from './board.js';
 import {
-  announce, clearError, config, describe, report, showError, T, t, tn, view,
+  $, announce, clearError, config, describe, report, showError, T, t, tn, view,
 } from './page.js';
 
 // Leases are renewed once a third of them has passed, checked often enough for short leases too.
@@ -60,6 +60,8 @@ export async function claimBatch({ done = '', poll = false } = {}) {
     } else if (!items.size && !poll) {
       tell(await emptyMessage());
       counted = true;
+      // the card that had the focus is gone: the keyboard goes on from "check again", not from the page's top
+      if (!document.activeElement || document.activeElement === document.body) $('check-again').focus();
     }
   } catch (error) {
     report(error);
