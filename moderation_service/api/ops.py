@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..appkeys import LABELS, MODELS, OUTBOX, QUEUE
 from ..auth import Permission
@@ -14,7 +14,7 @@ from ..exceptions import Conflict, InvalidFields
 from ..live_model import ReloadFailed
 from .comments import read_json_object
 from .middlewares import require
-from .review import load
+from .review import StrictSchema, load
 
 routes = web.RouteTableDef()
 
@@ -76,10 +76,7 @@ async def reload_model(request: web.Request) -> web.Response:
     return web.json_response({**model_body(request), "changed": changed})
 
 
-class EraseLabelsRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class EraseLabelsRequest(StrictSchema):
     site_id = fields.String(required=True, validate=validate.Length(min=1))
     comment_id = fields.String(load_default=None, validate=validate.Length(min=1))
     content = fields.String(load_default=None, validate=validate.Length(min=1))

@@ -32,7 +32,9 @@ MAX_OFFSET = 100_000
 _STREAM_ID = re.compile(r"(?:\+|[0-9]{1,19}(?:-[0-9]{1,19})?)\Z")
 
 
-class _Strict(Schema):
+class StrictSchema(Schema):
+    """A request body or query at the edge: a field it does not know is an error that names it."""
+
     class Meta:
         unknown = RAISE
 
@@ -43,7 +45,7 @@ def author_key_field() -> fields.String:
         r"(?:[0-9a-f]{32})?\Z", error="Use an item's 'author_key' (32 hexadecimal digits; keys are per site)."))
 
 
-class ListQuery(_Strict):
+class ListQuery(StrictSchema):
     site_id = fields.String(load_default=None)
     order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
     post = fields.String(load_default=None)
@@ -53,14 +55,14 @@ class ListQuery(_Strict):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
 
 
-class AuditQuery(_Strict):
+class AuditQuery(StrictSchema):
     site_id = fields.String(required=True)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     before = fields.String(load_default="+", validate=validate.Regexp(
         _STREAM_ID, error="Not an audit entry id (like 1764236400000-0), a time in milliseconds, or +."))
 
 
-class ClaimRequest(_Strict):
+class ClaimRequest(StrictSchema):
     site_id = fields.String(load_default=None)
     count = fields.Integer(load_default=1, validate=validate.Range(1, MAX_CLAIM))
     order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
@@ -70,7 +72,7 @@ class ClaimRequest(_Strict):
     lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
 
 
-class LeaseRequest(_Strict):
+class LeaseRequest(StrictSchema):
     lease_seconds = fields.Integer(load_default=None, validate=validate.Range(10, MAX_LEASE))
 
 
@@ -79,7 +81,7 @@ class ReopenRequest(LeaseRequest):
     decided_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
-class DecisionRequest(_Strict):
+class DecisionRequest(StrictSchema):
     action = fields.Enum(Action, by_value=True, required=True)
     categories = fields.List(fields.String(validate=validate.OneOf(TOXICITY_FAMILY)), load_default=list)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
