@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -27,6 +28,17 @@ TEXTS = [
     "Great post, thanks for sharing the slides.",
     "<p>Toller Artikel &amp; gute Quellen</p>",
 ]
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():  # type: ignore[no-untyped-def]
+    """``main`` configures logging to the stderr pytest captures for this test only; later tests must not log
+    to that closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def run_score(tmp_path: Path, lines: list[str], *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list]:  # type: ignore[type-arg]

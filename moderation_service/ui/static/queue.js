@@ -66,9 +66,22 @@ function releaseBeforeSubmit(event) {
   });
 }
 
+// Following one of the page's own links to another queue page (a person's comments, the way back): give the
+// comments back first, then go, so that the next page can claim them (the pagehide release is a keepalive
+// request that may arrive after the next page's claim). A link opened in a new tab or window keeps them.
+function releaseBeforeFollowing(event) {
+  const link = event.target.closest('a[data-release-first]');
+  if (!link || !items.size || event.defaultPrevented || event.button !== 0) return;
+  if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  leave();
+  releaseAll().finally(() => window.location.assign(link.href));
+}
+
 function start() {
   document.addEventListener('keydown', onKey);
   document.addEventListener('pointerdown', activity);
+  document.addEventListener('click', releaseBeforeFollowing);
   for (const form of document.querySelectorAll('form[data-release-first]')) {
     form.addEventListener('submit', releaseBeforeSubmit);
   }
