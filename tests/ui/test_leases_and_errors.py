@@ -48,6 +48,24 @@ def test_leases_are_renewed_on_screen_and_given_back_on_leaving(page: Page, api:
     eventually(lambda: review_item(api, item_id)["claim"] is None)
 
 
+def test_a_reloaded_page_takes_back_what_the_page_before_it_held(page: Page, api: APIRequestContext) -> None:
+    """A page that crashed never gives its comments back, and the release a page sends as it goes may reach
+    the service after the next page's claim: the next page in the same tab gives back what the page before it
+    held, then claims, instead of saying they are being reviewed in another window."""
+    ids = [hold(api, n) for n in range(2)]
+    # as in a crash: the page goes without a word
+    page.add_init_script("""
+        const addEventListener = window.addEventListener.bind(window);
+        window.addEventListener = (type, ...rest) => type === 'pagehide' || addEventListener(type, ...rest);
+    """)
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(2)
+    page.reload()
+    expect(page.locator("#cards > li")).to_have_count(2)
+    expect(page.locator("#status")).to_have_text("2 Kommentare zur Prüfung übernommen.")
+    assert {review_item(api, item_id)["claim"]["by"] for item_id in ids} == {"mod"}
+
+
 @pytest.mark.parametrize("ui_options", [UiOptions(idle_release_seconds=2)])
 def test_an_idle_page_gives_its_comments_back_and_resumes_on_a_key(page: Page, api: APIRequestContext) -> None:
     item_id = hold(api, 1)

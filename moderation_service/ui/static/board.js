@@ -10,6 +10,27 @@ const board = { current: null, cardCount: 0 };
 
 export const current = () => board.current;
 
+// The comments this tab holds, kept in its session storage: a page reloaded or restored after a crash gives
+// back what the page before it held (see releaseLeftBehind).
+const HELD_KEY = 'moderation.held';
+
+function rememberHeld() {
+  try {
+    sessionStorage.setItem(HELD_KEY, JSON.stringify([...items.keys()]));
+  } catch {
+    // storage turned off: the leases end such claims
+  }
+}
+
+export function heldBefore() {
+  try {
+    const ids = JSON.parse(sessionStorage.getItem(HELD_KEY) || '[]');
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 export const order = () => Array.from(view.cards.children, (root) => root.dataset.id);
 const cardOf = (id) => items.get(id).root.querySelector('.card');
 export const authorOf = (id) => renderer.author(items.get(id).item);
@@ -67,6 +88,7 @@ export function addCard(item, decide, { first = false } = {}) {
   const root = renderer.render(item, board.cardCount);
   const entry = { item, root, selected: false, busy: false, renewing: false, renewedAt: performance.now() };
   items.set(item.id, entry);
+  rememberHeld();
   wire(root, item.id, decide);
   if (first) view.cards.prepend(root);
   else view.cards.append(root);
@@ -156,6 +178,7 @@ export function removeCard(id) {
   const hadFocus = entry.root.contains(document.activeElement);
   entry.root.remove();
   items.delete(id);
+  rememberHeld();
   if (wasCurrent) {
     board.current = null;
     const rest = ids.filter((other) => other !== id);

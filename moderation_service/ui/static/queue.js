@@ -5,7 +5,8 @@ import {
 } from './board.js';
 import { $, clearError, view } from './page.js';
 import {
-  act, activity, claimBatch, decide, leave, leaving, releaseAll, RENEW_CHECK_MS, renewLeases, undo,
+  act, activity, claimBatch, decide, leave, leaving, releaseAll, releaseLeftBehind, RENEW_CHECK_MS, renewLeases,
+  undo,
 } from './work.js';
 
 function toggleHelp() {
@@ -105,7 +106,7 @@ function start() {
   });
   setInterval(renewLeases, RENEW_CHECK_MS);
   updateBulkbar();
-  claimBatch();
+  releaseLeftBehind().finally(() => claimBatch());
 }
 
 start();

@@ -1,8 +1,8 @@
 // Claiming, keeping and giving back leases, and deciding, through the moderator API.
 import { api, ApiError, itemPath } from './api.js';
 import {
-  addCard, authorOf, clearCards, countDecided, current, items, order, removeCard, replaceCard, selectedIds,
-  setCurrent,
+  addCard, authorOf, clearCards, countDecided, current, heldBefore, items, order, removeCard, replaceCard,
+  selectedIds, setCurrent,
 } from './board.js';
 import {
   $, announce, clearError, config, describe, report, showError, T, t, tn, view,
@@ -154,6 +154,15 @@ export async function releaseAll({ keepalive = false } = {}) {
   const released = ids.map((id) => api('POST', itemPath(id, 'release'), undefined, { keepalive }));
   if (!keepalive) clearCards();
   await Promise.allSettled(released);
+}
+
+// The page before this one in the tab went away without giving its comments back: reloaded (the release sent
+// as it went may arrive after this page's first claim) or crashed. The service counts them as held in another
+// window until their leases end, so the first claim would not get them: give them back first. Those given
+// back already, or decided since, are refused; that is fine.
+export async function releaseLeftBehind() {
+  const ids = heldBefore();
+  await Promise.allSettled(ids.map((id) => api('POST', itemPath(id, 'release'))));
 }
 
 async function pause() {
