@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..appkeys import LABELS, MODELS, OUTBOX, QUEUE
+from ..appkeys import LABELS, MODELS, OUTBOX, QUEUE, SITES
 from ..auth import Permission
-from ..exceptions import Conflict, InvalidFields
+from ..exceptions import Conflict, InvalidFields, NotFound
 from ..live_model import ReloadFailed
 from .comments import read_json_object
 from .middlewares import require
@@ -21,11 +21,22 @@ routes = web.RouteTableDef()
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
 
 
+async def known_site(request: web.Request, site_id: str) -> str:
+    """The site an operator names, if it exists: a typo answering "nothing there" would pass for a site
+    without labels or deliveries, or for an erasure request carried out (``"deleted": 0``)."""
+    known = sorted(set(await request.app[LABELS].sites()) | set(request.app[SITES].sites))
+    if site_id not in known:
+        raise NotFound(f"No site '{site_id}': no comment or label was ever stored for it, and the sites file does "
+                       f"not name it. Known sites: {', '.join(known) or 'none yet'}.")
+    return site_id
+
+
 @routes.get("/v1/ops/labels")
 async def export_labels(request: web.Request) -> web.StreamResponse:
     """Every collected labelled example as JSONL (the training schema), site by site, oldest first."""
     require(request, Permission.OPERATE)
-    examples = request.app[LABELS].examples(request.query.get("site_id"))
+    site_id = request.query.get("site_id")
+    examples = request.app[LABELS].examples(site_id and await known_site(request, site_id))
     # The first read before the answer begins: Redis away is then a 503. Should it go away later, the error
     # middleware breaks the connection off, so a cut export never looks complete.
     first = await anext(examples, None)
@@ -96,6 +107,7 @@ async def erase_labels(request: web.Request) -> web.Response:
     erase someone's data, after the comment's record has gone)."""
     require(request, Permission.OPERATE)
     body = load(ERASE_LABELS_REQUEST, await read_json_object(request))
+    await known_site(request, body["site_id"])
     contents = [body["content"]] if body["content"] else []
     deleted = await request.app[LABELS].delete_about(body["site_id"], body["comment_id"], contents, any_id=True)
     return web.json_response({"site_id": body["site_id"], "deleted": deleted})
@@ -108,7 +120,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
     if status is not None and status not in DELIVERY_STATUSES:
         raise InvalidFields("Unknown delivery status.",
                             fields={"status": [f"Use one of {', '.join(DELIVERY_STATUSES)}."]})
-    site_ids = [request.query["site_id"]] if "site_id" in request.query else await request.app[QUEUE].known_sites()
+    site_id = request.query.get("site_id")
+    site_ids = [await known_site(request, site_id)] if site_id else await request.app[QUEUE].known_sites()
     report = {}
     for site_id in site_ids:
         deliveries = await request.app[OUTBOX].list(site_id, status)

@@ -65,18 +65,19 @@ class LabelStore:
             await command
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
 
-    async def _sites(self) -> list[str]:
+    async def sites(self) -> list[str]:
+        """Every site that sent a comment (and ``_`` when examples without a site were stored)."""
         return sorted(await self._redis.smembers(keys.sites()))
 
     async def count(self) -> int:
-        return sum([int(await self._redis.xlen(keys.labels(site))) for site in await self._sites()])
+        return sum([int(await self._redis.xlen(keys.labels(site))) for site in await self.sites()])
 
     async def examples(self, site_id: str | None = None, since: str = "-") -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The examples of one site (or of all, site by site), oldest first, with their stream ids.
 
         ``since`` (with one site) starts after that stream id.
         """
-        for site in [site_id] if site_id else await self._sites():
+        for site in [site_id] if site_id else await self.sites():
             start = since if since == "-" else f"({since}"
             while True:
                 batch = await self._redis.xrange(keys.labels(site), min=start, max="+", count=EXPORT_BATCH)

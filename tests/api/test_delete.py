@@ -126,6 +126,11 @@ async def test_an_operator_erases_labels_after_the_record_is_gone(client, commen
     assert await redis.xlen(keys.labels("kommblog")) == 0
     status, body = await call(client, "POST", "/v1/ops/labels/erase", role="admin", json={"site_id": "kommblog"})
     assert status == 422 and "comment_id" in body["error"]["fields"]
+    # a typo in the site must not read as an erasure carried out ("deleted": 0)
+    status, body = await call(client, "POST", "/v1/ops/labels/erase", role="admin",
+                              json={"site_id": "kommblgo", "comment_id": "h1"})
+    assert status == 404 and "No site 'kommblgo'" in body["error"]["message"]
+    assert "Known sites: kommblog" in body["error"]["message"]
     status, body = await call(client, "POST", "/v1/ops/labels/erase", role="blog",
                               json={"site_id": "kommblog", "comment_id": "h1"})
     assert status == 403

@@ -266,6 +266,15 @@ async def test_a_site_nobody_knows_is_a_404_not_an_empty_queue(client, comment) 
     assert status == 404
     status, _ = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
     assert status == 200
+    # nor, for an operator, like a site without labels or webhook deliveries
+    for path in ("/v1/ops/labels?site_id=komblog", "/v1/ops/deliveries?site_id=komblog"):
+        status, answer = await call(client, "GET", path, role="admin")
+        assert status == 404, path
+        assert answer["error"]["message"] == ("No site 'komblog': no comment or label was ever stored for it, and "
+                                              "the sites file does not name it. Known sites: kommblog.")
+    for path in ("/v1/ops/labels?site_id=kommblog", "/v1/ops/deliveries?site_id=kommblog"):
+        response = await client.get(path, headers=auth("admin"))
+        assert response.status == 200, path
 
 
 async def test_one_authors_held_comments_by_their_author_key(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
