@@ -252,11 +252,23 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         "attributes": list(ATTRIBUTES),
     }
     site_names = {s: request.app[SITES].get(s).name or s for s in sites}
+    author = await author_named(request, filters) if filters["author"] and filters["site_id"] else ""
     context = base_context(request, session=session, sites=site_names, filters=filters, reasons=reasons,
                            ignored=ignored, wanted_site=request.query.get("site_id", ""),
                            depth=waiting(stats, filters["reason"]), config=config,
-                           categories=ATTRIBUTES[1:])
+                           categories=ATTRIBUTES[1:], author=author)
     return ui(request).render("queue.html", **context)
+
+
+async def author_named(request: web.Request, filters: dict[str, str]) -> str:
+    """Who the author filter shows, as their waiting comments name them ("Kai <kai@example.org>"), or "" when
+    none waits any more (the filter is a keyed hash: the page cannot name them otherwise)."""
+    found = await request.app[QUEUE].pending(filters["site_id"], author=filters["author"], limit=1)
+    if not found:
+        return ""
+    comment = found[0].record.comment
+    name, email = (comment.author_name or "").strip(), (comment.author_email or "").strip()
+    return f"{name} <{email}>" if name and email else name or email
 
 
 @routes.get("/moderate/")

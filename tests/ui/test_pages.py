@@ -270,3 +270,28 @@ async def test_the_header_counts_what_the_reason_filter_shows(client, redis: Red
                             ("?reason=insult", "1 Kommentar wartet")):
         page = await (await client.get(f"/moderate{query}")).text()
         assert re.search(r'<p id="depth" class="depth">([^<]*)</p>', page).group(1) == expected, query  # type: ignore[union-attr]
+
+
+async def test_the_author_filter_names_the_person_as_text(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    """The filter is a keyed hash; the page names the person from a comment of theirs that waits, escaped."""
+    import dataclasses
+
+    from moderation_service.review.store import CommentStore
+    from tests.review.test_queue import held
+
+    record = held(1)
+    record = dataclasses.replace(record, comment=dataclasses.replace(record.comment, author_name="<b>Kai</b>"))
+    await CommentStore(redis, retention_seconds=3600).record(record)
+    [item] = (await (await client.get("/v1/review/items", headers=auth("moderator"))).json())["items"]
+    await signed_in(client)
+    page = await (await client.get(f"/moderate?site_id=kommblog&author={item['author_key']}")).text()
+    note = re.search(r'<p class="author-filter-note">([^<]*)<a', page).group(1)  # type: ignore[union-attr]
+    assert note.strip() == ("Es werden nur die wartenden Kommentare von &lt;b&gt;Kai&lt;/b&gt; "
+                            "&lt;author1@example.org&gt; gezeigt.")
+    claimed = await client.post(f"/v1/review/items/{item['id']}/claim", headers=auth("moderator"))
+    decided = await client.post(f"/v1/review/items/{item['id']}/decision", json={"action": "approve"},
+                                headers=auth("moderator"))
+    assert claimed.status == 200 and decided.status == 200
+    page = await (await client.get(f"/moderate?site_id=kommblog&author={item['author_key']}")).text()
+    note = re.search(r'<p class="author-filter-note">([^<]*)<a', page).group(1)  # type: ignore[union-attr]
+    assert note.strip() == "Es werden nur die Kommentare einer Person gezeigt."  # none waits: no name to give

@@ -266,7 +266,8 @@ def test_a_card_leads_to_all_waiting_comments_by_its_author(page: Page, api: API
     expect(link).to_have_text("Alle wartenden Kommentare dieser Person")
     link.click()
     expect(page).to_have_url(re.compile(r"/moderate\?author=[0-9a-f]{32}&site_id=kommblog&order=oldest$"))
-    expect(page.locator(".author-filter-note")).to_contain_text("Es werden nur die Kommentare einer Person gezeigt.")
+    expect(page.locator(".author-filter-note")).to_contain_text(
+        "Es werden nur die wartenden Kommentare von Kai <kai@example.org> gezeigt.")
     expect(page.locator("#cards > li")).to_have_count(1)
     expect(page.locator(f'li[data-id="{kai}"]')).to_be_visible()
     expect(page.locator(f'li[data-id="{kai}"] .author-filter')).to_be_hidden()  # the page shows only them
