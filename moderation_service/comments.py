@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass, field, fields
@@ -39,20 +41,37 @@ class Comment:
         return {name: value for name in COMMENT_FIELDS if (value := getattr(self, name)) is not None}
 
     def identity(self) -> str:
-        """What makes two submissions the same comment: the blog's id, else what the comment says and where."""
+        """What makes two submissions the same comment: the blog's id, else what the comment says, who wrote it
+        and where (post and parent). Without an id, a blog may send the comment again as it stored it: WordPress
+        rechecks send the filtered text (``&`` as ``&amp;``, links with ``rel`` attributes, tags it does not
+        allow removed), so the text and name count as read, without markup."""
         if self.comment_id:
             return f"id\0{self.comment_id}"
-        parts = (self.post_id or self.permalink or "", self.author_name or "", self.author_email or "", self.content)
+        parts = (self.post_id or self.permalink or "", self.parent_id or "", as_read(self.author_name or ""),
+                 (self.author_email or "").strip().lower(), as_read(self.content))
         return "fingerprint\0" + "\0".join(parts)
 
     def version(self) -> str:
         """What tells an edit from a retry of a comment with the blog's id: a hash of what readers and the
-        model see (text, name, e-mail, website). A retry sends the same; an edit changes one of them."""
-        parts = (self.content, self.author_name or "", self.author_email or "", self.author_url or "")
+        model see (text, name, e-mail, website). A retry sends the same; an edit changes one of them.
+        Without the blog's id, text, name and e-mail are the comment's identity, compared as read: a blog
+        sending them again as it stored them (with other markup) sends a retry, not an edit."""
+        if self.comment_id:
+            parts = (self.content, self.author_name or "", self.author_email or "", self.author_url or "")
+        else:
+            parts = (as_read(self.content), as_read(self.author_name or ""),
+                     (self.author_email or "").strip().lower(), self.author_url or "")
         return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
 
 
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
+
+_MARKUP = re.compile(r"<[^<>]*>")
+
+
+def as_read(text: str) -> str:
+    """Text as a reader sees it: tags removed, entities decoded, runs of white space as one space."""
+    return " ".join(html.unescape(_MARKUP.sub("", text)).split())
 
 
 def public_id(site_id: str, identity: str | None) -> str:

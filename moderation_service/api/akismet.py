@@ -21,12 +21,14 @@ from aiohttp import web
 
 from ..appkeys import SITES
 from ..auth import Principal
-from ..comments import Comment, public_id
+from ..comments import Comment, Status, public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
+from ..review.queue import Action
 from .protocols import (
     DECISION_HEADER,
     add_label,
+    blog_decided,
     build_comment,
     decide,
     decision_headers,
@@ -186,10 +188,15 @@ def gmt(value: str | None) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
+#: The hidden field the WordPress plugin adds to the comment form, sent with the form's fields as ``POST_…``.
+WORDPRESS_HONEYPOT = "POST_ak_hp_textarea"
+
+
 def honeypot_filled(form: Form) -> bool:
-    """Akismet's honeypot: the form names a hidden field (``honeypot_field_name``) that only a bot fills in."""
+    """Akismet's honeypot: the form names a hidden field (``honeypot_field_name``) that only a bot fills in;
+    the WordPress plugin names none and sends its own field."""
     name = form.get("honeypot_field_name", "").strip()
-    return bool(name) and bool(form.get(name, "").strip())
+    return bool(form.get(name, "").strip() if name else False) or bool(form.get(WORDPRESS_HONEYPOT, "").strip())
 
 
 @routes.post("/1.1/verify-key")
@@ -208,7 +215,7 @@ async def comment_check(request: web.Request, form: Form) -> web.Response:
     if honeypot_filled(form):  # only a bot fills the hidden field: spam, not worth a score or a moderator's time
         return text("true", {"X-akismet-guid": public_id(site_id, comment.identity()), "X-akismet-pro-tip": "discard",
                              DECISION_HEADER: Decision.SPAM.value})
-    if form.get("user_role", "").strip().lower() == "administrator":  # Akismet never flags the blog's admins
+    if is_administrator(form):  # Akismet never flags the blog's admins
         return text("false", {"X-akismet-guid": public_id(site_id, comment.identity()),
                               DECISION_HEADER: Decision.PUBLISH.value})
     keep = not is_test(form)
@@ -216,7 +223,18 @@ async def comment_check(request: web.Request, form: Form) -> web.Response:
     headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
     if is_blatant_spam(record):
         headers["X-akismet-pro-tip"] = "discard"
-    return text("false" if record.decision is Decision.PUBLISH else "true", headers)
+    # Where the comment stands now, not what was first answered: a recheck of a held comment that a
+    # moderator (or the blog, through submit-ham) has approved since must not send it back to spam.
+    return text("false" if record.status in PUBLIC else "true", headers)
+
+
+#: The statuses Akismet's ``false`` stands for: the comment may be shown.
+PUBLIC = frozenset({Status.PUBLISHED, Status.APPROVED})
+
+
+def is_administrator(form: Form) -> bool:
+    """``user_role``: WordPress sends the user's roles comma-separated (``administrator,super_admin``)."""
+    return "administrator" in {role.strip().lower() for role in form.get("user_role", "").split(",")}
 
 
 def is_test(form: Form) -> bool:
@@ -225,9 +243,15 @@ def is_test(form: Form) -> bool:
 
 
 async def submit_correction(request: web.Request, form: Form, spam: int) -> web.Response:
+    """The blog's admin marked a comment spam or not spam. WordPress sends the comment as it was first checked
+    (its ``akismet_as_submitted``), so it is found by its identity: held, it leaves the queue decided so;
+    otherwise the correction is kept as a labelled example."""
     principal, site_id = authenticate(request, form)
     comment = to_comment(request, site_id, form)
-    if not is_test(form):
+    if is_test(form):
+        return text(THANKS)
+    action = Action.SPAM if spam else Action.APPROVE
+    if not await blog_decided(request, comment, action, source="akismet", principal=principal):
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal)
     return text(THANKS)
 

@@ -14,18 +14,20 @@ from typing import Any
 
 from aiohttp import web
 
-from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS
+from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS, QUEUE
 from ..auth import ALL_SITES, Permission, Principal, Role
-from ..comments import Comment, Record
-from ..exceptions import InvalidFields, StorageUnavailable
+from ..comments import Comment, Record, public_id
+from ..exceptions import Conflict, InvalidFields, NotFound, StorageUnavailable
 from ..model.attributes import TOXICITY_FAMILY
 from ..policy import Decision
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
+from ..review.queue import Action
 from .comments import load_comment
 
 #: Response headers every adapter adds, so that an operator can follow a protocol answer to its record.
 DECISION_HEADER = "X-Moderation-Decision"
+STATUS_HEADER = "X-Moderation-Status"
 ID_HEADER = "X-Moderation-Id"
 
 
@@ -95,11 +97,32 @@ def is_blatant_spam(record: Record) -> bool:
 
 
 def decision_headers(record: Record, *, kept: bool = True) -> dict[str, str]:
-    """Our decision, and the record's id when it was kept (an unkept id would lead nowhere)."""
-    headers = {DECISION_HEADER: record.decision.value}
+    """Our decision (as first answered), where the comment stands now (a moderator may have decided since),
+    and the record's id when it was kept (an unkept id would lead nowhere)."""
+    headers = {DECISION_HEADER: record.decision.value, STATUS_HEADER: record.status.value}
     if kept:
         headers[ID_HEADER] = record.id
     return headers
+
+
+async def blog_decided(request: web.Request, comment: Comment, action: Action, *, source: str,
+                       principal: Principal) -> bool:
+    """The blog reports its own decision on a comment (Akismet's submit-spam / submit-ham, sent when its admin
+    marks one): if the comment waits in the queue, it is decided so (the label, the author's history and a
+    spam verdict's reputation with it), whoever holds it. Returns False when it does not wait: not kept, or
+    already decided (a label alone is kept then, by :func:`add_label`).
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    item_id = public_id(comment.site_id, comment.identity())
+    try:
+        await request.app[QUEUE].decide(item_id, principal.name, action, by_blog=source)
+    except (NotFound, Conflict):
+        return False
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
+    return True
 
 
 async def add_label(

@@ -278,9 +278,13 @@ class ReviewQueue:
     # ------------------------------------------------------------ deciding
 
     async def decide(
-        self, item_id: str, moderator: str, action: Action, categories: Sequence[str] = (), note: str = ""
+        self, item_id: str, moderator: str, action: Action, categories: Sequence[str] = (), note: str = "",
+        *, by_blog: str | None = None,
     ) -> Item:
-        """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once."""
+        """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once.
+
+        ``by_blog``: the protocol through which the blog reported its own decision (``"akismet"``): no claim is
+        needed and a moderator's gives way, the label's source is the protocol, and the blog is not told."""
         unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
         if unknown:
             raise InvalidFields("Unknown categories.",
@@ -288,7 +292,7 @@ class ReviewQueue:
         site_id, token = self._parts(item_id)
         now = time.time()
         status = RESULT_STATUS[action]
-        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url else ""
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url and not by_blog else ""
         reply = await self._decide(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
                   keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
@@ -298,7 +302,8 @@ class ReviewQueue:
                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
                   keys.author(site_id, ""), keys.delivery(site_id, ""), keys.reputation_prefix(site_id),
-                  self._sites.signals_for(site_id).reputation_ttl_days * 86400, LABELLED_FIELDS_JSON],
+                  self._sites.signals_for(site_id).reputation_ttl_days * 86400, LABELLED_FIELDS_JSON,
+                  by_blog or "moderator"],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)

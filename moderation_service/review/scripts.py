@@ -195,7 +195,8 @@ return {ended and 1 or 0, claimed}
 
 # Checks shared by claim, renew, release and decide on one item. Returns nil or an error reply.
 ITEM_CHECKS = """
-local function check(key, moderator, now, must_hold)
+-- must_hold: the moderator must hold the item; overrides: a claim does not matter (the blog decided itself).
+local function check(key, moderator, now, must_hold, overrides)
   local status, holder, expires = unpack(redis.call('HMGET', key, 'status', 'claimed_by', 'claim_expires'))
   if not status then return {'not_found'} end
   if status ~= 'pending' then
@@ -203,6 +204,7 @@ local function check(key, moderator, now, must_hold)
     if not by or by == '' then return {'decided_by_model', status, revision or '1'} end
     return {'already_decided', status, by}
   end
+  if overrides then return nil end
   if holder and holder ~= moderator and tonumber(expires) > tonumber(now) then
     return {'claimed_by_other', holder}
   end
@@ -246,16 +248,19 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 # ARGV: id, moderator, now, new status, action, note, categories (JSON), training labels (JSON), labelled_at (ISO),
 #       retention seconds, author counter field, delivery id ('' = no webhook), audit maxlen, labels maxlen,
 #       author key prefix, delivery key prefix, reputation key prefix, reputation ttl seconds, the comment's
-#       fields its labelled example keeps (JSON list, see moderation_service.labels).
+#       fields its labelled example keeps (JSON list, see moderation_service.labels), the label's source
+#       ('moderator', or the protocol through which the blog decided: no claim is needed then, and a
+#       moderator's claim gives way).
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
 DECIDE = COMMON + ITEM_CHECKS + DELIVERIES + REPUTATION_KEYS + """
 local id, moderator, now, status, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local problem = check(KEYS[1], moderator, now, true)
+local by_blog = ARGV[20] ~= 'moderator'
+local problem = check(KEYS[1], moderator, now, not by_blog, by_blog)
 if problem then return problem end
-local revision, seen = unpack(redis.call('HMGET', KEYS[1], 'revision', 'claim_revision'))
-if seen and revision and seen ~= revision then return {'edited', revision} end
-local before = cjson.encode({status = 'pending', claimed_by = moderator})
+local revision, seen, holder = unpack(redis.call('HMGET', KEYS[1], 'revision', 'claim_revision', 'claimed_by'))
+if seen and revision and seen ~= revision and not by_blog then return {'edited', revision} end
+local before = cjson.encode({status = 'pending', claimed_by = holder or cjson.null})
 for _, index in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'indexes') or '[]')) do
   redis.call('ZREM', index, id)
 end
@@ -270,7 +275,7 @@ local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
 local example = {content = comment.content}
 for _, name in ipairs(cjson.decode(ARGV[19])) do example[name] = comment[name] end
 example.labels = cjson.decode(ARGV[8])
-example.source = 'moderator'
+example.source = ARGV[20]
 example.labelled_by = moderator
 example.labelled_at = ARGV[9]
 local label = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))

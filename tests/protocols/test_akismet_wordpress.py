@@ -1,0 +1,115 @@
+"""Akismet as the WordPress plugin uses it: rechecks of the comments it keeps, the admin's Spam / Not Spam
+clicks, its honeypot field and its role lists (the fields as the plugin sends them, see README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moderation_service.review import keys
+from tests.api.test_comments import INSULT
+from tests.conftest import auth
+from tests.protocols.conftest import labels_of
+from tests.protocols.test_akismet import FRIENDLY, check, form
+
+#: A held comment as typed, and as WordPress stores it (and sends it again when it rechecks its queue).
+TYPED = f'{INSULT} & <a href="https://kommblog.example/quelle">Quelle</a>'
+STORED = f'{INSULT} &amp; <a href="https://kommblog.example/quelle" rel="nofollow ugc">Quelle</a>'
+
+
+def recheck(content: str, **extra: str) -> dict[str, str]:
+    """The database row the plugin sends when the admin presses "Check for Spam" (``recheck_queue``)."""
+    return form(content, comment_ID="3001", comment_approved="0", comment_post_ID="17", referrer="",
+                recheck_reason="recheck_queue", **extra)
+
+
+async def call(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+    response = await client.request(method, path, headers=auth("moderator"), **kwargs)
+    return response.status, await response.json()
+
+
+async def waiting(client: Any) -> list[str]:
+    _, body = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    return [item["id"] for item in body["items"]]
+
+
+async def test_a_recheck_of_the_stored_comment_is_the_same_comment(client: Any) -> None:
+    body, first = await check(client, **form(TYPED))
+    assert body == "true" and first["X-Moderation-Status"] == "pending"
+    body, again = await check(client, **recheck(STORED))
+    assert body == "true" and again["X-akismet-guid"] == first["X-akismet-guid"]
+    assert await waiting(client) == [first["X-akismet-guid"]]  # not queued twice
+
+
+async def test_a_recheck_answers_where_the_comment_stands_now(client: Any) -> None:
+    """Approved by a moderator since: a recheck must not send it back to WordPress's spam folder."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/claim"))[0] == 200
+    status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert status == 200
+    body, headers = await check(client, **recheck(STORED))
+    assert body == "false"
+    assert headers["X-Moderation-Decision"] == "hold" and headers["X-Moderation-Status"] == "approved"
+
+
+async def test_the_same_text_under_another_parent_is_another_comment(client: Any) -> None:
+    _, first = await check(client, **form(INSULT, comment_parent="11"))
+    _, second = await check(client, **form(INSULT, comment_parent="12"))
+    assert first["X-akismet-guid"] != second["X-akismet-guid"]
+
+
+async def test_not_spam_from_the_admin_decides_the_held_comment(client: Any, redis: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/claim"))[0] == 200  # a moderator reads it
+    # WordPress sends the row with the comment as first checked (akismet_as_submitted) merged over it
+    response = await client.post("/1.1/submit-ham", data=recheck(TYPED, reporter="admin"))
+    assert await response.text() == "Thanks for making the web a better place."
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog" and item["claim"] is None
+    assert await waiting(client) == []
+    [example] = await labels_of(client)  # one label, from the blog's decision
+    assert example["source"] == "akismet" and example["labels"]["spam"] == 0
+    status, refusal = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    assert status == 409 and refusal["error"]["code"] == "already_decided"
+    body, _ = await check(client, **recheck(STORED))
+    assert body == "false"
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
+    assert [(e["action"], e["actor"]) for e in audit["entries"]][:1] == [("decide", "kommblog")]
+
+
+async def test_spam_from_the_admin_decides_the_held_comment_and_teaches_reputation(client: Any, redis: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    response = await client.post("/1.1/submit-spam", data=form(TYPED, reporter="admin"))
+    assert response.status == 200
+    _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
+    assert item["status"] == "spam"
+    assert await redis.keys(f"{keys.reputation_prefix('kommblog')}*")
+    [example] = await labels_of(client)
+    assert example["labels"]["spam"] == 1
+
+
+async def test_a_correction_of_a_comment_that_does_not_wait_is_kept_as_a_label(client: Any) -> None:
+    body, first = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    response = await client.post("/1.1/submit-spam", data=form(FRIENDLY))
+    assert response.status == 200
+    [example] = await labels_of(client)
+    assert example["labels"] == {"spam": 1} and example["source"] == "akismet"
+    response = await client.get(f"/v1/comments/{first['X-akismet-guid']}", headers=auth("blog"))
+    assert (await response.json())["status"] == "published"  # the model's decision is not a queue item
+
+
+async def test_the_wordpress_honeypot_field_filled_in_is_spam(client: Any, redis: Any) -> None:
+    body, headers = await check(client, **form(POST_ak_hp_textarea="http://spam.example"))
+    assert body == "true" and headers["X-akismet-pro-tip"] == "discard"
+    assert await redis.keys("moderation:{kommblog}:comment:*") == []
+    body, _ = await check(client, **form(POST_ak_hp_textarea=""))
+    assert body == "false"
+
+
+async def test_roles_come_as_a_list(client: Any) -> None:
+    body, headers = await check(client, **form(INSULT, user_role="administrator,super_admin"))
+    assert body == "false" and "X-Moderation-Id" not in headers
+    body, _ = await check(client, **form(INSULT, user_role="subscriber,contributor"))
+    assert body == "true"
