@@ -113,8 +113,8 @@ def add_models(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
             _redis_url(action, NOTICE_HELP)
         if name == "prune":
             action.add_argument("--keep", type=int, metavar="N",
-                                help=f"versions to keep besides live and its predecessor (default: "
-                                f"{registry.KEEP_VARIABLE} or {registry.DEFAULT_KEEP})")
+                                help="how many of the newest versions to keep, besides live and its predecessor "
+                                f"(default: {registry.KEEP_VARIABLE} or {registry.DEFAULT_KEEP})")
             action.add_argument("--dry-run", action="store_true", help="only show what would be removed")
 
 

@@ -106,9 +106,9 @@ class WebhookPolicy:
     backoff_cap_seconds: float = 3600.0
 
     def delay(self, attempts: int) -> float:
-        """Seconds before the next attempt after ``attempts`` failures (exponential, capped, jittered)."""
-        base = min(self.backoff_cap_seconds, self.backoff_seconds * 2 ** (attempts - 1))
-        return base * random.uniform(1.0, 1.25)
+        """Seconds before the next attempt after ``attempts`` failures (exponential, jittered, capped)."""
+        base = self.backoff_seconds * 2 ** (attempts - 1)
+        return min(self.backoff_cap_seconds, base * random.uniform(1.0, 1.25))
 
 
 class Outbox:

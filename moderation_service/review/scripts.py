@@ -289,7 +289,11 @@ audit(KEYS[3], ARGV[13], now, moderator, 'decide', id, before,
 redis.call('HINCRBY', KEYS[5], moderator, 1)
 redis.call('EXPIRE', KEYS[5], 8640000)
 local author = redis.call('HGET', KEYS[1], 'author')
-if author and author ~= '' then redis.call('HINCRBY', ARGV[15] .. author, ARGV[11], 1) end
+-- The author's history lives as long as reputation does after their last decision (it is personal data).
+if author and author ~= '' then
+  redis.call('HINCRBY', ARGV[15] .. author, ARGV[11], 1)
+  redis.call('EXPIRE', ARGV[15] .. author, ARGV[18])
+end
 -- A spam verdict teaches local reputation: the comment's IP, e-mail and link domains (keyed hashes).
 if status == 'spam' then
   for _, key in ipairs(reputation_keys(KEYS[1], ARGV[17])) do

@@ -2,7 +2,7 @@
 
     [sites.kommblog.signals]
     disabled = ["language"]
-    links = { per_link = 0.8, free_links = 1 }
+    links = { per_link = 0.8, free = 1 }
     flood = { max_per_ip = 3, window_seconds = 600 }
     words = { banned = ["viagra", "casino"], suspect = ["idiot"] }
     language = { serve = ["de", "en"] }

@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
+from moderation_service.review import keys
 from tests.api.test_comments import INSULT
 from tests.conftest import SITES_TOML, auth
 
@@ -83,6 +84,9 @@ async def test_spam_verdict_teaches_reputation(client, redis: Redis) -> None:  #
     assert "reputation" not in signals(unrelated)
     ttl = [await redis.ttl(key) async for key in redis.scan_iter("*:rep:*")]
     assert len(ttl) == 3 and all(0 < t <= 86400 for t in ttl)
+    # the author's history (personal data, if keyed) expires as reputation does after their last decision
+    history = [await redis.ttl(key) async for key in redis.scan_iter(keys.author("kommblog", "*"))]
+    assert len(history) == 1 and 0 < history[0] <= 86400
 
 
 async def test_authors_become_trusted_after_approvals(client) -> None:  # type: ignore[no-untyped-def]
