@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,8 @@ def test_starter_keys_file_is_private_and_loads(tmp_path: Path) -> None:
     assert keyring.authenticate(keys["blog"]).role is Role.BLOG  # type: ignore[union-attr]
     assert keyring.authenticate(keys["admin"]).role is Role.ADMIN  # type: ignore[union-attr]
     assert keyring.authenticate(keys["monitor"]).role is Role.MONITOR  # type: ignore[union-attr]
+    # WordPress's Akismet settings page keeps only a key's hex digits: the blog's key must be all of them
+    assert all(re.fullmatch(r"[0-9a-f]{40}", key) for key in keys.values())
 
 
 def test_sites_file(tmp_path: Path) -> None:

@@ -19,12 +19,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from ..appkeys import SITES
+from ..appkeys import SETTINGS, SITES
 from ..auth import Principal
 from ..comments import Comment, Status, public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
 from ..review.queue import Action
+from ..settings import Settings
 from .protocols import (
     DECISION_HEADER,
     add_label,
@@ -94,9 +95,21 @@ def text(body: str, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.Response(text=body, content_type="text/plain", charset="utf-8", headers=headers)
 
 
+def body_limit(settings: Settings) -> int:
+    """The largest Akismet request read. The WordPress plugin sends the text twice (``comment_content`` and
+    the form's ``POST_comment``) plus the request's headers, percent-encoded: up to 9 bytes per character of
+    a CJK text. The service's body limit (sized for JSON) would refuse a long comment that ``/v1`` takes."""
+    return max(settings.max_body_bytes, 20 * settings.max_content_chars + 65536)
+
+
 async def read_form(request: web.Request) -> dict[str, str]:
     """The form fields, decoded with the client's ``blog_charset`` (UTF-8 unless it names another charset)."""
-    body = await request.read()
+    limit = body_limit(request.app[SETTINGS])
+    try:
+        body = await request.clone(client_max_size=limit).read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Invalid(f"The request is larger than {limit} bytes: the comment is too long for this service "
+                      "(MODERATION_MAX_CONTENT_CHARS).") from None
     if body and request.content_type not in FORM_TYPES:
         # A JSON or multipart body would read as a form without fields, and the answer would blame the key.
         raise Invalid(f"The body is {request.content_type}: send the fields form-encoded, with Content-Type: "
@@ -266,6 +279,25 @@ async def submit_spam(request: web.Request, form: Form) -> web.Response:
 @akismet_handler
 async def submit_ham(request: web.Request, form: Form) -> web.Response:
     return await submit_correction(request, form, spam=0)
+
+
+@routes.post("/1.1/get-subscription")
+@akismet_handler
+async def get_subscription(request: web.Request, form: Form) -> web.Response:
+    """The account behind a key, as the WordPress plugin asks before it saves a key on its settings page
+    (and shows on it): this service has no plan or billing, so the site's subscription is simply active."""
+    _, site_id = authenticate(request, form)
+    name = request.app[SITES].get(site_id).name or site_id
+    return web.json_response({"account_id": site_id, "account_name": name, "account_type": "self-hosted",
+                              "status": "active", "next_billing_date": None, "limit_reached": False})
+
+
+@routes.post("/1.1/deactivate")
+@akismet_handler
+async def deactivate(request: web.Request, form: Form) -> web.Response:
+    """The plugin says so when it is deactivated; a key stays valid here until the key file drops it."""
+    authenticate(request, form)
+    return text("deactivated")
 
 
 @routes.get("/1.2/usage-limit")

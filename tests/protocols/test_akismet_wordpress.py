@@ -7,9 +7,9 @@ from typing import Any
 
 from moderation_service.review import keys
 from tests.api.test_comments import INSULT
-from tests.conftest import auth
+from tests.conftest import KEYS, auth
 from tests.protocols.conftest import labels_of
-from tests.protocols.test_akismet import FRIENDLY, check, form
+from tests.protocols.test_akismet import BLOG, FRIENDLY, check, form
 
 #: A held comment as typed, and as WordPress stores it (and sends it again when it rechecks its queue).
 TYPED = f'{INSULT} & <a href="https://kommblog.example/quelle">Quelle</a>'
@@ -113,3 +113,25 @@ async def test_roles_come_as_a_list(client: Any) -> None:
     assert body == "false" and "X-Moderation-Id" not in headers
     body, _ = await check(client, **form(INSULT, user_role="subscriber,contributor"))
     assert body == "true"
+
+
+async def test_a_long_text_in_another_script_fits_though_the_plugin_sends_it_twice(client: Any) -> None:
+    """3,680 CJK characters: 33 kB per copy once percent-encoded, past the JSON API's 64 kB body limit as two."""
+    text = "这篇关于危机沟通的文章很有帮助，谢谢作者分享这些例子。" * 136
+    body, headers = await check(client, **form(text, POST_comment=text))
+    assert body in ("true", "false") and headers["X-Moderation-Id"]
+    response = await client.post("/1.1/comment-check", data=form(text, POST_padding="x" * 500_000))
+    assert await response.text() == "invalid"
+    assert "larger than 465536 bytes" in response.headers["X-akismet-debug-help"]
+
+
+async def test_the_settings_page_finds_an_active_subscription(client: Any) -> None:
+    """The plugin saves a key on its settings page only when get-subscription says the account is active."""
+    response = await client.post("/1.1/get-subscription", data={"key": KEYS["blog"], "blog": BLOG})
+    assert await response.json() == {"account_id": "kommblog", "account_name": "Kommunikationsblog",
+                                     "account_type": "self-hosted", "status": "active",
+                                     "next_billing_date": None, "limit_reached": False}
+    response = await client.post("/1.1/get-subscription", data={"key": "not-a-key-of-this-service", "blog": BLOG})
+    assert await response.text() == "invalid"
+    response = await client.post("/1.1/deactivate", data={"key": KEYS["blog"], "blog": BLOG})
+    assert await response.text() == "deactivated"
