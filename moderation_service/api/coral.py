@@ -4,8 +4,15 @@ Configure ``<base>/coral/<site_id>`` as the phase's callback URL in Coral (one p
 signing secret is the site's ``coral_secret``). Every request must carry ``X-Coral-Signature: sha256=<hex>``,
 the HMAC-SHA256 of the raw body under that secret (several comma-separated signatures while Coral rolls its
 secret; one match suffices). The comment goes through the one decision path; the answer maps our decision
-to Coral's: publish -> ``APPROVED``, hold -> ``SYSTEM_WITHHELD`` (Coral's pre-moderation queue; ours holds it
-too), spam -> ``REJECTED``, with ``FLAG`` actions naming why.
+to Coral's as Coral's own phases do: publish -> no status (the comment keeps Coral's ``NONE``, so that
+readers' reports still reach Coral's Reported queue), hold and spam -> ``SYSTEM_WITHHELD`` (Coral's
+pre-moderation queue; ours holds a held one too), blatant spam -> ``REJECTED``, with ``FLAG`` actions naming
+why. Coral publishes a comment whose phase fails (an error, a timeout): so a text too long to judge is
+withheld, not refused.
+
+Coral names no comment, not even in an ``EDIT``. A new comment gets an id derived from its thread and text,
+and each user's latest comment in a thread (story and parent) is remembered for a day, so that an ``EDIT``
+is decided as an edit of it (a new revision of one record, not a new comment counted against its author).
 """
 
 from __future__ import annotations
@@ -19,14 +26,24 @@ from typing import Any
 from aiohttp import web
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..appkeys import SITES
+from ..appkeys import DECISIONS, HEALTH, REDIS, SETTINGS, SITES
 from ..auth import SITE_ID_PATTERN
 from ..comments import Comment, Record
 from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
 from ..jsonfast import json_response
 from ..policy import Decision
+from ..redis_connection import REDIS_DOWN
+from ..review import keys
 from .comments import read_json_object
-from .protocols import build_comment, decide, decision_headers, is_spam_related, is_toxic
+from .protocols import (
+    DECISION_HEADER,
+    build_comment,
+    decide,
+    decision_headers,
+    is_blatant_spam,
+    is_spam_related,
+    is_toxic,
+)
 
 routes = web.RouteTableDef()
 
@@ -35,7 +52,13 @@ _SITE_ID = re.compile(SITE_ID_PATTERN)
 #: Our field names -> Coral's, for errors.
 CORAL_NAMES = {"content": "comment.body", "parent_id": "comment.parentID", "post_id": "story.id",
                "permalink": "story.url", "author_name": "author.id"}
-CORAL_STATUS = {Decision.PUBLISH: "APPROVED", Decision.HOLD: "SYSTEM_WITHHELD", Decision.SPAM: "REJECTED"}
+WITHHELD, REJECTED = "SYSTEM_WITHHELD", "REJECTED"
+#: Coral's own limit on a request is 500 kB; ours (sized for /v1) would refuse long comments, which Coral
+#: then publishes unmoderated.
+BODY_LIMIT = 1024 * 1024
+#: How long a user's latest comment in a thread is remembered for their EDIT (Coral's edit window is 30
+#: seconds by default, and configurable).
+EDIT_MEMORY_SECONDS = 86400
 
 
 class _Schema(Schema):
@@ -92,11 +115,23 @@ def coral_secret(request: web.Request, site_id: str) -> str:
     return secret
 
 
-def moderation_response(record: Record) -> dict[str, Any]:
-    """Coral's External Moderation Response; ``moderationAction.status`` repeats ``status`` for newer Coral."""
+def coral_status(record: Record) -> str | None:
+    """Where Coral should put the comment; None leaves it as Coral has it (published, open to reports)."""
+    if record.decision is Decision.PUBLISH:
+        return None
+    return REJECTED if is_blatant_spam(record) else WITHHELD
+
+
+def moderation_response(record: Record | None) -> dict[str, Any]:
+    """Coral's External Moderation Response (``record`` None: withheld unjudged); ``moderationAction.status``
+    repeats ``status`` for newer Coral."""
+    if record is None:
+        return {"status": WITHHELD, "moderationAction": {"status": WITHHELD}, "actions": [], "tags": []}
     actions = [{"actionType": "FLAG", "reason": reason} for flagged, reason in (
         (is_toxic(record), "COMMENT_DETECTED_TOXIC"), (is_spam_related(record), "COMMENT_DETECTED_SPAM")) if flagged]
-    status = CORAL_STATUS[record.decision]
+    status = coral_status(record)
+    if status is None:
+        return {"actions": actions, "tags": []}
     return {"status": status, "moderationAction": {"status": status}, "actions": actions, "tags": []}
 
 
@@ -106,27 +141,68 @@ async def external_moderation(request: web.Request) -> web.Response:
     if not _SITE_ID.match(site_id):
         raise NotFound(f"'{site_id}' is not a site id; the phase's URL is <base>/coral/<site_id>.")
     secret = coral_secret(request, site_id)
-    verify_signature(request, secret, await request.read())
+    request = request.clone(client_max_size=BODY_LIMIT)
+    body = await request.read()
+    verify_signature(request, secret, body)
     try:
         data = MODERATION_REQUEST_SCHEMA.load(await read_json_object(request))
     except ValidationError as exc:
         raise InvalidFields("This is not a Coral external moderation request.",
                             fields=exc.messages) from None
+    if len(data["comment"]["body"]) > request.app[SETTINGS].max_content_chars:
+        # Too long to judge here: Coral's moderators see it (an error would publish it unmoderated).
+        return json_response(moderation_response(None), headers={DECISION_HEADER: Decision.HOLD.value})
     story, author = data["story"] or {}, data["author"] or {}
+    thread = ThreadMemory(request, site_id, author.get("id"), story.get("id"), data["comment"]["parent_id"])
+    comment_id = await thread.latest() if data["action"] == "EDIT" else None
     try:
-        comment = coral_comment(request, site_id, data["comment"], story, author)
+        comment = coral_comment(request, site_id, data["comment"], story, author, comment_id)
     except InvalidFields as exc:  # named as Coral names them
         fields = exc.details.get("fields", {})
         raise InvalidFields(exc.message, fields={CORAL_NAMES.get(name, name): messages
                                                  for name, messages in fields.items()}) from None
     record = await decide(request, comment)
+    await thread.remember(comment.comment_id)
     return json_response(moderation_response(record), headers=decision_headers(record))
 
 
+class ThreadMemory:
+    """One Coral user's latest comment id in one thread (story and parent), under a keyed hash."""
+
+    def __init__(self, request: web.Request, site_id: str, author_id: str | None, story_id: str | None,
+                 parent_id: str | None) -> None:
+        self._request = request
+        thread = "\0".join((author_id or "", story_id or "", parent_id or ""))
+        self._key = keys.coral_latest(site_id, request.app[DECISIONS].hasher.hash("coral-thread", site_id, thread))
+
+    async def latest(self) -> str | None:
+        """The id of the comment an EDIT changes, if remembered (else the EDIT is taken as a new comment)."""
+        try:
+            value = await self._request.app[REDIS].get(self._key)
+        except REDIS_DOWN as exc:
+            self._request.app[HEALTH].down(exc)
+            return None
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def remember(self, comment_id: str | None) -> None:
+        if comment_id is None or not self._request.app[HEALTH].ok:
+            return
+        try:
+            await self._request.app[REDIS].set(self._key, comment_id, ex=EDIT_MEMORY_SECONDS)
+        except REDIS_DOWN as exc:
+            self._request.app[HEALTH].down(exc)
+
+
 def coral_comment(request: web.Request, site_id: str, body: Mapping[str, Any], story: Mapping[str, Any],
-                  author: Mapping[str, Any]) -> Comment:
+                  author: Mapping[str, Any], comment_id: str | None = None) -> Comment:
+    """``comment_id``: the comment an EDIT changes; a new comment's is derived from its thread and text (a
+    retry of it is the same comment)."""
+    if comment_id is None:
+        parts = "\0".join((author.get("id") or "", story.get("id") or "", body["parent_id"] or "", body["body"]))
+        comment_id = "coral-" + hashlib.blake2b(parts.encode("utf-8"), digest_size=10).hexdigest()
     return build_comment(request, {
         "site_id": site_id,
+        "comment_id": comment_id,
         "content": body["body"],
         "parent_id": body["parent_id"],
         "post_id": story.get("id"),

@@ -21,6 +21,12 @@ def comment(site_id: str, token: str) -> str:
     return f"{_site(site_id)}:comment:{token}"
 
 
+def coral_latest(site_id: str, thread_hash: str) -> str:
+    """String: the comment id given to one Coral user's latest comment in one thread (story and parent, keyed
+    hash), so that Coral's EDIT, which names no comment, is known as an edit of it."""
+    return f"{_site(site_id)}:coral:latest:{thread_hash}"
+
+
 def pending(site_id: str) -> str:
     """Sorted set: held comments waiting for review, scored by arrival time (oldest first)."""
     return f"{_site(site_id)}:pending"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from moderation_service.appkeys import STORE
+from moderation_service.policy import Decision
 from tests.api.test_comments import INSULT, SPAM
 from tests.conftest import auth
 from tests.protocols.conftest import CORAL_SECRET
@@ -45,10 +47,12 @@ async def moderate(client: Any, body: bytes, sig: str | None = "sign", site: str
     return response.status, await response.json(), response.headers
 
 
-async def test_fine_comment_is_approved(client: Any) -> None:
+async def test_a_fine_comment_keeps_corals_own_status(client: Any) -> None:
+    """No status, as Coral's own phases answer: the comment stays NONE, so readers' reports still reach
+    Coral's Reported queue (an APPROVED comment never goes there)."""
     status, body, headers = await moderate(client, coral_request(FRIENDLY))
     assert status == 200
-    assert body == {"status": "APPROVED", "moderationAction": {"status": "APPROVED"}, "actions": [], "tags": []}
+    assert body == {"actions": [], "tags": []}
     assert headers["X-Moderation-Decision"] == "publish"
 
 
@@ -65,24 +69,72 @@ async def test_toxic_comment_is_withheld_flagged_and_queued_here_too(client: Any
     assert record.comment.author_name == "baf4e943-3594-4fcc-b2ba-3e8de7a76352"
 
 
-async def test_spam_is_rejected_and_flagged_as_spam(client: Any) -> None:
+async def test_blatant_spam_is_rejected_and_flagged_as_spam(client: Any) -> None:
     status, body, _ = await moderate(client, coral_request(SPAM))
     assert status == 200 and body["status"] == "REJECTED" == body["moderationAction"]["status"]
     assert {"actionType": "FLAG", "reason": "COMMENT_DETECTED_SPAM"} in body["actions"]
 
 
-async def test_an_edit_is_judged_anew(client: Any) -> None:
+async def test_spam_short_of_blatant_is_withheld_for_corals_moderators(client: Any) -> None:
+    from moderation_service.api.coral import moderation_response
+    from tests.review.test_queue import held
+
+    record = held(1)
+    record = replace(record, decision=Decision.SPAM, scores={**record.scores, "spam": 0.9},
+                     thresholds={"spam": {"hold": 0.3, "spam": 0.85}},
+                     reasons=[{"kind": "score", "name": "spam", "value": 0.9, "threshold": 0.85, "effect": "spam"}])
+    assert moderation_response(record) == {
+        "status": "SYSTEM_WITHHELD", "moderationAction": {"status": "SYSTEM_WITHHELD"},
+        "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_SPAM"}], "tags": []}
+
+
+async def test_an_edit_is_a_new_revision_of_the_same_comment(client: Any) -> None:
+    """Coral names no comment in an EDIT: the user's latest comment in the thread is the one edited."""
     _, first, first_headers = await moderate(client, coral_request(FRIENDLY))
     _, edited, edited_headers = await moderate(client, coral_request(INSULT, action="EDIT"))
-    assert first["status"] == "APPROVED" and edited["status"] == "SYSTEM_WITHHELD"
-    assert first_headers["X-Moderation-Id"] != edited_headers["X-Moderation-Id"]
+    assert "status" not in first and edited["status"] == "SYSTEM_WITHHELD"
+    item_id = first_headers["X-Moderation-Id"]
+    assert edited_headers["X-Moderation-Id"] == item_id
+    response = await client.get(f"/v1/review/items/{item_id}", headers=auth("moderator"))
+    item = await response.json()
+    assert item["revision"] == 2 and item["status"] == "pending"
+    assert [v["comment"]["content"] for v in item["earlier_versions"]] == [FRIENDLY]
+    _, mended, _ = await moderate(client, coral_request(FRIENDLY + " (Tippfehler)", action="EDIT"))
+    assert "status" not in mended  # edited back into a civil comment: it leaves the queue
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert (await response.json())["items"] == []
+
+
+async def test_fixing_typos_is_not_a_spam_wave(client: Any) -> None:
+    """Six edits of one comment are one comment: not near-duplicates of each other, not a flood."""
+    text = "Ich finde die Entscheidung des Stadtrats zu den neuen Radwegen insgesamt vernünftig"
+    answers = [(await moderate(client, coral_request(text)))[1]]
+    for n in range(6):
+        text += f" (Korrektur {n + 1})"
+        answers.append((await moderate(client, coral_request(text, action="EDIT")))[1])
+    assert all("status" not in answer and answer["actions"] == [] for answer in answers), answers
+
+
+async def test_an_edit_in_another_thread_or_by_another_user_is_not_taken_for_an_edit(client: Any) -> None:
+    _, _, first = await moderate(client, coral_request(FRIENDLY))
+    _, _, other_thread = await moderate(client, coral_request(INSULT, action="EDIT", parent="p-2"))
+    _, _, other_user = await moderate(client, coral_request(INSULT, action="EDIT", author={"id": "u-2", "role": ""}))
+    assert len({first["X-Moderation-Id"], other_thread["X-Moderation-Id"], other_user["X-Moderation-Id"]}) == 3
+
+
+async def test_a_text_too_long_to_judge_is_withheld_not_refused(client: Any, redis: Any) -> None:
+    """Coral publishes a comment whose phase answers an error: 20,001 characters must not slip through."""
+    status, body, headers = await moderate(client, coral_request("Idiot! " * 2858))
+    assert status == 200 and body["status"] == "SYSTEM_WITHHELD" and headers["X-Moderation-Decision"] == "hold"
+    status, body, headers = await moderate(client, coral_request("🙂" * 19_000))  # 76 kB: past /v1's body limit
+    assert status == 200 and body["actions"] == [] and headers["X-Moderation-Id"]  # judged
 
 
 async def test_one_of_several_signatures_suffices_while_coral_rolls_its_secret(client: Any) -> None:
     body = coral_request(FRIENDLY)
     rolled = f"{signature(body, 'the-previous-phase-secret-000')},{signature(body)}"
-    status, answer, _ = await moderate(client, body, sig=rolled)
-    assert status == 200 and answer["status"] == "APPROVED"
+    status, answer, headers = await moderate(client, body, sig=rolled)
+    assert status == 200 and headers["X-Moderation-Decision"] == "publish"
 
 
 @pytest.mark.parametrize(("sig", "status", "message"), [
