@@ -29,8 +29,18 @@ from ..exceptions import (
 from ..jsonfast import json_response
 from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import strip_html
+from ..review.queue import Action
 from .comments import read_json_object
-from .protocols import add_label, build_comment, decide, decision_headers, describe_invalid, site_for, submitter
+from .protocols import (
+    add_label,
+    blog_decided,
+    build_comment,
+    decide,
+    decision_headers,
+    describe_invalid,
+    site_for,
+    submitter,
+)
 
 routes = web.RouteTableDef()
 
@@ -299,6 +309,17 @@ def suggested_labels(suggested: Mapping[str, Mapping[str, Any]]) -> dict[str, in
     return labels
 
 
+#: Coral's comment statuses in a suggestion: its moderator approved or rejected the comment.
+CORAL_DECISIONS = {"APPROVED": Action.APPROVE, "DELETED": Action.REJECT}
+
+
+def coral_decision(suggested: Mapping[str, Mapping[str, Any]]) -> Action | None:
+    for name, action in CORAL_DECISIONS.items():
+        if name in suggested and suggested[name]["summary_score"]["value"] >= 0.5:
+            return action
+    return None
+
+
 @routes.post("/v1alpha1/comments:suggestscore")
 @google_errors
 async def suggest_score(request: web.Request) -> web.Response:
@@ -309,6 +330,11 @@ async def suggest_score(request: web.Request) -> web.Response:
     requested = [value.strip().replace("_", "-") for value in body["languages"]]
     comment = build_comment(request, {"site_id": site_of(principal, body["community_id"]), "content": text,
                                       "lang": (requested or detected or [None])[0]})
+    # Coral's moderator decided a comment that an analyze call kept (doNotStore false) and may hold here too.
+    action = coral_decision(body["attribute_scores"])
+    if action is not None and await blog_decided(request, comment, action, source="perspective",
+                                                 principal=principal):
+        return web.json_response({"detectedLanguages": detected, "requestedLanguages": requested, **echoed(body)})
     labels = suggested_labels(body["attribute_scores"])
     if labels:
         await add_label(request, comment, labels, source="perspective", principal=principal)

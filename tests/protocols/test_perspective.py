@@ -213,6 +213,21 @@ async def test_coral_feedback_for_an_approved_comment(client: Any) -> None:
     assert example["labels"] == {"spam": 0, "toxicity": 0} and example["content"] == FRIENDLY
 
 
+@pytest.mark.parametrize(("status_name", "status"), [("APPROVED", "approved"), ("DELETED", "rejected")])
+async def test_corals_decision_on_a_comment_held_here_decides_it(client: Any, status_name: str, status: str) -> None:
+    """Analysed with doNotStore false, a toxic comment waits here too; Coral's moderator decides it there."""
+    _, _, headers = await post(client, ANALYZE, coral_analyze(INSULT, do_not_store=False))
+    item_id = headers["X-Moderation-Id"]
+    request = {"comment": {"text": INSULT}, "attributeScores": {status_name: {"summaryScore": {"value": 1}}},
+               "languages": ["de"], "communityId": "Coral:https://kommblog.example", "clientToken": "comment:c1"}
+    assert (await post(client, SUGGEST, request))[0] == 200
+    response = await client.get(f"/v1/review/items/{item_id}", headers=auth("moderator"))
+    item = await response.json()
+    assert item["status"] == status and item["decided"]["by"] == "kommblog"
+    [example] = await labels_of(client)  # the decision's label, once
+    assert example["source"] == "perspective" and example["labels"]["toxicity"] == int(status == "rejected")
+
+
 async def test_suggestion_of_nothing_we_score_keeps_nothing(client: Any) -> None:
     request = {"comment": {"text": FRIENDLY}, "attributeScores": {"DELETED": {"summaryScore": {"value": 1}}}}
     status, _, _ = await post(client, SUGGEST, request)
