@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 
 from ..appkeys import DECISIONS, HEALTH, LABELS, QUEUE, SETTINGS
 from ..auth import Permission, Principal
 from ..comments import Comment, split_public_id
-from ..exceptions import InvalidFields, MalformedRequest, NotFound, StorageUnavailable
+from ..exceptions import Conflict, InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from ..jsonfast import NotJsonObject, json_response, loads_object
+from ..model.attributes import TOXICITY_FAMILY
 from ..redis_connection import REDIS_DOWN
+from ..review.labels import labelled_example
+from ..review.queue import Action, training_labels
 from .middlewares import require
-from .schemas import COMMENT_SCHEMA, decision_body, iso
+from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 
 routes = web.RouteTableDef()
 
@@ -85,6 +88,53 @@ async def get_comment(request: web.Request) -> web.Response:
         raise NotFound(
             f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
     return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))
+
+
+class BlogDecisionRequest(StrictSchema):
+    action = fields.Enum(Action, by_value=True, required=True)
+    categories = fields.List(fields.String(validate=validate.OneOf(TOXICITY_FAMILY)), load_default=list)
+
+
+BLOG_DECISION_REQUEST = BlogDecisionRequest()
+
+
+@routes.post("/v1/comments/{id}/decision")
+async def blog_decision(request: web.Request) -> web.Response:
+    """The blog decided a comment itself (its admin approved, rejected or binned it as spam). A held comment
+    is decided so, whoever holds it; one the model decided keeps its status and the correction becomes a
+    labelled example (once per action); one a moderator decided is a 409 (a moderator can reopen it)."""
+    principal, public_id, site_id = comment_id_of(request, Permission.SUBMIT)
+    try:
+        body = BLOG_DECISION_REQUEST.load(await read_json_object(request))
+    except ValidationError as exc:
+        raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
+    action, categories = body["action"], body["categories"]
+    queue = request.app[QUEUE]
+    try:
+        try:
+            item = await queue.decide(public_id, principal.name, action, categories, by_blog="blog")
+            applied = "decided"
+        except Conflict as exc:
+            item = await queue.item(public_id)
+            if exc.code == "decided_by_model":
+                example = labelled_example(item.record.comment.content, training_labels(action, categories),
+                                           source="blog", labelled_by=principal.name,
+                                           comment=item.record.comment.as_dict())
+                retention = request.app[SETTINGS].decision_ttl_days * 86400
+                await request.app[LABELS].add_correction(example, public_id, action.value, retention)
+                applied = "labelled"
+            elif item.decided_by == principal.name and item.decision_action == action.value:
+                applied = "decided"  # the blog's retry
+            else:
+                raise
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable(STORAGE_DOWN) from None
+    except NotFound:
+        raise NotFound(
+            f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
+    return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at),
+                                       applied=applied))
 
 
 @routes.delete("/v1/comments/{id}")

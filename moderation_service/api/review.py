@@ -10,7 +10,7 @@ from datetime import UTC
 from typing import Any
 
 from aiohttp import web
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..appkeys import METRICS, QUEUE, SITES
 from ..auth import ALL_SITES, Permission, Principal
@@ -19,7 +19,7 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..review.queue import Action, Failure, Item, Order, ReviewQueue
 from .comments import read_json_object
 from .middlewares import require
-from .schemas import iso
+from .schemas import StrictSchema, iso
 
 routes = web.RouteTableDef()
 
@@ -30,13 +30,6 @@ MAX_LEASE = 3600
 MAX_OFFSET = 100_000
 #: An audit entry's id (``1764236400000-0``), a time in milliseconds (``1764236400000``), or ``+`` (newest).
 _STREAM_ID = re.compile(r"(?:\+|[0-9]{1,19}(?:-[0-9]{1,19})?)\Z")
-
-
-class StrictSchema(Schema):
-    """A request body or query at the edge: a field it does not know is an error that names it."""
-
-    class Meta:
-        unknown = RAISE
 
 
 def author_key_field() -> fields.String:

@@ -16,6 +16,13 @@ _SHORT = validate.Length(max=500)
 _URL = validate.Length(max=2000)
 
 
+class StrictSchema(Schema):
+    """A request body or query at the edge: a field it does not know is an error that names it."""
+
+    class Meta:
+        unknown = RAISE
+
+
 SITE_ID = validate.Regexp(SITE_ID_PATTERN, error="Use 1-64 letters, digits, '.', '_' or '-', starting with a "
                                                  "letter or digit.")
 

@@ -21,6 +21,11 @@ def comment(site_id: str, token: str) -> str:
     return f"{_site(site_id)}:comment:{token}"
 
 
+def correction(site_id: str, token: str, action: str) -> str:
+    """String: the blog corrected the model's decision on one comment so (its label is kept once)."""
+    return f"{_site(site_id)}:correction:{token}:{action}"
+
+
 def coral_latest(site_id: str, thread_hash: str) -> str:
     """String: the comment id given to one Coral user's latest comment in one thread (story and parent, keyed
     hash), so that Coral's EDIT, which names no comment, is known as an edit of it."""

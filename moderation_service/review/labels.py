@@ -65,6 +65,18 @@ class LabelStore:
             await command
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
 
+    async def add_correction(self, example: Mapping[str, Any], record_id: str, action: str, ttl: int) -> bool:
+        """Keep a blog's correction of the model's decision on a comment, once per comment and action (a retry
+        adds nothing); False when it was kept before. The label first: a failure between the two writes
+        repeats a label rather than losing one."""
+        site_id, _, token = record_id.rpartition(":")
+        marker = keys.correction(site_id, token, action)
+        if await self._redis.exists(marker):
+            return False
+        await self.add(example)
+        await self._redis.set(marker, "1", ex=ttl)
+        return True
+
     async def sites(self) -> list[str]:
         """Every site that sent a comment (and ``_`` when examples without a site were stored)."""
         return sorted(await self._redis.smembers(keys.sites()))

@@ -1,0 +1,72 @@
+"""``POST /v1/comments/{id}/decision``: the blog decided a comment itself (its admin approved, rejected or
+binned it), and tells the service: a held comment leaves the queue, a correction of the model is a label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.test_comments import INSULT
+from tests.api.test_review import call, hold
+from tests.conftest import auth
+from tests.protocols.conftest import labels_of
+
+FRIENDLY = "Danke für den Beitrag! Die Beispiele zur Krisenkommunikation fand ich sehr hilfreich."
+
+
+async def tell(client: Any, comment_id: str, action: str, **extra: Any) -> tuple[int, Any]:
+    return await call(client, "POST", f"/v1/comments/{comment_id}/decision", role="blog",
+                      json={"action": action, **extra})
+
+
+async def test_a_held_comment_the_blog_decided_leaves_the_queue(client: Any, comment: Any) -> None:
+    item_id = await hold(client, comment, 1)
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/claim"))[0] == 200  # a moderator reads it
+    status, body = await tell(client, item_id, "reject", categories=["insult"])
+    assert status == 200 and body["applied"] == "decided"
+    assert body["status"] == "rejected" and body["decided_by"] == "kommblog"
+    _, listed = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    assert listed["items"] == []
+    [example] = await labels_of(client)
+    assert example["source"] == "blog" and example["labels"] == {"spam": 0, "toxicity": 1, "insult": 1}
+    status, body = await tell(client, item_id, "reject", categories=["insult"])  # the blog's retry
+    assert status == 200 and body["applied"] == "decided" and len(await labels_of(client)) == 1
+    status, refusal = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert status == 409 and refusal["error"]["code"] == "already_decided"
+
+
+async def test_a_correction_of_the_models_decision_is_a_label_once(client: Any, comment: Any) -> None:
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "p1", "content": FRIENDLY},
+                                 headers=auth("blog"))
+    published = await response.json()
+    assert published["decision"] == "publish"
+    for _ in range(2):  # a retry keeps no second label
+        status, body = await tell(client, published["id"], "spam")
+        assert status == 200 and body["applied"] == "labelled" and body["status"] == "published"
+    [example] = await labels_of(client)
+    assert example["labels"] == {"spam": 1} and example["source"] == "blog" and example["content"] == FRIENDLY
+    assert "author_email" not in example
+
+
+async def test_a_moderators_decision_is_not_overruled(client: Any, comment: Any) -> None:
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"}))[0] == 200
+    status, body = await tell(client, item_id, "spam")
+    assert status == 409 and "already decided (approved by mod)" in body["error"]["message"]
+
+
+async def test_bad_requests_say_what_to_fix(client: Any, comment: Any) -> None:
+    item_id = await hold(client, comment, 1)
+    status, body = await tell(client, item_id, "delete")
+    assert status == 422 and "action" in body["error"]["fields"]
+    status, body = await tell(client, item_id, "reject", categories=["rude"])
+    assert status == 422 and "categories" in body["error"]["fields"]
+    status, body = await tell(client, item_id, "reject", note="x")
+    assert status == 422 and "note" in body["error"]["fields"]
+    status, body = await tell(client, "kommblog:zzzzzzzzzzzzzzzz", "approve")
+    assert status == 404
+    status, _ = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="monitor",
+                           json={"action": "approve"})
+    assert status == 403
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending" and INSULT in item["comment"]["content"]
