@@ -58,20 +58,28 @@ class Comment:
         sending them again as it stored them (with other markup) sends a retry, not an edit."""
         if self.comment_id:
             parts = (self.content, self.author_name or "", self.author_email or "", self.author_url or "")
-        else:
-            parts = (as_read(self.content), as_read(self.author_name or ""),
-                     (self.author_email or "").strip().lower(), self.author_url or "")
+        else:  # the website aside: WordPress sends it again normalised (``pia.example`` as ``http://pia.example``)
+            parts = (as_read(self.content), as_read(self.author_name or ""), (self.author_email or "").strip().lower())
         return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
 
 
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
 
-_MARKUP = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
+_LINK_TARGET = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+
+
+def _link_targets(tag: re.Match[str]) -> str:
+    """A tag as it counts for identity: only where it links to (``href``, ``src``), so that a comment resent
+    with a link added is not the same comment, while attributes a blog adds (``rel``) do not matter."""
+    targets = [next(v for v in found.groups() if v is not None) for found in _LINK_TARGET.finditer(tag.group())]
+    return f" {' '.join(targets)} " if targets else ""
 
 
 def as_read(text: str) -> str:
-    """Text as a reader sees it: tags removed, entities decoded, runs of white space as one space."""
-    return " ".join(html.unescape(_MARKUP.sub("", text)).split())
+    """Text as a reader sees it, and where it links to: tags reduced to their link targets, entities decoded
+    (``&amp;``, ``&#038;``), runs of white space as one space."""
+    return " ".join(html.unescape(_TAG.sub(_link_targets, text)).split())
 
 
 def public_id(site_id: str, identity: str | None) -> str:

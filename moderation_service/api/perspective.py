@@ -309,14 +309,11 @@ def suggested_labels(suggested: Mapping[str, Mapping[str, Any]]) -> dict[str, in
     return labels
 
 
-#: Coral's comment statuses in a suggestion: its moderator approved or rejected the comment.
-CORAL_DECISIONS = {"APPROVED": Action.APPROVE, "DELETED": Action.REJECT}
-
-
 def coral_decision(suggested: Mapping[str, Mapping[str, Any]]) -> Action | None:
-    for name, action in CORAL_DECISIONS.items():
-        if name in suggested and suggested[name]["summary_score"]["value"] >= 0.5:
-            return action
+    """Coral's moderator approved the comment (a suggestion of ``APPROVED`` alone). Coral's ``DELETED`` says
+    too little to decide on: it rejects spam and off-topic comments too, not only toxic ones."""
+    if set(suggested) == {"APPROVED"} and suggested["APPROVED"]["summary_score"]["value"] >= 0.5:
+        return Action.APPROVE
     return None
 
 

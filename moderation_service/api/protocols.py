@@ -109,16 +109,27 @@ async def blog_decided(request: web.Request, comment: Comment, action: Action, *
                        principal: Principal) -> bool:
     """The blog reports its own decision on a comment (Akismet's submit-spam / submit-ham, sent when its admin
     marks one): if the comment waits in the queue, it is decided so (the label, the author's history and a
-    spam verdict's reputation with it), whoever holds it. Returns False when it does not wait: not kept, or
-    already decided (a label alone is kept then, by :func:`add_label`).
+    spam verdict's reputation with it), whoever holds it. Returns True when it was decided so, now or by this
+    same report before (a retry keeps no second label); False when it does not wait: not kept, or decided
+    otherwise (a label alone is kept then, by :func:`add_label`).
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     item_id = public_id(comment.site_id, comment.identity())
+    queue = request.app[QUEUE]
     try:
-        await request.app[QUEUE].decide(item_id, principal.name, action, by_blog=source)
-    except (NotFound, Conflict):
-        return False
+        try:
+            await queue.decide(item_id, principal.name, action, by_blog=source)
+        except Conflict as exc:
+            if exc.code != "already_decided":
+                return False
+            try:
+                item = await queue.item(item_id)
+            except NotFound:
+                return False
+            return item.decided_by == principal.name and item.decision_action == action.value
+        except NotFound:
+            return False
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None

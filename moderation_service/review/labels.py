@@ -66,15 +66,18 @@ class LabelStore:
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
 
     async def add_correction(self, example: Mapping[str, Any], record_id: str, action: str, ttl: int) -> bool:
-        """Keep a blog's correction of the model's decision on a comment, once per comment and action (a retry
-        adds nothing); False when it was kept before. The label first: a failure between the two writes
-        repeats a label rather than losing one."""
+        """Keep a blog's correction of the model's decision on a comment, once per comment and action (a retry,
+        even a concurrent one, adds nothing); False when it was kept before. Should the label not be written,
+        the mark is taken back, so that a retry writes it."""
         site_id, _, token = record_id.rpartition(":")
         marker = keys.correction(site_id, token, action)
-        if await self._redis.exists(marker):
+        if not await self._redis.set(marker, "1", nx=True, ex=ttl):
             return False
-        await self.add(example)
-        await self._redis.set(marker, "1", ex=ttl)
+        try:
+            await self.add(example)
+        except BaseException:
+            await self._redis.delete(marker)
+            raise
         return True
 
     async def sites(self) -> list[str]:

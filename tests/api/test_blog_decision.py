@@ -3,6 +3,7 @@ binned it), and tells the service: a held comment leaves the queue, a correction
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.api.test_comments import INSULT
@@ -45,6 +46,9 @@ async def test_a_correction_of_the_models_decision_is_a_label_once(client: Any, 
     [example] = await labels_of(client)
     assert example["labels"] == {"spam": 1} and example["source"] == "blog" and example["content"] == FRIENDLY
     assert "author_email" not in example
+    answers = await asyncio.gather(*[tell(client, published["id"], "approve") for _ in range(10)])  # at once
+    assert {status for status, _ in answers} == {200}
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}, {"spam": 0, "toxicity": 0}]
 
 
 async def test_a_moderators_decision_is_not_overruled(client: Any, comment: Any) -> None:
