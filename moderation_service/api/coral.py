@@ -11,8 +11,9 @@ why. Coral publishes a comment whose phase fails (an error, a timeout): so a tex
 withheld, not refused.
 
 Coral names no comment, not even in an ``EDIT``. A new comment gets an id derived from its thread and text,
-and each user's latest comment in a thread (story and parent) is remembered for a day, so that an ``EDIT``
-is decided as an edit of it (a new revision of one record, not a new comment counted against its author).
+and each user's latest comments in a thread (story and parent) are remembered for a day, so that an
+``EDIT`` is decided as an edit of the one it changes (a new revision of one record, not a new comment
+counted against its author).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
+from difflib import SequenceMatcher
 from typing import Any
 
 from aiohttp import web
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..appkeys import DECISIONS, HEALTH, REDIS, SETTINGS, SITES
+from ..appkeys import DECISIONS, HEALTH, REDIS, SETTINGS, SITES, STORE
 from ..auth import SITE_ID_PATTERN
-from ..comments import Comment, Record
+from ..comments import Comment, Record, public_id
 from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
 from ..jsonfast import json_response
 from ..policy import Decision
@@ -56,9 +58,12 @@ WITHHELD, REJECTED = "SYSTEM_WITHHELD", "REJECTED"
 #: Coral's own limit on a request is 500 kB; ours (sized for /v1) would refuse long comments, which Coral
 #: then publishes unmoderated.
 BODY_LIMIT = 1024 * 1024
-#: How long a user's latest comment in a thread is remembered for their EDIT (Coral's edit window is 30
-#: seconds by default, and configurable).
+#: How long a user's latest comments in a thread are remembered for their EDIT (Coral's edit window is 30
+#: seconds by default, and configurable), and how many.
 EDIT_MEMORY_SECONDS = 86400
+THREAD_MEMORY = 5
+#: Of several, an EDIT changes the comment most like it, if at least this like it (difflib's ratio).
+EDIT_LIKENESS = 0.3
 
 
 class _Schema(Schema):
@@ -154,7 +159,7 @@ async def external_moderation(request: web.Request) -> web.Response:
         return json_response(moderation_response(None), headers={DECISION_HEADER: Decision.HOLD.value})
     story, author = data["story"] or {}, data["author"] or {}
     thread = ThreadMemory(request, site_id, author.get("id"), story.get("id"), data["comment"]["parent_id"])
-    comment_id = await thread.latest() if data["action"] == "EDIT" else None
+    comment_id = await thread.edited(data["comment"]["body"]) if data["action"] == "EDIT" else None
     try:
         comment = coral_comment(request, site_id, data["comment"], story, author, comment_id)
     except InvalidFields as exc:  # named as Coral names them
@@ -167,30 +172,45 @@ async def external_moderation(request: web.Request) -> web.Response:
 
 
 class ThreadMemory:
-    """One Coral user's latest comment id in one thread (story and parent), under a keyed hash."""
+    """One Coral user's latest comment ids in one thread (story and parent), under a keyed hash."""
 
     def __init__(self, request: web.Request, site_id: str, author_id: str | None, story_id: str | None,
                  parent_id: str | None) -> None:
         self._request = request
+        self._site_id = site_id
         thread = "\0".join((author_id or "", story_id or "", parent_id or ""))
-        self._key = keys.coral_latest(site_id, request.app[DECISIONS].hasher.hash("coral-thread", site_id, thread))
+        self._key = keys.coral_thread(site_id, request.app[DECISIONS].hasher.hash("coral-thread", site_id, thread))
 
-    async def latest(self) -> str | None:
-        """The id of the comment an EDIT changes, if remembered (else the EDIT is taken as a new comment)."""
+    async def edited(self, text: str) -> str | None:
+        """The id of the comment an EDIT to ``text`` changes: the user's only recent comment in the thread, or
+        of several the one whose current text is most like it (None: taken as a new comment)."""
+        app = self._request.app
         try:
-            value = await self._request.app[REDIS].get(self._key)
+            ids = await app[REDIS].lrange(self._key, 0, THREAD_MEMORY - 1)
+            ids = [i.decode() if isinstance(i, bytes) else i for i in ids]
+            if len(ids) <= 1:
+                return ids[0] if ids else None
+            records = [await app[STORE].get(public_id(self._site_id, Comment(self._site_id, "", i).identity()))
+                       for i in ids]
         except REDIS_DOWN as exc:
-            self._request.app[HEALTH].down(exc)
+            app[HEALTH].down(exc)
             return None
-        return value.decode() if isinstance(value, bytes) else value
+        likeness = [(SequenceMatcher(None, record.comment.content[:2000], text[:2000]).ratio(), i)
+                    for record, i in zip(records, ids, strict=True) if record is not None]
+        best = max(likeness, default=(0.0, None))
+        return best[1] if best[0] >= EDIT_LIKENESS else None
 
     async def remember(self, comment_id: str | None) -> None:
-        if comment_id is None or not self._request.app[HEALTH].ok:
+        app = self._request.app
+        if comment_id is None or not app[HEALTH].ok:
             return
         try:
-            await self._request.app[REDIS].set(self._key, comment_id, ex=EDIT_MEMORY_SECONDS)
+            async with app[REDIS].pipeline(transaction=True) as pipe:
+                pipe.lrem(self._key, 0, comment_id).lpush(self._key, comment_id)
+                pipe.ltrim(self._key, 0, THREAD_MEMORY - 1).expire(self._key, EDIT_MEMORY_SECONDS)
+                await pipe.execute()
         except REDIS_DOWN as exc:
-            self._request.app[HEALTH].down(exc)
+            app[HEALTH].down(exc)
 
 
 def coral_comment(request: web.Request, site_id: str, body: Mapping[str, Any], story: Mapping[str, Any],

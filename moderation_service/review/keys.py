@@ -26,10 +26,10 @@ def correction(site_id: str, token: str, action: str) -> str:
     return f"{_site(site_id)}:correction:{token}:{action}"
 
 
-def coral_latest(site_id: str, thread_hash: str) -> str:
-    """String: the comment id given to one Coral user's latest comment in one thread (story and parent, keyed
-    hash), so that Coral's EDIT, which names no comment, is known as an edit of it."""
-    return f"{_site(site_id)}:coral:latest:{thread_hash}"
+def coral_thread(site_id: str, thread_hash: str) -> str:
+    """List: the comment ids given to one Coral user's latest comments in one thread (story and parent, keyed
+    hash), newest first, so that Coral's EDIT, which names no comment, is known as an edit of one of them."""
+    return f"{_site(site_id)}:coral:thread:{thread_hash}"
 
 
 def pending(site_id: str) -> str:

@@ -115,6 +115,17 @@ async def test_fixing_typos_is_not_a_spam_wave(client: Any) -> None:
     assert all("status" not in answer and answer["actions"] == [] for answer in answers), answers
 
 
+async def test_of_a_users_comments_in_a_thread_an_edit_changes_the_one_most_like_it(client: Any) -> None:
+    _, _, civil = await moderate(client, coral_request(FRIENDLY))
+    _, held, rude = await moderate(client, coral_request(INSULT))
+    assert held["status"] == "SYSTEM_WITHHELD"
+    _, _, edited = await moderate(client, coral_request(FRIENDLY.replace("hilfreich", "sehr hilfreich"),
+                                                         action="EDIT"))
+    assert edited["X-Moderation-Id"] == civil["X-Moderation-Id"]
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert [item["id"] for item in (await response.json())["items"]] == [rude["X-Moderation-Id"]]  # still waits
+
+
 async def test_an_edit_in_another_thread_or_by_another_user_is_not_taken_for_an_edit(client: Any) -> None:
     _, _, first = await moderate(client, coral_request(FRIENDLY))
     _, _, other_thread = await moderate(client, coral_request(INSULT, action="EDIT", parent="p-2"))
