@@ -166,8 +166,20 @@ async def listen_for_promotions(app: web.Application) -> None:
             await asyncio.sleep(SPOOL_CHECK_SECONDS * 5)
 
 
+async def migrate_stored_data(app: web.Application) -> None:
+    """One-off changes to data an earlier release stored (each runs once per Redis; a failure retries at the
+    next start)."""
+    try:
+        given = await app[QUEUE].expire_author_history()
+    except REDIS_DOWN:
+        return
+    if given:
+        logger.info("gave %d authors' histories stored without an expiry one", given)
+
+
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     app[BACKGROUND] = [
+        asyncio.create_task(migrate_stored_data(app), name="migrations"),
         asyncio.create_task(deliver_spooled_records(app), name="spool-delivery"),
         asyncio.create_task(app[OUTBOX].run(app[HTTP], WEBHOOK_CHECK_SECONDS), name="webhook-delivery"),
         asyncio.create_task(app[MODELS].watch_pointer(), name="model-pointer-watch"),

@@ -26,6 +26,11 @@ def correction(site_id: str, token: str, action: str) -> str:
     return f"{_site(site_id)}:correction:{token}:{action}"
 
 
+def migrated(name: str) -> str:
+    """String: a one-off change of stored data (``name``) is done."""
+    return f"{NAMESPACE}:migrated:{name}"
+
+
 def coral_thread(site_id: str, thread_hash: str) -> str:
     """List: the comment ids given to one Coral user's latest comments in one thread (story and parent, keyed
     hash), newest first, so that Coral's EDIT, which names no comment, is known as an edit of one of them."""

@@ -158,6 +158,25 @@ class ReviewQueue:
 
     # ------------------------------------------------------------ reading
 
+    async def expire_author_history(self) -> int:
+        """Once per Redis: give an expiry to the authors' histories stored before they had one (2026-11-28), as
+        reputation's (they are personal data, if keyed). Returns how many were given one."""
+        # "running" for an hour at most: a process killed midway leaves it to a later start
+        if not await self._redis.set(keys.migrated("author-history-ttl"), "running", nx=True, ex=3600):
+            return 0
+        given = 0
+        try:
+            for site_id in await self.known_sites():
+                ttl = self._sites.signals_for(site_id).reputation_ttl_days * 86400
+                async for key in self._redis.scan_iter(match=keys.author(site_id, "*"), count=500):
+                    if await self._redis.ttl(key) == -1:
+                        given += await self._redis.expire(key, ttl)
+        except BaseException:
+            await self._redis.delete(keys.migrated("author-history-ttl"))  # the next start tries again
+            raise
+        await self._redis.set(keys.migrated("author-history-ttl"), "done")
+        return given
+
     async def known_sites(self) -> list[str]:
         return sorted(s for s in await self._redis.smembers(keys.sites()) if s != keys.NO_SITE)
 

@@ -67,6 +67,8 @@ class SignalConfig:
 
 
 _NUMBER = {float: mfields.Float, int: mfields.Integer}
+#: Settings that are lifetimes of Redis keys: 0 or less would delete what they keep at once.
+_LIFETIMES = ("ttl_days", "window_seconds")
 
 
 def _section_fields(prefix: str) -> dict[str, mfields.Field]:
@@ -79,7 +81,8 @@ def _section_fields(prefix: str) -> dict[str, mfields.Field]:
                 section[key] = mfields.List(mfields.String(validate=validate.Length(min=1, max=100)),
                                             validate=validate.Length(max=5000))
             else:
-                section[key] = _NUMBER[type(f.default)](validate=validate.Range(min=-50, max=86400 * 365))
+                lowest = 1 if key.endswith(_LIFETIMES) else -50
+                section[key] = _NUMBER[type(f.default)](validate=validate.Range(min=lowest, max=86400 * 365))
     return section
 
 

@@ -282,3 +282,17 @@ async def test_moderators_across_sites_by_risk_with_a_filter_decide_each_item_on
         assert await redis.zcard(keys.pending(site)) == len([n for n in range(300) if n % 3 == sites.index(site)
                                                              and not n % 4])
         assert not await redis.exists(keys.selection(site))
+
+
+async def test_authors_histories_stored_without_an_expiry_get_one_once(queue: ReviewQueue, redis: Redis) -> None:
+    await redis.sadd(keys.sites(), "kommblog")
+    old = keys.author("kommblog", "0" * 32)
+    await redis.hset(old, mapping={"approved": 2})
+    current = keys.author("kommblog", "1" * 32)
+    await redis.hset(current, mapping={"spam": 1})
+    await redis.expire(current, 100)
+    assert await queue.expire_author_history() == 1
+    assert 0 < await redis.ttl(old) <= 90 * 86400 and 0 < await redis.ttl(current) <= 100
+    await redis.persist(old)
+    assert await queue.expire_author_history() == 0  # once per Redis
+    assert await redis.get(keys.migrated("author-history-ttl")) == "done"
