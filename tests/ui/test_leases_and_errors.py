@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
@@ -64,6 +65,24 @@ def test_a_reloaded_page_takes_back_what_the_page_before_it_held(page: Page, api
     expect(page.locator("#cards > li")).to_have_count(2)
     expect(page.locator("#status")).to_have_text("2 Kommentare zur Prüfung übernommen.")
     assert {review_item(api, item_id)["claim"]["by"] for item_id in ids} == {"mod"}
+
+
+def test_a_duplicated_tab_leaves_alone_what_the_tab_it_copies_shows(page: Page, api: APIRequestContext) -> None:
+    """A duplicated tab starts with a copy of the session storage: it must not give back what the original
+    tab still shows (the pages ask each other first)."""
+    ids = [hold(api, n) for n in range(2)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(2)
+    copy = page.context.new_page()
+    copy.add_init_script(f"sessionStorage.setItem('moderation.held', '{json.dumps(ids)}')")
+    copy.goto("/moderate")
+    expect(copy.locator("#empty-text")).to_contain_text("in einem anderen Fenster")
+    expect(copy.locator("#cards > li")).to_have_count(0)
+    assert {review_item(api, item_id)["claim"]["by"] for item_id in ids} == {"mod"}
+    expect(page.locator("#cards > li")).to_have_count(2)
+    page.keyboard.press("a")  # the original goes on deciding
+    expect(page.locator("#cards > li")).to_have_count(1)
+    assert review_item(api, ids[0])["status"] == "approved"
 
 
 @pytest.mark.parametrize("ui_options", [UiOptions(idle_release_seconds=2)])
