@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +17,7 @@ from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..model.attributes import TOXICITY_FAMILY
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
-from ..review.queue import Action, training_labels
+from ..review.queue import Action, Item, training_labels
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 
@@ -76,18 +78,30 @@ def comment_id_of(request: web.Request, permission: Permission) -> tuple[Princip
     return principal, public_id, parts[0]
 
 
-@routes.get("/v1/comments/{id}")
-async def get_comment(request: web.Request) -> web.Response:
-    _, public_id, _ = comment_id_of(request, Permission.READ)
+@asynccontextmanager
+async def stored_comment(request: web.Request, public_id: str) -> AsyncIterator[None]:
+    """Around reading (and changing) a stored comment: Redis away is a 503, an unknown id a 404 saying why."""
     try:
-        item = await request.app[QUEUE].item(public_id)
+        yield
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
         raise NotFound(
             f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
-    return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at)))
+
+
+def status_body(item: Item, **extra: Any) -> dict[str, Any]:
+    """Where a stored comment stands, as ``GET /v1/comments/{id}`` answers."""
+    return decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at), **extra)
+
+
+@routes.get("/v1/comments/{id}")
+async def get_comment(request: web.Request) -> web.Response:
+    _, public_id, _ = comment_id_of(request, Permission.READ)
+    async with stored_comment(request, public_id):
+        item = await request.app[QUEUE].item(public_id)
+    return json_response(status_body(item))
 
 
 class BlogDecisionRequest(StrictSchema):
@@ -110,7 +124,7 @@ async def blog_decision(request: web.Request) -> web.Response:
         raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
     action, categories = body["action"], body["categories"]
     queue = request.app[QUEUE]
-    try:
+    async with stored_comment(request, public_id):
         try:
             item = await queue.decide(public_id, principal.name, action, categories, by_blog="blog")
             applied = "decided"
@@ -127,14 +141,7 @@ async def blog_decision(request: web.Request) -> web.Response:
                 applied = "decided"  # the blog's retry
             else:
                 raise
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable(STORAGE_DOWN) from None
-    except NotFound:
-        raise NotFound(
-            f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
-    return json_response(decision_body(item.record, decided_by=item.decided_by, decided_at=iso(item.decided_at),
-                                       applied=applied))
+    return json_response(status_body(item, applied=applied))
 
 
 @routes.delete("/v1/comments/{id}")
