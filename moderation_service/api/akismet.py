@@ -209,7 +209,8 @@ def honeypot_filled(form: Form) -> bool:
     """Akismet's honeypot: the form names a hidden field (``honeypot_field_name``) that only a bot fills in;
     the WordPress plugin names none and sends its own field."""
     name = form.get("honeypot_field_name", "").strip()
-    return bool(form.get(name, "").strip() if name else False) or bool(form.get(WORDPRESS_HONEYPOT, "").strip())
+    named = bool(name) and bool(form.get(name, "").strip())
+    return named or bool(form.get(WORDPRESS_HONEYPOT, "").strip())
 
 
 @routes.post("/1.1/verify-key")
