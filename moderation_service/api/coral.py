@@ -187,7 +187,6 @@ class ThreadMemory:
         app = self._request.app
         try:
             ids = await app[REDIS].lrange(self._key, 0, THREAD_MEMORY - 1)
-            ids = [i.decode() if isinstance(i, bytes) else i for i in ids]
             if len(ids) <= 1:
                 return ids[0] if ids else None
             records = [await app[STORE].get(public_id(self._site_id, Comment(self._site_id, "", i).identity()))
