@@ -140,7 +140,10 @@ async def blog_decision(request: web.Request) -> web.Response:
             elif item.decided_by == principal.name and item.decision_action == action.value:
                 applied = "decided"  # the blog's retry
             else:
-                raise
+                refusal = Conflict(f"{exc.message} To decide it again, a moderator reopens it first "
+                                   f"(POST /v1/review/items/{public_id}/reopen).")
+                refusal.code = exc.code
+                raise refusal from None
     return json_response(status_body(item, applied=applied))
 
 

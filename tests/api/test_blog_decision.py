@@ -57,6 +57,8 @@ async def test_a_moderators_decision_is_not_overruled(client: Any, comment: Any)
     assert (await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"}))[0] == 200
     status, body = await tell(client, item_id, "spam")
     assert status == 409 and "already decided (approved by mod)" in body["error"]["message"]
+    assert body["error"]["code"] == "already_decided"
+    assert f"/v1/review/items/{item_id}/reopen" in body["error"]["message"]  # how to decide it again
 
 
 async def test_bad_requests_say_what_to_fix(client: Any, comment: Any) -> None:
