@@ -202,7 +202,7 @@ async def test_suggested_scores_become_a_labelled_example(client: Any) -> None:
 
 
 async def test_coral_feedback_for_an_approved_comment(client: Any) -> None:
-    """Coral's services/perspective formatBody for comments:suggestscore, field for field."""
+    """Coral's (before version 9) services/perspective formatBody for comments:suggestscore, field for field."""
     request = {"comment": {"text": FRIENDLY},
                "context": {"entries": [{"text": '{"url":"https://kommblog.example/a?commentID=c1","Coral_comment_id":"c1"}'}]},
                "attributeScores": {"APPROVED": {"summaryScore": {"value": 1}}}, "languages": ["de"],
@@ -235,6 +235,18 @@ async def test_corals_approval_of_a_comment_held_here_decides_it(client: Any) ->
     response = await client.get(f"/v1/review/items/{other['X-Moderation-Id']}", headers=auth("moderator"))
     assert (await response.json())["status"] == "pending"
     assert (await labels_of(client))[-1]["labels"] == {"spam": 0, "toxicity": 0, "insult": 1}
+
+
+async def test_coral_9_feedback_is_the_score_of_its_model(client: Any) -> None:
+    """Coral 9 reports its moderator's decision as its model's score: 0 approved, 1 rejected; a label."""
+    _, _, headers = await post(client, ANALYZE, coral_analyze(INSULT, do_not_store=False))
+    request = {"comment": {"text": INSULT}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}},
+               "languages": ["de"], "communityId": "Coral:https://kommblog.example", "clientToken": "comment:c1"}
+    assert (await post(client, SUGGEST, request))[0] == 200
+    [example] = await labels_of(client)
+    assert example["labels"] == {"toxicity": 0}
+    response = await client.get(f"/v1/review/items/{headers['X-Moderation-Id']}", headers=auth("moderator"))
+    assert (await response.json())["status"] == "pending"  # a score is no decision
 
 
 async def test_suggestion_of_nothing_we_score_keeps_nothing(client: Any) -> None:
