@@ -266,7 +266,7 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
         return text(THANKS)
     action = Action.SPAM if spam else Action.APPROVE
     if not await blog_decided(request, comment, action, source="akismet", principal=principal):
-        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal)
+        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)
     return text(THANKS)
 
 

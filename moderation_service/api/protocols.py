@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS, QUEUE
+from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS, QUEUE, SETTINGS
 from ..auth import ALL_SITES, Permission, Principal, Role
 from ..comments import Comment, Record, public_id
 from ..exceptions import Conflict, InvalidFields, NotFound, StorageUnavailable
@@ -137,16 +137,23 @@ async def blog_decided(request: web.Request, comment: Comment, action: Action, *
 
 
 async def add_label(
-    request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal
+    request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
+    once: str | None = None,
 ) -> None:
-    """Keep a correction sent through a protocol as a labelled example for retraining.
+    """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (a name
+    for the correction, such as ``spam``), only once per comment and correction while its record may live.
 
     :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
     """
     example = labelled_example(comment.content, labels, source=source, labelled_by=principal.name,
                                comment=comment.as_dict())
     try:
-        await request.app[LABELS].add(example)
+        if once is None:
+            await request.app[LABELS].add(example)
+        else:
+            retention = request.app[SETTINGS].decision_ttl_days * 86400
+            record_id = public_id(comment.site_id, comment.identity())
+            await request.app[LABELS].add_correction(example, record_id, once, retention)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None

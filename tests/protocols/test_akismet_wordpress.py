@@ -115,8 +115,9 @@ async def test_spam_from_the_admin_decides_the_held_comment_and_teaches_reputati
 async def test_a_correction_of_a_comment_that_does_not_wait_is_kept_as_a_label(client: Any) -> None:
     body, first = await check(client, **form(FRIENDLY))
     assert body == "false"
-    response = await client.post("/1.1/submit-spam", data=form(FRIENDLY))
-    assert response.status == 200
+    for _ in range(2):  # a retry keeps no second label
+        response = await client.post("/1.1/submit-spam", data=form(FRIENDLY))
+        assert response.status == 200
     [example] = await labels_of(client)
     assert example["labels"] == {"spam": 1} and example["source"] == "akismet"
     response = await client.get(f"/v1/comments/{first['X-akismet-guid']}", headers=auth("blog"))
