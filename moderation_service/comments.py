@@ -129,3 +129,8 @@ class Record:
     revision: int = 1
     #: The versions an edit replaced, newest first: what they said and what became of them.
     earlier: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def queued(self) -> bool:
+        """Held for this service's moderators: not when its site reviews held comments elsewhere (Coral)."""
+        return self.decision is Decision.HOLD and not self.extra.get("reviewed_elsewhere")

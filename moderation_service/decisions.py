@@ -19,7 +19,7 @@ from .live_model import ModelHolder
 from .metrics import Metrics
 from .model.artifact import Model
 from .model.explain import Features
-from .policy import Reason, Thresholds, decide, spam_evidence
+from .policy import Decision, Reason, Thresholds, decide, spam_evidence
 from .redis_connection import REDIS_DOWN
 from .review.spool import Spool
 from .review.store import CommentStore
@@ -137,6 +137,8 @@ class Evaluator:
             h.spam for h in hits) else {}
         if unscored:  # moderators are not shown scores the model does not have
             extra["unscored"] = list(unscored)
+        if decision is Decision.HOLD and self.sites.get(comment.site_id).review == "elsewhere":
+            extra["reviewed_elsewhere"] = True
         return Record(
             id=record_id or public_id(comment.site_id, comment.identity()),
             comment=comment,

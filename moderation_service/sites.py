@@ -60,6 +60,7 @@ class _SiteSchema(Schema):
     webhook_url = fields.Url(require_tld=False, schemes={"http", "https"}, load_default=None)
     webhook_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     coral_secret = fields.String(validate=validate.Length(min=16), load_default=None)
+    review = fields.String(validate=validate.OneOf(["here", "elsewhere"]), load_default="here")
     thresholds = _ThresholdsField()
     signals = fields.Nested(SIGNALS_SCHEMA, load_default=dict)
 
@@ -95,6 +96,9 @@ class SiteConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     coral_secret: str | None = field(default=None, repr=False)
+    #: Where held comments are reviewed: ``here`` (this service's queue) or ``elsewhere`` (the comment
+    #: system's own, as Coral's: held comments are kept, and expire, but wait in no queue here).
+    review: str = "here"
     thresholds: Overrides = field(default_factory=dict)
     #: The validated ``signals`` table as written (see :mod:`moderation_service.signals.config`).
     signals: Mapping[str, Any] = field(default_factory=dict)
@@ -144,6 +148,7 @@ def _site_config(site_id: str, values: dict[str, Any]) -> SiteConfig:
         webhook_url=values.get("webhook_url"),
         webhook_secret=values.get("webhook_secret"),
         coral_secret=values.get("coral_secret"),
+        review=values.get("review", "here"),
         thresholds=values.get("thresholds", {}),
         signals=values.get("signals", {}),
     )

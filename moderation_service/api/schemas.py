@@ -9,7 +9,6 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from ..auth import SITE_ID_PATTERN
 from ..comments import Record
-from ..policy import Decision
 
 _ID = validate.Length(min=1, max=200)
 _SHORT = validate.Length(max=500)
@@ -66,7 +65,7 @@ def decision_body(record: Record, **extra: Any) -> dict[str, Any]:
     Built directly rather than dumped through a schema: the record is our own, already validated data, and
     this runs on every request.
     """
-    held = record.decision is Decision.HOLD
+    held = record.queued
     return {
         "id": record.id,
         "site_id": record.comment.site_id,

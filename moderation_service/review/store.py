@@ -137,7 +137,7 @@ def to_fields(record: Record) -> dict[str, str]:
         "identities": dumps(record.identities),
         "data": dumps(data),
     }
-    if record.decision is Decision.HOLD:
+    if record.queued:
         fields["indexes"] = json.dumps([key for key, _ in queue_indexes(record)])
     return fields
 
@@ -190,7 +190,7 @@ class CommentStore:
         if now - self._sites_registered.get(site_id, -SITES_REFRESH_SECONDS) >= SITES_REFRESH_SECONDS:
             await self._redis.sadd(keys.sites(), site_id)
             self._sites_registered[site_id] = now
-        held = record.decision is Decision.HOLD
+        held = record.queued
         indexes = queue_indexes(record) if held else []
         reasons = reason_names(record) if held else []
         fields = to_fields(record)

@@ -185,3 +185,24 @@ async def test_signed_but_not_a_moderation_request(client: Any) -> None:
     assert status == 422 and body["error"]["fields"] == {"comment.body": ["Must contain text."]}  # Coral's name
     status, body, _ = await moderate(client, coral_request(FRIENDLY, author={"id": "u" * 501}))
     assert status == 422 and set(body["error"]["fields"]) == {"author.id"}
+
+
+async def test_a_site_reviewed_in_coral_keeps_no_queue_here(aiohttp_client: Any, settings: Any, redis: Any) -> None:
+    """review = "elsewhere": Coral's moderators decide what is withheld; nothing waits here forever."""
+    from moderation_service.app import create_app
+
+    sites = settings.sites_file.read_text(encoding="utf-8")
+    settings.sites_file.write_text(sites.replace('coral_secret = ', 'review = "elsewhere"\ncoral_secret = ', 1),
+                                   encoding="utf-8")
+    client = await aiohttp_client(create_app(settings))
+    status, body, headers = await moderate(client, coral_request(INSULT))
+    assert status == 200 and body["status"] == "SYSTEM_WITHHELD" and headers["X-Moderation-Decision"] == "hold"
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert (await response.json())["items"] == []
+    response = await client.get(f"/v1/comments/{headers['X-Moderation-Id']}", headers=auth("blog"))
+    kept = await response.json()
+    assert kept["status"] == "pending" and kept["review_item_id"] is None
+    token = headers["X-Moderation-Id"].split(":")[1]
+    assert 0 < await redis.ttl(f"moderation:{{kommblog}}:comment:{token}") <= 30 * 86400  # it expires
+    _, edited, same = await moderate(client, coral_request(INSULT + " Wirklich.", action="EDIT"))
+    assert same["X-Moderation-Id"] == headers["X-Moderation-Id"]  # edits are still followed
