@@ -167,14 +167,21 @@ async def listen_for_promotions(app: web.Application) -> None:
 
 
 async def migrate_stored_data(app: web.Application) -> None:
-    """One-off changes to data an earlier release stored (each runs once per Redis; a failure retries at the
-    next start)."""
-    try:
-        given = await app[QUEUE].expire_author_history()
-    except REDIS_DOWN:
-        return
-    if given:
-        logger.info("gave %d authors' histories stored without an expiry one", given)
+    """One-off changes to data an earlier release stored: each runs once per Redis, tried again every 5 s
+    while Redis is away or another process is at it."""
+    while True:
+        try:
+            given = await app[QUEUE].expire_author_history()
+        except REDIS_DOWN:
+            given = None
+        except Exception:  # Redis answered: a defect; retry, and say so
+            logger.exception("giving authors' histories an expiry failed; retrying in %s s", SPOOL_CHECK_SECONDS * 5)
+            given = None
+        if given is not None:
+            if given:
+                logger.info("gave %d authors' histories stored without an expiry one", given)
+            return
+        await asyncio.sleep(SPOOL_CHECK_SECONDS * 5)
 
 
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -137,7 +137,7 @@ class Evaluator:
             h.spam for h in hits) else {}
         if unscored:  # moderators are not shown scores the model does not have
             extra["unscored"] = list(unscored)
-        if decision is Decision.HOLD and self.sites.get(comment.site_id).review == "elsewhere":
+        if decision is Decision.HOLD and not self.sites.reviews_here(comment.site_id):
             extra["reviewed_elsewhere"] = True
         return Record(
             id=record_id or public_id(comment.site_id, comment.identity()),

@@ -60,7 +60,7 @@ class _SiteSchema(Schema):
     webhook_url = fields.Url(require_tld=False, schemes={"http", "https"}, load_default=None)
     webhook_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     coral_secret = fields.String(validate=validate.Length(min=16), load_default=None)
-    review = fields.String(validate=validate.OneOf(["here", "elsewhere"]), load_default="here")
+    review = fields.String(validate=validate.OneOf(["here", "elsewhere"]), load_default=None)
     thresholds = _ThresholdsField()
     signals = fields.Nested(SIGNALS_SCHEMA, load_default=dict)
 
@@ -97,8 +97,9 @@ class SiteConfig:
     webhook_secret: str | None = field(default=None, repr=False)
     coral_secret: str | None = field(default=None, repr=False)
     #: Where held comments are reviewed: ``here`` (this service's queue) or ``elsewhere`` (the comment
-    #: system's own, as Coral's: held comments are kept, and expire, but wait in no queue here).
-    review: str = "here"
+    #: system's own, as Coral's: held comments are kept, and expire, but wait in no queue here); None: as
+    #: the defaults say, else here.
+    review: str | None = None
     thresholds: Overrides = field(default_factory=dict)
     #: The validated ``signals`` table as written (see :mod:`moderation_service.signals.config`).
     signals: Mapping[str, Any] = field(default_factory=dict)
@@ -115,6 +116,10 @@ class Sites:
     def overrides_for(self, site_id: str) -> list[Overrides]:
         """Threshold overrides in the order they apply: defaults, then the site's own."""
         return [self.defaults.thresholds, self.get(site_id).thresholds]
+
+    def reviews_here(self, site_id: str) -> bool:
+        """Whether the site's held comments wait in this service's review queue."""
+        return (self.get(site_id).review or self.defaults.review or "here") == "here"
 
     def signals_for(self, site_id: str) -> SignalConfig:
         """Signal settings: built-in defaults, then the defaults table, then the site's own."""
@@ -135,7 +140,7 @@ def load_sites(path: Path | None) -> Sites:
     except ValidationError as exc:
         raise ConfigurationError(f"MODERATION_SITES_FILE: {path}: {describe_validation(exc.messages)}") from None
     defaults = SiteConfig("*", data["defaults"].get("name"), thresholds=data["defaults"].get("thresholds", {}),
-                          signals=data["defaults"].get("signals", {}))
+                          signals=data["defaults"].get("signals", {}), review=data["defaults"].get("review"))
     sites = {sid: _site_config(sid, values) for sid, values in data["sites"].items()}
     return Sites(defaults, sites)
 
@@ -148,7 +153,7 @@ def _site_config(site_id: str, values: dict[str, Any]) -> SiteConfig:
         webhook_url=values.get("webhook_url"),
         webhook_secret=values.get("webhook_secret"),
         coral_secret=values.get("coral_secret"),
-        review=values.get("review", "here"),
+        review=values.get("review"),
         thresholds=values.get("thresholds", {}),
         signals=values.get("signals", {}),
     )

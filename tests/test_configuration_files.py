@@ -115,3 +115,13 @@ def test_site_integrations(tmp_path: Path) -> None:
     path.write_text('[sites.blog]\nwebhook_url = "https://blog.example/hook"\n')
     with pytest.raises(ConfigurationError, match="webhook_url needs webhook_secret"):
         load_sites(path)
+
+
+def test_where_held_comments_are_reviewed_follows_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text('[defaults]\nreview = "elsewhere"\n[sites.coral]\nname = "C"\n[sites.blog]\nreview = "here"\n')
+    sites = load_sites(path)
+    assert not sites.reviews_here("coral") and sites.reviews_here("blog") and not sites.reviews_here("unnamed")
+    path.write_text('[sites.blog]\nreview = "later"\n')
+    with pytest.raises(ConfigurationError, match="review"):
+        load_sites(path)

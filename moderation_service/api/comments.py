@@ -135,7 +135,8 @@ async def blog_decision(request: web.Request) -> web.Response:
                                            source="blog", labelled_by=principal.name,
                                            comment=item.record.comment.as_dict())
                 retention = request.app[SETTINGS].decision_ttl_days * 86400
-                await request.app[LABELS].add_correction(example, public_id, action.value, retention)
+                await request.app[LABELS].add_correction(example, public_id,
+                                                         f"{action.value}:{item.record.comment.version()}", retention)
                 applied = "labelled"
             elif item.decided_by == principal.name and item.decision_action == action.value:
                 applied = "decided"  # the blog's retry

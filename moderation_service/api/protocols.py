@@ -153,7 +153,7 @@ async def add_label(
         else:
             retention = request.app[SETTINGS].decision_ttl_days * 86400
             record_id = public_id(comment.site_id, comment.identity())
-            await request.app[LABELS].add_correction(example, record_id, once, retention)
+            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None

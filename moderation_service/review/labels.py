@@ -48,9 +48,20 @@ def labelled_example(
     return example
 
 
+# KEYS: the correction's mark, the site's label stream. ARGV: the mark's lifetime (s), stream maxlen, example.
+# The mark and the label are written together or not at all: a retry after a lost reply adds nothing, and a
+# retry after a failure writes the label.
+ADD_ONCE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'example', ARGV[3])
+return 1
+"""
+
+
 class LabelStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._add_once = redis.register_script(ADD_ONCE)
 
     async def add(self, example: Mapping[str, Any], pipeline: Pipeline | None = None) -> None:
         """Append one example (built with :func:`labelled_example`) to its site's stream.
@@ -66,19 +77,15 @@ class LabelStore:
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
 
     async def add_correction(self, example: Mapping[str, Any], record_id: str, action: str, ttl: int) -> bool:
-        """Keep a blog's correction of the model's decision on a comment, once per comment and action (a retry,
-        even a concurrent one, adds nothing); False when it was kept before. Should the label not be written,
-        the mark is taken back, so that a retry writes it."""
+        """Keep a blog's correction of the model's decision on a comment, once per comment and ``action`` (a
+        name for the correction, with the comment's version: an edited comment's is another); a retry, even a
+        concurrent one, adds nothing. False when it was kept before."""
         site_id, _, token = record_id.rpartition(":")
-        marker = keys.correction(site_id, token, action)
-        if not await self._redis.set(marker, "1", nx=True, ex=ttl):
-            return False
-        try:
-            await self.add(example)
-        except BaseException:
-            await self._redis.delete(marker)
-            raise
-        return True
+        stream = keys.labels(example.get("site_id") or keys.NO_SITE)
+        added = await self._add_once(keys=[keys.correction(site_id, token, action), stream],
+                                     args=[ttl, LABELS_MAXLEN, json.dumps(example, ensure_ascii=False)])
+        await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
+        return bool(added)
 
     async def sites(self) -> list[str]:
         """Every site that sent a comment (and ``_`` when examples without a site were stored)."""

@@ -121,6 +121,9 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
         error = Conflict(f"'{item_id}' was edited after you claimed it (it is now revision {reply[1]}); nothing was "
                          f"changed. Claim it again (POST /v1/review/items/{item_id}/claim) to read the new text, "
                          "then decide.")
+    elif code == "reviewed_elsewhere":
+        error = Conflict(f"'{item_id}' is held for review in the comment system (its site's review is "
+                         "\"elsewhere\"), not here; decide it there.")
     elif code == "not_decided":
         error = Conflict(f"'{item_id}' waits for review; there is no decision to reopen.")
     elif code in ("decided_by_model", "not_reopenable"):
@@ -138,6 +141,10 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
         error = Conflict(f"Your claim on '{item_id}' expired; claim it again before deciding.")
     error.code = code
     return error
+
+
+#: How long a process may hold a one-off migration before another takes it over (renewed as it works).
+MIGRATION_LEASE_SECONDS = 120
 
 
 class ReviewQueue:
@@ -158,23 +165,25 @@ class ReviewQueue:
 
     # ------------------------------------------------------------ reading
 
-    async def expire_author_history(self) -> int:
+    async def expire_author_history(self) -> int | None:
         """Once per Redis: give an expiry to the authors' histories stored before they had one (2026-11-28), as
-        reputation's (they are personal data, if keyed). Returns how many were given one."""
-        # "running" for an hour at most: a process killed midway leaves it to a later start
-        if not await self._redis.set(keys.migrated("author-history-ttl"), "running", nx=True, ex=3600):
+        reputation's (they are personal data, if keyed). Returns how many were given one, 0 when it was done
+        before, None when another process is at it (ask again later)."""
+        marker = keys.migrated("author-history-ttl")
+        if await self._redis.get(marker) == "done":
             return 0
+        # a lease, renewed as the work goes on: a process stopped midway leaves it to another within minutes
+        if not await self._redis.set(marker, "running", nx=True, ex=MIGRATION_LEASE_SECONDS):
+            return None
         given = 0
-        try:
-            for site_id in await self.known_sites():
-                ttl = self._sites.signals_for(site_id).reputation_ttl_days * 86400
-                async for key in self._redis.scan_iter(match=keys.author(site_id, "*"), count=500):
-                    if await self._redis.ttl(key) == -1:
-                        given += await self._redis.expire(key, ttl)
-        except BaseException:
-            await self._redis.delete(keys.migrated("author-history-ttl"))  # the next start tries again
-            raise
-        await self._redis.set(keys.migrated("author-history-ttl"), "done")
+        for site_id in await self.known_sites():
+            ttl = self._sites.signals_for(site_id).reputation_ttl_days * 86400
+            async for key in self._redis.scan_iter(match=keys.author(site_id, "*"), count=500):
+                if await self._redis.ttl(key) == -1:
+                    given += await self._redis.expire(key, ttl)
+                    if given % 1000 == 0:
+                        await self._redis.expire(marker, MIGRATION_LEASE_SECONDS)
+        await self._redis.set(marker, "done")
         return given
 
     async def known_sites(self) -> list[str]:
@@ -353,6 +362,8 @@ class ReviewQueue:
             raise _refusal(item_id, ["not_decided"])
         if not item.decided_by:
             raise _refusal(item_id, ["not_reopenable", item.record.status.value, str(item.record.revision)])
+        if not item.record.queued:
+            raise _refusal(item_id, ["reviewed_elsewhere"])
         if decided_at is not None and abs((item.decided_at or 0) - decided_at) > 0.001:
             raise _refusal(item_id, ["changed"])
         indexes = queue_indexes(item.record)

@@ -205,6 +205,8 @@ local function check(key, moderator, now, must_hold, overrides)
     return {'already_decided', status, by}
   end
   if overrides then return nil end
+  -- held for review in the comment system (its site's review = "elsewhere"): in no queue here
+  if redis.call('HEXISTS', key, 'indexes') == 0 then return {'reviewed_elsewhere'} end
   if holder and holder ~= moderator and tonumber(expires) > tonumber(now) then
     return {'claimed_by_other', holder}
   end
@@ -279,15 +281,21 @@ example.source = ARGV[20]
 example.labelled_by = moderator
 example.labelled_at = ARGV[9]
 local label = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
--- What reopening the item must take back: the label, the tally of the day, the webhook delivery.
-redis.call('HSET', KEYS[1], 'label_entry', label, 'decision_tally', KEYS[5], 'delivery_id', ARGV[12])
+-- What reopening the item must take back: the label, the tally of the day, the webhook delivery. The day's
+-- tally counts moderators' decisions, not the blog's.
+redis.call('HSET', KEYS[1], 'label_entry', label, 'delivery_id', ARGV[12])
+if by_blog then
+  redis.call('HDEL', KEYS[1], 'decision_tally')
+else
+  redis.call('HSET', KEYS[1], 'decision_tally', KEYS[5])
+  redis.call('HINCRBY', KEYS[5], moderator, 1)
+  redis.call('EXPIRE', KEYS[5], 8640000)
+end
 
 -- (cjson would turn an empty categories list into {}: splice the JSON list in as given.)
 local function with_categories(encoded) return string.sub(encoded, 1, -2) .. ',"categories":' .. ARGV[7] .. '}' end
 audit(KEYS[3], ARGV[13], now, moderator, 'decide', id, before,
       with_categories(cjson.encode({status = status, action = action, note = ARGV[6]})))
-redis.call('HINCRBY', KEYS[5], moderator, 1)
-redis.call('EXPIRE', KEYS[5], 8640000)
 local author = redis.call('HGET', KEYS[1], 'author')
 -- The author's history lives as long as reputation does after their last decision (it is personal data).
 if author and author ~= '' then

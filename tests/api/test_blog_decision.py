@@ -4,6 +4,7 @@ binned it), and tells the service: a held comment leaves the queue, a correction
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from tests.api.test_comments import INSULT
@@ -33,6 +34,8 @@ async def test_a_held_comment_the_blog_decided_leaves_the_queue(client: Any, com
     assert status == 200 and body["applied"] == "decided" and len(await labels_of(client)) == 1
     status, refusal = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
     assert status == 409 and refusal["error"]["code"] == "already_decided"
+    _, stats = await call(client, "GET", "/v1/review/stats?site_id=kommblog")
+    assert "kommblog" not in json.dumps(stats["sites"]["kommblog"]["decisions_today"])  # moderators' tally only
 
 
 async def test_a_correction_of_the_models_decision_is_a_label_once(client: Any, comment: Any) -> None:
@@ -49,6 +52,12 @@ async def test_a_correction_of_the_models_decision_is_a_label_once(client: Any, 
     answers = await asyncio.gather(*[tell(client, published["id"], "approve") for _ in range(10)])  # at once
     assert {status for status, _ in answers} == {200}
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}, {"spam": 0, "toxicity": 0}]
+    edited = FRIENDLY + " Und noch ein Gedanke dazu."  # the blog's edit is another text to correct
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "p1", "content": edited},
+                                 headers=auth("blog"))
+    assert (await response.json())["revision"] == 2
+    assert (await tell(client, published["id"], "spam"))[0] == 200
+    assert [e["content"] for e in await labels_of(client)][-1] == edited
 
 
 async def test_a_moderators_decision_is_not_overruled(client: Any, comment: Any) -> None:

@@ -206,3 +206,10 @@ async def test_a_site_reviewed_in_coral_keeps_no_queue_here(aiohttp_client: Any,
     assert 0 < await redis.ttl(f"moderation:{{kommblog}}:comment:{token}") <= 30 * 86400  # it expires
     _, edited, same = await moderate(client, coral_request(INSULT + " Wirklich.", action="EDIT"))
     assert same["X-Moderation-Id"] == headers["X-Moderation-Id"]  # edits are still followed
+    item_id = headers["X-Moderation-Id"]
+    response = await client.post(f"/v1/review/items/{item_id}/claim", headers=auth("moderator"))
+    assert response.status == 409 and (await response.json())["error"]["code"] == "reviewed_elsewhere"
+    response = await client.post(f"/v1/comments/{item_id}/decision", json={"action": "reject"}, headers=auth("blog"))
+    assert response.status == 200  # the blog may still say what Coral's moderators decided
+    response = await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
+    assert response.status == 409 and (await response.json())["error"]["code"] == "reviewed_elsewhere"

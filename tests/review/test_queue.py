@@ -296,3 +296,5 @@ async def test_authors_histories_stored_without_an_expiry_get_one_once(queue: Re
     await redis.persist(old)
     assert await queue.expire_author_history() == 0  # once per Redis
     assert await redis.get(keys.migrated("author-history-ttl")) == "done"
+    await redis.set(keys.migrated("author-history-ttl"), "running")  # another process at it: ask again later
+    assert await queue.expire_author_history() is None

@@ -230,6 +230,7 @@ async function describeRefusal(id, error) {
   }
   const status = statusWord(current);
   if (error.code === 'decided_by_model') return t('error_edited_out', { author, status });
+  if (error.code === 'reviewed_elsewhere') return t('error_reviewed_elsewhere', { author });
   if (error.code === 'already_decided') {
     return t('error_already_decided', { author, status, by: current?.decided?.by ?? '?' });
   }
