@@ -26,10 +26,9 @@ from ..exceptions import InvalidFields
 from ..policy import Decision
 from ..review.queue import Action
 from ..settings import Settings
+from .corrections import add_label, blog_decision
 from .protocols import (
     DECISION_HEADER,
-    add_label,
-    blog_decided,
     build_comment,
     decide,
     decision_headers,
@@ -265,7 +264,9 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     if is_test(form):
         return text(THANKS)
     action = Action.SPAM if spam else Action.APPROVE
-    if not await blog_decided(request, comment, action, source="akismet", principal=principal):
+    decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
+                                  principal=principal)
+    if decided.outcome != "decided":
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)
     return text(THANKS)
 

@@ -16,8 +16,8 @@ from ..exceptions import Conflict, InvalidFields, MalformedRequest, NotFound, St
 from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..model.attributes import TOXICITY_FAMILY
 from ..redis_connection import REDIS_DOWN
-from ..review.labels import labelled_example
 from ..review.queue import Action, Item, training_labels
+from .corrections import add_label, blog_decision
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 
@@ -87,8 +87,11 @@ async def stored_comment(request: web.Request, public_id: str) -> AsyncIterator[
         request.app[HEALTH].down(exc)
         raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
-        raise NotFound(
-            f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.") from None
+        raise unknown_comment(public_id) from None
+
+
+def unknown_comment(public_id: str) -> NotFound:
+    return NotFound(f"No comment '{public_id}': it was never submitted, was deleted, or its record expired.")
 
 
 def status_body(item: Item, **extra: Any) -> dict[str, Any]:
@@ -113,39 +116,31 @@ BLOG_DECISION_REQUEST = BlogDecisionRequest()
 
 
 @routes.post("/v1/comments/{id}/decision")
-async def blog_decision(request: web.Request) -> web.Response:
+async def report_blog_decision(request: web.Request) -> web.Response:
     """The blog decided a comment itself (its admin approved, rejected or binned it as spam). A held comment
     is decided so, whoever holds it; one the model decided keeps its status and the correction becomes a
     labelled example (once per action); one a moderator decided is a 409 (a moderator can reopen it)."""
-    principal, public_id, site_id = comment_id_of(request, Permission.SUBMIT)
+    principal, public_id, _ = comment_id_of(request, Permission.SUBMIT)
     try:
         body = BLOG_DECISION_REQUEST.load(await read_json_object(request))
     except ValidationError as exc:
         raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
     action, categories = body["action"], body["categories"]
-    queue = request.app[QUEUE]
-    async with stored_comment(request, public_id):
-        try:
-            item = await queue.decide(public_id, principal.name, action, categories, by_blog="blog")
-            applied = "decided"
-        except Conflict as exc:
-            item = await queue.item(public_id)
-            if exc.code == "decided_by_model":
-                example = labelled_example(item.record.comment.content, training_labels(action, categories),
-                                           source="blog", labelled_by=principal.name,
-                                           comment=item.record.comment.as_dict())
-                retention = request.app[SETTINGS].decision_ttl_days * 86400
-                await request.app[LABELS].add_correction(example, public_id,
-                                                         f"{action.value}:{item.record.comment.version()}", retention)
-                applied = "labelled"
-            elif item.decided_by == principal.name and item.decision_action == action.value:
-                applied = "decided"  # the blog's retry
-            else:
-                refusal = Conflict(f"{exc.message} To decide it again, a moderator reopens it first "
-                                   f"(POST /v1/review/items/{public_id}/reopen).")
-                refusal.code = exc.code
-                raise refusal from None
-    return json_response(status_body(item, applied=applied))
+    decided = await blog_decision(request, public_id, action, source="blog", principal=principal,
+                                  categories=categories)
+    if decided.item is None:
+        raise unknown_comment(public_id)
+    if decided.outcome == "decided_otherwise" and decided.refusal is not None:
+        refusal = Conflict(f"{decided.refusal.message} To decide it again, a moderator reopens it first "
+                           f"(POST /v1/review/items/{public_id}/reopen).")
+        refusal.code = decided.refusal.code
+        raise refusal
+    applied = "decided"
+    if decided.outcome == "model_decided":
+        await add_label(request, decided.item.record.comment, training_labels(action, categories), source="blog",
+                        principal=principal, once=action.value)
+        applied = "labelled"
+    return json_response(status_body(decided.item, applied=applied))
 
 
 @routes.delete("/v1/comments/{id}")

@@ -19,6 +19,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..appkeys import MODELS
 from ..auth import Principal
+from ..comments import public_id
 from ..exceptions import (
     Forbidden,
     InvalidFields,
@@ -31,9 +32,8 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import strip_html
 from ..review.queue import Action
 from .comments import read_json_object
+from .corrections import add_label, blog_decision
 from .protocols import (
-    add_label,
-    blog_decided,
     build_comment,
     decide,
     decision_headers,
@@ -327,12 +327,13 @@ async def suggest_score(request: web.Request) -> web.Response:
     requested = [value.strip().replace("_", "-") for value in body["languages"]]
     comment = build_comment(request, {"site_id": site_of(principal, body["community_id"]), "content": text,
                                       "lang": (requested or detected or [None])[0]})
-    # Coral's moderator decided a comment that an analyze call kept (doNotStore false) and may hold here too.
+    # Coral's moderator decided a comment that an analyze call kept (doNotStore false) and may hold here too:
+    # decided so, with the decision's label; else the suggestion is a label.
     action = coral_decision(body["attribute_scores"])
-    if action is not None and await blog_decided(request, comment, action, source="perspective",
-                                                 principal=principal):
-        return web.json_response({"detectedLanguages": detected, "requestedLanguages": requested, **echoed(body)})
+    decided = action is not None and (await blog_decision(
+        request, public_id(comment.site_id, comment.identity()), action, source="perspective",
+        principal=principal)).outcome == "decided"
     labels = suggested_labels(body["attribute_scores"])
-    if labels:
+    if labels and not decided:
         await add_label(request, comment, labels, source="perspective", principal=principal)
     return web.json_response({"detectedLanguages": detected, "requestedLanguages": requested, **echoed(body)})

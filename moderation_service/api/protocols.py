@@ -14,15 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ..appkeys import DECISIONS, EVALUATOR, HEALTH, KEYRING, LABELS, QUEUE, SETTINGS
+from ..appkeys import DECISIONS, EVALUATOR, KEYRING
 from ..auth import ALL_SITES, Permission, Principal, Role
-from ..comments import Comment, Record, public_id
-from ..exceptions import Conflict, InvalidFields, NotFound, StorageUnavailable
+from ..comments import Comment, Record
+from ..exceptions import InvalidFields
 from ..model.attributes import TOXICITY_FAMILY
 from ..policy import Decision
-from ..redis_connection import REDIS_DOWN
-from ..review.labels import labelled_example
-from ..review.queue import Action
 from .comments import load_comment
 
 #: Response headers every adapter adds, so that an operator can follow a protocol answer to its record.
@@ -105,55 +102,3 @@ def decision_headers(record: Record, *, kept: bool = True) -> dict[str, str]:
     return headers
 
 
-async def blog_decided(request: web.Request, comment: Comment, action: Action, *, source: str,
-                       principal: Principal) -> bool:
-    """The blog reports its own decision on a comment (Akismet's submit-spam / submit-ham, sent when its admin
-    marks one): if the comment waits in the queue, it is decided so (the label, the author's history and a
-    spam verdict's reputation with it), whoever holds it. Returns True when it was decided so, now or by this
-    same report before (a retry keeps no second label); False when it does not wait: not kept, or decided
-    otherwise (a label alone is kept then, by :func:`add_label`).
-
-    :raises StorageUnavailable: Redis is unreachable; the client should retry.
-    """
-    item_id = public_id(comment.site_id, comment.identity())
-    queue = request.app[QUEUE]
-    try:
-        try:
-            await queue.decide(item_id, principal.name, action, by_blog=source)
-        except Conflict as exc:
-            if exc.code != "already_decided":
-                return False
-            try:
-                item = await queue.item(item_id)
-            except NotFound:
-                return False
-            return item.decided_by == principal.name and item.decision_action == action.value
-        except NotFound:
-            return False
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
-    return True
-
-
-async def add_label(
-    request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
-    once: str | None = None,
-) -> None:
-    """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (a name
-    for the correction, such as ``spam``), only once per comment and correction while its record may live.
-
-    :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
-    """
-    example = labelled_example(comment.content, labels, source=source, labelled_by=principal.name,
-                               comment=comment.as_dict())
-    try:
-        if once is None:
-            await request.app[LABELS].add(example)
-        else:
-            retention = request.app[SETTINGS].decision_ttl_days * 86400
-            record_id = public_id(comment.site_id, comment.identity())
-            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention)
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None

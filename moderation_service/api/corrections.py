@@ -1,0 +1,85 @@
+"""What the blog tells the service back: its admin's own decisions, and corrections kept as labelled examples.
+
+Shared by ``POST /v1/comments/{id}/decision`` and the protocol adapters (Akismet's submit-spam / submit-ham,
+Perspective's suggestscore).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS
+from ..auth import Principal
+from ..comments import Comment, public_id
+from ..exceptions import Conflict, NotFound, StorageUnavailable
+from ..redis_connection import REDIS_DOWN
+from ..review.labels import labelled_example
+from ..review.queue import Action, Item
+
+
+@dataclass(frozen=True)
+class BlogDecision:
+    """What the blog's own decision on a comment did. ``outcome``: ``decided`` (so now, or by this same report
+    before: a retry), ``model_decided`` (it waits for nobody: a correction of the model can only be a label),
+    ``decided_otherwise`` (by a moderator, or by the blog differently before: ``refusal`` says so), or
+    ``unknown`` (never kept, deleted or expired)."""
+
+    outcome: str
+    item: Item | None = None
+    refusal: Conflict | None = None
+
+
+async def blog_decision(request: web.Request, item_id: str, action: Action, *, source: str, principal: Principal,
+                        categories: Sequence[str] = ()) -> BlogDecision:
+    """The blog reports what its admin decided (``POST /v1/comments/{id}/decision``, Akismet's submit-spam /
+    submit-ham, Coral's approval through Perspective). A comment that waits in the queue is decided so, whoever
+    holds it, with its label, the author's history and a spam verdict's reputation; ``source`` names the way
+    the report came (the label's source).
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    queue = request.app[QUEUE]
+    try:
+        try:
+            return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
+                                                              by_blog=source))
+        except Conflict as exc:
+            refusal = exc
+        item = await queue.item(item_id)
+    except NotFound:
+        return BlogDecision("unknown")
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable("Redis is unreachable, so the decision cannot be kept now; retry shortly.") from None
+    if refusal.code == "decided_by_model":
+        return BlogDecision("model_decided", item)
+    if item.decided_by == principal.name and item.decision_action == action.value:
+        return BlogDecision("decided", item)
+    return BlogDecision("decided_otherwise", item, refusal)
+
+
+async def add_label(
+    request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
+    once: str | None = None,
+) -> None:
+    """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (a name
+    for the correction, such as ``spam``), only once per comment and correction while its record may live.
+
+    :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
+    """
+    example = labelled_example(comment.content, labels, source=source, labelled_by=principal.name,
+                               comment=comment.as_dict())
+    try:
+        if once is None:
+            await request.app[LABELS].add(example)
+        else:
+            retention = request.app[SETTINGS].decision_ttl_days * 86400
+            record_id = public_id(comment.site_id, comment.identity())
+            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention)
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
+
