@@ -116,7 +116,8 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
-        settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds), app[METRICS])
+        settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds), app[METRICS],
+        app[STORE])
     app[SPOOL] = Spool(settings.spool_dir, f"spool-{os.getpid()}")
     app[EVALUATOR] = Evaluator(app[MODELS], app[SITES])
     app[DECISIONS] = DecisionPath(app[EVALUATOR], app[STORE], app[SPOOL], app[HEALTH], SignalState(batcher),

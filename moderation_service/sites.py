@@ -16,6 +16,11 @@
     words = { banned = ["viagra"], suspect = ["idiot"] }
     language = { serve = ["de", "en"] }
 
+    [sites.wpblog.wordpress]       # instead of webhook_url: decisions set the comment's status in WordPress
+    url = "https://wpblog.example"
+    user = "moderation"                            # a WordPress user who may moderate comments
+    application_password = "…"                     # Users → Profile → Application Passwords
+
 The file holds secrets: keep it readable by the service's user only.
 """
 
@@ -51,6 +56,15 @@ class _ThresholdsField(fields.Dict):
                          values=fields.Nested(_ThresholdSchema), load_default=dict)
 
 
+class _WordPressSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    url = fields.Url(require_tld=False, schemes={"http", "https"}, required=True)
+    user = fields.String(required=True, validate=validate.Length(min=1))
+    application_password = fields.String(required=True, validate=validate.Length(min=1))
+
+
 class _SiteSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -60,6 +74,7 @@ class _SiteSchema(Schema):
     webhook_url = fields.Url(require_tld=False, schemes={"http", "https"}, load_default=None)
     webhook_secret = fields.String(validate=validate.Length(min=16), load_default=None)
     coral_secret = fields.String(validate=validate.Length(min=16), load_default=None)
+    wordpress = fields.Nested(_WordPressSchema, load_default=None)
     review = fields.String(validate=validate.OneOf(["here", "elsewhere"]), load_default=None)
     thresholds = _ThresholdsField()
     signals = fields.Nested(SIGNALS_SCHEMA, load_default=dict)
@@ -68,6 +83,9 @@ class _SiteSchema(Schema):
     def _webhook_needs_secret(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("webhook_url") and not data.get("webhook_secret"):
             raise ValidationError("webhook_url needs webhook_secret (at least 16 characters) to sign deliveries")
+        if data.get("webhook_url") and data.get("wordpress"):
+            raise ValidationError("decisions go either to webhook_url or to WordPress ([sites.<id>.wordpress]), "
+                                  "not both: remove one")
 
     @validates_schema
     def _spam_only_for_spam(self, data: dict[str, Any], **_: Any) -> None:
@@ -89,6 +107,16 @@ class _SitesFileSchema(Schema):
 
 
 @dataclass(frozen=True)
+class WordPressConfig:
+    """A WordPress blog that hears its moderators' decisions through its own REST API (see
+    :mod:`moderation_service.review.wordpress`): its address, and a user's application password."""
+
+    url: str
+    user: str
+    application_password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     site_id: str
     name: str | None = None
@@ -96,6 +124,8 @@ class SiteConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     coral_secret: str | None = field(default=None, repr=False)
+    #: Set: final decisions go to this WordPress blog's REST API instead of to a webhook.
+    wordpress: WordPressConfig | None = None
     #: Where held comments are reviewed: ``here`` (this service's queue) or ``elsewhere`` (the comment
     #: system's own, as Coral's: held comments are kept, and expire, but wait in no queue here); None: as
     #: the defaults say, else here.
@@ -103,6 +133,11 @@ class SiteConfig:
     thresholds: Overrides = field(default_factory=dict)
     #: The validated ``signals`` table as written (see :mod:`moderation_service.signals.config`).
     signals: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def hears_decisions(self) -> bool:
+        """Whether the blog is told of final decisions (a webhook, or its WordPress REST API)."""
+        return bool(self.webhook_url or self.wordpress)
 
 
 @dataclass(frozen=True)
@@ -153,6 +188,7 @@ def _site_config(site_id: str, values: dict[str, Any]) -> SiteConfig:
         webhook_url=values.get("webhook_url"),
         webhook_secret=values.get("webhook_secret"),
         coral_secret=values.get("coral_secret"),
+        wordpress=WordPressConfig(**values["wordpress"]) if values.get("wordpress") else None,
         review=values.get("review"),
         thresholds=values.get("thresholds", {}),
         signals=values.get("signals", {}),

@@ -24,7 +24,7 @@ from ..auth import Principal
 from ..comments import Comment, Status, public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
-from ..review.queue import Action
+from ..review.queue import RESULT_STATUS, Action
 from ..settings import Settings
 from .corrections import add_label, blog_decision
 from .protocols import (
@@ -46,6 +46,7 @@ DEBUG_HEADER = "X-akismet-debug-help"
 FIELDS = {
     "comment_content": "content",
     "permalink": "permalink",
+    "comment_post_ID": "post_id",
     "comment_author": "author_name",
     "comment_author_email": "author_email",
     "comment_author_url": "author_url",
@@ -266,6 +267,8 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     action = Action.SPAM if spam else Action.APPROVE
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
                                   principal=principal)
+    if decided.outcome == "decided_otherwise" and decided.item and decided.item.record.status is RESULT_STATUS[action]:
+        return text(THANKS)  # WordPress repeating a moderator's decision (set there through its REST API)
     if decided.outcome != "decided":
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)
     return text(THANKS)

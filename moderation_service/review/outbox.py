@@ -3,9 +3,10 @@
 A decision script adds the delivery (payload, status ``pending``) to its site's outbox atomically with the
 decision. Every service process runs :meth:`Outbox.run`: it takes due deliveries with a short in-flight
 lease (so two processes never send the same attempt at once, and a process that dies mid-delivery only
-delays it), POSTs them signed, and records success, or the failure and the time of the next attempt
-(exponential backoff), until ``max_attempts`` failures mark it ``failed``. One comment's deliveries go out
-in the order they were made (``BEGIN_ATTEMPT``). Operators list and retry them.
+delays it), POSTs them signed (or, for a WordPress site, sets the comment's status there: :mod:`.wordpress`),
+and records success, or the failure and the time of the next attempt (exponential backoff), until
+``max_attempts`` failures mark it ``failed``. One comment's deliveries go out in the order they were made
+(``BEGIN_ATTEMPT``). Operators list and retry them.
 
 Signature: ``X-Moderation-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`` with the
 timestamp in ``X-Moderation-Timestamp`` (Unix seconds), so receivers can refuse replays.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import random
 import time
@@ -27,8 +29,10 @@ from redis.asyncio import Redis
 
 from ..exceptions import Conflict, NotFound
 from ..metrics import Metrics
-from ..sites import Sites
+from ..sites import SiteConfig, Sites, WordPressConfig
 from . import keys
+from .store import CommentStore
+from .wordpress import WordPressError, WordPressTarget
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +116,10 @@ class WebhookPolicy:
 
 
 class Outbox:
-    def __init__(self, redis: Redis, sites: Sites, policy: WebhookPolicy, metrics: Metrics) -> None:
+    def __init__(self, redis: Redis, sites: Sites, policy: WebhookPolicy, metrics: Metrics,
+                 store: CommentStore) -> None:
         self._redis = redis
+        self._store = store
         self._sites = sites
         self.policy = policy
         self._metrics = metrics
@@ -122,7 +128,8 @@ class Outbox:
         self._retry = redis.register_script(RETRY)
 
     def _webhook_sites(self) -> list[str]:
-        return [s.site_id for s in self._sites.sites.values() if s.webhook_url]
+        """Sites told of final decisions: by webhook, or in WordPress."""
+        return [s.site_id for s in self._sites.sites.values() if s.hears_decisions]
 
     async def deliver_due(self, session: aiohttp.ClientSession, limit: int = 20) -> int:
         """One pass over every site with a webhook; returns how many attempts were made."""
@@ -144,6 +151,17 @@ class Outbox:
             return 0
         _, payload, attempts = begun
         site = self._sites.get(site_id)
+        if site.wordpress:
+            error = await self._set_in_wordpress(session, site.wordpress, payload)
+        else:
+            error = await self._post_webhook(session, site, delivery_id, payload)
+        result = await self._settle(site_id, delivery_id, int(attempts) + 1, error)
+        self._metrics.webhook_attempted(result)
+        return 1
+
+    async def _post_webhook(self, session: aiohttp.ClientSession, site: SiteConfig, delivery_id: str,
+                            payload: str) -> str | None:
+        """POST the signed event to the site's webhook; returns what went wrong, or None."""
         body = payload.encode()
         timestamp = str(int(time.time()))
         headers = {
@@ -152,17 +170,23 @@ class Outbox:
             "X-Moderation-Signature": sign(site.webhook_secret or "", timestamp, body),
             "X-Moderation-Delivery": delivery_id,
         }
-        error = None
         try:
             async with session.post(site.webhook_url or "", data=body, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=self.policy.timeout_seconds)) as response:
-                if response.status >= 300:
-                    error = f"HTTP {response.status}"
+                return f"HTTP {response.status}" if response.status >= 300 else None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        result = await self._settle(site_id, delivery_id, int(attempts) + 1, error)
-        self._metrics.webhook_attempted(result)
-        return 1
+            return f"{type(exc).__name__}: {exc}"
+
+    async def _set_in_wordpress(self, session: aiohttp.ClientSession, wordpress: WordPressConfig,
+                                payload: str) -> str | None:
+        """Set the event's comment's status in WordPress; returns what went wrong, or None."""
+        event = json.loads(payload)
+        try:
+            await WordPressTarget(session, wordpress, self.policy.timeout_seconds).deliver(
+                event, await self._store.get(event["id"]))
+        except WordPressError as exc:
+            return str(exc)
+        return None
 
     async def _settle(self, site_id: str, delivery_id: str, attempts: int, error: str | None) -> str:
         """Record an attempt's result: ``delivered``, ``failed`` (for good) or ``retry`` (scheduled again)."""

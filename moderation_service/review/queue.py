@@ -320,7 +320,7 @@ class ReviewQueue:
         site_id, token = self._parts(item_id)
         now = time.time()
         status = RESULT_STATUS[action]
-        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url and not by_blog else ""
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).hears_decisions and not by_blog else ""
         reply = await self._decide(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
                   keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
@@ -369,7 +369,7 @@ class ReviewQueue:
         indexes = queue_indexes(item.record)
         reasons = reason_names(item.record)
         now, until = self._lease(lease_seconds)
-        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).webhook_url else ""
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).hears_decisions else ""
         reply = await self._reopen(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
                   keys.reasons_index(site_id), keys.outbox_due(site_id), keys.deliveries(site_id),

@@ -10,17 +10,23 @@ from moderation_service.review import keys
 from tests.api.test_comments import INSULT
 from tests.conftest import KEYS, auth
 from tests.protocols.conftest import labels_of
-from tests.protocols.test_akismet import BLOG, FRIENDLY, check, form
+from tests.protocols.test_akismet import BLOG, FRIENDLY, check
+from tests.protocols.test_akismet import form as akismet_form
 
 #: A held comment as typed, and as WordPress stores it (and sends it again when it rechecks its queue).
 TYPED = f'{INSULT} & <a href="https://kommblog.example/quelle">Quelle</a>'
 STORED = f'{INSULT} &amp; <a href="https://kommblog.example/quelle" rel="nofollow ugc">Quelle</a>'
 
 
+def form(content: str = FRIENDLY, **extra: str) -> dict[str, str]:
+    """A new comment as the plugin checks it: WordPress's comment data, its post's id among them."""
+    return akismet_form(content, **{"comment_post_ID": "17", **extra})
+
+
 def recheck(content: str, **extra: str) -> dict[str, str]:
     """The database row the plugin sends when the admin presses "Check for Spam" (``recheck_queue``)."""
-    return form(content, comment_ID="3001", comment_approved="0", comment_post_ID="17", referrer="",
-                recheck_reason="recheck_queue", **extra)
+    return form(content, comment_ID="3001", comment_approved="0", referrer="", recheck_reason="recheck_queue",
+                **extra)
 
 
 async def call(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
@@ -159,3 +165,12 @@ async def test_the_settings_page_finds_an_active_subscription(client: Any) -> No
     assert await response.text() == "invalid"
     response = await client.post("/1.1/deactivate", data={"key": KEYS["blog"], "blog": BLOG})
     assert await response.text() == "deactivated"
+
+
+async def test_a_recheck_after_the_posts_slug_changed_is_the_same_comment(client: Any) -> None:
+    """The post counts by WordPress's id of it (``comment_post_ID``), which stays when its permalink changes."""
+    _, first = await check(client, **form(TYPED, permalink="https://kommblog.example/2026/krise"))
+    _, again = await check(client, **recheck(STORED, permalink="https://kommblog.example/2026/krisenkommunikation"))
+    assert again["X-akismet-guid"] == first["X-akismet-guid"]
+    _, other_post = await check(client, **form(TYPED, comment_post_ID="18"))
+    assert other_post["X-akismet-guid"] != first["X-akismet-guid"]

@@ -30,9 +30,10 @@ async def world(aiohttp_server, redis: Redis):  # type: ignore[no-untyped-def]
     server = await start_receiver(aiohttp_server, receiver)
     sites = Sites(sites={"kommblog": SiteConfig("kommblog", webhook_url=str(server.make_url("/hook")),
                                                 webhook_secret=SECRET)})
-    await CommentStore(redis, retention_seconds=3600).record(ITEM)
+    store = CommentStore(redis, retention_seconds=3600)
+    await store.record(ITEM)
     queue = ReviewQueue(redis, sites, retention_seconds=3600, lease_seconds=60)
-    outbox = Outbox(redis, sites, WebhookPolicy(max_attempts=2, backoff_seconds=0.01), Metrics())
+    outbox = Outbox(redis, sites, WebhookPolicy(max_attempts=2, backoff_seconds=0.01), Metrics(), store)
     async with aiohttp.ClientSession() as session:
         yield receiver, queue, outbox, session
 

@@ -1,0 +1,302 @@
+"""A WordPress blog hears its moderators' decisions through its own REST API: the comment the Akismet plugin
+had checked is found there and given the status the moderator chose.
+
+WordPress is played by a small server that answers ``?rest_route=/wp/v2/comments…`` as WordPress 6 does
+(statuses ``approved``, ``hold``, ``spam``, ``trash``; application passwords with or without their spaces;
+``500 rest_comment_failed_edit`` for a status set to itself). The service side is the real one.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from moderation_service.app import create_app
+from moderation_service.exceptions import ConfigurationError
+from moderation_service.sites import load_sites
+from tests.api.test_comments import INSULT
+from tests.conftest import SITES_TOML, auth
+from tests.protocols.conftest import labels_of
+from tests.protocols.test_akismet import check
+from tests.protocols.test_akismet_wordpress import STORED, TYPED, form
+from tests.review.test_webhooks import eventually_async
+
+USER = "moderation"
+PASSWORD = "abcd EFGH 1234 ijkl MNOP 5678"
+POST = 17
+
+
+class FakeWordPress:
+    """The comments part of WordPress's REST API, with its comments in memory."""
+
+    server: Any = None  # the test server it answers on
+
+    def __init__(self, password: str = PASSWORD) -> None:
+        self.password = password.replace(" ", "")
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self._next_id = 3001
+
+    def store(self, content: str, status: str = "spam", author_name: str = "Jana Weber",
+              author_email: str = "jana@example.org", post: int = POST, date_gmt: str = "2026-11-28T09:15:00",
+              comment_id: int | None = None) -> int:
+        """A comment as WordPress keeps it (``spam``: where it files one the plugin was told to hold)."""
+        if comment_id is None:
+            comment_id, self._next_id = self._next_id, self._next_id + 1
+        self.comments[comment_id] = {
+            "id": comment_id, "post": post, "parent": 0, "author_name": author_name, "author_email": author_email,
+            "date_gmt": date_gmt, "content": {"raw": content, "rendered": f"<p>{content}</p>\n"},
+            "status": status, "type": "comment"}
+        return comment_id
+
+    def status_of(self, comment_id: int) -> str:
+        return str(self.comments[comment_id]["status"])
+
+    def posts(self) -> list[tuple[int, str]]:
+        return [(int(route.rsplit("/", 1)[1]), body["status"]) for method, route, body in self.calls
+                if method == "POST"]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        route = request.query.get("rest_route", "")
+        body = await request.json() if request.method == "POST" else {}
+        self.calls.append((request.method, route, body))
+        if not self._authorised(request.headers.get("Authorization", "")):
+            return error(401, "incorrect_password", "The provided password is an invalid application password.")
+        if route == "/wp/v2/comments" and request.method == "GET":
+            return web.json_response(self._listed(request.query))
+        found = re.fullmatch(r"/wp/v2/comments/(\d+)", route)
+        if not found:
+            return error(404, "rest_no_route", "No route was found matching the URL and request method.")
+        comment = self.comments.get(int(found[1]))
+        if comment is None:
+            return error(404, "rest_comment_invalid_id", "Invalid comment ID.")
+        if request.method == "POST":
+            wanted = {"approve": "approved", "1": "approved", "0": "hold"}.get(body["status"], body["status"])
+            if wanted == comment["status"]:
+                return error(500, "rest_comment_failed_edit", "Updating comment status failed.")
+            comment["status"] = wanted
+        return web.json_response(comment)
+
+    def _authorised(self, header: str) -> bool:
+        if not header.startswith("Basic "):
+            return False
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user == USER and password.replace(" ", "") == self.password
+
+    def _listed(self, query: Any) -> list[dict[str, Any]]:
+        statuses = {"all": {"hold", "approved"}, "approve": {"approved"}}.get(query.get("status", "approve"),
+                                                                             {query.get("status")})
+        chosen = [c for c in self.comments.values()
+                  if c["status"] in statuses
+                  and ("post" not in query or c["post"] == int(query["post"]))
+                  and ("author_email" not in query or c["author_email"].lower() == query["author_email"].lower())]
+        chosen.sort(key=lambda c: c["date_gmt"], reverse=True)
+        per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
+        return chosen[(page - 1) * per_page:page * per_page]
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"code": code, "message": message, "data": {"status": status}}, status=status)
+
+
+@pytest.fixture
+async def wordpress(aiohttp_server: Any) -> Any:
+    blog = FakeWordPress()
+    app = web.Application()
+    app.router.add_route("*", "/", blog.handle)
+    blog.server = await aiohttp_server(app)
+    return blog
+
+
+def wordpress_sites(settings: Any, url: str, password: str = PASSWORD, **overrides: Any) -> Any:
+    settings.sites_file.write_text(SITES_TOML + f"""
+[sites.kommblog.wordpress]
+url = "{url}"
+user = "{USER}"
+application_password = "{password}"
+""", encoding="utf-8")
+    return settings.with_overrides(**{"webhook_backoff_seconds": 0.05, **overrides})
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Any, wordpress: FakeWordPress) -> Any:
+    return await aiohttp_client(create_app(wordpress_sites(settings, str(wordpress.server.make_url("/")))))
+
+
+async def call(client: Any, method: str, path: str, role: str = "moderator", **kwargs: Any) -> tuple[int, Any]:
+    response = await client.request(method, path, headers=auth(role), **kwargs)
+    return response.status, await response.json()
+
+
+async def held_in_wordpress(client: Any, wordpress: FakeWordPress, **extra: str) -> tuple[str, int]:
+    """A comment the plugin checked (held: ``true``) and WordPress then filed as spam, as it stores it."""
+    body, headers = await check(client, **form(TYPED, comment_date_gmt="2026-11-28 09:15:00", **extra))
+    assert body == "true" and headers["X-Moderation-Status"] == "pending"
+    return headers["X-akismet-guid"], wordpress.store(STORED)
+
+
+async def decide(client: Any, item_id: str, action: str) -> None:
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/claim"))[0] == 200
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": action})
+    assert status == 200, body
+
+
+async def deliveries(client: Any) -> list[dict[str, Any]]:
+    _, body = await call(client, "GET", "/v1/ops/deliveries?site_id=kommblog", role="admin")
+    return body["sites"]["kommblog"]
+
+
+async def test_an_approval_here_publishes_the_comment_in_wordpress(client: Any, wordpress: FakeWordPress) -> None:
+    other_text = wordpress.store("Ein anderer Kommentar von Jana.", status="approved")
+    elsewhere = wordpress.store(STORED, post=18)  # the same words under another post
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    assert wordpress.posts() == [(comment_id, "approved")]
+    assert wordpress.status_of(other_text) == "approved" and wordpress.status_of(elsewhere) == "spam"
+    [delivery] = await deliveries(client)
+    assert delivery["status"] == "delivered" and delivery["last_error"] == ""
+    searches = [query for method, route, query in wordpress.calls if method == "GET"]
+    assert searches, "the comment was looked up"
+
+
+async def test_a_rejection_trashes_it_and_spam_stays_in_the_spam_folder(client: Any,
+                                                                        wordpress: FakeWordPress) -> None:
+    rejected, rejected_id = await held_in_wordpress(client, wordpress)
+    spam, spam_id = await held_in_wordpress(client, wordpress, comment_post_ID="18")
+    wordpress.comments[spam_id]["post"] = 18
+    await decide(client, rejected, "reject")
+    await decide(client, spam, "spam")
+    await all_delivered(client, 2)
+    assert wordpress.status_of(rejected_id) == "trash" and wordpress.status_of(spam_id) == "spam"
+    assert wordpress.posts() == [(rejected_id, "trash")]  # spam already is spam: WordPress refuses a no-op
+
+
+async def all_delivered(client: Any, count: int) -> list[dict[str, Any]]:
+    """Waits until the site's ``count`` deliveries are all delivered; returns them."""
+    found: list[dict[str, Any]] = []
+
+    async def read() -> bool:
+        found[:] = await deliveries(client)
+        return len(found) == count and all(d["status"] == "delivered" for d in found)
+
+    try:
+        await eventually_async(read, True)
+    except AssertionError:
+        raise AssertionError(f"not all {count} delivered: {found}") from None
+    return found
+
+
+async def test_a_reopened_comment_goes_back_to_the_spam_folder(client: Any, wordpress: FakeWordPress) -> None:
+    """Where the plugin keeps held comments, so that the admin's *Not Spam* there still reaches the service."""
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    assert status == 200
+    await all_delivered(client, 2)
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "spam")]
+
+
+async def test_a_comment_sent_with_wordpress_id_is_set_by_that_id(client: Any, wordpress: FakeWordPress,
+                                                                    comment: dict[str, Any]) -> None:
+    comment_id = wordpress.store(INSULT, status="hold", comment_id=4711)
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "4711", "content": INSULT},
+                                 headers=auth("blog"))
+    item_id = (await response.json())["id"]
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    await all_delivered(client, 2)
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]  # pending, as it came
+    assert [method for method, _, _ in wordpress.calls] == ["GET", "POST", "GET", "POST"]  # no search
+
+
+async def test_a_comment_not_yet_stored_in_wordpress_is_found_later(client: Any, wordpress: FakeWordPress) -> None:
+    body, headers = await check(client, **form(TYPED))
+    await decide(client, headers["X-akismet-guid"], "approve")
+    async def tried() -> bool:
+        return bool((await deliveries(client))[0].get("last_error"))
+    await eventually_async(tried, True)
+    [delivery] = await deliveries(client)
+    assert delivery["status"] == "pending" and "WordPress has no comment by 'Jana Weber' on post 17" in \
+        delivery["last_error"]
+    comment_id = wordpress.store(STORED)  # WordPress stores it after the plugin's answer
+    await all_delivered(client, 1)
+    assert wordpress.status_of(comment_id) == "approved"
+
+
+async def test_of_two_such_comments_the_one_written_then_is_set(client: Any, wordpress: FakeWordPress) -> None:
+    earlier = wordpress.store(STORED, date_gmt="2026-11-27T09:15:00")  # the same words the day before
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    later = wordpress.store(STORED, date_gmt="2026-11-28T18:00:00")
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    assert wordpress.posts() == [(comment_id, "approved")]
+    assert wordpress.status_of(earlier) == wordpress.status_of(later) == "spam"
+
+
+async def test_a_refused_password_is_retried_then_reported(aiohttp_client: Any, settings: Any,
+                                                           wordpress: FakeWordPress) -> None:
+    configured = wordpress_sites(settings, str(wordpress.server.make_url("/")), password="wrong wrong wrong",
+                                 webhook_max_attempts=2)
+    client = await aiohttp_client(create_app(configured))
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "approve")
+
+    async def failed() -> bool:
+        return (await deliveries(client))[0]["status"] == "failed"
+    await eventually_async(failed, True)
+    [delivery] = await deliveries(client)
+    assert delivery["attempts"] == "2" and "HTTP 401 incorrect_password" in delivery["last_error"]
+    assert "check the user and its application password" in delivery["last_error"]
+    assert wordpress.status_of(comment_id) == "spam"
+
+
+async def test_wordpress_repeating_a_moderators_decision_adds_no_label(client: Any,
+                                                                       wordpress: FakeWordPress) -> None:
+    item_id, _ = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    response = await client.post("/1.1/submit-ham", data=form(TYPED, comment_date_gmt="2026-11-28 09:15:00"))
+    assert await response.text() == "Thanks for making the web a better place."
+    [label] = await labels_of(client)  # the moderator's; the echo is none
+    assert label["labelled_by"] == "mod" and label["labels"] == {"toxicity": 0, "spam": 0}
+
+
+async def test_the_admins_own_click_in_wordpress_is_not_sent_back(client: Any, wordpress: FakeWordPress) -> None:
+    item_id, _ = await held_in_wordpress(client, wordpress)
+    response = await client.post("/1.1/submit-spam", data=form(TYPED, comment_date_gmt="2026-11-28 09:15:00"))
+    assert await response.text() == "Thanks for making the web a better place."
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "spam"
+    assert await deliveries(client) == [] and wordpress.calls == []
+
+
+def test_a_site_hears_decisions_by_webhook_or_in_wordpress_not_both(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.kommblog]\nwebhook_url = "https://kommblog.example/hook"\n'
+                     'webhook_secret = "0123456789abcdef"\n[sites.kommblog.wordpress]\n'
+                     'url = "https://kommblog.example"\nuser = "moderation"\napplication_password = "x"\n')
+    with pytest.raises(ConfigurationError, match="either to webhook_url or to WordPress"):
+        load_sites(sites)
+    sites.write_text('[sites.kommblog.wordpress]\nurl = "https://kommblog.example"\nuser = "moderation"\n')
+    with pytest.raises(ConfigurationError, match="application_password"):
+        load_sites(sites)
+    sites.write_text('[sites.kommblog.wordpress]\nurl = "kommblog.example"\nuser = "m"\napplication_password = "x"\n')
+    with pytest.raises(ConfigurationError, match="url"):
+        load_sites(sites)
+
+
+def test_the_application_password_stays_out_of_reprs(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.kommblog.wordpress]\nurl = "https://kommblog.example"\nuser = "moderation"\n'
+                     'application_password = "abcd efgh ijkl"\n')
+    loaded = load_sites(sites)
+    assert loaded.get("kommblog").hears_decisions
+    assert "abcd" not in repr(loaded) and "moderation" in repr(loaded)
