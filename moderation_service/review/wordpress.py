@@ -11,18 +11,22 @@ the event                  WordPress status
 approved                   ``approved``
 rejected                   ``trash`` (not spam: WordPress empties its trash after 30 days)
 spam                       ``spam``
-reopened (waits again)     ``spam`` for a comment checked through Akismet, which is where the plugin keeps
-                           held comments (its *Not Spam* then reaches this service again); ``hold``
-                           (pending) for one that came with WordPress's comment id
+reopened (waits again)     ``hold`` (pending); left in ``spam``, where the Akismet plugin keeps the comments
+                           it was told to hold
 =========================  =================================================================================
 
-The Akismet plugin checks a comment before WordPress stores it, so it sends no comment id. The comment is
-found by what the record holds: on its post, by its author's e-mail, with the same text and name as read
-(markup aside: WordPress stores the filtered text), looking in the spam folder, then among pending and
-approved comments, then in the trash; of several, the one written closest to the record's time. A comment
-whose blog id is a number is that WordPress comment. The status is set only if it differs (WordPress
-refuses to "change" a status to itself), and a status change made this way sends the plugin no
-``submit-spam`` / ``submit-ham``: those follow its admin screens' requests only.
+The Akismet plugin (5.0) reports a status change through the REST API that leaves or enters ``spam`` as
+its admin's correction (``submit-ham`` / ``submit-spam``). So a reopened comment is never moved out of the
+spam folder or into it (that report would decide it again, as the blog), and the report that follows a
+decision made here (an approval out of the spam folder) repeats that decision: it is answered and adds no
+label (see :func:`moderation_service.api.akismet.submit_correction`).
+
+The plugin checks a comment before WordPress stores it, so it sends no comment id. The comment is found by
+what the record holds: on its post, by its author's e-mail, with the same text and name as read (markup
+aside: WordPress stores the filtered text), looking in the spam folder, then among pending and approved
+comments, then in the trash; of several, the one written closest to the record's time. A comment whose blog
+id is a number is that WordPress comment. The status is set only if it differs (WordPress refuses to
+"change" a status to itself).
 """
 
 from __future__ import annotations
@@ -48,10 +52,10 @@ class WordPressError(Exception):
     """A delivery to WordPress failed; the message says why, for the operators' delivery list."""
 
 
-def wanted_status(event: dict[str, Any], record: Record) -> str:
-    """The WordPress status an event asks for."""
+def wanted_status(event: dict[str, Any], current: str) -> str:
+    """The WordPress status an event asks for, given the comment's ``current`` one there."""
     if event["event"] == "comment.reopened":
-        return "hold" if wordpress_id(record) else "spam"
+        return current if current == "spam" else "hold"
     return STATUS_FOR_ACTION[event["action"]]
 
 
@@ -78,12 +82,12 @@ class WordPressTarget:
         """
         if record is None:
             raise WordPressError("The comment's record is gone (deleted or expired); nothing to set in WordPress.")
-        status = wanted_status(event, record)
         known_id = wordpress_id(record)
         if known_id:
             found = await self._call("GET", f"/wp/v2/comments/{known_id}", params={"context": "edit"}, shape=dict)
         else:
             found = await self.find(record)
+        status = wanted_status(event, found.get("status", ""))
         if found.get("status") == status:  # so already (a retry after a lost answer): WordPress refuses a no-op
             return
         comment_id = found["id"]

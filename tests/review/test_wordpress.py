@@ -1,9 +1,12 @@
 """A WordPress blog hears its moderators' decisions through its own REST API: the comment the Akismet plugin
 had checked is found there and given the status the moderator chose.
 
-WordPress is played by a small server that answers ``?rest_route=/wp/v2/comments…`` as WordPress 6 does
-(statuses ``approved``, ``hold``, ``spam``, ``trash``; application passwords with or without their spaces;
-``500 rest_comment_failed_edit`` for a status set to itself). The service side is the real one.
+WordPress is played by a small server that answers ``?rest_route=/wp/v2/comments…`` as WordPress 6.1 with
+the Akismet plugin 5.0 does (checked against a real installation, 2026-11-28): statuses ``approved``,
+``hold``, ``spam``, ``trash`` (``all``: pending and approved); application passwords with or without their
+spaces, a wrong one answered as if none was sent; ``500 rest_comment_failed_edit`` for a status set to
+itself; and the plugin reporting a change into or out of ``spam`` to the service as ``submit-spam`` /
+``submit-ham``, before WordPress answers. The service side is the real one.
 """
 
 from __future__ import annotations
@@ -40,14 +43,21 @@ class FakeWordPress:
         self.password = password.replace(" ", "")
         self.comments: dict[int, dict[str, Any]] = {}
         self.calls: list[tuple[str, str, dict[str, str]]] = []
+        #: The Akismet plugin's reports to the service (``submit-spam`` / ``submit-ham``) and their answers.
+        self.reports: list[tuple[str, int, str]] = []
+        self.service: Any = None  # the service's test client, where the plugin reports to
+        self._as_submitted: dict[int, dict[str, str]] = {}
         self._next_id = 3001
 
     def store(self, content: str, status: str = "spam", author_name: str = "Jana Weber",
               author_email: str = "jana@example.org", post: int = POST, date_gmt: str = "2026-11-28T09:15:00",
-              comment_id: int | None = None) -> int:
-        """A comment as WordPress keeps it (``spam``: where it files one the plugin was told to hold)."""
+              comment_id: int | None = None, as_submitted: dict[str, str] | None = None) -> int:
+        """A comment as WordPress keeps it (``spam``: where it files one the plugin was told to hold), and what
+        the plugin sent when it checked it (``akismet_as_submitted``), which it reports again on a change."""
         if comment_id is None:
             comment_id, self._next_id = self._next_id, self._next_id + 1
+        if as_submitted is not None:
+            self._as_submitted[comment_id] = as_submitted
         self.comments[comment_id] = {
             "id": comment_id, "post": post, "parent": 0, "author_name": author_name, "author_email": author_email,
             "date_gmt": date_gmt, "content": {"raw": content, "rendered": f"<p>{content}</p>\n"},
@@ -65,8 +75,8 @@ class FakeWordPress:
         route = request.query.get("rest_route", "")
         body = await request.json() if request.method == "POST" else {}
         self.calls.append((request.method, route, body))
-        if not self._authorised(request.headers.get("Authorization", "")):
-            return error(401, "incorrect_password", "The provided password is an invalid application password.")
+        if not self._authorised(request.headers.get("Authorization", "")):  # as anonymous: edit context refused
+            return error(401, "rest_forbidden_context", "Sorry, you are not allowed to edit comments.")
         if route == "/wp/v2/comments" and request.method == "GET":
             return web.json_response(self._listed(request.query))
         found = re.fullmatch(r"/wp/v2/comments/(\d+)", route)
@@ -79,8 +89,18 @@ class FakeWordPress:
             wanted = {"approve": "approved", "1": "approved", "0": "hold"}.get(body["status"], body["status"])
             if wanted == comment["status"]:
                 return error(500, "rest_comment_failed_edit", "Updating comment status failed.")
-            comment["status"] = wanted
+            comment["status"], before = wanted, comment["status"]
+            await self._plugin_reports(comment["id"], before, wanted)
         return web.json_response(comment)
+
+    async def _plugin_reports(self, comment_id: int, before: str, after: str) -> None:
+        """Akismet 5.0's ``transition_comment_status`` for a REST request: into spam from approved or pending is
+        reported as spam, out of spam into approved or pending as not spam."""
+        report = ("submit-spam" if after == "spam" and before in {"approved", "hold"} else
+                  "submit-ham" if before == "spam" and after in {"approved", "hold"} else None)
+        if report and self.service is not None and comment_id in self._as_submitted:
+            response = await self.service.post(f"/1.1/{report}", data=self._as_submitted[comment_id])
+            self.reports.append((report, response.status, await response.text()))
 
     def _authorised(self, header: str) -> bool:
         if not header.startswith("Basic "):
@@ -125,7 +145,8 @@ application_password = "{password}"
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, wordpress: FakeWordPress) -> Any:
-    return await aiohttp_client(create_app(wordpress_sites(settings, str(wordpress.server.make_url("/")))))
+    wordpress.service = await aiohttp_client(create_app(wordpress_sites(settings, str(wordpress.server.make_url("/")))))
+    return wordpress.service
 
 
 async def call(client: Any, method: str, path: str, role: str = "moderator", **kwargs: Any) -> tuple[int, Any]:
@@ -135,9 +156,11 @@ async def call(client: Any, method: str, path: str, role: str = "moderator", **k
 
 async def held_in_wordpress(client: Any, wordpress: FakeWordPress, **extra: str) -> tuple[str, int]:
     """A comment the plugin checked (held: ``true``) and WordPress then filed as spam, as it stores it."""
-    body, headers = await check(client, **form(TYPED, comment_date_gmt="2026-11-28 09:15:00", **extra))
+    checked = form(TYPED, comment_date_gmt="2026-11-28 09:15:00", **extra)
+    body, headers = await check(client, **checked)
     assert body == "true" and headers["X-Moderation-Status"] == "pending"
-    return headers["X-akismet-guid"], wordpress.store(STORED)
+    return headers["X-akismet-guid"], wordpress.store(STORED, post=int(checked["comment_post_ID"]),
+                                                      as_submitted=checked)
 
 
 async def decide(client: Any, item_id: str, action: str) -> None:
@@ -169,7 +192,6 @@ async def test_a_rejection_trashes_it_and_spam_stays_in_the_spam_folder(client: 
                                                                         wordpress: FakeWordPress) -> None:
     rejected, rejected_id = await held_in_wordpress(client, wordpress)
     spam, spam_id = await held_in_wordpress(client, wordpress, comment_post_ID="18")
-    wordpress.comments[spam_id]["post"] = 18
     await decide(client, rejected, "reject")
     await decide(client, spam, "spam")
     await all_delivered(client, 2)
@@ -192,15 +214,29 @@ async def all_delivered(client: Any, count: int) -> list[dict[str, Any]]:
     return found
 
 
-async def test_a_reopened_comment_goes_back_to_the_spam_folder(client: Any, wordpress: FakeWordPress) -> None:
-    """Where the plugin keeps held comments, so that the admin's *Not Spam* there still reaches the service."""
+async def test_a_reopened_approval_is_pending_in_wordpress_again(client: Any, wordpress: FakeWordPress) -> None:
     item_id, comment_id = await held_in_wordpress(client, wordpress)
     await decide(client, item_id, "approve")
     await all_delivered(client, 1)
     status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
     assert status == 200
     await all_delivered(client, 2)
-    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "spam")]
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending"  # the plugin reported nothing that decided it again
+
+
+async def test_a_reopened_spam_decision_stays_in_the_spam_folder(client: Any, wordpress: FakeWordPress) -> None:
+    """Moved out of spam, the plugin would report it as not spam, and the service would take that as the blog's
+    approval: a comment reopened to be looked at again must not be decided so behind the moderator's back."""
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "spam")
+    await all_delivered(client, 1)  # (a decision not yet delivered is cancelled by its reopening: no event)
+    await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    await all_delivered(client, 2)
+    assert wordpress.posts() == [] and wordpress.reports == [] and wordpress.status_of(comment_id) == "spam"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending"
 
 
 async def test_a_comment_sent_with_wordpress_id_is_set_by_that_id(client: Any, wordpress: FakeWordPress,
@@ -253,20 +289,23 @@ async def test_a_refused_password_is_retried_then_reported(aiohttp_client: Any, 
         return (await deliveries(client))[0]["status"] == "failed"
     await eventually_async(failed, True)
     [delivery] = await deliveries(client)
-    assert delivery["attempts"] == "2" and "HTTP 401 incorrect_password" in delivery["last_error"]
+    assert delivery["attempts"] == "2" and "HTTP 401 rest_forbidden_context" in delivery["last_error"]
     assert "check the user and its application password" in delivery["last_error"]
     assert wordpress.status_of(comment_id) == "spam"
 
 
-async def test_wordpress_repeating_a_moderators_decision_adds_no_label(client: Any,
-                                                                       wordpress: FakeWordPress) -> None:
-    item_id, _ = await held_in_wordpress(client, wordpress)
+async def test_the_plugins_report_of_an_approval_made_here_adds_no_label(client: Any,
+                                                                         wordpress: FakeWordPress) -> None:
+    """Set to approved out of the spam folder, the plugin reports the comment as not spam: the service hears
+    its own decision again."""
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
     await decide(client, item_id, "approve")
     await all_delivered(client, 1)
-    response = await client.post("/1.1/submit-ham", data=form(TYPED, comment_date_gmt="2026-11-28 09:15:00"))
-    assert await response.text() == "Thanks for making the web a better place."
-    [label] = await labels_of(client)  # the moderator's; the echo is none
+    assert wordpress.reports == [("submit-ham", 200, "Thanks for making the web a better place.")]
+    [label] = await labels_of(client)  # the moderator's; the report adds none
     assert label["labelled_by"] == "mod" and label["labels"] == {"toxicity": 0, "spam": 0}
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "mod"
 
 
 async def test_the_admins_own_click_in_wordpress_is_not_sent_back(client: Any, wordpress: FakeWordPress) -> None:
