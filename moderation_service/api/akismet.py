@@ -174,6 +174,8 @@ def _comparable(url: str) -> str | None:
 
 def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
     fields = {ours: form.get(theirs) or None for theirs, ours in FIELDS.items()}
+    if slashed_by_wordpress(request, form):
+        fields |= {name: unslash(fields[name]) for name in SLASHED if fields[name]}
     required(form, "user_ip")
     if not (fields["content"] or "").strip():
         raise Invalid('Empty "comment_content" value: this service judges the text, so it needs the text.')
@@ -184,6 +186,30 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
                                        "submitted_at": gmt(form.get("comment_date_gmt"))})
     except InvalidFields as exc:
         raise Invalid(describe_invalid(exc, AKISMET_NAMES)) from None
+
+
+#: What WordPress hands the plugin with slashes added: the comment's own fields and the request's headers.
+SLASHED = ("content", "author_name", "author_email", "author_url", "user_agent", "referrer", "type", "parent_id")
+_WORDPRESS_PLUGIN = re.compile(r"^WordPress/\S+ \| Akismet/")
+_BACKSLASHED = re.compile(r"\\(.?)", re.DOTALL)
+
+
+def slashed_by_wordpress(request: web.Request, form: Form) -> bool:
+    """Whether the plugin sent a new comment as WordPress hands it over, with PHP's slashes added (``\\'``,
+    ``\\"``, ``\\\\``): so from its comment form (and XML-RPC, and a reply in its admin). Its rechecks
+    (``recheck_reason``) and reports (submit-spam / submit-ham) send the comment as stored, and a comment made
+    through WordPress's REST API is checked before it is slashed."""
+    if not request.path.endswith("/comment-check") or "recheck_reason" in form:
+        return False
+    if not _WORDPRESS_PLUGIN.match(request.headers.get("User-Agent", "")):
+        return False
+    requested = form.get("REQUEST_URI", "")
+    return "/wp-json/" not in requested and "rest_route=" not in requested
+
+
+def unslash(text: str) -> str:
+    """PHP's ``stripslashes``: each backslash escapes the character after it."""
+    return _BACKSLASHED.sub(lambda found: "\0" if found[1] == "0" else found[1], text)
 
 
 def blog_lang(value: str | None) -> str | None:

@@ -174,3 +174,43 @@ async def test_a_recheck_after_the_posts_slug_changed_is_the_same_comment(client
     assert again["X-akismet-guid"] == first["X-akismet-guid"]
     _, other_post = await check(client, **form(TYPED, comment_post_ID="18"))
     assert other_post["X-akismet-guid"] != first["X-akismet-guid"]
+
+
+PLUGIN = {"User-Agent": "WordPress/6.1.9 | Akismet/5.0.2"}
+#: A new comment as WordPress hands it to the plugin (PHP's slashes added) and as it stores it.
+SLASHED = INSULT + (" Geht\\'s noch? Lies \\\"Krise\\\": "
+                    "<a href=\\\"https://example.org/q\\\">Quelle</a> unter C:\\\\temp")
+UNSLASHED = INSULT + " Geht's noch? Lies \"Krise\": <a href=\"https://example.org/q\">Quelle</a> unter C:\\temp"
+
+
+async def plugin_check(client: Any, **fields: str) -> Any:
+    response = await client.post("/1.1/comment-check", data=fields, headers=PLUGIN)
+    assert response.status == 200
+    return response.headers
+
+
+async def test_a_new_comment_from_wordpress_is_read_without_its_slashes(client: Any) -> None:
+    """WordPress adds slashes to what its comment form sends before the plugin checks it; its rechecks and its
+    Spam / Not Spam reports send the comment as stored. All three are the same comment."""
+    first = await plugin_check(client, **form(SLASHED, comment_author="Sean O\\'Brien",
+                                              REQUEST_URI="/wp-comments-post.php", POST_comment=SLASHED))
+    record = await client.server.app[STORE].get(first["X-akismet-guid"])
+    assert record.comment.content == UNSLASHED and record.comment.author_name == "Sean O'Brien"
+    again = await plugin_check(client, **recheck(UNSLASHED, comment_author="Sean O'Brien"))
+    assert again["X-akismet-guid"] == first["X-akismet-guid"]
+    reported = await client.post("/1.1/submit-spam", data=form(UNSLASHED, comment_author="Sean O'Brien"),
+                                 headers=PLUGIN)
+    assert await reported.text() == "Thanks for making the web a better place."
+    assert first["X-Moderation-Status"] == "pending"
+    _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
+    assert item["status"] == "spam"  # the admin's Spam found the held comment and decided it
+
+
+async def test_comments_not_slashed_by_wordpress_are_read_as_sent(client: Any) -> None:
+    """A comment made through WordPress's REST API is checked before WordPress slashes it; other Akismet
+    clients never slash."""
+    through_rest = await plugin_check(client, **form(SLASHED, REQUEST_URI="/wp-json/wp/v2/comments"))
+    other_client = await client.post("/1.1/comment-check", data=form(SLASHED, comment_post_ID="18"))
+    for headers in (through_rest, other_client.headers):
+        record = await client.server.app[STORE].get(headers["X-akismet-guid"])
+        assert record.comment.content == SLASHED
