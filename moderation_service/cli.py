@@ -2,6 +2,7 @@
 
     moderation-service serve [--host HOST] [--port PORT] [--workers N]
     moderation-service score [--model DIR] [--site SITE] [INPUT] [-o OUTPUT]
+    moderation-service wordpress-plugin --url URL [-o FILE]
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", default="-", help="where to write the JSONL results (default stdout)")
     score.add_argument("--model", type=Path, help="artifact directory (default: the live model)")
     score.add_argument("--site", default="default", help="site id for lines without site_id (its thresholds apply)")
+    plugin = commands.add_parser(
+        "wordpress-plugin", help="write the WordPress must-use plugin that sends the Akismet plugin's calls here")
+    plugin.add_argument("--url", required=True, help="this service's address as WordPress reaches it, such as "
+                                                      "https://moderation.example")
+    plugin.add_argument("-o", "--output", default="-", help="the file to write (wp-content/mu-plugins/"
+                                                            "moderation-service.php; default stdout)")
     return parser
 
 
@@ -215,10 +222,27 @@ def configuration_error(exc: ConfigurationError) -> int:
     return 2
 
 
+# ---------------------------------------------------------------- wordpress-plugin
+
+
+def wordpress_plugin(args: argparse.Namespace) -> int:
+    from .integrations import wordpress_mu_plugin
+
+    text = wordpress_mu_plugin(args.url)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(f"cannot write {args.output} ({exc.strerror or exc})") from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"serve": serve, "score": score}[args.command](args)
+        return {"serve": serve, "score": score, "wordpress-plugin": wordpress_plugin}[args.command](args)
     except ConfigurationError as exc:
         return configuration_error(exc)
     except KeyboardInterrupt:

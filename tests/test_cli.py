@@ -359,3 +359,23 @@ def test_a_bad_setting_is_a_message_not_a_traceback(tmp_path, redis_url, env, ar
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wordpress_plugin_is_written_with_the_services_address(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    target = tmp_path / "moderation-service.php"
+    assert main(["wordpress-plugin", "--url", "https://moderation.example/api/", "-o", str(target)]) == 0
+    source = target.read_text(encoding="utf-8")
+    assert source.startswith("<?php\n") and "Plugin Name: Moderation service for Akismet" in source
+    assert "define( 'MODERATION_SERVICE_URL', 'https://moderation.example/api' );" in source
+    assert "{{" not in source and "add_filter( 'pre_http_request'" in source
+    assert main(["wordpress-plugin", "--url", "http://127.0.0.1:8080"]) == 0
+    assert "'http://127.0.0.1:8080'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("url", ["moderation.example", "ftp://moderation.example", "https://x.example/?a=1",
+                                 "https://x.example/'); evil('"])
+def test_wordpress_plugin_refuses_what_is_not_an_address(url, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    target = tmp_path / "moderation-service.php"
+    assert main(["wordpress-plugin", "--url", url, "-o", str(target)]) == 2
+    assert "give this service's address as WordPress reaches it" in capsys.readouterr().err
+    assert not target.exists()

@@ -239,6 +239,12 @@ def honeypot_filled(form: Form) -> bool:
     return named or bool(form.get(WORDPRESS_HONEYPOT, "").strip())
 
 
+@routes.get("/1.1/test")
+async def connection_test(request: web.Request) -> web.Response:
+    """The plugin's connectivity check (its diagnostics on the settings page): no key, no comment."""
+    return text("connected")
+
+
 @routes.post("/1.1/verify-key")
 @akismet_handler
 async def verify_key(request: web.Request, form: Form) -> web.Response:

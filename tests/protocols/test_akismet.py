@@ -297,3 +297,8 @@ async def test_usage_limit_by_get_and_post(client: Any) -> None:
     assert (await response.json())["limit"] == "none"
     response = await client.get("/1.2/usage-limit", params={"api_key": "nope"})
     assert await response.text() == "invalid"
+
+
+async def test_the_plugins_connection_test_is_answered_without_a_key(client: Any) -> None:
+    response = await client.get("/1.1/test")
+    assert response.status == 200 and await response.text() == "connected"
