@@ -76,10 +76,15 @@ def _link_targets(tag: re.Match[str]) -> str:
     return f" {' '.join(targets)} " if targets else ""
 
 
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def as_read(text: str) -> str:
     """Text as a reader sees it, and where it links to: tags reduced to their link targets, entities decoded
-    (``&amp;``, ``&#038;``), runs of white space as one space."""
-    return " ".join(html.unescape(_TAG.sub(_link_targets, text)).split())
+    (``&amp;``, ``&#038;``; only whole ones, with their ``;``: WordPress stores ``?a=1&section=2`` as
+    ``?a=1&amp;section=2``, which must not read as ``§ion``), runs of white space as one space."""
+    linked = _TAG.sub(_link_targets, text)
+    return " ".join(_ENTITY.sub(lambda entity: html.unescape(entity.group()), linked).split())
 
 
 def public_id(site_id: str, identity: str | None) -> str:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -63,6 +64,12 @@ class _WordPressSchema(Schema):
     url = fields.Url(require_tld=False, schemes={"http", "https"}, required=True)
     user = fields.String(required=True, validate=validate.Length(min=1))
     application_password = fields.String(required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _no_credentials_in_url(self, data: dict[str, Any], **_: Any) -> None:
+        if "@" in urlsplit(data.get("url", "")).netloc:
+            raise ValidationError("url: give WordPress's address without a user or password in it; they go in "
+                                  "user and application_password", field_name="url")
 
 
 class _SiteSchema(Schema):

@@ -191,24 +191,32 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
 #: What WordPress hands the plugin with slashes added: the comment's own fields and the request's headers.
 SLASHED = ("content", "author_name", "author_email", "author_url", "user_agent", "referrer", "type", "parent_id")
 _WORDPRESS_PLUGIN = re.compile(r"^WordPress/\S+ \| Akismet/")
+#: The WordPress scripts that hand the plugin a new comment slashed (``wp_new_comment`` with magic quotes).
+_SLASHING_SCRIPTS = ("/wp-comments-post.php", "/xmlrpc.php")
 _BACKSLASHED = re.compile(r"\\(.?)", re.DOTALL)
+#: Text as PHP's ``addslashes`` leaves it: every quote, backslash and NUL escaped by a backslash.
+_ADDSLASHED = re.compile(r"(?:[^\\'\"\0]|\\['\"\\0])*", re.DOTALL)
 
 
 def slashed_by_wordpress(request: web.Request, form: Form) -> bool:
     """Whether the plugin sent a new comment as WordPress hands it over, with PHP's slashes added (``\\'``,
-    ``\\"``, ``\\\\``): so from its comment form (and XML-RPC, and a reply in its admin). Its rechecks
-    (``recheck_reason``) and reports (submit-spam / submit-ham) send the comment as stored, and a comment made
-    through WordPress's REST API is checked before it is slashed."""
+    ``\\"``, ``\\\\``): from its comment form, XML-RPC, or a reply in its admin (known by the script the
+    plugin names in ``REQUEST_URI``). Its rechecks (``recheck_reason``) and reports (submit-spam /
+    submit-ham) send the comment as stored, and a comment made through WordPress's REST API is checked
+    before it is slashed."""
     if not request.path.endswith("/comment-check") or "recheck_reason" in form:
         return False
     if not _WORDPRESS_PLUGIN.match(request.headers.get("User-Agent", "")):
         return False
-    requested = form.get("REQUEST_URI", "")
-    return "/wp-json/" not in requested and "rest_route=" not in requested
+    script = urlsplit(form.get("REQUEST_URI", "")).path
+    return script.endswith(_SLASHING_SCRIPTS) or (
+        script.endswith("/admin-ajax.php") and form.get("POST_action") == "replyto-comment")
 
 
 def unslash(text: str) -> str:
-    """PHP's ``stripslashes``: each backslash escapes the character after it."""
+    """PHP's ``stripslashes``, for text that ``addslashes`` could have made; other text is left as it is."""
+    if not _ADDSLASHED.fullmatch(text):
+        return text
     return _BACKSLASHED.sub(lambda found: "\0" if found[1] == "0" else found[1], text)
 
 
@@ -288,6 +296,14 @@ def is_test(form: Form) -> bool:
     return form.get("is_test", "").strip().lower() in TRUE
 
 
+def reported_by_this_service(request: web.Request, site_id: str, form: Form) -> bool:
+    """A report the plugin makes of a status change this service made in WordPress (its REST API user is the
+    ``reporter``): not the admin's correction, only this service's own decision heard back. Taken as the
+    blog's, it could decide a comment a moderator reopened meanwhile."""
+    wordpress = request.app[SITES].get(site_id).wordpress
+    return wordpress is not None and form.get("reporter", "").strip().casefold() == wordpress.user.casefold()
+
+
 async def submit_correction(request: web.Request, form: Form, spam: int) -> web.Response:
     """The blog's admin marked a comment spam or not spam. WordPress sends the comment as it was first checked
     (its ``akismet_as_submitted``), so it is found by its identity: held, it leaves the queue decided so;
@@ -295,6 +311,8 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     principal, site_id = authenticate(request, form)
     comment = to_comment(request, site_id, form)
     if is_test(form):
+        return text(THANKS)
+    if reported_by_this_service(request, site_id, form):
         return text(THANKS)
     action = Action.SPAM if spam else Action.APPROVE
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",

@@ -151,10 +151,14 @@ class Outbox:
             return 0
         _, payload, attempts = begun
         site = self._sites.get(site_id)
-        if site.wordpress:
-            error = await self._set_in_wordpress(session, site.wordpress, payload)
-        else:
-            error = await self._post_webhook(session, site, delivery_id, payload)
+        try:
+            if site.wordpress:
+                error = await self._set_in_wordpress(session, site.wordpress, payload)
+            else:
+                error = await self._post_webhook(session, site, delivery_id, payload)
+        except Exception as exc:  # a fault of ours, or an answer nobody foresaw: an attempt that failed, said why
+            logger.warning("delivery %s for site %s failed unexpectedly", delivery_id, site_id, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
         result = await self._settle(site_id, delivery_id, int(attempts) + 1, error)
         self._metrics.webhook_attempted(result)
         return 1

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +48,13 @@ STATUS_FOR_ACTION = {"approve": "approved", "reject": "trash", "spam": "spam"}
 SEARCHED_STATUSES = ("spam", "all", "trash")  # 'all': pending and approved
 PER_PAGE = 100
 MAX_PAGES = 5
+#: Two matching comments written closer together than this (around the record's time) are not told apart.
+AMBIGUOUS_SECONDS = 2.0
+_WORDPRESS_ID = re.compile(r"[1-9][0-9]{0,18}")
+#: An address WordPress's REST API accepts as ``author_email`` (it refuses others with a 400).
+_PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
+#: Tags other than links: WordPress removes those a commenter may not use (``<img>``), and keeps no ``src``.
+_TAG_BUT_LINK = re.compile(r"<(?!a[\s>]|/a\s*>)[a-zA-Z/!][^<>]*>", re.IGNORECASE)
 
 
 class WordPressError(Exception):
@@ -59,10 +68,15 @@ def wanted_status(event: dict[str, Any], current: str) -> str:
     return STATUS_FOR_ACTION[event["action"]]
 
 
-def wordpress_id(record: Record) -> int | None:
-    """WordPress's own id of the comment, when the blog sent it as the comment id."""
-    comment_id = record.comment.comment_id or ""
-    return int(comment_id) if comment_id.isdigit() and int(comment_id) > 0 else None
+def wordpress_id(value: str | None) -> int | None:
+    """A WordPress id (of a comment or a post) the record holds, or None."""
+    return int(value) if value and _WORDPRESS_ID.fullmatch(value) else None
+
+
+def as_kept(text: str) -> str:
+    """What a comment says as WordPress keeps it, as read: tags removed but for links (WordPress drops the
+    ones a commenter may not use, with their ``src``)."""
+    return as_read(_TAG_BUT_LINK.sub("", text))
 
 
 class WordPressTarget:
@@ -82,9 +96,13 @@ class WordPressTarget:
         """
         if record is None:
             raise WordPressError("The comment's record is gone (deleted or expired); nothing to set in WordPress.")
-        known_id = wordpress_id(record)
+        known_id = wordpress_id(record.comment.comment_id)
         if known_id:
             found = await self._call("GET", f"/wp/v2/comments/{known_id}", params={"context": "edit"}, shape=dict)
+            post = wordpress_id(record.comment.post_id)
+            if post and found.get("post") != post:
+                raise WordPressError(f"WordPress's comment {known_id} is on post {found.get('post')}, not on post "
+                                     f"{post} as sent here: its status was not set.")
         else:
             found = await self.find(record)
         status = wanted_status(event, found.get("status", ""))
@@ -99,29 +117,39 @@ class WordPressTarget:
     async def find(self, record: Record) -> dict[str, Any]:
         """The record's comment as WordPress has it (see the module's documentation).
 
-        :raises WordPressError: not found, or WordPress refused the search.
+        :raises WordPressError: not found, not told apart from another, or WordPress refused the search.
         """
         comment = record.comment
-        text, name = as_read(comment.content), as_read(comment.author_name or "")
-        email = (comment.author_email or "").strip().lower()
-        query: dict[str, str] = {"context": "edit", "per_page": str(PER_PAGE), "orderby": "date_gmt"}
-        if comment.post_id and comment.post_id.isdigit():
-            query["post"] = comment.post_id
-        if email:
-            query["author_email"] = email
+        post = wordpress_id(comment.post_id)
+        if post is None:
+            raise WordPressError("The comment names no WordPress post (Akismet's comment_post_ID), so it cannot be "
+                                 "found safely in WordPress: set its status there.")
+        wanted = Wanted(post, as_kept(comment.content), as_read(comment.author_name or ""),
+                        (comment.author_email or "").strip().lower(),
+                        0 if not comment.parent_id else wordpress_id(comment.parent_id))
+        query = {"context": "edit", "per_page": str(PER_PAGE), "orderby": "date_gmt", "post": str(post)}
+        if wanted.parent is not None:
+            query["parent"] = str(wanted.parent)
+        if _PLAIN_EMAIL.fullmatch(wanted.email):
+            query["author_email"] = wanted.email
+        matches: list[dict[str, Any]] = []
         for status in SEARCHED_STATUSES:
             for page in range(1, MAX_PAGES + 1):
                 found = await self._call("GET", "/wp/v2/comments", params={**query, "status": status,
                                                                             "page": str(page)}, shape=list)
-                matches = [c for c in found if _same_comment(c, text, name, email)]
-                if matches:
-                    return min(matches, key=lambda c: _distance(c, record))
+                matches += [candidate for candidate in found if wanted.matches(candidate)]
                 if len(found) < PER_PAGE:
                     break
-        where = f" on post {comment.post_id}" if "post" in query else ""
-        raise WordPressError(f"WordPress has no comment by {comment.author_name or 'anonymous'!r}{where} with this "
-                             "text (looked in spam, pending, approved and trash); it may not be stored yet, or "
-                             "was deleted there.")
+        if not matches:
+            raise WordPressError(f"WordPress has no comment by {comment.author_name or 'anonymous'!r} on post {post} "
+                                 "with this text (looked in spam, pending, approved and trash): it may not be "
+                                 "stored yet, or was deleted or edited there.")
+        ranked = sorted(matches, key=lambda candidate: _distance(candidate, record))
+        if len(ranked) > 1 and _distance(ranked[1], record) - _distance(ranked[0], record) < AMBIGUOUS_SECONDS:
+            ids = ", ".join(str(candidate["id"]) for candidate in ranked[:2])
+            raise WordPressError(f"WordPress has several comments like this one on post {post} (ids {ids}), written "
+                                 "at about the same time: set its status there.")
+        return ranked[0]
 
     async def _call(self, method: str, route: str, shape: type, **kwargs: Any) -> Any:
         params = {"rest_route": route, **kwargs.pop("params", {})}
@@ -129,7 +157,7 @@ class WordPressTarget:
         try:
             async with self._session.request(method, url, params=params, headers=self._headers, timeout=self._timeout,
                                              allow_redirects=False, **kwargs) as response:
-                text = await response.text()
+                text = await response.text(errors="replace")
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise WordPressError(f"{method} {route}: {type(exc).__name__}: {exc}") from None
@@ -153,14 +181,31 @@ def _refusal(method: str, route: str, status: int, body: Any) -> str:
         detail = f" {body['code']}: {body.get('message', '')}"
     hint = {401: " (check the user and its application password)",
             403: " (the user may not moderate comments: give it the Editor role)"}.get(status, "")
+    if isinstance(body, dict) and body.get("code") == "rest_cannot_read_post":
+        hint = " (its post's type is not in WordPress's REST API, show_in_rest: set its status there)"
     return f"WordPress answered {method} {route} with HTTP {status}{detail}{hint}"
 
 
-def _same_comment(candidate: dict[str, Any], text: str, name: str, email: str) -> bool:
-    content = candidate.get("content") or {}
-    raw = content.get("raw", content.get("rendered", "")) if isinstance(content, dict) else ""
-    return (as_read(str(raw)) == text and as_read(str(candidate.get("author_name") or "")) == name
-            and (not email or str(candidate.get("author_email") or "").strip().lower() == email))
+@dataclass(frozen=True)
+class Wanted:
+    """What the record says of its comment, as WordPress keeps it."""
+
+    post: int
+    text: str
+    name: str
+    email: str
+    #: WordPress's id of the comment it answers (0: none); None: not a WordPress id, so not compared.
+    parent: int | None
+
+    def matches(self, candidate: dict[str, Any]) -> bool:
+        content = candidate.get("content")
+        raw = content.get("raw", "") if isinstance(content, dict) else ""
+        email = str(candidate.get("author_email") or "").strip().lower()
+        return (candidate.get("post") == self.post
+                and (self.parent is None or candidate.get("parent") == self.parent)
+                and as_kept(str(raw)) == self.text
+                and as_read(str(candidate.get("author_name") or "")) == self.name
+                and (not email or email == self.email))  # WordPress keeps no address it finds invalid
 
 
 def _distance(candidate: dict[str, Any], record: Record) -> float:

@@ -207,10 +207,28 @@ async def test_a_new_comment_from_wordpress_is_read_without_its_slashes(client: 
 
 
 async def test_comments_not_slashed_by_wordpress_are_read_as_sent(client: Any) -> None:
-    """A comment made through WordPress's REST API is checked before WordPress slashes it; other Akismet
-    clients never slash."""
-    through_rest = await plugin_check(client, **form(SLASHED, REQUEST_URI="/wp-json/wp/v2/comments"))
-    other_client = await client.post("/1.1/comment-check", data=form(SLASHED, comment_post_ID="18"))
-    for headers in (through_rest, other_client.headers):
+    """Only WordPress's scripts that slash a new comment count (its comment form, XML-RPC, an admin's reply):
+    a comment made through its REST API, under any prefix, is checked before it is slashed; other Akismet
+    clients never slash; and a text that ``addslashes`` could not have made (an unescaped quote) is as sent."""
+    never_slashed = 'C:\\temp\\neu und ein "Zitat" ' + INSULT
+    sent = [
+        (await plugin_check(client, **form(SLASHED, REQUEST_URI="/wp-json/wp/v2/comments")), SLASHED),
+        (await plugin_check(client, **form(never_slashed, REQUEST_URI="/api/wp/v2/comments")), never_slashed),
+        (await plugin_check(client, **form(never_slashed, comment_post_ID="19",
+                                           REQUEST_URI="/blog/wp-comments-post.php")), never_slashed),
+        ((await client.post("/1.1/comment-check", data=form(SLASHED, comment_post_ID="18"))).headers, SLASHED),
+    ]
+    for headers, content in sent:
         record = await client.server.app[STORE].get(headers["X-akismet-guid"])
-        assert record.comment.content == SLASHED
+        assert record.comment.content == content
+    reply = await plugin_check(client, **form(SLASHED, comment_post_ID="20", REQUEST_URI="/wp-admin/admin-ajax.php",
+                                              POST_action="replyto-comment"))
+    assert (await client.server.app[STORE].get(reply["X-akismet-guid"])).comment.content == UNSLASHED
+
+
+async def test_a_recheck_of_a_link_with_parameters_is_the_same_comment(client: Any) -> None:
+    """WordPress stores a bare & as &amp;: "&section=2" must not read as "§ion=2" on one side only."""
+    typed = f"{INSULT} https://example.org/?a=1&section=2&region=eu"
+    _, first = await check(client, **form(typed))
+    _, again = await check(client, **recheck(typed.replace("&", "&amp;")))
+    assert again["X-akismet-guid"] == first["X-akismet-guid"]

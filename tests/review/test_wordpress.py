@@ -51,7 +51,7 @@ class FakeWordPress:
 
     def store(self, content: str, status: str = "spam", author_name: str = "Jana Weber",
               author_email: str = "jana@example.org", post: int = POST, date_gmt: str = "2026-11-28T09:15:00",
-              comment_id: int | None = None, as_submitted: dict[str, str] | None = None) -> int:
+              comment_id: int | None = None, as_submitted: dict[str, str] | None = None, parent: int = 0) -> int:
         """A comment as WordPress keeps it (``spam``: where it files one the plugin was told to hold), and what
         the plugin sent when it checked it (``akismet_as_submitted``), which it reports again on a change."""
         if comment_id is None:
@@ -59,7 +59,7 @@ class FakeWordPress:
         if as_submitted is not None:
             self._as_submitted[comment_id] = as_submitted
         self.comments[comment_id] = {
-            "id": comment_id, "post": post, "parent": 0, "author_name": author_name, "author_email": author_email,
+            "id": comment_id, "post": post, "parent": parent, "author_name": author_name, "author_email": author_email,
             "date_gmt": date_gmt, "content": {"raw": content, "rendered": f"<p>{content}</p>\n"},
             "status": status, "type": "comment"}
         return comment_id
@@ -99,7 +99,9 @@ class FakeWordPress:
         report = ("submit-spam" if after == "spam" and before in {"approved", "hold"} else
                   "submit-ham" if before == "spam" and after in {"approved", "hold"} else None)
         if report and self.service is not None and comment_id in self._as_submitted:
-            response = await self.service.post(f"/1.1/{report}", data=self._as_submitted[comment_id])
+            # the plugin names the user whose request changed the status: the service's own
+            response = await self.service.post(f"/1.1/{report}", data={**self._as_submitted[comment_id],
+                                                                         "reporter": USER})
             self.reports.append((report, response.status, await response.text()))
 
     def _authorised(self, header: str) -> bool:
@@ -114,6 +116,7 @@ class FakeWordPress:
         chosen = [c for c in self.comments.values()
                   if c["status"] in statuses
                   and ("post" not in query or c["post"] == int(query["post"]))
+                  and ("parent" not in query or c["parent"] == int(query["parent"]))
                   and ("author_email" not in query or c["author_email"].lower() == query["author_email"].lower())]
         chosen.sort(key=lambda c: c["date_gmt"], reverse=True)
         per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
@@ -160,6 +163,7 @@ async def held_in_wordpress(client: Any, wordpress: FakeWordPress, **extra: str)
     body, headers = await check(client, **checked)
     assert body == "true" and headers["X-Moderation-Status"] == "pending"
     return headers["X-akismet-guid"], wordpress.store(STORED, post=int(checked["comment_post_ID"]),
+                                                      parent=int(checked.get("comment_parent", "0")),
                                                       as_submitted=checked)
 
 
@@ -339,3 +343,114 @@ def test_the_application_password_stays_out_of_reprs(tmp_path: Path) -> None:
     loaded = load_sites(sites)
     assert loaded.get("kommblog").hears_decisions
     assert "abcd" not in repr(loaded) and "moderation" in repr(loaded)
+
+
+async def test_the_same_reply_under_two_parents_is_two_comments_in_wordpress(client: Any,
+                                                                             wordpress: FakeWordPress) -> None:
+    """The parent is part of which comment it is: deciding one must not set the other (nor, through the
+    plugin's report, decide the other's queue item)."""
+    first, first_id = await held_in_wordpress(client, wordpress, comment_parent="2")
+    second, second_id = await held_in_wordpress(client, wordpress, comment_parent="11")
+    assert first != second
+    await decide(client, first, "approve")
+    await all_delivered(client, 1)
+    assert wordpress.status_of(first_id) == "approved" and wordpress.status_of(second_id) == "spam"
+    await call(client, "POST", f"/v1/review/items/{first}/reopen")
+    await all_delivered(client, 2)
+    await decide(client, first, "approve")
+    await all_delivered(client, 3)
+    assert wordpress.posts() == [(first_id, "approved"), (first_id, "hold"), (first_id, "approved")]
+    _, other = await call(client, "GET", f"/v1/review/items/{second}")
+    assert other["status"] == "pending" and other["decided"] is None
+
+
+async def test_a_report_of_the_services_own_change_decides_nothing(client: Any, wordpress: FakeWordPress) -> None:
+    """The plugin reports a change made by this service's WordPress user: even if it arrives after a moderator
+    reopened the comment here, it is not the blog's decision."""
+    item_id, _ = await held_in_wordpress(client, wordpress)
+    checked = form(TYPED, comment_date_gmt="2026-11-28 09:15:00")
+    response = await client.post("/1.1/submit-ham", data={**checked, "reporter": "Moderation"})
+    assert await response.text() == "Thanks for making the web a better place."
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending" and await labels_of(client) == []
+    response = await client.post("/1.1/submit-ham", data={**checked, "reporter": "admin"})  # a person's click
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"  # the blog key's name
+
+
+async def test_a_text_wordpress_rewrote_is_found(client: Any, wordpress: FakeWordPress) -> None:
+    """WordPress drops tags a commenter may not use (an image, with its address) and writes a bare & as &amp;."""
+    typed = f'{INSULT} <img src="https://example.org/x.png"> Beweis: https://example.org/?a=1&section=2'
+    checked = form(typed, comment_date_gmt="2026-11-28 09:15:00")
+    _, headers = await check(client, **checked)
+    comment_id = wordpress.store(f"{INSULT}  Beweis: https://example.org/?a=1&amp;section=2", as_submitted=checked)
+    await decide(client, headers["X-akismet-guid"], "approve")
+    await all_delivered(client, 1)
+    assert wordpress.status_of(comment_id) == "approved"
+
+
+async def test_comments_not_told_apart_are_left_alone(client: Any, wordpress: FakeWordPress) -> None:
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    twin = wordpress.store(f"{STORED} ", date_gmt="2026-11-28T09:15:01")  # reads the same, a second later
+    await decide(client, item_id, "approve")
+
+    async def tried() -> bool:
+        return bool((await deliveries(client))[0].get("last_error"))
+    await eventually_async(tried, True)
+    [delivery] = await deliveries(client)
+    assert f"several comments like this one on post {POST} (ids " in delivery["last_error"]
+    assert wordpress.posts() == [] and wordpress.status_of(comment_id) == wordpress.status_of(twin) == "spam"
+
+
+async def test_a_comment_without_a_wordpress_post_is_not_searched_for(client: Any, wordpress: FakeWordPress,
+                                                                     comment: dict[str, Any]) -> None:
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "c-9", "post_id": "krise",
+                                                       "content": INSULT}, headers=auth("blog"))
+    await decide(client, (await response.json())["id"], "approve")
+
+    async def tried() -> bool:
+        return bool((await deliveries(client))[0].get("last_error"))
+    await eventually_async(tried, True)
+    assert "names no WordPress post" in (await deliveries(client))[0]["last_error"]
+    assert wordpress.calls == []
+
+
+async def test_a_wordpress_id_on_another_post_is_not_set(client: Any, wordpress: FakeWordPress,
+                                                         comment: dict[str, Any]) -> None:
+    wordpress.store(INSULT, status="hold", comment_id=4711, post=18)
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "4711", "post_id": str(POST),
+                                                       "content": INSULT}, headers=auth("blog"))
+    await decide(client, (await response.json())["id"], "approve")
+
+    async def tried() -> bool:
+        return bool((await deliveries(client))[0].get("last_error"))
+    await eventually_async(tried, True)
+    assert "is on post 18, not on post 17" in (await deliveries(client))[0]["last_error"]
+    assert wordpress.posts() == []
+
+
+async def test_an_unforeseen_failure_is_an_attempt_that_failed(aiohttp_client: Any, settings: Any,
+                                                               wordpress: FakeWordPress, monkeypatch: Any) -> None:
+    """Whatever goes wrong in a delivery is recorded and retried, never left in flight without a word."""
+    async def broken(*_: Any) -> None:
+        raise ValueError("an answer nobody foresaw")
+    monkeypatch.setattr("moderation_service.review.wordpress.WordPressTarget.deliver", broken)
+    configured = wordpress_sites(settings, str(wordpress.server.make_url("/")), webhook_max_attempts=2)
+    client = await aiohttp_client(create_app(configured))
+    item_id, _ = await held_in_wordpress(client, wordpress)
+    await decide(client, item_id, "approve")
+
+    async def failed() -> bool:
+        return (await deliveries(client))[0]["status"] == "failed"
+    await eventually_async(failed, True)
+    [delivery] = await deliveries(client)
+    assert delivery["attempts"] == "2" and delivery["last_error"] == "ValueError: an answer nobody foresaw"
+
+
+def test_wordpress_url_takes_no_credentials(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.kommblog.wordpress]\nurl = "https://admin:secret@kommblog.example"\n'
+                     'user = "moderation"\napplication_password = "x"\n')
+    with pytest.raises(ConfigurationError, match="without a user or password") as refused:
+        load_sites(sites)
+    assert "secret" not in str(refused.value)
