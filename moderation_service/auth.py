@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from enum import Enum
@@ -77,6 +78,11 @@ class Principal:
             raise Forbidden(f"The key '{self.name}' is not valid for site '{site_id}'.")
 
 
+#: A key as WordPress's Akismet plugin takes one: exactly 12 characters (it refuses others without asking),
+#: of which its settings page keeps only the hex digits. 48 bits: allowed for blog keys only.
+AKISMET_KEY = re.compile(r"[0-9a-fA-F]{12}")
+
+
 class _KeySchema(Schema):
     class Meta:
         unknown = RAISE
@@ -84,13 +90,17 @@ class _KeySchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.Enum(Role, by_value=True, required=True)
     sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*$")), load_default=list)
-    key = fields.String(validate=validate.Length(min=16), load_default=None)
+    key = fields.String(load_default=None)
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), load_default=None)
 
     @validates_schema
     def _one_secret(self, data: dict[str, Any], **_: Any) -> None:
         if (data.get("key") is None) == (data.get("sha256") is None):
             raise ValidationError("give exactly one of 'key' (at least 16 characters) or 'sha256'")
+        key = data.get("key")
+        if key is not None and len(key) < 16 and not (data["role"] is Role.BLOG and AKISMET_KEY.fullmatch(key)):
+            raise ValidationError("a 'key' has at least 16 characters; only a blog key may instead be exactly 12 hex "
+                                  "digits, the only length WordPress's Akismet plugin accepts")
         if data["role"] in (Role.BLOG, Role.MODERATOR) and not data.get("sites"):
             raise ValidationError("a blog or moderator key needs 'sites' (a list of site ids, or [\"*\"])")
 

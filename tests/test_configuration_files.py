@@ -31,7 +31,10 @@ def test_key_by_digest_and_roles() -> None:
     ("content", "fragment"),
     [
         ("{not json", "not valid JSON"),
-        ({"keys": [{"name": "b", "role": "blog", "key": "short"}]}, "Shorter than minimum length 16"),
+        ({"keys": [{"name": "b", "role": "blog", "sites": ["a"], "key": "short"}]}, "at least 16 characters"),
+        ({"keys": [{"name": "b", "role": "blog", "sites": ["a"], "key": "0123456789ag"}]}, "exactly 12 hex digits"),
+        ({"keys": [{"name": "m", "role": "moderator", "sites": ["a"], "key": "0123456789ab"}]},
+         "only a blog key may"),
         ({"keys": [{"name": "b", "role": "blog", "key": "k" * 20}]}, "needs 'sites'"),
         ({"keys": [{"name": "b", "role": "owner", "sites": ["a"], "key": "k" * 20}]}, "role"),
         ({"keys": [{"name": "a", "role": "admin", "key": "k" * 20}, {"name": "b", "role": "admin", "key": "k" * 20}]},
@@ -43,6 +46,14 @@ def test_bad_key_files_are_refused(content: object, fragment: str) -> None:
     with pytest.raises(ConfigurationError) as error:
         Keyring.from_json(text, "keys.json")
     assert fragment in str(error.value) and str(error.value).startswith("keys.json")
+
+
+def test_a_blog_key_may_have_the_length_wordpress_akismet_plugin_requires() -> None:
+    """The plugin refuses any key that is not 12 characters long, and its settings page keeps hex digits only."""
+    keyring = Keyring.from_json(json.dumps({"keys": [
+        {"name": "wp", "role": "blog", "sites": ["kommblog"], "key": "0123456789ab"}]}), "keys.json")
+    principal = keyring.authenticate("0123456789ab")
+    assert principal is not None and principal.can(Permission.SUBMIT, "kommblog")
 
 
 def test_a_key_file_with_other_top_level_fields_is_refused_without_naming_them() -> None:

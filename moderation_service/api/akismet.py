@@ -128,8 +128,15 @@ def _decoded_form(body: bytes, charset: str) -> dict[str, str]:
     return dict(parse_qsl(decoded, keep_blank_values=True, encoding=charset, errors="replace"))
 
 
-def presented_key(request: web.Request, form: Form) -> str | None:
-    return form.get("api_key") or form.get("key") or request.host.split(":", 1)[0].split(".", 1)[0] or None
+def presented_key(request: web.Request, form: Form, checked: bool = False) -> str | None:
+    """The caller's key: ``api_key``, ``key`` or the host name's leftmost label. With ``checked``, for the calls
+    about a key (verify-key, get-subscription, deactivate), ``key`` comes first: it is the key in question,
+    while the WordPress plugin sends the key it has stored so far as ``api_key`` (the old one, when its
+    admin enters a new key)."""
+    host_label = request.host.split(":", 1)[0].split(".", 1)[0]
+    if checked:
+        return form.get("key") or form.get("api_key") or host_label or None
+    return form.get("api_key") or form.get("key") or host_label or None
 
 
 def required(form: Form, name: str) -> str:
@@ -139,9 +146,10 @@ def required(form: Form, name: str) -> str:
     return value
 
 
-def authenticate(request: web.Request, form: Form) -> tuple[Principal, str]:
-    """The key's principal and the site the request is for; :class:`Invalid` when either is missing."""
-    principal = submitter(request, presented_key(request, form))
+def authenticate(request: web.Request, form: Form, checked: bool = False) -> tuple[Principal, str]:
+    """The key's principal and the site the request is for; :class:`Invalid` when either is missing.
+    ``checked``: the call is about the key in ``key`` (see :func:`presented_key`)."""
+    principal = submitter(request, presented_key(request, form, checked))
     if principal is None:
         raise Invalid("Invalid key: send one of this service's blog API keys as api_key (or key), "
                       "or as the leftmost label of the host name.")
@@ -256,7 +264,7 @@ async def connection_test(request: web.Request) -> web.Response:
 @routes.post("/1.1/verify-key")
 @akismet_handler
 async def verify_key(request: web.Request, form: Form) -> web.Response:
-    authenticate(request, form)
+    authenticate(request, form, checked=True)
     return text("valid")
 
 
@@ -341,7 +349,7 @@ async def submit_ham(request: web.Request, form: Form) -> web.Response:
 async def get_subscription(request: web.Request, form: Form) -> web.Response:
     """The account behind a key, as the WordPress plugin asks before it saves a key on its settings page
     (and shows on it): this service has no plan or billing, so the site's subscription is simply active."""
-    _, site_id = authenticate(request, form)
+    _, site_id = authenticate(request, form, checked=True)
     name = request.app[SITES].get(site_id).name or site_id
     return web.json_response({"account_id": site_id, "account_name": name, "account_type": "self-hosted",
                               "status": "active", "next_billing_date": None, "limit_reached": False})
@@ -351,7 +359,7 @@ async def get_subscription(request: web.Request, form: Form) -> web.Response:
 @akismet_handler
 async def deactivate(request: web.Request, form: Form) -> web.Response:
     """The plugin says so when it is deactivated; a key stays valid here until the key file drops it."""
-    authenticate(request, form)
+    authenticate(request, form, checked=True)
     return text("deactivated")
 
 

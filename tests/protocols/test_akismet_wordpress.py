@@ -232,3 +232,14 @@ async def test_a_recheck_of_a_link_with_parameters_is_the_same_comment(client: A
     _, first = await check(client, **form(typed))
     _, again = await check(client, **recheck(typed.replace("&", "&amp;")))
     assert again["X-akismet-guid"] == first["X-akismet-guid"]
+
+
+async def test_the_settings_page_checks_the_key_entered_not_the_one_stored(client: Any) -> None:
+    """Entering a new key, the plugin asks about it as ``key`` and sends the key it has stored as ``api_key``."""
+    new, old = KEYS["blog"], "0123456789ab"  # the stored one: a key this service does not know (any more)
+    for call_name in ("verify-key", "get-subscription"):
+        response = await client.post(f"/1.1/{call_name}", data={"key": new, "blog": BLOG, "api_key": old},
+                                     headers=PLUGIN)
+        assert response.status == 200 and "invalid" not in await response.text()
+    refused = await client.post("/1.1/verify-key", data={"key": old, "blog": BLOG, "api_key": new}, headers=PLUGIN)
+    assert await refused.text() == "invalid"
