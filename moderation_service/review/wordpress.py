@@ -15,18 +15,19 @@ reopened (waits again)     ``hold`` (pending); left in ``spam``, where the Akism
                            it was told to hold
 =========================  =================================================================================
 
-The Akismet plugin (5.0) reports a status change through the REST API that leaves or enters ``spam`` as
-its admin's correction (``submit-ham`` / ``submit-spam``). So a reopened comment is never moved out of the
-spam folder or into it (that report would decide it again, as the blog), and the report that follows a
-decision made here (an approval out of the spam folder) repeats that decision: it is answered and adds no
-label (see :func:`moderation_service.api.akismet.submit_correction`).
+The Akismet plugin (5.0) reports a status change through the REST API that leaves or enters ``spam`` as a
+correction (``submit-ham`` / ``submit-spam``) in the name of the user who made it. Reports in this site's
+WordPress user are this service's own changes heard back and decide nothing (see
+:func:`moderation_service.api.akismet.reported_by_this_service`); and a reopened comment is never moved out
+of the spam folder or into it.
 
 The plugin checks a comment before WordPress stores it, so it sends no comment id. The comment is found by
-what the record holds: on its post, by its author's e-mail, with the same text and name as read (markup
-aside: WordPress stores the filtered text), looking in the spam folder, then among pending and approved
-comments, then in the trash; of several, the one written closest to the record's time. A comment whose blog
-id is a number is that WordPress comment. The status is set only if it differs (WordPress refuses to
-"change" a status to itself).
+what the record holds: on its post (``comment_post_ID``; a record without a WordPress post id is not
+searched for), under its parent, by its author's e-mail, with the same text and name as WordPress keeps
+them (:func:`as_kept`), in the spam folder, among pending and approved comments, and in the trash; of
+those, the one written closest to the record's time, unless another is within ``AMBIGUOUS_SECONDS`` of it.
+A comment whose blog id is a number is that WordPress comment, if it is on the record's post. The status is
+set only if it differs (WordPress refuses to "change" a status to itself).
 """
 
 from __future__ import annotations
