@@ -1,4 +1,4 @@
-"""``moderation-service``: run the service, or score comments in bulk.
+"""``moderation-service``: run the service, score comments in bulk, or connect a WordPress blog.
 
     moderation-service serve [--host HOST] [--port PORT] [--workers N]
     moderation-service score [--model DIR] [--site SITE] [INPUT] [-o OUTPUT]
