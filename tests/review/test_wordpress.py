@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,18 @@ async def test_a_rejection_trashes_it_and_spam_stays_in_the_spam_folder(client: 
     assert wordpress.posts() == [(rejected_id, "trash")]  # spam already is spam: WordPress refuses a no-op
 
 
+async def delivery_once(client: Any, condition: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Waits until the site's first delivery meets ``condition``; returns it."""
+    seen: list[dict[str, Any]] = []
+
+    async def read() -> bool:
+        seen[:] = await deliveries(client)
+        return bool(seen) and condition(seen[0])
+
+    await eventually_async(read, True)
+    return seen[0]
+
+
 async def all_delivered(client: Any, count: int) -> list[dict[str, Any]]:
     """Waits until the site's ``count`` deliveries are all delivered; returns them."""
     found: list[dict[str, Any]] = []
@@ -260,9 +273,7 @@ async def test_a_comment_sent_with_wordpress_id_is_set_by_that_id(client: Any, w
 async def test_a_comment_not_yet_stored_in_wordpress_is_found_later(client: Any, wordpress: FakeWordPress) -> None:
     body, headers = await check(client, **form(TYPED))
     await decide(client, headers["X-akismet-guid"], "approve")
-    async def tried() -> bool:
-        return bool((await deliveries(client))[0].get("last_error"))
-    await eventually_async(tried, True)
+    await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
     [delivery] = await deliveries(client)
     assert delivery["status"] == "pending" and "WordPress has no comment by 'Jana Weber' on post 17" in \
         delivery["last_error"]
@@ -289,9 +300,7 @@ async def test_a_refused_password_is_retried_then_reported(aiohttp_client: Any, 
     item_id, comment_id = await held_in_wordpress(client, wordpress)
     await decide(client, item_id, "approve")
 
-    async def failed() -> bool:
-        return (await deliveries(client))[0]["status"] == "failed"
-    await eventually_async(failed, True)
+    await delivery_once(client, lambda delivery: delivery["status"] == "failed")
     [delivery] = await deliveries(client)
     assert delivery["attempts"] == "2" and "HTTP 401 rest_forbidden_context" in delivery["last_error"]
     assert "check the user and its application password" in delivery["last_error"]
@@ -394,9 +403,7 @@ async def test_comments_not_told_apart_are_left_alone(client: Any, wordpress: Fa
     twin = wordpress.store(f"{STORED} ", date_gmt="2026-11-28T09:15:01")  # reads the same, a second later
     await decide(client, item_id, "approve")
 
-    async def tried() -> bool:
-        return bool((await deliveries(client))[0].get("last_error"))
-    await eventually_async(tried, True)
+    await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
     [delivery] = await deliveries(client)
     assert f"several comments like this one on post {POST} (ids " in delivery["last_error"]
     assert wordpress.posts() == [] and wordpress.status_of(comment_id) == wordpress.status_of(twin) == "spam"
@@ -408,9 +415,7 @@ async def test_a_comment_without_a_wordpress_post_is_not_searched_for(client: An
                                                        "content": INSULT}, headers=auth("blog"))
     await decide(client, (await response.json())["id"], "approve")
 
-    async def tried() -> bool:
-        return bool((await deliveries(client))[0].get("last_error"))
-    await eventually_async(tried, True)
+    await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
     assert "names no WordPress post" in (await deliveries(client))[0]["last_error"]
     assert wordpress.calls == []
 
@@ -422,9 +427,7 @@ async def test_a_wordpress_id_on_another_post_is_not_set(client: Any, wordpress:
                                                        "content": INSULT}, headers=auth("blog"))
     await decide(client, (await response.json())["id"], "approve")
 
-    async def tried() -> bool:
-        return bool((await deliveries(client))[0].get("last_error"))
-    await eventually_async(tried, True)
+    await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
     assert "is on post 18, not on post 17" in (await deliveries(client))[0]["last_error"]
     assert wordpress.posts() == []
 
@@ -440,9 +443,7 @@ async def test_an_unforeseen_failure_is_an_attempt_that_failed(aiohttp_client: A
     item_id, _ = await held_in_wordpress(client, wordpress)
     await decide(client, item_id, "approve")
 
-    async def failed() -> bool:
-        return (await deliveries(client))[0]["status"] == "failed"
-    await eventually_async(failed, True)
+    await delivery_once(client, lambda delivery: delivery["status"] == "failed")
     [delivery] = await deliveries(client)
     assert delivery["attempts"] == "2" and delivery["last_error"] == "ValueError: an answer nobody foresaw"
 
