@@ -9,6 +9,7 @@ import secrets
 from base64 import b32encode
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from html.entities import html5 as html5_entities
 from typing import Any
 
 from .policy import Decision
@@ -66,25 +67,36 @@ class Comment:
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
 
 _TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
-_LINK_TARGET = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_LINK_OPENING = re.compile(r"<a\s", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 
 
-def _link_targets(tag: re.Match[str]) -> str:
-    """A tag as it counts for identity: only where it links to (``href``, ``src``), so that a comment resent
-    with a link added is not the same comment, while attributes a blog adds (``rel``) do not matter."""
-    targets = [next(v for v in found.groups() if v is not None) for found in _LINK_TARGET.finditer(tag.group())]
-    return f" {' '.join(targets)} " if targets else ""
+def _link_target(tag: re.Match[str]) -> str:
+    """A tag as it counts for identity: a link by where it links to (``href``), so that a comment resent with
+    a link added is not the same comment, while attributes a blog adds (``rel``) do not matter; other tags
+    not at all (WordPress drops those a commenter may not use, ``<img>`` with its ``src``, before it stores
+    the comment it sends again)."""
+    if not _LINK_OPENING.match(tag.group()):
+        return ""
+    found = _HREF.search(tag.group())
+    return f" {next(v for v in found.groups() if v is not None)} " if found else ""
 
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
+def _decoded(entity: re.Match[str]) -> str:
+    """A whole character reference decoded: numeric, or a name HTML knows as it is written (``&copy;``;
+    ``&copyright;`` or ``&lt3;`` stay as written, as WordPress keeps them)."""
+    name = entity.group()[1:]
+    return html.unescape(entity.group()) if name.startswith("#") or name in html5_entities else entity.group()
+
+
 def as_read(text: str) -> str:
-    """Text as a reader sees it, and where it links to: tags reduced to their link targets, entities decoded
-    (``&amp;``, ``&#038;``; only whole ones, with their ``;``: WordPress stores ``?a=1&section=2`` as
-    ``?a=1&amp;section=2``, which must not read as ``§ion``), runs of white space as one space."""
-    linked = _TAG.sub(_link_targets, text)
-    return " ".join(_ENTITY.sub(lambda entity: html.unescape(entity.group()), linked).split())
+    """Text as a reader sees it, and where it links to: tags dropped but for links' targets, whole character
+    references decoded (``&amp;``, ``&#038;``; not ``&section=2``, which WordPress stores as
+    ``&amp;section=2``, nor ``&lt3;``), runs of white space as one space."""
+    return " ".join(_ENTITY.sub(_decoded, _TAG.sub(_link_target, text)).split())
 
 
 def public_id(site_id: str, identity: str | None) -> str:

@@ -324,7 +324,7 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
         return text(THANKS)
     action = Action.SPAM if spam else Action.APPROVE
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
-                                  principal=principal)
+                                  principal=principal, labels={"spam": spam})
     if decided.outcome == "decided_otherwise" and decided.item and decided.item.record.status is RESULT_STATUS[action]:
         return text(THANKS)  # WordPress repeating a moderator's decision (set there through its REST API)
     if decided.outcome != "decided":

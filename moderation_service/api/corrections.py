@@ -33,7 +33,7 @@ class BlogDecision:
 
 
 async def blog_decision(request: web.Request, item_id: str, action: Action, *, source: str, principal: Principal,
-                        categories: Sequence[str] = ()) -> BlogDecision:
+                        categories: Sequence[str] = (), labels: Mapping[str, int] | None = None) -> BlogDecision:
     """The blog reports what its admin decided (``POST /v1/comments/{id}/decision``, Akismet's submit-spam /
     submit-ham, Coral's approval through Perspective). A comment that waits in the queue is decided so, whoever
     holds it, with its label, the author's history and a spam verdict's reputation; ``source`` names the way
@@ -45,7 +45,7 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
     try:
         try:
             return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
-                                                              by_blog=source))
+                                                              by_blog=source, labels=labels))
         except Conflict as exc:
             refusal = exc
         item = await queue.item(item_id)

@@ -12,9 +12,11 @@
  *
  * Every request meant for rest.akismet.com (https or http, with the key in the host name or not, also the
  * plugin's checks that address Akismet's servers by IP) goes to MODERATION_SERVICE_URL + the same path
- * (/1.1/comment-check, …) instead. Nothing is sent to Akismet: without an address, or when the service
- * cannot be reached, the call fails, and the Akismet plugin keeps the comment for moderation in WordPress
- * and checks it again later.
+ * (/1.1/comment-check, …) instead, waiting at most MODERATION_SERVICE_TIMEOUT seconds (default 5). Nothing
+ * is sent to Akismet: without a valid address, or when the service cannot be reached, the call fails (and
+ * the plugin's retries within the same page load fail at once), and the Akismet plugin keeps the comment
+ * pending in WordPress and checks it again later. The plugin's statistics pages, which would load Akismet's
+ * own page with the blog's key in the admin's browser, lead back to its settings page.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -23,7 +25,12 @@ if ( ! defined( 'MODERATION_SERVICE_URL' ) ) {
 	define( 'MODERATION_SERVICE_URL', '{{SERVICE_URL}}' );
 }
 
+if ( ! defined( 'MODERATION_SERVICE_TIMEOUT' ) ) {
+	define( 'MODERATION_SERVICE_TIMEOUT', 5 );
+}
+
 add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
+add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -35,14 +42,19 @@ add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
  */
 function moderation_service_route_akismet( $preempt, $args, $url ) {
 	static $forwarding = false;
+	static $failure = null;
 	if ( false !== $preempt || $forwarding || ! moderation_service_is_akismet( $args, $url ) ) {
 		return $preempt;
 	}
+	if ( null !== $failure ) {
+		return $failure; // the service did not answer earlier in this page load: the plugin's retries fail at once
+	}
 	$service = rtrim( (string) MODERATION_SERVICE_URL, '/' );
-	if ( ! preg_match( '#^https?://[^/?\#]+(/[^?\#]*)?$#i', $service ) ) {
+	if ( ! preg_match( '#^https?://([^/?\#@\s]+)(/[^?\#\s]*)?$#iD', $service, $parts )
+		|| moderation_service_is_akismet_host( preg_replace( '/:\d+$/D', '', strtolower( $parts[1] ) ) ) ) {
 		return new WP_Error(
 			'moderation_service_url',
-			'MODERATION_SERVICE_URL must be the moderation service\'s address, such as https://moderation.example; the Akismet call was not sent.'
+			'MODERATION_SERVICE_URL must be the moderation service\'s address, such as https://moderation.example (not Akismet\'s); the Akismet call was not sent.'
 		);
 	}
 	$path  = (string) wp_parse_url( $url, PHP_URL_PATH );
@@ -58,12 +70,17 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	if ( '' !== $key && is_string( $args['body'] ?? null ) && false === strpos( '&' . $args['body'], '&api_key=' ) ) {
 		$args['body'] .= ( '' === $args['body'] ? '' : '&' ) . 'api_key=' . rawurlencode( $key );
 	}
+	$args['timeout'] = min( (float) ( $args['timeout'] ?? 5 ), (float) MODERATION_SERVICE_TIMEOUT );
 	$forwarding = true;
 	try {
-		return wp_remote_request( $service . $path . ( $query ? '?' . $query : '' ), $args );
+		$response = wp_remote_request( $service . $path . ( $query ? '?' . $query : '' ), $args );
 	} finally {
 		$forwarding = false;
 	}
+	if ( is_wp_error( $response ) ) {
+		$failure = $response;
+	}
+	return $response;
 }
 
 /**
@@ -78,11 +95,26 @@ function moderation_service_is_akismet( $args, $url ) {
 		}
 	}
 	foreach ( $hosts as $host ) {
-		if ( 'rest.akismet.com' === $host || '.rest.akismet.com' === substr( $host, -17 ) ) {
+		if ( moderation_service_is_akismet_host( $host ) ) {
 			return true;
 		}
 	}
 	return false;
+}
+
+/** Whether a host name is Akismet's (akismet.com or one of its subdomains). */
+function moderation_service_is_akismet_host( $host ) {
+	return 'akismet.com' === $host || '.akismet.com' === substr( $host, -12 );
+}
+
+/** The plugin's statistics pages embed Akismet's own page, with the blog's key: back to its settings. */
+function moderation_service_no_akismet_stats() {
+	$page = isset( $_GET['page'] ) ? (string) $_GET['page'] : '';
+	$view = isset( $_GET['view'] ) ? (string) $_GET['view'] : '';
+	if ( 'akismet-stats-display' === $page || ( 'akismet-key-config' === $page && 'stats' === $view ) ) {
+		wp_safe_redirect( admin_url( 'options-general.php?page=akismet-key-config' ) );
+		exit;
+	}
 }
 
 /** The API key older versions of the plugin put in the host name (<key>.rest.akismet.com), or ''. */

@@ -307,12 +307,14 @@ class ReviewQueue:
 
     async def decide(
         self, item_id: str, moderator: str, action: Action, categories: Sequence[str] = (), note: str = "",
-        *, by_blog: str | None = None,
+        *, by_blog: str | None = None, labels: Mapping[str, int] | None = None,
     ) -> Item:
         """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once.
 
         ``by_blog``: the protocol through which the blog reported its own decision (``"akismet"``): no claim is
-        needed and a moderator's gives way, the label's source is the protocol, and the blog is not told."""
+        needed and a moderator's gives way, the label's source is the protocol, and the blog is not told.
+        ``labels``: what the decision teaches, when the report says less than the action does (Akismet's
+        "not spam" says nothing of toxicity); by default :func:`training_labels`."""
         unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
         if unknown:
             raise InvalidFields("Unknown categories.",
@@ -326,7 +328,7 @@ class ReviewQueue:
                   keys.decisions_per_day(site_id, time.strftime("%Y-%m-%d", time.gmtime(now))),
                   keys.outbox_due(site_id), keys.deliveries(site_id)],
             args=[item_id, moderator, repr(now), status.value, action.value, note, json.dumps(list(categories)),
-                  json.dumps(training_labels(action, categories)),
+                  json.dumps(dict(labels) if labels is not None else training_labels(action, categories)),
                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
                   keys.author(site_id, ""), keys.delivery(site_id, ""), keys.reputation_prefix(site_id),

@@ -11,23 +11,23 @@ the event                  WordPress status
 approved                   ``approved``
 rejected                   ``trash`` (not spam: WordPress empties its trash after 30 days)
 spam                       ``spam``
-reopened (waits again)     ``hold`` (pending); left in ``spam``, where the Akismet plugin keeps the comments
-                           it was told to hold
+reopened (waits again)     ``spam``, where the Akismet plugin keeps the comments it was told to hold (so that
+                           its admin's *Not Spam* there is heard here)
 =========================  =================================================================================
 
 The Akismet plugin (5.0) reports a status change through the REST API that leaves or enters ``spam`` as a
 correction (``submit-ham`` / ``submit-spam``) in the name of the user who made it. Reports in this site's
 WordPress user are this service's own changes heard back and decide nothing (see
-:func:`moderation_service.api.akismet.reported_by_this_service`); and a reopened comment is never moved out
-of the spam folder or into it.
+:func:`moderation_service.api.akismet.reported_by_this_service`), whatever happened here meanwhile.
 
 The plugin checks a comment before WordPress stores it, so it sends no comment id. The comment is found by
 what the record holds: on its post (``comment_post_ID``; a record without a WordPress post id is not
-searched for), under its parent, by its author's e-mail, with the same text and name as WordPress keeps
-them (:func:`as_kept`), in the spam folder, among pending and approved comments, and in the trash; of
-those, the one written closest to the record's time, unless another is within ``AMBIGUOUS_SECONDS`` of it.
-A comment whose blog id is a number is that WordPress comment, if it is on the record's post. The status is
-set only if it differs (WordPress refuses to "change" a status to itself).
+searched for), under its parent, by its author's e-mail, with the same text and name as read
+(:func:`~moderation_service.comments.as_read`, which reads them as WordPress keeps them too), in the spam
+folder, among pending and approved comments, and in the trash; of those, the one written closest to the
+record's time, unless another is within ``AMBIGUOUS_SECONDS`` of as close. A comment whose blog id is a
+number is that WordPress comment, if it is on the record's post. The status is set only if it differs
+(WordPress refuses to "change" a status to itself).
 """
 
 from __future__ import annotations
@@ -54,30 +54,22 @@ AMBIGUOUS_SECONDS = 2.0
 _WORDPRESS_ID = re.compile(r"[1-9][0-9]{0,18}")
 #: An address WordPress's REST API accepts as ``author_email`` (it refuses others with a 400).
 _PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
-#: Tags other than links: WordPress removes those a commenter may not use (``<img>``), and keeps no ``src``.
-_TAG_BUT_LINK = re.compile(r"<(?!a[\s>]|/a\s*>)[a-zA-Z/!][^<>]*>", re.IGNORECASE)
 
 
 class WordPressError(Exception):
     """A delivery to WordPress failed; the message says why, for the operators' delivery list."""
 
 
-def wanted_status(event: dict[str, Any], current: str) -> str:
-    """The WordPress status an event asks for, given the comment's ``current`` one there."""
+def wanted_status(event: dict[str, Any]) -> str:
+    """The WordPress status an event asks for."""
     if event["event"] == "comment.reopened":
-        return current if current == "spam" else "hold"
+        return "spam"
     return STATUS_FOR_ACTION[event["action"]]
 
 
 def wordpress_id(value: str | None) -> int | None:
     """A WordPress id (of a comment or a post) the record holds, or None."""
     return int(value) if value and _WORDPRESS_ID.fullmatch(value) else None
-
-
-def as_kept(text: str) -> str:
-    """What a comment says as WordPress keeps it, as read: tags removed but for links (WordPress drops the
-    ones a commenter may not use, with their ``src``)."""
-    return as_read(_TAG_BUT_LINK.sub("", text))
 
 
 class WordPressTarget:
@@ -106,7 +98,7 @@ class WordPressTarget:
                                      f"{post} as sent here: its status was not set.")
         else:
             found = await self.find(record)
-        status = wanted_status(event, found.get("status", ""))
+        status = wanted_status(event)
         if found.get("status") == status:  # so already (a retry after a lost answer): WordPress refuses a no-op
             return
         comment_id = found["id"]
@@ -125,7 +117,7 @@ class WordPressTarget:
         if post is None:
             raise WordPressError("The comment names no WordPress post (Akismet's comment_post_ID), so it cannot be "
                                  "found safely in WordPress: set its status there.")
-        wanted = Wanted(post, as_kept(comment.content), as_read(comment.author_name or ""),
+        wanted = Wanted(post, as_read(comment.content), as_read(comment.author_name or ""),
                         (comment.author_email or "").strip().lower(),
                         0 if not comment.parent_id else wordpress_id(comment.parent_id))
         query = {"context": "edit", "per_page": str(PER_PAGE), "orderby": "date_gmt", "post": str(post)}
@@ -204,7 +196,7 @@ class Wanted:
         email = str(candidate.get("author_email") or "").strip().lower()
         return (candidate.get("post") == self.post
                 and (self.parent is None or candidate.get("parent") == self.parent)
-                and as_kept(str(raw)) == self.text
+                and as_read(str(raw)) == self.text
                 and as_read(str(candidate.get("author_name") or "")) == self.name
                 and (not email or email == self.email))  # WordPress keeps no address it finds invalid
 

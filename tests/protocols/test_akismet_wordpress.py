@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from moderation_service.appkeys import STORE
 from moderation_service.review import keys
 from tests.api.test_comments import INSULT
@@ -243,3 +245,13 @@ async def test_the_settings_page_checks_the_key_entered_not_the_one_stored(clien
         assert response.status == 200 and "invalid" not in await response.text()
     refused = await client.post("/1.1/verify-key", data={"key": old, "blog": BLOG, "api_key": new}, headers=PLUGIN)
     assert await refused.text() == "invalid"
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    (f'{INSULT} <img src="https://example.org/x.png"> Beweis', f"{INSULT}  Beweis"),  # WordPress drops <img>
+    (f"{INSULT} &lt3; &copyright; &copy; 2026", f"{INSULT} &amp;lt3; &amp;copyright; &copy; 2026"),
+])
+async def test_a_recheck_of_text_wordpress_rewrote_is_the_same_comment(client: Any, typed: str, stored: str) -> None:
+    _, first = await check(client, **form(typed))
+    _, again = await check(client, **recheck(stored))
+    assert again["X-akismet-guid"] == first["X-akismet-guid"]

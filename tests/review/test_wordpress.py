@@ -231,16 +231,19 @@ async def all_delivered(client: Any, count: int) -> list[dict[str, Any]]:
     return found
 
 
-async def test_a_reopened_approval_is_pending_in_wordpress_again(client: Any, wordpress: FakeWordPress) -> None:
+async def test_a_reopened_approval_goes_back_to_the_spam_folder(client: Any, wordpress: FakeWordPress) -> None:
+    """Where held comments wait in WordPress, so that its admin's *Not Spam* there is heard here; the plugin's
+    report of the move, in the service's own user, decides nothing."""
     item_id, comment_id = await held_in_wordpress(client, wordpress)
     await decide(client, item_id, "approve")
     await all_delivered(client, 1)
     status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
     assert status == 200
     await all_delivered(client, 2)
-    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "spam")]
+    assert [report for report, _, _ in wordpress.reports] == ["submit-ham", "submit-spam"]
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
-    assert item["status"] == "pending"  # the plugin reported nothing that decided it again
+    assert item["status"] == "pending"
 
 
 async def test_a_reopened_spam_decision_stays_in_the_spam_folder(client: Any, wordpress: FakeWordPress) -> None:
@@ -266,7 +269,7 @@ async def test_a_comment_sent_with_wordpress_id_is_set_by_that_id(client: Any, w
     await all_delivered(client, 1)
     await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
     await all_delivered(client, 2)
-    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]  # pending, as it came
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "spam")]
     assert [method for method, _, _ in wordpress.calls] == ["GET", "POST", "GET", "POST"]  # no search
 
 
@@ -368,7 +371,7 @@ async def test_the_same_reply_under_two_parents_is_two_comments_in_wordpress(cli
     await all_delivered(client, 2)
     await decide(client, first, "approve")
     await all_delivered(client, 3)
-    assert wordpress.posts() == [(first_id, "approved"), (first_id, "hold"), (first_id, "approved")]
+    assert wordpress.posts() == [(first_id, "approved"), (first_id, "spam"), (first_id, "approved")]
     _, other = await call(client, "GET", f"/v1/review/items/{second}")
     assert other["status"] == "pending" and other["decided"] is None
 
@@ -385,6 +388,8 @@ async def test_a_report_of_the_services_own_change_decides_nothing(client: Any, 
     response = await client.post("/1.1/submit-ham", data={**checked, "reporter": "admin"})  # a person's click
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
     assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"  # the blog key's name
+    [label] = await labels_of(client)
+    assert label["labels"] == {"spam": 0}  # "not spam" says nothing of toxicity
 
 
 async def test_a_text_wordpress_rewrote_is_found(client: Any, wordpress: FakeWordPress) -> None:
