@@ -64,6 +64,8 @@ class Principal:
     name: str
     role: Role
     sites: frozenset[str] = field(default_factory=frozenset)
+    #: A key of 12 hex digits, as WordPress's Akismet plugin needs: valid for the Akismet protocol only.
+    akismet_only: bool = False
 
     def can(self, permission: Permission, site_id: str | None = None) -> bool:
         if permission not in ROLE_PERMISSIONS[self.role]:
@@ -159,7 +161,8 @@ class Keyring:
             key_digest = entry["sha256"] or digest(entry["key"])
             if key_digest in principals:
                 raise ConfigurationError(f"{origin}: the key of '{entry['name']}' is used twice")
-            principals[key_digest] = Principal(entry["name"], entry["role"], frozenset(entry["sites"]))
+            principals[key_digest] = Principal(entry["name"], entry["role"], frozenset(entry["sites"]),
+                                               akismet_only=bool(entry.get("key")) and len(entry["key"]) < 16)
         return cls(principals)
 
 

@@ -149,7 +149,7 @@ def required(form: Form, name: str) -> str:
 def authenticate(request: web.Request, form: Form, checked: bool = False) -> tuple[Principal, str]:
     """The key's principal and the site the request is for; :class:`Invalid` when either is missing.
     ``checked``: the call is about the key in ``key`` (see :func:`presented_key`)."""
-    principal = submitter(request, presented_key(request, form, checked))
+    principal = submitter(request, presented_key(request, form, checked), akismet=True)
     if principal is None:
         raise Invalid("Invalid key: send one of this service's blog API keys as api_key (or key), "
                       "or as the leftmost label of the host name.")
@@ -367,7 +367,7 @@ async def deactivate(request: web.Request, form: Form) -> web.Response:
 @routes.post("/1.2/usage-limit")
 @akismet_handler
 async def usage_limit(request: web.Request, form: Form) -> web.Response:
-    if submitter(request, presented_key(request, form)) is None:
+    if submitter(request, presented_key(request, form), akismet=True) is None:
         raise Invalid("Invalid key: send one of this service's blog API keys as api_key (or key), "
                       "or as the leftmost label of the host name.")
     # This service has no plan and does not meter calls: never a limit, never throttled.

@@ -113,6 +113,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         principal = request.app[KEYRING].authenticate(presented)
         if principal is None:
             raise Unauthenticated("The API key is not valid. Check the key your administrator gave you.")
+        if principal.akismet_only:
+            raise Unauthenticated(f"The key '{principal.name}' is a short key for WordPress's Akismet plugin and "
+                                  "works only for Akismet calls (/1.1/…); use a key of at least 16 characters.")
         request[PRINCIPAL] = principal
     elif request.path.startswith("/v1/review/"):
         # No key: the moderator web UI's session cookie may stand in for one (CSRF-checked, see ui/sessions.py).

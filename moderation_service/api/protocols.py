@@ -51,10 +51,13 @@ async def decide(request: web.Request, comment: Comment, *, keep: bool = True) -
     return outcome.record
 
 
-def submitter(request: web.Request, key: str | None) -> Principal | None:
-    """The principal of ``key`` if it may submit comments (to some site); keys are never logged."""
+def submitter(request: web.Request, key: str | None, akismet: bool = False) -> Principal | None:
+    """The principal of ``key`` if it may submit comments (to some site); keys are never logged. A short key
+    made for WordPress's Akismet plugin counts only where ``akismet`` says the call is Akismet's."""
     principal = request.app[KEYRING].authenticate(key) if key else None
-    return principal if principal is not None and principal.can(Permission.SUBMIT) else None
+    if principal is None or not principal.can(Permission.SUBMIT) or (principal.akismet_only and not akismet):
+        return None
+    return principal
 
 
 def site_for(principal: Principal, named: str | None) -> str | None:

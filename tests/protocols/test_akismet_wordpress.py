@@ -3,12 +3,15 @@ clicks, its honeypot field and its role lists (the fields as the plugin sends th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from moderation_service.app import create_app
 from moderation_service.appkeys import STORE
 from moderation_service.review import keys
+from moderation_service.settings import Settings
 from tests.api.test_comments import INSULT
 from tests.conftest import KEYS, auth
 from tests.protocols.conftest import labels_of
@@ -255,3 +258,26 @@ async def test_a_recheck_of_text_wordpress_rewrote_is_the_same_comment(client: A
     _, first = await check(client, **form(typed))
     _, again = await check(client, **recheck(stored))
     assert again["X-akismet-guid"] == first["X-akismet-guid"]
+
+
+SHORT_KEY = "0a1b2c3d4e5f"
+
+
+@pytest.fixture
+async def short_key_client(aiohttp_client: Any, settings: Settings) -> Any:
+    keys = json.loads(settings.api_keys_json or "")
+    keys["keys"].append({"name": "wp-short", "role": "blog", "sites": ["kommblog"], "key": SHORT_KEY})
+    return await aiohttp_client(create_app(settings.with_overrides(api_keys_json=json.dumps(keys))))
+
+
+async def test_a_short_key_works_for_akismet_calls_only(short_key_client: Any, comment: dict[str, Any]) -> None:
+    """12 hex digits (48 bits) is all the Akismet plugin takes: such a key opens nothing else."""
+    client = short_key_client
+    body, _ = await check(client, **form(FRIENDLY, api_key=SHORT_KEY))
+    assert body == "false"
+    refused = await client.post("/v1/comments", json=comment, headers={"Authorization": f"Bearer {SHORT_KEY}"})
+    assert refused.status == 401
+    assert "works only for Akismet calls" in (await refused.json())["error"]["message"]
+    perspective = await client.post(f"/v1alpha1/comments:analyze?key={SHORT_KEY}",
+                                    json={"comment": {"text": FRIENDLY}, "requestedAttributes": {"TOXICITY": {}}})
+    assert perspective.status == 400 and "API key not valid" in await perspective.text()  # Perspective's way
