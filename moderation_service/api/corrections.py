@@ -65,8 +65,9 @@ async def add_label(
     request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
     once: str | None = None,
 ) -> None:
-    """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (a name
-    for the correction, such as ``spam``), only once per comment and correction while its record may live.
+    """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
+    action corrected to, such as ``spam``), only once per comment and correction while its record may live,
+    and in place of a correction to another action kept before.
 
     :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
     """
@@ -78,7 +79,10 @@ async def add_label(
         else:
             retention = request.app[SETTINGS].decision_ttl_days * 86400
             record_id = public_id(comment.site_id, comment.identity())
-            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention)
+            version = comment.version()
+            others = [f"{action.value}:{version}" for action in Action if action.value != once]
+            await request.app[LABELS].add_correction(example, record_id, f"{once}:{version}", retention,
+                                                     replaces=others)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any
 
 from marshmallow import ValidationError
@@ -52,8 +52,16 @@ def labelled_example(
 # The mark and the label are written together or not at all: a retry after a lost reply adds nothing, and a
 # retry after a failure writes the label.
 ADD_ONCE = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'example', ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 3, #KEYS do
+  local entry = redis.call('GET', KEYS[i])
+  if entry then
+    redis.call('XDEL', KEYS[2], entry)
+    redis.call('DEL', KEYS[i])
+  end
+end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'example', ARGV[3])
+redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
 return 1
 """
 
@@ -76,13 +84,17 @@ class LabelStore:
             await command
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
 
-    async def add_correction(self, example: Mapping[str, Any], record_id: str, action: str, ttl: int) -> bool:
+    async def add_correction(self, example: Mapping[str, Any], record_id: str, action: str, ttl: int,
+                             replaces: Sequence[str] = ()) -> bool:
         """Keep a blog's correction of the model's decision on a comment, once per comment and ``action`` (a
         name for the correction, with the comment's version: an edited comment's is another); a retry, even a
-        concurrent one, adds nothing. False when it was kept before."""
+        concurrent one, adds nothing. The corrections named in ``replaces`` (the other actions on the same
+        version), kept before, are taken back: the blog's last word counts (*Spam*, then *Not Spam*, leaves
+        one example, not spam). False when it was kept before."""
         site_id, _, token = record_id.rpartition(":")
         stream = keys.labels(example.get("site_id") or keys.NO_SITE)
-        added = await self._add_once(keys=[keys.correction(site_id, token, action), stream],
+        markers = [keys.correction(site_id, token, name) for name in (action, *replaces)]
+        added = await self._add_once(keys=[markers[0], stream, *markers[1:]],
                                      args=[ttl, LABELS_MAXLEN, json.dumps(example, ensure_ascii=False)])
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
         return bool(added)

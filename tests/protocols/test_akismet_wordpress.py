@@ -281,3 +281,12 @@ async def test_a_short_key_works_for_akismet_calls_only(short_key_client: Any, c
     perspective = await client.post(f"/v1alpha1/comments:analyze?key={SHORT_KEY}",
                                     json={"comment": {"text": FRIENDLY}, "requestedAttributes": {"TOXICITY": {}}})
     assert perspective.status == 400 and "API key not valid" in await perspective.text()  # Perspective's way
+
+
+async def test_the_admins_last_word_on_a_comment_is_its_one_label(client: Any) -> None:
+    """*Spam*, then *Not Spam* (and again), on a comment the model published: one example, the last word."""
+    body, _ = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    for call_name, spam in (("submit-spam", 1), ("submit-ham", 0), ("submit-ham", 0), ("submit-spam", 1)):
+        await client.post(f"/1.1/{call_name}", data=form(FRIENDLY, reporter="admin"))
+        assert [example["labels"] for example in await labels_of(client)] == [{"spam": spam}]
