@@ -26,7 +26,7 @@ from ..exceptions import InvalidFields
 from ..policy import Decision
 from ..review.queue import RESULT_STATUS, Action
 from ..settings import Settings
-from .corrections import add_label, blog_decision
+from .corrections import add_label, agreeing_report, blog_decision
 from .protocols import (
     DECISION_HEADER,
     build_comment,
@@ -326,7 +326,8 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
                                   principal=principal, labels={"spam": spam})
     if decided.outcome == "decided_otherwise" and decided.item and decided.item.record.status is RESULT_STATUS[action]:
-        return text(THANKS)  # WordPress repeating a moderator's decision (set there through its REST API)
+        await agreeing_report(request, comment, action)  # a moderator decided so: no second label
+        return text(THANKS)
     if decided.outcome != "decided":
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)
     return text(THANKS)

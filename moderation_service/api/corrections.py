@@ -79,11 +79,29 @@ async def add_label(
         else:
             retention = request.app[SETTINGS].decision_ttl_days * 86400
             record_id = public_id(comment.site_id, comment.identity())
-            version = comment.version()
-            others = [f"{action.value}:{version}" for action in Action if action.value != once]
-            await request.app[LABELS].add_correction(example, record_id, f"{once}:{version}", retention,
-                                                     replaces=others)
+            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention,
+                                                     replaces=other_corrections(comment, once))
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
 
+
+
+def other_corrections(comment: Comment, action: str) -> list[str]:
+    """The names of the corrections of ``comment`` (as it reads now) to an action other than ``action``."""
+    version = comment.version()
+    return [f"{other.value}:{version}" for other in Action if other.value != action]
+
+
+async def agreeing_report(request: web.Request, comment: Comment, action: Action) -> None:
+    """The blog reports the decision the comment already has (a moderator's): any correction to another
+    action it reported before is taken back, so that its last word counts.
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    try:
+        await request.app[LABELS].take_back_corrections(
+            comment.site_id, public_id(comment.site_id, comment.identity()), other_corrections(comment, action.value))
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable("Redis is unreachable, so the report cannot be kept now; retry shortly.") from None

@@ -66,10 +66,25 @@ return 1
 """
 
 
+# KEYS: the labels stream, then markers of corrections (see ADD_ONCE). Takes back each one kept.
+TAKE_BACK = """
+local taken = 0
+for i = 2, #KEYS do
+  local entry = redis.call('GET', KEYS[i])
+  if entry then
+    taken = taken + redis.call('XDEL', KEYS[1], entry)
+    redis.call('DEL', KEYS[i])
+  end
+end
+return taken
+"""
+
+
 class LabelStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._add_once = redis.register_script(ADD_ONCE)
+        self._take_back = redis.register_script(TAKE_BACK)
 
     async def add(self, example: Mapping[str, Any], pipeline: Pipeline | None = None) -> None:
         """Append one example (built with :func:`labelled_example`) to its site's stream.
@@ -98,6 +113,13 @@ class LabelStore:
                                      args=[ttl, LABELS_MAXLEN, json.dumps(example, ensure_ascii=False)])
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
         return bool(added)
+
+    async def take_back_corrections(self, site_id: str, record_id: str, names: Sequence[str]) -> int:
+        """Take back the corrections ``names`` kept for a comment (see :meth:`add_correction`), when the blog's
+        last word agrees with the comment's decision after all; returns how many examples went."""
+        _, _, token = record_id.rpartition(":")
+        markers = [keys.correction(site_id, token, name) for name in names]
+        return int(await self._take_back(keys=[keys.labels(site_id), *markers]))
 
     async def sites(self) -> list[str]:
         """Every site that sent a comment (and ``_`` when examples without a site were stored)."""

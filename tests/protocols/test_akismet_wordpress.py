@@ -290,3 +290,16 @@ async def test_the_admins_last_word_on_a_comment_is_its_one_label(client: Any) -
     for call_name, spam in (("submit-spam", 1), ("submit-ham", 0), ("submit-ham", 0), ("submit-spam", 1)):
         await client.post(f"/1.1/{call_name}", data=form(FRIENDLY, reporter="admin"))
         assert [example["labels"] for example in await labels_of(client)] == [{"spam": spam}]
+
+
+async def test_a_report_agreeing_with_the_moderator_at_last_takes_back_the_one_before(client: Any) -> None:
+    """A moderator approved; WordPress's admin said *Spam*, then *Not Spam*: the moderator's example stays alone."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    await client.post("/1.1/submit-spam", data=form(TYPED, reporter="admin"))
+    assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [
+        ("moderator", {"toxicity": 0, "spam": 0}), ("akismet", {"spam": 1})]
+    await client.post("/1.1/submit-ham", data=form(TYPED, reporter="admin"))
+    assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("moderator", {"toxicity": 0, "spam": 0})]
