@@ -86,7 +86,6 @@ async def add_label(
         raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
 
 
-
 def other_corrections(comment: Comment, action: str) -> list[str]:
     """The names of the corrections of ``comment`` (as it reads now) to an action other than ``action``."""
     version = comment.version()
