@@ -94,6 +94,8 @@ class _KeySchema(Schema):
     sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*$")), load_default=list)
     key = fields.String(load_default=None)
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), load_default=None)
+    #: For Akismet calls only: said of a short key stored as ``sha256`` (a 12-digit ``key`` is so anyway).
+    akismet_only = fields.Boolean(load_default=False)
 
     @validates_schema
     def _one_secret(self, data: dict[str, Any], **_: Any) -> None:
@@ -161,8 +163,9 @@ class Keyring:
             key_digest = entry["sha256"] or digest(entry["key"])
             if key_digest in principals:
                 raise ConfigurationError(f"{origin}: the key of '{entry['name']}' is used twice")
+            short = bool(entry.get("key")) and len(entry["key"]) < 16
             principals[key_digest] = Principal(entry["name"], entry["role"], frozenset(entry["sites"]),
-                                               akismet_only=bool(entry.get("key")) and len(entry["key"]) < 16)
+                                               akismet_only=short or entry["akismet_only"])
         return cls(principals)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass, field, fields
 from enum import Enum
-from html.entities import html5 as html5_entities
+from html.entities import name2codepoint
+from html.parser import HTMLParser
 from typing import Any
 
 from .policy import Decision
@@ -67,34 +67,58 @@ class Comment:
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
 
 _TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
-_LINK_OPENING = re.compile(r"<a\s", re.IGNORECASE)
-_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_LINK_OPENING = re.compile(r"<a[\s/]", re.IGNORECASE)
+
+
+class _LinkTarget(HTMLParser):
+    """The ``href`` of one ``<a>`` tag, read as a browser reads its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.href = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.href = next((value for name, value in attrs if name == "href" and value), "")
+
+    handle_startendtag = handle_starttag
 
 
 def _link_target(tag: re.Match[str]) -> str:
     """A tag as it counts for identity: a link by where it links to (``href``), so that a comment resent with
-    a link added is not the same comment, while attributes a blog adds (``rel``) do not matter; other tags
-    not at all (WordPress drops those a commenter may not use, ``<img>`` with its ``src``, before it stores
-    the comment it sends again)."""
+    a link added or changed is not the same comment, while attributes a blog adds (``rel``) do not matter;
+    other tags not at all (WordPress drops those a commenter may not use, ``<img>`` with its ``src``, before
+    it stores the comment it sends again)."""
     if not _LINK_OPENING.match(tag.group()):
         return ""
-    found = _HREF.search(tag.group())
-    return f" {next(v for v in found.groups() if v is not None)} " if found else ""
+    parser = _LinkTarget()
+    parser.feed(tag.group())
+    parser.close()
+    return f" {parser.href} " if parser.href else ""
 
 
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
+
+
+def _valid_code_point(value: int) -> bool:
+    """A character WordPress keeps as a reference (its ``valid_unicode``); it writes others as ``&amp;#…;``."""
+    return (value in (0x9, 0xA, 0xD) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0xFFFD
+            or 0x10000 <= value <= 0x10FFFF)
 
 
 def _decoded(entity: re.Match[str]) -> str:
-    """A whole character reference decoded: numeric, or a name HTML knows as it is written (``&copy;``;
-    ``&copyright;`` or ``&lt3;`` stay as written, as WordPress keeps them)."""
-    name = entity.group()[1:]
-    return html.unescape(entity.group()) if name.startswith("#") or name in html5_entities else entity.group()
+    """A whole character reference decoded as WordPress keeps it: HTML 4's names (``&copy;``) and valid
+    code points; others (``&check;``, ``&lt3;``, ``&#1;``) stay as written, as WordPress stores them with
+    ``&amp;``."""
+    decimal, hexadecimal, name = entity.groups()
+    if name is not None:
+        return chr(name2codepoint[name]) if name in name2codepoint else entity.group()
+    value = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    return chr(value) if _valid_code_point(value) else entity.group()
 
 
 def as_read(text: str) -> str:
-    """Text as a reader sees it, and where it links to: tags dropped but for links' targets, whole character
-    references decoded (``&amp;``, ``&#038;``; not ``&section=2``, which WordPress stores as
+    """Text as a reader sees it, and where it links to: tags dropped but for links' targets, character
+    references decoded as WordPress keeps them (``&amp;``, ``&#038;``; not ``&section=2``, which it stores as
     ``&amp;section=2``, nor ``&lt3;``), runs of white space as one space."""
     return " ".join(_ENTITY.sub(_decoded, _TAG.sub(_link_target, text)).split())
 

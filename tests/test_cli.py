@@ -374,7 +374,8 @@ def test_wordpress_plugin_is_written_with_the_services_address(tmp_path, capsys)
 
 @pytest.mark.parametrize("url", ["moderation.example", "ftp://moderation.example", "https://x.example/?a=1",
                                  "https://x.example/'); evil('", "http://a\n/", "https://rest.akismet.com",
-                                 "http://0123456789ab.rest.akismet.com:80/x", "https://AKISMET.COM"])
+                                 "http://0123456789ab.rest.akismet.com:80/x", "https://AKISMET.COM",
+                                 "https://rest.akismet.com./"])
 def test_wordpress_plugin_refuses_what_is_not_an_address(url, tmp_path, capsys):  # type: ignore[no-untyped-def]
     target = tmp_path / "moderation-service.php"
     assert main(["wordpress-plugin", "--url", url, "-o", str(target)]) == 2

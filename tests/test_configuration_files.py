@@ -53,7 +53,11 @@ def test_a_blog_key_may_have_the_length_wordpress_akismet_plugin_requires() -> N
     keyring = Keyring.from_json(json.dumps({"keys": [
         {"name": "wp", "role": "blog", "sites": ["kommblog"], "key": "0123456789ab"}]}), "keys.json")
     principal = keyring.authenticate("0123456789ab")
-    assert principal is not None and principal.can(Permission.SUBMIT, "kommblog")
+    assert principal is not None and principal.can(Permission.SUBMIT, "kommblog") and principal.akismet_only
+    stored_as_digest = Keyring.from_json(json.dumps({"keys": [  # the key file cannot tell: it says so
+        {"name": "wp", "role": "blog", "sites": ["kommblog"], "sha256": digest("0123456789ab"),
+         "akismet_only": True}]}), "keys.json")
+    assert stored_as_digest.authenticate("0123456789ab").akismet_only  # type: ignore[union-attr]
 
 
 def test_a_key_file_with_other_top_level_fields_is_refused_without_naming_them() -> None:

@@ -325,8 +325,10 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     action = Action.SPAM if spam else Action.APPROVE
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
                                   principal=principal, labels={"spam": spam})
-    if decided.outcome == "decided_otherwise" and decided.item and decided.item.record.status is RESULT_STATUS[action]:
-        await agreeing_report(request, comment, action)  # a moderator decided so: no second label
+    if decided.item and decided.item.record.status is RESULT_STATUS[action]:
+        # decided so (now, or before by a moderator or this same report): no second label, and an earlier
+        # report of the other kind is taken back: the blog's last word counts
+        await agreeing_report(request, comment, action)
         return text(THANKS)
     if decided.outcome != "decided":
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)

@@ -18,7 +18,7 @@ def wordpress_mu_plugin(service_url: str) -> str:
     """
     url = service_url.strip().rstrip("/")
     found = _SERVICE_URL.fullmatch(url)
-    host = found and found["host"].lower().rsplit(":", 1)[0]
+    host = found and found["host"].lower().rsplit(":", 1)[0].rstrip(".")
     if not found or host == "akismet.com" or (host or "").endswith(".akismet.com"):
         raise ConfigurationError(
             f"--url {service_url!r}: give this service's address as WordPress reaches it, with http:// or https:// "

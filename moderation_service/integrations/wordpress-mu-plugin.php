@@ -14,7 +14,7 @@
  * plugin's checks that address Akismet's servers by IP) goes to MODERATION_SERVICE_URL + the same path
  * (/1.1/comment-check, …) instead, waiting at most MODERATION_SERVICE_TIMEOUT seconds (default 5). Nothing
  * is sent to Akismet: without a valid address, or when the service cannot be reached, the call fails (and
- * the plugin's retries within the same page load fail at once), and the Akismet plugin keeps the comment
+ * the plugin's retries of that call within the same page load fail at once), and the Akismet plugin keeps the comment
  * pending in WordPress and checks it again later. The plugin's statistics pages, which would load Akismet's
  * own page with the blog's key in the admin's browser, lead back to its settings page.
  */
@@ -42,22 +42,23 @@ add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
  */
 function moderation_service_route_akismet( $preempt, $args, $url ) {
 	static $forwarding = false;
-	static $failure = null;
+	static $failures = array();
 	if ( false !== $preempt || $forwarding || ! moderation_service_is_akismet( $args, $url ) ) {
 		return $preempt;
 	}
-	if ( null !== $failure ) {
-		return $failure; // the service did not answer earlier in this page load: the plugin's retries fail at once
+	$path  = (string) wp_parse_url( $url, PHP_URL_PATH );
+	$call  = md5( $path . "\n" . ( is_string( $args['body'] ?? null ) ? $args['body'] : '' ) );
+	if ( isset( $failures[ $call ] ) ) {
+		return $failures[ $call ]; // the plugin retrying a call that failed in this page load: fail at once
 	}
 	$service = rtrim( (string) MODERATION_SERVICE_URL, '/' );
 	if ( ! preg_match( '#^https?://([^/?\#@\s]+)(/[^?\#\s]*)?$#iD', $service, $parts )
-		|| moderation_service_is_akismet_host( preg_replace( '/:\d+$/D', '', strtolower( $parts[1] ) ) ) ) {
+		|| moderation_service_is_akismet_host( rtrim( preg_replace( '/:\d+$/D', '', strtolower( $parts[1] ) ), '.' ) ) ) {
 		return new WP_Error(
 			'moderation_service_url',
 			'MODERATION_SERVICE_URL must be the moderation service\'s address, such as https://moderation.example (not Akismet\'s); the Akismet call was not sent.'
 		);
 	}
-	$path  = (string) wp_parse_url( $url, PHP_URL_PATH );
 	$query = wp_parse_url( $url, PHP_URL_QUERY );
 	$headers = array();
 	foreach ( (array) ( $args['headers'] ?? array() ) as $name => $value ) {
@@ -78,7 +79,7 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 		$forwarding = false;
 	}
 	if ( is_wp_error( $response ) ) {
-		$failure = $response;
+		$failures[ $call ] = $response;
 	}
 	return $response;
 }
@@ -95,7 +96,7 @@ function moderation_service_is_akismet( $args, $url ) {
 		}
 	}
 	foreach ( $hosts as $host ) {
-		if ( moderation_service_is_akismet_host( $host ) ) {
+		if ( moderation_service_is_akismet_host( rtrim( $host, '.' ) ) ) {
 			return true;
 		}
 	}

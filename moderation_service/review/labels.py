@@ -56,7 +56,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 3, #KEYS do
   local entry = redis.call('GET', KEYS[i])
   if entry then
-    redis.call('XDEL', KEYS[2], entry)
+    if entry ~= '1' then redis.call('XDEL', KEYS[2], entry) end  -- '1': a mark from before it named its entry
     redis.call('DEL', KEYS[i])
   end
 end
@@ -72,7 +72,7 @@ local taken = 0
 for i = 2, #KEYS do
   local entry = redis.call('GET', KEYS[i])
   if entry then
-    taken = taken + redis.call('XDEL', KEYS[1], entry)
+    if entry ~= '1' then taken = taken + redis.call('XDEL', KEYS[1], entry) end
     redis.call('DEL', KEYS[i])
   end
 end

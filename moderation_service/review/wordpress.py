@@ -12,7 +12,9 @@ approved                   ``approved``
 rejected                   ``trash`` (not spam: WordPress empties its trash after 30 days)
 spam                       ``spam``
 reopened (waits again)     ``spam``, where the Akismet plugin keeps the comments it was told to hold (so that
-                           its admin's *Not Spam* there is heard here)
+                           its admin's *Not Spam* there is heard here); ``hold`` (pending) for a comment
+                           written more than ``SPAM_FOLDER_SAFE_DAYS`` ago, which the plugin's clean-up
+                           would delete from the spam folder
 =========================  =================================================================================
 
 The Akismet plugin (5.0) reports a status change through the REST API that leaves or enters ``spam`` as a
@@ -35,6 +37,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +54,9 @@ PER_PAGE = 100
 MAX_PAGES = 5
 #: Two matching comments written closer together than this (around the record's time) are not told apart.
 AMBIGUOUS_SECONDS = 2.0
+#: The Akismet plugin deletes spam written more than 15 days ago (``akismet_delete_comment_interval``): a
+#: reopened comment older than this waits in WordPress's pending comments instead.
+SPAM_FOLDER_SAFE_DAYS = 13
 _WORDPRESS_ID = re.compile(r"[1-9][0-9]{0,18}")
 #: An address WordPress's REST API accepts as ``author_email`` (it refuses others with a 400).
 _PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
@@ -60,10 +66,13 @@ class WordPressError(Exception):
     """A delivery to WordPress failed; the message says why, for the operators' delivery list."""
 
 
-def wanted_status(event: dict[str, Any]) -> str:
-    """The WordPress status an event asks for."""
+def wanted_status(event: dict[str, Any], written_gmt: str | None, now: float) -> str:
+    """The WordPress status an event asks for. A reopened comment waits in the spam folder, unless it was
+    written so long ago that the Akismet plugin's daily clean-up would delete it from there."""
     if event["event"] == "comment.reopened":
-        return "spam"
+        written = _timestamp(written_gmt)
+        young = written is not None and now - written < SPAM_FOLDER_SAFE_DAYS * 86400
+        return "spam" if young else "hold"
     return STATUS_FOR_ACTION[event["action"]]
 
 
@@ -98,7 +107,7 @@ class WordPressTarget:
                                      f"{post} as sent here: its status was not set.")
         else:
             found = await self.find(record)
-        status = wanted_status(event)
+        status = wanted_status(event, found.get("date_gmt"), time.time())
         if found.get("status") == status:  # so already (a retry after a lost answer): WordPress refuses a no-op
             return
         comment_id = found["id"]

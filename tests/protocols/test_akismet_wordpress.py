@@ -253,6 +253,7 @@ async def test_the_settings_page_checks_the_key_entered_not_the_one_stored(clien
 @pytest.mark.parametrize(("typed", "stored"), [
     (f'{INSULT} <img src="https://example.org/x.png"> Beweis', f"{INSULT}  Beweis"),  # WordPress drops <img>
     (f"{INSULT} &lt3; &copyright; &copy; 2026", f"{INSULT} &amp;lt3; &amp;copyright; &copy; 2026"),
+    (f"{INSULT} &check; &rightarrow; &#1; &#x263A;", f"{INSULT} &amp;check; &amp;rightarrow; &amp;#1; &#x263A;"),
 ])
 async def test_a_recheck_of_text_wordpress_rewrote_is_the_same_comment(client: Any, typed: str, stored: str) -> None:
     _, first = await check(client, **form(typed))
@@ -303,3 +304,24 @@ async def test_a_report_agreeing_with_the_moderator_at_last_takes_back_the_one_b
         ("moderator", {"toxicity": 0, "spam": 0}), ("akismet", {"spam": 1})]
     await client.post("/1.1/submit-ham", data=form(TYPED, reporter="admin"))
     assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("moderator", {"toxicity": 0, "spam": 0})]
+
+
+@pytest.mark.parametrize("linked", [
+    '<a title="href=https://kommblog.example/" href="https://buy-pills.example/casino">Quelle</a>',
+    "<a/href=https://buy-pills.example/casino>Quelle</a>",
+])
+async def test_a_changed_link_target_is_another_comment(client: Any, linked: str) -> None:
+    """Where a link goes is read as a browser reads it, not from text that looks like an href."""
+    _, first = await check(client, **form(f'{FRIENDLY} <a href="https://kommblog.example/">Quelle</a>'))
+    _, second = await check(client, **form(f"{FRIENDLY} {linked}"))
+    assert second["X-akismet-guid"] != first["X-akismet-guid"]
+
+
+async def test_the_admins_last_word_on_a_comment_it_decided_is_kept_once(client: Any) -> None:
+    """*Not Spam* decides a held comment; a *Spam* after it is kept beside; a *Not Spam* again takes that back."""
+    _, first = await check(client, **form(TYPED))
+    for call_name in ("submit-ham", "submit-spam", "submit-ham"):
+        await client.post(f"/1.1/{call_name}", data=form(TYPED, reporter="admin"))
+    assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("akismet", {"spam": 0})]
+    _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
+    assert item["status"] == "approved"

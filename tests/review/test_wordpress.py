@@ -460,3 +460,17 @@ def test_wordpress_url_takes_no_credentials(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="without a user or password") as refused:
         load_sites(sites)
     assert "secret" not in str(refused.value)
+
+
+async def test_a_reopened_comment_written_long_ago_waits_pending_not_in_the_spam_folder(
+        client: Any, wordpress: FakeWordPress) -> None:
+    """The Akismet plugin deletes spam written more than 15 days ago: such a comment waits as pending."""
+    checked = form(TYPED, comment_date_gmt="2026-10-01 09:15:00")
+    _, headers = await check(client, **checked)
+    item_id = headers["X-akismet-guid"]
+    comment_id = wordpress.store(STORED, date_gmt="2026-10-01T09:15:00", as_submitted=checked)
+    await decide(client, item_id, "approve")
+    await all_delivered(client, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    await all_delivered(client, 2)
+    assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]
