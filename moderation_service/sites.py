@@ -66,6 +66,14 @@ class _WordPressSchema(Schema):
     application_password = fields.String(required=True, validate=validate.Length(min=1))
 
     @validates_schema
+    def _login_name(self, data: dict[str, Any], **_: Any) -> None:
+        if "@" in data.get("user", ""):
+            raise ValidationError("user: give the WordPress user's login name, not its e-mail address: the Akismet "
+                                  "plugin names the login when it reports this service's changes back, and those "
+                                  "reports are recognised by it (create a user for this service alone)",
+                                  field_name="user")
+
+    @validates_schema
     def _no_credentials_in_url(self, data: dict[str, Any], **_: Any) -> None:
         if "@" in urlsplit(data.get("url", "")).netloc:
             raise ValidationError("url: give WordPress's address without a user or password in it; they go in "

@@ -453,6 +453,14 @@ async def test_an_unforeseen_failure_is_an_attempt_that_failed(aiohttp_client: A
     assert delivery["attempts"] == "2" and delivery["last_error"] == "ValueError: an answer nobody foresaw"
 
 
+def test_wordpress_user_is_a_login_name(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.kommblog.wordpress]\nurl = "https://kommblog.example"\n'
+                     'user = "moderation@kommblog.example"\napplication_password = "x"\n')
+    with pytest.raises(ConfigurationError, match="login name, not its e-mail address"):
+        load_sites(sites)
+
+
 def test_wordpress_url_takes_no_credentials(tmp_path: Path) -> None:
     sites = tmp_path / "sites.toml"
     sites.write_text('[sites.kommblog.wordpress]\nurl = "https://admin:secret@kommblog.example"\n'
