@@ -66,7 +66,8 @@ class Comment:
 
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
 
-_TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
+#: A tag, its quoted attribute values may hold ``>`` (a tag left unclosed stays text).
+_TAG = re.compile(r"""<[a-zA-Z/!](?:[^<>"']|"[^"]*"|'[^']*')*>""")
 _LINK_OPENING = re.compile(r"<a[\s/]", re.IGNORECASE)
 
 
@@ -78,7 +79,7 @@ class _LinkTarget(HTMLParser):
         self.href = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.href = next((value for name, value in attrs if name == "href" and value), "")
+        self.href = next((value or "" for name, value in attrs if name == "href"), "")  # the first, as browsers
 
     handle_startendtag = handle_starttag
 
@@ -91,12 +92,12 @@ def _link_target(tag: re.Match[str]) -> str:
     if not _LINK_OPENING.match(tag.group()):
         return ""
     parser = _LinkTarget()
-    parser.feed(tag.group())
+    parser.feed(tag.group().replace("&", "&amp;"))  # references are decoded once, below, as WordPress keeps them
     parser.close()
     return f" {parser.href} " if parser.href else ""
 
 
-_ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
+_ENTITY = re.compile(r"&(?:#0*([0-9]{1,7})|#[xX]0*([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
 
 
 def _valid_code_point(value: int) -> bool:

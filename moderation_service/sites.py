@@ -68,9 +68,9 @@ class _WordPressSchema(Schema):
     @validates_schema
     def _login_name(self, data: dict[str, Any], **_: Any) -> None:
         if "@" in data.get("user", ""):
-            raise ValidationError("user: give the WordPress user's login name, not its e-mail address: the Akismet "
-                                  "plugin names the login when it reports this service's changes back, and those "
-                                  "reports are recognised by it (create a user for this service alone)",
+            raise ValidationError("user: give the login name of a WordPress user for this service alone, without "
+                                  "'@' (not an e-mail address): the Akismet plugin names the login when it reports "
+                                  "this service's changes back, and those reports are recognised by it",
                                   field_name="user")
 
     @validates_schema

@@ -325,7 +325,8 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     action = Action.SPAM if spam else Action.APPROVE
     decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
                                   principal=principal, labels={"spam": spam})
-    if decided.item and decided.item.record.status is RESULT_STATUS[action]:
+    agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
+    if agrees and decided.outcome in ("decided", "decided_otherwise"):
         # decided so (now, or before by a moderator or this same report): no second label, and an earlier
         # report of the other kind is taken back: the blog's last word counts
         await agreeing_report(request, comment, action)

@@ -14,7 +14,8 @@
  * plugin's checks that address Akismet's servers by IP) goes to MODERATION_SERVICE_URL + the same path
  * (/1.1/comment-check, …) instead, waiting at most MODERATION_SERVICE_TIMEOUT seconds (default 5). Nothing
  * is sent to Akismet: without a valid address, or when the service cannot be reached, the call fails (and
- * the plugin's retries of that call within the same page load fail at once), and the Akismet plugin keeps the comment
+ * the plugin's retries of that call within the same page load fail at once, as do all calls after two
+ * failed ones), and the Akismet plugin keeps the comment
  * pending in WordPress and checks it again later. The plugin's statistics pages, which would load Akismet's
  * own page with the blog's key in the admin's browser, lead back to its settings page.
  */
@@ -50,6 +51,9 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	$call  = md5( $path . "\n" . ( is_string( $args['body'] ?? null ) ? $args['body'] : '' ) );
 	if ( isset( $failures[ $call ] ) ) {
 		return $failures[ $call ]; // the plugin retrying a call that failed in this page load: fail at once
+	}
+	if ( count( $failures ) >= 2 ) {
+		return end( $failures ); // two calls failed in this page load (a recheck of 100 comments): the rest too
 	}
 	$service = rtrim( (string) MODERATION_SERVICE_URL, '/' );
 	if ( ! preg_match( '#^https?://([^/?\#@\s]+)(/[^?\#\s]*)?$#iD', $service, $parts )

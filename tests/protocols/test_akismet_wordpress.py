@@ -12,7 +12,7 @@ from moderation_service.app import create_app
 from moderation_service.appkeys import STORE
 from moderation_service.review import keys
 from moderation_service.settings import Settings
-from tests.api.test_comments import INSULT
+from tests.api.test_comments import INSULT, SPAM
 from tests.conftest import KEYS, auth
 from tests.protocols.conftest import labels_of
 from tests.protocols.test_akismet import BLOG, FRIENDLY, check
@@ -254,6 +254,8 @@ async def test_the_settings_page_checks_the_key_entered_not_the_one_stored(clien
     (f'{INSULT} <img src="https://example.org/x.png"> Beweis', f"{INSULT}  Beweis"),  # WordPress drops <img>
     (f"{INSULT} &lt3; &copyright; &copy; 2026", f"{INSULT} &amp;lt3; &amp;copyright; &copy; 2026"),
     (f"{INSULT} &check; &rightarrow; &#1; &#x263A;", f"{INSULT} &amp;check; &amp;rightarrow; &amp;#1; &#x263A;"),
+    (f'{INSULT} <a href="https://example.org/?p=1&param=2&section=3">Quelle</a>',  # decoded once, as stored
+     f'{INSULT} <a href="https://example.org/?p=1&amp;param=2&amp;section=3" rel="nofollow ugc">Quelle</a>'),
 ])
 async def test_a_recheck_of_text_wordpress_rewrote_is_the_same_comment(client: Any, typed: str, stored: str) -> None:
     _, first = await check(client, **form(typed))
@@ -309,6 +311,7 @@ async def test_a_report_agreeing_with_the_moderator_at_last_takes_back_the_one_b
 @pytest.mark.parametrize("linked", [
     '<a title="href=https://kommblog.example/" href="https://buy-pills.example/casino">Quelle</a>',
     "<a/href=https://buy-pills.example/casino>Quelle</a>",
+    '<a href="https://buy-pills.example/>Quelle" class="x">Quelle</a>',  # a > inside the quoted address
 ])
 async def test_a_changed_link_target_is_another_comment(client: Any, linked: str) -> None:
     """Where a link goes is read as a browser reads it, not from text that looks like an href."""
@@ -325,3 +328,12 @@ async def test_the_admins_last_word_on_a_comment_it_decided_is_kept_once(client:
     assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("akismet", {"spam": 0})]
     _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
     assert item["status"] == "approved"
+
+
+async def test_the_admin_agreeing_with_the_model_is_a_label(client: Any) -> None:
+    """*Spam* on a comment the model marked spam confirms it: one example, spam."""
+    body, _ = await check(client, **form(SPAM))
+    assert body == "true"
+    for _ in range(2):
+        await client.post("/1.1/submit-spam", data=form(SPAM, reporter="admin"))
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]

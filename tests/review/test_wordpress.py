@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from tests.protocols.test_akismet_wordpress import STORED, TYPED, form
 from tests.review.test_webhooks import eventually_async
 
 USER = "moderation"
+#: The comments of these tests were written today (a reopened one waits in the spam folder while young).
+TODAY = time.strftime("%Y-%m-%d", time.gmtime())
+YESTERDAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
 PASSWORD = "abcd EFGH 1234 ijkl MNOP 5678"
 POST = 17
 
@@ -51,7 +55,7 @@ class FakeWordPress:
         self._next_id = 3001
 
     def store(self, content: str, status: str = "spam", author_name: str = "Jana Weber",
-              author_email: str = "jana@example.org", post: int = POST, date_gmt: str = "2026-11-28T09:15:00",
+              author_email: str = "jana@example.org", post: int = POST, date_gmt: str = f"{TODAY}T09:15:00",
               comment_id: int | None = None, as_submitted: dict[str, str] | None = None, parent: int = 0) -> int:
         """A comment as WordPress keeps it (``spam``: where it files one the plugin was told to hold), and what
         the plugin sent when it checked it (``akismet_as_submitted``), which it reports again on a change."""
@@ -160,7 +164,7 @@ async def call(client: Any, method: str, path: str, role: str = "moderator", **k
 
 async def held_in_wordpress(client: Any, wordpress: FakeWordPress, **extra: str) -> tuple[str, int]:
     """A comment the plugin checked (held: ``true``) and WordPress then filed as spam, as it stores it."""
-    checked = form(TYPED, comment_date_gmt="2026-11-28 09:15:00", **extra)
+    checked = form(TYPED, comment_date_gmt=f"{TODAY} 09:15:00", **extra)
     body, headers = await check(client, **checked)
     assert body == "true" and headers["X-Moderation-Status"] == "pending"
     return headers["X-akismet-guid"], wordpress.store(STORED, post=int(checked["comment_post_ID"]),
@@ -286,9 +290,9 @@ async def test_a_comment_not_yet_stored_in_wordpress_is_found_later(client: Any,
 
 
 async def test_of_two_such_comments_the_one_written_then_is_set(client: Any, wordpress: FakeWordPress) -> None:
-    earlier = wordpress.store(STORED, date_gmt="2026-11-27T09:15:00")  # the same words the day before
+    earlier = wordpress.store(STORED, date_gmt=f"{YESTERDAY}T09:15:00")  # the same words the day before
     item_id, comment_id = await held_in_wordpress(client, wordpress)
-    later = wordpress.store(STORED, date_gmt="2026-11-28T18:00:00")
+    later = wordpress.store(STORED, date_gmt=f"{TODAY}T18:00:00")
     await decide(client, item_id, "approve")
     await all_delivered(client, 1)
     assert wordpress.posts() == [(comment_id, "approved")]
@@ -326,7 +330,7 @@ async def test_the_plugins_report_of_an_approval_made_here_adds_no_label(client:
 
 async def test_the_admins_own_click_in_wordpress_is_not_sent_back(client: Any, wordpress: FakeWordPress) -> None:
     item_id, _ = await held_in_wordpress(client, wordpress)
-    response = await client.post("/1.1/submit-spam", data=form(TYPED, comment_date_gmt="2026-11-28 09:15:00"))
+    response = await client.post("/1.1/submit-spam", data=form(TYPED, comment_date_gmt=f"{TODAY} 09:15:00"))
     assert await response.text() == "Thanks for making the web a better place."
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
     assert item["status"] == "spam"
@@ -374,7 +378,7 @@ async def test_a_report_of_the_services_own_change_decides_nothing(client: Any, 
     """The plugin reports a change made by this service's WordPress user: even if it arrives after a moderator
     reopened the comment here, it is not the blog's decision."""
     item_id, _ = await held_in_wordpress(client, wordpress)
-    checked = form(TYPED, comment_date_gmt="2026-11-28 09:15:00")
+    checked = form(TYPED, comment_date_gmt=f"{TODAY} 09:15:00")
     response = await client.post("/1.1/submit-ham", data={**checked, "reporter": "Moderation"})
     assert await response.text() == "Thanks for making the web a better place."
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
@@ -389,7 +393,7 @@ async def test_a_report_of_the_services_own_change_decides_nothing(client: Any, 
 async def test_a_text_wordpress_rewrote_is_found(client: Any, wordpress: FakeWordPress) -> None:
     """WordPress drops tags a commenter may not use (an image, with its address) and writes a bare & as &amp;."""
     typed = f'{INSULT} <img src="https://example.org/x.png"> Beweis: https://example.org/?a=1&section=2'
-    checked = form(typed, comment_date_gmt="2026-11-28 09:15:00")
+    checked = form(typed, comment_date_gmt=f"{TODAY} 09:15:00")
     _, headers = await check(client, **checked)
     comment_id = wordpress.store(f"{INSULT}  Beweis: https://example.org/?a=1&amp;section=2", as_submitted=checked)
     await decide(client, headers["X-akismet-guid"], "approve")
@@ -399,7 +403,7 @@ async def test_a_text_wordpress_rewrote_is_found(client: Any, wordpress: FakeWor
 
 async def test_comments_not_told_apart_are_left_alone(client: Any, wordpress: FakeWordPress) -> None:
     item_id, comment_id = await held_in_wordpress(client, wordpress)
-    twin = wordpress.store(f"{STORED} ", date_gmt="2026-11-28T09:15:01")  # reads the same, a second later
+    twin = wordpress.store(f"{STORED} ", date_gmt=f"{TODAY}T09:15:01")  # reads the same, a second later
     await decide(client, item_id, "approve")
 
     await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
@@ -449,7 +453,7 @@ async def test_an_unforeseen_failure_is_an_attempt_that_failed(aiohttp_client: A
 
 @pytest.mark.parametrize(("table", "fragment"), [
     ('url = "https://kommblog.example"\nuser = "moderation@kommblog.example"\napplication_password = "secret"',
-     "login name, not its e-mail address"),
+     "without '@'"),
     ('url = "https://admin:secret@kommblog.example"\nuser = "moderation"\napplication_password = "x"',
      "without a user or password"),
     ('url = "https://kommblog.example"\nuser = "moderation"', "application_password"),
