@@ -48,7 +48,7 @@ from ..comments import Record, as_read
 from ..sites import WordPressConfig
 
 STATUS_FOR_ACTION = {"approve": "approved", "reject": "trash", "spam": "spam"}
-#: Where a comment may be, in the order looked at: held comments first (the Akismet plugin files them as spam).
+#: Where a comment may be (the Akismet plugin files held comments as spam); matches in all of them are compared.
 SEARCHED_STATUSES = ("spam", "all", "trash")  # 'all': pending and approved
 PER_PAGE = 100
 MAX_PAGES = 5
@@ -212,19 +212,18 @@ class Wanted:
 
 def _distance(candidate: dict[str, Any], record: Record) -> float:
     """Seconds between when WordPress says the comment was written and when the record says so."""
-    try:
-        written = _timestamp(candidate["date_gmt"])
-    except (KeyError, AttributeError):
-        written = None
+    written = _timestamp(candidate.get("date_gmt"))
     if written is None:
         return float("inf")
     return abs(written - (_timestamp(record.comment.submitted_at) or record.received_at))
 
 
-def _timestamp(iso: str | None) -> float | None:
-    """Unix seconds of an ISO 8601 time (UTC unless it says otherwise)."""
+def _timestamp(iso: Any) -> float | None:
+    """Unix seconds of an ISO 8601 time (UTC unless it says otherwise); None for anything else."""
+    if not isinstance(iso, str) or not iso:
+        return None
     try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.replace(tzinfo=when.tzinfo or UTC).timestamp() if when else None
+    return when.replace(tzinfo=when.tzinfo or UTC).timestamp()
