@@ -97,7 +97,7 @@ def _link_target(tag: re.Match[str]) -> str:
     return f" {parser.href} " if parser.href else ""
 
 
-_ENTITY = re.compile(r"&(?:#0*([0-9]{1,7})|#[xX]0*([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
+_ENTITY = re.compile(r"&(?:#(0*[0-9]{1,7})|#[xX]0*([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
 
 
 def _valid_code_point(value: int) -> bool:
@@ -107,13 +107,18 @@ def _valid_code_point(value: int) -> bool:
 
 
 def _decoded(entity: re.Match[str]) -> str:
-    """A whole character reference decoded as WordPress keeps it: HTML 4's names (``&copy;``) and valid
-    code points; others (``&check;``, ``&lt3;``, ``&#1;``) stay as written, as WordPress stores them with
-    ``&amp;``."""
+    """A whole character reference decoded as WordPress keeps it: HTML 4's names (``&copy;``), valid code
+    points, ``&#128;``–``&#159;`` as Windows-1252 (``&#128;`` is €; the five it leaves undefined, and
+    ``&#0;``, are dropped); others (``&check;``, ``&lt3;``, ``&#1;``) stay as written, as WordPress stores
+    them with ``&amp;``."""
     decimal, hexadecimal, name = entity.groups()
     if name is not None:
         return chr(name2codepoint[name]) if name in name2codepoint else entity.group()
     value = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if decimal == "0" or (hexadecimal is not None and value == 0):
+        return ""  # WordPress drops these (but keeps &#00; as written)
+    if decimal is not None and 128 <= value <= 159:  # WordPress reads these as Windows-1252 (&#128; is €)
+        return bytes([value]).decode("cp1252", errors="ignore")
     return chr(value) if _valid_code_point(value) else entity.group()
 
 
