@@ -6,7 +6,8 @@ Perspective's suggestscore).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -18,6 +19,17 @@ from ..exceptions import Conflict, NotFound, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
 from ..review.queue import Action, Item
+
+
+@contextmanager
+def kept_or_unavailable(request: web.Request, what: str) -> Iterator[None]:
+    """Around writing what the blog reported: Redis away marks the service degraded and is a 503 saying
+    that ``what`` was not kept (the blog retries)."""
+    try:
+        yield
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable(f"Redis is unreachable, so {what} cannot be kept now; retry shortly.") from None
 
 
 @dataclass(frozen=True)
@@ -42,18 +54,16 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     queue = request.app[QUEUE]
-    try:
+    with kept_or_unavailable(request, "the decision"):
         try:
-            return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
-                                                              by_blog=source, labels=labels))
-        except Conflict as exc:
-            refusal = exc
-        item = await queue.item(item_id)
-    except NotFound:
-        return BlogDecision("unknown")
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so the decision cannot be kept now; retry shortly.") from None
+            try:
+                return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
+                                                                  by_blog=source, labels=labels))
+            except Conflict as exc:
+                refusal = exc
+            item = await queue.item(item_id)
+        except NotFound:
+            return BlogDecision("unknown")
     if refusal.code == "decided_by_model":
         return BlogDecision("model_decided", item)
     if item.decided_by == principal.name and item.decision_action == action.value:
@@ -73,7 +83,7 @@ async def add_label(
     """
     example = labelled_example(comment.content, labels, source=source, labelled_by=principal.name,
                                comment=comment.as_dict())
-    try:
+    with kept_or_unavailable(request, "the correction"):
         if once is None:
             await request.app[LABELS].add(example)
         else:
@@ -81,9 +91,6 @@ async def add_label(
             record_id = public_id(comment.site_id, comment.identity())
             await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention,
                                                      replaces=other_corrections(comment, once))
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so the correction cannot be kept now; retry shortly.") from None
 
 
 def other_corrections(comment: Comment, action: str) -> list[str]:
@@ -98,9 +105,6 @@ async def agreeing_report(request: web.Request, comment: Comment, action: Action
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    try:
+    with kept_or_unavailable(request, "the report"):
         await request.app[LABELS].take_back_corrections(
             comment.site_id, public_id(comment.site_id, comment.identity()), other_corrections(comment, action.value))
-    except REDIS_DOWN as exc:
-        request.app[HEALTH].down(exc)
-        raise StorageUnavailable("Redis is unreachable, so the report cannot be kept now; retry shortly.") from None

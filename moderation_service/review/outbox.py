@@ -127,14 +127,14 @@ class Outbox:
         self._begin_attempt = redis.register_script(BEGIN_ATTEMPT)
         self._retry = redis.register_script(RETRY)
 
-    def _webhook_sites(self) -> list[str]:
+    def _notified_sites(self) -> list[str]:
         """Sites told of final decisions: by webhook, or in WordPress."""
         return [s.site_id for s in self._sites.sites.values() if s.hears_decisions]
 
     async def deliver_due(self, session: aiohttp.ClientSession, limit: int = 20) -> int:
-        """One pass over every site with a webhook; returns how many attempts were made."""
+        """One pass over every site told of decisions; returns how many attempts were made."""
         attempts = 0
-        for site_id in self._webhook_sites():
+        for site_id in self._notified_sites():
             now = time.time()
             due = await self._claim_due(keys=[keys.outbox_due(site_id)],
                                         args=[repr(now), repr(now + IN_FLIGHT_SECONDS), limit])
@@ -221,8 +221,8 @@ class Outbox:
         return result
 
     async def due(self) -> dict[str, int]:
-        """Deliveries waiting to be sent or retried, for each site that has a webhook."""
-        sites = self._webhook_sites()
+        """Deliveries waiting to be sent or retried, for each site told of decisions (webhook or WordPress)."""
+        sites = self._notified_sites()
         pipe = self._redis.pipeline(transaction=False)
         for site_id in sites:
             pipe.zcard(keys.outbox_due(site_id))
