@@ -24,7 +24,7 @@ from ..auth import Principal
 from ..comments import Comment, Status, public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
-from ..review.queue import RESULT_STATUS, Action
+from ..review.queue import RESULT_STATUS, Action, training_labels
 from ..settings import Settings
 from .corrections import add_label, agreeing_report, blog_decision
 from .protocols import (
@@ -346,6 +346,41 @@ async def submit_spam(request: web.Request, form: Form) -> web.Response:
 @akismet_handler
 async def submit_ham(request: web.Request, form: Form) -> web.Response:
     return await submit_correction(request, form, spam=0)
+
+
+#: What ``submit-status`` hears: the WordPress status the admin set -> the decision it is here.
+STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT}
+#: WordPress's trash says the comment is not wanted, not why (spam, an insult, off topic, a duplicate): it
+#: decides a waiting comment but teaches nothing. An approval says the comment is fine: not spam, not toxic.
+STATUS_LABELS: dict[Action, dict[str, int] | None] = {Action.APPROVE: None, Action.REJECT: {}}
+OUTCOME_HEADER = "X-Moderation-Outcome"
+
+
+@routes.post("/1.1/submit-status")
+@akismet_handler
+async def submit_status(request: web.Request, form: Form) -> web.Response:
+    """This service's extension, sent by its WordPress must-use plugin: the admin approved a comment or put it
+    in the trash, changes the Akismet plugin does not report (it reports only moves into or out of the spam
+    folder). The comment comes as in submit-spam / submit-ham, with WordPress's new ``status``. A waiting
+    comment is decided so, as by the blog's *Not Spam*; an approval of a comment the model decided is kept as
+    a label, once. ``X-Moderation-Outcome`` says what the report did."""
+    principal, site_id = authenticate(request, form)
+    status = required(form, "status")
+    if status not in STATUS_ACTIONS:
+        raise Invalid(f'Unknown "status" {status!r}: send approved or trash.')
+    comment = to_comment(request, site_id, form)
+    if is_test(form) or reported_by_this_service(request, site_id, form):
+        return text(THANKS, {OUTCOME_HEADER: "ignored"})
+    action = STATUS_ACTIONS[status]
+    labels = STATUS_LABELS[action]
+    decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
+                                  principal=principal, labels=labels)
+    outcome = decided.outcome
+    if outcome == "model_decided" and labels is None:
+        await add_label(request, comment, training_labels(action, ()), source="akismet", principal=principal,
+                        once=action.value)
+        outcome = "labelled"
+    return text(THANKS, {OUTCOME_HEADER: outcome})
 
 
 @routes.post("/1.1/get-subscription")

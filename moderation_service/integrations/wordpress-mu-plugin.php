@@ -18,6 +18,11 @@
  * failed ones), and the Akismet plugin keeps the comment
  * pending in WordPress and checks it again later. The plugin's statistics pages, which would load Akismet's
  * own page with the blog's key in the admin's browser, lead back to its settings page.
+ *
+ * The Akismet plugin reports only a comment moved into or out of the spam folder. This plugin also tells the
+ * service when someone who moderates comments approves one (from pending or the trash) or puts one in the
+ * trash (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment that waits there
+ * for a moderator is then decided so.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -32,6 +37,7 @@ if ( ! defined( 'MODERATION_SERVICE_TIMEOUT' ) ) {
 
 add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
 add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
+add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -126,4 +132,44 @@ function moderation_service_no_akismet_stats() {
 function moderation_service_key_in_host( $url ) {
 	$host = strtolower( (string) wp_parse_url( $url, PHP_URL_HOST ) );
 	return '.rest.akismet.com' === substr( $host, -17 ) ? substr( $host, 0, -17 ) : '';
+}
+
+/** The fields of a comment the Akismet plugin keeps as it first checked it (akismet_as_submitted). */
+const MODERATION_SERVICE_AS_SUBMITTED = array( 'blog', 'blog_charset', 'blog_lang', 'blog_ua', 'comment_agent', 'comment_author', 'comment_author_IP', 'comment_author_email', 'comment_author_url', 'comment_content', 'comment_date_gmt', 'comment_tags', 'comment_type', 'guid', 'is_test', 'permalink', 'reporter', 'site_domain', 'submit_referer', 'submit_uri', 'user_ID', 'user_agent', 'user_id', 'user_ip' );
+
+/**
+ * Tells the service that a comment was approved (not from the spam folder: the Akismet plugin reports that)
+ * or put in the trash, by someone who moderates comments, as the Akismet plugin decides whether to report.
+ *
+ * @param string     $new_status The comment's new status.
+ * @param string     $old_status Its status before.
+ * @param WP_Comment $comment    The comment.
+ */
+function moderation_service_report_status( $new_status, $old_status, $comment ) {
+	if ( $new_status === $old_status || ! in_array( $new_status, array( 'approved', 'trash' ), true )
+		|| ( 'approved' === $new_status && 'spam' === $old_status )
+		|| ! class_exists( 'Akismet' ) || ! Akismet::get_api_key()
+		|| ( defined( 'WP_IMPORTING' ) && WP_IMPORTING )
+		|| get_comment_meta( $comment->comment_ID, 'akismet_rechecking' )
+		|| ( ! current_user_can( 'edit_post', $comment->comment_post_ID ) && ! current_user_can( 'moderate_comments' ) ) ) {
+		return;
+	}
+	$fields = get_object_vars( get_comment( $comment->comment_ID ) ?: $comment );
+	$as_submitted = get_comment_meta( $comment->comment_ID, 'akismet_as_submitted', true );
+	foreach ( is_array( $as_submitted ) ? $as_submitted : array() as $name => $value ) {
+		if ( is_scalar( $value ) && ( in_array( $name, MODERATION_SERVICE_AS_SUBMITTED, true ) || 0 === strpos( $name, 'POST_ak_' ) ) ) {
+			$fields[ $name ] = $value;
+		}
+	}
+	$user = wp_get_current_user();
+	$fields = array_merge( $fields, array(
+		'blog'         => get_option( 'home' ),
+		'blog_lang'    => get_locale(),
+		'blog_charset' => get_option( 'blog_charset' ),
+		'permalink'    => get_permalink( $comment->comment_post_ID ),
+		'reporter'     => $user ? $user->user_login : '',
+		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
+		'status'       => $new_status,
+	) );
+	Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
 }

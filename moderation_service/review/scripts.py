@@ -272,18 +272,24 @@ redis.call('HSET', KEYS[1], 'status', status, 'decided_by', moderator, 'decided_
            'decision_action', action, 'decision_note', ARGV[6], 'decision_categories', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[10])
 
--- The labelled example, in the training schema: the text, where it stood, labels and provenance.
+-- The labelled example, in the training schema: the text, where it stood, labels and provenance (none for a
+-- decision that teaches nothing: no labels).
 local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
-local example = {content = comment.content}
-for _, name in ipairs(cjson.decode(ARGV[19])) do example[name] = comment[name] end
-example.labels = cjson.decode(ARGV[8])
-example.source = ARGV[20]
-example.labelled_by = moderator
-example.labelled_at = ARGV[9]
-local label = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
+if ARGV[8] ~= '{}' then
+  local example = {content = comment.content}
+  for _, name in ipairs(cjson.decode(ARGV[19])) do example[name] = comment[name] end
+  example.labels = cjson.decode(ARGV[8])
+  example.source = ARGV[20]
+  example.labelled_by = moderator
+  example.labelled_at = ARGV[9]
+  local label = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'example', cjson.encode(example))
+  redis.call('HSET', KEYS[1], 'label_entry', label)
+else
+  redis.call('HDEL', KEYS[1], 'label_entry')
+end
 -- What reopening the item must take back: the label, the tally of the day, the webhook delivery. The day's
 -- tally counts moderators' decisions, not the blog's.
-redis.call('HSET', KEYS[1], 'label_entry', label, 'delivery_id', ARGV[12])
+redis.call('HSET', KEYS[1], 'delivery_id', ARGV[12])
 if by_blog then
   redis.call('HDEL', KEYS[1], 'decision_tally')
 else

@@ -339,3 +339,90 @@ async def test_the_admin_agreeing_with_the_model_is_a_label(client: Any) -> None
     for _ in range(2):
         await client.post("/1.1/submit-spam", data=form(SPAM, reporter="admin"))
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
+
+
+# ------------------------------------------------ what the admin does in WordPress, reported by the must-use plugin
+
+
+async def report_status(client: Any, content: str, status: str, reporter: str = "admin") -> tuple[str, str]:
+    """The must-use plugin's ``submit-status``: the comment as the Akismet plugin reports one, and its new status."""
+    response = await client.post("/1.1/submit-status", data=recheck(content, reporter=reporter, status=status))
+    assert response.status == 200
+    return await response.text(), response.headers.get("X-Moderation-Outcome", "")
+
+
+async def test_the_admins_approval_in_wordpress_decides_a_waiting_comment(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert (await call(client, "POST", f"/v1/review/items/{item_id}/claim"))[0] == 200  # a moderator reads it
+    for _ in range(2):  # a second report (approved again after an unapproval) is the same decision
+        assert await report_status(client, STORED, "approved") == ("Thanks for making the web a better place.",
+                                                                   "decided")
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog" and item["claim"] is None
+    assert await waiting(client) == []
+    assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("akismet", {"spam": 0, "toxicity": 0})]
+
+
+async def test_the_trash_decides_a_waiting_comment_and_teaches_nothing(client: Any) -> None:
+    """A trash says the comment is not wanted, not why: rejected here, no label; a moderator who reopens it and
+    decides again gives the one label."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert await report_status(client, STORED, "trash") == ("Thanks for making the web a better place.", "decided")
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert await labels_of(client) == []
+    status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    assert status == 200
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    assert status == 200
+    assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("moderator", {"spam": 0,
+                                                                                            "toxicity": 1})]
+
+
+async def test_the_admins_approval_of_a_comment_the_model_published_is_one_label(client: Any) -> None:
+    """A blog that approves every comment itself (WordPress's manual approval): each approval confirms the
+    model, once; a *Spam* after it replaces it."""
+    body, first = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    for _ in range(2):
+        assert (await report_status(client, FRIENDLY, "approved"))[1] == "labelled"
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
+    await client.post("/1.1/submit-spam", data=recheck(FRIENDLY, reporter="admin"))
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
+    response = await client.get(f"/v1/comments/{first['X-akismet-guid']}", headers=auth("blog"))
+    assert (await response.json())["status"] == "published"
+
+
+async def test_the_trash_of_a_comment_the_model_published_changes_nothing_here(client: Any) -> None:
+    body, first = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    assert (await report_status(client, FRIENDLY, "trash"))[1] == "model_decided"
+    assert await labels_of(client) == []
+    response = await client.get(f"/v1/comments/{first['X-akismet-guid']}", headers=auth("blog"))
+    assert (await response.json())["status"] == "published"
+
+
+async def test_a_status_reported_after_a_moderators_decision_leaves_it(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
+    assert (await report_status(client, STORED, "trash"))[1] == "decided_otherwise"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "mod"
+    assert [e["source"] for e in await labels_of(client)] == ["moderator"]
+
+
+async def test_a_test_report_keeps_nothing_and_an_unknown_status_says_what_to_send(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    response = await client.post("/1.1/submit-status", data=recheck(STORED, status="approved", is_test="1"))
+    assert response.headers["X-Moderation-Outcome"] == "ignored"
+    assert await waiting(client) == [first["X-akismet-guid"]]
+    for fields in ({"status": "spam"}, {}):
+        response = await client.post("/1.1/submit-status", data=recheck(STORED, **fields))
+        assert await response.text() == "invalid"
+        assert "status" in response.headers["X-akismet-debug-help"]
+    assert await waiting(client) == [first["X-akismet-guid"]]

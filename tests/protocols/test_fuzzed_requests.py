@@ -161,6 +161,7 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("POST", "/1.1/comment-check", _akismet_form(), form=True, json_errors=False),
         Endpoint("POST", "/1.1/submit-spam", _akismet_form(), form=True, json_errors=False),
         Endpoint("POST", "/1.1/submit-ham", _akismet_form(), form=True, json_errors=False),
+        Endpoint("POST", "/1.1/submit-status", {**_akismet_form(), "status": "trash"}, form=True, json_errors=False),
         Endpoint("POST", "/1.1/verify-key", {"key": KEYS["blog"], "blog": "https://kommblog.example/"}, form=True,
                  json_errors=False),
         Endpoint("POST", "/1.1/get-subscription", {"key": KEYS["blog"], "blog": "https://kommblog.example/"},

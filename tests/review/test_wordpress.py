@@ -48,7 +48,8 @@ class FakeWordPress:
         self.password = password.replace(" ", "")
         self.comments: dict[int, dict[str, Any]] = {}
         self.calls: list[tuple[str, str, dict[str, str]]] = []
-        #: The Akismet plugin's reports to the service (``submit-spam`` / ``submit-ham``) and their answers.
+        #: The plugins' reports to the service (the Akismet plugin's ``submit-spam`` / ``submit-ham``, the
+        #: must-use plugin's ``submit-status``) and their answers (``submit-status``: its outcome).
         self.reports: list[tuple[str, int, str]] = []
         self.service: Any = None  # the service's test client, where the plugin reports to
         self._as_submitted: dict[int, dict[str, str]] = {}
@@ -103,11 +104,15 @@ class FakeWordPress:
         reported as spam, out of spam into approved or pending as not spam."""
         report = ("submit-spam" if after == "spam" and before in {"approved", "hold"} else
                   "submit-ham" if before == "spam" and after in {"approved", "hold"} else None)
-        if report and self.service is not None and comment_id in self._as_submitted:
+        # and this service's must-use plugin, what the Akismet plugin does not report: approved, trash
+        status = after if after in {"approved", "trash"} and report is None else None
+        if (report or status) and self.service is not None and comment_id in self._as_submitted:
             # the plugin names the user whose request changed the status: the service's own
-            response = await self.service.post(f"/1.1/{report}", data={**self._as_submitted[comment_id],
-                                                                         "reporter": USER})
-            self.reports.append((report, response.status, await response.text()))
+            call = report or "submit-status"
+            response = await self.service.post(f"/1.1/{call}", data={
+                **self._as_submitted[comment_id], "reporter": USER, **({"status": status} if status else {})})
+            self.reports.append((call, response.status, response.headers.get("X-Moderation-Outcome")
+                                 or await response.text()))
 
     def _authorised(self, header: str) -> bool:
         if not header.startswith("Basic "):
@@ -206,6 +211,9 @@ async def test_a_rejection_trashes_it_and_spam_stays_in_the_spam_folder(client: 
     await all_delivered(client, 2)
     assert wordpress.status_of(rejected_id) == "trash" and wordpress.status_of(spam_id) == "spam"
     assert wordpress.posts() == [(rejected_id, "trash")]  # spam already is spam: WordPress refuses a no-op
+    # the must-use plugin reports the trash, made by this service's user: heard back, not the blog's decision
+    assert wordpress.reports == [("submit-status", 200, "ignored")]
+    assert [label["labelled_by"] for label in await labels_of(client)] == ["mod", "mod"]
 
 
 async def delivery_once(client: Any, condition: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -479,3 +487,9 @@ async def test_a_reopened_comment_written_long_ago_waits_pending_not_in_the_spam
     await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
     await all_delivered(client, 2)
     assert wordpress.posts() == [(comment_id, "approved"), (comment_id, "hold")]
+    # the admin approves it there: the must-use plugin reports it, and it is decided here, with no delivery back
+    response = await client.post("/1.1/submit-status", data={**checked, "reporter": "admin", "status": "approved"})
+    assert response.headers["X-Moderation-Outcome"] == "decided"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert len(await deliveries(client)) == 2
