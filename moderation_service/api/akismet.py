@@ -184,7 +184,12 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
     fields = {ours: form.get(theirs) or None for theirs, ours in FIELDS.items()}
     if slashed_by_wordpress(request, form):
         fields |= {name: unslash(fields[name]) for name in SLASHED if fields[name]}
-    required(form, "user_ip")
+    if request.path.endswith("/comment-check"):
+        required(form, "user_ip")
+    elif not fields["author_ip"]:
+        # A report sends the comment as WordPress keeps it: 15 days after it was written the plugin drops
+        # what it first sent (``akismet_as_submitted``), user_ip among it, and the row names the address so.
+        fields["author_ip"] = form.get("comment_author_IP") or None
     if not (fields["content"] or "").strip():
         raise Invalid('Empty "comment_content" value: this service judges the text, so it needs the text.')
     if fields["parent_id"] == "0":  # WordPress's "no parent"
@@ -348,10 +353,11 @@ async def submit_ham(request: web.Request, form: Form) -> web.Response:
     return await submit_correction(request, form, spam=0)
 
 
-#: What ``submit-status`` hears: the WordPress status the admin set -> the decision it is here.
-STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT}
-#: WordPress's trash says the comment is not wanted, not why (spam, an insult, off topic, a duplicate): it
-#: decides a waiting comment but teaches nothing. An approval says the comment is fine: not spam, not toxic.
+#: What ``submit-status`` hears: the WordPress status the admin set (``delete``: deleted for good, as from its
+#: spam folder, where WordPress offers no trash) -> the decision it is here.
+STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT, "delete": Action.REJECT}
+#: The trash and deletion say the comment is not wanted, not why (spam, an insult, off topic, a duplicate):
+#: they decide a waiting comment but teach nothing. An approval says the comment is fine: not spam, not toxic.
 STATUS_LABELS: dict[Action, dict[str, int] | None] = {Action.APPROVE: None, Action.REJECT: {}}
 OUTCOME_HEADER = "X-Moderation-Outcome"
 
@@ -359,15 +365,15 @@ OUTCOME_HEADER = "X-Moderation-Outcome"
 @routes.post("/1.1/submit-status")
 @akismet_handler
 async def submit_status(request: web.Request, form: Form) -> web.Response:
-    """This service's extension, sent by its WordPress must-use plugin: the admin approved a comment or put it
-    in the trash, changes the Akismet plugin does not report (it reports only moves into or out of the spam
-    folder). The comment comes as in submit-spam / submit-ham, with WordPress's new ``status``. A waiting
+    """This service's extension, sent by its WordPress must-use plugin: the admin approved a comment, put it in
+    the trash or deleted it, changes the Akismet plugin does not report (it reports only moves into or out of
+    the spam folder). The comment comes as in submit-spam / submit-ham, with WordPress's new ``status``. A waiting
     comment is decided so, as by the blog's *Not Spam*; an approval of a comment the model decided is kept as
     a label, once. ``X-Moderation-Outcome`` says what the report did."""
     principal, site_id = authenticate(request, form)
     status = required(form, "status")
     if status not in STATUS_ACTIONS:
-        raise Invalid(f'Unknown "status" {status!r}: send approved or trash.')
+        raise Invalid(f'Unknown "status" {status!r}: send approved, trash or delete.')
     comment = to_comment(request, site_id, form)
     if is_test(form) or reported_by_this_service(request, site_id, form):
         return text(THANKS, {OUTCOME_HEADER: "ignored"})

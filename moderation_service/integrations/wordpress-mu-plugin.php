@@ -20,9 +20,9 @@
  * own page with the blog's key in the admin's browser, lead back to its settings page.
  *
  * The Akismet plugin reports only a comment moved into or out of the spam folder. This plugin also tells the
- * service when someone who moderates comments approves one (from pending or the trash) or puts one in the
- * trash (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment that waits there
- * for a moderator is then decided so.
+ * service when someone who moderates comments approves one (from pending or the trash), puts one in the
+ * trash or deletes one (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment
+ * that waits there for a moderator is then decided so.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -38,6 +38,7 @@ if ( ! defined( 'MODERATION_SERVICE_TIMEOUT' ) ) {
 add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
 add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
+add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -138,23 +139,48 @@ function moderation_service_key_in_host( $url ) {
 const MODERATION_SERVICE_AS_SUBMITTED = array( 'blog', 'blog_charset', 'blog_lang', 'blog_ua', 'comment_agent', 'comment_author', 'comment_author_IP', 'comment_author_email', 'comment_author_url', 'comment_content', 'comment_date_gmt', 'comment_tags', 'comment_type', 'guid', 'is_test', 'permalink', 'reporter', 'site_domain', 'submit_referer', 'submit_uri', 'user_ID', 'user_agent', 'user_id', 'user_ip' );
 
 /**
- * Tells the service that a comment was approved (not from the spam folder: the Akismet plugin reports that)
- * or put in the trash, by someone who moderates comments, as the Akismet plugin decides whether to report.
+ * Tells the service that a comment was approved (not out of the spam folder: the Akismet plugin reports that)
+ * or put in the trash.
  *
  * @param string     $new_status The comment's new status.
  * @param string     $old_status Its status before.
  * @param WP_Comment $comment    The comment.
  */
 function moderation_service_report_status( $new_status, $old_status, $comment ) {
-	if ( $new_status === $old_status || ! in_array( $new_status, array( 'approved', 'trash' ), true )
-		|| ( 'approved' === $new_status && 'spam' === $old_status )
-		|| ! class_exists( 'Akismet' ) || ! Akismet::get_api_key()
+	if ( $new_status !== $old_status && ( 'trash' === $new_status || ( 'approved' === $new_status && 'spam' !== $old_status ) ) ) {
+		moderation_service_report( $comment, $new_status );
+	}
+}
+
+/**
+ * Tells the service that a comment is being deleted for good (as from the spam folder, which has no trash),
+ * while its data is still there. Not the Akismet plugin's daily clean-up of old spam: nobody decided that.
+ *
+ * @param int|string      $comment_id The comment's id.
+ * @param WP_Comment|null $comment    The comment (older WordPress passes none).
+ */
+function moderation_service_report_deletion( $comment_id, $comment = null ) {
+	$comment = $comment instanceof WP_Comment ? $comment : get_comment( $comment_id );
+	if ( $comment && ! wp_doing_cron() && 'trash' !== $comment->comment_approved ) {
+		moderation_service_report( $comment, 'delete' ); // (from the trash: reported when it went there)
+	}
+}
+
+/**
+ * Sends a status set by someone who moderates comments, as the Akismet plugin sends its reports: the comment
+ * as the plugin first checked it (akismet_as_submitted) over the stored row, and who did it.
+ *
+ * @param WP_Comment $comment The comment.
+ * @param string     $status  approved, trash or delete.
+ */
+function moderation_service_report( $comment, $status ) {
+	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key()
 		|| ( defined( 'WP_IMPORTING' ) && WP_IMPORTING )
 		|| get_comment_meta( $comment->comment_ID, 'akismet_rechecking' )
 		|| ( ! current_user_can( 'edit_post', $comment->comment_post_ID ) && ! current_user_can( 'moderate_comments' ) ) ) {
 		return;
 	}
-	$fields = get_object_vars( get_comment( $comment->comment_ID ) ?: $comment );
+	$fields = get_object_vars( $comment );
 	$as_submitted = get_comment_meta( $comment->comment_ID, 'akismet_as_submitted', true );
 	foreach ( is_array( $as_submitted ) ? $as_submitted : array() as $name => $value ) {
 		if ( is_scalar( $value ) && ( in_array( $name, MODERATION_SERVICE_AS_SUBMITTED, true ) || 0 === strpos( $name, 'POST_ak_' ) ) ) {
@@ -167,9 +193,9 @@ function moderation_service_report_status( $new_status, $old_status, $comment ) 
 		'blog_lang'    => get_locale(),
 		'blog_charset' => get_option( 'blog_charset' ),
 		'permalink'    => get_permalink( $comment->comment_post_ID ),
-		'reporter'     => $user ? $user->user_login : '',
+		'reporter'     => $user->user_login,
 		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
-		'status'       => $new_status,
+		'status'       => $status,
 	) );
 	Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
 }

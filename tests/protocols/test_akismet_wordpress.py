@@ -426,3 +426,29 @@ async def test_a_test_report_keeps_nothing_and_an_unknown_status_says_what_to_se
         assert await response.text() == "invalid"
         assert "status" in response.headers["X-akismet-debug-help"]
     assert await waiting(client) == [first["X-akismet-guid"]]
+
+
+async def test_a_deletion_from_the_spam_folder_decides_a_waiting_comment(client: Any) -> None:
+    """WordPress's spam folder offers *Delete Permanently*, not the trash: like the trash, rejected, no label."""
+    _, first = await check(client, **form(TYPED))
+    assert (await report_status(client, TYPED, "delete"))[1] == "decided"
+    _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert await labels_of(client) == []
+
+
+async def test_a_report_of_a_comment_older_than_15_days_comes_without_user_ip(client: Any) -> None:
+    """The plugin drops what it first sent 15 days after a comment was written: its reports then send the
+    stored row, whose address is ``comment_author_IP``. The correction must not be refused for it."""
+    body, _ = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    row = {name: value for name, value in recheck(FRIENDLY, reporter="admin").items() if name != "user_ip"}
+    response = await client.post("/1.1/submit-spam", data={**row, "comment_author_IP": "203.0.113.7"})
+    assert await response.text() == "Thanks for making the web a better place."
+    [example] = await labels_of(client)
+    assert example["labels"] == {"spam": 1}
+    response = await client.post("/1.1/submit-ham", data=row)  # no address at all: still the admin's word
+    assert await response.text() == "Thanks for making the web a better place."
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0}]
+    body, headers = await check(client, **{name: value for name, value in form(FRIENDLY).items() if name != "user_ip"})
+    assert body == "invalid" and headers["X-akismet-debug-help"].startswith('Empty "user_ip" value')
