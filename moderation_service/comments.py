@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass, field, fields
 from enum import Enum
-from html.entities import name2codepoint
-from html.parser import HTMLParser
 from typing import Any
 
 from .policy import Decision
+from .reading import as_read, name_as_read
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,7 @@ class Comment:
         allow removed), so the text and name count as read, without markup."""
         if self.comment_id:
             return f"id\0{self.comment_id}"
-        parts = (self.post_id or self.permalink or "", self.parent_id or "", as_read(self.author_name or ""),
+        parts = (self.post_id or self.permalink or "", self.parent_id or "", name_as_read(self.author_name or ""),
                  (self.author_email or "").strip().lower(), as_read(self.content))
         return "fingerprint\0" + "\0".join(parts)
 
@@ -60,74 +58,12 @@ class Comment:
         if self.comment_id:
             parts = (self.content, self.author_name or "", self.author_email or "", self.author_url or "")
         else:  # the website aside: WordPress sends it again normalised (``pia.example`` as ``http://pia.example``)
-            parts = (as_read(self.content), as_read(self.author_name or ""), (self.author_email or "").strip().lower())
+            parts = (as_read(self.content), name_as_read(self.author_name or ""),
+                     (self.author_email or "").strip().lower())
         return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
 
 
 COMMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Comment))
-
-#: A tag, its quoted attribute values may hold ``>`` (a tag left unclosed stays text).
-_TAG = re.compile(r"""<[a-zA-Z/!](?:[^<>"']|"[^"]*"|'[^']*')*>""")
-_LINK_OPENING = re.compile(r"<a[\s/]", re.IGNORECASE)
-
-
-class _LinkTarget(HTMLParser):
-    """The ``href`` of one ``<a>`` tag, read as a browser reads its attributes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.href = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.href = next((value or "" for name, value in attrs if name == "href"), "")  # the first, as browsers
-
-    handle_startendtag = handle_starttag
-
-
-def _link_target(tag: re.Match[str]) -> str:
-    """A tag as it counts for identity: a link by where it links to (``href``), so that a comment resent with
-    a link added or changed is not the same comment, while attributes a blog adds (``rel``) do not matter;
-    other tags not at all (WordPress drops those a commenter may not use, ``<img>`` with its ``src``, before
-    it stores the comment it sends again)."""
-    if not _LINK_OPENING.match(tag.group()):
-        return ""
-    parser = _LinkTarget()
-    parser.feed(tag.group().replace("&", "&amp;"))  # references are decoded once, below, as WordPress keeps them
-    parser.close()
-    return f" {parser.href} " if parser.href else ""
-
-
-_ENTITY = re.compile(r"&(?:#(0*[0-9]{1,7})|#[xX]0*([0-9a-fA-F]{1,6})|([A-Za-z]{2,8}[0-9]{0,2}));")
-
-
-def _valid_code_point(value: int) -> bool:
-    """A character WordPress keeps as a reference (its ``valid_unicode``); it writes others as ``&amp;#…;``."""
-    return (value in (0x9, 0xA, 0xD) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0xFFFD
-            or 0x10000 <= value <= 0x10FFFF)
-
-
-def _decoded(entity: re.Match[str]) -> str:
-    """A whole character reference decoded as WordPress keeps it: HTML 4's names (``&copy;``), valid code
-    points, ``&#128;``–``&#159;`` as Windows-1252 (``&#128;`` is €; the five it leaves undefined, and
-    ``&#0;``, are dropped); others (``&check;``, ``&lt3;``, ``&#1;``) stay as written, as WordPress stores
-    them with ``&amp;``."""
-    decimal, hexadecimal, name = entity.groups()
-    if name is not None:
-        return chr(name2codepoint[name]) if name in name2codepoint else entity.group()
-    value = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    if decimal == "0" or (hexadecimal is not None and value == 0):
-        return ""  # WordPress drops these (but keeps &#00; as written)
-    if decimal is not None and 128 <= value <= 159:  # WordPress reads these as Windows-1252 (&#128; is €)
-        return bytes([value]).decode("cp1252", errors="ignore")
-    return chr(value) if _valid_code_point(value) else entity.group()
-
-
-def as_read(text: str) -> str:
-    """Text as a reader sees it, and where it links to: tags dropped but for links' targets, character
-    references decoded as WordPress keeps them (``&amp;``, ``&#038;``; not ``&section=2``, which it stores as
-    ``&amp;section=2``, nor ``&lt3;``), runs of white space as one space."""
-    return " ".join(_ENTITY.sub(_decoded, _TAG.sub(_link_target, text)).split())
-
 
 def public_id(site_id: str, identity: str | None) -> str:
     """``<site>:<token>``; the token is derived from the comment's identity so resubmissions map to it."""

@@ -25,7 +25,7 @@ WordPress user are this service's own changes heard back and decide nothing (see
 The plugin checks a comment before WordPress stores it, so it sends no comment id. The comment is found by
 what the record holds: on its post (``comment_post_ID``; a record without a WordPress post id is not
 searched for), under its parent, by its author's e-mail, with the same text and name as read
-(:func:`~moderation_service.comments.as_read`, which reads them as WordPress keeps them too), in the spam
+(:mod:`moderation_service.reading`, which reads them as WordPress keeps them too), in the spam
 folder, among pending and approved comments, and in the trash; of those, the one written closest to the
 record's time, unless another is within ``AMBIGUOUS_SECONDS`` of as close. A comment whose blog id is a
 number is that WordPress comment, if it is on the record's post. The status is set only if it differs
@@ -44,7 +44,8 @@ from typing import Any
 
 import aiohttp
 
-from ..comments import Record, as_read
+from ..comments import Record
+from ..reading import as_read, name_as_read
 from ..sites import WordPressConfig
 
 STATUS_FOR_ACTION = {"approve": "approved", "reject": "trash", "spam": "spam"}
@@ -126,7 +127,7 @@ class WordPressTarget:
         if post is None:
             raise WordPressError("The comment names no WordPress post (Akismet's comment_post_ID), so it cannot be "
                                  "found safely in WordPress: set its status there.")
-        wanted = Wanted(post, as_read(comment.content), as_read(comment.author_name or ""),
+        wanted = Wanted(post, as_read(comment.content), name_as_read(comment.author_name or ""),
                         (comment.author_email or "").strip().lower(),
                         0 if not comment.parent_id else wordpress_id(comment.parent_id))
         query = {"context": "edit", "per_page": str(PER_PAGE), "orderby": "date_gmt", "post": str(post)}
@@ -206,7 +207,7 @@ class Wanted:
         return (candidate.get("post") == self.post
                 and (self.parent is None or candidate.get("parent") == self.parent)
                 and as_read(str(raw)) == self.text
-                and as_read(str(candidate.get("author_name") or "")) == self.name
+                and name_as_read(str(candidate.get("author_name") or "")) == self.name
                 and (not email or email == self.email))  # WordPress keeps no address it finds invalid
 
 

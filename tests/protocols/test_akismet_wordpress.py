@@ -258,11 +258,36 @@ async def test_the_settings_page_checks_the_key_entered_not_the_one_stored(clien
     (f"{INSULT} &#128; &#129; &#150; &#0; &#00; &#x0; &#00065;", f"{INSULT} &#8364;  &#8211;  &amp;#00;  &#065;"),
     (f'{INSULT} <a href="https://example.org/?p=1&param=2&section=3">Quelle</a>',  # decoded once, as stored
      f'{INSULT} <a href="https://example.org/?p=1&amp;param=2&amp;section=3" rel="nofollow ugc">Quelle</a>'),
+    # link protocols as WordPress 6.1 stored them (wp_kses_bad_protocol): allowed ones in lower case, others
+    # removed, also when written with references, control characters or twice; and &amp;#65; as &#065;
+    (f'{INSULT} <a href="HTTPS://Example.org/Seite">Quelle</a> <a href="MAILTO:jana@example.org">mir</a>',
+     f'{INSULT} <a href="https://Example.org/Seite" rel="nofollow ugc">Quelle</a> '
+     f'<a href="mailto:jana@example.org" rel="nofollow ugc">mir</a>'),
+    (f'{INSULT} <a href="javascript:alert(1)">a</a> <a href="java&#115;cript:alert(2)">b</a> '
+     f'<a href="jav&#x09;ascript:javascript:alert(3)">c</a> <a href="data:text/html;base64,PHA+">d</a>',
+     f'{INSULT} <a href="alert(1)" rel="nofollow ugc">a</a> <a href="alert(2)" rel="nofollow ugc">b</a> '
+     f'<a href="alert(3)" rel="nofollow ugc">c</a> <a href="text/html;base64,PHA+" rel="nofollow ugc">d</a>'),
+    (f'{INSULT} <a href="javascript&colon;x">y</a> Typed &amp;#65; here.',
+     f'{INSULT} <a href="javascript&amp;colon;x" rel="nofollow ugc">y</a> Typed &#065; here.'),
 ])
 async def test_a_recheck_of_text_wordpress_rewrote_is_the_same_comment(client: Any, typed: str, stored: str) -> None:
     _, first = await check(client, **form(typed))
     _, again = await check(client, **recheck(stored))
     assert again["X-akismet-guid"] == first["X-akismet-guid"]
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Jana%20Weber", "JanaWeber"),  # WordPress takes percent-encoded octets out of names
+    ("%E2%9C%93 Jana Weber", "Jana Weber"),
+    ('<a href="http://jana.example">Jana</a> Weber', "Jana Weber"),  # a name keeps no tag (sent by REST, say)
+])
+async def test_a_recheck_with_the_name_as_wordpress_stored_it_is_the_same_comment(client: Any, typed: str,
+                                                                                  stored: str) -> None:
+    _, first = await check(client, **form(TYPED, comment_author=typed))
+    _, again = await check(client, **recheck(STORED, comment_author=stored))
+    assert again["X-akismet-guid"] == first["X-akismet-guid"]
+    _, other = await check(client, **recheck(STORED, comment_author="Jana Webber"))
+    assert other["X-akismet-guid"] != first["X-akismet-guid"]
 
 
 SHORT_KEY = "0a1b2c3d4e5f"
