@@ -112,6 +112,9 @@ class Record:
     revision: int = 1
     #: The versions an edit replaced, newest first: what they said and what became of them.
     earlier: list[dict[str, Any]] = field(default_factory=list)
+    #: The blog's own id for a comment it sent without one, learnt once the blog stored it (WordPress's comment
+    #: id, from the must-use plugin): its decisions reach that comment without searching for it.
+    blog_comment_id: str | None = None
 
     @property
     def queued(self) -> bool:

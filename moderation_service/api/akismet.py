@@ -19,14 +19,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from ..appkeys import SETTINGS, SITES
+from ..appkeys import SETTINGS, SITES, STORE
 from ..auth import Principal
-from ..comments import Comment, Status, public_id
+from ..comments import Comment, Record, Status, public_id, split_public_id
 from ..exceptions import InvalidFields
 from ..policy import Decision
 from ..review.queue import RESULT_STATUS, Action, training_labels
 from ..settings import Settings
-from .corrections import add_label, agreeing_report, blog_decision
+from .corrections import add_label, agreeing_report, blog_decision, kept_or_unavailable
 from .protocols import (
     DECISION_HEADER,
     build_comment,
@@ -286,7 +286,9 @@ async def comment_check(request: web.Request, form: Form) -> web.Response:
         return text("false", {"X-akismet-guid": public_id(site_id, comment.identity()),
                               DECISION_HEADER: Decision.PUBLISH.value})
     keep = not is_test(form)
-    record = await decide(request, comment, keep=keep)
+    record = await named_record(request, site_id, form) if keep else None
+    if record is None:
+        record = await decide(request, comment, keep=keep)
     headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
     if is_blatant_spam(record):
         headers["X-akismet-pro-tip"] = "discard"
@@ -328,16 +330,18 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     if reported_by_this_service(request, site_id, form):
         return text(THANKS)
     action = Action.SPAM if spam else Action.APPROVE
-    decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
-                                  principal=principal, labels={"spam": spam})
+    record_id = await reported_record_id(request, site_id, form, comment)
+    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal,
+                                  labels={"spam": spam})
     agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
     if agrees and decided.outcome in ("decided", "decided_otherwise"):
         # decided so (now, or before by a moderator or this same report): no second label, and an earlier
         # report of the other kind is taken back: the blog's last word counts
-        await agreeing_report(request, comment, action)
+        await agreeing_report(request, comment, action, record_id=record_id)
         return text(THANKS)
     if decided.outcome != "decided":
-        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value)
+        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value,
+                        record_id=record_id)
     return text(THANKS)
 
 
@@ -379,14 +383,63 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
         return text(THANKS, {OUTCOME_HEADER: "ignored"})
     action = STATUS_ACTIONS[status]
     labels = STATUS_LABELS[action]
-    decided = await blog_decision(request, public_id(site_id, comment.identity()), action, source="akismet",
-                                  principal=principal, labels=labels)
+    record_id = await reported_record_id(request, site_id, form, comment)
+    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal, labels=labels)
     outcome = decided.outcome
     if outcome == "model_decided" and labels is None:
         await add_label(request, comment, training_labels(action, ()), source="akismet", principal=principal,
-                        once=action.value)
+                        once=action.value, record_id=record_id)
         outcome = "labelled"
     return text(THANKS, {OUTCOME_HEADER: outcome})
+
+
+#: The field in which the must-use plugin names the record of a comment WordPress stored (see comment-stored).
+NAMED_RECORD = "moderation_service_id"
+
+
+def named_record_id(site_id: str, form: Form) -> str | None:
+    """The record the must-use plugin names for the comment, if it is an id of this site's."""
+    value = form.get(NAMED_RECORD, "").strip()
+    parts = split_public_id(value)
+    return value if parts is not None and parts[0] == site_id else None
+
+
+async def named_record(request: web.Request, site_id: str, form: Form) -> Record | None:
+    """The record the must-use plugin names, while it is kept: a recheck of that comment is answered from it,
+    whatever WordPress's filters did to its text (see :mod:`moderation_service.reading`)."""
+    record_id = named_record_id(site_id, form)
+    if record_id is None:
+        return None
+    with kept_or_unavailable(request, "the comment"):
+        return await request.app[STORE].get(record_id)
+
+
+async def reported_record_id(request: web.Request, site_id: str, form: Form, comment: Comment) -> str:
+    """The record a report is about: the one the must-use plugin names, while it is kept, else the one the
+    comment's identity gives."""
+    record = await named_record(request, site_id, form)
+    return record.id if record is not None else public_id(site_id, comment.identity())
+
+
+@routes.post("/1.1/comment-stored")
+@akismet_handler
+async def comment_stored(request: web.Request, form: Form) -> web.Response:
+    """This service's extension, sent by its WordPress must-use plugin once WordPress has stored a comment the
+    Akismet plugin checked: the record ``id`` (the ``X-akismet-guid`` the check was answered with) is
+    WordPress's comment ``comment_ID``. Decisions then reach that comment without a search, and the plugin's
+    later calls about it name the record (``moderation_service_id``). ``X-Moderation-Outcome``: ``linked``, or
+    ``unknown`` (a record never kept, or gone)."""
+    _, site_id = authenticate(request, form)
+    record_id = required(form, "id")
+    parts = split_public_id(record_id)
+    if parts is None or parts[0] != site_id:
+        raise Invalid(f'"id" must be the X-akismet-guid this site\'s comment was answered with, not {record_id!r}.')
+    comment_id = required(form, "comment_ID")
+    if not comment_id.isascii() or not comment_id.isdigit():
+        raise Invalid(f'"comment_ID" must be WordPress\'s comment id, a number, not {comment_id!r}.')
+    with kept_or_unavailable(request, "the comment's WordPress id"):
+        linked = await request.app[STORE].link(record_id, comment_id)
+    return text(THANKS, {OUTCOME_HEADER: "linked" if linked else "unknown"})
 
 
 @routes.post("/1.1/get-subscription")

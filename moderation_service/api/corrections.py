@@ -73,11 +73,12 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
 
 async def add_label(
     request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
-    once: str | None = None,
+    once: str | None = None, record_id: str | None = None,
 ) -> None:
     """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
     action corrected to, such as ``spam``), only once per comment and correction while its record may live,
-    and in place of a correction to another action kept before.
+    and in place of a correction to another action kept before (``record_id``: the comment's record, when the
+    blog named it; else the one its identity gives).
 
     :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
     """
@@ -88,7 +89,7 @@ async def add_label(
             await request.app[LABELS].add(example)
         else:
             retention = request.app[SETTINGS].decision_ttl_days * 86400
-            record_id = public_id(comment.site_id, comment.identity())
+            record_id = record_id or public_id(comment.site_id, comment.identity())
             await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention,
                                                      replaces=other_corrections(comment, once))
 
@@ -99,7 +100,8 @@ def other_corrections(comment: Comment, action: str) -> list[str]:
     return [f"{other.value}:{version}" for other in Action if other.value != action]
 
 
-async def agreeing_report(request: web.Request, comment: Comment, action: Action) -> None:
+async def agreeing_report(request: web.Request, comment: Comment, action: Action, *,
+                          record_id: str | None = None) -> None:
     """The blog reports the decision the comment already has (a moderator's): any correction to another
     action it reported before is taken back, so that its last word counts.
 
@@ -107,4 +109,5 @@ async def agreeing_report(request: web.Request, comment: Comment, action: Action
     """
     with kept_or_unavailable(request, "the report"):
         await request.app[LABELS].take_back_corrections(
-            comment.site_id, public_id(comment.site_id, comment.identity()), other_corrections(comment, action.value))
+            comment.site_id, record_id or public_id(comment.site_id, comment.identity()),
+            other_corrections(comment, action.value))

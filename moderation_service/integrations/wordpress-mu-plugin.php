@@ -23,6 +23,11 @@
  * service when someone who moderates comments approves one (from pending or the trash), puts one in the
  * trash or deletes one (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment
  * that waits there for a moderator is then decided so.
+ *
+ * Once WordPress has stored a comment the service checked, this plugin tells the service the comment's id
+ * (/1.1/comment-stored) and keeps the service's id for it (comment meta moderation_service_id), which it
+ * adds to every later call about the comment: rechecks and reports find the comment's record, and
+ * decisions reach the comment, whatever WordPress's filters did to its text.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -39,6 +44,7 @@ add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
 add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
+add_action( 'comment_post', 'moderation_service_link_comment', 10, 3 );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -83,6 +89,14 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 		$args['body'] .= ( '' === $args['body'] ? '' : '&' ) . 'api_key=' . rawurlencode( $key );
 	}
 	$args['timeout'] = min( (float) ( $args['timeout'] ?? 5 ), (float) MODERATION_SERVICE_TIMEOUT );
+	$sent = array();
+	if ( is_string( $args['body'] ?? null ) ) {
+		parse_str( $args['body'], $sent );
+		$linked = empty( $sent['comment_ID'] ) ? '' : get_comment_meta( (int) $sent['comment_ID'], 'moderation_service_id', true );
+		if ( is_string( $linked ) && '' !== $linked && ! isset( $sent['moderation_service_id'] ) ) {
+			$args['body'] .= '&moderation_service_id=' . rawurlencode( $linked ); // the comment's record there
+		}
+	}
 	$forwarding = true;
 	try {
 		$response = wp_remote_request( $service . $path . ( $query ? '?' . $query : '' ), $args );
@@ -91,8 +105,40 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	}
 	if ( is_wp_error( $response ) ) {
 		$failures[ $call ] = $response;
+	} elseif ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
+		// a new comment: once WordPress has stored it, its id is told to the service (moderation_service_link_comment)
+		$GLOBALS['moderation_service_checked'] = array(
+			'id'    => (string) wp_remote_retrieve_header( $response, 'x-akismet-guid' ),
+			'post'  => (string) ( $sent['comment_post_ID'] ?? '' ),
+			'email' => strtolower( trim( (string) ( $sent['comment_author_email'] ?? '' ) ) ),
+		);
 	}
 	return $response;
+}
+
+/**
+ * Tells the service which WordPress comment the record of its last check is, once WordPress has stored the
+ * comment, and keeps the record's id with the comment: later calls about it name the record, so the service
+ * finds it whatever WordPress's filters did to its text, and decisions reach it without a search.
+ *
+ * @param int        $comment_id  The stored comment's id.
+ * @param int|string $approved    Its status.
+ * @param array      $commentdata The comment's data.
+ */
+function moderation_service_link_comment( $comment_id, $approved, $commentdata ) {
+	$checked = $GLOBALS['moderation_service_checked'] ?? null;
+	unset( $GLOBALS['moderation_service_checked'] );
+	if ( ! is_array( $checked ) || '' === $checked['id'] || ! class_exists( 'Akismet' )
+		|| $checked['post'] !== (string) ( $commentdata['comment_post_ID'] ?? '' )
+		|| $checked['email'] !== strtolower( trim( (string) ( $commentdata['comment_author_email'] ?? '' ) ) ) ) {
+		return; // no check in this page load, or one of another comment
+	}
+	add_comment_meta( $comment_id, 'moderation_service_id', $checked['id'], true );
+	Akismet::http_post( Akismet::build_query( array(
+		'blog'       => get_option( 'home' ),
+		'id'         => $checked['id'],
+		'comment_ID' => $comment_id,
+	) ), 'comment-stored' );
 }
 
 /**

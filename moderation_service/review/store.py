@@ -31,6 +31,13 @@ from .scripts import TYPE_CHECK
 # ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
+# The blog's own id for a record it sent without one. KEYS: the record. ARGV: the id. Returns 0 for no record.
+LINK = Script("""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'blog_comment_id', ARGV[1])
+return 1
+""")
+
 RECORD = Script(TYPE_CHECK + """
 local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
@@ -158,6 +165,7 @@ def from_fields(fields: Mapping[str, str]) -> Record:
         identities=json.loads(fields.get("identities") or "{}"),
         revision=int(fields.get("revision") or 1),
         earlier=json.loads(fields.get("earlier") or "[]"),
+        blog_comment_id=fields.get("blog_comment_id") or None,
     )
 
 
@@ -207,6 +215,13 @@ class CommentStore:
         if reply[0] == 2:
             return Stored(replace(record, revision=int(reply[1])), repeated=False)
         return Stored(record, repeated=False)
+
+    async def link(self, public_id: str, blog_comment_id: str) -> bool:
+        """Note the blog's own id for a record it sent without one; False when there is no such record."""
+        parts = split_public_id(public_id)
+        if parts is None:
+            return False
+        return bool(await self._batcher.run(LINK, [keys.comment(*parts)], [blog_comment_id]))
 
     async def get(self, public_id: str) -> Record | None:
         parts = split_public_id(public_id)

@@ -28,8 +28,9 @@ searched for), under its parent, by its author's e-mail, with the same text and 
 (:mod:`moderation_service.reading`, which reads them as WordPress keeps them too), in the spam
 folder, among pending and approved comments, and in the trash; of those, the one written closest to the
 record's time, unless another is within ``AMBIGUOUS_SECONDS`` of as close. A comment whose blog id is a
-number is that WordPress comment, if it is on the record's post. The status is set only if it differs
-(WordPress refuses to "change" a status to itself).
+number is that WordPress comment, if it is on the record's post; so is one whose WordPress id the must-use
+plugin reported once WordPress stored it (``/1.1/comment-stored``, ``Record.blog_comment_id``). The status
+is set only if it differs (WordPress refuses to "change" a status to itself).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class WordPressTarget:
         """
         if record is None:
             raise WordPressError("The comment's record is gone (deleted or expired); nothing to set in WordPress.")
-        known_id = wordpress_id(record.comment.comment_id)
+        known_id = wordpress_id(record.comment.comment_id) or wordpress_id(record.blog_comment_id)
         if known_id:
             found = await self._call("GET", f"/wp/v2/comments/{known_id}", params={"context": "edit"}, shape=dict)
             post = wordpress_id(record.comment.post_id)

@@ -477,3 +477,67 @@ async def test_a_report_of_a_comment_older_than_15_days_comes_without_user_ip(cl
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0}]
     body, headers = await check(client, **{name: value for name, value in form(FRIENDLY).items() if name != "user_ip"})
     assert body == "invalid" and headers["X-akismet-debug-help"].startswith('Empty "user_ip" value')
+
+
+# ------------------------------------------------ the record linked to WordPress's comment by the must-use plugin
+
+#: What WordPress may store for a typed ``<3 … >``: it takes ``<3 ->`` for a tag and drops it.
+HEART = f"{INSULT} Danke <3 -> weiter so"
+HEART_STORED = f"{INSULT} Danke  weiter so"
+
+
+async def link(client: Any, record_id: str, comment_id: str = "3001") -> tuple[str, str]:
+    response = await client.post("/1.1/comment-stored", data={"api_key": KEYS["blog"], "blog": BLOG, "id": record_id,
+                                                               "comment_ID": comment_id})
+    assert response.status == 200
+    return await response.text(), response.headers.get("X-Moderation-Outcome", "")
+
+
+async def test_a_recheck_naming_its_record_finds_it_whatever_wordpress_did_to_the_text(client: Any,
+                                                                                     redis: Any) -> None:
+    _, first = await check(client, **form(HEART))
+    item_id = first["X-akismet-guid"]
+    _, unnamed = await check(client, **recheck(HEART_STORED))  # read differently: without the link, a new comment
+    assert unnamed["X-akismet-guid"] != item_id
+    assert await link(client, item_id) == ("Thanks for making the web a better place.", "linked")
+    body, again = await check(client, **recheck(HEART_STORED, moderation_service_id=item_id))
+    assert body == "true" and again["X-akismet-guid"] == item_id
+    response = await client.post("/1.1/submit-ham", data=recheck(HEART_STORED, reporter="admin",
+                                                                 moderation_service_id=item_id))
+    assert response.status == 200
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0}]
+    assert await redis.hget(keys.comment("kommblog", item_id.split(":")[1]), "blog_comment_id") == "3001"
+
+
+async def test_a_record_named_for_another_site_or_gone_is_not_used(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    for named in ("otherblog:" + item_id.split(":")[1], "kommblog:aaaaaaaaaaaaaaaa", "not an id"):
+        _, again = await check(client, **recheck(STORED, moderation_service_id=named))
+        assert again["X-akismet-guid"] == item_id  # found by its identity, as without a name
+    await client.post("/1.1/submit-status", data=recheck(STORED, reporter="admin", status="trash",
+                                                         moderation_service_id="otherblog:" + item_id.split(":")[1]))
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected"
+
+
+@pytest.mark.parametrize(("fields", "help_text"), [
+    ({"id": "otherblog:aaaaaaaaaaaaaaaa"}, '"id" must be the X-akismet-guid'),
+    ({"id": ""}, 'Empty "id" value'),
+    ({"comment_ID": "3001; DROP"}, '"comment_ID" must be WordPress\'s comment id'),
+    ({"comment_ID": ""}, 'Empty "comment_ID" value'),
+])
+async def test_a_link_that_cannot_be_right_says_what_to_send(client: Any, fields: dict[str, str],
+                                                             help_text: str) -> None:
+    _, first = await check(client, **form(TYPED))
+    data = {"api_key": KEYS["blog"], "blog": BLOG, "id": first["X-akismet-guid"], "comment_ID": "3001", **fields}
+    response = await client.post("/1.1/comment-stored", data=data)
+    assert await response.text() == "invalid"
+    assert response.headers["X-akismet-debug-help"].startswith(help_text)
+
+
+async def test_a_link_to_a_record_not_kept_changes_nothing(client: Any, redis: Any) -> None:
+    assert await link(client, "kommblog:aaaaaaaaaaaaaaaa") == ("Thanks for making the web a better place.", "unknown")
+    assert await redis.keys("*comment:aaaaaaaaaaaaaaaa") == []

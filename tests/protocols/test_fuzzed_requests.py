@@ -162,6 +162,8 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("POST", "/1.1/submit-spam", _akismet_form(), form=True, json_errors=False),
         Endpoint("POST", "/1.1/submit-ham", _akismet_form(), form=True, json_errors=False),
         Endpoint("POST", "/1.1/submit-status", {**_akismet_form(), "status": "trash"}, form=True, json_errors=False),
+        Endpoint("POST", "/1.1/comment-stored", {**_akismet_form(), "id": "kommblog:aaaaaaaaaaaaaaaa",
+                                                  "comment_ID": "3001"}, form=True, json_errors=False),
         Endpoint("POST", "/1.1/verify-key", {"key": KEYS["blog"], "blog": "https://kommblog.example/"}, form=True,
                  json_errors=False),
         Endpoint("POST", "/1.1/get-subscription", {"key": KEYS["blog"], "blog": "https://kommblog.example/"},

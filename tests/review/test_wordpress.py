@@ -493,3 +493,34 @@ async def test_a_reopened_comment_written_long_ago_waits_pending_not_in_the_spam
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
     assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
     assert len(await deliveries(client)) == 2
+
+
+async def test_a_comment_linked_by_the_must_use_plugin_is_set_without_a_search(client: Any,
+                                                                              wordpress: FakeWordPress) -> None:
+    """WordPress took ``<3 ->`` for a tag and dropped it: the text reads differently, so no search finds the
+    comment; the id the must-use plugin reported once WordPress stored it leads straight to it."""
+    typed = f"{INSULT} Danke <3 -> weiter so"
+    checked = form(typed, comment_date_gmt=f"{TODAY} 09:15:00")
+    _, headers = await check(client, **checked)
+    item_id = headers["X-akismet-guid"]
+    comment_id = wordpress.store(f"{INSULT} Danke  weiter so", as_submitted=checked)
+    response = await client.post("/1.1/comment-stored", data={**checked, "id": item_id, "comment_ID": str(comment_id)})
+    assert response.headers["X-Moderation-Outcome"] == "linked"
+    await decide(client, item_id, "approve")
+    [delivery] = await all_delivered(client, 1)
+    assert delivery["status"] == "delivered"
+    assert wordpress.posts() == [(comment_id, "approved")]
+    assert [route for method, route, _ in wordpress.calls if method == "GET"] == [f"/wp/v2/comments/{comment_id}"]
+
+
+async def test_without_the_link_such_a_comment_is_not_found_and_the_delivery_says_so(
+        aiohttp_client: Any, settings: Any, wordpress: FakeWordPress) -> None:
+    wordpress.service = client = await aiohttp_client(create_app(wordpress_sites(
+        settings, str(wordpress.server.make_url("/")), webhook_max_attempts=1)))
+    checked = form(f"{INSULT} Danke <3 -> weiter so", comment_date_gmt=f"{TODAY} 09:15:00")
+    _, headers = await check(client, **checked)
+    wordpress.store(f"{INSULT} Danke  weiter so", as_submitted=checked)
+    await decide(client, headers["X-akismet-guid"], "approve")
+    failed = await delivery_once(client, lambda d: d["status"] == "failed")
+    assert failed["last_error"].startswith("WordPress has no comment by 'Jana Weber' on post 17")
+    assert wordpress.posts() == []
