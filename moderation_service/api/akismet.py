@@ -19,14 +19,22 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from ..appkeys import SETTINGS, SITES, STORE
+from ..appkeys import QUEUE, SETTINGS, SITES, STORE
 from ..auth import Principal
 from ..comments import Comment, Record, Status, public_id, split_public_id
-from ..exceptions import InvalidFields
+from ..exceptions import InvalidFields, NotFound
 from ..policy import Decision
 from ..review.queue import RESULT_STATUS, Action, training_labels
 from ..settings import Settings
-from .corrections import add_label, agreeing_report, blog_decision, kept_or_unavailable
+from .corrections import (
+    add_label,
+    agreeing_report,
+    blog_decision,
+    blog_takes_back,
+    corrections_to,
+    kept_or_unavailable,
+    take_back,
+)
 from .protocols import (
     DECISION_HEADER,
     build_comment,
@@ -357,11 +365,14 @@ async def submit_ham(request: web.Request, form: Form) -> web.Response:
     return await submit_correction(request, form, spam=0)
 
 
-#: What ``submit-status`` hears: the WordPress status the admin set (``delete``: deleted for good, as from its
-#: spam folder, where WordPress offers no trash) -> the decision it is here.
-STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT, "delete": Action.REJECT}
-#: The trash and deletion say the comment is not wanted, not why (spam, an insult, off topic, a duplicate):
-#: they decide a waiting comment but teach nothing. An approval says the comment is fine: not spam, not toxic.
+#: What ``submit-status`` hears, the WordPress status someone who moderates comments set there -> the decision
+#: it is here: ``approved``, and the ``trash``; ``unapproved`` (out of the trash, or an approval undone) takes
+#: back the blog's own decision; ``delete`` (for good, as from the spam folder, which has no trash) is
+#: handled as ``DELETE /v1/comments/{id}``.
+STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT}
+STATUSES = (*STATUS_ACTIONS, "unapproved", "delete")
+#: The trash says the comment is not wanted, not why (spam, an insult, off topic, a duplicate): it decides a
+#: waiting comment but teaches nothing. An approval says the comment is fine: not spam, not toxic.
 STATUS_LABELS: dict[Action, dict[str, int] | None] = {Action.APPROVE: None, Action.REJECT: {}}
 OUTCOME_HEADER = "X-Moderation-Outcome"
 
@@ -369,28 +380,55 @@ OUTCOME_HEADER = "X-Moderation-Outcome"
 @routes.post("/1.1/submit-status")
 @akismet_handler
 async def submit_status(request: web.Request, form: Form) -> web.Response:
-    """This service's extension, sent by its WordPress must-use plugin: the admin approved a comment, put it in
-    the trash or deleted it, changes the Akismet plugin does not report (it reports only moves into or out of
-    the spam folder). The comment comes as in submit-spam / submit-ham, with WordPress's new ``status``. A waiting
-    comment is decided so, as by the blog's *Not Spam*; an approval of a comment the model decided is kept as
-    a label, once. ``X-Moderation-Outcome`` says what the report did."""
+    """This service's extension, sent by its WordPress must-use plugin: someone who moderates comments
+    approved a comment, put it in the trash, took it out again or deleted it, changes the Akismet plugin does
+    not report (it reports only moves into or out of the spam folder). The comment comes as in submit-spam /
+    submit-ham, with WordPress's new ``status``. ``X-Moderation-Outcome`` says what the report did."""
     principal, site_id = authenticate(request, form)
     status = required(form, "status")
-    if status not in STATUS_ACTIONS:
-        raise Invalid(f'Unknown "status" {status!r}: send approved, trash or delete.')
+    if status not in STATUSES:
+        raise Invalid(f'Unknown "status" {status!r}: send {", ".join(STATUSES)}.')
     comment = to_comment(request, site_id, form)
     if is_test(form) or reported_by_this_service(request, site_id, form):
         return text(THANKS, {OUTCOME_HEADER: "ignored"})
-    action = STATUS_ACTIONS[status]
-    labels = STATUS_LABELS[action]
     record_id = await reported_record_id(request, site_id, form, comment)
-    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal, labels=labels)
-    outcome = decided.outcome
-    if outcome == "model_decided" and labels is None:
-        await add_label(request, comment, training_labels(action, ()), source="akismet", principal=principal,
-                        once=action.value, record_id=record_id)
-        outcome = "labelled"
+    if status == "delete":
+        outcome = await deleted_by_blog(request, record_id, principal)
+    elif status == "unapproved":
+        outcome = (await blog_takes_back(request, record_id, principal)).outcome
+        if outcome == "model_decided":  # an approval undone: no longer a label
+            await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
+    else:
+        outcome = await status_decision(request, form, comment, record_id, principal)
     return text(THANKS, {OUTCOME_HEADER: outcome})
+
+
+async def status_decision(request: web.Request, form: Form, comment: Comment, record_id: str,
+                          principal: Principal) -> str:
+    """Approved or trashed in WordPress: a waiting comment is decided so (the blog's last word counts);
+    for one the model decided, an approval is a label, once, and the trash takes that label back."""
+    action = STATUS_ACTIONS[form["status"].strip()]
+    labels = STATUS_LABELS[action]
+    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal, labels=labels)
+    if decided.outcome != "model_decided":
+        return decided.outcome
+    if action is Action.APPROVE:
+        added = await add_label(request, comment, training_labels(action, ()), source="akismet",
+                                principal=principal, once=action.value, record_id=record_id)
+        return "labelled" if added else "model_decided"
+    await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
+    return "model_decided"
+
+
+async def deleted_by_blog(request: web.Request, record_id: str, principal: Principal) -> str:
+    """Deleted in WordPress for good: the record leaves Redis and the queue, and any delivery still owed about
+    it is cancelled, as with ``DELETE /v1/comments/{id}`` (its labels stay)."""
+    with kept_or_unavailable(request, "the deletion"):
+        try:
+            await request.app[QUEUE].delete(record_id, principal.name)
+        except NotFound:
+            return "unknown"
+    return "deleted"
 
 
 #: The field in which the must-use plugin names the record of a comment WordPress stored (see comment-stored).

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS
 from ..auth import Principal
-from ..comments import Comment, public_id
+from ..comments import Comment, Status, public_id
 from ..exceptions import Conflict, NotFound, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
@@ -35,9 +35,10 @@ def kept_or_unavailable(request: web.Request, what: str) -> Iterator[None]:
 @dataclass(frozen=True)
 class BlogDecision:
     """What the blog's own decision on a comment did. ``outcome``: ``decided`` (so now, or by this same report
-    before: a retry), ``model_decided`` (it waits for nobody: a correction of the model can only be a label),
-    ``decided_otherwise`` (by a moderator, or by the blog differently before: ``refusal`` says so), or
-    ``unknown`` (never kept, deleted or expired)."""
+    before: a retry; a different decision of the blog's own before is replaced: its last word counts),
+    ``model_decided`` (it waits for nobody: a correction of the model can only be a label),
+    ``decided_otherwise`` (by a moderator: ``refusal`` says so), or ``unknown`` (never kept, deleted or
+    expired)."""
 
     outcome: str
     item: Item | None = None
@@ -62,23 +63,58 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
             except Conflict as exc:
                 refusal = exc
             item = await queue.item(item_id)
+            if refusal.code == "decided_by_model":
+                return BlogDecision("model_decided", item)
+            if item.decided_by == principal.name and item.decision_action == action.value:
+                return BlogDecision("decided", item)
+            if item.decided_by == principal.name:  # the blog changes its own mind: its last word counts
+                await queue.reopen(item_id, principal.name, decided_at=item.decided_at, by_blog=True)
+                return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
+                                                                  by_blog=source, labels=labels))
         except NotFound:
             return BlogDecision("unknown")
-    if refusal.code == "decided_by_model":
-        return BlogDecision("model_decided", item)
-    if item.decided_by == principal.name and item.decision_action == action.value:
-        return BlogDecision("decided", item)
+        except Conflict as exc:  # a moderator was quicker
+            refusal = exc
+            item = await queue.item(item_id)
     return BlogDecision("decided_otherwise", item, refusal)
+
+
+async def blog_takes_back(request: web.Request, item_id: str, principal: Principal) -> BlogDecision:
+    """The blog takes back a decision of its own (its admin restored a comment from the trash, or unapproved
+    one): the comment waits here again, held by nobody, and the blog is not told. ``outcome``: ``reopened``,
+    ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays) or
+    ``unknown``.
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    queue = request.app[QUEUE]
+    with kept_or_unavailable(request, "the change"):
+        try:
+            item = await queue.item(item_id)
+            if item.record.status is Status.PENDING:
+                return BlogDecision("waiting", item)
+            if not item.decided_by:
+                return BlogDecision("model_decided", item)
+            if item.decided_by != principal.name:
+                return BlogDecision("decided_otherwise", item)
+            return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
+                                                               by_blog=True))
+        except NotFound:
+            return BlogDecision("unknown")
+        except Conflict as exc:
+            return BlogDecision("decided_otherwise", await queue.item(item_id), exc)
 
 
 async def add_label(
     request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
     once: str | None = None, record_id: str | None = None,
-) -> None:
+) -> bool:
     """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
     action corrected to, such as ``spam``), only once per comment and correction while its record may live,
     and in place of a correction to another action kept before (``record_id``: the comment's record, when the
     blog named it; else the one its identity gives).
+
+    Returns False when that correction was kept before.
 
     :raises StorageUnavailable: Redis is unreachable (labels are not spooled); the client should retry.
     """
@@ -87,17 +123,33 @@ async def add_label(
     with kept_or_unavailable(request, "the correction"):
         if once is None:
             await request.app[LABELS].add(example)
-        else:
-            retention = request.app[SETTINGS].decision_ttl_days * 86400
-            record_id = record_id or public_id(comment.site_id, comment.identity())
-            await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}", retention,
-                                                     replaces=other_corrections(comment, once))
+            return True
+        retention = request.app[SETTINGS].decision_ttl_days * 86400
+        record_id = record_id or public_id(comment.site_id, comment.identity())
+        return await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}",
+                                                        retention, replaces=other_corrections(comment, once))
 
 
 def other_corrections(comment: Comment, action: str) -> list[str]:
     """The names of the corrections of ``comment`` (as it reads now) to an action other than ``action``."""
     version = comment.version()
     return [f"{other.value}:{version}" for other in Action if other.value != action]
+
+
+async def take_back(request: web.Request, comment: Comment, names: Sequence[str], *,
+                    record_id: str | None = None) -> None:
+    """Take back the blog's corrections ``names`` of ``comment`` (see :func:`other_corrections`).
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    with kept_or_unavailable(request, "the report"):
+        await request.app[LABELS].take_back_corrections(
+            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names)
+
+
+def corrections_to(comment: Comment, action: Action) -> list[str]:
+    """The name of the correction of ``comment`` (as it reads now) to ``action``."""
+    return [f"{action.value}:{comment.version()}"]
 
 
 async def agreeing_report(request: web.Request, comment: Comment, action: Action, *,
@@ -107,7 +159,4 @@ async def agreeing_report(request: web.Request, comment: Comment, action: Action
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    with kept_or_unavailable(request, "the report"):
-        await request.app[LABELS].take_back_corrections(
-            comment.site_id, record_id or public_id(comment.site_id, comment.identity()),
-            other_corrections(comment, action.value))
+    await take_back(request, comment, other_corrections(comment, action.value), record_id=record_id)

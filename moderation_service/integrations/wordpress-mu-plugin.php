@@ -20,9 +20,10 @@
  * own page with the blog's key in the admin's browser, lead back to its settings page.
  *
  * The Akismet plugin reports only a comment moved into or out of the spam folder. This plugin also tells the
- * service when someone who moderates comments approves one (from pending or the trash), puts one in the
- * trash or deletes one (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment
- * that waits there for a moderator is then decided so.
+ * service when someone who moderates comments approves one, sets one back to pending (out of the trash, or
+ * unapproved), puts one in the trash or deletes one (/1.1/submit-status, sent the way the Akismet plugin sends
+ * its reports): a comment that waits there for a moderator is then decided so, a decision of the blog's own
+ * taken back, a deleted comment forgotten.
  *
  * Once WordPress has stored a comment the service checked, this plugin tells the service the comment's id
  * (/1.1/comment-stored) and keeps the service's id for it (comment meta moderation_service_id), which it
@@ -185,30 +186,32 @@ function moderation_service_key_in_host( $url ) {
 const MODERATION_SERVICE_AS_SUBMITTED = array( 'blog', 'blog_charset', 'blog_lang', 'blog_ua', 'comment_agent', 'comment_author', 'comment_author_IP', 'comment_author_email', 'comment_author_url', 'comment_content', 'comment_date_gmt', 'comment_tags', 'comment_type', 'guid', 'is_test', 'permalink', 'reporter', 'site_domain', 'submit_referer', 'submit_uri', 'user_ID', 'user_agent', 'user_id', 'user_ip' );
 
 /**
- * Tells the service that a comment was approved (not out of the spam folder: the Akismet plugin reports that)
- * or put in the trash.
+ * Tells the service that a comment was approved or set back to pending (not out of the spam folder: the
+ * Akismet plugin reports that), or put in the trash.
  *
  * @param string     $new_status The comment's new status.
  * @param string     $old_status Its status before.
  * @param WP_Comment $comment    The comment.
  */
 function moderation_service_report_status( $new_status, $old_status, $comment ) {
-	if ( $new_status !== $old_status && ( 'trash' === $new_status || ( 'approved' === $new_status && 'spam' !== $old_status ) ) ) {
+	if ( $new_status !== $old_status && ( 'trash' === $new_status
+		|| ( in_array( $new_status, array( 'approved', 'unapproved' ), true ) && 'spam' !== $old_status ) ) ) {
 		moderation_service_report( $comment, $new_status );
 	}
 }
 
 /**
- * Tells the service that a comment is being deleted for good (as from the spam folder, which has no trash),
- * while its data is still there. Not the Akismet plugin's daily clean-up of old spam: nobody decided that.
+ * Tells the service that a comment is being deleted for good (from the spam folder, which has no trash, or
+ * from the trash), while its data is still there: the service forgets it too. Not the Akismet plugin's daily
+ * clean-up of old spam, which runs as cron: nobody decided that.
  *
  * @param int|string      $comment_id The comment's id.
  * @param WP_Comment|null $comment    The comment (older WordPress passes none).
  */
 function moderation_service_report_deletion( $comment_id, $comment = null ) {
 	$comment = $comment instanceof WP_Comment ? $comment : get_comment( $comment_id );
-	if ( $comment && ! wp_doing_cron() && 'trash' !== $comment->comment_approved ) {
-		moderation_service_report( $comment, 'delete' ); // (from the trash: reported when it went there)
+	if ( $comment && ! wp_doing_cron() ) {
+		moderation_service_report( $comment, 'delete' );
 	}
 }
 
@@ -217,7 +220,7 @@ function moderation_service_report_deletion( $comment_id, $comment = null ) {
  * as the plugin first checked it (akismet_as_submitted) over the stored row, and who did it.
  *
  * @param WP_Comment $comment The comment.
- * @param string     $status  approved, trash or delete.
+ * @param string     $status  approved, unapproved, trash or delete.
  */
 function moderation_service_report( $comment, $status ) {
 	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key()

@@ -353,11 +353,13 @@ class ReviewQueue:
         return results
 
     async def reopen(self, item_id: str, moderator: str, lease_seconds: float | None = None,
-                     decided_at: float | None = None) -> Item:
+                     decided_at: float | None = None, *, by_blog: bool = False) -> Item:
         """Take a moderator's decision back: the item waits again, claimed by ``moderator``; its label, counts,
         reputation and a webhook delivery not yet made are taken back, and the blog hears that it waits.
 
-        ``decided_at``: only the decision taken then (as answered, to the millisecond), not a later one."""
+        ``decided_at``: only the decision taken then (as answered, to the millisecond), not a later one.
+        ``by_blog``: the blog takes back a decision of its own (its admin restored a comment they had put in
+        the trash): nobody holds the item, and the blog, which did it, is not told."""
         site_id, token = self._parts(item_id)
         item = await self.item(item_id)
         if item.record.status is Status.PENDING:
@@ -371,12 +373,14 @@ class ReviewQueue:
         indexes = queue_indexes(item.record)
         reasons = reason_names(item.record)
         now, until = self._lease(lease_seconds)
-        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).hears_decisions else ""
+        if by_blog:
+            until = 0.0
+        delivery_id = secrets.token_hex(8) if self._sites.get(site_id).hears_decisions and not by_blog else ""
         reply = await self._reopen(
             keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.labels(site_id),
                   keys.reasons_index(site_id), keys.outbox_due(site_id), keys.deliveries(site_id),
                   *[key for key, _ in indexes]],
-            args=[item_id, moderator, repr(now), repr(until), AUDIT_MAXLEN, repr(item.decided_at),
+            args=[item_id, moderator, repr(now), repr(until) if until else "0", AUDIT_MAXLEN, repr(item.decided_at),
                   keys.author(site_id, ""), keys.reputation_prefix(site_id), delivery_id, keys.delivery(site_id, ""),
                   len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons],
         )

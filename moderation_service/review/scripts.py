@@ -386,11 +386,15 @@ redis.call('HDEL', KEYS[1], 'decided_by', 'decided_at', 'decision_action', 'deci
            'label_entry', 'decision_tally', 'delivery_id')
 redis.call('HSET', KEYS[1], 'status', 'pending', 'indexes', cjson.encode(indexes))
 redis.call('PERSIST', KEYS[1])
-take(KEYS[1], moderator, lease_until)
-redis.call('ZADD', KEYS[2], lease_until, id)
+local claimed_by = cjson.null  -- lease '0': the blog took its own decision back, and nobody holds the item
+if lease_until ~= '0' then
+  take(KEYS[1], moderator, lease_until)
+  redis.call('ZADD', KEYS[2], lease_until, id)
+  claimed_by = moderator
+end
 audit(KEYS[3], ARGV[5], now, moderator, 'reopen', id,
       cjson.encode({status = status, decided_by = decided_by, action = action}),
-      cjson.encode({status = 'pending', claimed_by = moderator}))
+      cjson.encode({status = 'pending', claimed_by = claimed_by}))
 if tell_blog then
   local comment = cjson.decode(redis.call('HGET', KEYS[1], 'data')).comment
   local payload = cjson.encode({

@@ -68,6 +68,11 @@ class WordPressError(Exception):
     """A delivery to WordPress failed; the message says why, for the operators' delivery list."""
 
 
+#: Where a comment waits in WordPress while it waits here: the spam folder (the Akismet plugin's place for
+#: held comments) or pending (reopened long after it was written). A decision sets only a comment found there.
+WAITING_STATUSES = frozenset({"spam", "hold"})
+
+
 def wanted_status(event: dict[str, Any], written_gmt: str | None, now: float) -> str:
     """The WordPress status an event asks for. A reopened comment waits in the spam folder, unless it was
     written so long ago that the Akismet plugin's daily clean-up would delete it from there."""
@@ -113,6 +118,11 @@ class WordPressTarget:
         if found.get("status") == status:  # so already (a retry after a lost answer): WordPress refuses a no-op
             return
         comment_id = found["id"]
+        if event["event"] == "comment.decided" and found.get("status") not in WAITING_STATUSES:
+            raise WordPressError(
+                f"WordPress's comment {comment_id} is {found.get('status')!r}, not waiting (spam or pending) where "
+                f"this service left it: someone changed it in WordPress and this service did not hear of it, so "
+                f"it was not set to {status!r}. Set it in WordPress by hand if this decision should stand.")
         answer = await self._call("POST", f"/wp/v2/comments/{comment_id}", json={"status": status}, shape=dict)
         if answer.get("status") != status:
             raise WordPressError(f"WordPress kept comment {comment_id} at status {answer.get('status')!r} instead "

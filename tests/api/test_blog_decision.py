@@ -61,6 +61,21 @@ async def test_a_correction_of_the_models_decision_is_a_label_once(client: Any, 
     assert [e["content"] for e in await labels_of(client)][-1] == edited
 
 
+async def test_the_blog_may_change_its_own_decision(client: Any, comment: Any) -> None:
+    """Its admin rejected, then approved after all: the last word counts, with its label alone, and the
+    moderators' queue never sees it again."""
+    item_id = await hold(client, comment, 1)
+    assert (await tell(client, item_id, "reject", categories=["insult"]))[0] == 200
+    status, body = await tell(client, item_id, "approve")
+    assert status == 200 and body["applied"] == "decided" and body["status"] == "approved"
+    assert body["decided_by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
+    _, listed = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    assert listed["items"] == []
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog", role="moderator")
+    assert [entry["action"] for entry in audit["entries"]][:3] == ["decide", "reopen", "decide"]
+
+
 async def test_a_moderators_decision_is_not_overruled(client: Any, comment: Any) -> None:
     item_id = await hold(client, comment, 1)
     await call(client, "POST", f"/v1/review/items/{item_id}/claim")

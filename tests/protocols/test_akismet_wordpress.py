@@ -412,8 +412,8 @@ async def test_the_admins_approval_of_a_comment_the_model_published_is_one_label
     model, once; a *Spam* after it replaces it."""
     body, first = await check(client, **form(FRIENDLY))
     assert body == "false"
-    for _ in range(2):
-        assert (await report_status(client, FRIENDLY, "approved"))[1] == "labelled"
+    assert (await report_status(client, FRIENDLY, "approved"))[1] == "labelled"
+    assert (await report_status(client, FRIENDLY, "approved"))[1] == "model_decided"  # kept before: no second
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
     await client.post("/1.1/submit-spam", data=recheck(FRIENDLY, reporter="admin"))
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
@@ -453,13 +453,64 @@ async def test_a_test_report_keeps_nothing_and_an_unknown_status_says_what_to_se
     assert await waiting(client) == [first["X-akismet-guid"]]
 
 
-async def test_a_deletion_from_the_spam_folder_decides_a_waiting_comment(client: Any) -> None:
-    """WordPress's spam folder offers *Delete Permanently*, not the trash: like the trash, rejected, no label."""
+async def test_a_deletion_from_the_spam_folder_removes_the_comment_here_too(client: Any) -> None:
+    """WordPress's spam folder offers *Delete Permanently*, not the trash: the comment is gone there, so it
+    leaves this service as with ``DELETE /v1/comments/{id}``: no moderator reviews what cannot be published."""
     _, first = await check(client, **form(TYPED))
-    assert (await report_status(client, TYPED, "delete"))[1] == "decided"
-    _, item = await call(client, "GET", f"/v1/review/items/{first['X-akismet-guid']}")
-    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    item_id = first["X-akismet-guid"]
+    assert (await report_status(client, TYPED, "delete"))[1] == "deleted"
+    assert await waiting(client) == []
+    status, _ = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert status == 404
+    assert (await report_status(client, TYPED, "delete"))[1] == "unknown"  # a retry
     assert await labels_of(client) == []
+
+
+async def test_the_admins_last_word_in_wordpress_counts(client: Any) -> None:
+    """*Not Spam* (approved by the blog), then *Trash*: rejected; then *Restore* (back to pending) takes the
+    blog's decision back: the comment waits here again, held by nobody."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    await client.post("/1.1/submit-ham", data=recheck(TYPED, reporter="admin"))
+    assert (await report_status(client, TYPED, "trash"))[1] == "decided"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert await labels_of(client) == []  # the trash teaches nothing, and the approval's label went with it
+    assert (await report_status(client, TYPED, "unapproved"))[1] == "reopened"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending" and item["claim"] is None
+    assert await waiting(client) == [item_id]
+    body, _ = await check(client, **recheck(STORED))
+    assert body == "true"  # held: WordPress's Check for Spam files it where held comments wait
+    assert (await report_status(client, TYPED, "unapproved"))[1] == "waiting"
+
+
+async def test_a_moderators_decision_is_not_taken_back_by_the_blog(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    assert (await report_status(client, TYPED, "unapproved"))[1] == "decided_otherwise"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "mod"
+
+
+async def test_an_approval_undone_or_trashed_is_no_longer_a_label(client: Any) -> None:
+    body, _ = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    for undo in ("unapproved", "trash"):
+        assert (await report_status(client, FRIENDLY, "approved"))[1] == "labelled"
+        assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
+        assert (await report_status(client, FRIENDLY, undo))[1] == "model_decided"
+        assert await labels_of(client) == []
+
+
+async def test_an_approval_after_not_spam_adds_no_second_label(client: Any) -> None:
+    body, _ = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    await client.post("/1.1/submit-ham", data=recheck(FRIENDLY, reporter="admin"))
+    assert (await report_status(client, FRIENDLY, "approved"))[1] == "model_decided"  # kept before: no label
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0}]
 
 
 async def test_a_report_of_a_comment_older_than_15_days_comes_without_user_ip(client: Any) -> None:

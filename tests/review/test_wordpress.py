@@ -524,3 +524,17 @@ async def test_without_the_link_such_a_comment_is_not_found_and_the_delivery_say
     failed = await delivery_once(client, lambda d: d["status"] == "failed")
     assert failed["last_error"].startswith("WordPress has no comment by 'Jana Weber' on post 17")
     assert wordpress.posts() == []
+
+
+async def test_a_comment_someone_moved_in_wordpress_unheard_is_left_as_they_set_it(
+        aiohttp_client: Any, settings: Any, wordpress: FakeWordPress) -> None:
+    """The admin approved a held comment while the service could not hear it: a moderator's later rejection
+    must not trash a published comment; the delivery fails and says why."""
+    wordpress.service = client = await aiohttp_client(create_app(wordpress_sites(
+        settings, str(wordpress.server.make_url("/")), webhook_max_attempts=1)))
+    item_id, comment_id = await held_in_wordpress(client, wordpress)
+    wordpress.comments[comment_id]["status"] = "approved"  # the must-use plugin's report never arrived
+    await decide(client, item_id, "reject")
+    failed = await delivery_once(client, lambda d: d["status"] == "failed")
+    assert failed["last_error"].startswith(f"WordPress's comment {comment_id} is 'approved', not waiting")
+    assert wordpress.status_of(comment_id) == "approved" and wordpress.posts() == []
