@@ -107,12 +107,12 @@ async def blog_takes_back(request: web.Request, item_id: str, principal: Princip
 
 async def add_label(
     request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
-    once: str | None = None, record_id: str | None = None,
+    once: str | None = None, record_id: str | None = None, replaces_others: bool = True,
 ) -> bool:
     """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
     action corrected to, such as ``spam``), only once per comment and correction while its record may live,
-    and in place of a correction to another action kept before (``record_id``: the comment's record, when the
-    blog named it; else the one its identity gives).
+    and in place of a correction to another action kept before (``replaces_others=False``: beside it);
+    ``record_id``: the comment's record, when the blog named it, else the one its identity gives.
 
     Returns False when that correction was kept before.
 
@@ -126,8 +126,9 @@ async def add_label(
             return True
         retention = request.app[SETTINGS].decision_ttl_days * 86400
         record_id = record_id or public_id(comment.site_id, comment.identity())
+        replaces = other_corrections(comment, once) if replaces_others else []
         return await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}",
-                                                        retention, replaces=other_corrections(comment, once))
+                                                        retention, replaces=replaces)
 
 
 def other_corrections(comment: Comment, action: str) -> list[str]:

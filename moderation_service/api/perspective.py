@@ -10,6 +10,8 @@ scores as a labelled example. Errors use Google's JSON error shape. The key is a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
@@ -309,6 +311,11 @@ def suggested_labels(suggested: Mapping[str, Mapping[str, Any]]) -> dict[str, in
     return labels
 
 
+def suggestion_name(labels: Mapping[str, int]) -> str:
+    """The name a suggestion is kept under, once per comment: the same labels are the same suggestion."""
+    return "suggested-" + hashlib.blake2b(json.dumps(labels, sort_keys=True).encode(), digest_size=6).hexdigest()
+
+
 def coral_decision(suggested: Mapping[str, Mapping[str, Any]]) -> Action | None:
     """Coral's moderator approved the comment (a suggestion of ``APPROVED`` alone). Coral's ``DELETED`` says
     too little to decide on: it rejects spam and off-topic comments too, not only toxic ones."""
@@ -334,6 +341,7 @@ async def suggest_score(request: web.Request) -> web.Response:
         request, public_id(comment.site_id, comment.identity()), action, source="perspective",
         principal=principal)).outcome == "decided"
     labels = suggested_labels(body["attribute_scores"])
-    if labels and not decided:
-        await add_label(request, comment, labels, source="perspective", principal=principal)
+    if labels and not decided:  # a retry of the same suggestion keeps no second example
+        await add_label(request, comment, labels, source="perspective", principal=principal,
+                        once=suggestion_name(labels), replaces_others=False)
     return web.json_response({"detectedLanguages": detected, "requestedLanguages": requested, **echoed(body)})
