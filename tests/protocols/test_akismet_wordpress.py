@@ -430,14 +430,18 @@ async def test_the_trash_of_a_comment_the_model_published_changes_nothing_here(c
     assert (await response.json())["status"] == "published"
 
 
-async def test_a_status_reported_after_a_moderators_decision_leaves_it(client: Any) -> None:
+@pytest.mark.parametrize(("action", "reported", "status"), [
+    ("approve", "trash", "approved"), ("reject", "unapproved", "rejected"), ("reject", "approved", "rejected")])
+async def test_a_status_reported_after_a_moderators_decision_leaves_it(client: Any, action: str, reported: str,
+                                                                       status: str) -> None:
+    """The blog's report neither replaces nor takes back a moderator's decision."""
     _, first = await check(client, **form(TYPED))
     item_id = first["X-akismet-guid"]
     await call(client, "POST", f"/v1/review/items/{item_id}/claim")
-    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "approve"})
-    assert (await report_status(client, STORED, "trash"))[1] == "decided_otherwise"
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": action})
+    assert (await report_status(client, STORED, reported))[1] == "decided_otherwise"
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
-    assert item["status"] == "approved" and item["decided"]["by"] == "mod"
+    assert item["status"] == status and item["decided"]["by"] == "mod"
     assert [e["source"] for e in await labels_of(client)] == ["moderator"]
 
 
@@ -483,16 +487,6 @@ async def test_the_admins_last_word_in_wordpress_counts(client: Any) -> None:
     body, _ = await check(client, **recheck(STORED))
     assert body == "true"  # held: WordPress's Check for Spam files it where held comments wait
     assert (await report_status(client, TYPED, "unapproved"))[1] == "waiting"
-
-
-async def test_a_moderators_decision_is_not_taken_back_by_the_blog(client: Any) -> None:
-    _, first = await check(client, **form(TYPED))
-    item_id = first["X-akismet-guid"]
-    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
-    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
-    assert (await report_status(client, TYPED, "unapproved"))[1] == "decided_otherwise"
-    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
-    assert item["status"] == "rejected" and item["decided"]["by"] == "mod"
 
 
 async def test_an_approval_undone_or_trashed_is_no_longer_a_label(client: Any) -> None:
