@@ -46,6 +46,7 @@ add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 add_action( 'comment_post', 'moderation_service_link_comment', 10, 3 );
+add_action( 'moderation_service_resend', 'moderation_service_resend' );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -135,11 +136,58 @@ function moderation_service_link_comment( $comment_id, $approved, $commentdata )
 		return; // no check in this page load, or one of another comment
 	}
 	add_comment_meta( $comment_id, 'moderation_service_id', $checked['id'], true );
-	Akismet::http_post( Akismet::build_query( array(
+	moderation_service_send( 'comment-stored', array(
 		'blog'       => get_option( 'home' ),
 		'id'         => $checked['id'],
 		'comment_ID' => $comment_id,
-	) ), 'comment-stored' );
+	) );
+}
+
+/**
+ * Sends one of this plugin's own calls, after those still owed, in order. A call the service did not take
+ * (unreachable, or an error such as 503 while its Redis is away) is kept in the option
+ * moderation_service_unsent and sent again, in order, with the next one or by WordPress's cron every five
+ * minutes: the admin's decisions are not lost while the service is down. An answer of "invalid" (a call the
+ * service refuses as it stands) is not sent again.
+ *
+ * @param string     $call   submit-status or comment-stored.
+ * @param array|null $fields The call's fields (null: only send what is owed).
+ */
+function moderation_service_send( $call, $fields = null ) {
+	$owed = get_option( 'moderation_service_unsent', array() );
+	$owed = is_array( $owed ) ? $owed : array();
+	if ( null !== $fields ) {
+		$owed[] = array( $call, $fields );
+	}
+	$sent = 0;
+	foreach ( $owed as $waiting ) {
+		$response = Akismet::http_post( Akismet::build_query( $waiting[1] ), $waiting[0] );
+		$answer   = is_array( $response ) ? (string) ( $response[1] ?? '' ) : '';
+		if ( 0 !== strpos( $answer, 'Thanks' ) && 'invalid' !== $answer ) {
+			break; // not taken: this one and the rest wait, in order
+		}
+		++$sent;
+	}
+	$owed = array_slice( $owed, $sent );
+	if ( count( $owed ) > 10000 ) { // the service gone for weeks: keep the newest, and say so
+		error_log( 'moderation service: ' . ( count( $owed ) - 10000 ) . ' unsent reports dropped' );
+		$owed = array_slice( $owed, -10000 );
+	}
+	if ( $owed ) {
+		update_option( 'moderation_service_unsent', $owed, false );
+		if ( ! wp_next_scheduled( 'moderation_service_resend' ) ) {
+			wp_schedule_single_event( time() + 300, 'moderation_service_resend' );
+		}
+	} else {
+		delete_option( 'moderation_service_unsent' );
+	}
+}
+
+/** WordPress's cron: the calls still owed to the service, in order. */
+function moderation_service_resend() {
+	if ( class_exists( 'Akismet' ) && get_option( 'moderation_service_unsent' ) ) {
+		moderation_service_send( '', null );
+	}
 }
 
 /**
@@ -246,5 +294,5 @@ function moderation_service_report( $comment, $status ) {
 		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
 		'status'       => $status,
 	) );
-	Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
+	moderation_service_send( 'submit-status', $fields );
 }
