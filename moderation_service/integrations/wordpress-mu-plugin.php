@@ -107,6 +107,9 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	}
 	if ( is_wp_error( $response ) ) {
 		$failures[ $call ] = $response;
+		if ( preg_match( '#/1\.1/(submit-spam|submit-ham)$#D', $path, $report ) ) {
+			moderation_service_owe( $report[1], $sent ); // the admin's Spam / Not Spam: not to be lost
+		}
 	} elseif ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
 		// a new comment: once WordPress has stored it, its id is told to the service (moderation_service_link_comment)
 		$GLOBALS['moderation_service_checked'] = array(
@@ -147,10 +150,11 @@ function moderation_service_link_comment( $comment_id, $approved, $commentdata )
  * Sends one of this plugin's own calls, after those still owed, in order. A call the service did not take
  * (unreachable, or an error such as 503 while its Redis is away) is kept in the option
  * moderation_service_unsent and sent again, in order, with the next one or by WordPress's cron every five
- * minutes: the admin's decisions are not lost while the service is down. An answer of "invalid" (a call the
- * service refuses as it stands) is not sent again.
+ * minutes: the admin's decisions are not lost while the service is down (nor the Akismet plugin's reports of
+ * Spam / Not Spam, kept the same way when they fail). An answer of "invalid" (a call the service refuses as
+ * it stands) is not sent again.
  *
- * @param string     $call   submit-status or comment-stored.
+ * @param string     $call   submit-status or comment-stored (or '' with no fields).
  * @param array|null $fields The call's fields (null: only send what is owed).
  */
 function moderation_service_send( $call, $fields = null ) {
@@ -159,6 +163,30 @@ function moderation_service_send( $call, $fields = null ) {
 	if ( null !== $fields ) {
 		$owed[] = array( $call, $fields );
 	}
+	moderation_service_keep( moderation_service_sent( $owed ) );
+}
+
+/**
+ * Keeps a call that failed to be sent again later (the Akismet plugin's Spam / Not Spam reports, which it
+ * does not send again itself), after those already owed.
+ *
+ * @param string $call   submit-spam or submit-ham.
+ * @param array  $fields The call's fields.
+ */
+function moderation_service_owe( $call, $fields ) {
+	$owed   = get_option( 'moderation_service_unsent', array() );
+	$owed   = is_array( $owed ) ? $owed : array();
+	$owed[] = array( $call, $fields );
+	moderation_service_keep( $owed );
+}
+
+/**
+ * Sends calls in order until one is not taken.
+ *
+ * @param array $owed The calls, each array( call, fields ).
+ * @return array Those not sent.
+ */
+function moderation_service_sent( $owed ) {
 	$sent = 0;
 	foreach ( $owed as $waiting ) {
 		$response = Akismet::http_post( Akismet::build_query( $waiting[1] ), $waiting[0] );
@@ -168,7 +196,15 @@ function moderation_service_send( $call, $fields = null ) {
 		}
 		++$sent;
 	}
-	$owed = array_slice( $owed, $sent );
+	return array_slice( $owed, $sent );
+}
+
+/**
+ * Keeps the calls still owed, and has WordPress's cron send them; none: forgets the list.
+ *
+ * @param array $owed The calls, each array( call, fields ).
+ */
+function moderation_service_keep( $owed ) {
 	if ( count( $owed ) > 10000 ) { // the service gone for weeks: keep the newest, and say so
 		error_log( 'moderation service: ' . ( count( $owed ) - 10000 ) . ' unsent reports dropped' );
 		$owed = array_slice( $owed, -10000 );
