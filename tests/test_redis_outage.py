@@ -282,3 +282,19 @@ async def test_a_database_the_server_lacks_stops_the_start_with_what_to_fix(sett
         await redis_ctx(app).__anext__()
     assert str(refused.value).startswith("REDIS_URL: the Redis server refuses it: DB index is out of range")
     assert "below the server's 'databases' setting" in str(refused.value)
+
+
+async def test_a_wordpress_recheck_naming_its_record_is_answered_while_redis_is_down(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer
+):
+    """The must-use plugin names the comment's record: with Redis away it is answered as any comment then is
+    (scored, spooled), not refused."""
+    from tests.protocols.test_akismet_wordpress import STORED, TYPED, form, recheck
+
+    client = await aiohttp_client(create_app(settings.with_overrides(redis_url=private_redis.url)))
+    first = await client.post("/1.1/comment-check", data=form(TYPED))
+    item_id = first.headers["X-akismet-guid"]
+    private_redis.stop()
+    again = await client.post("/1.1/comment-check", data=recheck(STORED, moderation_service_id=item_id))
+    assert again.status == 200 and await again.text() == "true"
+    assert again.headers["X-Moderation-Decision"] == "hold"

@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from ..appkeys import QUEUE, SETTINGS, SITES, STORE
+from ..appkeys import HEALTH, QUEUE, SETTINGS, SITES, STORE
 from ..auth import Principal
 from ..comments import Comment, Record, Status, public_id, split_public_id
-from ..exceptions import InvalidFields, NotFound
+from ..exceptions import InvalidFields, NotFound, StorageUnavailable
 from ..policy import Decision
 from ..review.queue import RESULT_STATUS, Action, training_labels
 from ..settings import Settings
@@ -294,7 +294,12 @@ async def comment_check(request: web.Request, form: Form) -> web.Response:
         return text("false", {"X-akismet-guid": public_id(site_id, comment.identity()),
                               DECISION_HEADER: Decision.PUBLISH.value})
     keep = not is_test(form)
-    record = await named_record(request, site_id, form) if keep else None
+    record = None
+    if keep and request.app[HEALTH].ok:
+        try:
+            record = await named_record(request, site_id, form)
+        except StorageUnavailable:  # Redis away: answered as any comment is then, not refused
+            record = None
     if record is None:
         record = await decide(request, comment, keep=keep)
     headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
@@ -465,9 +470,11 @@ async def comment_stored(request: web.Request, form: Form) -> web.Response:
     """This service's extension, sent by its WordPress must-use plugin once WordPress has stored a comment the
     Akismet plugin checked: the record ``id`` (the ``X-akismet-guid`` the check was answered with) is
     WordPress's comment ``comment_ID``. Decisions then reach that comment without a search, and the plugin's
-    later calls about it name the record (``moderation_service_id``). ``X-Moderation-Outcome``: ``linked``, or
-    ``unknown`` (a record never kept, or gone)."""
-    _, site_id = authenticate(request, form)
+    later calls about it name the record (``moderation_service_id``). ``status``, WordPress's for the stored
+    comment: ``trash`` (its disallowed words) decides a waiting comment as the blog's rejection.
+    ``X-Moderation-Outcome``: ``linked``, ``linked_elsewhere`` (the record is another comment's, which stays:
+    two comments that read alike are one record) or ``unknown`` (a record never kept, or gone)."""
+    principal, site_id = authenticate(request, form)
     record_id = required(form, "id")
     parts = split_public_id(record_id)
     if parts is None or parts[0] != site_id:
@@ -476,8 +483,11 @@ async def comment_stored(request: web.Request, form: Form) -> web.Response:
     if not comment_id.isascii() or not comment_id.isdigit():
         raise Invalid(f'"comment_ID" must be WordPress\'s comment id, a number, not {comment_id!r}.')
     with kept_or_unavailable(request, "the comment's WordPress id"):
-        linked = await request.app[STORE].link(record_id, comment_id)
-    return text(THANKS, {OUTCOME_HEADER: "linked" if linked else "unknown"})
+        outcome = await request.app[STORE].link(record_id, comment_id)
+    if outcome == "linked" and form.get("status", "").strip() == "trash":
+        # WordPress put it in the trash as it stored it (its disallowed words): the blog's rejection
+        await blog_decision(request, record_id, Action.REJECT, source="akismet", principal=principal, labels={})
+    return text(THANKS, {OUTCOME_HEADER: outcome})
 
 
 @routes.post("/1.1/get-subscription")

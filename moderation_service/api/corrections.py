@@ -57,33 +57,35 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
     queue = request.app[QUEUE]
     with kept_or_unavailable(request, "the decision"):
         try:
-            try:
-                return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
-                                                                  by_blog=source, labels=labels))
-            except Conflict as exc:
-                refusal = exc
-            item = await queue.item(item_id)
-            if refusal.code == "decided_by_model":
-                return BlogDecision("model_decided", item)
-            if item.decided_by == principal.name and item.decision_action == action.value:
-                return BlogDecision("decided", item)
-            if item.decided_by == principal.name:  # the blog changes its own mind: its last word counts
-                await queue.reopen(item_id, principal.name, decided_at=item.decided_at, by_blog=True)
-                return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
-                                                                  by_blog=source, labels=labels))
+            for _ in range(3):  # another report of the blog's own may change the item meanwhile: look again
+                try:
+                    return BlogDecision("decided", await queue.decide(item_id, principal.name, action, categories,
+                                                                      by_blog=source, labels=labels))
+                except Conflict as exc:
+                    refusal = exc
+                item = await queue.item(item_id)
+                if refusal.code == "decided_by_model":
+                    return BlogDecision("model_decided", item)
+                if item.record.status is Status.PENDING:  # taken back meanwhile: decide it now
+                    continue
+                if item.decided_by != principal.name:
+                    return BlogDecision("decided_otherwise", item, refusal)
+                if item.decision_action == action.value:
+                    return BlogDecision("decided", item)
+                try:  # the blog changes its own mind: its last word counts
+                    await queue.reopen(item_id, principal.name, decided_at=item.decided_at, by_blog=True)
+                except Conflict as exc:
+                    refusal = exc
         except NotFound:
             return BlogDecision("unknown")
-        except Conflict as exc:  # a moderator was quicker
-            refusal = exc
-            item = await queue.item(item_id)
-    return BlogDecision("decided_otherwise", item, refusal)
+    return BlogDecision("decided_otherwise", await queue.item(item_id), refusal)
 
 
 async def blog_takes_back(request: web.Request, item_id: str, principal: Principal) -> BlogDecision:
     """The blog takes back a decision of its own (its admin restored a comment from the trash, or unapproved
     one): the comment waits here again, held by nobody, and the blog is not told. ``outcome``: ``reopened``,
-    ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays) or
-    ``unknown``.
+    ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays),
+    ``reviewed_elsewhere`` (a site whose moderators work elsewhere: the decision stays) or ``unknown``.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
@@ -97,6 +99,8 @@ async def blog_takes_back(request: web.Request, item_id: str, principal: Princip
                 return BlogDecision("model_decided", item)
             if item.decided_by != principal.name:
                 return BlogDecision("decided_otherwise", item)
+            if not item.record.queued:  # its moderators are elsewhere (Coral): nobody here would decide it
+                return BlogDecision("reviewed_elsewhere", item)
             return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
                                                                by_blog=True))
         except NotFound:

@@ -45,7 +45,7 @@ add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
 add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
-add_action( 'comment_post', 'moderation_service_link_comment', 10, 3 );
+add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
 add_action( 'moderation_service_resend', 'moderation_service_resend' );
 
 /**
@@ -94,6 +94,9 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	$sent = array();
 	if ( is_string( $args['body'] ?? null ) ) {
 		parse_str( $args['body'], $sent );
+		if ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
+			unset( $GLOBALS['moderation_service_checked'] ); // a new check: an earlier one's answer must not link this comment
+		}
 		$linked = empty( $sent['comment_ID'] ) ? '' : get_comment_meta( (int) $sent['comment_ID'], 'moderation_service_id', true );
 		if ( is_string( $linked ) && '' !== $linked && ! isset( $sent['moderation_service_id'] ) ) {
 			$args['body'] .= '&moderation_service_id=' . rawurlencode( $linked ); // the comment's record there
@@ -113,29 +116,30 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	} elseif ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
 		// a new comment: once WordPress has stored it, its id is told to the service (moderation_service_link_comment)
 		$GLOBALS['moderation_service_checked'] = array(
-			'id'    => (string) wp_remote_retrieve_header( $response, 'x-akismet-guid' ),
-			'post'  => (string) ( $sent['comment_post_ID'] ?? '' ),
-			'email' => strtolower( trim( (string) ( $sent['comment_author_email'] ?? '' ) ) ),
+			'id'     => (string) wp_remote_retrieve_header( $response, 'x-akismet-guid' ),
+			'post'   => (string) ( $sent['comment_post_ID'] ?? '' ),
+			'parent' => (string) (int) ( $sent['comment_parent'] ?? 0 ),
 		);
 	}
 	return $response;
 }
 
 /**
- * Tells the service which WordPress comment the record of its last check is, once WordPress has stored the
- * comment, and keeps the record's id with the comment: later calls about it name the record, so the service
- * finds it whatever WordPress's filters did to its text, and decisions reach it without a search.
+ * Tells the service which WordPress comment the record of the check just made is, once WordPress has stored
+ * the comment (from its form, XML-RPC, the REST API or an admin's reply), and keeps the record's id with the
+ * comment: later calls about it name the record, so the service finds it whatever WordPress's filters did to
+ * its text, and decisions reach it without a search. The check is this page load's last, made for a comment
+ * on the same post under the same parent; its answer is used once.
  *
- * @param int        $comment_id  The stored comment's id.
- * @param int|string $approved    Its status.
- * @param array      $commentdata The comment's data.
+ * @param int        $comment_id The stored comment's id.
+ * @param WP_Comment $comment    The comment.
  */
-function moderation_service_link_comment( $comment_id, $approved, $commentdata ) {
+function moderation_service_link_comment( $comment_id, $comment ) {
 	$checked = $GLOBALS['moderation_service_checked'] ?? null;
 	unset( $GLOBALS['moderation_service_checked'] );
 	if ( ! is_array( $checked ) || '' === $checked['id'] || ! class_exists( 'Akismet' )
-		|| $checked['post'] !== (string) ( $commentdata['comment_post_ID'] ?? '' )
-		|| $checked['email'] !== strtolower( trim( (string) ( $commentdata['comment_author_email'] ?? '' ) ) ) ) {
+		|| $checked['post'] !== (string) $comment->comment_post_ID
+		|| $checked['parent'] !== (string) (int) $comment->comment_parent ) {
 		return; // no check in this page load, or one of another comment
 	}
 	add_comment_meta( $comment_id, 'moderation_service_id', $checked['id'], true );
@@ -143,6 +147,7 @@ function moderation_service_link_comment( $comment_id, $approved, $commentdata )
 		'blog'       => get_option( 'home' ),
 		'id'         => $checked['id'],
 		'comment_ID' => $comment_id,
+		'status'     => wp_get_comment_status( $comment ), // trash: WordPress's disallowed words put it there
 	) );
 }
 

@@ -366,12 +366,13 @@ class ReviewQueue:
             raise _refusal(item_id, ["not_decided"])
         if not item.decided_by:
             raise _refusal(item_id, ["not_reopenable", item.record.status.value, str(item.record.revision)])
-        if not item.record.queued:
+        if not item.record.queued and not by_blog:
             raise _refusal(item_id, ["reviewed_elsewhere"])
         if decided_at is not None and abs((item.decided_at or 0) - decided_at) > 0.001:
             raise _refusal(item_id, ["changed"])
-        indexes = queue_indexes(item.record)
-        reasons = reason_names(item.record)
+        # (a comment reviewed elsewhere, taken back by the blog, waits in no queue here, as it did at first)
+        indexes = queue_indexes(item.record) if item.record.queued else []
+        reasons = reason_names(item.record) if item.record.queued else []
         now, until = self._lease(lease_seconds)
         if by_blog:
             until = 0.0

@@ -31,9 +31,13 @@ from .scripts import TYPE_CHECK
 # ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
-# The blog's own id for a record it sent without one. KEYS: the record. ARGV: the id. Returns 0 for no record.
+# The blog's own id for a record it sent without one; the first one stays (two comments that read alike are
+# one record). KEYS: the record. ARGV: the id. Returns 0 for no record, 1 linked (now or before), 2 linked
+# to another id.
 LINK = Script("""
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local linked = redis.call('HGET', KEYS[1], 'blog_comment_id')
+if linked and linked ~= ARGV[1] then return 2 end
 redis.call('HSET', KEYS[1], 'blog_comment_id', ARGV[1])
 return 1
 """)
@@ -216,12 +220,14 @@ class CommentStore:
             return Stored(replace(record, revision=int(reply[1])), repeated=False)
         return Stored(record, repeated=False)
 
-    async def link(self, public_id: str, blog_comment_id: str) -> bool:
-        """Note the blog's own id for a record it sent without one; False when there is no such record."""
+    async def link(self, public_id: str, blog_comment_id: str) -> str:
+        """Note the blog's own id for a record it sent without one: ``linked`` (now or before), ``unknown`` (no
+        such record) or ``linked_elsewhere`` (to another of the blog's comments, which stays)."""
         parts = split_public_id(public_id)
         if parts is None:
-            return False
-        return bool(await self._batcher.run(LINK, [keys.comment(*parts)], [blog_comment_id]))
+            return "unknown"
+        linked = await self._batcher.run(LINK, [keys.comment(*parts)], [blog_comment_id])
+        return ("unknown", "linked", "linked_elsewhere")[int(linked)]
 
     async def get(self, public_id: str) -> Record | None:
         parts = split_public_id(public_id)

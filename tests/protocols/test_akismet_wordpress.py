@@ -3,6 +3,7 @@ clicks, its honeypot field and its role lists (the fields as the plugin sends th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -586,3 +587,41 @@ async def test_a_link_that_cannot_be_right_says_what_to_send(client: Any, fields
 async def test_a_link_to_a_record_not_kept_changes_nothing(client: Any, redis: Any) -> None:
     assert await link(client, "kommblog:aaaaaaaaaaaaaaaa") == ("Thanks for making the web a better place.", "unknown")
     assert await redis.keys("*comment:aaaaaaaaaaaaaaaa") == []
+
+
+async def test_the_first_comment_linked_to_a_record_stays_its_comment(client: Any, redis: Any) -> None:
+    """Two comments that read alike are one record: the second link is refused, the first stays."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert (await link(client, item_id, "3001"))[1] == "linked"
+    assert (await link(client, item_id, "3001"))[1] == "linked"  # a retry
+    assert (await link(client, item_id, "3002"))[1] == "linked_elsewhere"
+    assert await redis.hget(keys.comment("kommblog", item_id.split(":")[1]), "blog_comment_id") == "3001"
+
+
+async def test_a_comment_wordpress_trashed_as_it_stored_it_is_the_blogs_rejection(client: Any) -> None:
+    """WordPress's disallowed words send a comment to the trash though the plugin was told to hold it."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    response = await client.post("/1.1/comment-stored", data={"api_key": KEYS["blog"], "blog": BLOG, "id": item_id,
+                                                               "comment_ID": "3001", "status": "trash"})
+    assert response.headers["X-Moderation-Outcome"] == "linked"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert await labels_of(client) == [] and await waiting(client) == []
+
+
+async def test_the_blogs_reports_at_once_leave_its_last_word(client: Any) -> None:
+    """Trash, Restore and Approve sent at once: none is taken for a moderator's decision, and the comment ends
+    decided by the blog or waiting, with at most the approval's label."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    outcomes = await asyncio.gather(*(report_status(client, STORED, status)
+                                      for status in ("trash", "unapproved", "approved", "trash", "approved")))
+    assert "decided_otherwise" not in {outcome for _, outcome in outcomes}
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    labels = [e["labels"] for e in await labels_of(client)]
+    if item["status"] == "approved":
+        assert labels == [{"spam": 0, "toxicity": 0}] and item["decided"]["by"] == "kommblog"
+    else:
+        assert item["status"] in ("rejected", "pending") and labels == []

@@ -211,5 +211,10 @@ async def test_a_site_reviewed_in_coral_keeps_no_queue_here(aiohttp_client: Any,
     assert response.status == 409 and (await response.json())["error"]["code"] == "reviewed_elsewhere"
     response = await client.post(f"/v1/comments/{item_id}/decision", json={"action": "reject"}, headers=auth("blog"))
     assert response.status == 200  # the blog may still say what Coral's moderators decided
+    response = await client.post(f"/v1/comments/{item_id}/decision", json={"action": "approve"}, headers=auth("blog"))
+    assert response.status == 200 and (await response.json())["status"] == "approved"  # and change its mind
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert (await response.json())["items"] == []  # still no queue here
+    assert 0 < await redis.ttl(f"moderation:{{kommblog}}:comment:{token}") <= 30 * 86400
     response = await client.post(f"/v1/review/items/{item_id}/reopen", headers=auth("moderator"))
     assert response.status == 409 and (await response.json())["error"]["code"] == "reviewed_elsewhere"
