@@ -1,0 +1,250 @@
+<?php
+/**
+ * Just enough of WordPress and of the Akismet plugin 5.0 to run the must-use plugin's code, with everything
+ * it does recorded: the HTTP requests it makes (answered by a pretend service whose mood the scenario sets),
+ * comment meta, options, cron events. Behaviour copied from WordPress 6.1 and Akismet 5.0.2 where the plugin
+ * depends on it (Akismet::http_post's retries and its array( '', '' ) on failure; wp_get_comment_status).
+ *
+ * Usage: php wordpress_stubs.php PLUGIN.php SCENARIO  — runs scenario_SCENARIO() from wordpress_scenarios.php
+ * and prints what was recorded as JSON.
+ */
+
+define( 'ABSPATH', __DIR__ . '/' );
+
+$GLOBALS['stub'] = array(
+	'hooks'     => array(),
+	'requests'  => array(),
+	'meta'      => array(),
+	'options'   => array( 'home' => 'https://kommblog.example', 'blog_charset' => 'UTF-8' ),
+	'cron'      => array(),
+	'comments'  => array(),
+	'service'   => 'up',   // up | down | invalid | busy (503)
+	'user'      => array( 'login' => 'admin', 'can' => true ),
+	'doing_cron' => false,
+	'guid'      => 'kommblog:aaaaaaaaaaaaaaaa',
+);
+
+class WP_Error {
+	public $code;
+	public function __construct( $code = '', $message = '' ) {
+		$this->code = $code;
+	}
+}
+
+class WP_Comment {
+	public $comment_ID;
+	public $comment_post_ID = '4';
+	public $comment_author = 'Jana Weber';
+	public $comment_author_email = 'jana@example.org';
+	public $comment_author_url = '';
+	public $comment_author_IP = '203.0.113.7';
+	public $comment_date_gmt = '2026-11-28 09:15:00';
+	public $comment_content = 'Ein Kommentar.';
+	public $comment_approved = '0';
+	public $comment_agent = 'Mozilla/5.0';
+	public $comment_type = 'comment';
+	public $comment_parent = '0';
+	public $user_id = '0';
+	public function __construct( $fields ) {
+		foreach ( $fields as $name => $value ) {
+			$this->$name = $value;
+		}
+	}
+}
+
+class WP_User {
+	public $user_login;
+	public function __construct( $login ) {
+		$this->user_login = $login;
+	}
+}
+
+function is_wp_error( $thing ) {
+	return $thing instanceof WP_Error;
+}
+
+function add_filter( $hook, $callback, $priority = 10, $args = 1 ) {
+	$GLOBALS['stub']['hooks'][ $hook ][] = $callback;
+}
+
+function add_action( $hook, $callback, $priority = 10, $args = 1 ) {
+	add_filter( $hook, $callback, $priority, $args );
+}
+
+function apply_filters( $hook, $value, ...$args ) {
+	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callback ) {
+		$value = $callback( $value, ...$args );
+	}
+	return $value;
+}
+
+function do_action( $hook, ...$args ) {
+	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callback ) {
+		$callback( ...$args );
+	}
+}
+
+function wp_parse_url( $url, $component = -1 ) {
+	return parse_url( $url, $component );
+}
+
+/** The pretend service: answers as the moderation service would, in the scenario's mood. */
+function wp_remote_request( $url, $args ) {
+	$GLOBALS['stub']['requests'][] = array( 'url' => $url, 'body' => $args['body'] ?? '', 'timeout' => $args['timeout'] ?? null,
+		'headers' => array_keys( (array) ( $args['headers'] ?? array() ) ) );
+	$mood = $GLOBALS['stub']['service'];
+	if ( 'down' === $mood ) {
+		return new WP_Error( 'http_request_failed', 'cURL error 7: Failed to connect' );
+	}
+	if ( 'busy' === $mood ) {
+		return array( 'headers' => array(), 'body' => '{"error": {"code": "storage_unavailable"}}', 'response' => array( 'code' => 503 ) );
+	}
+	if ( 'invalid' === $mood ) {
+		return array( 'headers' => array(), 'body' => 'invalid', 'response' => array( 'code' => 200 ) );
+	}
+	$check = '/comment-check' === substr( (string) parse_url( $url, PHP_URL_PATH ), -14 );
+	return array(
+		'headers'  => $check ? array( 'x-akismet-guid' => $GLOBALS['stub']['guid'] ) : array(),
+		'body'     => $check ? 'true' : 'Thanks for making the web a better place.',
+		'response' => array( 'code' => 200 ),
+	);
+}
+
+function wp_remote_retrieve_header( $response, $name ) {
+	return $response['headers'][ $name ] ?? '';
+}
+
+function get_comment_meta( $id, $key, $single = false ) {
+	$value = $GLOBALS['stub']['meta'][ (int) $id ][ $key ] ?? null;
+	return $single ? ( $value ?? '' ) : ( null === $value ? array() : array( $value ) );
+}
+
+function add_comment_meta( $id, $key, $value, $unique = false ) {
+	if ( $unique && isset( $GLOBALS['stub']['meta'][ (int) $id ][ $key ] ) ) {
+		return false;
+	}
+	$GLOBALS['stub']['meta'][ (int) $id ][ $key ] = $value;
+	return true;
+}
+
+function get_option( $name, $default = false ) {
+	return $GLOBALS['stub']['options'][ $name ] ?? $default;
+}
+
+function update_option( $name, $value, $autoload = null ) {
+	$GLOBALS['stub']['options'][ $name ] = $value;
+	return true;
+}
+
+function delete_option( $name ) {
+	unset( $GLOBALS['stub']['options'][ $name ] );
+	return true;
+}
+
+function wp_next_scheduled( $hook ) {
+	return $GLOBALS['stub']['cron'][ $hook ] ?? false;
+}
+
+function wp_schedule_single_event( $time, $hook ) {
+	$GLOBALS['stub']['cron'][ $hook ] = $time;
+	return true;
+}
+
+function wp_doing_cron() {
+	return $GLOBALS['stub']['doing_cron'];
+}
+
+function current_user_can( $capability, ...$args ) {
+	return $GLOBALS['stub']['user']['can'];
+}
+
+function wp_get_current_user() {
+	return new WP_User( $GLOBALS['stub']['user']['login'] );
+}
+
+function get_permalink( $post ) {
+	return 'https://kommblog.example/?p=' . $post;
+}
+
+function get_locale() {
+	return 'de_DE';
+}
+
+function get_comment( $id ) {
+	return $GLOBALS['stub']['comments'][ (int) $id ] ?? null;
+}
+
+function wp_get_comment_status( $comment ) {
+	$comment  = is_object( $comment ) ? $comment : get_comment( $comment );
+	$statuses = array( '1' => 'approved', '0' => 'unapproved', 'spam' => 'spam', 'trash' => 'trash' );
+	return $statuses[ (string) $comment->comment_approved ] ?? false;
+}
+
+function admin_url( $path ) {
+	return 'https://kommblog.example/wp-admin/' . $path;
+}
+
+function wp_safe_redirect( $url ) {
+	$GLOBALS['stub']['redirect'] = $url;
+}
+
+/** The parts of the Akismet plugin 5.0.2 the must-use plugin calls, as they behave there. */
+class Akismet {
+	public static function get_api_key() {
+		return '0a1b2c3d4e5f';
+	}
+
+	public static function build_query( $args ) {
+		return http_build_query( $args, '', '&' );
+	}
+
+	public static function get_user_roles( $user_id ) {
+		return 'subscriber';
+	}
+
+	/** As Akismet::http_post: the key added, https tried, then again, then http; array( '', '' ) on failure. */
+	public static function http_post( $request, $path ) {
+		$request  = $request . '&api_key=' . self::get_api_key();
+		$args     = array( 'body' => $request, 'headers' => array( 'Host' => 'rest.akismet.com' ), 'timeout' => 15 );
+		foreach ( array( 'https', 'https', 'http' ) as $scheme ) {
+			$response = apply_filters( 'pre_http_request', false, $args, "$scheme://rest.akismet.com/1.1/$path" );
+			if ( ! is_wp_error( $response ) ) {
+				return array( $response['headers'], $response['body'] );
+			}
+		}
+		return array( '', '' );
+	}
+}
+
+/** A stored comment, as WordPress keeps it. */
+function stub_comment( $id, $fields = array() ) {
+	$comment = new WP_Comment( array( 'comment_ID' => (string) $id ) + $fields );
+	$GLOBALS['stub']['comments'][ $id ] = $comment;
+	return $comment;
+}
+
+/** The calls that reached the service: path and form fields. */
+function stub_calls() {
+	$calls = array();
+	foreach ( $GLOBALS['stub']['requests'] as $request ) {
+		parse_str( $request['body'], $fields );
+		$calls[] = array( 'url' => $request['url'], 'path' => parse_url( $request['url'], PHP_URL_PATH ), 'fields' => $fields,
+			'timeout' => $request['timeout'], 'headers' => $request['headers'] );
+	}
+	return $calls;
+}
+
+require $argv[1];
+require __DIR__ . '/wordpress_scenarios.php';
+// printed at shutdown: the plugin exits after a redirect, as WordPress code does
+register_shutdown_function( function () {
+	echo json_encode( array(
+		'result'   => $GLOBALS['stub']['result'] ?? null,
+		'calls'    => stub_calls(),
+		'meta'     => $GLOBALS['stub']['meta'],
+		'options'  => $GLOBALS['stub']['options'],
+		'cron'     => array_keys( $GLOBALS['stub']['cron'] ),
+		'redirect' => $GLOBALS['stub']['redirect'] ?? null,
+	) );
+} );
+$GLOBALS['stub']['result'] = call_user_func( 'scenario_' . $argv[2] );
