@@ -16,7 +16,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ResponseError
 
 from . import __version__
-from .api import akismet, comments, coral, health, ops, perspective, review
+from .api import akismet, comments, coral, health, ops, perspective, review, wordpress_plugin
 from .api import metrics as metrics_api
 from .api.middlewares import auth_middleware, error_middleware, metrics_middleware
 from .appkeys import (
@@ -246,6 +246,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(ui.routes)
     # Protocol adapters and other route tables are added here, one line each.
     app.add_routes(akismet.routes)
+    app.add_routes(wordpress_plugin.routes)
     app.add_routes(perspective.routes)
     app.add_routes(coral.routes)
     return app

@@ -8,6 +8,8 @@ for several sites picks the one whose configured ``urls`` match Akismet's ``blog
 meanwhile), ``false`` for published ones. Protocol rules Akismet documents and we follow: a filled honeypot
 field is spam without scoring; ``user_role=administrator`` is never spam; ``is_test`` scores but keeps
 nothing. See the README's "Drop-in protocols" section for every field and how our answers differ from Akismet's.
+A call naming its comment's record (``moderation_service_id``, from this service's WordPress must-use plugin)
+is about that record; the plugin's own calls are in :mod:`.wordpress_plugin`.
 """
 
 from __future__ import annotations
@@ -19,22 +21,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from ..appkeys import HEALTH, QUEUE, SETTINGS, SITES, STORE
+from ..appkeys import HEALTH, SETTINGS, SITES, STORE
 from ..auth import Principal
 from ..comments import Comment, Record, Status, public_id, split_public_id
-from ..exceptions import InvalidFields, NotFound, StorageUnavailable
+from ..exceptions import InvalidFields, StorageUnavailable
 from ..policy import Decision
-from ..review.queue import RESULT_STATUS, Action, training_labels
+from ..review.queue import RESULT_STATUS, Action
 from ..settings import Settings
-from .corrections import (
-    add_label,
-    agreeing_report,
-    blog_decision,
-    blog_takes_back,
-    corrections_to,
-    kept_or_unavailable,
-    take_back,
-)
+from .corrections import add_label, agreeing_report, blog_decision, kept_or_unavailable
 from .protocols import (
     DECISION_HEADER,
     build_comment,
@@ -370,72 +364,6 @@ async def submit_ham(request: web.Request, form: Form) -> web.Response:
     return await submit_correction(request, form, spam=0)
 
 
-#: What ``submit-status`` hears, the WordPress status someone who moderates comments set there -> the decision
-#: it is here: ``approved``, and the ``trash``; ``unapproved`` (out of the trash, or an approval undone) takes
-#: back the blog's own decision; ``delete`` (for good, as from the spam folder, which has no trash) is
-#: handled as ``DELETE /v1/comments/{id}``.
-STATUS_ACTIONS = {"approved": Action.APPROVE, "trash": Action.REJECT}
-STATUSES = (*STATUS_ACTIONS, "unapproved", "delete")
-#: The trash says the comment is not wanted, not why (spam, an insult, off topic, a duplicate): it decides a
-#: waiting comment but teaches nothing. An approval says the comment is fine: not spam, not toxic.
-STATUS_LABELS: dict[Action, dict[str, int] | None] = {Action.APPROVE: None, Action.REJECT: {}}
-OUTCOME_HEADER = "X-Moderation-Outcome"
-
-
-@routes.post("/1.1/submit-status")
-@akismet_handler
-async def submit_status(request: web.Request, form: Form) -> web.Response:
-    """This service's extension, sent by its WordPress must-use plugin: someone who moderates comments
-    approved a comment, put it in the trash, took it out again or deleted it, changes the Akismet plugin does
-    not report (it reports only moves into or out of the spam folder). The comment comes as in submit-spam /
-    submit-ham, with WordPress's new ``status``. ``X-Moderation-Outcome`` says what the report did."""
-    principal, site_id = authenticate(request, form)
-    status = required(form, "status")
-    if status not in STATUSES:
-        raise Invalid(f'Unknown "status" {status!r}: send {", ".join(STATUSES)}.')
-    comment = to_comment(request, site_id, form)
-    if is_test(form) or reported_by_this_service(request, site_id, form):
-        return text(THANKS, {OUTCOME_HEADER: "ignored"})
-    record_id = await reported_record_id(request, site_id, form, comment)
-    if status == "delete":
-        outcome = await deleted_by_blog(request, record_id, principal)
-    elif status == "unapproved":
-        outcome = (await blog_takes_back(request, record_id, principal)).outcome
-        if outcome == "model_decided":  # an approval undone: no longer a label
-            await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
-    else:
-        outcome = await status_decision(request, form, comment, record_id, principal)
-    return text(THANKS, {OUTCOME_HEADER: outcome})
-
-
-async def status_decision(request: web.Request, form: Form, comment: Comment, record_id: str,
-                          principal: Principal) -> str:
-    """Approved or trashed in WordPress: a waiting comment is decided so (the blog's last word counts);
-    for one the model decided, an approval is a label, once, and the trash takes that label back."""
-    action = STATUS_ACTIONS[form["status"].strip()]
-    labels = STATUS_LABELS[action]
-    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal, labels=labels)
-    if decided.outcome != "model_decided":
-        return decided.outcome
-    if action is Action.APPROVE:
-        added = await add_label(request, comment, training_labels(action, ()), source="akismet",
-                                principal=principal, once=action.value, record_id=record_id)
-        return "labelled" if added else "model_decided"
-    await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
-    return "model_decided"
-
-
-async def deleted_by_blog(request: web.Request, record_id: str, principal: Principal) -> str:
-    """Deleted in WordPress for good: the record leaves Redis and the queue, and any delivery still owed about
-    it is cancelled, as with ``DELETE /v1/comments/{id}`` (its labels stay)."""
-    with kept_or_unavailable(request, "the deletion"):
-        try:
-            await request.app[QUEUE].delete(record_id, principal.name)
-        except NotFound:
-            return "unknown"
-    return "deleted"
-
-
 #: The field in which the must-use plugin names the record of a comment WordPress stored (see comment-stored).
 NAMED_RECORD = "moderation_service_id"
 
@@ -462,32 +390,6 @@ async def reported_record_id(request: web.Request, site_id: str, form: Form, com
     comment's identity gives."""
     record = await named_record(request, site_id, form)
     return record.id if record is not None else public_id(site_id, comment.identity())
-
-
-@routes.post("/1.1/comment-stored")
-@akismet_handler
-async def comment_stored(request: web.Request, form: Form) -> web.Response:
-    """This service's extension, sent by its WordPress must-use plugin once WordPress has stored a comment the
-    Akismet plugin checked: the record ``id`` (the ``X-akismet-guid`` the check was answered with) is
-    WordPress's comment ``comment_ID``. Decisions then reach that comment without a search, and the plugin's
-    later calls about it name the record (``moderation_service_id``). ``status``, WordPress's for the stored
-    comment: ``trash`` (its disallowed words) decides a waiting comment as the blog's rejection.
-    ``X-Moderation-Outcome``: ``linked``, ``linked_elsewhere`` (the record is another comment's, which stays:
-    two comments that read alike are one record) or ``unknown`` (a record never kept, or gone)."""
-    principal, site_id = authenticate(request, form)
-    record_id = required(form, "id")
-    parts = split_public_id(record_id)
-    if parts is None or parts[0] != site_id:
-        raise Invalid(f'"id" must be the X-akismet-guid this site\'s comment was answered with, not {record_id!r}.')
-    comment_id = required(form, "comment_ID")
-    if not comment_id.isascii() or not comment_id.isdigit():
-        raise Invalid(f'"comment_ID" must be WordPress\'s comment id, a number, not {comment_id!r}.')
-    with kept_or_unavailable(request, "the comment's WordPress id"):
-        outcome = await request.app[STORE].link(record_id, comment_id)
-    if outcome == "linked" and form.get("status", "").strip() == "trash":
-        # WordPress put it in the trash as it stored it (its disallowed words): the blog's rejection
-        await blog_decision(request, record_id, Action.REJECT, source="akismet", principal=principal, labels={})
-    return text(THANKS, {OUTCOME_HEADER: outcome})
 
 
 @routes.post("/1.1/get-subscription")
