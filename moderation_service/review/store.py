@@ -17,6 +17,17 @@ from . import keys
 from .batching import Batcher, Script
 from .scripts import TYPE_CHECK
 
+# The blog's own id for a record it sent without one; the first one stays (two comments that read alike are
+# one record). KEYS: the record. ARGV: the id. Returns 0 for no record, 1 linked (now or before), 2 linked
+# to another id.
+LINK = Script("""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local linked = redis.call('HGET', KEYS[1], 'blog_comment_id')
+if linked and linked ~= ARGV[1] then return 2 end
+redis.call('HSET', KEYS[1], 'blog_comment_id', ARGV[1])
+return 1
+""")
+
 # Write a record; a comment stored before is either answered as stored (a retry) or replaced (an edit).
 # KEYS: comment hash, the site's set of reason names, claims, audit, then the queue indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, version (see Comment.version), received_at, audit maxlen, n indexes, n scores,
@@ -31,17 +42,6 @@ from .scripts import TYPE_CHECK
 # ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
-# The blog's own id for a record it sent without one; the first one stays (two comments that read alike are
-# one record). KEYS: the record. ARGV: the id. Returns 0 for no record, 1 linked (now or before), 2 linked
-# to another id.
-LINK = Script("""
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local linked = redis.call('HGET', KEYS[1], 'blog_comment_id')
-if linked and linked ~= ARGV[1] then return 2 end
-redis.call('HSET', KEYS[1], 'blog_comment_id', ARGV[1])
-return 1
-""")
-
 RECORD = Script(TYPE_CHECK + """
 local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
