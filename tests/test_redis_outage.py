@@ -295,6 +295,16 @@ async def test_a_wordpress_recheck_naming_its_record_is_answered_while_redis_is_
     first = await client.post("/1.1/comment-check", data=form(TYPED))
     item_id = first.headers["X-akismet-guid"]
     private_redis.stop()
-    again = await client.post("/1.1/comment-check", data=recheck(STORED, moderation_service_id=item_id))
+    # as WordPress stored it, read differently: without the name, another comment (the must-use plugin's case)
+    again = await client.post("/1.1/comment-check", data=recheck(f"{STORED} <3 -> ja", moderation_service_id=item_id))
     assert again.status == 200 and await again.text() == "true"
-    assert again.headers["X-Moderation-Decision"] == "hold"
+    assert again.headers["X-Moderation-Decision"] == "hold" and again.headers["X-akismet-guid"] == item_id
+    assert "X-Moderation-Id" not in again.headers  # answered, not kept: it is kept already
+    private_redis.start()
+
+    async def back() -> bool:
+        return (await readyz(client))["status"] == "ok" and not (await readyz(client))["checks"]["spool"]["pending"]
+
+    await wait_until(back)
+    items = await (await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))).json()
+    assert [item["id"] for item in items["items"]] == [item_id]  # waiting once, not twice

@@ -14,6 +14,7 @@ is about that record; the plugin's own calls are in :mod:`.wordpress_plugin`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -288,15 +289,10 @@ async def comment_check(request: web.Request, form: Form) -> web.Response:
         return text("false", {"X-akismet-guid": public_id(site_id, comment.identity()),
                               DECISION_HEADER: Decision.PUBLISH.value})
     keep = not is_test(form)
-    record = None
-    if keep and request.app[HEALTH].ok:
-        try:
-            record = await named_record(request, site_id, form)
-        except StorageUnavailable:  # Redis away: answered as any comment is then, not refused
-            record = None
+    record, kept = await recheck_of_named_record(request, site_id, form, comment) if keep else (None, False)
     if record is None:
-        record = await decide(request, comment, keep=keep)
-    headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=keep)}
+        record, kept = await decide(request, comment, keep=keep), keep
+    headers = {"X-akismet-guid": record.id, **decision_headers(record, kept=kept)}
     if is_blatant_spam(record):
         headers["X-akismet-pro-tip"] = "discard"
     # Where the comment stands now, not what was first answered: a recheck of a held comment that a
@@ -383,6 +379,23 @@ async def named_record(request: web.Request, site_id: str, form: Form) -> Record
         return None
     with kept_or_unavailable(request, "the comment"):
         return await request.app[STORE].get(record_id)
+
+
+async def recheck_of_named_record(request: web.Request, site_id: str, form: Form,
+                                  comment: Comment) -> tuple[Record | None, bool]:
+    """A recheck of a comment whose record the must-use plugin names is answered from that record (kept),
+    whatever WordPress's filters did to its text; ``None`` when none is named, or the record is gone. With
+    Redis away, it is scored and answered under that record's id, but not kept: spooled under the stored
+    text's identity, it would wait twice once Redis is back."""
+    record_id = named_record_id(site_id, form)
+    if record_id is None:
+        return None, False
+    if request.app[HEALTH].ok:
+        try:
+            return await named_record(request, site_id, form), True
+        except StorageUnavailable:
+            pass
+    return dataclasses.replace(await decide(request, comment, keep=False), id=record_id), False
 
 
 async def reported_record_id(request: web.Request, site_id: str, form: Form, comment: Comment) -> str:

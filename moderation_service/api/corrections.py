@@ -76,9 +76,9 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
                     await queue.reopen(item_id, principal.name, decided_at=item.decided_at, by_blog=True)
                 except Conflict as exc:
                     refusal = exc
+            return BlogDecision("decided_otherwise", await queue.item(item_id), refusal)
         except NotFound:
             return BlogDecision("unknown")
-    return BlogDecision("decided_otherwise", await queue.item(item_id), refusal)
 
 
 async def blog_takes_back(request: web.Request, item_id: str, principal: Principal) -> BlogDecision:

@@ -46,7 +46,6 @@ add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
-add_action( 'moderation_service_resend', 'moderation_service_resend' );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -110,9 +109,6 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	}
 	if ( is_wp_error( $response ) ) {
 		$failures[ $call ] = $response;
-		if ( preg_match( '#/1\.1/(submit-spam|submit-ham)$#D', $path, $report ) ) {
-			moderation_service_owe( $report[1], $sent ); // the admin's Spam / Not Spam: not to be lost
-		}
 	} elseif ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
 		// a new comment: once WordPress has stored it, its id is told to the service (moderation_service_link_comment)
 		$GLOBALS['moderation_service_checked'] = array(
@@ -142,92 +138,16 @@ function moderation_service_link_comment( $comment_id, $comment ) {
 		|| $checked['parent'] !== (string) (int) $comment->comment_parent ) {
 		return; // no check in this page load, or one of another comment
 	}
-	add_comment_meta( $comment_id, 'moderation_service_id', $checked['id'], true );
-	moderation_service_send( 'comment-stored', array(
+	$response = Akismet::http_post( Akismet::build_query( array(
 		'blog'       => get_option( 'home' ),
 		'id'         => $checked['id'],
 		'comment_ID' => $comment_id,
 		'status'     => wp_get_comment_status( $comment ), // trash: WordPress's disallowed words put it there
-	) );
-}
-
-/**
- * Sends one of this plugin's own calls, after those still owed, in order. A call the service did not take
- * (unreachable, or an error such as 503 while its Redis is away) is kept in the option
- * moderation_service_unsent and sent again, in order, with the next one or by WordPress's cron every five
- * minutes: the admin's decisions are not lost while the service is down (nor the Akismet plugin's reports of
- * Spam / Not Spam, kept the same way when they fail). An answer of "invalid" (a call the service refuses as
- * it stands) is not sent again.
- *
- * @param string     $call   submit-status or comment-stored (or '' with no fields).
- * @param array|null $fields The call's fields (null: only send what is owed).
- */
-function moderation_service_send( $call, $fields = null ) {
-	$owed = get_option( 'moderation_service_unsent', array() );
-	$owed = is_array( $owed ) ? $owed : array();
-	if ( null !== $fields ) {
-		$owed[] = array( $call, $fields );
-	}
-	moderation_service_keep( moderation_service_sent( $owed ) );
-}
-
-/**
- * Keeps a call that failed to be sent again later (the Akismet plugin's Spam / Not Spam reports, which it
- * does not send again itself), after those already owed.
- *
- * @param string $call   submit-spam or submit-ham.
- * @param array  $fields The call's fields.
- */
-function moderation_service_owe( $call, $fields ) {
-	$owed   = get_option( 'moderation_service_unsent', array() );
-	$owed   = is_array( $owed ) ? $owed : array();
-	$owed[] = array( $call, $fields );
-	moderation_service_keep( $owed );
-}
-
-/**
- * Sends calls in order until one is not taken.
- *
- * @param array $owed The calls, each array( call, fields ).
- * @return array Those not sent.
- */
-function moderation_service_sent( $owed ) {
-	$sent = 0;
-	foreach ( $owed as $waiting ) {
-		$response = Akismet::http_post( Akismet::build_query( $waiting[1] ), $waiting[0] );
-		$answer   = is_array( $response ) ? (string) ( $response[1] ?? '' ) : '';
-		if ( 0 !== strpos( $answer, 'Thanks' ) && 'invalid' !== $answer ) {
-			break; // not taken: this one and the rest wait, in order
-		}
-		++$sent;
-	}
-	return array_slice( $owed, $sent );
-}
-
-/**
- * Keeps the calls still owed, and has WordPress's cron send them; none: forgets the list.
- *
- * @param array $owed The calls, each array( call, fields ).
- */
-function moderation_service_keep( $owed ) {
-	if ( count( $owed ) > 10000 ) { // the service gone for weeks: keep the newest, and say so
-		error_log( 'moderation service: ' . ( count( $owed ) - 10000 ) . ' unsent reports dropped' );
-		$owed = array_slice( $owed, -10000 );
-	}
-	if ( $owed ) {
-		update_option( 'moderation_service_unsent', $owed, false );
-		if ( ! wp_next_scheduled( 'moderation_service_resend' ) ) {
-			wp_schedule_single_event( time() + 300, 'moderation_service_resend' );
-		}
-	} else {
-		delete_option( 'moderation_service_unsent' );
-	}
-}
-
-/** WordPress's cron: the calls still owed to the service, in order. */
-function moderation_service_resend() {
-	if ( class_exists( 'Akismet' ) && get_option( 'moderation_service_unsent' ) ) {
-		moderation_service_send( '', null );
+	) ), 'comment-stored' );
+	$headers = $response[0] ?? null; // an array-like object of the headers, or '' when the call failed
+	$outcome = ( is_array( $headers ) || $headers instanceof ArrayAccess ) ? (string) ( $headers['x-moderation-outcome'] ?? '' ) : '';
+	if ( 'linked' === $outcome ) { // not when the record is another comment's, or the call failed
+		add_comment_meta( $comment_id, 'moderation_service_id', $checked['id'], true );
 	}
 }
 
@@ -335,5 +255,5 @@ function moderation_service_report( $comment, $status ) {
 		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
 		'status'       => $status,
 	) );
-	moderation_service_send( 'submit-status', $fields );
+	Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
 }

@@ -123,32 +123,18 @@ def test_changes_by_those_who_may_not_moderate_or_by_a_recheck_are_not_reported(
     assert run(plugin, "not_reported_without_the_right_to_moderate")["calls"] == []
 
 
-def test_reports_the_service_did_not_take_are_kept(plugin: Path) -> None:
-    """Down, then 503 (its Redis away): kept, in order, and WordPress's cron is to send them."""
-    ran = run(plugin, "owed_reports_are_kept")
-    assert ran["result"]["kept"] == 1
-    kept = ran["result"]["kept_busy"]
-    assert [(call, fields["comment_ID"], fields["status"]) for call, fields in kept] == [
-        ("submit-status", "100", "approved"), ("submit-status", "101", "trash")]
-    assert ran["cron"] == ["moderation_service_resend"]
+def test_a_comment_is_not_linked_where_the_service_did_not_take_the_link(plugin: Path) -> None:
+    """A record that is another comment's (two that read alike), or a call that failed: no meta, so the
+    comment's later calls are about the record its identity gives."""
+    ran = run(plugin, "no_link_where_the_service_did_not_take_it")
+    assert paths(ran).count("/api/1.1/comment-stored") == 2 and not ran["meta"]
 
 
-def test_kept_reports_go_first_with_the_next_one(plugin: Path) -> None:
-    ran = run(plugin, "owed_reports_go_first_in_order")
-    assert [(call["fields"]["comment_ID"], call["fields"]["status"]) for call in ran["calls"]] == [
-        ("100", "approved"), ("101", "trash"), ("102", "approved")]
-    assert "moderation_service_unsent" not in ran["options"]
-
-
-def test_a_report_the_service_refuses_is_not_kept(plugin: Path) -> None:
-    assert run(plugin, "refused_reports_are_not_kept")["result"] == "none"
-
-
-def test_the_akismet_plugins_own_reports_that_fail_are_kept_and_sent_by_cron(plugin: Path) -> None:
-    ran = run(plugin, "akismet_reports_that_fail_are_kept")
-    [call] = ran["calls"]
-    assert call["path"] == "/api/1.1/submit-spam" and call["fields"]["comment_ID"] == "120"
-    assert call["fields"]["reporter"] == "admin" and "moderation_service_unsent" not in ran["options"]
+def test_a_report_the_service_did_not_take_is_not_sent_again(plugin: Path) -> None:
+    """Tried once (the Akismet plugin's retries of it fail at once); nothing kept, nothing scheduled."""
+    ran = run(plugin, "a_failed_report_is_not_sent_again")
+    assert paths(ran) == ["/api/1.1/submit-status"]
+    assert "moderation_service_unsent" not in ran["options"] and ran["cron"] == []
 
 
 def test_the_statistics_view_leads_back_to_the_settings(plugin: Path) -> None:

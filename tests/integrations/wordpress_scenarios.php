@@ -94,40 +94,20 @@ function scenario_not_reported_without_the_right_to_moderate() {
 	return null;
 }
 
-function scenario_owed_reports_are_kept() {
-	$GLOBALS['stub']['service'] = 'down';
-	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 100 ) );
-	$kept = get_option( 'moderation_service_unsent' );
-	$GLOBALS['stub']['service'] = 'busy';  // Redis away: 503
-	do_action( 'transition_comment_status', 'trash', 'approved', stub_comment( 101 ) );
-	return array( 'kept' => count( $kept ), 'kept_busy' => get_option( 'moderation_service_unsent' ) );
-}
-
-/** A later page load (as scenario_owed_reports_are_kept left them), the service back. */
-function scenario_owed_reports_go_first_in_order() {
-	$owed = array();
-	foreach ( array( array( 100, 'approved' ), array( 101, 'trash' ) ) as $report ) {
-		$owed[] = array( 'submit-status', array( 'blog' => 'https://kommblog.example', 'comment_ID' => $report[0],
-			'status' => $report[1], 'reporter' => 'admin' ) );
-	}
-	update_option( 'moderation_service_unsent', $owed );
-	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 102 ) );
+function scenario_no_link_where_the_service_did_not_take_it() {
+	$GLOBALS['stub']['link'] = 'linked_elsewhere';  // the record is another comment's, that read alike
+	check_new_comment();
+	do_action( 'wp_insert_comment', 57, stub_comment( 57 ) );
+	$GLOBALS['stub']['link'] = 'linked';
+	check_new_comment();
+	$GLOBALS['stub']['service'] = 'busy';  // the check answered, then the service's Redis went away: 503
+	do_action( 'wp_insert_comment', 58, stub_comment( 58 ) );
 	return null;
 }
 
-function scenario_refused_reports_are_not_kept() {
-	$GLOBALS['stub']['service'] = 'invalid';
-	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 110 ) );
-	return get_option( 'moderation_service_unsent', 'none' );
-}
-
-function scenario_akismet_reports_that_fail_are_kept() {
+function scenario_a_failed_report_is_not_sent_again() {
 	$GLOBALS['stub']['service'] = 'down';
-	Akismet::http_post( Akismet::build_query( array( 'blog' => 'https://kommblog.example', 'comment_ID' => 120,
-		'comment_content' => 'x', 'reporter' => 'admin' ) ), 'submit-spam' );
-	$GLOBALS['stub']['service'] = 'up';
-	$GLOBALS['stub']['requests'] = array();
-	do_action( 'moderation_service_resend' );  // WordPress's cron, once the service is back
+	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 100 ) );
 	return null;
 }
 

@@ -19,6 +19,7 @@ $GLOBALS['stub'] = array(
 	'cron'      => array(),
 	'comments'  => array(),
 	'service'   => 'up',   // up | down | invalid | busy (503)
+	'link'      => 'linked', // what comment-stored answers: linked | linked_elsewhere | unknown
 	'user'      => array( 'login' => 'admin', 'can' => true ),
 	'doing_cron' => false,
 	'guid'      => 'kommblog:aaaaaaaaaaaaaaaa',
@@ -102,9 +103,14 @@ function wp_remote_request( $url, $args ) {
 	if ( 'invalid' === $mood ) {
 		return array( 'headers' => array(), 'body' => 'invalid', 'response' => array( 'code' => 200 ) );
 	}
-	$check = '/comment-check' === substr( (string) parse_url( $url, PHP_URL_PATH ), -14 );
+	$path    = (string) parse_url( $url, PHP_URL_PATH );
+	$check   = '/comment-check' === substr( $path, -14 );
+	$headers = $check ? array( 'x-akismet-guid' => $GLOBALS['stub']['guid'] ) : array();
+	if ( '/comment-stored' === substr( $path, -15 ) ) {
+		$headers['x-moderation-outcome'] = $GLOBALS['stub']['link'];
+	}
 	return array(
-		'headers'  => $check ? array( 'x-akismet-guid' => $GLOBALS['stub']['guid'] ) : array(),
+		'headers'  => $headers,
 		'body'     => $check ? 'true' : 'Thanks for making the web a better place.',
 		'response' => array( 'code' => 200 ),
 	);
