@@ -29,6 +29,10 @@
  * (/1.1/comment-stored) and keeps the service's id for it (comment meta moderation_service_id), which it
  * adds to every later call about the comment: rechecks and reports find the comment's record, and
  * decisions reach the comment, whatever WordPress's filters did to its text.
+ *
+ * A report the service did not take (down, or an error while its Redis is away), this plugin's or the
+ * Akismet plugin's own Spam / Not Spam, is kept with its comment (meta moderation_service_unsent: the
+ * comment's last word only) and sent again by WordPress's cron; a deletion is kept on the comment's post.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -46,6 +50,7 @@ add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
+add_action( 'moderation_service_resend', 'moderation_service_resend' );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -57,10 +62,31 @@ add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
  */
 function moderation_service_route_akismet( $preempt, $args, $url ) {
 	static $forwarding = false;
-	static $failures = array();
 	if ( false !== $preempt || $forwarding || ! moderation_service_is_akismet( $args, $url ) ) {
 		return $preempt;
 	}
+	$forwarding = true;
+	try {
+		$response = moderation_service_forward( $args, $url );
+	} finally {
+		$forwarding = false;
+	}
+	if ( preg_match( '#/1\.1/(submit-spam|submit-ham)$#D', (string) wp_parse_url( $url, PHP_URL_PATH ), $report ) ) {
+		parse_str( is_string( $args['body'] ?? null ) ? $args['body'] : '', $fields );
+		moderation_service_keep_unsent( (int) ( $fields['comment_ID'] ?? 0 ), $report[1], (string) ( $fields['reporter'] ?? '' ), $response );
+	}
+	return $response;
+}
+
+/**
+ * Sends a request meant for Akismet's servers to the moderation service instead.
+ *
+ * @param array  $args The request's arguments.
+ * @param string $url  Where the request was going.
+ * @return array|WP_Error The service's answer.
+ */
+function moderation_service_forward( $args, $url ) {
+	static $failures = array();
 	$path  = (string) wp_parse_url( $url, PHP_URL_PATH );
 	$call  = md5( $path . "\n" . ( is_string( $args['body'] ?? null ) ? $args['body'] : '' ) );
 	if ( isset( $failures[ $call ] ) ) {
@@ -101,12 +127,7 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 			$args['body'] .= '&moderation_service_id=' . rawurlencode( $linked ); // the comment's record there
 		}
 	}
-	$forwarding = true;
-	try {
-		$response = wp_remote_request( $service . $path . ( $query ? '?' . $query : '' ), $args );
-	} finally {
-		$forwarding = false;
-	}
+	$response = wp_remote_request( $service . $path . ( $query ? '?' . $query : '' ), $args );
 	if ( is_wp_error( $response ) ) {
 		$failures[ $call ] = $response;
 	} elseif ( '/comment-check' === substr( $path, -14 ) && empty( $sent['comment_ID'] ) ) {
@@ -225,6 +246,33 @@ function moderation_service_report_deletion( $comment_id, $comment = null ) {
 }
 
 /**
+ * A comment's fields as the Akismet plugin sends them in its reports: as it first checked it
+ * (akismet_as_submitted) over the stored row, the blog's, who made the change, and the new status.
+ *
+ * @param WP_Comment $comment  The comment.
+ * @param string     $reporter Who made the change.
+ * @param string     $status   The comment's new status (submit-status).
+ */
+function moderation_service_fields( $comment, $reporter, $status ) {
+	$fields = get_object_vars( $comment );
+	$as_submitted = get_comment_meta( $comment->comment_ID, 'akismet_as_submitted', true );
+	foreach ( is_array( $as_submitted ) ? $as_submitted : array() as $name => $value ) {
+		if ( is_scalar( $value ) && ( in_array( $name, MODERATION_SERVICE_AS_SUBMITTED, true ) || 0 === strpos( $name, 'POST_ak_' ) ) ) {
+			$fields[ $name ] = $value;
+		}
+	}
+	return array_merge( $fields, array(
+		'blog'         => get_option( 'home' ),
+		'blog_lang'    => get_locale(),
+		'blog_charset' => get_option( 'blog_charset' ),
+		'permalink'    => get_permalink( $comment->comment_post_ID ),
+		'reporter'     => $reporter,
+		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
+		'status'       => $status,
+	) );
+}
+
+/**
  * Sends a status set by someone who moderates comments, as the Akismet plugin sends its reports: the comment
  * as the plugin first checked it (akismet_as_submitted) over the stored row, and who did it.
  *
@@ -238,22 +286,110 @@ function moderation_service_report( $comment, $status ) {
 		|| ( ! current_user_can( 'edit_post', $comment->comment_post_ID ) && ! current_user_can( 'moderate_comments' ) ) ) {
 		return;
 	}
-	$fields = get_object_vars( $comment );
-	$as_submitted = get_comment_meta( $comment->comment_ID, 'akismet_as_submitted', true );
-	foreach ( is_array( $as_submitted ) ? $as_submitted : array() as $name => $value ) {
-		if ( is_scalar( $value ) && ( in_array( $name, MODERATION_SERVICE_AS_SUBMITTED, true ) || 0 === strpos( $name, 'POST_ak_' ) ) ) {
-			$fields[ $name ] = $value;
+	$user   = wp_get_current_user();
+	$fields = moderation_service_fields( $comment, $user->user_login, $status );
+	delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent' ); // this report is the last word now
+	$response = Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
+	if ( 'delete' !== $status ) {
+		moderation_service_keep_unsent( (int) $comment->comment_ID, 'submit-status', $fields['reporter'], $response, $status );
+		return;
+	}
+	$linked = (string) get_comment_meta( $comment->comment_ID, 'moderation_service_id', true );
+	if ( '' !== $linked && ! moderation_service_taken( $response ) ) {
+		// the comment and its meta are about to go: the deletion is kept on its post, by the record's id (a
+		// comment never linked is known to the service only by its text: that deletion is not kept)
+		add_post_meta( $comment->comment_post_ID, 'moderation_service_unsent_deletion', array(
+			'moderation_service_id' => $linked,
+			'comment_ID'            => $comment->comment_ID,
+			'comment_content'       => mb_substr( (string) $fields['comment_content'], 0, 200 ),
+			'reporter'              => $fields['reporter'],
+		) );
+		moderation_service_schedule_resend();
+	}
+}
+
+/**
+ * Whether the service took a call: it answered, and not with an error such as 503 (its Redis away). An
+ * "invalid" answer is taken too: it refuses the call as it stands, and sending it again would not help.
+ *
+ * @param array|WP_Error $response The answer, as wp_remote_request or Akismet::http_post give it.
+ */
+function moderation_service_taken( $response ) {
+	$body = is_wp_error( $response ) ? '' : (string) ( $response['body'] ?? $response[1] ?? '' );
+	return 0 === strpos( $body, 'Thanks' ) || 'invalid' === $body;
+}
+
+/**
+ * Keeps, with the comment, the last report the service did not take (the admin's last word on it: an
+ * earlier one it replaces), and forgets one it did take. Sent again by moderation_service_resend.
+ *
+ * @param int            $comment_id The comment.
+ * @param string         $call       submit-status, submit-spam or submit-ham.
+ * @param string         $reporter   Who made the change.
+ * @param array|WP_Error $response   The service's answer.
+ * @param string         $status     For submit-status: the comment's new status.
+ */
+function moderation_service_keep_unsent( $comment_id, $call, $reporter, $response, $status = '' ) {
+	if ( $comment_id <= 0 || ! empty( $GLOBALS['moderation_service_resending'] ) ) {
+		return; // (a resend keeps its own count)
+	}
+	if ( moderation_service_taken( $response ) ) {
+		delete_comment_meta( $comment_id, 'moderation_service_unsent' );
+		return;
+	}
+	update_comment_meta( $comment_id, 'moderation_service_unsent',
+		array( 'call' => $call, 'status' => $status, 'reporter' => $reporter, 'attempts' => 1 ) );
+	moderation_service_schedule_resend();
+}
+
+/** Has WordPress's cron send the kept reports again in five minutes (once scheduled, not again). */
+function moderation_service_schedule_resend() {
+	if ( ! wp_next_scheduled( 'moderation_service_resend' ) ) {
+		wp_schedule_single_event( time() + 300, 'moderation_service_resend' );
+	}
+}
+
+/**
+ * WordPress's cron: the reports the service did not take, 50 comments at a time, each comment's last word
+ * built from it as it is now; deletions kept on their posts. A report refused 20 times is logged and dropped.
+ */
+function moderation_service_resend() {
+	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key() ) {
+		return;
+	}
+	$GLOBALS['moderation_service_resending'] = true;
+	$left = false;
+	foreach ( get_comments( array( 'meta_key' => 'moderation_service_unsent', 'status' => 'any', 'number' => 50 ) ) as $comment ) {
+		$unsent = get_comment_meta( $comment->comment_ID, 'moderation_service_unsent', true );
+		if ( ! is_array( $unsent ) ) {
+			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent' );
+			continue;
+		}
+		$fields   = moderation_service_fields( $comment, (string) $unsent['reporter'], (string) $unsent['status'] );
+		$response = Akismet::http_post( Akismet::build_query( $fields ), (string) $unsent['call'] );
+		if ( moderation_service_taken( $response ) ) {
+			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent', $unsent );
+		} elseif ( $unsent['attempts'] >= 20 ) {
+			error_log( "moderation service: {$unsent['call']} of comment {$comment->comment_ID} not taken 20 times; dropped" );
+			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent', $unsent );
+		} else {
+			update_comment_meta( $comment->comment_ID, 'moderation_service_unsent', array( 'attempts' => $unsent['attempts'] + 1 ) + $unsent, $unsent );
+			$left = true;
 		}
 	}
-	$user = wp_get_current_user();
-	$fields = array_merge( $fields, array(
-		'blog'         => get_option( 'home' ),
-		'blog_lang'    => get_locale(),
-		'blog_charset' => get_option( 'blog_charset' ),
-		'permalink'    => get_permalink( $comment->comment_post_ID ),
-		'reporter'     => $user->user_login,
-		'user_role'    => empty( $fields['user_id'] ) ? '' : Akismet::get_user_roles( $fields['user_id'] ),
-		'status'       => $status,
-	) );
-	Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
+	foreach ( get_posts( array( 'meta_key' => 'moderation_service_unsent_deletion', 'post_type' => 'any', 'post_status' => 'any', 'numberposts' => 50, 'fields' => 'ids' ) ) as $post_id ) {
+		foreach ( get_post_meta( $post_id, 'moderation_service_unsent_deletion' ) as $deletion ) {
+			$fields   = array( 'blog' => get_option( 'home' ), 'comment_post_ID' => $post_id, 'status' => 'delete', 'user_ip' => '' ) + (array) $deletion;
+			$response = Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
+			if ( moderation_service_taken( $response ) ) {
+				delete_post_meta( $post_id, 'moderation_service_unsent_deletion', $deletion );
+			} else {
+				$left = true;
+			}
+		}
+	}
+	$GLOBALS['moderation_service_resending'] = false;
+	if ( $left ) {
+		moderation_service_schedule_resend();
+	}
 }

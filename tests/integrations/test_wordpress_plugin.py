@@ -37,8 +37,8 @@ def run(plugin: Path, scenario: str) -> dict[str, Any]:
     done = subprocess.run(["php", "-d", "error_reporting=E_ALL", "-d", "display_errors=stderr",
                            str(HERE / "wordpress_stubs.php"), str(plugin), scenario],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and not done.stderr, done.stderr
-    return json.loads(done.stdout)
+    assert done.returncode == 0 and "PHP " not in done.stderr, done.stderr  # no notice, warning or error
+    return {**json.loads(done.stdout), "log": done.stderr}
 
 
 def paths(ran: dict[str, Any]) -> list[str]:
@@ -130,11 +130,56 @@ def test_a_comment_is_not_linked_where_the_service_did_not_take_the_link(plugin:
     assert paths(ran).count("/api/1.1/comment-stored") == 2 and not ran["meta"]
 
 
-def test_a_report_the_service_did_not_take_is_not_sent_again(plugin: Path) -> None:
-    """Tried once (the Akismet plugin's retries of it fail at once); nothing kept, nothing scheduled."""
-    ran = run(plugin, "a_failed_report_is_not_sent_again")
-    assert paths(ran) == ["/api/1.1/submit-status"]
-    assert "moderation_service_unsent" not in ran["options"] and ran["cron"] == []
+def kept(ran: dict[str, Any]) -> dict[str, Any]:
+    return {comment: meta["moderation_service_unsent"] for comment, meta in (ran["meta"] or {}).items()
+            if "moderation_service_unsent" in meta}
+
+
+def test_the_last_report_the_service_did_not_take_is_kept_with_its_comment(plugin: Path) -> None:
+    ran = run(plugin, "reports_not_taken_are_kept_with_their_comment")
+    assert kept(ran) == {"100": {"call": "submit-status", "status": "trash", "reporter": "admin", "attempts": 1}}
+    assert ran["cron"] == ["moderation_service_resend"]
+
+
+def test_a_report_answered_503_is_kept_and_one_refused_is_not(plugin: Path) -> None:
+    """503: the service's Redis is away, so it is sent again; ``invalid``: sending it again would not help."""
+    assert kept(run(plugin, "a_report_answered_503_is_kept")) == {
+        "101": {"call": "submit-status", "status": "approved", "reporter": "admin", "attempts": 1}}
+    refused = run(plugin, "a_report_refused_is_not_kept")
+    assert kept(refused) == {} and refused["cron"] == []
+
+
+def test_the_akismet_plugins_reports_not_taken_are_kept_too(plugin: Path) -> None:
+    """The Akismet plugin does not send a failed *Spam* / *Not Spam* again: each is kept, one answered 503,
+    and every one of a bulk action, also those that fail at once after two failures in the page load."""
+    ran = run(plugin, "the_akismet_plugins_reports_not_taken_are_kept")
+    assert {comment: unsent["call"] for comment, unsent in kept(ran).items()} == {
+        "110": "submit-spam", "111": "submit-spam", "112": "submit-spam", "113": "submit-ham"}
+    assert [call["fields"]["comment_ID"] for call in ran["calls"]] == ["113", "110", "111"]  # 112 failed at once
+
+
+def test_cron_sends_each_kept_report_as_the_comment_is_now(plugin: Path) -> None:
+    ran = run(plugin, "kept_reports_are_sent_by_cron")
+    attempts, dropped_after_20, rescheduled = ran["result"]
+    assert (attempts, dropped_after_20, rescheduled) == (2, False, True)  # 121 was tried 20 times: dropped
+    sent = [(call["path"], call["fields"].get("comment_ID"), call["fields"].get("status")) for call in ran["calls"]]
+    assert sent == [("/api/1.1/submit-status", "120", "approved"), ("/api/1.1/submit-status", "122", "delete")]
+    first = ran["calls"][0]["fields"]
+    assert first["comment_content"] == "Wie getippt" and first["reporter"] == "admin"
+    assert first["moderation_service_id"] == "kommblog:cccccccccccccccc"  # the record, named
+    assert ran["calls"][1]["fields"]["moderation_service_id"] == "kommblog:dddddddddddddddd"
+    assert ran["log"] == "moderation service: submit-spam of comment 121 not taken 20 times; dropped\n"
+    assert "moderation_service_unsent" not in ran["meta"].get("120", {}) and not ran["post_meta"]
+    assert ran["cron"] == []  # nothing left: not scheduled again
+
+
+def test_a_deletion_not_taken_is_kept_by_its_records_id(plugin: Path) -> None:
+    """The comment and its meta go: the deletion is kept on its post, small; a comment never linked is known
+    to the service only by its text, and its deletion is not kept."""
+    ran = run(plugin, "a_deletion_not_taken_is_kept_on_its_post")
+    [deletion] = ran["post_meta"]["4"]["moderation_service_unsent_deletion"]
+    assert deletion["moderation_service_id"] == "kommblog:eeeeeeeeeeeeeeee" and deletion["comment_ID"] == "130"
+    assert deletion["comment_content"] == "ä" * 200 and deletion["reporter"] == "admin"
 
 
 def test_the_statistics_view_leads_back_to_the_settings(plugin: Path) -> None:

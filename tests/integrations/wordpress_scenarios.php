@@ -105,9 +105,64 @@ function scenario_no_link_where_the_service_did_not_take_it() {
 	return null;
 }
 
-function scenario_a_failed_report_is_not_sent_again() {
+function scenario_reports_not_taken_are_kept_with_their_comment() {
 	$GLOBALS['stub']['service'] = 'down';
 	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 100 ) );
+	do_action( 'transition_comment_status', 'trash', 'approved', stub_comment( 100 ) );   // its last word
+	return null;
+}
+
+function scenario_a_report_answered_503_is_kept() {
+	$GLOBALS['stub']['service'] = 'busy';  // Redis away
+	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 101 ) );
+	return null;
+}
+
+function scenario_a_report_refused_is_not_kept() {
+	$GLOBALS['stub']['service'] = 'invalid';  // refused as it stands: sending it again would not help
+	do_action( 'transition_comment_status', 'approved', 'unapproved', stub_comment( 102 ) );
+	return null;
+}
+
+function scenario_the_akismet_plugins_reports_not_taken_are_kept() {
+	$GLOBALS['stub']['service'] = 'busy';
+	stub_comment( 113, array( 'comment_approved' => '0' ) );
+	Akismet::http_post( Akismet::build_query( array( 'blog' => 'https://kommblog.example', 'comment_ID' => 113,
+		'comment_content' => 'x', 'reporter' => 'admin' ) ), 'submit-ham' );
+	$GLOBALS['stub']['service'] = 'down';
+	foreach ( array( 110, 111, 112 ) as $id ) {  // a bulk Mark as Spam: the third fails at once, and is kept too
+		stub_comment( $id, array( 'comment_approved' => 'spam' ) );
+		Akismet::http_post( Akismet::build_query( array( 'blog' => 'https://kommblog.example', 'comment_ID' => $id,
+			'comment_content' => 'x', 'reporter' => 'admin' ) ), 'submit-spam' );
+	}
+	return null;
+}
+
+/** A later page load: what was kept, and the cron run once the service is back. */
+function scenario_kept_reports_are_sent_by_cron() {
+	stub_comment( 120, array( 'comment_approved' => '1', 'comment_content' => 'Gespeichert' ) );
+	add_comment_meta( 120, 'akismet_as_submitted', array( 'comment_content' => 'Wie getippt', 'user_ip' => '198.51.100.9' ) );
+	add_comment_meta( 120, 'moderation_service_id', 'kommblog:cccccccccccccccc' );
+	update_comment_meta( 120, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 1 ) );
+	stub_comment( 121, array( 'comment_approved' => 'spam' ) );
+	update_comment_meta( 121, 'moderation_service_unsent', array( 'call' => 'submit-spam', 'status' => '', 'reporter' => 'admin', 'attempts' => 20 ) );
+	add_post_meta( 4, 'moderation_service_unsent_deletion', array( 'moderation_service_id' => 'kommblog:dddddddddddddddd',
+		'comment_ID' => '122', 'comment_content' => 'Gelöscht', 'reporter' => 'admin' ) );
+	$GLOBALS['stub']['service'] = 'busy';
+	stub_run_cron( 'moderation_service_resend' );  // not taken: counted, and the cron comes again
+	$after_busy = array( $GLOBALS['stub']['meta'][120]['moderation_service_unsent']['attempts'],
+		isset( $GLOBALS['stub']['meta'][121]['moderation_service_unsent'] ), wp_next_scheduled( 'moderation_service_resend' ) > 0 );
+	$GLOBALS['stub']['service'] = 'up';
+	$GLOBALS['stub']['requests'] = array();
+	stub_run_cron( 'moderation_service_resend' );
+	return $after_busy;
+}
+
+function scenario_a_deletion_not_taken_is_kept_on_its_post() {
+	$GLOBALS['stub']['service'] = 'down';
+	add_comment_meta( 130, 'moderation_service_id', 'kommblog:eeeeeeeeeeeeeeee' );
+	do_action( 'delete_comment', 130, stub_comment( 130, array( 'comment_approved' => 'spam', 'comment_content' => str_repeat( 'ä', 300 ) ) ) );
+	do_action( 'delete_comment', 131, stub_comment( 131, array( 'comment_approved' => 'spam' ) ) );  // never linked
 	return null;
 }
 

@@ -15,6 +15,7 @@ $GLOBALS['stub'] = array(
 	'hooks'     => array(),
 	'requests'  => array(),
 	'meta'      => array(),
+	'post_meta' => array(),
 	'options'   => array( 'home' => 'https://kommblog.example', 'blog_charset' => 'UTF-8' ),
 	'cron'      => array(),
 	'comments'  => array(),
@@ -57,6 +58,13 @@ class WP_User {
 	public $user_login;
 	public function __construct( $login ) {
 		$this->user_login = $login;
+	}
+}
+
+if ( ! function_exists( 'mb_substr' ) ) {
+	/** As WordPress's compat.php defines it where PHP lacks mbstring. */
+	function mb_substr( $string, $start, $length = null ) {
+		return implode( '', array_slice( preg_split( '//u', $string, -1, PREG_SPLIT_NO_EMPTY ), $start, $length ) );
 	}
 }
 
@@ -133,6 +141,65 @@ function add_comment_meta( $id, $key, $value, $unique = false ) {
 	return true;
 }
 
+function update_comment_meta( $id, $key, $value, $previous = '' ) {
+	$GLOBALS['stub']['meta'][ (int) $id ][ $key ] = $value;
+	return true;
+}
+
+function delete_comment_meta( $id, $key, $value = '' ) {
+	$kept = $GLOBALS['stub']['meta'][ (int) $id ][ $key ] ?? null;
+	if ( null === $kept || ( '' !== $value && $kept !== $value ) ) {
+		return false;
+	}
+	unset( $GLOBALS['stub']['meta'][ (int) $id ][ $key ] );
+	if ( ! $GLOBALS['stub']['meta'][ (int) $id ] ) {
+		unset( $GLOBALS['stub']['meta'][ (int) $id ] );
+	}
+	return true;
+}
+
+/** WP_Comment_Query with meta_key: the stored comments that have that meta, by id. */
+function get_comments( $query ) {
+	$found = array();
+	foreach ( $GLOBALS['stub']['meta'] as $id => $meta ) {
+		if ( isset( $meta[ $query['meta_key'] ] ) && isset( $GLOBALS['stub']['comments'][ $id ] ) ) {
+			$found[] = $GLOBALS['stub']['comments'][ $id ];
+		}
+	}
+	return array_slice( $found, 0, $query['number'] ?? 10 );
+}
+
+function add_post_meta( $post, $key, $value ) {
+	$GLOBALS['stub']['post_meta'][ (int) $post ][ $key ][] = $value;
+	return true;
+}
+
+function get_post_meta( $post, $key ) {
+	return $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ?? array();
+}
+
+function delete_post_meta( $post, $key, $value ) {
+	$rows = $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ?? array();
+	$GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] = array_values( array_filter( $rows, function ( $row ) use ( $value ) {
+		return $row !== $value;
+	} ) );
+	if ( ! $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ) {
+		unset( $GLOBALS['stub']['post_meta'][ (int) $post ] );
+	}
+	return true;
+}
+
+/** get_posts with meta_key and fields ids: the posts that have that meta. */
+function get_posts( $query ) {
+	$ids = array();
+	foreach ( $GLOBALS['stub']['post_meta'] as $post => $meta ) {
+		if ( ! empty( $meta[ $query['meta_key'] ] ) ) {
+			$ids[] = $post;
+		}
+	}
+	return $ids;
+}
+
 function get_option( $name, $default = false ) {
 	return $GLOBALS['stub']['options'][ $name ] ?? $default;
 }
@@ -154,6 +221,14 @@ function wp_next_scheduled( $hook ) {
 function wp_schedule_single_event( $time, $hook ) {
 	$GLOBALS['stub']['cron'][ $hook ] = $time;
 	return true;
+}
+
+/** WordPress's cron running a single event: it is unscheduled, then its hook runs. */
+function stub_run_cron( $hook ) {
+	unset( $GLOBALS['stub']['cron'][ $hook ] );
+	$GLOBALS['stub']['doing_cron'] = true;
+	do_action( $hook );
+	$GLOBALS['stub']['doing_cron'] = false;
 }
 
 function wp_doing_cron() {
@@ -251,6 +326,7 @@ register_shutdown_function( function () {
 		'options'  => $GLOBALS['stub']['options'],
 		'cron'     => array_keys( $GLOBALS['stub']['cron'] ),
 		'redirect' => $GLOBALS['stub']['redirect'] ?? null,
+		'post_meta' => $GLOBALS['stub']['post_meta'],
 	) );
 } );
 $GLOBALS['stub']['result'] = call_user_func( 'scenario_' . $argv[2] );
