@@ -21,6 +21,7 @@ from .akismet import (
     akismet_handler,
     authenticate,
     is_test,
+    named_record_id,
     reported_by_this_service,
     reported_record_id,
     required,
@@ -61,6 +62,10 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
     status = required(form, "status")
     if status not in STATUSES:
         raise Invalid(f'Unknown "status" {status!r}: send {", ".join(STATUSES)}.')
+    named = named_record_id(site_id, form)
+    if status == "delete" and named and not form.get("comment_content", "").strip():
+        # a deletion the plugin kept while the service was down: by the record's id alone, no text kept
+        return text(THANKS, {OUTCOME_HEADER: await deleted_by_blog(request, named, principal)})
     comment = to_comment(request, site_id, form)
     if is_test(form) or reported_by_this_service(request, site_id, form):
         return text(THANKS, {OUTCOME_HEADER: "ignored"})

@@ -32,7 +32,8 @@
  *
  * A report the service did not take (down, or an error while its Redis is away), this plugin's or the
  * Akismet plugin's own Spam / Not Spam, is kept with its comment (meta moderation_service_unsent: the
- * comment's last word only) and sent again by WordPress's cron; a deletion is kept on the comment's post.
+ * comment's last word only) and sent again by WordPress's cron; a deletion is kept in an option of its own,
+ * by the record's id alone.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -224,6 +225,9 @@ const MODERATION_SERVICE_AS_SUBMITTED = array( 'blog', 'blog_charset', 'blog_lan
  * @param WP_Comment $comment    The comment.
  */
 function moderation_service_report_status( $new_status, $old_status, $comment ) {
+	if ( $new_status !== $old_status ) { // a kept report is no longer the comment's last word, reported or not
+		delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent' );
+	}
 	if ( $new_status !== $old_status && ( 'trash' === $new_status
 		|| ( in_array( $new_status, array( 'approved', 'unapproved' ), true ) && 'spam' !== $old_status ) ) ) {
 		moderation_service_report( $comment, $new_status );
@@ -261,6 +265,9 @@ function moderation_service_fields( $comment, $reporter, $status ) {
 			$fields[ $name ] = $value;
 		}
 	}
+	if ( Akismet::is_test_mode() ) {
+		$fields['is_test'] = 'true'; // as the Akismet plugin's reports say in its test mode
+	}
 	return array_merge( $fields, array(
 		'blog'         => get_option( 'home' ),
 		'blog_lang'    => get_locale(),
@@ -296,14 +303,10 @@ function moderation_service_report( $comment, $status ) {
 	}
 	$linked = (string) get_comment_meta( $comment->comment_ID, 'moderation_service_id', true );
 	if ( '' !== $linked && ! moderation_service_taken( $response ) ) {
-		// the comment and its meta are about to go: the deletion is kept on its post, by the record's id (a
-		// comment never linked is known to the service only by its text: that deletion is not kept)
-		add_post_meta( $comment->comment_post_ID, 'moderation_service_unsent_deletion', array(
-			'moderation_service_id' => $linked,
-			'comment_ID'            => $comment->comment_ID,
-			'comment_content'       => mb_substr( (string) $fields['comment_content'], 0, 200 ),
-			'reporter'              => $fields['reporter'],
-		) );
+		// the comment and its meta are about to go: the deletion is kept in an option of its own, by the
+		// record's id alone (a comment never linked is known to the service only by its text: not kept)
+		add_option( 'moderation_service_unsent_deletion_' . (int) $comment->comment_ID,
+			array( 'moderation_service_id' => $linked, 'attempts' => 0 ), '', 'no' );
 		moderation_service_schedule_resend();
 	}
 }
@@ -338,7 +341,7 @@ function moderation_service_keep_unsent( $comment_id, $call, $reporter, $respons
 		return;
 	}
 	update_comment_meta( $comment_id, 'moderation_service_unsent',
-		array( 'call' => $call, 'status' => $status, 'reporter' => $reporter, 'attempts' => 1 ) );
+		array( 'call' => $call, 'status' => $status, 'reporter' => $reporter, 'attempts' => 0 ) );
 	moderation_service_schedule_resend();
 }
 
@@ -350,8 +353,10 @@ function moderation_service_schedule_resend() {
 }
 
 /**
- * WordPress's cron: the reports the service did not take, 50 comments at a time, each comment's last word
- * built from it as it is now; deletions kept on their posts. A report refused 20 times is logged and dropped.
+ * WordPress's cron: the reports the service did not take, 50 comments a run, each built from the comment as
+ * it is now and sent only while the comment still stands as reported; then the kept deletions. A run stops
+ * at the first call that gets no answer (the service still down: nothing counted); a report answered 20
+ * times without being taken is logged and dropped.
  */
 function moderation_service_resend() {
 	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key() ) {
@@ -359,37 +364,97 @@ function moderation_service_resend() {
 	}
 	$GLOBALS['moderation_service_resending'] = true;
 	$left = false;
+	$down = false;
 	foreach ( get_comments( array( 'meta_key' => 'moderation_service_unsent', 'status' => 'any', 'number' => 50 ) ) as $comment ) {
 		$unsent = get_comment_meta( $comment->comment_ID, 'moderation_service_unsent', true );
-		if ( ! is_array( $unsent ) ) {
+		if ( ! is_array( $unsent ) || ! moderation_service_still_stands( $comment, $unsent ) ) {
 			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent' );
 			continue;
 		}
 		$fields   = moderation_service_fields( $comment, (string) $unsent['reporter'], (string) $unsent['status'] );
 		$response = Akismet::http_post( Akismet::build_query( $fields ), (string) $unsent['call'] );
-		if ( moderation_service_taken( $response ) ) {
-			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent', $unsent );
-		} elseif ( $unsent['attempts'] >= 20 ) {
-			error_log( "moderation service: {$unsent['call']} of comment {$comment->comment_ID} not taken 20 times; dropped" );
-			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent', $unsent );
-		} else {
+		$outcome  = moderation_service_outcome( $response, (int) $unsent['attempts'] );
+		if ( 'wait' === $outcome ) {
+			$left = $down = true;
+			break;
+		}
+		if ( get_comment_meta( $comment->comment_ID, 'moderation_service_unsent', true ) !== $unsent ) {
+			continue; // replaced meanwhile by a newer report of another page load: that one counts
+		}
+		if ( 'again' === $outcome ) {
 			update_comment_meta( $comment->comment_ID, 'moderation_service_unsent', array( 'attempts' => $unsent['attempts'] + 1 ) + $unsent, $unsent );
 			$left = true;
+		} else {
+			delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent', $unsent );
 		}
 	}
-	foreach ( get_posts( array( 'meta_key' => 'moderation_service_unsent_deletion', 'post_type' => 'any', 'post_status' => 'any', 'numberposts' => 50, 'fields' => 'ids' ) ) as $post_id ) {
-		foreach ( get_post_meta( $post_id, 'moderation_service_unsent_deletion' ) as $deletion ) {
-			$fields   = array( 'blog' => get_option( 'home' ), 'comment_post_ID' => $post_id, 'status' => 'delete', 'user_ip' => '' ) + (array) $deletion;
-			$response = Akismet::http_post( Akismet::build_query( $fields ), 'submit-status' );
-			if ( moderation_service_taken( $response ) ) {
-				delete_post_meta( $post_id, 'moderation_service_unsent_deletion', $deletion );
-			} else {
-				$left = true;
-			}
+	global $wpdb;
+	$names = $down ? array() : $wpdb->get_col( "SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE 'moderation\\_service\\_unsent\\_deletion\\_%' LIMIT 50" );
+	foreach ( $names as $name ) {
+		$deletion = get_option( $name );
+		if ( ! is_array( $deletion ) ) {
+			delete_option( $name );
+			continue;
+		}
+		$response = Akismet::http_post( Akismet::build_query( array( 'blog' => get_option( 'home' ), 'status' => 'delete',
+			'comment_ID' => substr( $name, 35 ), 'moderation_service_id' => $deletion['moderation_service_id'] ) ), 'submit-status' );
+		$outcome  = moderation_service_outcome( $response, (int) $deletion['attempts'] );
+		if ( 'wait' === $outcome ) {
+			$left = true;
+			break;
+		}
+		if ( 'again' === $outcome ) {
+			update_option( $name, array( 'attempts' => $deletion['attempts'] + 1 ) + $deletion, false );
+			$left = true;
+		} else {
+			delete_option( $name );
 		}
 	}
 	$GLOBALS['moderation_service_resending'] = false;
 	if ( $left ) {
 		moderation_service_schedule_resend();
+	}
+}
+
+/**
+ * What to do with a kept call after sending it again: 'done' (taken, or refused as it stands), 'wait' (no
+ * answer: the service is still down, nothing counts), 'again' (answered without taking it, 503 say), or
+ * 'done' as well after 20 such answers, logged.
+ *
+ * @param array $response What Akismet::http_post gave: array( headers, body ), array( '', '' ) for no answer.
+ * @param int   $attempts How often it was answered so before.
+ */
+function moderation_service_outcome( $response, $attempts ) {
+	if ( moderation_service_taken( $response ) ) {
+		return 'done';
+	}
+	$headers = $response[0] ?? '';
+	if ( ! is_array( $headers ) && ! $headers instanceof ArrayAccess ) {
+		return 'wait';
+	}
+	if ( $attempts + 1 >= 20 ) {
+		error_log( 'moderation service: a kept report was answered 20 times without being taken; dropped' );
+		return 'done';
+	}
+	return 'again';
+}
+
+/**
+ * Whether a comment still stands as a kept report says (a change nobody reported, such as approving from
+ * the spam folder through a moderation e-mail's link, makes it stale): Spam needs it in the spam folder,
+ * Not Spam out of it, a status that status.
+ *
+ * @param WP_Comment $comment The comment.
+ * @param array      $unsent  The kept report.
+ */
+function moderation_service_still_stands( $comment, $unsent ) {
+	$now = wp_get_comment_status( $comment );
+	switch ( $unsent['call'] ?? '' ) {
+		case 'submit-spam':
+			return 'spam' === $now;
+		case 'submit-ham':
+			return 'spam' !== $now;
+		default:
+			return $now === ( $unsent['status'] ?? '' );
 	}
 }

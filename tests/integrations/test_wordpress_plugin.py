@@ -137,14 +137,14 @@ def kept(ran: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_last_report_the_service_did_not_take_is_kept_with_its_comment(plugin: Path) -> None:
     ran = run(plugin, "reports_not_taken_are_kept_with_their_comment")
-    assert kept(ran) == {"100": {"call": "submit-status", "status": "trash", "reporter": "admin", "attempts": 1}}
+    assert kept(ran) == {"100": {"call": "submit-status", "status": "trash", "reporter": "admin", "attempts": 0}}
     assert ran["cron"] == ["moderation_service_resend"]
 
 
 def test_a_report_answered_503_is_kept_and_one_refused_is_not(plugin: Path) -> None:
     """503: the service's Redis is away, so it is sent again; ``invalid``: sending it again would not help."""
     assert kept(run(plugin, "a_report_answered_503_is_kept")) == {
-        "101": {"call": "submit-status", "status": "approved", "reporter": "admin", "attempts": 1}}
+        "101": {"call": "submit-status", "status": "approved", "reporter": "admin", "attempts": 0}}
     refused = run(plugin, "a_report_refused_is_not_kept")
     assert kept(refused) == {} and refused["cron"] == []
 
@@ -160,26 +160,52 @@ def test_the_akismet_plugins_reports_not_taken_are_kept_too(plugin: Path) -> Non
 
 def test_cron_sends_each_kept_report_as_the_comment_is_now(plugin: Path) -> None:
     ran = run(plugin, "kept_reports_are_sent_by_cron")
-    attempts, dropped_after_20, rescheduled = ran["result"]
-    assert (attempts, dropped_after_20, rescheduled) == (2, False, True)  # 121 was tried 20 times: dropped
+    attempts, kept_after_20_answers, rescheduled, deletion_attempts = ran["result"]
+    assert (attempts, kept_after_20_answers, rescheduled, deletion_attempts) == (1, False, True, 1)
+    assert ran["log"] == "moderation service: a kept report was answered 20 times without being taken; dropped\n"
     sent = [(call["path"], call["fields"].get("comment_ID"), call["fields"].get("status")) for call in ran["calls"]]
     assert sent == [("/api/1.1/submit-status", "120", "approved"), ("/api/1.1/submit-status", "122", "delete")]
     first = ran["calls"][0]["fields"]
     assert first["comment_content"] == "Wie getippt" and first["reporter"] == "admin"
     assert first["moderation_service_id"] == "kommblog:cccccccccccccccc"  # the record, named
-    assert ran["calls"][1]["fields"]["moderation_service_id"] == "kommblog:dddddddddddddddd"
-    assert ran["log"] == "moderation service: submit-spam of comment 121 not taken 20 times; dropped\n"
-    assert "moderation_service_unsent" not in ran["meta"].get("120", {}) and not ran["post_meta"]
+    deletion = ran["calls"][1]["fields"]
+    assert deletion["moderation_service_id"] == "kommblog:dddddddddddddddd" and "comment_content" not in deletion
+    assert not kept(ran) and not [name for name in ran["options"] if name.startswith("moderation_service_unsent")]
     assert ran["cron"] == []  # nothing left: not scheduled again
 
 
-def test_a_deletion_not_taken_is_kept_by_its_records_id(plugin: Path) -> None:
-    """The comment and its meta go: the deletion is kept on its post, small; a comment never linked is known
-    to the service only by its text, and its deletion is not kept."""
-    ran = run(plugin, "a_deletion_not_taken_is_kept_on_its_post")
-    [deletion] = ran["post_meta"]["4"]["moderation_service_unsent_deletion"]
-    assert deletion["moderation_service_id"] == "kommblog:eeeeeeeeeeeeeeee" and deletion["comment_ID"] == "130"
-    assert deletion["comment_content"] == "ä" * 200 and deletion["reporter"] == "admin"
+def test_a_service_still_down_stops_the_run_and_counts_nothing(plugin: Path) -> None:
+    """An outage outlasting 20 runs must not drop what it was kept for."""
+    ran = run(plugin, "a_service_still_down_counts_nothing")
+    assert len(ran["calls"]) == 1  # the first call got no answer: nothing more is tried
+    assert {comment: unsent["attempts"] for comment, unsent in kept(ran).items()} == {"150": 19, "151": 19}
+    assert ran["options"]["moderation_service_unsent_deletion_152"]["attempts"] == 0
+    assert ran["cron"] == ["moderation_service_resend"]
+
+
+def test_a_kept_report_the_comment_no_longer_stands_by_is_dropped(plugin: Path) -> None:
+    """A *Spam* kept, then the comment approved in a way nobody reported: the *Spam* is not sent."""
+    ran = run(plugin, "a_kept_report_the_comment_no_longer_stands_by_is_dropped")
+    assert ran["calls"] == [] and kept(ran) == {}
+
+
+def test_a_kept_report_replaced_during_the_resend_is_not_written_back(plugin: Path) -> None:
+    ran = run(plugin, "a_kept_report_replaced_during_the_resend_stays_replaced")
+    assert kept(ran) == {"160": {"call": "submit-status", "status": "trash", "reporter": "admin", "attempts": 0}}
+    # 161's newer report was taken meanwhile: the resent one is not written back either
+
+
+def test_any_status_change_replaces_a_kept_report(plugin: Path) -> None:
+    assert kept(run(plugin, "any_status_change_replaces_a_kept_report")) == {}
+
+
+def test_a_deletion_not_taken_is_kept_by_its_records_id_alone(plugin: Path) -> None:
+    """The comment and its meta go: the deletion is kept in an option of its own, with no text and no login;
+    a comment never linked is known to the service only by its text, and its deletion is not kept."""
+    ran = run(plugin, "a_deletion_not_taken_is_kept_by_its_record")
+    deletions = {name: value for name, value in ran["options"].items() if name.startswith("moderation_service_unsent")}
+    assert deletions == {
+        "moderation_service_unsent_deletion_130": {"moderation_service_id": "kommblog:eeeeeeeeeeeeeeee", "attempts": 0}}
 
 
 def test_the_statistics_view_leads_back_to_the_settings(plugin: Path) -> None:

@@ -138,30 +138,77 @@ function scenario_the_akismet_plugins_reports_not_taken_are_kept() {
 	return null;
 }
 
-/** A later page load: what was kept, and the cron run once the service is back. */
+/** A later page load: what was kept, and the cron run once the service answers again. */
 function scenario_kept_reports_are_sent_by_cron() {
 	stub_comment( 120, array( 'comment_approved' => '1', 'comment_content' => 'Gespeichert' ) );
 	add_comment_meta( 120, 'akismet_as_submitted', array( 'comment_content' => 'Wie getippt', 'user_ip' => '198.51.100.9' ) );
 	add_comment_meta( 120, 'moderation_service_id', 'kommblog:cccccccccccccccc' );
-	update_comment_meta( 120, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 1 ) );
+	update_comment_meta( 120, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 0 ) );
 	stub_comment( 121, array( 'comment_approved' => 'spam' ) );
-	update_comment_meta( 121, 'moderation_service_unsent', array( 'call' => 'submit-spam', 'status' => '', 'reporter' => 'admin', 'attempts' => 20 ) );
-	add_post_meta( 4, 'moderation_service_unsent_deletion', array( 'moderation_service_id' => 'kommblog:dddddddddddddddd',
-		'comment_ID' => '122', 'comment_content' => 'Gelöscht', 'reporter' => 'admin' ) );
-	$GLOBALS['stub']['service'] = 'busy';
-	stub_run_cron( 'moderation_service_resend' );  // not taken: counted, and the cron comes again
+	update_comment_meta( 121, 'moderation_service_unsent', array( 'call' => 'submit-spam', 'status' => '', 'reporter' => 'admin', 'attempts' => 19 ) );
+	add_option( 'moderation_service_unsent_deletion_122', array( 'moderation_service_id' => 'kommblog:dddddddddddddddd', 'attempts' => 0 ) );
+	$GLOBALS['stub']['service'] = 'busy';  // answered, not taken (503): counted; the 20th such answer drops it
+	stub_run_cron( 'moderation_service_resend' );
 	$after_busy = array( $GLOBALS['stub']['meta'][120]['moderation_service_unsent']['attempts'],
-		isset( $GLOBALS['stub']['meta'][121]['moderation_service_unsent'] ), wp_next_scheduled( 'moderation_service_resend' ) > 0 );
+		isset( $GLOBALS['stub']['meta'][121]['moderation_service_unsent'] ), wp_next_scheduled( 'moderation_service_resend' ) > 0,
+		get_option( 'moderation_service_unsent_deletion_122' )['attempts'] );
 	$GLOBALS['stub']['service'] = 'up';
 	$GLOBALS['stub']['requests'] = array();
 	stub_run_cron( 'moderation_service_resend' );
 	return $after_busy;
 }
 
-function scenario_a_deletion_not_taken_is_kept_on_its_post() {
+function scenario_a_service_still_down_counts_nothing() {
+	foreach ( array( 150, 151 ) as $id ) {
+		stub_comment( $id, array( 'comment_approved' => '1' ) );
+		update_comment_meta( $id, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 19 ) );
+	}
+	add_option( 'moderation_service_unsent_deletion_152', array( 'moderation_service_id' => 'kommblog:dddddddddddddddd', 'attempts' => 0 ) );
+	$GLOBALS['stub']['service'] = 'down';
+	stub_run_cron( 'moderation_service_resend' );  // the first call gets no answer: the run stops
+	return null;
+}
+
+function scenario_a_kept_report_the_comment_no_longer_stands_by_is_dropped() {
+	stub_comment( 140, array( 'comment_approved' => '1' ) );  // approved since, in a way nobody reported
+	update_comment_meta( 140, 'moderation_service_unsent', array( 'call' => 'submit-spam', 'status' => '', 'reporter' => 'admin', 'attempts' => 0 ) );
+	stub_comment( 141, array( 'comment_approved' => 'trash' ) );
+	update_comment_meta( 141, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 0 ) );
+	stub_run_cron( 'moderation_service_resend' );
+	return null;
+}
+
+function scenario_a_kept_report_replaced_during_the_resend_stays_replaced() {
+	stub_comment( 160, array( 'comment_approved' => '1' ) );
+	update_comment_meta( 160, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 0 ) );
+	// another page load, while the cron's call is on its way: a newer report for the comment, kept
+	stub_comment( 161, array( 'comment_approved' => '1' ) );
+	update_comment_meta( 161, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'approved', 'reporter' => 'admin', 'attempts' => 0 ) );
+	add_filter( 'pre_http_request', function ( $response, $args ) {
+		parse_str( $args['body'], $fields );
+		if ( '160' === $fields['comment_ID'] ) {  // a newer report, kept
+			update_comment_meta( 160, 'moderation_service_unsent', array( 'call' => 'submit-status', 'status' => 'trash', 'reporter' => 'admin', 'attempts' => 0 ) );
+		} else {  // a newer report, taken: nothing kept
+			delete_comment_meta( 161, 'moderation_service_unsent' );
+		}
+		return $response;
+	} );
+	$GLOBALS['stub']['service'] = 'busy';
+	stub_run_cron( 'moderation_service_resend' );
+	return null;
+}
+
+function scenario_any_status_change_replaces_a_kept_report() {
+	stub_comment( 170, array( 'comment_approved' => '1' ) );
+	update_comment_meta( 170, 'moderation_service_unsent', array( 'call' => 'submit-spam', 'status' => '', 'reporter' => 'admin', 'attempts' => 0 ) );
+	do_action( 'transition_comment_status', 'approved', 'spam', stub_comment( 170, array( 'comment_approved' => '1' ) ) );  // not ours to report
+	return null;
+}
+
+function scenario_a_deletion_not_taken_is_kept_by_its_record() {
 	$GLOBALS['stub']['service'] = 'down';
 	add_comment_meta( 130, 'moderation_service_id', 'kommblog:eeeeeeeeeeeeeeee' );
-	do_action( 'delete_comment', 130, stub_comment( 130, array( 'comment_approved' => 'spam', 'comment_content' => str_repeat( 'ä', 300 ) ) ) );
+	do_action( 'delete_comment', 130, stub_comment( 130, array( 'comment_approved' => 'spam' ) ) );
 	do_action( 'delete_comment', 131, stub_comment( 131, array( 'comment_approved' => 'spam' ) ) );  // never linked
 	return null;
 }

@@ -15,7 +15,6 @@ $GLOBALS['stub'] = array(
 	'hooks'     => array(),
 	'requests'  => array(),
 	'meta'      => array(),
-	'post_meta' => array(),
 	'options'   => array( 'home' => 'https://kommblog.example', 'blog_charset' => 'UTF-8' ),
 	'cron'      => array(),
 	'comments'  => array(),
@@ -141,7 +140,12 @@ function add_comment_meta( $id, $key, $value, $unique = false ) {
 	return true;
 }
 
+/** As WordPress: no row with the key, one is added (whatever $previous says); else only a row holding $previous. */
 function update_comment_meta( $id, $key, $value, $previous = '' ) {
+	$kept = $GLOBALS['stub']['meta'][ (int) $id ][ $key ] ?? null;
+	if ( null !== $kept && '' !== $previous && $kept !== $previous ) {
+		return false;
+	}
 	$GLOBALS['stub']['meta'][ (int) $id ][ $key ] = $value;
 	return true;
 }
@@ -169,36 +173,26 @@ function get_comments( $query ) {
 	return array_slice( $found, 0, $query['number'] ?? 10 );
 }
 
-function add_post_meta( $post, $key, $value ) {
-	$GLOBALS['stub']['post_meta'][ (int) $post ][ $key ][] = $value;
+function add_option( $name, $value, $deprecated = '', $autoload = 'yes' ) {
+	if ( array_key_exists( $name, $GLOBALS['stub']['options'] ) ) {
+		return false;
+	}
+	$GLOBALS['stub']['options'][ $name ] = $value;
 	return true;
 }
 
-function get_post_meta( $post, $key ) {
-	return $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ?? array();
-}
-
-function delete_post_meta( $post, $key, $value ) {
-	$rows = $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ?? array();
-	$GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] = array_values( array_filter( $rows, function ( $row ) use ( $value ) {
-		return $row !== $value;
-	} ) );
-	if ( ! $GLOBALS['stub']['post_meta'][ (int) $post ][ $key ] ) {
-		unset( $GLOBALS['stub']['post_meta'][ (int) $post ] );
+/** $wpdb, for the one query the plugin makes: option names by a LIKE prefix. */
+class Stub_Wpdb {
+	public $options = 'wp_options';
+	public function get_col( $sql ) {
+		preg_match( "/LIKE '([^']*)%'/", $sql, $like );
+		$prefix = str_replace( '\\_', '_', $like[1] );
+		return array_values( array_filter( array_keys( $GLOBALS['stub']['options'] ), function ( $name ) use ( $prefix ) {
+			return 0 === strpos( $name, $prefix );
+		} ) );
 	}
-	return true;
 }
-
-/** get_posts with meta_key and fields ids: the posts that have that meta. */
-function get_posts( $query ) {
-	$ids = array();
-	foreach ( $GLOBALS['stub']['post_meta'] as $post => $meta ) {
-		if ( ! empty( $meta[ $query['meta_key'] ] ) ) {
-			$ids[] = $post;
-		}
-	}
-	return $ids;
-}
+$GLOBALS['wpdb'] = new Stub_Wpdb();
 
 function get_option( $name, $default = false ) {
 	return $GLOBALS['stub']['options'][ $name ] ?? $default;
@@ -279,6 +273,10 @@ class Akismet {
 		return http_build_query( $args, '', '&' );
 	}
 
+	public static function is_test_mode() {
+		return false;
+	}
+
 	public static function get_user_roles( $user_id ) {
 		return 'subscriber';
 	}
@@ -326,7 +324,6 @@ register_shutdown_function( function () {
 		'options'  => $GLOBALS['stub']['options'],
 		'cron'     => array_keys( $GLOBALS['stub']['cron'] ),
 		'redirect' => $GLOBALS['stub']['redirect'] ?? null,
-		'post_meta' => $GLOBALS['stub']['post_meta'],
 	) );
 } );
 $GLOBALS['stub']['result'] = call_user_func( 'scenario_' . $argv[2] );

@@ -625,3 +625,17 @@ async def test_the_blogs_reports_at_once_leave_its_last_word(client: Any) -> Non
         assert labels == [{"spam": 0, "toxicity": 0}] and item["decided"]["by"] == "kommblog"
     else:
         assert item["status"] in ("rejected", "pending") and labels == []
+
+
+async def test_a_deletion_kept_while_the_service_was_down_needs_only_the_records_id(client: Any) -> None:
+    """The must-use plugin keeps no text of a deleted comment: the record's id is enough."""
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    data = {"api_key": KEYS["blog"], "blog": BLOG, "status": "delete", "comment_ID": "3001",
+            "moderation_service_id": item_id}
+    response = await client.post("/1.1/submit-status", data=data)
+    assert response.headers["X-Moderation-Outcome"] == "deleted"
+    assert (await call(client, "GET", f"/v1/review/items/{item_id}"))[0] == 404
+    response = await client.post("/1.1/submit-status", data={**data, "moderation_service_id": "not-a-record"})
+    assert await response.text() == "invalid"  # without a record named, the comment's text is needed
+    assert response.headers["X-akismet-debug-help"].startswith('Empty "comment_content" value')
