@@ -60,13 +60,6 @@ class WP_User {
 	}
 }
 
-if ( ! function_exists( 'mb_substr' ) ) {
-	/** As WordPress's compat.php defines it where PHP lacks mbstring. */
-	function mb_substr( $string, $start, $length = null ) {
-		return implode( '', array_slice( preg_split( '//u', $string, -1, PREG_SPLIT_NO_EMPTY ), $start, $length ) );
-	}
-}
-
 function is_wp_error( $thing ) {
 	return $thing instanceof WP_Error;
 }
