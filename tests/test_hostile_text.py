@@ -28,7 +28,8 @@ LENGTH = 20_000  # the default MODERATION_MAX_CONTENT_CHARS
 OLDER_LIST = theme_table(THEMES_OF_OLDER_MODELS)
 BOUND_SECONDS = 1.5
 UNITS = ["<a href=", "<a ", '<a href="x', "<a" + " href=x" * 3, "1.", "1,", "€1", "1 €", "k o ", "a-", "www.",
-         "http://", "<", "&", "&#", "[url=", "…", "free ", "Besuchen Sie "]
+         "http://", "<", "&", "&#", "[url=", "…", "free ", "Besuchen Sie ", "a.", "a.b-", "x.com/", "x.com ",
+         "a" * 70 + "."]
 
 
 def hostile(unit: str) -> str:

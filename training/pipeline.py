@@ -47,7 +47,7 @@ def build_pipeline(**params: Any) -> Pipeline:
     """An unfitted pipeline; ``params`` override :data:`DEFAULT_PARAMS` (scikit-learn ``step__param`` names)."""
     pipeline = Pipeline(
         [
-            ("normalize", FunctionTransformer(normalize_texts, kw_args={"collapse_marks": True})),
+            ("normalize", FunctionTransformer(normalize_texts, kw_args={"collapse_marks": True, "bare_links": True})),
             (
                 "features",
                 FeatureUnion(

@@ -18,10 +18,10 @@ from sklearn.utils.validation import check_is_fitted
 from .text import normalize
 
 
-def normalize_texts(texts: Iterable[str], collapse_marks: bool = False) -> list[str]:
+def normalize_texts(texts: Iterable[str], collapse_marks: bool = False, bare_links: bool = False) -> list[str]:
     """Module-level so that a FunctionTransformer holding it pickles by reference; its ``kw_args`` are the
     options of :func:`normalize` the model was trained with."""
-    return [normalize(text, collapse_marks) for text in texts]
+    return [normalize(text, collapse_marks, bare_links) for text in texts]
 
 
 def naive_bayes_ratios(X: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,12 @@ import numpy as np
 
 from .ngrams import _TfidfVectorizer
 from .spam_themes import SpamThemeVectorizer
-from .text import normalize
+from .text import BARE_LINK, normalize
 
-# Words and links, found in the submitted text (before normalisation) so that offsets point into it. A word may
-# hold the symbols that spam writes for letters ("gr@tis", "ca$ino"): one word for the moderator, not two.
-_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
+# Words and links (also those written without "http://", as the model reads them), found in the submitted text
+# (before normalisation) so that offsets point into it. A word may hold the symbols that spam writes for
+# letters ("gr@tis", "ca$ino"): one word for the moderator, not two.
+_TOKEN = re.compile(rf"(?:https?://|www\.)[^\s<>\"']+|{BARE_LINK.pattern}|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
 RELATIVE_MINIMUM = 0.2
@@ -59,24 +60,26 @@ class Phrase:
         return {"text": self.text, "start": self.start, "end": self.end, "weight": round(self.weight, 3)}
 
 
-def _form(word: str) -> str:
-    """A word as :func:`normalize` leaves it: for ``\\w+`` only the compatibility forms change."""
-    return normalize(word) if not word.isalnum() else unicodedata.normalize("NFKC", word)
+def _form(word: str, read: Callable[[str], str]) -> str:
+    """A word as the model's normalisation ``read`` leaves it: for ``\\w+`` only the compatibility forms change."""
+    return read(word) if not word.isalnum() else unicodedata.normalize("NFKC", word)
 
 
 def word_contributions(
-    features: Features, weights: np.ndarray, columns: Sequence[int]
+    features: Features, weights: np.ndarray, columns: Sequence[int], read: Callable[[str], str] = normalize
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The words of the comment (start, end) and a (words x columns) array of their log-odds credits.
 
-    ``weights`` is the scorer's (feature x attribute) matrix and ``columns`` the attributes to explain.
+    ``weights`` is the scorer's (feature x attribute) matrix, ``columns`` the attributes to explain and
+    ``read`` the model's normalisation (a link word reads as its ``URL host`` form only where the model
+    reads links so).
     """
     text = features.text
     tokens = [match.span() for match in itertools.islice(_TOKEN.finditer(text), MAX_TOKENS)]
     credits = np.zeros((len(tokens), len(columns)))
     if not tokens:
         return tokens, credits
-    forms = [_form(text[start:end]) for start, end in tokens]
+    forms = [_form(text[start:end], read) for start, end in tokens]
     for vectorizer, offset, indices, values in features.blocks:
         if isinstance(vectorizer, SpamThemeVectorizer) and len(indices):
             _credit_themes(text, tokens, weights[indices + offset][:, columns] * values[:, None], indices, credits,

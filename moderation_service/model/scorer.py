@@ -70,5 +70,5 @@ class LinearScorer:
     def explain(self, features: Features, attributes: Sequence[str], top: int = 5) -> dict[str, list[Phrase]]:
         """The words of the comment that raised each of ``attributes`` most (see :mod:`.explain`)."""
         columns = [self.attributes.index(name) for name in attributes]
-        tokens, credits = word_contributions(features, self._weights, columns)
+        tokens, credits = word_contributions(features, self._weights, columns, self._normalize)
         return dict(zip(attributes, top_phrases(features.text, tokens, credits, top)))

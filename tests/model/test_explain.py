@@ -44,6 +44,23 @@ def test_a_link_is_one_word_and_can_drive_spam(model: artifact.Model) -> None:
     assert (link, SPAM.index(" and")) in tokens
 
 
+def test_a_link_without_a_scheme_is_one_word_credited_as_the_model_reads_it(model: artifact.Model) -> None:
+    # The model reads "bit.ly/x1" as the link "URL bit.ly" (its normalise step's ``bare_links``): the word gets
+    # the credit of those features, as the same link written with "http://" does.
+    scorer = model.scorer
+    bare, schemed = "Earn money at bit.ly/x1Kz now", "Earn money at http://bit.ly/x1Kz now"
+    credits = {}
+    for text in (bare, schemed):
+        tokens, words = word_contributions(scorer.features(text), scorer._weights, [0], scorer._normalize)
+        link = text.index("bit.ly") if text is bare else text.index("http")
+        assert (link, text.index(" now")) in tokens
+        credits[text] = words[tokens.index((link, text.index(" now"))), 0]
+        explained = scorer._intercepts[0] + words.sum()
+        assert abs(scorer.logits(text)[0] - explained) < 0.5 * abs(scorer.logits(text)[0] - scorer._intercepts[0])
+    assert credits[bare] == pytest.approx(credits[schemed])
+    assert credits[bare] > 0
+
+
 def test_credits_add_up_to_most_of_the_logit(model: artifact.Model) -> None:
     # The words' credits plus the intercept come close to the head's logit: most of the score is explained.
     scorer = model.scorer

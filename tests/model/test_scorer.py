@@ -64,12 +64,15 @@ def test_mismatched_weights_are_refused() -> None:
 
 
 
-def test_a_model_reads_marks_as_it_was_trained_to() -> None:
-    """Models collapse runs of "!" and "?" since their normalise step has the option; a model pickled before
-    the option existed has no ``kw_args`` and goes on reading the runs."""
+def test_a_model_reads_marks_and_links_as_it_was_trained_to() -> None:
+    """Models collapse runs of "!" and "?" and read links written without "http://" as links since their
+    normalise step has the options; a model pickled before an option existed goes on reading as it was trained."""
     pipeline = fitted_pipeline()
-    assert pipeline.named_steps["normalize"].kw_args == {"collapse_marks": True}
-    assert LinearScorer(pipeline).features("Super!!!").normalized == "Super!"
+    assert pipeline.named_steps["normalize"].kw_args == {"collapse_marks": True, "bare_links": True}
+    assert LinearScorer(pipeline).features("Super!!! bit.ly/x1").normalized == "Super! URL bit.ly"
+    marks_only = copy.deepcopy(pipeline)
+    marks_only.named_steps["normalize"].kw_args = {"collapse_marks": True}
+    assert LinearScorer(marks_only).features("Super!!! bit.ly/x1").normalized == "Super! bit.ly/x1"
     older = copy.deepcopy(pipeline)
     older.named_steps["normalize"].kw_args = None
-    assert LinearScorer(older).features("Super!!!").normalized == "Super!!!"
+    assert LinearScorer(older).features("Super!!! bit.ly/x1").normalized == "Super!!! bit.ly/x1"

@@ -41,6 +41,9 @@ def themes(text: str) -> dict[str, int]:
     ("Günstig kaufen mit Rabatt", "Buy cheap with a discount", "buy"),
     ("Casino mit Freispielen", "Casino bonus and free spins", "gambling"),
     ("Mehr Backlinks durch Suchmaschinenoptimierung", "More backlinks with SEO", "marketing"),
+    ("Schaut mal bei mir vorbei!", "Check me out!", "visit"),
+    ("Hört euch meinen neuen Song an", "Listen to my new song", "self_promotion"),
+    ("Unterstützt mich, ich brauche Abonnenten", "Support me, sub 4 sub, follow 4 follow", "subscribe"),
 ])
 def test_both_languages_share_a_theme(german: str, english: str, theme: str) -> None:
     assert theme in themes(german)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -116,3 +118,39 @@ def test_the_same_data_trains_a_byte_identical_model(tmp_path: Path, model_dir: 
     first, second = artifact.load(model_dir), artifact.load(again)
     assert second.thresholds == first.thresholds
     assert (again / "model.joblib").read_bytes() == (model_dir / "model.joblib").read_bytes()
+
+
+def small_target_data(folder: Path, videos_rows: int = 80, germeval_lines: int = 400) -> Path:
+    """The first rows of each YouTube video and of GermEval 2018 from the repository's data/: real texts, few
+    enough to train on in a second or two."""
+    youtube, germeval = folder / "youtube-spam", folder / "germeval2018"
+    youtube.mkdir(parents=True)
+    germeval.mkdir()
+    for video in sorted((REPOSITORY_DATA / "youtube-spam").glob("Youtube0*.csv")):
+        with video.open(encoding="utf-8", newline="") as source, (youtube / video.name).open(
+                "w", encoding="utf-8", newline="") as target:
+            writer = csv.writer(target)
+            for row in itertools.islice(csv.reader(source), videos_rows + 1):
+                writer.writerow(row)
+    lines = (REPOSITORY_DATA / "germeval2018" / "germeval2018.training.txt").read_text(encoding="utf-8")
+    (germeval / "germeval2018.training.txt").write_text("".join(lines.splitlines(keepends=True)[:germeval_lines]),
+                                                       encoding="utf-8")
+    return folder
+
+
+def test_targets_hold_out_each_video_and_each_germeval_part(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "targets.json"
+    data = small_target_data(tmp_path / "data")
+    assert main(["targets", "--data", str(data), "--folds", "2", "--json", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    videos = results["spam_youtube_leave_one_video_out"]
+    assert [v["video"] for v in videos] == sorted({"KatyPerry", "LMFAO", "Psy", "Shakira"})
+    for video in videos:
+        assert video["examples"] == 80
+        assert 0.8 <= video["roc_auc"] <= 1.0
+        # The best threshold of the video itself bounds what any threshold chosen elsewhere reaches.
+        assert video["at_hold"]["f1"] <= video["best_f1_on_the_video"] <= 1.0
+        assert video["at_spam"]["f1"] <= video["best_f1_on_the_video"]
+    assert [part["fold"] for part in results["germeval2018_held_out"]] == [0, 1]
+    table = capsys.readouterr().out
+    assert "leave one YouTube video out" in table and "bestF1" in table and "GermEval 2018" in table
