@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .comments import Comment
-
-#: A link written in a comment: what the links signal counts and whose host names become domain identities.
-LINK = re.compile(r"""(?:https?://|www\.)[^\s<>"'\]\[]+""", re.IGNORECASE)
+from .links import ANY_LINK
 
 
 def link_domains(text: str) -> list[str]:
     """The host names of the links in ``text``, lower-cased, without ``www.``, in order, each once."""
     domains: list[str] = []
-    for match in LINK.finditer(text):
+    for match in ANY_LINK.finditer(text):
         url = match.group(0)
         host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
         host = host.removeprefix("www.").rstrip(".")

@@ -42,6 +42,11 @@ def test_unusable_values_give_empty_identities() -> None:
     assert link_domains("siehe http://www.a.example. und https://a.example/x") == ["a.example"]
 
 
+def test_link_domains_include_links_written_without_a_scheme() -> None:
+    text = "Visit oldchat.tk, bit.ly/x1 and https://www.a.example/y; mail jana@web.de, z.B. node.js"
+    assert link_domains(text) == ["oldchat.tk", "bit.ly", "a.example"]
+
+
 def test_stored_form_has_every_field() -> None:
     identities = HASHER.identities(COMMENT)
     assert identities.as_dict() == dataclasses.asdict(identities)

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from ..links import BARE_LINK
 from .ngrams import _TfidfVectorizer
 from .spam_themes import SpamThemeVectorizer
-from .text import BARE_LINK, normalize
+from .text import normalize
 
 # Words and links (also those written without "http://", as the model reads them), found in the submitted text
 # (before normalisation) so that offsets point into it. A word may hold the symbols that spam writes for

@@ -12,6 +12,8 @@ import html
 import re
 import unicodedata
 
+from ..links import BARE_LINK
+
 # Zero-width and other invisible format characters that spammers use to split words and that some
 # datasets leave at the end of texts (U+FEFF in the YouTube sets depends on the class).
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
@@ -26,25 +28,6 @@ _SPACE = re.compile(r"\s+")
 # A run of exclamation and question marks, as its first mark (see normalize's ``collapse_marks``).
 _MARKS = re.compile(r"([!?])[!?]+")
 _LINK_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
-# A link written without "http://" or "www." ("bit.ly/x1", "oldchat.tk", "gofundme.com/abc"), which spam
-# writes to get past link filters: host labels, then a top-level domain of this list and an optional path.
-# Top-level domains that are also common words or abbreviations after a full stop missing its space ("in",
-# "at", "to", "me", "it", "be", "is", ...) count only with a path ("9nl.me/x", not "call.me"); file names
-# ("app.py", "setup.exe") end in none of them. Not after "@" (an e-mail address), nor inside a URL token
-# already made ("URL youtube.com"), so reading a normal form again changes nothing.
-_TOP_LEVEL = (
-    "com|net|org|info|biz|edu|gov|io|co|ly|tk|ml|ga|cf|gq|de|ch|nl|uk|eu|ru|su|ua|pl|cz|fr|es|pt|dk|se|fi|ca|au|nz|"
-    "br|mx|ar|jp|cn|kr|tw|hk|sg|vn|xyz|top|online|site|shop|club|store|app|dev|blog|live|tv|fm|cc|ws|pw|gl|gd|bz|"
-    "la|mobi|name|pro|asia|link|click|win|bid|vip|fun|space|website|tech|icu|gdn|cx|nu|ms|vu|im|am|ag|sc|li|lu|ro|"
-    "hu|gr|tr|ir|vg"
-)
-_TOP_LEVEL_WITH_PATH = "in|at|to|me|it|be|no|us|my|so|do|is|id|ai|gg|st|tl"
-BARE_LINK = re.compile(
-    r"(?<![\w@.\-/])(?<!URL )(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+"
-    rf"(?:(?:{_TOP_LEVEL})\b(?:/[^\s<>\"']*)?|(?:{_TOP_LEVEL_WITH_PATH})/[^\s<>\"']*)",
-    re.IGNORECASE,
-)
-
 
 def _link_target(tag: re.Match[str]) -> str:
     href = _HREF.search(tag.group(1))

@@ -8,17 +8,16 @@ from datetime import datetime
 from functools import lru_cache
 
 from ..comments import Comment
-from ..identity import LINK
 from ..language import detect
+from ..links import ANY_LINK
 from .base import Hit
 from .config import SignalConfig
 from .textfold import fold, fold_term
 
-# A link (what identities count too), or an HTML link tag, whose href the text may not show as a link. The
-# href is looked for up to the tag's end and within 2,000 characters: an unbounded look backtracked over the
-# whole comment from every "<a " in it.
-_URL = re.compile(LINK.pattern + r"|<a\s[^<>]{0,2000}?href", re.IGNORECASE)
-_DOMAIN_LIKE = re.compile(r"\b[\w-]+\.(?:com|net|org|info|biz|ru|xyz|top|online|site|shop|de|io|co)\b", re.IGNORECASE)
+# A link, with a scheme or without (what identities count too), or an HTML link tag, whose href the text may
+# not show as a link. The href is looked for up to the tag's end and within 2,000 characters: an unbounded look
+# backtracked over the whole comment from every "<a " in it.
+_URL = re.compile(ANY_LINK.pattern + r"|<a\s[^<>]{0,2000}?href", re.IGNORECASE)
 _BBCODE = re.compile(r"\[url[=\]]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 SHORTENERS = frozenset({
@@ -58,7 +57,7 @@ def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     spam = min(config.links_per_link * max(0, len(found) - config.links_free), config.links_max_spam)
     evidence: dict[str, object] = {"links": len(found)}
     name = comment.author_name or ""
-    if _URL.search(name) or _DOMAIN_LIKE.search(name):
+    if _URL.search(name):
         spam += config.links_author_name
         evidence["link_in_author_name"] = True
     if _BBCODE.search(text):

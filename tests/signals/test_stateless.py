@@ -57,6 +57,20 @@ def test_links_count_and_their_kinds() -> None:
     assert hits(author_url="https://jana.example")["links"].spam == CONFIG.links_author_url
 
 
+def test_links_written_without_a_scheme_count_as_links() -> None:
+    # Spam writes links so to get past link filters ("adf.ly /KlD3Y", "Please visit this Website: oldchat.tk").
+    shortened = hits("Make money online, just type adf.ly/KlD3Y in your browser and get started today!")["links"]
+    assert shortened.evidence["shorteners"] == ["adf.ly"] and shortened.evidence["links"] == 1
+    two = hits("Mehr dazu auf spiegel.de/politik und zeit.de, dort steht es ausführlicher erklärt.")["links"]
+    assert two.evidence["links"] == 2 and two.spam == pytest.approx(CONFIG.links_per_link)
+    assert hits("oldchat.tk")["links"].evidence["link_only"] is True
+    assert hits("Toller Beitrag, vielen Dank dafür!", author_name="Kredit24.de")["links"].evidence[
+        "link_in_author_name"]
+    # Abbreviations, e-mail addresses, file names and a missing space are no links.
+    assert "links" not in hits("Das ist z.B. gut, d.h. wir sehen uns. Schreib an jana@example.com oder nimm app.py!")
+    assert "links" not in hits("Great video.Check this out, call.me maybe, it is really good stuff here.")
+
+
 @pytest.mark.parametrize("text", ["Buy V1AGRA now", "cheap v.i.a.g.r.a", "vi\u200bagra here", "Víägra",
                                   "ONLINE  Casino", "OnlineCasino", "o n l i n e  c a s i n o"])
 def test_banned_words_survive_obfuscation(text: str) -> None:
