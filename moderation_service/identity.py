@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .comments import Comment
-from .links import ANY_LINK
+from .links import links_of
 
 
 def link_domains(text: str) -> list[str]:
     """The host names of the links in ``text``, lower-cased, without ``www.``, in order, each once."""
     domains: list[str] = []
-    for match in ANY_LINK.finditer(text):
+    for match in links_of(text).finditer(text):
         url = match.group(0)
         host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
         host = host.removeprefix("www.").rstrip(".")

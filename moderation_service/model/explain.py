@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..links import BARE_LINK
+from ..links import BARE_LINK, may_hold_bare_link
 from .ngrams import _TfidfVectorizer
 from .spam_themes import SpamThemeVectorizer
 from .text import normalize
@@ -30,7 +30,9 @@ from .text import normalize
 # Words and links (also those written without "http://", as the model reads them), found in the submitted text
 # (before normalisation) so that offsets point into it. A word may hold the symbols that spam writes for
 # letters ("gr@tis", "ca$ino"): one word for the moderator, not two.
-_TOKEN = re.compile(rf"(?:https?://|www\.)[^\s<>\"']+|{BARE_LINK.pattern}|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
+_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
+_TOKEN_OR_BARE_LINK = re.compile(rf"(?:https?://|www\.)[^\s<>\"']+|{BARE_LINK.pattern}|\w+(?:[@$€|]\w+)*",
+                                 re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
 RELATIVE_MINIMUM = 0.2
@@ -76,7 +78,8 @@ def word_contributions(
     reads links so).
     """
     text = features.text
-    tokens = [match.span() for match in itertools.islice(_TOKEN.finditer(text), MAX_TOKENS)]
+    pattern = _TOKEN_OR_BARE_LINK if may_hold_bare_link(text) else _TOKEN
+    tokens = [match.span() for match in itertools.islice(pattern.finditer(text), MAX_TOKENS)]
     credits = np.zeros((len(tokens), len(columns)))
     if not tokens:
         return tokens, credits

@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 
-from ..links import BARE_LINK
+from ..links import BARE_LINK, may_hold_bare_link
 
 # Zero-width and other invisible format characters that spammers use to split words and that some
 # datasets leave at the end of texts (U+FEFF in the YouTube sets depends on the class).
@@ -77,6 +77,6 @@ def with_options(normalized: str, collapse_marks: bool = False, bare_links: bool
     what each option does, for :func:`normalize` and for training, whose corpus keeps the plain form."""
     if collapse_marks and ("!!" in normalized or "?" in normalized):
         normalized = _MARKS.sub(r"\1", normalized)
-    if bare_links and "." in normalized:
+    if bare_links and may_hold_bare_link(normalized):
         normalized = _SPACE.sub(" ", BARE_LINK.sub(_url_token, normalized)).strip()
     return normalized

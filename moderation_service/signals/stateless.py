@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ..comments import Comment
 from ..language import detect
-from ..links import ANY_LINK
+from ..links import ANY_LINK, LINK, may_hold_bare_link
 from .base import Hit
 from .config import SignalConfig
 from .textfold import fold, fold_term
@@ -17,7 +17,9 @@ from .textfold import fold, fold_term
 # A link, with a scheme or without (what identities count too), or an HTML link tag, whose href the text may
 # not show as a link. The href is looked for up to the tag's end and within 2,000 characters: an unbounded look
 # backtracked over the whole comment from every "<a " in it.
-_URL = re.compile(ANY_LINK.pattern + r"|<a\s[^<>]{0,2000}?href", re.IGNORECASE)
+_A_HREF = r"|<a\s[^<>]{0,2000}?href"
+_URL = re.compile(LINK.pattern + _A_HREF, re.IGNORECASE)
+_ANY_URL = re.compile(ANY_LINK.pattern + _A_HREF, re.IGNORECASE)
 _BBCODE = re.compile(r"\[url[=\]]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 SHORTENERS = frozenset({
@@ -51,13 +53,18 @@ def timing(comment: Comment, config: SignalConfig, received_at: datetime) -> Ite
                   evidence={"seconds_to_submit": round(seconds, 2), "minimum": config.timing_min_seconds})
 
 
+def _urls(text: str) -> re.Pattern[str]:
+    # Links without a scheme only where one can be (see may_hold_bare_link): the same links found, faster.
+    return _ANY_URL if may_hold_bare_link(text) else _URL
+
+
 def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     text = comment.content
-    found = list(_URL.finditer(text))
+    found = list(_urls(text).finditer(text))
     spam = min(config.links_per_link * max(0, len(found) - config.links_free), config.links_max_spam)
     evidence: dict[str, object] = {"links": len(found)}
     name = comment.author_name or ""
-    if _URL.search(name):
+    if _urls(name).search(name):
         spam += config.links_author_name
         evidence["link_in_author_name"] = True
     if _BBCODE.search(text):
@@ -69,7 +76,7 @@ def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
         spam += config.links_shortener
         evidence["shorteners"] = shorteners
     hold = 0.0
-    if found and len(_LETTER.findall(_URL.sub(" ", _BBCODE.sub(" ", text)))) < 12:
+    if found and len(_LETTER.findall(_urls(text).sub(" ", _BBCODE.sub(" ", text)))) < 12:
         spam += config.links_link_only
         hold += config.links_link_only_hold
         evidence["link_only"] = True
