@@ -53,7 +53,7 @@ def _at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, f
 
 
 def _best_f1(labels: np.ndarray, scores: np.ndarray) -> float:
-    cuts, true_positives, false_positives = cut_counts(labels, scores, np.ones(len(labels)))
+    _, true_positives, false_positives = cut_counts(labels, scores, np.ones(len(labels)))
     return round(float(np.max(2 * true_positives / (labels.sum() + true_positives + false_positives))), 4)
 
 

@@ -30,9 +30,9 @@ from .text import normalize
 # Words and links (also those written without "http://", as the model reads them), found in the submitted text
 # (before normalisation) so that offsets point into it. A word may hold the symbols that spam writes for
 # letters ("gr@tis", "ca$ino"): one word for the moderator, not two.
-_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|\w+(?:[@$€|]\w+)*", re.IGNORECASE)
-_TOKEN_OR_BARE_LINK = re.compile(rf"(?:https?://|www\.)[^\s<>\"']+|{BARE_LINK.pattern}|\w+(?:[@$€|]\w+)*",
-                                 re.IGNORECASE)
+_SCHEME_LINK, _WORD = r"(?:https?://|www\.)[^\s<>\"']+", r"\w+(?:[@$€|]\w+)*"
+_TOKEN = re.compile(f"{_SCHEME_LINK}|{_WORD}", re.IGNORECASE)
+_TOKEN_OR_BARE_LINK = re.compile(f"{_SCHEME_LINK}|{BARE_LINK.pattern}|{_WORD}", re.IGNORECASE)
 #: Words read per comment: bounds the cost of explaining a very long text.
 MAX_TOKENS = 400
 RELATIVE_MINIMUM = 0.2

@@ -29,6 +29,7 @@ _SPACE = re.compile(r"\s+")
 _MARKS = re.compile(r"([!?])[!?]+")
 _LINK_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 
+
 def _link_target(tag: re.Match[str]) -> str:
     href = _HREF.search(tag.group(1))
     return f" {href.group(1)} " if href else tag.group(0)

@@ -60,7 +60,8 @@ def _urls(text: str) -> re.Pattern[str]:
 
 def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     text = comment.content
-    found = list(_urls(text).finditer(text))
+    urls = _urls(text)
+    found = list(urls.finditer(text))
     spam = min(config.links_per_link * max(0, len(found) - config.links_free), config.links_max_spam)
     evidence: dict[str, object] = {"links": len(found)}
     name = comment.author_name or ""
@@ -76,7 +77,7 @@ def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
         spam += config.links_shortener
         evidence["shorteners"] = shorteners
     hold = 0.0
-    if found and len(_LETTER.findall(_urls(text).sub(" ", _BBCODE.sub(" ", text)))) < 12:
+    if found and len(_LETTER.findall(urls.sub(" ", _BBCODE.sub(" ", text)))) < 12:
         spam += config.links_link_only
         hold += config.links_link_only_hold
         evidence["link_only"] = True
