@@ -154,6 +154,9 @@ async def external_moderation(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise InvalidFields("This is not a Coral external moderation request.",
                             fields=exc.messages) from None
+    if not data["comment"]["body"].strip():
+        # A GIF, an image or a rating alone (Coral then asks for no text): nothing to judge, Coral's status stays.
+        return json_response({"actions": [], "tags": []}, headers={DECISION_HEADER: Decision.PUBLISH.value})
     if len(data["comment"]["body"]) > request.app[SETTINGS].max_content_chars:
         # Too long to judge here: Coral's moderators see it (an error would publish it unmoderated).
         return json_response(moderation_response(None), headers={DECISION_HEADER: Decision.HOLD.value})

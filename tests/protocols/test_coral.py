@@ -181,10 +181,19 @@ async def test_signed_but_not_a_moderation_request(client: Any) -> None:
     assert status == 400 and body["error"]["code"] == "malformed_request"
     status, body, _ = await moderate(client, json.dumps({"action": "DELETE", "comment": {}}).encode())
     assert status == 422 and set(body["error"]["fields"]) == {"action", "comment"}
-    status, body, _ = await moderate(client, coral_request("   "))
-    assert status == 422 and body["error"]["fields"] == {"comment.body": ["Must contain text."]}  # Coral's name
     status, body, _ = await moderate(client, coral_request(FRIENDLY, author={"id": "u" * 501}))
-    assert status == 422 and set(body["error"]["fields"]) == {"author.id"}
+    assert status == 422 and set(body["error"]["fields"]) == {"author.id"}  # Coral's name
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_a_comment_without_text_keeps_corals_status_unjudged(client: Any, redis: Any, text: str) -> None:
+    """Coral asks for no text when a GIF, an image or a rating comes with the comment (its commentLength
+    phase), and sends its external phases the empty body all the same. Nothing to judge: no error (one would
+    count on the route an operator alerts on), Coral's own status stays, nothing is kept."""
+    status, body, headers = await moderate(client, coral_request(text))
+    assert status == 200 and body == {"actions": [], "tags": []}
+    assert headers["X-Moderation-Decision"] == "publish" and "X-Moderation-Id" not in headers
+    assert await redis.keys("moderation:{kommblog}:comment:*") == []
 
 
 async def test_a_site_reviewed_in_coral_keeps_no_queue_here(aiohttp_client: Any, settings: Any, redis: Any) -> None:
