@@ -40,6 +40,7 @@ from .protocols import (
     site_for,
     submitter,
 )
+from .schemas import MAX_URL_CHARS
 
 routes = web.RouteTableDef()
 
@@ -197,6 +198,9 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
         raise Invalid('Empty "comment_content" value: this service judges the text, so it needs the text.')
     if fields["parent_id"] == "0":  # WordPress's "no parent"
         fields["parent_id"] = None
+    for name in VISITOR_HEADERS:  # the visitor's, as sent: a bot's overlong header is no fault of the blog
+        if fields[name]:
+            fields[name] = fields[name][:MAX_URL_CHARS]
     try:
         return build_comment(request, {**fields, "site_id": site_id, "lang": blog_lang(form.get("blog_lang")),
                                        "submitted_at": gmt(form.get("comment_date_gmt"))})
@@ -204,6 +208,9 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
         raise Invalid(describe_invalid(exc, AKISMET_NAMES)) from None
 
 
+#: Request headers the Akismet plugin passes on unbounded (``$_SERVER['HTTP_USER_AGENT']``, ``HTTP_REFERER``):
+#: cut to the ``/v1`` limit instead of refused, so that a bot's overlong header gets a verdict, not ``invalid``.
+VISITOR_HEADERS = ("user_agent", "referrer")
 #: What WordPress hands the plugin with slashes added: the comment's own fields and the request's headers.
 SLASHED = ("content", "author_name", "author_email", "author_url", "user_agent", "referrer", "type", "parent_id")
 _WORDPRESS_PLUGIN = re.compile(r"^WordPress/\S+ \| Akismet/")

@@ -12,7 +12,8 @@ from ..comments import Record
 
 _ID = validate.Length(min=1, max=200)
 _SHORT = validate.Length(max=500)
-_URL = validate.Length(max=2000)
+MAX_URL_CHARS = 2000
+_URL = validate.Length(max=MAX_URL_CHARS)
 
 
 class StrictSchema(Schema):

@@ -158,6 +158,14 @@ async def test_wordpress_top_level_parent_and_junk_date_are_dropped(client: Any)
     assert record.comment.parent_id is None and record.comment.submitted_at is None and record.comment.lang is None
 
 
+async def test_a_bots_overlong_headers_are_cut_not_refused(client: Any) -> None:
+    # The WordPress plugin passes the visitor's User-Agent and Referer on as they came, unbounded.
+    agent, referrer = "Mozilla/5.0 " + "x" * 3000, "https://spam.example/?" + "q" * 5000
+    body, headers = await check(client, **form(user_agent=agent, referrer=referrer))
+    assert body == "false"
+    record = await client.server.app[STORE].get(headers["X-akismet-guid"])
+    assert record.comment.user_agent == agent[:2000] and record.comment.referrer == referrer[:2000]
+
 async def test_blog_charset_decodes_the_form(client: Any) -> None:
     text = "Schöne Grüße aus Köln, danke für den Artikel"
     body = f"api_key={KEYS['blog']}&blog={BLOG}&user_ip=203.0.113.7&blog_charset=ISO-8859-1&comment_content="
