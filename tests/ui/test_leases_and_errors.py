@@ -158,6 +158,31 @@ def test_an_expired_lease_is_claimed_again_before_deciding(page: Page, api: APIR
     assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
 
 
+def test_a_comment_edited_while_the_lease_had_expired_is_shown_before_any_decision_counts(
+    page: Page, api: APIRequestContext, live: LiveApp
+) -> None:
+    """Claiming again after a lease ran out hands over the comment as it is now: when the blog edited it
+    meanwhile, the decision taken for the old text must not be applied to the new one unseen."""
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"]')
+    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=0.05))  # a laptop asleep
+    time.sleep(0.1)
+    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
+    edit = api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text},
+                    headers=auth("blog")).json()
+    assert edit["decision"] == "hold" and edit["revision"] == 2
+    page.keyboard.press("a")
+    expect(card.locator(".content")).to_have_text(edited_text)
+    expect(page.get_by_role("alert")).to_contain_text("bearbeitet")
+    item = review_item(api, item_id)
+    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
+    assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
+
+
 def test_an_ended_session_asks_to_sign_in_again(
     page: Page, api: APIRequestContext, flushed_redis: sync_redis.Redis
 ) -> None:

@@ -267,14 +267,18 @@ async function handleItemError(id, error) {
   report(error);
 }
 
-// Decide one item; a lease that ran out (and nobody took the item) is claimed again first.
+// Decide one item; a lease that ran out (and nobody took the item) is claimed again first. Claiming hands over
+// the comment as it is now: edited meanwhile, it is shown with its new text and not decided unseen.
 async function decideOne(id, action, labels) {
   const body = { action, ...labels };
   try {
     return await api('POST', itemPath(id, 'decision'), body);
   } catch (error) {
     if (!(error instanceof ApiError) || !RECLAIMABLE.has(error.code)) throw error;
-    await api('POST', itemPath(id, 'claim'));
+    const claimed = await api('POST', itemPath(id, 'claim'));
+    if (items.has(id) && claimed.revision !== items.get(id).item.revision) {
+      throw new ApiError(409, 'edited', `'${id}' was edited (it is now revision ${claimed.revision}).`);
+    }
     return api('POST', itemPath(id, 'decision'), body);
   }
 }
