@@ -384,7 +384,9 @@ end
 for i = 1, m do redis.call('SADD', KEYS[5], ARGV[12 + n + i]) end
 redis.call('HDEL', KEYS[1], 'decided_by', 'decided_at', 'decision_action', 'decision_note', 'decision_categories',
            'label_entry', 'decision_tally', 'delivery_id')
-redis.call('HSET', KEYS[1], 'status', 'pending', 'indexes', cjson.encode(indexes))
+redis.call('HSET', KEYS[1], 'status', 'pending')
+-- (no index: a comment reviewed elsewhere, taken back by the blog, is in no queue here, and must not look queued)
+if n > 0 then redis.call('HSET', KEYS[1], 'indexes', cjson.encode(indexes)) end
 redis.call('PERSIST', KEYS[1])
 local claimed_by = cjson.null  -- lease '0': the blog took its own decision back, and nobody holds the item
 if lease_until ~= '0' then

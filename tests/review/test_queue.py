@@ -298,3 +298,23 @@ async def test_authors_histories_stored_without_an_expiry_get_one_once(queue: Re
     assert await redis.get(keys.migrated("author-history-ttl")) == "done"
     await redis.set(keys.migrated("author-history-ttl"), "running")  # another process at it: ask again later
     assert await queue.expire_author_history() is None
+
+
+async def test_a_comment_reviewed_elsewhere_taken_back_by_the_blog_stays_out_of_this_queue(  # type: ignore[no-untyped-def]
+    store, queue
+) -> None:
+    """The blog takes back its own decision on a comment whose site reviews held comments elsewhere (Coral):
+    it waits in no queue here, as it did at first, and a moderator here cannot claim or decide it."""
+    record = held(1)
+    record.extra["reviewed_elsewhere"] = True
+    await fill(store, [record])
+    await queue.decide(record.id, "kommblog", Action.REJECT, by_blog="blog")
+    reopened = await queue.reopen(record.id, "kommblog", by_blog=True)
+    assert reopened.record.status is Status.PENDING and reopened.claimed_by is None
+    with pytest.raises(Conflict) as refused:
+        await queue.claim(record.id, "anna")
+    assert refused.value.code == "reviewed_elsewhere"
+    with pytest.raises(Conflict) as refused:
+        await queue.decide(record.id, "anna", Action.APPROVE)
+    assert refused.value.code == "reviewed_elsewhere"
+    assert await queue.claim_next("anna", ["kommblog"], count=5) == []
