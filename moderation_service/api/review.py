@@ -74,14 +74,22 @@ class ReopenRequest(LeaseRequest):
     decided_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
-class DecisionRequest(StrictSchema):
+class _Decision(StrictSchema):
     action = fields.Enum(Action, by_value=True, required=True)
     categories = fields.List(fields.String(validate=validate.OneOf(TOXICITY_FAMILY)), load_default=list)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class BulkDecisionRequest(DecisionRequest):
+class DecisionRequest(_Decision):
+    #: The revision the moderator read: a decision about any other (an edit the page has not shown yet) is refused.
+    revision = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class BulkDecisionRequest(_Decision):
     items = fields.List(fields.String(), required=True, validate=validate.Length(1, 200))
+    #: Item id -> the revision the moderator read, as ``revision`` of a single decision (items not named: not said).
+    revisions = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=1)),
+                            load_default=dict)
 
 
 LIST_QUERY, AUDIT_QUERY, CLAIM_REQUEST, LEASE_REQUEST = ListQuery(), AuditQuery(), ClaimRequest(), LeaseRequest()
@@ -241,7 +249,8 @@ async def decide_item(request: web.Request) -> web.Response:
     principal = moderator(request)
     item_id = await own_item(request, principal)
     body = await load_body(request, DECISION_REQUEST)
-    item = await request.app[QUEUE].decide(item_id, principal.name, body["action"], body["categories"], body["note"])
+    item = await request.app[QUEUE].decide(item_id, principal.name, body["action"], body["categories"], body["note"],
+                                           revision=body["revision"])
     request.app[METRICS].reviewed(body["action"].value)
     return web.json_response(item_body(item))
 
@@ -276,7 +285,7 @@ async def decide_many(request: web.Request) -> web.Response:
         if site_id and not principal.can(Permission.REVIEW, site_id):  # an id without a site: its own not_found
             raise Forbidden(f"The key '{principal.name}' is not valid for site '{site_id}' ({item_id}).")
     results = await request.app[QUEUE].decide_many(
-        body["items"], principal.name, body["action"], body["categories"], body["note"])
+        body["items"], principal.name, body["action"], body["categories"], body["note"], body["revisions"])
     decided = sum(1 for r in results if not isinstance(r, Failure))
     request.app[METRICS].reviewed(body["action"].value, decided)
     return web.json_response({"results": [_result(r) for r in results], "decided": decided})

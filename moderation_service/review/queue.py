@@ -118,9 +118,10 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
     elif code == "claimed_by_other":
         error = Conflict(f"'{item_id}' is claimed by {reply[1]}; claim another item or wait until it is released.")
     elif code == "edited":
-        error = Conflict(f"'{item_id}' was edited after you claimed it (it is now revision {reply[1]}); nothing was "
-                         f"changed. Claim it again (POST /v1/review/items/{item_id}/claim) to read the new text, "
-                         "then decide.")
+        when = (f"is at revision {reply[1]}, not the revision {reply[2]} you decided on" if len(reply) > 2
+                else f"was edited after you claimed it (it is now revision {reply[1]})")
+        error = Conflict(f"'{item_id}' {when}; nothing was changed. Claim it again "
+                         f"(POST /v1/review/items/{item_id}/claim) to read the new text, then decide.")
     elif code == "reviewed_elsewhere":
         error = Conflict(f"'{item_id}' is held for review in the comment system (its site's review is "
                          "\"elsewhere\"), not here; decide it there.")
@@ -307,14 +308,15 @@ class ReviewQueue:
 
     async def decide(
         self, item_id: str, moderator: str, action: Action, categories: Sequence[str] = (), note: str = "",
-        *, by_blog: str | None = None, labels: Mapping[str, int] | None = None,
+        *, by_blog: str | None = None, labels: Mapping[str, int] | None = None, revision: int | None = None,
     ) -> Item:
         """Decide an item the moderator holds: status, audit entry, label and webhook delivery, all at once.
 
         ``by_blog``: the protocol through which the blog reported its own decision (``"akismet"``): no claim is
         needed and a moderator's gives way, the label's source is the protocol, and the blog is not told.
         ``labels``: what the decision teaches, when the report says less than the action does (Akismet's
-        "not spam" says nothing of toxicity); by default :func:`training_labels`."""
+        "not spam" says nothing of toxicity); by default :func:`training_labels`. ``revision``: the one the
+        moderator read; the decision is refused (``edited``) when the comment is at another one."""
         unknown = sorted(set(categories) - set(TOXICITY_FAMILY))
         if unknown:
             raise InvalidFields("Unknown categories.",
@@ -333,7 +335,7 @@ class ReviewQueue:
                   self._retention, AUTHOR_COUNTER[action], delivery_id, AUDIT_MAXLEN, LABELS_MAXLEN,
                   keys.author(site_id, ""), keys.delivery(site_id, ""), keys.reputation_prefix(site_id),
                   self._sites.signals_for(site_id).reputation_ttl_days * 86400, LABELLED_FIELDS_JSON,
-                  by_blog or "moderator"],
+                  by_blog or "moderator", "" if revision is None else str(revision)],
         )
         if reply[0] != "ok":
             raise _refusal(item_id, reply)
@@ -341,13 +343,15 @@ class ReviewQueue:
 
     async def decide_many(
         self, item_ids: Sequence[str], moderator: str, action: Action, categories: Sequence[str] = (),
-        note: str = "",
+        note: str = "", revisions: Mapping[str, int] | None = None,
     ) -> list[Item | Failure]:
-        """Bulk decision: each item is decided on its own (atomically); refusals are reported per item."""
+        """Bulk decision: each item is decided on its own (atomically); refusals are reported per item.
+        ``revisions``: item id -> the revision the moderator read (see :meth:`decide`)."""
         results: list[Item | Failure] = []
         for item_id in item_ids:
             try:
-                results.append(await self.decide(item_id, moderator, action, categories, note))
+                results.append(await self.decide(item_id, moderator, action, categories, note,
+                                                 revision=(revisions or {}).get(item_id)))
             except (Conflict, NotFound) as exc:
                 results.append(Failure(item_id, exc))
         return results

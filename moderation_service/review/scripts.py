@@ -252,7 +252,7 @@ return {'ok', item_state(KEYS[1], ARGV[5])}
 #       author key prefix, delivery key prefix, reputation key prefix, reputation ttl seconds, the comment's
 #       fields its labelled example keeps (JSON list, see moderation_service.labels), the label's source
 #       ('moderator', or the protocol through which the blog decided: no claim is needed then, and a
-#       moderator's claim gives way).
+#       moderator's claim gives way), the revision the moderator read ('' = not said).
 # The item leaves every queue index only together with its decision, audit entry, labelled example, author
 # history and webhook delivery. Returns {'ok', state}.
 DECIDE = COMMON + ITEM_CHECKS + DELIVERIES + REPUTATION_KEYS + """
@@ -262,6 +262,8 @@ local problem = check(KEYS[1], moderator, now, not by_blog, by_blog)
 if problem then return problem end
 local revision, seen, holder = unpack(redis.call('HMGET', KEYS[1], 'revision', 'claim_revision', 'claimed_by'))
 if seen and revision and seen ~= revision and not by_blog then return {'edited', revision} end
+local read = ARGV[21]  -- the revision the moderator decided on ('' = not said)
+if read ~= '' and read ~= (revision or '1') and not by_blog then return {'edited', revision or '1', read} end
 local before = cjson.encode({status = 'pending', claimed_by = holder or cjson.null})
 for _, index in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'indexes') or '[]')) do
   redis.call('ZREM', index, id)

@@ -159,3 +159,45 @@ async def test_edits_are_counted_in_the_metrics(client, comment) -> None:  # typ
     await submit(client, {**comment, "comment_id": "e7", "content": INSULT})
     response = await client.get("/metrics", headers=auth("monitor"))
     assert "moderation_edited_submissions_total 1.0" in await response.text()
+
+
+async def test_a_decision_names_the_revision_read_and_is_refused_for_another(  # type: ignore[no-untyped-def]
+        client, comment, redis):
+    # The edit arrives while the moderator holds the comment and their lease is renewed (the page does so in the
+    # background): the renewal hands over the new text, but the moderator decides on the text they read.
+    _, held = await submit(client, {**comment, "comment_id": "r1", "content": INSULT})
+    item_id = held["id"]
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await submit(client, {**comment, "comment_id": "r1", "content": OTHER_INSULT})
+    status, renewed = await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    assert status == 200 and renewed["revision"] == 2
+
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+                              json={"action": "approve", "revision": 1})
+    assert status == 409 and body["error"]["code"] == "edited"
+    assert "revision 2, not the revision 1 you decided on" in body["error"]["message"]
+    assert await redis.xlen(keys.labels("kommblog")) == 0
+
+    status, body = await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+                              json={"action": "approve", "revision": 0})
+    assert status == 422 and "revision" in body["error"]["fields"]
+    status, decided = await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+                                 json={"action": "reject", "revision": 2})
+    assert status == 200 and decided["status"] == "rejected"
+
+
+async def test_the_bulk_decision_names_each_revision_read(client, comment) -> None:  # type: ignore[no-untyped-def]
+    ids = [(await submit(client, {**comment, "comment_id": f"v{n}", "content": f"{INSULT} ({n})"}))[1]["id"]
+           for n in range(2)]
+    await call(client, "POST", "/v1/review/claims", json={"count": 2})
+    await submit(client, {**comment, "comment_id": "v1", "content": OTHER_INSULT})
+    await call(client, "POST", f"/v1/review/items/{ids[1]}/claim")  # renewed: the claim now knows revision 2
+    status, body = await call(client, "POST", "/v1/review/decisions",
+                              json={"items": ids, "action": "reject", "revisions": {ids[0]: 1, ids[1]: 1}})
+    assert status == 200
+    results = {result["id"]: result for result in body["results"]}
+    assert results[ids[0]]["ok"] is True
+    assert results[ids[1]]["ok"] is False and results[ids[1]]["error"]["code"] == "edited"
+    status, body = await call(client, "POST", "/v1/review/decisions",
+                              json={"items": ids[1:], "action": "reject", "revisions": {ids[1]: "zwei"}})
+    assert status == 422 and "revisions" in body["error"]["fields"]

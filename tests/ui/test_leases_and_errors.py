@@ -183,6 +183,24 @@ def test_a_comment_edited_while_the_lease_had_expired_is_shown_before_any_decisi
     assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
 
 
+def test_a_decision_on_screen_is_not_applied_to_an_edit_the_lease_renewal_just_took(
+    page: Page, api: APIRequestContext, live: LiveApp
+) -> None:
+    """A renewal hands over the comment as it is now; between its answer and the card showing it, a key press
+    decides on the text on screen, and the service must not apply it to the new one."""
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"]')
+    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
+    api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text}, headers=auth("blog"))
+    live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=SHORT_LEASE))  # the renewal, its answer not in
+    page.keyboard.press("a")
+    expect(card.locator(".content")).to_have_text(edited_text)
+    expect(page.get_by_role("alert")).to_contain_text("bearbeitet")
+    item = review_item(api, item_id)
+    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+
 def test_an_ended_session_asks_to_sign_in_again(
     page: Page, api: APIRequestContext, flushed_redis: sync_redis.Redis
 ) -> None:

@@ -267,10 +267,16 @@ async function handleItemError(id, error) {
   report(error);
 }
 
+// The revision on screen, which a decision names: the service refuses it for any other (an edit that a lease
+// renewal has just handed over, before the card shows it).
+function shownRevision(id) {
+  return items.has(id) ? { revision: items.get(id).item.revision } : {};
+}
+
 // Decide one item; a lease that ran out (and nobody took the item) is claimed again first. Claiming hands over
 // the comment as it is now: edited meanwhile, it is shown with its new text and not decided unseen.
 async function decideOne(id, action, labels) {
-  const body = { action, ...labels };
+  const body = { action, ...labels, ...shownRevision(id) };
   try {
     return await api('POST', itemPath(id, 'decision'), body);
   } catch (error) {
@@ -297,7 +303,11 @@ async function decideBulk(ids, action, times) {
   for (const { labels, ids: group } of groups.values()) {
     let results;
     try {
-      ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels }));
+      const revisions = Object.assign({}, ...group.map((id) => {
+        const shown = shownRevision(id).revision;
+        return shown === undefined ? {} : { [id]: shown };
+      }));
+      ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels, revisions }));
     } catch (error) {
       report(error);
       continue;
