@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,24 @@ def link_domains(text: str) -> list[str]:
     """The host names of the links in ``text``, lower-cased, without ``www.``, in order, each once."""
     domains: list[str] = []
     for match in links_of(text).finditer(text):
-        url = match.group(0)
-        host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
-        host = host.removeprefix("www.").rstrip(".")
+        host = _host(match.group(0)).removeprefix("www.").rstrip(".")
         if host and host not in domains:
             domains.append(host)
     return domains
+
+
+def _host(url: str) -> str:
+    """The host name of a link, lower-cased; "" when it has none that can be read.
+
+    urlsplit refuses a host with a character that compatibility normalisation (NFKC) turns into "/", "#", "@"
+    or ":" (U+2101 is "a/s", U+FF0F a full-width "/"): such a link is read in that form, as browsers and the
+    model read it."""
+    for candidate in (url, unicodedata.normalize("NFKC", url)):
+        try:
+            return urlsplit(candidate if "://" in candidate else f"http://{candidate}").hostname or ""
+        except ValueError:  # that, or a broken IPv6 address ("http://[x")
+            continue
+    return ""
 
 
 def ip_network(address: str) -> str:

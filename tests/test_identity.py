@@ -50,3 +50,14 @@ def test_link_domains_include_links_written_without_a_scheme() -> None:
 def test_stored_form_has_every_field() -> None:
     identities = HASHER.identities(COMMENT)
     assert identities.as_dict() == dataclasses.asdict(identities)
+
+
+def test_a_host_in_compatibility_form_is_read_as_browsers_read_it_not_refused() -> None:
+    # urlsplit refuses a host with a character that NFKC turns into "/", "#", "@" or ":" (ValueError): such
+    # a link is read in its compatibility form, as browsers and the model read it; one still unreadable is left out.
+    assert link_domains("siehe http://spam.example\uff0fangebot und www.b.example\uff03x") == ["spam.example",
+                                                                                               "b.example"]
+    assert link_domains("http://x\u2101y.example") == ["xa"]
+    assert link_domains("http://\uff3b\u2101x und https://c.example") == ["c.example"]  # "[a/sx": no host
+    comment = Comment(site_id="blog", content="Hallo", author_url="http://jana.example\uff0fblog")
+    assert HASHER.identities(comment).domains == (HASHER.hash("domain", "blog", "jana.example"),)

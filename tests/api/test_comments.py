@@ -189,6 +189,15 @@ async def test_invalid_fields_are_422_naming_each_field(client, comment):  # typ
     assert error["fields"]["conent"] == ["Unknown field."]
 
 
+async def test_a_link_whose_host_urlsplit_refuses_is_decided(client, comment):  # type: ignore[no-untyped-def]
+    # "\u2101" and the full-width solidus turn into "/" under NFKC: urlsplit refuses such a host (ValueError).
+    for number, link in enumerate(("http://x\u2101y.example", "www.angebot.example\uff0fjetzt")):
+        status, body = await submit(client, {**comment, "comment_id": f"nfkc-{number}",
+                                             "content": f"Schaut mal auf {link} vorbei"})
+        assert status == 200, body
+        assert body["decision"] in ("publish", "hold", "spam")
+
+
 async def test_empty_and_too_long_content_are_422(client, comment, settings):  # type: ignore[no-untyped-def]
     status, body = await submit(client, {**comment, "content": "   "})
     assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
