@@ -30,7 +30,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from .exceptions import ConfigurationError, Forbidden, describe_validation
 
-SITE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+SITE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
 ALL_SITES = "*"
 
 
@@ -91,7 +91,7 @@ class _KeySchema(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.Enum(Role, by_value=True, required=True)
-    sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*$")), load_default=list)
+    sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*\Z")), load_default=list)
     key = fields.String(load_default=None)
     sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), load_default=None)
     #: For Akismet calls only: said of a short key stored as ``sha256`` (a 12-digit ``key`` is so anyway).

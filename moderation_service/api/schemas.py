@@ -47,7 +47,7 @@ class CommentSchema(Schema):
     referrer = fields.String(load_default=None, validate=_URL)
     parent_id = fields.String(load_default=None, validate=_ID)
     lang = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", error="Use a language tag such as 'de' or 'en-GB'."))
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z", error="Use a language tag such as 'de' or 'en-GB'."))
     submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     type = fields.String(load_default=None, validate=validate.Length(max=40))
     honeypot = fields.String(load_default=None, validate=validate.Length(max=2000))

@@ -198,6 +198,14 @@ async def test_a_link_whose_host_urlsplit_refuses_is_decided(client, comment):  
         assert body["decision"] in ("publish", "hold", "spam")
 
 
+async def test_a_site_id_or_language_tag_with_a_trailing_newline_is_422(client, comment):  # type: ignore[no-untyped-def]
+    # "$" in a pattern also matches before a final newline: "kommblog\n" would be another site in Redis.
+    status, body = await submit(client, {**comment, "site_id": "kommblog\n"}, role="admin")
+    assert status == 422 and set(body["error"]["fields"]) == {"site_id"}, body
+    status, body = await submit(client, {**comment, "lang": "de\n"})
+    assert status == 422 and set(body["error"]["fields"]) == {"lang"}, body
+
+
 async def test_empty_and_too_long_content_are_422(client, comment, settings):  # type: ignore[no-untyped-def]
     status, body = await submit(client, {**comment, "content": "   "})
     assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
