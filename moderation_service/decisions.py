@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -92,18 +92,21 @@ class Evaluator:
     def __init__(self, models: ModelHolder, sites: Sites) -> None:
         self.models = models
         self.sites = sites
-        self._thresholds: dict[tuple[str, str], Thresholds] = {}
+        #: (site, model version) -> the model's thresholds as read, and the site's thresholds made of them.
+        self._thresholds: dict[tuple[str, str], tuple[Mapping[str, Any], Thresholds]] = {}
         self._signals: dict[str, SignalConfig] = {}
 
     def thresholds_for(self, site_id: str, model: Model) -> Thresholds:
         key = (site_id, model.version)
         cached = self._thresholds.get(key)
-        if cached is None:
-            cached = Thresholds.from_config(model.thresholds)
+        # A version reloaded with its thresholds rewritten (moderation-train thresholds --write) is another
+        # manifest under the same version: its thresholds are read again.
+        if cached is None or cached[0] is not model.thresholds:
+            thresholds = Thresholds.from_config(model.thresholds)
             for overrides in self.sites.overrides_for(site_id):
-                cached = cached.overridden(overrides)
-            self._thresholds[key] = cached
-        return cached
+                thresholds = thresholds.overridden(overrides)
+            cached = self._thresholds[key] = (model.thresholds, thresholds)
+        return cached[1]
 
     def signals_for(self, site_id: str) -> SignalConfig:
         config = self._signals.get(site_id)

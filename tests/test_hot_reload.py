@@ -162,3 +162,29 @@ async def test_no_request_fails_during_reloads_under_load(client, models) -> Non
     assert [status for status, _ in results] == [200] * 400
     assert {v for _, v in results} <= {"v1", "v2"}
     assert await version(client) == "v2"
+
+
+async def test_rewritten_thresholds_of_the_live_model_decide_the_next_comments(client, models) -> None:  # type: ignore[no-untyped-def]
+    # The same version reloaded with other thresholds: decisions follow them, not the ones read before
+    # (otherblog decides with the manifest's thresholds).
+    comment = {"site_id": "otherblog", "content": "Danke für den hilfreichen Artikel, sehr gut erklärt!"}
+    first = await (await client.post("/v1/comments", json={**comment, "comment_id": "before"},
+                                     headers=auth("other_blog"))).json()
+    assert first["decision"] == "publish", first
+    manifest_path = models / "v1" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["thresholds"]["toxicity"]["hold"] = 0.000001
+    temporary = manifest_path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(manifest))
+    temporary.replace(manifest_path)
+
+    async def rewritten() -> bool:
+        body = await (await client.get("/v1/ops/model", headers=auth("admin"))).json()
+        return bool(body["thresholds"]["toxicity"]["hold"] == 0.000001)
+
+    await until(rewritten)
+    second = await (await client.post("/v1/comments", json={**comment, "comment_id": "after"},
+                                      headers=auth("other_blog"))).json()
+    assert second["decision"] == "hold", second
+    assert [(r["name"], r["threshold"]) for r in second["reasons"] if r["kind"] == "score"] == [
+        ("toxicity", 0.000001)]
