@@ -21,7 +21,7 @@ class ScoreInputSchema(CommentSchema):
     class Meta:
         unknown = EXCLUDE
 
-    id = fields.Raw(required=True)
+    id = fields.Raw(required=True, allow_none=True)  # any JSON value, null too
     site_id = fields.String(load_default=None, validate=SITE_ID)  # none: the --site given
 
 

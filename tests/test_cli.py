@@ -381,3 +381,14 @@ def test_wordpress_plugin_refuses_what_is_not_an_address(url, tmp_path, capsys):
     assert main(["wordpress-plugin", "--url", url, "-o", str(target)]) == 2
     assert "give this service's address as WordPress reaches it" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_score_echoes_any_json_value_as_id_null_too(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    # The README: "id (required: any JSON value, yours, echoed back)".
+    lines = ['{"id": null, "content": "hallo"}', '{"id": {"row": [1, 2]}, "content": "hallo"}']
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code = main(["score", "--model", str(model_dir)])
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0, results
+    assert [(result["id"], result["decision"]) for result in results] == [
+        (None, "publish"), ({"row": [1, 2]}, "publish")]
