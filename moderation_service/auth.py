@@ -93,7 +93,7 @@ class _KeySchema(Schema):
     role = fields.Enum(Role, by_value=True, required=True)
     sites = fields.List(fields.String(validate=validate.Regexp(rf"{SITE_ID_PATTERN}|^\*\Z")), load_default=list)
     key = fields.String(load_default=None)
-    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), load_default=None)
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}\Z"), load_default=None)
     #: For Akismet calls only: said of a short key stored as ``sha256`` (a 12-digit ``key`` is so anyway).
     akismet_only = fields.Boolean(load_default=False)
 

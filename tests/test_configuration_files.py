@@ -39,6 +39,8 @@ def test_key_by_digest_and_roles() -> None:
         ({"keys": [{"name": "b", "role": "owner", "sites": ["a"], "key": "k" * 20}]}, "role"),
         ({"keys": [{"name": "a", "role": "admin", "key": "k" * 20}, {"name": "b", "role": "admin", "key": "k" * 20}]},
          "used twice"),
+        # A digest copied with its line's end would match no key: refused, not kept.
+        ({"keys": [{"name": "b", "role": "blog", "sites": ["a"], "sha256": digest("k" * 20) + "\n"}]}, "sha256"),
     ],
 )
 def test_bad_key_files_are_refused(content: object, fragment: str) -> None:

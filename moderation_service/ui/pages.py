@@ -103,7 +103,10 @@ def same_origin(request: web.Request) -> bool:
     if origin is None:  # not a browser form post (or a very old browser): cookies and tokens decide
         return True
     hosts = {request.host, request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()}
-    return urlsplit(origin).netloc in hosts - {""}
+    try:
+        return urlsplit(origin).netloc in hosts - {""}
+    except ValueError:  # no URL ("http://[x", or a host that NFKC turns into "/"): no page of ours either
+        return False
 
 
 def redirect(location: str) -> web.HTTPSeeOther:

@@ -133,6 +133,7 @@ async def test_forms_from_other_sites_are_refused(client, redis: Redis) -> None:
     assert response.status == 403 and SESSION not in response.cookies
     assert "nicht von dieser Seite" in await response.text()
     assert (await sign_in(client, Origin="null")).status == 403
+    assert (await sign_in(client, Origin="http://[x")).status == 403  # no URL at all (urlsplit refuses it)
     same = await sign_in(client, Origin=f"http://{client.server.host}:{client.server.port}")
     assert same.status == 303
     language = await client.post("/moderate/language", data={"lang": "en"}, headers={"Origin": "https://evil.example"},
