@@ -16,6 +16,18 @@ MAX_URL_CHARS = 2000
 _URL = validate.Length(max=MAX_URL_CHARS)
 
 
+class Identifier(fields.String):
+    """An id of the blog's (comment, post, parent): a string, or a whole number as many blogs' ids are, kept as
+    its decimal string (``4711`` and ``"4711"`` name the same comment)."""
+
+    default_error_messages = {"invalid": "Use a string or a whole number."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictSchema(Schema):
     """A request body or query at the edge: a field it does not know is an error that names it."""
 
@@ -35,8 +47,8 @@ class CommentSchema(Schema):
 
     site_id = fields.String(required=True, validate=SITE_ID)
     content = fields.String(required=True)  # length checked against the configured limit in the handler
-    comment_id = fields.String(load_default=None, validate=_ID)
-    post_id = fields.String(load_default=None, validate=_ID)
+    comment_id = Identifier(load_default=None, validate=_ID)
+    post_id = Identifier(load_default=None, validate=_ID)
     permalink = fields.String(load_default=None, validate=_URL)
     author_name = fields.String(load_default=None, validate=_SHORT)
     # Lenient on purpose: spam bots send junk addresses and URLs, and junk is evidence, not an error.
@@ -45,7 +57,7 @@ class CommentSchema(Schema):
     author_ip = fields.IP(load_default=None)
     user_agent = fields.String(load_default=None, validate=_URL)
     referrer = fields.String(load_default=None, validate=_URL)
-    parent_id = fields.String(load_default=None, validate=_ID)
+    parent_id = Identifier(load_default=None, validate=_ID)
     lang = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z", error="Use a language tag such as 'de' or 'en-GB'."))
     submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)

@@ -206,6 +206,15 @@ async def test_a_site_id_or_language_tag_with_a_trailing_newline_is_422(client, 
     assert status == 422 and set(body["error"]["fields"]) == {"lang"}, body
 
 
+async def test_whole_number_ids_are_the_same_ids_as_strings(client, comment):  # type: ignore[no-untyped-def]
+    status, first = await submit(client, {**comment, "comment_id": 4711, "post_id": 12, "parent_id": 4700})
+    assert status == 200 and first["comment_id"] == "4711"
+    status, again = await submit(client, {**comment, "comment_id": "4711", "post_id": "12", "parent_id": "4700"})
+    assert status == 200 and again["id"] == first["id"] and again["repeated"] is True
+    for wrong in (True, 47.5, [1]):
+        status, body = await submit(client, {**comment, "comment_id": wrong})
+        assert status == 422 and body["error"]["fields"] == {"comment_id": ["Use a string or a whole number."]}, wrong
+
 async def test_empty_and_too_long_content_are_422(client, comment, settings):  # type: ignore[no-untyped-def]
     status, body = await submit(client, {**comment, "content": "   "})
     assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
