@@ -19,11 +19,13 @@
  * pending in WordPress and checks it again later. The plugin's statistics pages, which would load Akismet's
  * own page with the blog's key in the admin's browser, lead back to its settings page.
  *
- * The Akismet plugin reports only a comment moved into or out of the spam folder. This plugin also tells the
- * service when someone who moderates comments approves one, sets one back to pending (out of the trash, or
- * unapproved), puts one in the trash or deletes one (/1.1/submit-status, sent the way the Akismet plugin sends
- * its reports): a comment that waits there for a moderator is then decided so, a decision of the blog's own
- * taken back, a deleted comment forgotten.
+ * The Akismet plugin reports only a comment moved into or out of the spam folder, and only where the request
+ * looks like its Spam / Not Spam. This plugin also tells the service when someone who moderates comments
+ * approves one, sets one back to pending (out of the trash, or unapproved), puts one in the trash or deletes one
+ * (/1.1/submit-status, sent the way the Akismet plugin sends its reports): a comment that waits there for a
+ * moderator is then decided so, a decision of the blog's own taken back, a deleted comment forgotten. A move
+ * into or out of the spam folder the Akismet plugin leaves unreported (an approval through a moderation
+ * e-mail's link, a change through XML-RPC) it reports as that plugin would (submit-spam / submit-ham).
  *
  * Once WordPress has stored a comment the service checked, this plugin tells the service the comment's id
  * (/1.1/comment-stored) and keeps the service's id for it (comment meta moderation_service_id), which it
@@ -49,6 +51,7 @@ if ( ! defined( 'MODERATION_SERVICE_TIMEOUT' ) ) {
 add_filter( 'pre_http_request', 'moderation_service_route_akismet', 10, 3 );
 add_action( 'admin_init', 'moderation_service_no_akismet_stats' );
 add_action( 'transition_comment_status', 'moderation_service_report_status', 10, 3 );
+add_action( 'transition_comment_status', 'moderation_service_report_spam_move', 11, 3 ); // after the Akismet plugin's
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
 add_action( 'moderation_service_resend', 'moderation_service_resend' );
@@ -74,6 +77,9 @@ function moderation_service_route_akismet( $preempt, $args, $url ) {
 	}
 	if ( preg_match( '#/1\.1/(submit-spam|submit-ham)$#D', (string) wp_parse_url( $url, PHP_URL_PATH ), $report ) ) {
 		parse_str( is_string( $args['body'] ?? null ) ? $args['body'] : '', $fields );
+		if ( empty( $GLOBALS['moderation_service_resending'] ) ) { // this status change is reported (moderation_service_report_spam_move)
+			$GLOBALS['moderation_service_spam_reported'][ (int) ( $fields['comment_ID'] ?? 0 ) ] = true;
+		}
 		moderation_service_keep_unsent( (int) ( $fields['comment_ID'] ?? 0 ), $report[1], (string) ( $fields['reporter'] ?? '' ), $response );
 	}
 	return $response;
@@ -218,7 +224,7 @@ const MODERATION_SERVICE_AS_SUBMITTED = array( 'blog', 'blog_charset', 'blog_lan
 
 /**
  * Tells the service that a comment was approved or set back to pending (not out of the spam folder: the
- * Akismet plugin reports that), or put in the trash.
+ * Akismet plugin reports that, or moderation_service_report_spam_move), or put in the trash.
  *
  * @param string     $new_status The comment's new status.
  * @param string     $old_status Its status before.
@@ -232,6 +238,44 @@ function moderation_service_report_status( $new_status, $old_status, $comment ) 
 		|| ( in_array( $new_status, array( 'approved', 'unapproved' ), true ) && 'spam' !== $old_status ) ) ) {
 		moderation_service_report( $comment, $new_status );
 	}
+}
+
+/**
+ * Reports a move into the spam folder (from approved or pending) or out of it (to approved or pending) as the
+ * Akismet plugin's Spam / Not Spam, where that plugin did not: it reports only requests that look like its
+ * admin's Spam / Not Spam (their POST / GET variables), not an approval through a moderation e-mail's link, nor
+ * a change through XML-RPC (the mobile apps). Runs after the Akismet plugin's hook.
+ *
+ * @param string     $new_status The comment's new status.
+ * @param string     $old_status Its status before.
+ * @param WP_Comment $comment    The comment.
+ */
+function moderation_service_report_spam_move( $new_status, $old_status, $comment ) {
+	$reported = isset( $GLOBALS['moderation_service_spam_reported'][ (int) $comment->comment_ID ] );
+	unset( $GLOBALS['moderation_service_spam_reported'][ (int) $comment->comment_ID ] );
+	if ( 'spam' === $new_status && in_array( $old_status, array( 'approved', 'unapproved' ), true ) ) {
+		$call = 'submit-spam';
+	} elseif ( 'spam' === $old_status && in_array( $new_status, array( 'approved', 'unapproved' ), true ) ) {
+		$call = 'submit-ham';
+	} else {
+		return;
+	}
+	if ( ! $reported && moderation_service_may_report( $comment ) ) { // kept if not taken, as the Akismet plugin's reports
+		Akismet::http_post( Akismet::build_query( moderation_service_fields( $comment, wp_get_current_user()->user_login, '' ) ), $call );
+	}
+}
+
+/**
+ * Whether a change of a comment is reported: the Akismet plugin has a key, nobody imports, it is no recheck's,
+ * and the one who made it may moderate the comment.
+ *
+ * @param WP_Comment $comment The comment.
+ */
+function moderation_service_may_report( $comment ) {
+	return class_exists( 'Akismet' ) && Akismet::get_api_key()
+		&& ! ( defined( 'WP_IMPORTING' ) && WP_IMPORTING )
+		&& ! get_comment_meta( $comment->comment_ID, 'akismet_rechecking' )
+		&& ( current_user_can( 'edit_post', $comment->comment_post_ID ) || current_user_can( 'moderate_comments' ) );
 }
 
 /**
@@ -287,10 +331,7 @@ function moderation_service_fields( $comment, $reporter, $status ) {
  * @param string     $status  approved, unapproved, trash or delete.
  */
 function moderation_service_report( $comment, $status ) {
-	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key()
-		|| ( defined( 'WP_IMPORTING' ) && WP_IMPORTING )
-		|| get_comment_meta( $comment->comment_ID, 'akismet_rechecking' )
-		|| ( ! current_user_can( 'edit_post', $comment->comment_post_ID ) && ! current_user_can( 'moderate_comments' ) ) ) {
+	if ( ! moderation_service_may_report( $comment ) ) {
 		return;
 	}
 	$user   = wp_get_current_user();
@@ -440,9 +481,8 @@ function moderation_service_outcome( $response, $attempts ) {
 }
 
 /**
- * Whether a comment still stands as a kept report says (a change nobody reported, such as approving from
- * the spam folder through a moderation e-mail's link, makes it stale): Spam needs it in the spam folder,
- * Not Spam out of it, a status that status.
+ * Whether a comment still stands as a kept report says (a change nobody reported, such as its post put in the
+ * trash, makes it stale): Spam needs it in the spam folder, Not Spam out of it, a status that status.
  *
  * @param WP_Comment $comment The comment.
  * @param array      $unsent  The kept report.

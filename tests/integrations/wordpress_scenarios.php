@@ -76,6 +76,25 @@ function scenario_statuses_reported() {
 	return $transitions;
 }
 
+/** Moves into and out of the spam folder that the Akismet plugin does not take for Spam / Not Spam. */
+function scenario_spam_moves_the_akismet_plugin_leaves() {
+	$GLOBALS['stub']['explicit'] = false;  // a moderation e-mail's "Approve it" link, XML-RPC (the mobile app), wp-cli
+	add_comment_meta( 180, 'akismet_as_submitted', array( 'comment_content' => 'Wie getippt', 'user_ip' => '198.51.100.9' ) );
+	do_action( 'transition_comment_status', 'approved', 'spam', stub_comment( 180, array( 'comment_approved' => '1' ) ) );
+	do_action( 'transition_comment_status', 'spam', 'unapproved', stub_comment( 181, array( 'comment_approved' => 'spam' ) ) );
+	do_action( 'transition_comment_status', 'unapproved', 'spam', stub_comment( 182, array( 'comment_approved' => '0' ) ) );
+	do_action( 'transition_comment_status', 'spam', 'trash', stub_comment( 183, array( 'comment_approved' => 'spam' ) ) );  // restored
+	add_comment_meta( 184, 'akismet_rechecking', '1' );
+	do_action( 'transition_comment_status', 'spam', 'unapproved', stub_comment( 184, array( 'comment_approved' => 'spam' ) ) );
+	$GLOBALS['stub']['service'] = 'down';
+	do_action( 'transition_comment_status', 'approved', 'spam', stub_comment( 185, array( 'comment_approved' => '1' ) ) );
+	$GLOBALS['stub']['service'] = 'up';
+	$GLOBALS['stub']['explicit'] = true;   // the admin's Spam / Not Spam in the comments list: the Akismet plugin reports it
+	do_action( 'transition_comment_status', 'unapproved', 'spam', stub_comment( 186, array( 'comment_approved' => '0' ) ) );
+	do_action( 'transition_comment_status', 'spam', 'approved', stub_comment( 187, array( 'comment_approved' => 'spam' ) ) );
+	return null;
+}
+
 function scenario_deletions_reported() {
 	add_comment_meta( 80, 'akismet_as_submitted', array( 'comment_content' => 'Wie getippt', 'user_ip' => '198.51.100.9',
 		'comment_author' => 'Jana Weber', 'not_allowed_here' => 'x', 'POST_ak_js' => '123' ) );

@@ -23,6 +23,7 @@ $GLOBALS['stub'] = array(
 	'user'      => array( 'login' => 'admin', 'can' => true ),
 	'doing_cron' => false,
 	'guid'      => 'kommblog:aaaaaaaaaaaaaaaa',
+	'explicit'  => true,   // the Akismet plugin takes a status change for the admin's Spam / Not Spam (see below)
 );
 
 class WP_Error {
@@ -64,8 +65,10 @@ function is_wp_error( $thing ) {
 	return $thing instanceof WP_Error;
 }
 
+/** As WordPress: callbacks run by priority, those of one priority in the order they were added. */
 function add_filter( $hook, $callback, $priority = 10, $args = 1 ) {
-	$GLOBALS['stub']['hooks'][ $hook ][] = $callback;
+	$GLOBALS['stub']['hooks'][ $hook ][ $priority ][] = $callback;
+	ksort( $GLOBALS['stub']['hooks'][ $hook ] );
 }
 
 function add_action( $hook, $callback, $priority = 10, $args = 1 ) {
@@ -73,15 +76,19 @@ function add_action( $hook, $callback, $priority = 10, $args = 1 ) {
 }
 
 function apply_filters( $hook, $value, ...$args ) {
-	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callback ) {
-		$value = $callback( $value, ...$args );
+	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callbacks ) {
+		foreach ( $callbacks as $callback ) {
+			$value = $callback( $value, ...$args );
+		}
 	}
 	return $value;
 }
 
 function do_action( $hook, ...$args ) {
-	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callback ) {
-		$callback( ...$args );
+	foreach ( $GLOBALS['stub']['hooks'][ $hook ] ?? array() as $callbacks ) {
+		foreach ( $callbacks as $callback ) {
+			$callback( ...$args );
+		}
 	}
 }
 
@@ -274,6 +281,34 @@ class Akismet {
 		return 'subscriber';
 	}
 
+	/**
+	 * As Akismet::transition_comment_status: a move into the spam folder (from approved or pending) or out of it
+	 * (to approved or pending) by someone who moderates is reported, but only when the request looks like an
+	 * explicit Spam / Not Spam (its POST / GET variables: the admin's list, bulk actions, the edit screen, the
+	 * REST API), the stub's 'explicit'; not an approval through a moderation e-mail's link, XML-RPC or wp-cli.
+	 */
+	public static function transition_comment_status( $new_status, $old_status, $comment ) {
+		if ( $new_status === $old_status || 'delete' === $new_status || ! current_user_can( 'moderate_comments' )
+			|| get_comment_meta( $comment->comment_ID, 'akismet_rechecking' ) || ! $GLOBALS['stub']['explicit'] ) {
+			return;
+		}
+		if ( 'spam' === $new_status && in_array( $old_status, array( 'approved', 'unapproved' ), true ) ) {
+			self::submit( $comment, 'submit-spam' );
+		} elseif ( 'spam' === $old_status && in_array( $new_status, array( 'approved', 'unapproved' ), true ) ) {
+			self::submit( $comment, 'submit-ham' );
+		}
+	}
+
+	/** As submit_spam_comment / submit_nonspam_comment: the row, as first checked, the blog's, the reporter. */
+	private static function submit( $comment, $call ) {
+		$fields = get_object_vars( $comment );
+		$as_submitted = get_comment_meta( $comment->comment_ID, 'akismet_as_submitted', true );
+		$fields = array_merge( $fields, is_array( $as_submitted ) ? $as_submitted : array() );
+		$fields['blog']     = get_option( 'home' );
+		$fields['reporter'] = wp_get_current_user()->user_login;
+		self::http_post( self::build_query( $fields ), $call );
+	}
+
 	/** As Akismet::http_post: the key added, https tried, then again, then http; array( '', '' ) on failure. */
 	public static function http_post( $request, $path ) {
 		$request  = $request . '&api_key=' . self::get_api_key();
@@ -307,6 +342,8 @@ function stub_calls() {
 }
 
 require $argv[1];
+// the Akismet plugin's hooks, added on init: after the must-use plugin's
+add_action( 'transition_comment_status', array( 'Akismet', 'transition_comment_status' ), 10, 3 );
 require __DIR__ . '/wordpress_scenarios.php';
 // printed at shutdown: the plugin exits after a redirect, as WordPress code does
 register_shutdown_function( function () {
