@@ -431,6 +431,16 @@ async def deactivate(request: web.Request, form: Form) -> web.Response:
     return text("deactivated")
 
 
+@routes.post("/1.1/get-stats")
+@akismet_handler
+async def get_stats(request: web.Request, form: Form) -> web.Response:
+    """The WordPress plugin's settings page asks for Akismet's statistics of the blog: this service keeps none
+    in that form, and an empty answer is the plugin's "no statistics" (any JSON body it reads as statistics,
+    and PHP 8 then warns of each missing number)."""
+    authenticate(request, form, checked=True)
+    return text("")
+
+
 @routes.get("/1.2/usage-limit")
 @routes.post("/1.2/usage-limit")
 @akismet_handler

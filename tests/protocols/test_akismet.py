@@ -307,6 +307,14 @@ async def test_usage_limit_by_get_and_post(client: Any) -> None:
     assert await response.text() == "invalid"
 
 
+async def test_statistics_are_an_empty_answer_which_the_plugin_reads_as_none(client: Any) -> None:
+    # The plugin's settings page: ``if ( ! empty( $response[1] ) ) $stat_totals[$interval] = json_decode(...)``.
+    for interval in ("6-months", "all"):
+        response = await client.post("/1.1/get-stats", data={"key": KEYS["blog"], "blog": BLOG, "from": interval})
+        assert response.status == 200 and await response.text() == ""
+    response = await client.post("/1.1/get-stats", data={"key": "nope", "blog": BLOG, "from": "all"})
+    assert await response.text() == "invalid"
+
 async def test_the_plugins_connection_test_is_answered_without_a_key(client: Any) -> None:
     response = await client.get("/1.1/test")
     assert response.status == 200 and await response.text() == "connected"
