@@ -36,6 +36,8 @@ class Corpus:
     sources: np.ndarray
     subsets: np.ndarray
     weights: np.ndarray
+    #: The dataset each text came from (a JSONL file's examples name their own sources), for the manifest.
+    datasets: np.ndarray | None = None
 
     def subset(self, mask: np.ndarray) -> Corpus:
         return Corpus(
@@ -44,6 +46,7 @@ class Corpus:
             self.sources[mask],
             self.subsets[mask],
             self.weights[mask],
+            None if self.datasets is None else self.datasets[mask],
         )
 
     def __len__(self) -> int:
@@ -52,7 +55,7 @@ class Corpus:
 
 def build_corpus(datasets: Sequence[Dataset]) -> Corpus:
     """Normalise every text and drop exact repeats within a source (the first one's labels win)."""
-    normalized, rows, sources, subsets, weights = [], [], [], [], []
+    normalized, rows, sources, subsets, weights, names = [], [], [], [], [], []
     seen: set[tuple[str, str]] = set()
     for dataset in datasets:
         for example in dataset.examples:
@@ -66,12 +69,14 @@ def build_corpus(datasets: Sequence[Dataset]) -> Corpus:
             sources.append(example.source)
             subsets.append(example.subset)
             weights.append(example.weight)
+            names.append(dataset.name)
     return Corpus(
         normalized,
         np.array(rows, dtype=float).reshape(-1, len(ATTRIBUTES)),
         np.array(sources, dtype=object),
         np.array(subsets, dtype=object),
         np.array(weights, dtype=float),
+        np.array(names, dtype=object),
     )
 
 
@@ -146,11 +151,13 @@ def train(
     report: Report = print,
 ) -> TrainedModel:
     started = time.monotonic()
-    report(f"normalising {sum(len(d.examples) for d in datasets):,} texts from {len(datasets)} source(s)")
+    given = sum(len(d.examples) for d in datasets)
+    report(f"normalising {given:,} texts from {len(datasets)} source(s)")
     corpus = build_corpus(datasets)
     validation_mask = in_validation(corpus.normalized, validation_fraction, seed)
     train_part, validation = corpus.subset(~validation_mask), corpus.subset(validation_mask)
-    report(f"{len(train_part):,} texts for training, {len(validation):,} held out for validation")
+    left_out = f" ({given - len(corpus):,} repeated or empty texts left out)" if given > len(corpus) else ""
+    report(f"{len(train_part):,} texts for training, {len(validation):,} held out for validation{left_out}")
     params = dict(params or {})
     pipeline = fit_pipeline(train_part, params, report)
     untrained = list(pipeline.named_steps["heads"].untrained_)
@@ -174,8 +181,8 @@ def train(
                 "description": d.description,
                 "files": d.files,
                 "examples": len(d.examples),
-                "train_examples": int((train_part.sources == d.name).sum()) if d.examples else 0,
-                "validation_examples": int((validation.sources == d.name).sum()) if d.examples else 0,
+                "train_examples": int((train_part.datasets == d.name).sum()),
+                "validation_examples": int((validation.datasets == d.name).sum()),
             }
             for d in datasets
         ],

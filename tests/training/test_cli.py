@@ -67,6 +67,25 @@ def test_train_writes_an_artifact_that_loads(tmp_path: Path, capsys: pytest.Capt
     assert spam["spam"] > ham["spam"]
 
 
+def test_the_manifest_counts_what_each_dataset_gave_to_training_and_validation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A JSONL file's examples name their own sources ("ham", "spam", …), not the file: its counts were 0. A
+    text repeated within a source is used once, and the manifest and the progress say how many were left out."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    corpus.write_text("".join(lines + lines[:5]), encoding="utf-8")  # 5 repeats
+    out = tmp_path / "artifact"
+    assert main(["train", "--data", str(corpus), "--data", str(FIXTURES / "germeval2018"), "--out", str(out),
+                 "--validation-fraction", "0.3"]) == 0
+    data = {d["name"]: d for d in artifact.load(out).manifest["data"]}
+    jsonl, germeval = data["corpus.jsonl"], data["germeval2018"]
+    assert jsonl["examples"] == len(lines) + 5
+    assert jsonl["train_examples"] > 0 and jsonl["validation_examples"] > 0
+    assert jsonl["train_examples"] + jsonl["validation_examples"] == len(lines)
+    assert germeval["train_examples"] + germeval["validation_examples"] == germeval["examples"] == 4
+    assert "(5 repeated or empty texts left out)" in capsys.readouterr().err
+
+
 def test_one_spam_dataset_alone_trains_a_spam_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A dataset with spam labels only (here the committed YouTube comments) trains the spam head; the
     toxicity heads are not trained, say so, score 0 and never hold."""
