@@ -34,12 +34,23 @@ def without_personal_fields(example: dict[str, Any]) -> dict[str, Any]:
             if name in LABELLED_COMMENT_FIELDS or name in LabelledExampleSchema._declared_fields}
 
 
+class _Label(fields.Integer):
+    """A label's value as a whole number (``1``, ``1.0`` or ``"1"``): ``int()`` would make a 0.9 a 0."""
+
+    default_error_messages = {"invalid": "Labels must be 0 or 1."}
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class LabelledExampleSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     content = fields.String(required=True, validate=validate.Length(min=1))
-    labels = fields.Dict(keys=fields.String(), values=fields.Integer(strict=False), required=True)
+    labels = fields.Dict(keys=fields.String(), values=_Label(), required=True)
     lang = fields.String(load_default=None, allow_none=True)
     source = fields.String(load_default="jsonl")
     weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False))

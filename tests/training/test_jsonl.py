@@ -24,13 +24,15 @@ def test_valid_lines_become_examples(tmp_path: Path) -> None:
                     "source": "moderator", "site_id": "kommblog", "author_name": "ignored"}),
         "",
         json.dumps({"content": "Buy now", "labels": {"spam": "1"}, "weight": 2.5}),
+        json.dumps({"content": "Danke", "labels": {"spam": 0.0, "toxicity": 1.0}}),
     )
-    first, second = load_jsonl(path)
+    first, second, third = load_jsonl(path)
     assert first.content == "Tolle Analyse!"
     assert first.labels["toxicity"] == 0 and first.labels["insult"] == 0  # not toxic implies none of the family
     assert (first.source, first.lang, first.subset, first.weight) == ("moderator", "de", "kommblog", 1.0)
     assert second.labels == {"spam": 1}
     assert (second.source, second.lang, second.subset, second.weight) == ("jsonl", None, "", 2.5)
+    assert third.labels == {"spam": 0, "toxicity": 1}
 
 
 def test_gzip_jsonl_is_a_dataset_named_after_the_file(tmp_path: Path) -> None:
@@ -51,6 +53,9 @@ def test_gzip_jsonl_is_a_dataset_named_after_the_file(tmp_path: Path) -> None:
         ('{"content": "x", "labels": {}}', "Give at least one label"),
         ('{"content": "x", "labels": {"spamm": 1}}', "Unknown label(s) ['spamm']"),
         ('{"content": "x", "labels": {"spam": 2}}', "must be 0 or 1"),
+        # int() made a probability 0.9 a 0 and 1.5 a 1: a label turned round, silently
+        ('{"content": "x", "labels": {"toxicity": 0.9}}', "must be 0 or 1"),
+        ('{"content": "x", "labels": {"spam": 1.5}}', "must be 0 or 1"),
         ('{"content": "x", "labels": {"spam": 1}, "weight": 0}', "weight"),
         ('{"content": "x", "labels": {"spam": 1}, "weight": NaN}', "not valid JSON"),
         ('["content", "labels"]', "JSON but an array, not an object"),
