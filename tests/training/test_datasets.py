@@ -192,3 +192,14 @@ def test_youtube_folder_holds_any_of_the_collections_videos(tmp_path: Path) -> N
     assert dataset.examples[4].content == "sub to my channel pls" and dataset.examples[4].labels == {"spam": 1}
     assert sorted(dataset.files) == ["Youtube01-Psy.csv", "Youtube02-KatyPerry.csv", "Youtube04-Another.csv",
                                      "Youtube05-Shakira.csv"]
+
+
+def test_a_file_not_in_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    """A dataset file saved as Latin-1 was a bare "'utf-8' codec can't decode byte 0xfc", no file named."""
+    folder = tmp_path / "germeval2018"
+    shutil.copytree(FIXTURES / "germeval2018", folder)
+    path = folder / "germeval2018.training.txt"
+    path.write_bytes(path.read_bytes() + "Grüße aus Köln\tOTHER\tOTHER\n".encode("latin-1"))
+    with pytest.raises(DatasetError) as error:
+        load_path(tmp_path)
+    assert str(error.value).startswith(f"{path}:5: not UTF-8 text")

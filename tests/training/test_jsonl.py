@@ -70,3 +70,13 @@ def test_errors_name_file_and_line(tmp_path: Path, line: str, reason: str) -> No
     message = str(error.value)
     assert message.startswith(f"{path}:3: ")
     assert reason in message
+
+
+def test_a_line_not_in_utf8_is_named(tmp_path: Path) -> None:
+    """Latin-1 text was a bare "'utf-8' codec can't decode byte 0xfc" naming neither the file nor the line."""
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(b'{"content": "ok", "labels": {"spam": 0}}\r\n'
+                     + '{"content": "Grüße", "labels": {"spam": 0}}\n'.encode("latin-1"))
+    with pytest.raises(JsonlError) as error:
+        list(load_jsonl(path))
+    assert str(error.value).startswith(f"{path}:2: not valid JSON (not UTF-8")

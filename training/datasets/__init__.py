@@ -11,7 +11,7 @@ from pathlib import Path
 from moderation_service.model.artifact import sha256_of
 
 from . import english, german, spam  # noqa: F401  (registers the loaders)
-from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample
+from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, first_line_not_utf8
 from .jsonl import JsonlError, load_jsonl
 
 __all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
@@ -31,7 +31,13 @@ def _spec_for(folder: Path) -> tuple[DatasetSpec, list[Path]] | None:
 
 
 def _load_folder(folder: Path, spec: DatasetSpec, files: list[Path]) -> Dataset:
-    examples = [ex for ex in spec.load(folder) if ex.content.strip()]
+    try:
+        examples = [ex for ex in spec.load(folder) if ex.content.strip()]
+    except UnicodeDecodeError as exc:
+        for path in files:
+            if (line := first_line_not_utf8(path)) is not None:
+                raise DatasetError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
+        raise DatasetError(f"{folder}: not UTF-8 text ({exc}); convert its files to UTF-8") from None
     return Dataset(spec.name, examples, {path.name: sha256_of(path) for path in files}, spec.description)
 
 

@@ -80,11 +80,26 @@ def complete_labels(labels: dict[str, int]) -> dict[str, int]:
     return labels
 
 
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """Open a file, gzip-compressed or not, for reading bytes."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
+
+
 def open_text(path: Path, newline: str | None = "") -> io.TextIOWrapper:
     """Open a UTF-8 text file, gzip-compressed or not (csv wants ``newline=''``)."""
     # The returned wrapper owns the file and callers close it with ``with``.
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8", newline=newline)
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", newline=newline)
+
+
+def first_line_not_utf8(path: Path) -> int | None:
+    """The number of the first line of ``path`` that is not UTF-8, None when every line is."""
+    with open_binary(path) as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def read_csv(path: Path, **kwargs: object) -> Iterator[dict[str, str]]:

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from moderation_service.jsonfast import NotJsonObject, loads_object
 from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
 
-from .base import LabelledExample, complete_labels, open_text
+from .base import LabelledExample, complete_labels, open_binary
 
 
 class JsonlError(ValueError):
@@ -21,7 +21,8 @@ class JsonlError(ValueError):
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """Each line of ``path`` loaded through the schema (defaults filled in), in file order."""
-    with open_text(path, newline=None) as handle:
+    # Bytes, each line decoded on its own: a line that is not UTF-8 is an error that names it.
+    with open_binary(path) as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
