@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.settings import Settings
 
 from . import registry
@@ -91,7 +92,7 @@ def add_thresholds(commands: argparse._SubParsersAction, add_data: Adder) -> Non
     target = thresholds.add_mutually_exclusive_group(required=True)
     target.add_argument("--precision", type=float, metavar="P", help="lowest threshold with precision >= P")
     target.add_argument("--hold-rate", type=float, metavar="R", help="lowest threshold holding at most R of comments")
-    thresholds.add_argument("--attribute", default="spam", help="the score to tune (default spam)")
+    thresholds.add_argument("--attribute", default="spam", choices=ATTRIBUTES, help="the score to tune (default spam)")
     thresholds.add_argument("--kind", choices=("hold", "spam"), default="hold",
                             help="which threshold: hold (send to review, default) or spam (mark spam automatically)")
     thresholds.add_argument("--write", action="store_true",

@@ -88,6 +88,18 @@ def test_a_spam_kind_for_another_score_is_refused(
     assert "only the spam score has a 'spam' threshold" in capsys.readouterr().err
 
 
+def test_an_unknown_score_is_refused_naming_the_scores(
+    model: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo was "error: tuple.index(x): x not in tuple", after the data was loaded."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["thresholds", "--model", str(model), "--data", str(corpus), "--precision", "0.9",
+              "--attribute", "insults"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "--attribute: invalid choice: 'insults'" in error and "'insult'" in error and "'spam'" in error
+
+
 def test_hold_rate_threshold_and_sweep_on_known_scores() -> None:
     y = np.array([0, 0, 0, 0, 0, 0, 1, 0, 1, 1])
     scores = np.array([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.6, 0.8, 0.9])
