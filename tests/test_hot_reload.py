@@ -188,3 +188,25 @@ async def test_rewritten_thresholds_of_the_live_model_decide_the_next_comments(c
     assert second["decision"] == "hold", second
     assert [(r["name"], r["threshold"]) for r in second["reasons"] if r["kind"] == "score"] == [
         ("toxicity", 0.000001)]
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda m: m["thresholds"]["toxicity"].pop("hold"), "thresholds"),  # every comment was a 500 after the reload
+    (lambda m: m["thresholds"]["spam"].update(spam="0.9"), "thresholds"),
+    (lambda m: m.update(files=[]), "files"),  # an AttributeError that the reload let through
+    (lambda m: m.update(versions="1.9.1"), "versions"),
+])
+async def test_a_damaged_manifest_is_refused_and_the_old_model_keeps_deciding(  # type: ignore[no-untyped-def]
+        client, models, change, reason) -> None:
+    manifest_path = models / "v2" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    change(manifest)
+    manifest_path.write_text(json.dumps(manifest))
+    set_live(models, "v2")
+    response = await client.post("/v1/ops/model/reload", headers=auth("admin"))
+    body = await response.json()
+    assert response.status == 409 and body["error"]["current"] == "v1"
+    assert f"{reason} in the manifest" in body["error"]["message"]
+    submitted = await client.post("/v1/comments", json={"site_id": "otherblog", "content": "Danke!"},
+                                  headers=auth("other_blog"))
+    assert submitted.status == 200 and (await submitted.json())["model_version"] == "v1"

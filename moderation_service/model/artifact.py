@@ -75,12 +75,40 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise ModelArtifactError(f"{directory}: no {MANIFEST_FILE}; this is not a model artifact directory")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
         raise ModelArtifactError(f"{path}: cannot read the manifest ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise ModelArtifactError(f"{path}: not a {FORMAT} manifest (not a JSON object)")
     missing = [k for k in ("format", "version", "versions", "files", "thresholds") if k not in manifest]
     if manifest.get("format") != FORMAT or missing:
         raise ModelArtifactError(f"{path}: not a {FORMAT} manifest (missing {missing or 'the format tag'})")
+    if problem := _malformed(manifest):
+        raise ModelArtifactError(f"{path}: {problem}; restore the manifest or retrain")
     return manifest
+
+
+def _malformed(manifest: dict[str, Any]) -> str | None:
+    """What in a manifest's versions, files or thresholds has not the shape that loading and deciding read
+    (a hand-edited manifest: verified as it was, it failed later, its thresholds in every decision)."""
+    if not isinstance(manifest["versions"], dict):
+        return "versions in the manifest are not an object of package versions"
+    files = manifest["files"]
+    if not isinstance(files, dict) or not all(isinstance(e, dict) and isinstance(e.get("sha256"), str)
+                                              for e in files.values()):
+        return "files in the manifest are not an object of file names with their sha256"
+    thresholds = manifest["thresholds"]
+    if not isinstance(thresholds, dict):
+        return "thresholds in the manifest are not an object of scores"
+    unknown = sorted(set(thresholds) - set(ATTRIBUTES))
+    if unknown:
+        return f"thresholds in the manifest name unknown scores {unknown}"
+    for attribute in ATTRIBUTES:
+        values = thresholds.get(attribute)
+        for kind in ("hold", "spam") if attribute == "spam" else ("hold",):
+            value = values.get(kind) if isinstance(values, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                return f"thresholds in the manifest: {attribute} has no {kind} threshold from 0 to 1 ({value!r})"
+    return None
 
 
 def verify(directory: Path) -> dict[str, Any]:

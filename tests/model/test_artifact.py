@@ -93,3 +93,13 @@ def test_listed_file_that_is_missing_is_refused(tmp_path: Path) -> None:
     (directory / "evaluation.txt").unlink()
     with pytest.raises(ModelArtifactError, match="evaluation.txt is listed in the manifest but missing"):
         artifact.verify(directory)
+
+
+def test_a_manifest_not_in_utf8_or_not_an_object_is_refused(tmp_path: Path) -> None:
+    """Both were tracebacks (UnicodeDecodeError, AttributeError) instead of a refusal."""
+    (tmp_path / artifact.MANIFEST_FILE).write_bytes(b"\xff\xfe{}")
+    with pytest.raises(ModelArtifactError, match="cannot read the manifest"):
+        artifact.verify(tmp_path)
+    (tmp_path / artifact.MANIFEST_FILE).write_text("[]", encoding="utf-8")
+    with pytest.raises(ModelArtifactError, match="not a moderation-model/1 manifest"):
+        artifact.verify(tmp_path)
