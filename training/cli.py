@@ -15,9 +15,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from moderation_service.exceptions import ConfigurationError
-from moderation_service.model.artifact import ModelArtifactError
+from moderation_service.model.artifact import MANIFEST_FILE, ModelArtifactError
 
 from . import operations
 from .datasets import DatasetError, JsonlError
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run_train(args: argparse.Namespace) -> int:
     from . import train as training
 
+    if (Path(args.out) / MANIFEST_FILE).exists():
+        raise ValueError(f"{args.out} holds a model already (it may be live, or the rollback target); choose "
+                         "another --out, such as models/<new version>, or remove that folder first")
     progress = Progress(quiet=args.quiet)
     datasets = training.load_data(args.data, progress)
     trained = training.train(

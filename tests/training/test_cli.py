@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,18 @@ def test_bad_jsonl_exits_2_naming_file_and_line(tmp_path: Path, capsys: pytest.C
     assert error.startswith(f"moderation-train: error: {corpus}:2: ")
     assert "must be 0 or 1" in error
     assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_that_holds_a_model_is_refused(
+        tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Training into models/<the live version> replaced the live model in place, past the gate, and left its
+    rollback pointing at the new one."""
+    live = Path(shutil.copytree(model_dir, tmp_path / "models" / "v1"))
+    before = (live / "model.joblib").read_bytes()
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    assert main(["train", "--data", str(corpus), "--out", str(live), "--quiet"]) == 2
+    assert f"{live} holds a model already" in capsys.readouterr().err
+    assert (live / "model.joblib").read_bytes() == before
 
 
 def test_same_dataset_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
