@@ -93,7 +93,7 @@ def _check_port(settings: Settings) -> None:
 def _ensure_model(settings: Settings) -> None:
     if settings.model_dir is not None or live_directory(settings.models_dir) is not None:
         return
-    from training.datasets import DatasetError
+    from training.datasets import DatasetError, JsonlError
     from training.progress import Progress
     from training.train import load_data, new_version, train, write
 
@@ -104,7 +104,7 @@ def _ensure_model(settings: Settings) -> None:
                    ", ".join(map(str, settings.training_data)))
     try:
         datasets = load_data(settings.training_data, progress)
-    except DatasetError as exc:
+    except (DatasetError, JsonlError) as exc:
         raise ConfigurationError(f"MODERATION_TRAINING_DATA: {exc}") from None
     trained = train(datasets, report=progress)
     version = new_version()

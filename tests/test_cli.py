@@ -361,6 +361,19 @@ def test_a_bad_setting_is_a_message_not_a_traceback(tmp_path, redis_url, env, ar
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_bad_line_in_the_first_starts_training_data_is_named(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+    data = tmp_path / "labels.jsonl"
+    data.write_text('{"content": "Danke!", "labels": {"spam": 0}}\nnot json\n', encoding="utf-8")
+    environment = {**os.environ, "MODERATION_PORT": str(free_port()), "REDIS_URL": redis_url,
+                   "MODERATION_DATA_DIR": str(tmp_path / "var"), "MODERATION_MODELS_DIR": str(tmp_path / "no-models"),
+                   "MODERATION_TRAINING_DATA": str(data)}
+    environment.pop("MODERATION_MODEL", None)
+    result = subprocess.run([sys.executable, "-m", "moderation_service", "serve"], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"MODERATION_TRAINING_DATA: {data}:2: " in result.stderr and "Traceback" not in result.stderr
+
+
 def test_wordpress_plugin_is_written_with_the_services_address(tmp_path, capsys):  # type: ignore[no-untyped-def]
     target = tmp_path / "moderation-service.php"
     assert main(["wordpress-plugin", "--url", "https://moderation.example/api/", "-o", str(target)]) == 0
