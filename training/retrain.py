@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from moderation_service.live_model import live_directory
+from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
 
 from . import plots, registry, report, site_labels
@@ -64,14 +65,15 @@ def _collect(options: RetrainOptions) -> Collected:
     return site_labels.from_files(options.label_files)
 
 
-def _live(models_dir: Path, progress: Progress) -> tuple[str, Any, dict[str, Any]] | None:
-    """(version, pipeline, manifest) of the live model, None when there is none."""
+def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> tuple[str, Any, dict[str, Any]] | None:
+    """(version, pipeline, manifest) of the live model, None when there is none; without ``load``, only verified
+    (the pipeline None): checked before training, so that a damaged live model does not cost a training first."""
     directory = live_directory(models_dir)
     if directory is None:
         progress(f"no live model in {models_dir}: the candidate is not compared and passes the gate")
         return None
     try:
-        pipeline, manifest = registry.load_pipeline(directory)
+        pipeline, manifest = registry.load_pipeline(directory) if load else (None, artifact.verify(directory))
     except ModelArtifactError as exc:
         raise registry.RegistryError(
             f"the live model fails verification, so the candidate cannot be compared with it: {exc}. "
@@ -94,6 +96,7 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     directory = options.models_dir / version
     if directory.exists():
         raise registry.RegistryError(f"{directory} exists already; choose another --version")
+    _live(options.models_dir, lambda message: None, load=False)
     collected = _collect(options)
     recent_train, held_back = site_labels.split_recent(collected, options.holdout_fraction)
     labels = site_labels.summary(collected, recent_train, held_back, options.label_weight, options.holdout_fraction)

@@ -117,6 +117,20 @@ def test_a_candidate_that_no_longer_scores_something_is_refused() -> None:
         "toxicity: the candidate was trained without labels for it and scores it 0; the live model scores it"]
 
 
+def test_a_damaged_live_model_is_refused_before_any_training(
+    tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (models / "v1" / "model.joblib").write_bytes(b"damaged")
+    no_labels = tmp_path / "labels.jsonl"
+    no_labels.write_text("", encoding="utf-8")
+    code = main(["retrain", "--data", str(tmp_path / "no-such-data"), "--labels", str(no_labels),
+                 "--models-dir", str(models), "--version", "v2"])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "the live model fails verification" in captured.err and "v1" in captured.err
+    assert "normalising" not in captured.out + captured.err and not (models / "v2").exists()
+
+
 def test_retraining_on_spam_data_alone_is_refused_when_the_live_model_scores_toxicity(
     tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
