@@ -230,7 +230,7 @@ def write(trained: TrainedModel, out: str | Path, version: str | None = None, **
 def load_data(paths: Sequence[str | Path], report: Report = print) -> list[Dataset]:
     datasets: list[Dataset] = []
     for path in paths:
-        found = load_path(path)
+        found = load_path(path, skipped=report)
         for dataset in found:
             report(f"loaded {dataset.name}: {len(dataset.examples):,} examples")
         datasets.extend(found)

@@ -38,6 +38,19 @@ def test_folder_of_datasets_loads_each_once_with_checksums() -> None:
         assert all(len(digest) == 64 for digest in dataset.files.values())
 
 
+def test_a_folder_of_datasets_says_what_it_skips(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "youtube-spam", tmp_path / "youtube-spam")
+    (tmp_path / "german-hatespeech-wue").mkdir()  # its files not all there
+    (tmp_path / "extra.csv").write_text("text,label\n", encoding="utf-8")
+    (tmp_path / "more.ndjson").write_text('{"content": "Danke!", "labels": {"spam": 0}}\n', encoding="utf-8")
+    (tmp_path / "README.md").write_text("notes\n", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    heard: list[str] = []
+    datasets = load_path(tmp_path, skipped=heard.append)
+    assert sorted(d.name for d in datasets) == ["more.ndjson", "youtube-spam"]
+    assert heard == [f"skipped {tmp_path / 'extra.csv'}: not a JSONL file",
+                     f"skipped {tmp_path / 'german-hatespeech-wue'}: no dataset this training reads (by its files)"]
+
 def test_davidson_classes_entities_and_newlines() -> None:
     examples = load("davidson-offensive")
     assert len(examples) == 3

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from moderation_service.model.artifact import sha256_of
@@ -19,6 +20,10 @@ __all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_pat
 
 class DatasetError(ValueError):
     """A --data path that is not a dataset this package can read."""
+
+
+#: Files beside the datasets that are notes, not data (the shared data's README, a folder's licence).
+_NOTES = (".md", ".txt", ".pdf", ".html")
 
 
 def _spec_for(folder: Path) -> tuple[DatasetSpec, list[Path]] | None:
@@ -46,13 +51,15 @@ def _load_jsonl_file(path: Path) -> Dataset:
     return Dataset(path.name, examples, {path.name: sha256_of(path)}, f"labelled comments from {path}")
 
 
-def load_path(path: str | Path) -> list[Dataset]:
-    """Load every dataset found at ``path``."""
+def load_path(path: str | Path, skipped: Callable[[str], None] | None = None) -> list[Dataset]:
+    """Load every dataset found at ``path``; in a folder of them, ``skipped`` hears of each folder or data file
+    that is neither (``README.md`` and the like aside, and hidden entries)."""
     path = Path(path)
     if path.is_file():
         if path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             return [_load_jsonl_file(path)]
-        raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl or *.jsonl.gz); "
+        raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl, *.jsonl.gz or "
+                           "*.ndjson); "
                            f"for a dataset's own files (CSV, TSV…), give the folder that holds them")
     if not path.is_dir():
         raise DatasetError(f"{path}: no such file or folder")
@@ -64,8 +71,11 @@ def load_path(path: str | Path) -> list[Dataset]:
         child_found = _spec_for(child) if child.is_dir() else None
         if child_found is not None:
             datasets.append(_load_folder(child, *child_found))
-        elif child.is_file() and child.name.endswith((".jsonl", ".jsonl.gz")):
+        elif child.is_file() and child.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             datasets.append(_load_jsonl_file(child))
+        elif skipped is not None and not child.name.startswith(".") and not child.name.endswith(_NOTES):
+            what = "no dataset this training reads (by its files)" if child.is_dir() else "not a JSONL file"
+            skipped(f"skipped {child}: {what}")
     if not datasets:
         known = ", ".join(sorted(REGISTRY))
         raise DatasetError(
