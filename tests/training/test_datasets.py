@@ -51,6 +51,16 @@ def test_a_folder_of_datasets_says_what_it_skips(tmp_path: Path) -> None:
     assert heard == [f"skipped {tmp_path / 'extra.csv'}: not a JSONL file",
                      f"skipped {tmp_path / 'german-hatespeech-wue'}: no dataset this training reads (by its files)"]
 
+def test_a_value_a_dataset_does_not_have_names_the_folder_and_its_files(tmp_path: Path) -> None:
+    folder = shutil.copytree(FIXTURES / "youtube-spam", tmp_path / "youtube-spam")
+    first = sorted(folder.glob("*.csv"))[0]
+    lines = first.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",spam"  # CLASS is 0 or 1
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=rf"{folder}: not laid out as youtube-spam \(ValueError: .*'spam'\); "
+                                           rf"compare its files with the original \({first.name}"):
+        load_path(folder)
+
 def test_davidson_classes_entities_and_newlines() -> None:
     examples = load("davidson-offensive")
     assert len(examples) == 3

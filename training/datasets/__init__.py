@@ -43,6 +43,9 @@ def _load_folder(folder: Path, spec: DatasetSpec, files: list[Path]) -> Dataset:
             if (line := first_line_not_utf8(path)) is not None:
                 raise DatasetError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
         raise DatasetError(f"{folder}: not UTF-8 text ({exc}); convert its files to UTF-8") from None
+    except (ValueError, KeyError, IndexError) as exc:  # a label or a column not as the dataset's layout has it
+        raise DatasetError(f"{folder}: not laid out as {spec.name} ({type(exc).__name__}: {exc}); compare its files "
+                           f"with the original ({', '.join(path.name for path in files)})") from None
     return Dataset(spec.name, examples, {path.name: sha256_of(path) for path in files}, spec.description)
 
 
