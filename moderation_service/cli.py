@@ -163,12 +163,14 @@ def serve(args: argparse.Namespace) -> int:
     settings = _ensure_api_keys(settings)
     if settings.identity_secret is None:  # created once here, before workers start, so they share it
         load_or_create_secret(settings.identity_secret_file)
-    _ensure_model(settings)
     embedded = None
     if settings.redis_url is None:
         from .embedded_redis import EmbeddedRedis
 
         embedded = EmbeddedRedis(settings.data_dir)
+        embedded.claim()  # another service on this data dir is refused before it trains a model
+    _ensure_model(settings)
+    if embedded is not None:
         settings = settings.with_overrides(redis_url=embedded.start())
     try:
         keys = f"; API keys in {settings.api_keys_file}" if settings.api_keys_file else ""

@@ -6,16 +6,23 @@ the service and of this Redis. It listens only on a Unix socket inside that fold
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import logging
+import os
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from .exceptions import ConfigurationError
+
 logger = logging.getLogger(__name__)
 
 SOCKET_NAME = "redis.sock"
+#: Locked by the service that runs this Redis, for as long as it runs: a second service on the same data would
+#: use the first one's Redis, which goes away with the first.
+LOCK_NAME = "serve.lock"
 
 
 def redis_server_binary() -> Path:
@@ -44,6 +51,7 @@ class EmbeddedRedis:
         self.directory = (data_dir / "redis").resolve()
         self.socket_path = self.directory / SOCKET_NAME
         self._process: subprocess.Popen[bytes] | None = None
+        self._lock: int | None = None
 
     @property
     def url(self) -> str:
@@ -65,9 +73,25 @@ class EmbeddedRedis:
             ]
         )
 
-    def start(self, timeout: float = 15.0) -> str:
+    def claim(self) -> None:
+        """Make this data's embedded Redis ours for the life of this process, or refuse: another service runs
+        on it. (A Redis left by a service that was killed is not held by anyone, and is used.)"""
+        if self._lock is not None:
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
+        lock = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            raise ConfigurationError(
+                f"another moderation-service runs with the embedded Redis in {self.directory}: stop it first, or "
+                "give this one its own MODERATION_DATA_DIR (or a REDIS_URL)") from None
+        self._lock = lock
+
+    def start(self, timeout: float = 15.0) -> str:
+        self.claim()
         if len(str(self.socket_path)) > 100:
             raise RuntimeError(f"{self.socket_path} is too long for a Unix socket; use a shorter MODERATION_DATA_DIR")
         if _answers(self.socket_path):
@@ -98,3 +122,6 @@ class EmbeddedRedis:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

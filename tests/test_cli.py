@@ -202,6 +202,32 @@ def test_serve_starts_embedded_redis_and_keeps_data_across_restarts(tmp_path, mo
     process.communicate(timeout=30)
 
 
+
+def test_a_second_service_on_the_same_data_dir_is_refused_before_it_trains(tmp_path, model_dir):  # type: ignore[no-untyped-def]
+    """A second ``scripts/serve`` beside a running one (another port, the same ``var/``) used the first one's
+    embedded Redis, which went away when the first stopped: the second then served without Redis. During the
+    first one's training (the port not yet taken) it trained a second default model at once."""
+    first_port = free_port()
+    env = {**os.environ, "MODERATION_DATA_DIR": str(tmp_path / "var")}
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "moderation_service", "serve"]
+    first = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE,
+                             env={**env, "MODERATION_PORT": str(first_port), "MODERATION_MODEL": str(model_dir)})
+    try:
+        assert wait_for(f"http://127.0.0.1:{first_port}/readyz")["status"] == "ok"
+        second = subprocess.run(command, env={**env, "MODERATION_PORT": str(free_port()),
+                                              "MODERATION_MODELS_DIR": str(tmp_path / "no-models"),
+                                              "MODERATION_TRAINING_DATA": str(ROOT / "tests" / "fixtures" / "data")},
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert second.returncode == 2, second.stderr
+    assert "another moderation-service" in second.stderr and "MODERATION_DATA_DIR" in second.stderr
+    assert "training the default model" not in second.stderr and "Traceback" not in second.stderr
+    assert not (tmp_path / "var" / "redis" / "redis.sock").exists()  # the first one's Redis went with it
+
+
 def serve_with_workers(tmp_path: Path, model_dir: Path, redis_url: str,
                        **env: str) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
