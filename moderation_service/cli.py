@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -20,12 +21,14 @@ from typing import IO
 
 from aiohttp import web
 
+from .auth import load_keyring, write_starter_keys
 from .exceptions import ConfigurationError
 from .identity import load_or_create_secret
 from .live_model import live_directory
 from .logs import setup_logging
 from .metrics import multiprocess_folder
 from .settings import Settings
+from .sites import load_sites
 from .workers import Workers, stop_with_parent
 
 logger = logging.getLogger("moderation_service")
@@ -56,8 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _ensure_api_keys(settings: Settings) -> Settings:
-    from .auth import write_starter_keys
-
     if settings.api_keys_json or settings.api_keys_file:
         return settings
     path = settings.default_api_keys_file
@@ -93,6 +94,13 @@ def _check_port(settings: Settings) -> None:
 def _ensure_model(settings: Settings) -> None:
     if settings.model_dir is not None or live_directory(settings.models_dir) is not None:
         return
+    try:  # before minutes of training, not when writing its result
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"MODERATION_MODELS_DIR: cannot create {settings.models_dir} ({exc.strerror}): "
+                                 "name a folder this user may write to") from None
+    if not os.access(settings.models_dir, os.W_OK):
+        raise ConfigurationError(f"MODERATION_MODELS_DIR: this user may not write to {settings.models_dir}")
     from training.datasets import DatasetError, JsonlError
     from training.progress import Progress
     from training.train import load_data, new_version, train, write
@@ -161,6 +169,9 @@ def serve(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"MODERATION_DATA_DIR: cannot create {settings.data_dir} ({exc.strerror}): "
                                  "name a folder this user may write to") from None
     settings = _ensure_api_keys(settings)
+    # Read now, as the workers will: a mistake there must not wait for the default model's training.
+    load_keyring(settings.api_keys_json, settings.api_keys_file)
+    load_sites(settings.sites_file)
     if settings.identity_secret is None:  # created once here, before workers start, so they share it
         load_or_create_secret(settings.identity_secret_file)
     embedded = None
@@ -201,7 +212,6 @@ def score(args: argparse.Namespace) -> int:
     from .batch import score_lines
     from .decisions import Evaluator
     from .live_model import ModelHolder, resolve_model_dir
-    from .sites import load_sites
 
     settings = Settings.from_env()
     setup_logging("WARNING")

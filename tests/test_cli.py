@@ -228,6 +228,26 @@ def test_a_second_service_on_the_same_data_dir_is_refused_before_it_trains(tmp_p
     assert not (tmp_path / "var" / "redis" / "redis.sock").exists()  # the first one's Redis went with it
 
 
+@pytest.mark.parametrize(("env", "message"), [
+    ({"MODERATION_API_KEYS_FILE": "/no/such/keys.json"}, "MODERATION_API_KEYS_FILE: cannot read /no/such/keys.json"),
+    ({"MODERATION_SITES_FILE": "/no/such/sites.toml"}, "MODERATION_SITES_FILE: cannot read /no/such/sites.toml"),
+    ({"MODERATION_MODELS_DIR": "/proc/no-models"}, "MODERATION_MODELS_DIR: cannot create /proc/no-models"),
+])
+def test_a_mistake_is_refused_before_the_default_model_is_trained(tmp_path, redis_url, env, message):  # type: ignore[no-untyped-def]
+    """Training the default model takes minutes and gigabytes: a key file, sites file or models folder that
+    cannot be used must stop the first start before it, not after (or, for the models folder, with a
+    traceback after it)."""
+    environment = {**os.environ, "MODERATION_PORT": str(free_port()), "REDIS_URL": redis_url,
+                   "MODERATION_DATA_DIR": str(tmp_path / "var"), "MODERATION_MODELS_DIR": str(tmp_path / "no-models"),
+                   "MODERATION_TRAINING_DATA": str(ROOT / "tests" / "fixtures" / "data"), **env}
+    environment.pop("MODERATION_MODEL", None)
+    result = subprocess.run([sys.executable, "-m", "moderation_service", "serve"], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert "training the default model" not in result.stderr
+
+
 def serve_with_workers(tmp_path: Path, model_dir: Path, redis_url: str,
                        **env: str) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
@@ -258,14 +278,16 @@ def serving_workers(parent: int, port: int) -> set[int]:
 
 
 def test_workers_that_cannot_start_stop_the_service_with_an_error(tmp_path, model_dir, redis_url):  # type: ignore[no-untyped-def]
-    """A mistake only the workers meet (here the sites file) must not leave a service that exits 0 or serves
-    nothing: it exits 1 and says why, so that systemd or Docker reports it."""
-    sites = tmp_path / "sites.toml"
-    sites.write_text("[sites.blog]\nthresholds = { toxicity = { hold = 1.5 } }\n", encoding="utf-8")
-    process, _ = serve_with_workers(tmp_path, model_dir, redis_url, MODERATION_SITES_FILE=str(sites))
+    """A mistake only the workers meet (here a model that fails verification) must not leave a service that
+    exits 0 or serves nothing: it exits 1 and says why, so that systemd or Docker reports it."""
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    with (broken / "model.joblib").open("ab") as handle:
+        handle.write(b"tampered")
+    process, _ = serve_with_workers(tmp_path, broken, redis_url)
     stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 1, stderr
-    assert "configuration error" in stderr and "sites.toml" in stderr
+    assert "configuration error" in stderr and "does not match the manifest" in stderr
     assert "before it could serve" in stderr and "Traceback" not in stderr
 
 
