@@ -201,11 +201,17 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _open_input(name: str) -> IO[str]:
-    return sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+    try:
+        return sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {name} ({exc.strerror or exc})") from None
 
 
 def _open_output(name: str) -> IO[str]:
-    return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write {name} ({exc.strerror or exc})") from None
 
 
 def score(args: argparse.Namespace) -> int:

@@ -453,3 +453,14 @@ def test_score_echoes_any_json_value_as_id_null_too(tmp_path, model_dir, monkeyp
     assert code == 0, results
     assert [(result["id"], result["decision"]) for result in results] == [
         (None, "publish"), ({"row": [1, 2]}, "publish")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["/no/such/comments.jsonl"], "cannot read /no/such/comments.jsonl (No such file or directory)"),
+    (["-o", "/no/such/folder/out.jsonl"], "cannot write /no/such/folder/out.jsonl (No such file or directory)"),
+])
+def test_score_says_which_file_it_cannot_open(tmp_path, model_dir, capsys, args, message):  # type: ignore[no-untyped-def]
+    """A mistyped file name is a message, as for wordpress-plugin's output, not a traceback."""
+    code = main(["score", "--model", str(model_dir), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
