@@ -46,12 +46,28 @@ def _answers(socket_path: Path) -> bool:
         return False
 
 
+def _shut_down(socket_path: Path) -> None:
+    """Have the Redis at ``socket_path`` shut down as on SIGTERM (append-only file flushed); returns once it
+    closed the connection, as it does when it exits."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(15)
+            client.connect(str(socket_path))
+            client.sendall(b"SHUTDOWN\r\n")
+            while client.recv(64):
+                pass
+    except OSError as exc:
+        logger.warning("could not stop the embedded Redis at %s: %s", socket_path, exc)
+
+
 class EmbeddedRedis:
     def __init__(self, data_dir: Path) -> None:
         self.directory = (data_dir / "redis").resolve()
         self.socket_path = self.directory / SOCKET_NAME
         self._process: subprocess.Popen[bytes] | None = None
         self._lock: int | None = None
+        #: Started by a service that was killed, and used by this one: stopped with it, by a SHUTDOWN command.
+        self._adopted = False
 
     @property
     def url(self) -> str:
@@ -94,8 +110,9 @@ class EmbeddedRedis:
         self.claim()
         if len(str(self.socket_path)) > 100:
             raise RuntimeError(f"{self.socket_path} is too long for a Unix socket; use a shorter MODERATION_DATA_DIR")
-        if _answers(self.socket_path):
+        if _answers(self.socket_path):  # left by a service that was killed (nobody holds the lock)
             logger.warning("an embedded Redis from an earlier run still answers at %s; using it", self.socket_path)
+            self._adopted = True
             return self.url
         config = self.directory / "redis.conf"
         config.write_text(self._config(), encoding="utf-8")
@@ -122,6 +139,9 @@ class EmbeddedRedis:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._adopted:
+            _shut_down(self.socket_path)
+            self._adopted = False
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None

@@ -464,3 +464,36 @@ def test_score_says_which_file_it_cannot_open(tmp_path, model_dir, capsys, args,
     code = main(["score", "--model", str(model_dir), *args])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_embedded_redis_left_by_a_killed_service_goes_with_the_next_one(tmp_path, model_dir):  # type: ignore[no-untyped-def]
+    """After a SIGKILL of the service its Redis lives on, and the next start uses it: that start's clean stop
+    must end it too, or it runs on for good."""
+    from moderation_service.embedded_redis import _answers
+
+    port = free_port()
+    env = {**os.environ, "MODERATION_PORT": str(port), "MODERATION_DATA_DIR": str(tmp_path / "var"),
+           "MODERATION_MODEL": str(model_dir)}
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "moderation_service", "serve"]
+    socket_path = tmp_path / "var" / "redis" / "redis.sock"
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/readyz")["status"] == "ok"
+        process.kill()
+        process.wait(timeout=30)  # not communicate(): the Redis left behind holds its stderr open
+        process.stderr.close()  # type: ignore[union-attr]
+        assert _answers(socket_path)  # left behind
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE)
+        assert wait_for(f"http://127.0.0.1:{port}/readyz")["status"] == "ok"
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=30)[1].decode()
+        assert process.returncode == 0, stderr
+        assert "still answers" in stderr
+        assert not _answers(socket_path)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if _answers(socket_path):  # not to leave it running when the test fails
+            subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis(unix_socket_path=sys.argv[1])"
+                            ".shutdown(nosave=False)", str(socket_path)], check=False)
