@@ -94,6 +94,9 @@ class EmbeddedRedis:
         on it. (A Redis left by a service that was killed is not held by anyone, and is used.)"""
         if self._lock is not None:
             return
+        if len(str(self.socket_path)) > 100:
+            raise ConfigurationError(f"{self.socket_path} is too long for a Unix socket; use a shorter "
+                                     "MODERATION_DATA_DIR")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
         lock = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
@@ -108,8 +111,6 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 15.0) -> str:
         self.claim()
-        if len(str(self.socket_path)) > 100:
-            raise RuntimeError(f"{self.socket_path} is too long for a Unix socket; use a shorter MODERATION_DATA_DIR")
         if _answers(self.socket_path):  # left by a service that was killed (nobody holds the lock)
             logger.warning("an embedded Redis from an earlier run still answers at %s; using it", self.socket_path)
             self._adopted = True

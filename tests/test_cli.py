@@ -497,3 +497,17 @@ def test_an_embedded_redis_left_by_a_killed_service_goes_with_the_next_one(tmp_p
         if _answers(socket_path):  # not to leave it running when the test fails
             subprocess.run([sys.executable, "-c", "import redis, sys; redis.Redis(unix_socket_path=sys.argv[1])"
                             ".shutdown(nosave=False)", str(socket_path)], check=False)
+
+
+def test_a_data_dir_too_long_for_the_redis_socket_is_refused_before_training(tmp_path):  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / ("x" * 100)
+    environment = {**os.environ, "MODERATION_PORT": str(free_port()), "MODERATION_DATA_DIR": str(data_dir),
+                   "MODERATION_MODELS_DIR": str(tmp_path / "no-models"),
+                   "MODERATION_TRAINING_DATA": str(ROOT / "tests" / "fixtures" / "data")}
+    environment.pop("REDIS_URL", None)
+    environment.pop("MODERATION_MODEL", None)
+    result = subprocess.run([sys.executable, "-m", "moderation_service", "serve"], env=environment, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "is too long for a Unix socket; use a shorter MODERATION_DATA_DIR" in result.stderr
+    assert "Traceback" not in result.stderr and "training the default model" not in result.stderr
