@@ -22,6 +22,6 @@ USER moderation
 VOLUME ["/var/lib/moderation"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=600s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${MODERATION_PORT:-8080}/healthz', timeout=2)"
 # Trains the default model into the volume on the first start (a few minutes), then serves.
 CMD ["moderation-service", "serve"]

@@ -35,7 +35,7 @@ logger = logging.getLogger("moderation_service")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moderation-service", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="moderation-service", description=__doc__.splitlines()[0].replace("``", ""))
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP service (settings from environment variables)")
     serve.add_argument("--host", help="interface to listen on (MODERATION_HOST, default 127.0.0.1)")
