@@ -170,6 +170,8 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
                  form=True, json_errors=False),
         Endpoint("POST", "/1.1/deactivate", {"key": KEYS["blog"], "blog": "https://kommblog.example/"}, form=True,
                  json_errors=False),
+        Endpoint("POST", "/1.1/get-stats", {"key": KEYS["blog"], "blog": "https://kommblog.example/", "from": "all"},
+                 form=True, json_errors=False),
         Endpoint("GET", "/1.1/test", json_errors=False),
         Endpoint("GET", "/v1/review/items", query={"site_id": "kommblog", "order": "risk", "limit": "10",
                                                    "offset": "0", "post": "p1", "reason": "toxicity"},
