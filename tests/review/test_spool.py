@@ -122,3 +122,18 @@ async def test_a_damaged_spool_file_does_not_stop_the_others(tmp_path, redis: Re
     assert (tmp_path / "damaged.sqlite3").read_bytes().startswith(b"this is not a database")  # left for a person
     assert sum("damaged.sqlite3 cannot be read" in message for message in caplog.messages) == 1  # logged once
     await spool.close()
+
+
+async def test_a_delivered_record_leaves_no_copy_in_the_spool_files(tmp_path, redis: Redis):  # type: ignore[no-untyped-def]
+    """Once in Redis, a spooled comment is erased where Redis's copy is (a blog's DELETE): no copy of its text or
+    its author's address stays in the spool's files, the write-ahead log included, while the service runs on."""
+    spool = Spool(tmp_path, "s")
+    for n in range(3):
+        r = record(n)
+        await spool.put(dataclasses.replace(r, comment=dataclasses.replace(
+            r.comment, content=f"Mein Geheimnis {n} " * 200, author_email=f"erika{n}@example.org")))
+    assert await spool.drain(CommentStore(redis, retention_seconds=3600)) == 3
+    for path in tmp_path.iterdir():
+        kept = path.read_bytes()
+        assert b"example.org" not in kept and b"Geheimnis" not in kept, path.name
+    await spool.close()
