@@ -109,7 +109,7 @@ def delivery(site_id: str, delivery_id: str) -> str:
 
 
 def deliveries(site_id: str) -> str:
-    """Sorted set: every delivery by creation time, for operators (pruned by age)."""
+    """Sorted set: every delivery by creation time, for operators (pruned by age, with the deliveries' hashes)."""
     return f"{_site(site_id)}:deliveries"
 
 

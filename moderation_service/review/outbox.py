@@ -93,6 +93,18 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return {'ok'}
 """
 
+# KEYS: deliveries. ARGV: the time before which deliveries were made, delivery key prefix.
+# Deliveries made before then leave the operators' list and Redis (a payload names the blog's comment, an error
+# may name its author: kept no longer than the list shows them); one still owed stays, and goes once settled.
+PRUNE = """
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  if redis.call('HGET', ARGV[2] .. id, 'status') ~= 'pending' then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('DEL', ARGV[2] .. id)
+  end
+end
+"""
+
 IN_FLIGHT_SECONDS = 120
 KEEP_DELIVERIES_SECONDS = 30 * 86400
 
@@ -126,6 +138,7 @@ class Outbox:
         self._claim_due = redis.register_script(CLAIM_DUE)
         self._begin_attempt = redis.register_script(BEGIN_ATTEMPT)
         self._retry = redis.register_script(RETRY)
+        self._prune = redis.register_script(PRUNE)
 
     def _notified_sites(self) -> list[str]:
         """Sites told of final decisions: by webhook, or in WordPress."""
@@ -216,7 +229,8 @@ class Outbox:
                                     "next_attempt_at": next_at})
             pipe.zadd(keys.outbox_due(site_id), {delivery_id: next_at})
         pipe.hdel(key, "sending_until")
-        pipe.zremrangebyscore(keys.deliveries(site_id), "-inf", now - KEEP_DELIVERIES_SECONDS)
+        await self._prune(keys=[keys.deliveries(site_id)],
+                          args=[repr(now - KEEP_DELIVERIES_SECONDS), keys.delivery(site_id, "")], client=pipe)
         await pipe.execute()
         return result
 

@@ -213,3 +213,25 @@ async def test_a_deleted_comment_gets_no_decision_delivered_afterwards(  # type:
     response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
     [delivery] = (await response.json())["sites"]["kommblog"]
     assert delivery["status"] == "cancelled" and delivery["last_error"] == "the comment was deleted"
+
+
+async def test_deliveries_older_than_the_list_keeps_leave_redis(  # type: ignore[no-untyped-def]
+        aiohttp_client, aiohttp_server, settings, comment, redis):
+    """A delivery pruned from the operators' list by age goes from Redis too: its payload names the blog's
+    comment (and a WordPress error its author), long after the comment's record has expired."""
+    from moderation_service.review.outbox import KEEP_DELIVERIES_SECONDS
+
+    receiver = Receiver()
+    server = await start_receiver(aiohttp_server, receiver)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")))))
+    await decide_one(client, comment, 1)
+    await eventually(lambda: len(receiver.delivered) == 1)
+    [old] = await redis.zrange(keys.deliveries("kommblog"), 0, -1)
+    await redis.zadd(keys.deliveries("kommblog"), {old: time.time() - KEEP_DELIVERIES_SECONDS - 60})
+    await decide_one(client, comment, 2)
+    await eventually(lambda: len(receiver.delivered) == 2)
+    await eventually_async(lambda: redis.exists(keys.delivery("kommblog", old)), 0)
+    assert old not in await redis.zrange(keys.deliveries("kommblog"), 0, -1)
+    response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+    [recent] = (await response.json())["sites"]["kommblog"]
+    assert recent["status"] == "delivered" and recent["id"] != old
