@@ -155,9 +155,10 @@ class WordPressTarget:
                 if len(found) < PER_PAGE:
                     break
         if not matches:
-            raise WordPressError(f"WordPress has no comment by {comment.author_name or 'anonymous'!r} on post {post} "
-                                 "with this text (looked in spam, pending, approved and trash): it may not be "
-                                 "stored yet, or was deleted or edited there.")
+            # Not named by its author: the error is logged, and a log keeps no one's name (the record has it).
+            raise WordPressError(f"WordPress has no comment on post {post} by this comment's author with this text "
+                                 "(looked in spam, pending, approved and trash): it may not be stored yet, or was "
+                                 "deleted or edited there.")
         ranked = sorted(matches, key=lambda candidate: _distance(candidate, record))
         if len(ranked) > 1 and _distance(ranked[1], record) - _distance(ranked[0], record) < AMBIGUOUS_SECONDS:
             ids = ", ".join(str(candidate["id"]) for candidate in ranked[:2])

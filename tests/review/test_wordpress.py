@@ -290,7 +290,7 @@ async def test_a_comment_not_yet_stored_in_wordpress_is_found_later(client: Any,
     await decide(client, headers["X-akismet-guid"], "approve")
     await delivery_once(client, lambda delivery: bool(delivery.get("last_error")))
     [delivery] = await deliveries(client)
-    assert delivery["status"] == "pending" and "WordPress has no comment by 'Jana Weber' on post 17" in \
+    assert delivery["status"] == "pending" and "WordPress has no comment on post 17 by this comment's author" in \
         delivery["last_error"]
     comment_id = wordpress.store(STORED)  # WordPress stores it after the plugin's answer
     await all_delivered(client, 1)
@@ -522,7 +522,8 @@ async def test_without_the_link_such_a_comment_is_not_found_and_the_delivery_say
     wordpress.store(f"{INSULT} Danke  weiter so", as_submitted=checked)
     await decide(client, headers["X-akismet-guid"], "approve")
     failed = await delivery_once(client, lambda d: d["status"] == "failed")
-    assert failed["last_error"].startswith("WordPress has no comment by 'Jana Weber' on post 17")
+    assert failed["last_error"].startswith("WordPress has no comment on post 17 by this comment's author")
+    assert "Jana" not in failed["last_error"]
     assert wordpress.posts() == []
 
 
