@@ -188,8 +188,12 @@ class Outbox:
             "X-Moderation-Delivery": delivery_id,
         }
         try:
-            async with session.post(site.webhook_url or "", data=body, headers=headers,
+            # A redirect is not followed: aiohttp would resend the POST as a GET, and a 200 for that is no delivery.
+            async with session.post(site.webhook_url or "", data=body, headers=headers, allow_redirects=False,
                                     timeout=aiohttp.ClientTimeout(total=self.policy.timeout_seconds)) as response:
+                if 300 <= response.status < 400 and response.headers.get("Location"):
+                    return (f"HTTP {response.status} (the hook redirects to {response.headers['Location']}: "
+                            "set webhook_url to that address)")
                 return f"HTTP {response.status}" if response.status >= 300 else None
         except (aiohttp.ClientError, TimeoutError) as exc:
             return f"{type(exc).__name__}: {exc}"

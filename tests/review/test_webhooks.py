@@ -235,3 +235,35 @@ async def test_deliveries_older_than_the_list_keeps_leave_redis(  # type: ignore
     response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
     [recent] = (await response.json())["sites"]["kommblog"]
     assert recent["status"] == "delivered" and recent["id"] != old
+
+
+async def test_a_redirect_is_no_delivery(aiohttp_client, aiohttp_server, settings, comment):  # type: ignore[no-untyped-def]
+    """A hook that moved (http to https, say) answers 301/302: following it turns the POST into a GET, so the
+    blog never hears the decision; the attempt fails, naming where the hook points, and is retried."""
+    landed: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/moved-here")
+
+    async def landing(request: web.Request) -> web.Response:
+        landed.append(request.method)
+        return web.Response(text="a page, not the hook")
+
+    app = web.Application()
+    app.router.add_post("/hook", moved)
+    app.router.add_route("*", "/moved-here", landing)
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(create_app(webhook_settings(settings, str(server.make_url("/hook")),
+                                                             webhook_max_attempts=1)))
+    await decide_one(client, comment)
+
+    async def delivery():  # type: ignore[no-untyped-def]
+        response = await client.get("/v1/ops/deliveries?site_id=kommblog", headers=auth("admin"))
+        return (await response.json())["sites"]["kommblog"][0]
+
+    deadline = time.monotonic() + 10
+    while (current := await delivery())["status"] == "pending":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert current["status"] == "failed" and not landed
+    assert current["last_error"].startswith("HTTP 302") and "/moved-here" in current["last_error"]
