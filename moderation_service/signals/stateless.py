@@ -16,10 +16,11 @@ from .textfold import fold, fold_term
 
 # A link, with a scheme or without (what identities count too), or an HTML link tag, whose href the text may
 # not show as a link. The href is looked for up to the tag's end and within 2,000 characters: an unbounded look
-# backtracked over the whole comment from every "<a " in it.
-_A_HREF = r"|<a\s[^<>]{0,2000}?href"
-_URL = re.compile(LINK.pattern + _A_HREF, re.IGNORECASE)
-_ANY_URL = re.compile(ANY_LINK.pattern + _A_HREF, re.IGNORECASE)
+# backtracked over the whole comment from every "<a " in it. A link in the href is part of the tag's match, so
+# that a tag and its address count as one link.
+_A_HREF = r"|<a\s[^<>]{{0,2000}}?href(?:\s*=\s*[\"']?(?:{link}))?"
+_URL = re.compile(LINK.pattern + _A_HREF.format(link=LINK.pattern), re.IGNORECASE)
+_ANY_URL = re.compile(ANY_LINK.pattern + _A_HREF.format(link=ANY_LINK.pattern), re.IGNORECASE)
 _BBCODE = re.compile(r"\[url[=\]]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 SHORTENERS = frozenset({
@@ -58,6 +59,13 @@ def _urls(text: str) -> re.Pattern[str]:
     return _ANY_URL if may_hold_bare_link(text) else _URL
 
 
+def _address(link: str) -> str:
+    """The address of a link as found: a link tag's match ends with the address in its href, if any."""
+    if link[:2].lower() != "<a":
+        return link
+    return link[link.lower().index("href") + 4:].lstrip(" \t\r\n=\"'")
+
+
 def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     text = comment.content
     urls = _urls(text)
@@ -71,7 +79,7 @@ def links(comment: Comment, config: SignalConfig) -> Iterator[Hit]:
     if _BBCODE.search(text):
         spam += config.links_bbcode
         evidence["bbcode"] = True
-    hosts = {m.group(0).split("//")[-1].split("/")[0].lower().removeprefix("www.") for m in found}
+    hosts = {_address(m.group(0)).split("//")[-1].split("/")[0].lower().removeprefix("www.") for m in found}
     shorteners = sorted(hosts & SHORTENERS)
     if shorteners:
         spam += config.links_shortener

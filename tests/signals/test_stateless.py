@@ -71,6 +71,22 @@ def test_links_written_without_a_scheme_count_as_links() -> None:
     assert "links" not in hits("Great video.Check this out, call.me maybe, it is really good stuff here.")
 
 
+def test_a_link_written_as_html_is_one_link() -> None:
+    # WordPress keeps a commenter's <a href>: the tag and the address in it are one link, not two.
+    cited = ('Siehe <a href="https://www.tagesschau.de/inland/rente-101.html">den Bericht der Tagesschau</a> '
+             "zum Thema Rente, dort steht es ausführlich erklärt.")
+    assert "links" not in hits(cited)  # the first link is free, as written without the tag
+    three = hits("".join(f'<a href="http://{host}.example/x">{host}</a> ' for host in "abc") + "und mehr Text dazu.")
+    assert three["links"].evidence["links"] == 3 and three["links"].spam == pytest.approx(2 * CONFIG.links_per_link)
+    shortened = hits("<A HREF='https://bit.ly/abc'>der ganze Bericht</A>, wirklich lesenswert für alle hier!")["links"]
+    assert shortened.evidence == {"links": 1, "shorteners": ["bit.ly"]}
+    assert hits('Lest <a href="bit.ly/abc">den ganzen Bericht</a>, wirklich lesenswert für alle hier!')[
+        "links"].evidence == {"links": 1, "shorteners": ["bit.ly"]}
+    # a tag whose address the text does not show as a link still counts as one
+    assert hits('<a href="/seite">hier</a> und <a title="x" href="#oben">oben</a> steht mehr dazu, lest es!')[
+        "links"].evidence["links"] == 2
+
+
 @pytest.mark.parametrize("text", ["Buy V1AGRA now", "cheap v.i.a.g.r.a", "vi\u200bagra here", "Víägra",
                                   "ONLINE  Casino", "OnlineCasino", "o n l i n e  c a s i n o"])
 def test_banned_words_survive_obfuscation(text: str) -> None:
