@@ -110,6 +110,10 @@ def test_sites_file(tmp_path: Path) -> None:
         ("[sites.blog.thresholds]\ninsult = { spam = 0.5 }\n", "takes only 'hold'"),
         ("[sites.blog]\ncolour = 1\n", "Unknown field"),
         ("[sites.blog\n", "not valid TOML"),
+        # a language the detector never names would hold every comment it recognises
+        ('[sites.blog.signals]\nlanguage = { serve = ["de", "EN"] }\n',
+         "sites.blog.signals.language.serve.1: Must be one of the languages that language detection names: de, en,"),
+        ('[defaults.signals]\nlanguage = { serve = ["german"] }\n', "defaults.signals.language.serve.0: Must be one"),
     ],
 )
 def test_bad_sites_files_are_refused(tmp_path: Path, toml: str, fragment: str) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 from marshmallow import Schema, validate
 from marshmallow import fields as mfields
 
+from ..language import STOPWORDS
+
 SIGNAL_NAMES = ("honeypot", "timing", "links", "words", "language", "reputation", "duplicates", "flood")
 
 
@@ -77,7 +79,10 @@ def _section_fields(prefix: str) -> dict[str, mfields.Field]:
     for f in fields(SignalConfig):
         if f.name.startswith(prefix + "_"):
             key = f.name.removeprefix(prefix + "_")
-            if isinstance(f.default, tuple):
+            if f.name == "language_serve":  # another name ("DE", "german") would hold every comment recognised
+                section[key] = mfields.List(mfields.String(validate=validate.OneOf(
+                    STOPWORDS, error="Must be one of the languages that language detection names: {choices}.")))
+            elif isinstance(f.default, tuple):
                 section[key] = mfields.List(mfields.String(validate=validate.Length(min=1, max=100)),
                                             validate=validate.Length(max=5000))
             else:
