@@ -71,6 +71,10 @@ class Metrics:
             "moderation_webhook_attempts", "Webhook deliveries attempted, by result (delivered, retry, failed).",
             ["result"], registry=self.registry)
         self._children: dict[tuple[Any, ...], Any] = {}
+        # Exported at 0 from the start: Prometheus's increase() sees no increase in a series that first
+        # appears at 1, so an alert on the first delivery that failed for good would never fire.
+        for result in ("delivered", "retry", "failed"):
+            self._child(self.webhook_attempts, result)
 
     def decided(self, record: Record, *, repeated: bool, spooled: bool) -> None:
         if repeated:

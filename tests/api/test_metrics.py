@@ -147,6 +147,14 @@ async def test_webhook_attempts_are_counted_by_result(aiohttp_client, aiohttp_se
     assert value(samples, "moderation_webhook_due", site="kommblog") == 0
 
 
+async def test_webhook_results_are_exported_from_zero(client) -> None:  # type: ignore[no-untyped-def]
+    # The README's alert increase(moderation_webhook_attempts_total{result="failed"}[1h]) > 0 sees no increase
+    # in a series that appears with its first failure at 1: each result is there at 0 from the start.
+    samples = await scrape(client)
+    for result in ("delivered", "retry", "failed"):
+        assert value(samples, "moderation_webhook_attempts_total", result=result) == 0
+
+
 def test_workers_share_their_counts_and_leave_no_folder_behind(tmp_path: Path, model_dir, redis_url) -> None:  # type: ignore[no-untyped-def]
     """Each of two workers answers some requests; a scrape, whichever worker answers it, counts all of them."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
