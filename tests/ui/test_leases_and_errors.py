@@ -6,10 +6,11 @@ import json
 import re
 import time
 from datetime import datetime
+from typing import Any
 
 import pytest
 import redis as sync_redis
-from playwright.sync_api import APIRequestContext, Page, expect
+from playwright.sync_api import APIRequestContext, Locator, Page, expect
 
 from moderation_service.appkeys import QUEUE
 from moderation_service.review import keys
@@ -130,15 +131,36 @@ def test_a_comment_taken_by_someone_else_is_explained_and_removed(
     expect(page.get_by_role("alert")).to_have_text("")
 
 
-def test_an_edit_is_shown_when_the_lease_is_renewed(page: Page, api: APIRequestContext) -> None:
+EDITED = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
+
+
+def held_on_screen(page: Page, api: APIRequestContext) -> tuple[str, Locator]:
+    """A held comment (the blog's "ui-1") and its card, shown to the signed-in moderator."""
     item_id = hold(api, 1)
     sign_in(page)
     card = page.locator(f'li[data-id="{item_id}"]')
     expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
-    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
-    api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text}, headers=auth("blog"))
+    return item_id, card
+
+
+def edit(api: APIRequestContext) -> Any:
+    """The blog sends the comment again, edited: its answer."""
+    body = {**COMMENT, "comment_id": "ui-1", "content": EDITED}
+    return api.post("/v1/comments", data=body, headers=auth("blog")).json()
+
+
+def edit_shown_and_nothing_decided(page: Page, api: APIRequestContext, card: Locator, item_id: str) -> None:
+    expect(card.locator(".content")).to_have_text(EDITED)
+    expect(page.get_by_role("alert")).to_contain_text("bearbeitet")
+    item = review_item(api, item_id)
+    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+
+
+def test_an_edit_is_shown_when_the_lease_is_renewed(page: Page, api: APIRequestContext) -> None:
+    item_id, card = held_on_screen(page, api)
+    edit(api)
     # Within a renewal (a third of the lease), without any key pressed, the card shows what the comment says now.
-    expect(card.locator(".content")).to_have_text(edited_text, timeout=SHORT_LEASE * 1000)
+    expect(card.locator(".content")).to_have_text(EDITED, timeout=SHORT_LEASE * 1000)
     expect(page.locator("#status")).to_have_text(
         "Der Kommentar von Jana Weber wurde bearbeitet: Er zeigt jetzt den neuen Text.")
     expect(card.locator(".card")).to_be_focused()
@@ -163,21 +185,13 @@ def test_a_comment_edited_while_the_lease_had_expired_is_shown_before_any_decisi
 ) -> None:
     """Claiming again after a lease ran out hands over the comment as it is now: when the blog edited it
     meanwhile, the decision taken for the old text must not be applied to the new one unseen."""
-    item_id = hold(api, 1)
-    sign_in(page)
-    card = page.locator(f'li[data-id="{item_id}"]')
-    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
+    item_id, card = held_on_screen(page, api)
     live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=0.05))  # a laptop asleep
     time.sleep(0.1)
-    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
-    edit = api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text},
-                    headers=auth("blog")).json()
-    assert edit["decision"] == "hold" and edit["revision"] == 2
+    edited = edit(api)
+    assert edited["decision"] == "hold" and edited["revision"] == 2
     page.keyboard.press("a")
-    expect(card.locator(".content")).to_have_text(edited_text)
-    expect(page.get_by_role("alert")).to_contain_text("bearbeitet")
-    item = review_item(api, item_id)
-    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+    edit_shown_and_nothing_decided(page, api, card, item_id)
     page.keyboard.press("r")
     expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
     assert api.get(f"/v1/comments/{item_id}", headers=auth("blog")).json()["status"] == "rejected"
@@ -188,18 +202,12 @@ def test_a_decision_on_screen_is_not_applied_to_an_edit_the_lease_renewal_just_t
 ) -> None:
     """A renewal hands over the comment as it is now; between its answer and the card showing it, a key press
     decides on the text on screen, and the service must not apply it to the new one."""
-    item_id = hold(api, 1)
-    sign_in(page)
-    card = page.locator(f'li[data-id="{item_id}"]')
-    expect(card.locator(".content")).to_contain_text("Du bist ein dummer Idiot")
-    edited_text = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"
-    api.post("/v1/comments", data={**COMMENT, "comment_id": "ui-1", "content": edited_text}, headers=auth("blog"))
+    item_id, card = held_on_screen(page, api)
+    edit(api)
     live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=SHORT_LEASE))  # the renewal, its answer not in
     page.keyboard.press("a")
-    expect(card.locator(".content")).to_have_text(edited_text)
-    expect(page.get_by_role("alert")).to_contain_text("bearbeitet")
-    item = review_item(api, item_id)
-    assert item["status"] == "pending" and item["claim"]["by"] == "mod"
+    edit_shown_and_nothing_decided(page, api, card, item_id)
+
 
 def test_an_ended_session_asks_to_sign_in_again(
     page: Page, api: APIRequestContext, flushed_redis: sync_redis.Redis
