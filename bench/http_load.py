@@ -13,6 +13,7 @@ id), so each one runs the whole decision path: validation, scoring, policy and a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.comments import comment_mix  # noqa: E402
+from bench.redis_db import benchmark_database  # noqa: E402
 from moderation_service.signals.config import SIGNAL_NAMES  # noqa: E402
 
 LUA = r"""
@@ -140,8 +142,9 @@ def main() -> int:
     parser.add_argument("--site", default="bench")
     parser.add_argument("--start", action="store_true", help="start the service (live model) for the run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="with --start: Redis to use "
-                        "(its database is flushed before the run)")
+    parser.add_argument("--redis-url", default=None, help="with --start: the Redis database to use (default: "
+                        "one of 127.0.0.1:6379 claimed for the run as test sessions claim theirs, empty after it; "
+                        "a URL given is flushed first)")
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
@@ -151,16 +154,15 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("bench/http_load.py needs wrk (apt-get install wrk)", file=sys.stderr)
         return 2
-    process = None
-    key = args.key
-    if args.start:
-        import redis
-
-        redis.Redis.from_url(args.redis_url).flushdb()
-        port = int(args.url.rsplit(":", 1)[1])
-        process, key = start_service(port, args.workers, args.redis_url, args.signals == "on")
-        args.site = "bench"
-    try:
+    with contextlib.ExitStack() as stack:  # the service stops before its database is emptied
+        process = None
+        key = args.key
+        if args.start:
+            redis_url = stack.enter_context(benchmark_database(args.redis_url))
+            port = int(args.url.rsplit(":", 1)[1])
+            process, key = start_service(port, args.workers, redis_url, args.signals == "on")
+            stack.callback(stop, process)
+            args.site = "bench"
         wait_ready(args.url)
         run_wrk(args.url, key, args.site, 3, args.connections, args.threads)  # warm-up
         cpu_before = cpu_seconds(process.pid) if process is not None else 0.0
@@ -171,11 +173,12 @@ def main() -> int:
         result.update(workers=args.workers if args.start else None, connections=args.connections,
                       signals=args.signals if args.start else None)
         print(json.dumps(result))
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
     return 0
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
 
 
 if __name__ == "__main__":

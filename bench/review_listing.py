@@ -1,10 +1,10 @@
 """Time of one page of the pending list (``GET /v1/review/items``), by order and filter, on a deep queue.
 
-    python bench/review_listing.py [--redis-url redis://127.0.0.1:6379/12] [--items 20000] [--pages 20]
+    python bench/review_listing.py [--redis-url URL] [--items 20000] [--pages 20]
 
 Fills one site's queue with held comments (risk spread over [0, 1); half held for toxicity, half for
 insult; 50 posts), then reads pages of 50 through :meth:`ReviewQueue.pending`, the API's own call, in each
-order with and without a post or reason filter. The database given is flushed first and last.
+order with and without a post or reason filter. Without --redis-url it claims an empty database of 127.0.0.1:6379 as test sessions do, and leaves it empty.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis.asyncio import Redis  # noqa: E402
 
+from bench.redis_db import DATABASE_HELP, benchmark_database  # noqa: E402
 from moderation_service.comments import Comment, Record, Status  # noqa: E402
 from moderation_service.policy import Decision  # noqa: E402
 from moderation_service.review.queue import Order, ReviewQueue  # noqa: E402
@@ -71,11 +72,12 @@ async def run(redis_url: str, items: int, pages: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--redis-url", default=None, help=DATABASE_HELP)
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--pages", type=int, default=20)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.redis_url, args.items, args.pages)), indent=2))
+    with benchmark_database(args.redis_url) as redis_url:
+        print(json.dumps(asyncio.run(run(redis_url, args.items, args.pages)), indent=2))
 
 
 if __name__ == "__main__":

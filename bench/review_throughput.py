@@ -1,10 +1,10 @@
 """Claims plus decisions per second through the review queue against a real Redis.
 
-    python bench/review_throughput.py [--redis-url redis://127.0.0.1:6379/12] [--items 5000] [--moderators 20]
+    python bench/review_throughput.py [--redis-url URL] [--items 5000] [--moderators 20]
 
 Fills one site's queue with held comments, then lets concurrent moderators claim (in batches) and decide
 every item, each with the same code path the API uses (one Lua script per claim batch and per decision).
-The database given is flushed first.
+Without --redis-url it claims an empty database of 127.0.0.1:6379 as test sessions do, and leaves it empty.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis.asyncio import BlockingConnectionPool, Redis  # noqa: E402
 
+from bench.redis_db import DATABASE_HELP, benchmark_database  # noqa: E402
 from moderation_service.comments import Comment, Record, Status  # noqa: E402
 from moderation_service.policy import Decision  # noqa: E402
 from moderation_service.review.queue import Action, ReviewQueue  # noqa: E402
@@ -71,12 +72,13 @@ async def run(redis_url: str, items: int, moderators: int, batch: int) -> dict[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--redis-url", default=None, help=DATABASE_HELP)
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--moderators", type=int, default=20)
     parser.add_argument("--batch", type=int, default=10, help="items claimed per claim call")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.redis_url, args.items, args.moderators, args.batch))))
+    with benchmark_database(args.redis_url) as redis_url:
+        print(json.dumps(asyncio.run(run(redis_url, args.items, args.moderators, args.batch))))
     return 0
 
 

@@ -1,6 +1,6 @@
 """Replay a spam wave mixed into normal traffic; count how much spam is published.
 
-    python bench/spam_wave.py [--redis-url redis://127.0.0.1:6379/11] [--spam 300] [--normal 600]
+    python bench/spam_wave.py [--redis-url URL] [--spam 300] [--normal 600]
 
 A wave: hundreds of near-identical German link-spam comments with small variations (greeting, amount,
 wording, link path), each from another IP address, mixed at random into ordinary comments. The same
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.redis_db import DATABASE_HELP, benchmark_database  # noqa: E402
 
 # Link spam that reads like a friendly comment: praise, a pointer to "more on the topic", a link.
 GREETINGS = ["Toller Beitrag", "Super Artikel", "Sehr guter Artikel", "Klasse Beitrag", "Interessanter Artikel"]
@@ -84,20 +86,23 @@ name = "all signals on"
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    with benchmark_database(args.redis_url) as redis_url:
+        return await _run(args, redis_url)
+
+
+async def _run(args: argparse.Namespace, redis_url: str) -> dict[str, Any]:
     import aiohttp
-    import redis
     from aiohttp import web
 
     from moderation_service.app import create_app
     from moderation_service.settings import Settings
 
-    redis.Redis.from_url(args.redis_url).flushdb()
     folder = Path(tempfile.mkdtemp(prefix="spam-wave-"))
     (folder / "sites.toml").write_text(SITES_TOML)
     key = "spam-wave-benchmark-key-0123456789"
     keys = {"keys": [{"name": "wave", "role": "blog", "sites": ["alone", "combined"], "key": key}]}
     settings = Settings.from_env().with_overrides(
-        redis_url=args.redis_url, data_dir=folder, sites_file=folder / "sites.toml", api_keys_json=json.dumps(keys),
+        redis_url=redis_url, data_dir=folder, sites_file=folder / "sites.toml", api_keys_json=json.dumps(keys),
         identity_secret="spam-wave-benchmark-secret")
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
@@ -117,7 +122,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
+    parser.add_argument("--redis-url", default=None, help=DATABASE_HELP)
     parser.add_argument("--spam", type=int, default=300)
     parser.add_argument("--normal", type=int, default=600)
     print(json.dumps(asyncio.run(main_async(parser.parse_args()))))

@@ -17,6 +17,7 @@ import pytest
 import redis as sync_redis
 from redis.asyncio import Redis
 
+from bench.redis_db import NoFreeDatabase, claimed_database
 from moderation_service.app import create_app
 from moderation_service.settings import Settings
 from tests.redis_server import RedisServer
@@ -53,26 +54,19 @@ def _base_url() -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """A database of the test Redis server that no other test session uses and that starts empty.
+    """A database of the test Redis server that no other test session uses, empty at the start and at the end.
 
-    Concurrent test sessions on one server each claim their own database with a key in database 0
-    (``SET NX`` with an expiry), so one session's flushes never hit another's data.
+    Concurrent test sessions (and benchmarks) on one server each claim their own database
+    (:func:`bench.redis_db.claimed_database`), so one session's flushes never hit another's data.
     """
     base = _base_url()
     try:
-        registry = sync_redis.Redis.from_url(f"{base}/0")
-        registry.ping()
+        with claimed_database(base) as url:
+            yield url
     except sync_redis.ConnectionError as exc:
         pytest.fail(f"no Redis at {base} ({exc}); run the tests with scripts/test, which starts one")
-    for db in range(15, 0, -1):
-        claim = f"moderation-tests:claim:{db}"
-        if registry.set(claim, os.getpid(), nx=True, ex=6 * 3600):
-            if sync_redis.Redis.from_url(f"{base}/{db}").dbsize() == 0:
-                yield f"{base}/{db}"
-                registry.delete(claim)
-                return
-            registry.delete(claim)
-    pytest.fail(f"no free empty database (1-15) on {base}")
+    except NoFreeDatabase as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
