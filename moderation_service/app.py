@@ -13,6 +13,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from . import __version__
@@ -88,9 +89,13 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         # Wait for a free connection rather than fail with "Too many connections" under load.
         max_connections=settings.redis_max_connections,
         timeout=settings.redis_timeout,
+        # Fail fast (redis-py's default retries for seconds): the spool takes over while Redis is away. The
+        # retries are the pool's (redis-py ignores a client's own once it is given a pool): a pooled connection
+        # that a Redis restart broke fails its next command, which goes again on a new one instead of passing
+        # for an outage. A timeout is not retried: the command may have run, and a script must not run twice.
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2, supported_errors=(RedisConnectionError,)),
     )
-    # Fail fast (redis-py's default retries for seconds): the spool takes over while Redis is away.
-    redis = Redis(connection_pool=pool, retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2))
+    redis = Redis(connection_pool=pool)
     app[REDIS] = redis
     app[HEALTH] = RedisHealth()
     try:

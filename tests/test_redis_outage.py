@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
-from moderation_service.appkeys import LABELS, SPOOL
+from moderation_service.appkeys import LABELS, REDIS, SPOOL
 from moderation_service.review import keys
 from moderation_service.review.labels import labelled_example
 from moderation_service.settings import Settings
@@ -308,3 +308,21 @@ async def test_a_wordpress_recheck_naming_its_record_is_answered_while_redis_is_
     await wait_until(back)
     items = await (await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))).json()
     assert [item["id"] for item in items["items"]] == [item_id]  # waiting once, not twice
+
+
+async def test_connections_that_a_redis_restart_broke_are_not_taken_for_an_outage(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings: Settings, private_redis: RedisServer, comment
+):
+    # Requests in flight together leave several connections in the pool; Redis restarts (quickly, between
+    # requests). A pooled connection is broken then, and found so only when used: that is no outage, and the
+    # comments that come next are stored in Redis, with every signal, not spooled.
+    app = create_app(settings.with_overrides(redis_url=private_redis.url))
+    client = await aiohttp_client(app)
+    await asyncio.gather(*[app[REDIS].execute_command("DEBUG", "SLEEP", "0.05") for _ in range(8)])
+    private_redis.stop()
+    private_redis.start()
+    for n in range(4):
+        response = await client.post("/v1/comments", json={**comment, "comment_id": f"after-restart-{n}"},
+                                     headers=auth("blog"))
+        assert response.status == 200 and (await response.json())["spooled"] is False
+    assert (await readyz(client))["checks"]["spool"]["pending"] == 0
