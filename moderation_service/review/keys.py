@@ -21,6 +21,12 @@ def comment(site_id: str, token: str) -> str:
     return f"{_site(site_id)}:comment:{token}"
 
 
+def counted(record_key: str) -> str:
+    """String (expires): the version of a comment whose signals were counted before its record was written, so
+    that copies of one request arriving together (a blog's retries) are counted once."""
+    return f"{record_key}:counted"
+
+
 def correction(site_id: str, token: str, action: str) -> str:
     """String: the blog corrected the model's decision on one comment so (its label is kept once)."""
     return f"{_site(site_id)}:correction:{token}:{action}"

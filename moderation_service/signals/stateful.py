@@ -17,14 +17,17 @@ from .config import SignalConfig
 from .minhash import band_buckets
 from .textfold import fold_text
 
-# KEYS: the comment's record, flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m).
+# KEYS: the comment's record, flood-ip, flood-author, author history, reputation keys (n), duplicate buckets (m),
+#       the comment's counted marker.
 # ARGV: flood window, duplicate window, n, m, count ip ('1'/'0'), count author ('1'/'0'), the comment's version,
 #       reputation key prefix.
 # Returns {-1} when this version of the comment was stored before (nothing is counted again: a blog's retry
 # is no flood and no copy), else: ip count, author count, approved, rejected, spam, n reputation counts,
-# copies seen. An edit of a stored comment (another version) counts nothing: it is no new comment for the
-# flood limits, and no copy of the version it replaces. It reads history and reputation without what a
-# moderator decided about the version it replaces: an edit is not judged by its own earlier verdict.
+# copies seen. The same version arriving again before its record is written (retries sent together) is such a
+# retry too: the first to arrive leaves a marker for the flood window. An edit of a stored comment (another
+# version) counts nothing: it is no new comment for the flood limits, and no copy of the version it replaces.
+# It reads history and reputation without what a moderator decided about the version it replaces: an edit is
+# not judged by its own earlier verdict.
 SIGNAL_STATE = Script(REPUTATION_KEYS + """
 local edit = false
 local own = {}  -- counters the replaced version's verdict raised, each by one
@@ -38,6 +41,8 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
       for _, key in ipairs(reputation_keys(KEYS[1], ARGV[8])) do own[key] = true end
     end
   end
+elseif redis.call('SET', KEYS[#KEYS], ARGV[7], 'EX', ARGV[1], 'GET') == ARGV[7] then
+  return {-1}
 end
 local function without_own(name, count)
   if own[name] and count > 0 then return count - 1 end
@@ -93,6 +98,7 @@ class SignalState:
             keys.author(site, identities["author"]) if identities.get("author") else none,
             *[keys.reputation(site, kind, value) for kind, value in reputation],
             *[keys.duplicate_bucket(site, band, bucket) for band, bucket in enumerate(buckets)],
+            keys.counted(record_key),
         ]
         args = [config.flood_window_seconds, config.duplicates_window_seconds, len(reputation), len(buckets),
                 int(counted_ip), int(counted_author), comment.version(), keys.reputation_prefix(site)]

@@ -66,6 +66,16 @@ async def test_a_resubmitted_comment_is_not_counted_again(client) -> None:  # ty
     assert signals(third)["flood"]["evidence"]["from_ip"] == 3
 
 
+async def test_retries_sent_together_are_counted_once(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    # A blog's retry storm: the same request 20 times at once, none of them finding a stored record yet.
+    answers = await asyncio.gather(*(submit(client, 1, author_ip=IP) for _ in range(20)))
+    assert len({answer["id"] for answer in answers}) == 1
+    assert not any("flood" in signals(answer) or "duplicates" in signals(answer) for answer in answers)
+    [flood_key] = [key async for key in redis.scan_iter("moderation:{kommblog}:flood:ip:*")]
+    assert await redis.get(flood_key) == "1"
+    second = await submit(client, 2, f"Noch ein Gedanke: {TEXT}", author_ip=IP)
+    assert "flood" not in signals(second)
+
 async def test_spam_verdict_teaches_reputation(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
     # A suspect word holds it whatever the model thinks, so a moderator can give the spam verdict.
     held = await submit(client, 1, f"Cheap pills at http://{DOMAIN}/buy now, best prices!!", author_ip=IP,
