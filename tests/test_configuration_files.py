@@ -114,6 +114,16 @@ def test_sites_file(tmp_path: Path) -> None:
         ('[sites.blog.signals]\nlanguage = { serve = ["de", "EN"] }\n',
          "sites.blog.signals.language.serve.1: Must be one of the languages that language detection names: de, en,"),
         ('[defaults.signals]\nlanguage = { serve = ["german"] }\n', "defaults.signals.language.serve.0: Must be one"),
+        # counts that would make every author trusted, every comment a copy or a flood, or that cut 1.5 to 1
+        ("[sites.blog.signals]\nreputation = { trusted_after = 0 }\n",
+         "sites.blog.signals.reputation.trusted_after: Must be greater than or equal to 1"),
+        ("[sites.blog.signals]\nduplicates = { min_copies = 1 }\n",
+         "duplicates.min_copies: Must be greater than or equal to 2"),
+        ("[sites.blog.signals]\nflood = { max_per_ip = 0 }\n", "flood.max_per_ip: Must be greater than or equal to 1"),
+        ("[sites.blog.signals]\ntiming = { min_seconds = -5 }\n",
+         "timing.min_seconds: Must be greater than or equal to 0"),
+        ("[sites.blog.signals]\nlinks = { free = 1.5 }\n", "links.free: Not a valid integer."),
+        ("[sites.blog.signals]\nlinks = { free = -1 }\n", "links.free: Must be greater than or equal to 0"),
     ],
 )
 def test_bad_sites_files_are_refused(tmp_path: Path, toml: str, fragment: str) -> None:

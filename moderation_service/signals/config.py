@@ -71,6 +71,13 @@ class SignalConfig:
 _NUMBER = {float: mfields.Float, int: mfields.Integer}
 #: Settings that are lifetimes of Redis keys: 0 or less would delete what they keep at once.
 _LIFETIMES = ("ttl_days", "window_seconds")
+#: Counts are at least 1 (0 would make every author trusted, every comment a flood), but for these; weights
+#: (log-odds, review points) may be negative.
+_LOWEST = {
+    "links_free": 0,  # links allowed before each one counts
+    "duplicates_min_copies": 2,  # 1: every comment a copy of itself
+    "timing_min_seconds": 0,
+}
 
 
 def _section_fields(prefix: str) -> dict[str, mfields.Field]:
@@ -86,8 +93,10 @@ def _section_fields(prefix: str) -> dict[str, mfields.Field]:
                 section[key] = mfields.List(mfields.String(validate=validate.Length(min=1, max=100)),
                                             validate=validate.Length(max=5000))
             else:
-                lowest = 1 if key.endswith(_LIFETIMES) else -50
-                section[key] = _NUMBER[type(f.default)](validate=validate.Range(min=lowest, max=86400 * 365))
+                lowest = _LOWEST.get(f.name, 1 if key.endswith(_LIFETIMES) or isinstance(f.default, int) else -50)
+                # strict: a count of 1.5 is refused, not cut to 1
+                section[key] = _NUMBER[type(f.default)](validate=validate.Range(min=lowest, max=86400 * 365),
+                                                        **({"strict": True} if isinstance(f.default, int) else {}))
     return section
 
 
