@@ -57,7 +57,8 @@ class SignalConfig:
     # near-duplicate waves
     duplicates_window_seconds: int = 3600
     duplicates_min_copies: int = 3
-    duplicates_spam: float = 3.0
+    duplicates_spam: float = 3.0  # copies that carry a link (in the text, or the author's website): a campaign
+    duplicates_hold: float = 1.0  # copies without one: readers may say the same ("Vielen Dank für den Artikel!")
     # flood
     flood_window_seconds: int = 600
     flood_max_per_ip: int = 5

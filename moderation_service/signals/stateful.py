@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..comments import Comment
+from ..links import links_of
 from ..review import keys
 from ..review.batching import Batcher, Script
 from ..review.scripts import REPUTATION_KEYS
@@ -105,10 +106,11 @@ class SignalState:
         result = await self._batcher.run(SIGNAL_STATE, key_list, args)
         if result[0] == -1:  # a resubmission: the stored answer is returned, nothing is counted
             return []
-        return list(self._interpret(config, reputation, result))
+        return list(self._interpret(config, reputation, result, comment))
 
     @staticmethod
-    def _interpret(config: SignalConfig, reputation: list[tuple[str, str]], result: list[int]) -> Any:
+    def _interpret(config: SignalConfig, reputation: list[tuple[str, str]], result: list[int], comment: Comment
+                   ) -> Any:
         ip_count, author_count, approved, rejected, spam = result[:5]
         known = [(kind, count) for (kind, _), count in zip(reputation, result[5:-1], strict=True) if count]
         copies = result[-1]
@@ -124,5 +126,15 @@ class SignalState:
             yield Hit("trusted_author", spam=config.reputation_trusted_spam, hold=-1.0,
                       evidence={"approved": approved, "rejected": rejected})
         if copies + 1 >= config.duplicates_min_copies:
-            yield Hit("duplicates", spam=config.duplicates_spam,
-                      evidence={"similar_recent": copies, "window_seconds": config.duplicates_window_seconds})
+            # A wave that carries a link is a campaign; without one, it may be readers who say the same thing:
+            # a reason to look, not spam.
+            linked = _linked(comment)
+            yield Hit("duplicates", spam=config.duplicates_spam if linked else 0.0,
+                      hold=0.0 if linked else config.duplicates_hold,
+                      evidence={"similar_recent": copies, "window_seconds": config.duplicates_window_seconds,
+                                "linked": linked})
+
+
+def _linked(comment: Comment) -> bool:
+    """Whether a comment points somewhere: a link in its text, or its author's website."""
+    return bool(comment.author_url) or links_of(comment.content).search(comment.content) is not None

@@ -42,9 +42,10 @@ def signals(body) -> dict:  # type: ignore[no-untyped-def,type-arg]
 
 
 async def test_flood_per_ip_holds_and_expires(client) -> None:  # type: ignore[no-untyped-def]
+    # Three different comments (near-copies of one would also be a wave of duplicates, a review point more).
     first = await submit(client, 1, author_ip=IP)
-    await submit(client, 2, f"{TEXT} Zweitens.", author_ip=IP)
-    third = await submit(client, 3, f"Noch ein Gedanke: {TEXT}", author_ip=IP)
+    await submit(client, 2, "Zweitens sollte man die Pressestelle früh einbinden, nicht erst danach.", author_ip=IP)
+    third = await submit(client, 3, "Noch ein Gedanke: Wer schweigt, überlässt anderen die Deutung.", author_ip=IP)
     assert "flood" not in signals(first)
     assert signals(third)["flood"]["evidence"]["from_ip"] == 3
     assert third["decision"] == "hold"
@@ -168,3 +169,16 @@ async def test_an_edit_is_not_judged_by_its_own_earlier_spam_verdict(client) -> 
     # Other comments from the same address still carry the verdict.
     other = await submit(client, 2, f"{TEXT} Noch etwas.", author_ip=IP, author_email=EMAIL)
     assert signals(other)["reputation"]["evidence"]["known_spam"] == {"ip": 1, "email": 1}
+
+
+async def test_readers_who_say_the_same_thing_are_held_not_marked_spam(client) -> None:  # type: ignore[no-untyped-def]
+    # Three readers thank the author in the same words within the window: without a link it is no campaign.
+    thanks = "Vielen Dank für den Artikel, sehr interessant und gut erklärt!"
+    bodies = [await submit(client, n, thanks, author_ip=f"192.0.2.{n}") for n in range(3)]
+    hit = signals(bodies[2])["duplicates"]
+    assert hit["spam"] == 0 and hit["hold"] == 1.0 and hit["evidence"]["linked"] is False
+    assert bodies[2]["decision"] == "hold"
+    # The same words with the author's website are a campaign's: spam evidence.
+    linked = await submit(client, 3, thanks, author_ip="192.0.2.3", author_url="https://seo-agentur.example")
+    hit = signals(linked)["duplicates"]
+    assert hit["spam"] == 3.0 and hit["hold"] == 0 and hit["evidence"]["linked"] is True
