@@ -42,8 +42,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
       for _, key in ipairs(reputation_keys(KEYS[1], ARGV[8])) do own[key] = true end
     end
   end
-elseif redis.call('SET', KEYS[#KEYS], ARGV[7], 'EX', ARGV[1], 'GET') == ARGV[7] then
-  return {-1}
+else  -- GET, then SET: SET's GET option would need Redis 6.2, and a script runs alone anyway
+  if redis.call('GET', KEYS[#KEYS]) == ARGV[7] then return {-1} end
+  redis.call('SET', KEYS[#KEYS], ARGV[7], 'EX', ARGV[1])
 end
 local function without_own(name, count)
   if own[name] and count > 0 then return count - 1 end
