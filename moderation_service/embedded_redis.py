@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import redis
+
 from .exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -48,16 +50,15 @@ def _answers(socket_path: Path) -> bool:
 
 def _shut_down(socket_path: Path) -> None:
     """Have the Redis at ``socket_path`` shut down as on SIGTERM (append-only file flushed); returns once it
-    closed the connection, as it does when it exits."""
+    closed the connection, as it does when it exits. A refusal (it could not write its files) is logged with
+    Redis's own reason."""
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=15)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-            client.settimeout(15)
-            client.connect(str(socket_path))
-            client.sendall(b"SHUTDOWN\r\n")
-            while client.recv(64):
-                pass
-    except OSError as exc:
+        client.shutdown()
+    except redis.RedisError as exc:
         logger.warning("could not stop the embedded Redis at %s: %s", socket_path, exc)
+    finally:
+        client.close()
 
 
 class EmbeddedRedis:

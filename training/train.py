@@ -37,7 +37,7 @@ class Corpus:
     subsets: np.ndarray
     weights: np.ndarray
     #: The dataset each text came from (a JSONL file's examples name their own sources), for the manifest.
-    datasets: np.ndarray | None = None
+    datasets: np.ndarray
 
     def subset(self, mask: np.ndarray) -> Corpus:
         return Corpus(
@@ -46,7 +46,7 @@ class Corpus:
             self.sources[mask],
             self.subsets[mask],
             self.weights[mask],
-            None if self.datasets is None else self.datasets[mask],
+            self.datasets[mask],
         )
 
     def __len__(self) -> int:

@@ -50,7 +50,7 @@ def fitted_pipeline() -> Pipeline:
             rows.append([0, 1] + [float(rng.random() < 0.5 or j == k) for k in range(len(ATTRIBUTES) - 2)])
             sources.append("toxic")
     corpus = Corpus(texts, np.array(rows, dtype=float), np.array(sources, dtype=object),
-                    np.array([""] * len(texts), dtype=object), np.ones(len(texts)))
+                    np.array([""] * len(texts), dtype=object), np.ones(len(texts)), np.array(sources, dtype=object))
     # The statistics block is off by default; on here, so that the scorer's handling of it stays tested.
     params = {"features__words__min_df": 1, "features__chars__min_df": 1, "heads__n_jobs": 1,
               "features__stats": TextStatsVectorizer()}
