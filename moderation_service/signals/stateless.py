@@ -101,8 +101,9 @@ def _word_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     folded = sorted({fold_term(t) for t in terms if fold_term(t)}, key=len, reverse=True)
     if not folded:
         return None
-    # The words of a term may also run together: "onlinecasino", and "o n l i n e  c a s i n o" once folded.
-    alternatives = "|".join(r"\s*".join(map(re.escape, term.split())) for term in folded)
+    # The words of a term may also run together or be joined by a hyphen or other marks: "onlinecasino",
+    # "Online-Casino", "online_casino", and "o n l i n e  c a s i n o" once folded.
+    alternatives = "|".join(r"[\W_]*".join(map(re.escape, term.split())) for term in folded)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
