@@ -4,7 +4,8 @@
 
 Fills one site's queue with held comments (risk spread over [0, 1); half held for toxicity, half for
 insult; 50 posts), then reads pages of 50 through :meth:`ReviewQueue.pending`, the API's own call, in each
-order with and without a post or reason filter. Without --redis-url it claims an empty database of 127.0.0.1:6379 as test sessions do, and leaves it empty.
+order with and without a post or reason filter. Without --redis-url it claims an empty database of
+127.0.0.1:6379 as test sessions do, and leaves it empty.
 """
 
 from __future__ import annotations
