@@ -6,7 +6,8 @@ Takes the German texts of the model's own validation split (held out from its tr
 the machine-translated SMS spam and ham (``sms-spam-de-mt``) and the GermEval 2018 tweets (ordinary German
 comments, none of them spam). Each text is scored as written; with its umlauts written out ("ä" as "ae",
 "ß" as "ss", as on a keyboard without them); and with one letter swapped for a look-alike digit or symbol
-("k0stenlos", "gr@tis") in a third of its words of five letters or more, and in all of them. Prints, at the
+("k0stenlos", "gr@tis") in a third of its words of five letters or more, and in all of them; and the same
+with a Cyrillic letter drawn like the Latin one ("kоstenlos" with Cyrillic о). Prints, at the
 model's spam hold threshold, the share of spam held and the share of ordinary texts held as possible spam,
 for each spelling. Uses the live model unless ``--model`` names an artifact directory.
 """
@@ -30,6 +31,9 @@ from training.train import build_corpus, load_data  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 LOOK_ALIKES = str.maketrans({"o": "0", "i": "1", "e": "3", "a": "@", "s": "$"})
+# Cyrillic letters drawn like the Latin ones: "kоstenlоs" with Cyrillic о looks the same on screen.
+CYRILLIC = str.maketrans({"o": "\u043e", "i": "\u0456", "e": "\u0435", "a": "\u0430", "s": "\u0455",
+                          "c": "\u0441", "p": "\u0440"})
 WORD = re.compile(r"[^\W\d_]{5,}")
 
 
@@ -37,15 +41,15 @@ def written_out(text: str, rng: random.Random) -> str:
     return text.translate(UMLAUTS)
 
 
-def look_alikes(text: str, rng: random.Random, share: float = 1 / 3) -> str:
+def look_alikes(text: str, rng: random.Random, share: float = 1 / 3, table: dict[int, str] = LOOK_ALIKES) -> str:
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
         if rng.random() >= share:
             return word
-        position = next((i for i, c in enumerate(word) if c.lower() in "oieas"), None)
+        position = next((i for i, c in enumerate(word) if ord(c.lower()) in table), None)
         if position is None:
             return word
-        return word[:position] + word[position].lower().translate(LOOK_ALIKES) + word[position + 1:]
+        return word[:position] + word[position].lower().translate(table) + word[position + 1:]
 
     return WORD.sub(swap, text)
 
@@ -55,6 +59,8 @@ SPELLINGS: dict[str, Callable[[str, random.Random], str]] = {
     "umlauts written out": written_out,
     "look-alikes in a third of the words": look_alikes,
     "look-alikes in every word": lambda text, rng: look_alikes(text, rng, share=1.0),
+    "Cyrillic look-alikes in a third of the words": lambda text, rng: look_alikes(text, rng, table=CYRILLIC),
+    "Cyrillic look-alikes in every word": lambda text, rng: look_alikes(text, rng, share=1.0, table=CYRILLIC),
 }
 
 
