@@ -42,10 +42,11 @@ from .auth import load_keyring
 from .decisions import DecisionPath, Evaluator, RedisHealth
 from .exceptions import ConfigurationError
 from .identity import Hasher, load_or_create_secret
-from .live_model import RELOAD_CHANNEL, ModelHolder, resolve_model_dir
+from .live_model import ModelHolder, resolve_model_dir
 from .logs import ServerLog
 from .metrics import Metrics
 from .redis_connection import REDIS_DOWN, configuration_warnings, connection_pool
+from .review import keys
 from .review.batching import Batcher
 from .review.labels import LabelStore
 from .review.outbox import Outbox, WebhookPolicy
@@ -159,13 +160,14 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def listen_for_promotions(app: web.Application) -> None:
     """Reload when any process or host announces a promotion on Redis (shared models/ volume)."""
+    channel = keys.reload_channel(app[REDIS].connection_pool.connection_kwargs.get("db", 0))
     while True:
         try:
             async with app[REDIS].pubsub() as pubsub:
-                await pubsub.subscribe(RELOAD_CHANNEL)
+                await pubsub.subscribe(channel)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        await app[MODELS].reload_quietly(f"a notice on {RELOAD_CHANNEL}")
+                        await app[MODELS].reload_quietly(f"a notice on {channel}")
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis away: listen again later

@@ -6,8 +6,8 @@ that fails verification is not loaded: the old one keeps serving and the failure
 
 A new model is picked up when an operator calls ``POST /v1/ops/model/reload``, on ``SIGHUP``, when the live
 pointer ``models/LIVE`` changes (every process watches it; with several hosts, share ``models/`` as a
-volume), and on a notice on the Redis channel ``moderation:model`` (``moderation-train models promote``
-publishes one, so processes on every host reload at once).
+volume), and on a notice on the Redis channel ``moderation:model:db<n>`` of its Redis database
+(``moderation-train models promote`` publishes one, so processes on every host reload at once).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 LIVE_POINTER = "LIVE"
 HISTORY = "HISTORY"
-RELOAD_CHANNEL = "moderation:model"
 
 
 def live_version(models_dir: Path) -> str | None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from moderation_service.app import create_app
-from moderation_service.live_model import RELOAD_CHANNEL, set_live
+from moderation_service.live_model import set_live
+from moderation_service.review import keys
 from tests.conftest import auth
 
 
@@ -112,7 +113,8 @@ async def test_reload_on_sighup(client, models) -> None:  # type: ignore[no-unty
 async def test_reload_on_redis_notice(client, models, redis) -> None:  # type: ignore[no-untyped-def]
     (models / "LIVE").write_text("v2\n")  # changed behind the watcher's back...
     await asyncio.sleep(0.3)
-    await redis.publish(RELOAD_CHANNEL, json.dumps({"event": "promoted", "version": "v2"}))
+    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
+    await redis.publish(channel, json.dumps({"event": "promoted", "version": "v2"}))
 
     async def switched() -> bool:
         return await version(client) == "v2"

@@ -22,7 +22,6 @@ import redis as sync_redis
 from sklearn.pipeline import Pipeline
 
 from moderation_service.live_model import (
-    RELOAD_CHANNEL,
     history,
     live_version,
     reload_notice,
@@ -31,6 +30,7 @@ from moderation_service.live_model import (
 )
 from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
+from moderation_service.review import keys
 
 #: Versions ``prune`` keeps besides the live one and its predecessor; ``MODERATION_MODELS_KEEP`` overrides it.
 DEFAULT_KEEP = 5
@@ -115,7 +115,8 @@ def notify(redis_url: str | None, version: str) -> int | None:
         return None
     client = sync_redis.Redis.from_url(redis_url)
     try:
-        return int(client.publish(RELOAD_CHANNEL, reload_notice(version)))
+        channel = keys.reload_channel(client.connection_pool.connection_kwargs.get("db", 0))
+        return int(client.publish(channel, reload_notice(version)))
     finally:
         client.close()
 

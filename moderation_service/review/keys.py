@@ -16,6 +16,13 @@ def _site(site_id: str) -> str:
     return f"{NAMESPACE}:{{{site_id}}}"
 
 
+def reload_channel(database: int) -> str:
+    """Pub/sub channel: notices of a promoted model for the services of one Redis database. Redis delivers a
+    message to subscribers on every database of the server, so the channel names its database: services of
+    another deployment on the same server neither reload nor count as having heard it."""
+    return f"{NAMESPACE}:model:db{database}"
+
+
 def comment(site_id: str, token: str) -> str:
     """Hash: the record of one decided comment (status, claim, decision, and a JSON document)."""
     return f"{_site(site_id)}:comment:{token}"

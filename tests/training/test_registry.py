@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from moderation_service.live_model import RELOAD_CHANNEL, history, live_version, set_live
+from moderation_service.live_model import history, live_version, set_live
+from moderation_service.review import keys
 from tests.test_hot_reload import make_version
 from training import registry
 from training.cli import main
@@ -54,15 +55,34 @@ def test_list_shows_versions_oldest_first_with_live_and_predecessor(
 def test_promote_verifies_sets_live_and_notifies(
     versions: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    listener = sync_redis.Redis.from_url(redis_url).pubsub()
-    listener.subscribe(RELOAD_CHANNEL)
+    client = sync_redis.Redis.from_url(redis_url)
+    listener = client.pubsub()
+    listener.subscribe(keys.reload_channel(client.connection_pool.connection_kwargs["db"]))
     assert listener.get_message(timeout=2)["type"] == "subscribe"
     assert models(versions, "promote", "v4", "--redis-url", redis_url) == 0
-    assert "v4 is live; reload notice heard by" in capsys.readouterr().out
+    assert "v4 is live; reload notice heard by 1 " in capsys.readouterr().out
     notice = listener.get_message(timeout=2)
     listener.close()
+    client.close()
     assert json.loads(notice["data"])["version"] == "v4" and json.loads(notice["data"])["event"] == "promoted"
     assert live_version(versions) == "v4" and history(versions) == ["v2", "v3"]
+
+
+def test_the_reload_notice_reaches_only_the_services_of_its_own_database(
+    versions: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Redis hands a published message to subscribers on every database of the server: services of another
+    # deployment (another database) must neither reload nor be counted as having heard it.
+    client = sync_redis.Redis.from_url(redis_url)
+    other = client.connection_pool.connection_kwargs["db"] % 15 + 1
+    listener = client.pubsub()
+    listener.subscribe(keys.reload_channel(other))
+    assert listener.get_message(timeout=2)["type"] == "subscribe"
+    assert models(versions, "promote", "v4", "--redis-url", redis_url) == 0
+    assert "v4 is live; reload notice heard by 0 " in capsys.readouterr().out
+    assert listener.get_message(timeout=0.5) is None
+    listener.close()
+    client.close()
 
 
 def test_promote_refuses_a_damaged_artifact_and_an_unknown_version(
