@@ -4,7 +4,7 @@
 the versions that were live before it (most recent last); see :mod:`moderation_service.live_model`.
 Promoting or rolling back only moves the pointer (an atomic rename). Every service process that shares the
 folder follows the pointer within seconds; with ``--redis-url`` a notice on the Redis channel
-``moderation:model`` makes processes on every host reload at once.
+``moderation:model:db<n>`` (of the Redis database given) makes processes on every host reload at once.
 """
 
 from __future__ import annotations
