@@ -201,6 +201,8 @@ class DecisionPath:
             except REDIS_DOWN as exc:
                 self.health.down(exc)
             else:
+                if stored.deleted:  # the blog deleted it while this request was being decided: it stays deleted
+                    logger.info("comment %s was deleted by the blog while it was decided: not kept", record.id)
                 return Outcome(stored.record, repeated=stored.repeated)
         await self.spool.put(record)
         return Outcome(record, spooled=True)

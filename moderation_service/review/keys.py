@@ -34,6 +34,12 @@ def counted(record_key: str) -> str:
     return f"{record_key}:counted"
 
 
+def deleted(record_key: str) -> str:
+    """String (expires): when the blog deleted the comment of this record, so that a version of it received
+    before then (waiting in a local spool while Redis was away) is not stored after the deletion."""
+    return f"{record_key}:deleted"
+
+
 def correction(site_id: str, token: str, action: str) -> str:
     """String: the blog corrected the model's decision on one comment so (its label is kept once)."""
     return f"{_site(site_id)}:correction:{token}:{action}"

@@ -395,12 +395,16 @@ class ReviewQueue:
 
     async def delete(self, item_id: str, actor: str) -> Record:
         """The blog deleted the comment: remove its record from Redis and from the queue (claims included), and
-        cancel the webhook deliveries still owed about it. Returns the record as it was; labels are not touched
-        (see :meth:`LabelStore.delete_about`)."""
+        cancel the webhook deliveries still owed about it. The deletion is marked, found or not, for the
+        retention time, so that a record of the comment received before it and delivered from a spool later
+        stays out. Returns the record as it was; labels are not touched (see :meth:`LabelStore.delete_about`).
+
+        :raises NotFound: no record in Redis (never submitted, deleted, expired, or waiting in a spool)."""
         site_id, token = self._parts(item_id)
+        item = keys.comment(site_id, token)
         reply = await self._delete(
-            keys=[keys.comment(site_id, token), keys.claims(site_id), keys.audit(site_id), keys.outbox_due(site_id)],
-            args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN, keys.delivery(site_id, "")])
+            keys=[item, keys.claims(site_id), keys.audit(site_id), keys.outbox_due(site_id), keys.deleted(item)],
+            args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN, keys.delivery(site_id, ""), self._retention])
         if reply[0] != "ok":
             raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
         return from_fields(pairs(reply[1]))

@@ -410,13 +410,17 @@ end
 return {'ok', item_state(KEYS[1], ARGV[7])}
 """
 
-# KEYS: item, claims, audit, outbox due. ARGV: id, actor, now, audit maxlen, delivery key prefix.
+# KEYS: item, claims, audit, outbox due, the item's deletion mark. ARGV: id, actor, now, audit maxlen, delivery
+# key prefix, how long the deletion mark is kept (seconds).
 # The blog deleted the comment: its record goes, with its place in every queue index and any claim on it, so
 # that nobody reviews a comment that no longer exists, and the webhook deliveries still owed about it are
-# cancelled (a decision sent after the deletion could bring the comment back). Returns {'ok', the record's
-# fields as they were}, or {'not_found'}.
+# cancelled (a decision sent after the deletion could bring the comment back). The deletion is marked with its
+# time, found or not: a record of the comment received before then that reaches Redis later (from a local spool,
+# where it waited while Redis was away) is not stored (see the store's RECORD script). Returns {'ok', the
+# record's fields as they were}, or {'not_found'}.
 DELETE = COMMON + DELIVERIES + """
 local id, actor, now = ARGV[1], ARGV[2], ARGV[3]
+redis.call('SET', KEYS[5], now, 'EX', ARGV[6])
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return {'not_found'} end
 local status, indexes = unpack(redis.call('HMGET', KEYS[1], 'status', 'indexes'))

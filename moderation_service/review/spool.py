@@ -4,7 +4,9 @@ When Redis is unreachable the service still answers; each record it could not st
 SQLite file (WAL, ``synchronous=FULL``: on disk before the answer goes out) and written to Redis by
 :meth:`Spool.drain` once Redis is back. Each process writes its own file; draining reads every file in the
 folder, so records spooled by a process that no longer runs are delivered too. Replaying is safe because
-storing a record is idempotent, and an older version of a comment never replaces a newer one (an edit).
+storing a record is idempotent, an older version of a comment never replaces a newer one (an edit), and a
+record received before the blog deleted its comment is dropped (the deletion is marked in Redis, since the
+DELETE may reach a process for which Redis is up before the record is delivered, and then finds nothing).
 """
 
 from __future__ import annotations
@@ -183,13 +185,16 @@ class Spool:
                                 await self._run(self._reject, path, seq, payload, error)
                                 continue
                             try:
-                                await store.record(record)
+                                stored = await store.record(record)
                             except REDIS_DOWN:
                                 raise
                             except RedisError as exc:
                                 held_back += 1
                                 first_refusal = first_refusal or f"{record.id}: {type(exc).__name__}: {exc}"
                                 continue
+                            if stored.deleted:
+                                logger.info("spooled record %s was deleted by the blog before it reached Redis: "
+                                            "dropped", record.id)
                             done.append(seq)
                     finally:
                         if done:

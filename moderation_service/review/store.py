@@ -29,10 +29,13 @@ return 1
 """)
 
 # Write a record; a comment stored before is either answered as stored (a retry) or replaced (an edit).
-# KEYS: comment hash, the site's set of reason names, claims, audit, then the queue indexes a held comment joins.
+# KEYS: comment hash, the site's set of reason names, claims, audit, the comment's deletion mark, then the queue
+#       indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, version (see Comment.version), received_at, audit maxlen, n indexes, n scores,
 #       m reason names, m names, then the hash's field/value pairs.
-# Returns {0} for a new comment, {1, stored hash} for a retry, {2, revision} for an edit.
+# Returns {0} for a new comment, {1, stored hash} for a retry, {2, revision} for an edit, {3} for a version
+# received no later than the blog deleted the comment (see the queue's DELETE script): not stored, so that a
+# record delivered from a spool after the deletion does not bring the comment back.
 #
 # A retry is the same version, or one received no later than the stored one (a spool replaying an older
 # version late must not undo an edit); a record kept before versions were stored counts as the same.
@@ -45,6 +48,8 @@ return 1
 RECORD = Script(TYPE_CHECK + """
 local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
+local deleted = redis.call('GET', KEYS[5])
+if deleted and tonumber(deleted) >= tonumber(ARGV[4]) then return {3} end
 local existing = redis.call('HGETALL', KEYS[1])
 local old
 if #existing > 0 then
@@ -55,7 +60,7 @@ if #existing > 0 then
   end
 end
 if m > 0 then expect(KEYS[2], 'set') end
-for i = 5, 4 + n do expect(KEYS[i], 'zset') end
+for i = 6, 5 + n do expect(KEYS[i], 'zset') end
 if old then
   expect(KEYS[3], 'zset')
   expect(KEYS[4], 'stream')
@@ -84,7 +89,7 @@ if old then
   redis.call('HSET', KEYS[1], 'earlier', cjson.encode(earlier))
 end
 redis.call('HSET', KEYS[1], 'revision', revision, unpack(ARGV, 8 + n + m))
-for i = 1, n do redis.call('ZADD', KEYS[4 + i], ARGV[6 + i], id) end
+for i = 1, n do redis.call('ZADD', KEYS[5 + i], ARGV[6 + i], id) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[7 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
 if not old then return {0} end
@@ -101,10 +106,12 @@ AUDIT_MAXLEN = 1_000_000
 
 
 class Stored(NamedTuple):
-    """What storing a record did: the record as stored now, and whether it had been stored before as is."""
+    """What storing a record did: the record as stored now, and whether it had been stored before as is; or
+    nothing (``deleted``), because the blog deleted the comment after this version was received."""
 
     record: Record
     repeated: bool
+    deleted: bool = False
 
 
 def reason_names(record: Record) -> list[str]:
@@ -196,7 +203,8 @@ class CommentStore:
 
     async def record(self, record: Record) -> Stored:
         """Store ``record``: a new comment, or an edit of one stored before (the record then carries its
-        revision). A retry stores nothing and gives back the stored record."""
+        revision). A retry stores nothing and gives back the stored record. A version received no later than
+        the blog deleted the comment stores nothing either (``deleted``): the comment stays deleted."""
         site_id = record.comment.site_id
         now = time.monotonic()
         if now - self._sites_registered.get(site_id, -SITES_REFRESH_SECONDS) >= SITES_REFRESH_SECONDS:
@@ -206,14 +214,17 @@ class CommentStore:
         indexes = queue_indexes(record) if held else []
         reasons = reason_names(record) if held else []
         fields = to_fields(record)
+        record_key = self.key_of(record.id)
         args: list[Any] = ["0" if held else str(self._retention), record.id, fields["version"],
                            repr(record.received_at), AUDIT_MAXLEN,
                            len(indexes), *[repr(score) for _, score in indexes], len(reasons), *reasons]
         for name, value in fields.items():
             args += (name, value)
         reply = await self._batcher.run(
-            RECORD, [self.key_of(record.id), keys.reasons_index(site_id), keys.claims(site_id), keys.audit(site_id),
-                     *[key for key, _ in indexes]], args)
+            RECORD, [record_key, keys.reasons_index(site_id), keys.claims(site_id), keys.audit(site_id),
+                     keys.deleted(record_key), *[key for key, _ in indexes]], args)
+        if reply[0] == 3:
+            return Stored(record, repeated=False, deleted=True)
         if reply[0] == 1:
             return Stored(from_fields(pairs(reply[1])), repeated=True)
         if reply[0] == 2:

@@ -134,3 +134,48 @@ async def test_an_operator_erases_labels_after_the_record_is_gone(client, commen
     status, body = await call(client, "POST", "/v1/ops/labels/erase", role="blog",
                               json={"site_id": "kommblog", "comment_id": "h1"})
     assert status == 403
+
+
+async def test_a_comment_deleted_while_its_record_waits_in_a_spool_does_not_come_back(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, redis, comment):
+    """Two workers share the spool folder. Redis is away for one of them when a held comment arrives, so its
+    record waits in the spool; the blog's DELETE meanwhile is refused there (503, the blog sends it again),
+    and sent again it reaches the other worker, for which Redis is up and which has nothing to deliver
+    itself. The record delivered after that must not bring the deleted comment back into the queue."""
+    from moderation_service.app import create_app
+    from moderation_service.appkeys import SPOOL, STORE
+    from tests.redis_server import free_port
+    from tests.test_redis_outage import wait_until
+
+    served = await aiohttp_client(create_app(settings))
+    spool = served.server.app[SPOOL]
+
+    async def first_delivery_done() -> bool:
+        return not spool.maybe_pending
+
+    await wait_until(first_delivery_done)
+    away = await aiohttp_client(create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}")))
+    response = await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))
+    held = await response.json()
+    assert held["decision"] == "hold" and held["spooled"] is True
+
+    response = await away.delete(f"/v1/comments/{held['id']}", headers=auth("blog"))
+    assert response.status == 503 and (await response.json())["error"]["code"] == "storage_unavailable"
+    status, _ = await delete(served, held["id"])  # sent again: Redis is up, the record still in the spool
+    assert status == 404  # nothing in Redis yet; the deletion is marked all the same
+
+    assert await spool.drain(served.server.app[STORE]) == 1  # Redis is back for the first worker: it delivers
+    assert not any((await zsets(redis)).values())
+    assert await redis.exists(keys.comment("kommblog", held["id"].split(":")[1])) == 0
+    status, _ = await call(served, "GET", f"/v1/comments/{held['id']}", role="blog")
+    assert status == 404
+
+
+async def test_a_comment_sent_again_after_its_deletion_is_kept(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    """What a deletion keeps out is a record received before it; the same comment sent afterwards is new."""
+    item_id = await hold(client, comment, 1)
+    status, _ = await delete(client, item_id)
+    assert status == 200
+    status, body = await submit(client, {**comment, "comment_id": "h1", "content": f"{INSULT} (1)"})
+    assert status == 200 and body["id"] == item_id and body["decision"] == "hold" and body["repeated"] is False
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [item_id]

@@ -639,3 +639,25 @@ async def test_a_deletion_kept_while_the_service_was_down_needs_only_the_records
     response = await client.post("/1.1/submit-status", data={**data, "moderation_service_id": "not-a-record"})
     assert await response.text() == "invalid"  # without a record named, the comment's text is needed
     assert response.headers["X-akismet-debug-help"].startswith('Empty "comment_content" value')
+
+
+async def test_a_comment_deleted_in_wordpress_while_its_record_waits_in_a_spool_stays_deleted(
+        aiohttp_client: Any, settings: Settings, redis: Any) -> None:
+    """Redis was away for the worker that checked the comment (its record waits in the spool); WordPress's
+    *Delete Permanently*, reported to a worker with Redis before the record is delivered, finds nothing
+    (``unknown``), and the record delivered afterwards must not bring the comment back."""
+    from moderation_service.appkeys import SPOOL
+    from tests.redis_server import free_port
+
+    away = await aiohttp_client(create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}")))
+    body, first = await check(away, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    assert body == "true" and first["X-Moderation-Status"] == "pending"
+    served = await aiohttp_client(create_app(settings))
+    data = {"api_key": KEYS["blog"], "blog": BLOG, "status": "delete", "comment_ID": "3001",
+            "moderation_service_id": item_id}
+    response = await served.post("/1.1/submit-status", data=data)
+    assert response.headers["X-Moderation-Outcome"] in ("unknown", "deleted")
+    await served.server.app[SPOOL].drain(served.server.app[STORE])
+    assert await waiting(served) == []
+    assert await served.server.app[STORE].get(item_id) is None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from redis.asyncio import Redis
 
 from moderation_service.comments import Comment, Record, Status
+from moderation_service.exceptions import NotFound
 from moderation_service.policy import Decision
 from moderation_service.review import keys
 from moderation_service.review.spool import Spool
@@ -136,4 +138,27 @@ async def test_a_delivered_record_leaves_no_copy_in_the_spool_files(tmp_path, re
     for path in tmp_path.iterdir():
         kept = path.read_bytes()
         assert b"example.org" not in kept and b"Geheimnis" not in kept, path.name
+    await spool.close()
+
+
+async def test_a_record_spooled_before_its_comment_was_deleted_is_not_delivered(  # type: ignore[no-untyped-def]
+    tmp_path, redis: Redis
+):
+    """The blog deleted the comment while its record waited here (a DELETE answered 404, the record not in Redis
+    yet): delivering it must not bring the comment back; the other spooled record is delivered."""
+    from moderation_service.review.queue import ReviewQueue
+    from moderation_service.sites import Sites
+
+    store = CommentStore(redis, retention_seconds=3600)
+    queue = ReviewQueue(redis, Sites(), 3600, 300)
+    spool = Spool(tmp_path, "s")
+    await spool.put(record(1))
+    later = dataclasses.replace(record(2), received_at=2e9)  # another comment, received after any deletion
+    await spool.put(later)
+    with pytest.raises(NotFound):  # not in Redis yet
+        await queue.delete(record(1).id, "kommblog")
+    assert await spool.drain(store) == 2
+    assert await spool.pending() == 0
+    assert await store.get(record(1).id) is None
+    assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [later.id]
     await spool.close()
