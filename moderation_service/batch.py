@@ -13,6 +13,7 @@ from .api.schemas import SITE_ID, CommentSchema
 from .comments import Comment
 from .decisions import Evaluator
 from .jsonfast import loads_object
+from .model.text import has_text
 
 
 class ScoreInputSchema(CommentSchema):
@@ -50,7 +51,7 @@ def score_lines(
         try:
             raw = loads_object(line)
             data = SCORE_INPUT_SCHEMA.load(raw)
-            if not data["content"].strip():  # as the API refuses it
+            if not has_text(data["content"]):  # as the API refuses it
                 raise ValueError("content has no text")
             if len(data["content"]) > max_content_chars:
                 raise ValueError(f"content longer than {max_content_chars} characters")

@@ -75,7 +75,7 @@ def test_score_reads_stdin_and_reports_bad_lines(tmp_path, model_dir, monkeypatc
 
 def test_score_refuses_what_the_api_refuses(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     lines = ['{"id": 1, "content": "  "}', '{"id": 2, "content": "hallo", "site_id": "bad site!"}',
-             '{"id": 3, "content": "hallo", "site_id": "kommblog"}']
+             '{"id": 3, "content": "hallo", "site_id": "kommblog"}', '{"id": 4, "content": "\\u200b\\u200b "}']
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
     code = main(["score", "--model", str(model_dir)])
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -83,6 +83,7 @@ def test_score_refuses_what_the_api_refuses(tmp_path, model_dir, monkeypatch, ca
     assert results[0] == {"id": 1, "line": 1, "error": "content has no text"}
     assert results[1]["id"] == 2 and list(results[1]["error"]) == ["site_id"]
     assert results[2]["id"] == 3 and results[2]["decision"] == "publish"
+    assert results[3] == {"id": 4, "line": 4, "error": "content has no text"}  # zero-width spaces only
 
 
 def test_score_reports_json_that_python_chokes_on_and_goes_on(tmp_path, model_dir, monkeypatch, capsys):  # type: ignore[no-untyped-def]

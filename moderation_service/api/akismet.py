@@ -26,6 +26,7 @@ from ..appkeys import HEALTH, SETTINGS, SITES, STORE
 from ..auth import Principal
 from ..comments import Comment, Record, Status, public_id, split_public_id
 from ..exceptions import InvalidFields, StorageUnavailable
+from ..model.text import has_text
 from ..policy import Decision
 from ..review.queue import RESULT_STATUS, Action
 from ..settings import Settings
@@ -194,7 +195,7 @@ def to_comment(request: web.Request, site_id: str, form: Form) -> Comment:
         # A report sends the comment as WordPress keeps it: 15 days after it was written the plugin drops
         # what it first sent (``akismet_as_submitted``), user_ip among it, and the row names the address so.
         fields["author_ip"] = form.get("comment_author_IP") or None
-    if not (fields["content"] or "").strip():
+    if not has_text(fields["content"] or ""):
         raise Invalid('Empty "comment_content" value: this service judges the text, so it needs the text.')
     if fields["parent_id"] == "0":  # WordPress's "no parent"
         fields["parent_id"] = None

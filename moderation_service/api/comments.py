@@ -15,6 +15,7 @@ from ..comments import Comment, split_public_id
 from ..exceptions import Conflict, InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..model.attributes import TOXICITY_FAMILY
+from ..model.text import has_text
 from ..redis_connection import REDIS_DOWN
 from ..review.queue import Action, Item, training_labels
 from .corrections import add_label, blog_decision
@@ -41,7 +42,7 @@ def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:
         raise InvalidFields("Some fields are invalid; fix them and send the comment again.",
                             fields=exc.normalized_messages()) from None
     limit = request.app[SETTINGS].max_content_chars
-    if not fields["content"].strip():
+    if not has_text(fields["content"]):  # white space and zero-width characters alone are no text
         raise InvalidFields("The comment has no text.", fields={"content": ["Must contain text."]})
     if len(fields["content"]) > limit:
         raise InvalidFields("The comment is too long.",

@@ -33,6 +33,7 @@ from ..auth import SITE_ID_PATTERN
 from ..comments import Comment, Record, public_id
 from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
 from ..jsonfast import json_response
+from ..model.text import has_text
 from ..policy import Decision
 from ..redis_connection import REDIS_DOWN
 from ..review import keys
@@ -154,7 +155,7 @@ async def external_moderation(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise InvalidFields("This is not a Coral external moderation request.",
                             fields=exc.messages) from None
-    if not data["comment"]["body"].strip():
+    if not has_text(data["comment"]["body"]):
         # A GIF, an image or a rating alone (Coral then asks for no text): nothing to judge, Coral's status stays.
         return json_response({"actions": [], "tags": []}, headers={DECISION_HEADER: Decision.PUBLISH.value})
     if len(data["comment"]["body"]) > request.app[SETTINGS].max_content_chars:

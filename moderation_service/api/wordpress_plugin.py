@@ -13,6 +13,7 @@ from ..appkeys import QUEUE, STORE
 from ..auth import Principal
 from ..comments import Comment, split_public_id
 from ..exceptions import NotFound
+from ..model.text import has_text
 from ..review.queue import Action, training_labels
 from .akismet import (
     THANKS,
@@ -63,7 +64,7 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
     if status not in STATUSES:
         raise Invalid(f'Unknown "status" {status!r}: send {", ".join(STATUSES)}.')
     named = named_record_id(site_id, form)
-    if status == "delete" and named and not form.get("comment_content", "").strip():
+    if status == "delete" and named and not has_text(form.get("comment_content", "")):
         # a deletion the plugin kept while the service was down: by the record's id alone, no text kept
         return text(THANKS, {OUTCOME_HEADER: await deleted_by_blog(request, named, principal)})
     comment = to_comment(request, site_id, form)

@@ -30,6 +30,13 @@ _MARKS = re.compile(r"([!?])[!?]+")
 _LINK_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 
 
+def has_text(text: str) -> bool:
+    """Whether ``text`` has anything to read: a character that is neither white space nor an invisible format
+    character (Unicode's category Cf: zero-width spaces and joiners, direction marks, the soft hyphen, the
+    byte-order mark). A comment of nothing else is empty, as the model reads it."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
+
+
 def _link_target(tag: re.Match[str]) -> str:
     href = _HREF.search(tag.group(1))
     return f" {href.group(1)} " if href else tag.group(0)

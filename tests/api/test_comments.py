@@ -222,6 +222,18 @@ async def test_empty_and_too_long_content_are_422(client, comment, settings):  #
     assert status == 422 and "Longer than" in body["error"]["fields"]["content"][0]
 
 
+@pytest.mark.parametrize("content", ["\u200b\u200b", " \u200b\n\ufeff\u00ad ", "\u200d\u2060\u200e\u202e"],
+                         ids=["zero-width-spaces", "with-white-space", "joiners-and-direction-marks"])
+async def test_content_of_only_invisible_characters_is_empty(client, comment, redis, content):  # type: ignore[no-untyped-def]
+    """Zero-width spaces, joiners, direction marks or a soft hyphen are no text: the comment is refused as an
+    empty one is, not scored as if it said something (the model reads it as empty) and kept."""
+    status, body = await submit(client, {**comment, "content": content})
+    assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
+    assert await redis.keys("moderation:{kommblog}:comment:*") == []
+    status, body = await submit(client, {**comment, "content": "Gut\u200b!"})  # a word with one inside is text
+    assert status == 200
+
+
 async def test_body_over_the_limit_is_413(client, comment, settings):  # type: ignore[no-untyped-def]
     body = {**comment, "content": "a" * (settings.max_body_bytes + 10)}
     response = await client.post("/v1/comments", json=body, headers=auth("blog"))

@@ -249,6 +249,7 @@ async def test_is_test_answers_but_keeps_nothing(client: Any, redis: Any) -> Non
     ({"blog": ""}, 'Empty "blog" value'),
     ({"user_ip": ""}, 'Empty "user_ip" value'),
     ({"comment_content": "  "}, 'Empty "comment_content" value'),
+    ({"comment_content": "\u200b\u200b"}, 'Empty "comment_content" value'),
     ({"api_key": "not-a-key-of-this-service"}, "Invalid key"),
     ({"api_key": KEYS["moderator"]}, "Invalid key"),
     ({"api_key": TWO_SITES_KEY, "blog": "https://elsewhere.example"}, "The blog https://elsewhere.example is not"),

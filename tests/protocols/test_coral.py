@@ -185,7 +185,7 @@ async def test_signed_but_not_a_moderation_request(client: Any) -> None:
     assert status == 422 and set(body["error"]["fields"]) == {"author.id"}  # Coral's name
 
 
-@pytest.mark.parametrize("text", ["", "   "])
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "\u200d\n\ufeff"])
 async def test_a_comment_without_text_keeps_corals_status_unjudged(client: Any, redis: Any, text: str) -> None:
     """Coral asks for no text when a GIF, an image or a rating comes with the comment (its commentLength
     phase), and sends its external phases the empty body all the same. Nothing to judge: no error (one would

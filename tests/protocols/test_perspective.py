@@ -172,6 +172,8 @@ async def test_keys(client: Any, key: str | None, code: int, status: str, messag
     ({"comment": {"text": FRIENDLY}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}},
      "Invalid request: requestedAttributes.TOXICITY.scoreType: Only PROBABILITY scores are supported."),
     ({"comment": {"text": "   "}, "requestedAttributes": {"TOXICITY": {}}}, "comment.text: Must contain text."),
+    ({"comment": {"text": "\u200b\u200b"}, "requestedAttributes": {"TOXICITY": {}}},
+     "comment.text: Must contain text."),
     (["not", "an", "object"], "The body is JSON but an array, not an object. Send one JSON object."),
 ])
 async def test_bad_requests(client: Any, request_body: Any, message: str) -> None:
