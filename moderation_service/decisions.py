@@ -195,6 +195,22 @@ class DecisionPath:
         record_id = public_id(comment.site_id, comment.identity())
         state_hits = await self._state_hits(comment, identities, assessment.features.normalized, record_id)
         record = self.evaluator.evaluate(comment, state_hits, identities, assessment=assessment, record_id=record_id)
+        return await self._keep(record)
+
+    async def submit_unjudged(self, comment: Comment, why: str) -> Outcome:
+        """Keep a version of a comment that has nothing to judge (Coral's edit down to a GIF alone: no text),
+        unscored and published, as the protocol leaves it; ``why`` is kept in the record's ``extra``. It is an
+        edit like any other: the version it replaces leaves the review queue, and a claim on it ends."""
+        record = Record(
+            id=public_id(comment.site_id, comment.identity()), comment=comment, decision=Decision.PUBLISH,
+            status=INITIAL_STATUS[Decision.PUBLISH], scores={}, reasons=[], model_version="", thresholds={},
+            received_at=time.time(), extra={"unjudged": why}, identities=self.hasher.identities(comment).as_dict())
+        outcome = await self._keep(record)
+        self.metrics.decided(outcome.record, repeated=outcome.repeated, spooled=outcome.spooled)
+        return outcome
+
+    async def _keep(self, record: Record) -> Outcome:
+        """Store ``record`` in Redis, or in the local spool while Redis is down."""
         if self.health.ok:
             try:
                 stored = await self.store.record(record)

@@ -35,14 +35,16 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise MalformedRequest(f"The body is {exc}. Send one JSON object.") from None
 
 
-def load_comment(request: web.Request, data: dict[str, Any]) -> Comment:
+def load_comment(request: web.Request, data: dict[str, Any], *, text_required: bool = True) -> Comment:
+    """The comment of a request body, validated; ``text_required=False`` for an edit that left no text (Coral),
+    which is kept but not judged."""
     try:
         fields = COMMENT_SCHEMA.load(data)
     except ValidationError as exc:
         raise InvalidFields("Some fields are invalid; fix them and send the comment again.",
                             fields=exc.normalized_messages()) from None
     limit = request.app[SETTINGS].max_content_chars
-    if not has_text(fields["content"]):  # white space and zero-width characters alone are no text
+    if text_required and not has_text(fields["content"]):  # white space and zero-width characters are no text
         raise InvalidFields("The comment has no text.", fields={"content": ["Must contain text."]})
     if len(fields["content"]) > limit:
         raise InvalidFields("The comment is too long.",

@@ -155,7 +155,8 @@ async def external_moderation(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise InvalidFields("This is not a Coral external moderation request.",
                             fields=exc.messages) from None
-    if not has_text(data["comment"]["body"]):
+    text = has_text(data["comment"]["body"])
+    if not text and data["action"] != "EDIT":
         # A GIF, an image or a rating alone (Coral then asks for no text): nothing to judge, Coral's status stays.
         return json_response({"actions": [], "tags": []}, headers={DECISION_HEADER: Decision.PUBLISH.value})
     if len(data["comment"]["body"]) > request.app[SETTINGS].max_content_chars:
@@ -164,13 +165,20 @@ async def external_moderation(request: web.Request) -> web.Response:
     story, author = data["story"] or {}, data["author"] or {}
     thread = ThreadMemory(request, site_id, author.get("id"), story.get("id"), data["comment"]["parent_id"])
     comment_id = await thread.edited(data["comment"]["body"]) if data["action"] == "EDIT" else None
+    if not text and comment_id is None:  # an edit to no text of a comment not known (or not told apart)
+        return json_response({"actions": [], "tags": []}, headers={DECISION_HEADER: Decision.PUBLISH.value})
     try:
-        comment = coral_comment(request, site_id, data["comment"], story, author, comment_id)
+        comment = coral_comment(request, site_id, data["comment"], story, author, comment_id, text_required=text)
     except InvalidFields as exc:  # named as Coral names them
         fields = exc.details.get("fields", {})
         raise InvalidFields(exc.message, fields={CORAL_NAMES.get(name, name): messages
                                                  for name, messages in fields.items()}) from None
-    record = await decide(request, comment)
+    if text:
+        record = await decide(request, comment)
+    else:
+        # Edited down to a GIF or an image alone: nothing to judge, and Coral's status stays; but the version
+        # it replaces, which Coral no longer shows, leaves the queue (a new revision, kept unjudged).
+        record = (await request.app[DECISIONS].submit_unjudged(comment, "no text")).record
     await thread.remember(comment.comment_id)
     return json_response(moderation_response(record), headers=decision_headers(record))
 
@@ -217,9 +225,9 @@ class ThreadMemory:
 
 
 def coral_comment(request: web.Request, site_id: str, body: Mapping[str, Any], story: Mapping[str, Any],
-                  author: Mapping[str, Any], comment_id: str | None = None) -> Comment:
+                  author: Mapping[str, Any], comment_id: str | None = None, text_required: bool = True) -> Comment:
     """``comment_id``: the comment an EDIT changes; a new comment's is derived from its thread and text (a
-    retry of it is the same comment)."""
+    retry of it is the same comment). ``text_required=False``: an edit that left no text (a GIF alone)."""
     if comment_id is None:
         parts = "\0".join((author.get("id") or "", story.get("id") or "", body["parent_id"] or "", body["body"]))
         comment_id = "coral-" + hashlib.blake2b(parts.encode("utf-8"), digest_size=10).hexdigest()
@@ -234,4 +242,4 @@ def coral_comment(request: web.Request, site_id: str, body: Mapping[str, Any], s
         # users stay two comments, and a moderator can look the user up in Coral.
         "author_name": author.get("id"),
         "type": "comment",
-    })
+    }, text_required=text_required)

@@ -28,12 +28,13 @@ STATUS_HEADER = "X-Moderation-Status"
 ID_HEADER = "X-Moderation-Id"
 
 
-def build_comment(request: web.Request, fields: Mapping[str, Any]) -> Comment:
+def build_comment(request: web.Request, fields: Mapping[str, Any], *, text_required: bool = True) -> Comment:
     """A comment from fields named as :class:`Comment` names them (``None`` = not sent).
 
     :raises InvalidFields: exactly as ``POST /v1/comments`` would; the adapter reports it in its own protocol.
     """
-    return load_comment(request, {name: value for name, value in fields.items() if value is not None})
+    return load_comment(request, {name: value for name, value in fields.items() if value is not None},
+                        text_required=text_required)
 
 
 def describe_invalid(exc: InvalidFields, names: Mapping[str, str]) -> str:

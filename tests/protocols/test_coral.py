@@ -105,6 +105,44 @@ async def test_an_edit_is_a_new_revision_of_the_same_comment(client: Any) -> Non
     assert (await response.json())["items"] == []
 
 
+@pytest.mark.parametrize("text", ["", "\u200b"])
+async def test_an_edit_that_leaves_no_text_withdraws_the_held_version(client: Any, text: str) -> None:
+    """Edited down to a GIF alone (no text): nothing to judge, Coral's status stays as Coral sets it; the held
+    version's text, which Coral no longer shows, must not wait for a moderator here. The edit is kept as the
+    comment's next revision, unjudged, and leaves the queue, as an edit into a civil comment does."""
+    _, held, first = await moderate(client, coral_request(INSULT))
+    assert held["status"] == "SYSTEM_WITHHELD"
+    item_id = first["X-Moderation-Id"]
+    assert (await client.post(f"/v1/review/items/{item_id}/claim", headers=auth("moderator"))).status == 200
+    status, body, headers = await moderate(client, coral_request(text, action="EDIT"))
+    assert status == 200 and body == {"actions": [], "tags": []}
+    assert headers["X-Moderation-Decision"] == "publish" and headers["X-Moderation-Id"] == item_id
+    assert headers["X-Moderation-Status"] == "published"
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert (await response.json())["items"] == []
+    response = await client.get(f"/v1/review/items/{item_id}", headers=auth("moderator"))
+    item = await response.json()
+    assert item["revision"] == 2 and item["status"] == "published" and item["scores"] == {}
+    assert item["comment"]["content"] == text and item["claim"] is None
+    assert [v["comment"]["content"] for v in item["earlier_versions"]] == [INSULT]
+    response = await client.post(f"/v1/review/items/{item_id}/decision", json={"action": "approve"},
+                                 headers=auth("moderator"))
+    assert response.status == 409  # the moderator who held it is told it changed
+    _, again, _ = await moderate(client, coral_request(INSULT, action="EDIT"))  # the text put back: judged anew
+    assert again["status"] == "SYSTEM_WITHHELD"
+
+
+async def test_an_edit_to_no_text_among_several_comments_in_the_thread_changes_none(client: Any) -> None:
+    """With no text there is nothing to tell which of a user's comments in the thread was edited: none is
+    taken for it, and the held one waits (as before) rather than the wrong one leaving the queue."""
+    await moderate(client, coral_request(FRIENDLY))
+    _, _, rude = await moderate(client, coral_request(INSULT))
+    status, body, headers = await moderate(client, coral_request("", action="EDIT"))
+    assert status == 200 and body == {"actions": [], "tags": []} and "X-Moderation-Id" not in headers
+    response = await client.get("/v1/review/items?site_id=kommblog", headers=auth("moderator"))
+    assert [item["id"] for item in (await response.json())["items"]] == [rude["X-Moderation-Id"]]
+
+
 async def test_fixing_typos_is_not_a_spam_wave(client: Any) -> None:
     """Six edits of one comment are one comment: not near-duplicates of each other, not a flood."""
     text = "Ich finde die Entscheidung des Stadtrats zu den neuen Radwegen insgesamt vernünftig"
