@@ -356,3 +356,28 @@ def test_a_page_whose_comments_are_all_claimed_elsewhere_says_so_and_takes_them_
     for item_id in item_ids:
         expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible(timeout=(SHORT_LEASE + 5) * 1000)
     assert {review_item(api, i)["claim"]["by"] for i in item_ids} == {"mod"}
+
+
+def test_an_edit_shown_while_the_moderator_types_a_note_keeps_the_note_and_the_typing_in_it(
+    page: Page, api: APIRequestContext
+) -> None:
+    """A renewal that redraws an edited card must not take the focus out of the note being typed: the letters
+    that follow would be shortcuts ("sehr" marks the new text, unread, as spam) and the note would be gone."""
+    item_id, card = held_on_screen(page, api)
+    card.locator(".labels summary").click()
+    card.get_by_label("Beleidigung").check()
+    card.get_by_label("Notiz (intern)").click()
+    page.keyboard.type("Das ist ")
+    edit(api)
+    expect(card.locator(".content")).to_have_text(EDITED, timeout=SHORT_LEASE * 1000)
+    page.keyboard.type("sehr grob")
+    expect(card.get_by_label("Notiz (intern)")).to_have_value("Das ist sehr grob")
+    expect(card.get_by_label("Notiz (intern)")).to_be_focused()
+    expect(card.get_by_label("Beleidigung")).to_be_checked()
+    item = review_item(api, item_id)
+    assert item["status"] == "pending" and item["revision"] == 2
+    page.keyboard.press("Escape")
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
+    decided = review_item(api, item_id)["decided"]
+    assert decided["note"] == "Das ist sehr grob" and decided["categories"] == ["insult"]

@@ -94,14 +94,39 @@ export function addCard(item, decide, { first = false } = {}) {
   else view.cards.append(root);
 }
 
-// The comment was edited: its card is drawn again in its place, with the new text (labels ticked and the
-// note typed for the old text are not carried over; the selection and the focus are).
+// The moderator's own input on a card (categories ticked, the note, whether they are open), carried over to
+// the card drawn again for an edit: nothing typed or ticked is lost, and it is in sight when deciding anew.
+function carryOver(from, to) {
+  const ticked = new Set(Array.from(from.querySelectorAll('.category:checked'), (box) => box.value));
+  for (const box of to.querySelectorAll('.category')) box.checked = ticked.has(box.value);
+  to.querySelector('.note').value = from.querySelector('.note').value;
+  to.querySelector('.labels').open = from.querySelector('.labels').open;
+}
+
+// The control in the new card that matches the one that has the focus in the old card, if any.
+function matchingControl(from, to) {
+  const active = document.activeElement;
+  if (!from.contains(active)) return null;
+  if (active.classList.contains('note')) return to.querySelector('.note');
+  if (active.classList.contains('category')) return to.querySelector(`.category[value="${CSS.escape(active.value)}"]`);
+  if (active.classList.contains('select-box')) return to.querySelector('.select-box');
+  if (active.matches('.labels summary')) return to.querySelector('.labels summary');
+  return null;
+}
+
+// The comment was edited: its card is drawn again in its place, with the new text. What the moderator ticked
+// and typed, the selection and the focus are carried over: a note being typed keeps the keys (they must not
+// turn into shortcuts on the new text, unread).
 export function replaceCard(item, decide) {
   const entry = items.get(item.id);
   if (!entry) return;
   board.cardCount += 1;
   const root = renderer.render(item, board.cardCount);
   const hadFocus = entry.root.contains(document.activeElement);
+  carryOver(entry.root, root);
+  const control = matchingControl(entry.root, root);
+  const active = document.activeElement;
+  const caret = control?.classList.contains('note') ? [active.selectionStart, active.selectionEnd] : null;
   wire(root, item.id, decide);
   entry.root.replaceWith(root);
   entry.root = root;
@@ -110,7 +135,11 @@ export function replaceCard(item, decide) {
   cardOf(item.id).classList.toggle('selected', entry.selected);
   if (board.current === item.id) {
     board.current = null;
-    setCurrent(item.id, { focus: hadFocus });
+    setCurrent(item.id, { focus: hadFocus && !control });
+  }
+  if (control) {
+    control.focus();
+    if (caret) control.setSelectionRange(...caret);
   }
 }
 
