@@ -381,3 +381,32 @@ def test_an_edit_shown_while_the_moderator_types_a_note_keeps_the_note_and_the_t
     expect(page.locator("#status")).to_contain_text("Kommentar von Jana Weber abgelehnt.")
     decided = review_item(api, item_id)["decided"]
     assert decided["note"] == "Das ist sehr grob" and decided["categories"] == ["insult"]
+
+
+def test_keys_typed_into_a_note_whose_card_is_taken_away_are_not_shortcuts(
+    page: Page, api: APIRequestContext, live: LiveApp
+) -> None:
+    """The card whose note the moderator types goes (another moderator took the comment when its lease ran
+    out): the focus moves on to the next card, and the letters still being typed must not decide it."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(2)]
+    sign_in(page)
+    card = page.locator(f'li[data-id="{ids[0]}"]')
+    card.locator(".labels summary").click()
+    card.get_by_label("Notiz (intern)").click()
+    page.keyboard.type("Das ist ")
+    live.call(live.app[QUEUE].claim(ids[0], "mod", lease_seconds=0.05))  # a laptop asleep
+    time.sleep(0.1)
+    assert api.post(f"/v1/review/items/{ids[0]}/claim", headers=auth("admin")).status == 200
+    deadline = time.monotonic() + SHORT_LEASE
+    while card.count() and time.monotonic() < deadline:  # typing on until a renewal finds the comment gone
+        page.keyboard.type("x", delay=50)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Den Kommentar von Person 0 bearbeitet inzwischen ops; er wurde aus deiner Liste entfernt.")
+    page.keyboard.type("sehr grob, raus damit")
+    next_card = page.locator(f'li[data-id="{ids[1]}"] .card')
+    expect(next_card).to_be_focused()
+    expect(next_card.locator(".select-box")).not_to_be_checked()
+    assert review_item(api, ids[1])["status"] == "pending"
+    time.sleep(1.1)  # a pause in typing: the keys are shortcuts again
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Person 1 abgelehnt.")

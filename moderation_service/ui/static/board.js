@@ -10,6 +10,29 @@ const board = { current: null, cardCount: 0 };
 
 export const current = () => board.current;
 
+// A field one types into: keys pressed there are text, not shortcuts.
+export function isTextField(target) {
+  if (!target) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  return target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(target.type);
+}
+
+// A card went away (taken by someone else, deleted) while the moderator typed in its note: the focus moves on
+// to the next card, and the letters still on their way were meant for the note. Keys are no shortcuts until
+// the typing pauses for this long (each key pressed meanwhile extends it).
+const TYPING_PAUSE_MS = 1000;
+const typingCut = { until: 0 };
+
+export function typingCutOff() {
+  if (performance.now() >= typingCut.until) return false;
+  typingCut.until = performance.now() + TYPING_PAUSE_MS;
+  return true;
+}
+
+export function endTypingCutOff() {
+  typingCut.until = 0;
+}
+
 // The comments this tab holds, kept in its session storage: a page reloaded or restored after a crash gives
 // back what the page before it held (see releaseLeftBehind).
 const HELD_KEY = 'moderation.held';
@@ -205,6 +228,7 @@ export function removeCard(id) {
   const index = ids.indexOf(id);
   const wasCurrent = board.current === id;
   const hadFocus = entry.root.contains(document.activeElement);
+  if (hadFocus && isTextField(document.activeElement)) typingCut.until = performance.now() + TYPING_PAUSE_MS;
   entry.root.remove();
   items.delete(id);
   rememberHeld();

@@ -1,7 +1,8 @@
 // The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x/X, u, ?) or the buttons, keep the
 // leases alive while the comments are on screen, give them back when leaving or idle.
 import {
-  clearSelection, current, items, move, selectedIds, setCurrent, setSelected, toggleSelectAll, updateBulkbar,
+  clearSelection, current, endTypingCutOff, isTextField, items, move, selectedIds, setCurrent, setSelected,
+  toggleSelectAll, typingCutOff, updateBulkbar,
 } from './board.js';
 import { $, clearError, view } from './page.js';
 import {
@@ -27,15 +28,10 @@ const SHORTCUTS = {
   Escape: clearSelection,
 };
 
-function typing(target) {
-  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
-  return target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(target.type);
-}
-
 function onKey(event) {
   activity();
   if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-  if (typing(event.target)) {
+  if (isTextField(event.target)) {
     if (event.key === 'Escape') {
       event.target.blur();
       if (current()) setCurrent(current());
@@ -50,6 +46,12 @@ function onKey(event) {
     return; // Escape closes the dialog by itself
   }
   const shortcut = SHORTCUTS[event.key];
+  if (event.key === 'Escape') {
+    endTypingCutOff();
+  } else if (event.key.length === 1 && typingCutOff()) { // still typing, for a note that went away
+    if (shortcut) event.preventDefault();
+    return;
+  }
   if (!shortcut) return;
   event.preventDefault();
   shortcut();
@@ -81,7 +83,10 @@ function releaseBeforeFollowing(event) {
 
 function start() {
   document.addEventListener('keydown', onKey);
-  document.addEventListener('pointerdown', activity);
+  document.addEventListener('pointerdown', () => {
+    endTypingCutOff();
+    activity();
+  });
   document.addEventListener('click', releaseBeforeFollowing);
   for (const form of document.querySelectorAll('form[data-release-first]')) {
     form.addEventListener('submit', releaseBeforeSubmit);
