@@ -329,3 +329,24 @@ def test_a_filter_in_the_address_that_is_not_understood_is_said_so(page: Page, a
     expect(page.locator("#cards > li")).to_have_count(1)
 
 
+
+
+def test_a_key_held_down_decides_one_comment_not_the_page(page: Page, api: APIRequestContext) -> None:
+    """A key held a moment too long repeats: the repeats must not decide the comments that come up next."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(4)
+    page.keyboard.down("a")
+    expect(cards).to_have_count(3)
+    for _ in range(8):  # what the keyboard sends while the key stays down: keydown with repeat set
+        page.keyboard.down("a")
+        page.wait_for_timeout(100)
+    page.keyboard.up("a")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
+    assert [review_item(api, i)["status"] for i in ids] == ["approved", "pending", "pending", "pending"]
+    page.keyboard.down("j")  # moving on repeats, as in any list
+    for _ in range(3):
+        page.keyboard.down("j")
+    page.keyboard.up("j")
+    expect(cards.nth(2)).to_be_focused()

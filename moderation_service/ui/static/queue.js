@@ -15,6 +15,9 @@ function toggleHelp() {
   else view.help.showModal();
 }
 
+// Keys that may repeat while held down; a held decision key decides one comment, not each that comes up next.
+const REPEATING = new Set(['j', 'k']);
+
 const SHORTCUTS = {
   j: () => move(1),
   k: () => move(-1),
@@ -54,6 +57,7 @@ function onKey(event) {
   }
   if (!shortcut) return;
   event.preventDefault();
+  if (event.repeat && !REPEATING.has(event.key)) return;
   shortcut();
 }
 
