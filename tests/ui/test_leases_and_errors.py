@@ -410,3 +410,27 @@ def test_keys_typed_into_a_note_whose_card_is_taken_away_are_not_shortcuts(
     time.sleep(1.1)  # a pause in typing: the keys are shortcuts again
     page.keyboard.press("r")
     expect(page.locator("#status")).to_contain_text("Kommentar von Person 1 abgelehnt.")
+
+
+def test_every_comment_a_bulk_decision_could_not_decide_is_named(
+    page: Page, api: APIRequestContext, live: LiveApp
+) -> None:
+    """Two of three selected comments were taken by another moderator meanwhile: both leave the page, and the
+    alert names both (each refusal used to replace the one before, so one card went without a word)."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(3)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(3)
+    for item_id in ids[:2]:
+        live.call(live.app[QUEUE].claim(item_id, "mod", lease_seconds=0.05))
+    time.sleep(0.1)
+    for item_id in ids[:2]:
+        assert api.post(f"/v1/review/items/{item_id}/claim", headers=auth("admin")).status == 200
+    page.keyboard.press("Shift+X")
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_contain_text("Kommentar von Person 2 freigegeben.")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Den Kommentar von Person 0 bearbeitet inzwischen ops; er wurde aus deiner Liste entfernt.")
+    expect(alert).to_contain_text("Den Kommentar von Person 1 bearbeitet inzwischen ops; er wurde aus deiner Liste entfernt.")
+    assert [review_item(api, i)["status"] for i in ids] == ["pending", "pending", "approved"]
+    page.get_by_role("button", name="Schließen").click()
+    expect(alert).to_have_text("")

@@ -29,10 +29,17 @@ export function announce(text) {
   requestAnimationFrame(() => { view.status.textContent = text; });
 }
 
+// Messages add up until dismissed or the next decision: a bulk decision (or a round of lease renewals) may
+// have to tell about several comments, and each one that left the page is named.
 export function showError(text, { signIn = false } = {}) {
-  view.alert.textContent = text;
+  const shown = Array.from(view.alert.children, (line) => line.textContent);
+  if (!shown.includes(text)) {
+    const line = document.createElement('p');
+    line.textContent = text;
+    view.alert.append(line);
+  }
   view.alert.classList.add('visible');
-  view.alertSignIn.hidden = !signIn;
+  if (signIn) view.alertSignIn.hidden = false;
   view.alertDismiss.hidden = false;
 }
 
