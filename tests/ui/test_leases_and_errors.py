@@ -17,7 +17,7 @@ from moderation_service.review import keys
 from moderation_service.settings import Settings
 from moderation_service.ui.resources import UiOptions
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, LiveApp, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, Console, LiveApp, hold, review_item, sign_in
 
 SHORT_LEASE = 10  # the shortest lease the service accepts: the page renews it every 3.3 s
 
@@ -218,7 +218,8 @@ def test_an_ended_session_asks_to_sign_in_again(
     for key in flushed_redis.scan_iter(keys.session("*")):  # what the session's expiry does
         flushed_redis.delete(key)
     page.keyboard.press("a")
-    expect(page.get_by_role("alert")).to_have_text("Deine Sitzung ist abgelaufen. Bitte melde dich neu an.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Nicht entschieden: der Kommentar von Jana Weber. Deine Sitzung ist abgelaufen. Bitte melde dich neu an.")
     link = page.get_by_role("link", name="Neu anmelden")
     expect(link).to_be_visible()
     link.click()
@@ -434,3 +435,42 @@ def test_every_comment_a_bulk_decision_could_not_decide_is_named(
     assert [review_item(api, i)["status"] for i in ids] == ["pending", "pending", "approved"]
     page.get_by_role("button", name="Schließen").click()
     expect(alert).to_have_text("")
+
+
+NETWORK = "Der Dienst ist nicht erreichbar. Prüfe die Verbindung und versuch es noch einmal."
+
+
+def test_a_decision_the_network_lost_is_named_and_can_be_taken_again(
+    page: Page, api: APIRequestContext, console: Console
+) -> None:
+    """After a decision that went through, one that did not must not leave "approved" on screen: the page says
+    which comment was not decided, and it stays to be decided again (one by one or in bulk)."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(4)
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
+    page.route("**/decision", lambda route: route.abort())
+    page.keyboard.press("r")
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(f"Nicht entschieden: der Kommentar von Person 1. {NETWORK}")
+    expect(page.locator("#status")).to_have_text("")  # not "Person 0 approved", next to a failure
+    card = page.locator(f'li[data-id="{ids[1]}"]')
+    expect(card.locator(".card-error")).to_have_text(NETWORK)
+    expect(card.locator(".card")).to_be_focused()
+    page.unroute("**/decision")
+    page.route("**/v1/review/decisions", lambda route: route.abort())
+    page.keyboard.press("Shift+X")
+    page.keyboard.press("s")
+    expect(alert).to_have_text(f"Nicht entschieden: 3 Kommentare. {NETWORK}")
+    for item_id in ids[1:]:
+        expect(page.locator(f'li[data-id="{item_id}"] .card-error')).to_have_text(NETWORK)
+    expect(page.locator("#selection-count")).to_have_text("3 ausgewählt")  # still selected, to try again
+    page.unroute("**/v1/review/decisions")
+    page.keyboard.press("Escape")
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 1 abgelehnt.")
+    expect(alert).to_have_text("")
+    expect(page.locator(".card-error:visible")).to_have_count(2)  # the two not decided yet still say why
+    assert [review_item(api, i)["status"] for i in ids] == ["approved", "rejected", "pending", "pending"]
+    console.problems = [p for p in console.problems if "net::ERR_FAILED" not in p]  # the requests cut off

@@ -247,9 +247,20 @@ async function showEdited(id) {
   }
 }
 
+// A decision that did not go through (the network, the service, the session): the comments stay on the page
+// to be decided again, and the alert names them, so that nothing passes for decided.
+function reportNotDecided(ids, error) {
+  const message = describe(error);
+  const left = ids.filter((id) => items.has(id));
+  if (!left.length) return;
+  for (const id of left) items.get(id).root.querySelector('.card-error').textContent = message;
+  showError(tn('error_not_decided', left.length, { author: authorOf(left[0]), message }),
+    { signIn: error instanceof ApiError && error.status === 401 });
+}
+
 // 409 and 404 about one item: it is no longer ours to decide, so it leaves the page with a reason (an edit
-// leaves it on the page, with its new text).
-async function handleItemError(id, error) {
+// leaves it on the page, with its new text). `deciding`: the error answered a decision.
+async function handleItemError(id, error, { deciding = false } = {}) {
   if (!items.has(id)) return;
   if (error instanceof ApiError && error.code === 'edited') {
     await showEdited(id);
@@ -261,6 +272,10 @@ async function handleItemError(id, error) {
     removeCard(id);
     if (!items.size) claimBatch();
     else refreshDepth();
+    return;
+  }
+  if (deciding) {
+    reportNotDecided([id], error);
     return;
   }
   items.get(id).root.querySelector('.card-error').textContent = describe(error);
@@ -309,7 +324,7 @@ async function decideBulk(ids, action, times) {
       }));
       ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels, revisions }));
     } catch (error) {
-      report(error);
+      reportNotDecided(group, error);
       continue;
     }
     for (const result of results) {
@@ -324,7 +339,7 @@ async function decideBulk(ids, action, times) {
         times.set(result.id, (await decideOne(result.id, action, labels)).decided?.at);
         done.push(result.id);
       } catch (failure) {
-        await handleItemError(result.id, failure);
+        await handleItemError(result.id, failure, { deciding: true });
       }
     }
   }
@@ -335,10 +350,12 @@ export async function decide(ids, action) {
   const wanted = ids.filter((id) => items.has(id) && !items.get(id).busy);
   if (!wanted.length) return;
   clearError();
+  view.status.textContent = ''; // what the last decision said is not about this one
   const authors = new Map(wanted.map((id) => [id, authorOf(id)]));
   for (const id of wanted) {
     items.get(id).busy = true;
     items.get(id).root.classList.add('busy');
+    items.get(id).root.querySelector('.card-error').textContent = '';
   }
   let done = [];
   const times = new Map();
@@ -347,7 +364,7 @@ export async function decide(ids, action) {
       times.set(wanted[0], (await decideOne(wanted[0], action, labelsOf(wanted[0]))).decided?.at);
       done = wanted;
     } catch (error) {
-      await handleItemError(wanted[0], error);
+      await handleItemError(wanted[0], error, { deciding: true });
     }
   } else {
     done = await decideBulk(wanted, action, times);
