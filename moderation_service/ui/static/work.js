@@ -438,15 +438,25 @@ export async function undo() {
   clearError();
   const back = [];
   const refusals = [];
+  const retry = [];
+  let signIn = false;
   for (const [i, id] of last.ids.entries()) {
     try {
       // only the decision taken here: not one someone took since
       back.push(await api('POST', itemPath(id, 'reopen'), last.times[i] ? { decided_at: last.times[i] } : {}));
     } catch (error) {
+      signIn ||= error instanceof ApiError && error.status === 401;
+      if (!(error instanceof ApiError) || !error.status || error.status >= 500 || error.status === 401
+          || error.code === 'csrf_token_invalid') retry.push(i); // not refused: `u` tries again
       refusals.push(await undoRefusal(id, last.authors[i], error));
     }
   }
-  if (refusals.length) showError(refusals.join(' '));
+  if (retry.length) {
+    const pick = (list) => retry.map((i) => list[i]);
+    undoable.push({ ...last, ids: pick(last.ids), authors: pick(last.authors), times: pick(last.times) });
+    view.undo.hidden = false;
+  }
+  if (refusals.length) showError(refusals.join(' '), { signIn });
   if (!back.length) {
     if (items.size) announce(''); // "the queue is empty" may be on screen, and a comment was brought back
     refreshDepth();
