@@ -474,3 +474,24 @@ def test_a_decision_the_network_lost_is_named_and_can_be_taken_again(
     expect(page.locator(".card-error:visible")).to_have_count(2)  # the two not decided yet still say why
     assert [review_item(api, i)["status"] for i in ids] == ["approved", "rejected", "pending", "pending"]
     console.problems = [p for p in console.problems if "net::ERR_FAILED" not in p]  # the requests cut off
+
+
+def test_a_claim_the_network_lost_leaves_a_way_to_try_again(page: Page, api: APIRequestContext,
+                                                               console: Console) -> None:
+    """The last comment decided, the next batch cannot be fetched: the page must not sit blank with the
+    focus nowhere; it says so where the comments would be and offers "check again"."""
+    hold(api, 1)
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(1)
+    page.route("**/v1/review/claims", lambda route: route.abort())
+    page.keyboard.press("a")
+    expect(page.get_by_role("alert")).to_have_text(NETWORK)
+    expect(page.locator("#status")).to_have_text("Kommentar von Jana Weber freigegeben.")  # that went through
+    expect(page.locator("#empty-text")).to_have_text(NETWORK)
+    expect(page.locator("#check-again")).to_be_focused()
+    waiting = hold(api, 2, author_name="Kai")
+    page.unroute("**/v1/review/claims")
+    page.keyboard.press("Enter")
+    expect(page.locator(f'li[data-id="{waiting}"] .card')).to_be_focused()
+    expect(page.locator("#empty")).to_be_hidden()
+    console.problems = [p for p in console.problems if "net::ERR_FAILED" not in p]  # the requests cut off

@@ -65,6 +65,14 @@ export async function claimBatch({ done = '', poll = false } = {}) {
     }
   } catch (error) {
     report(error);
+    if (done) announce(done); // the decision went through; only the next batch did not come
+    if (!items.size) {
+      // nothing on the page: say why where the comments would be, with "check again" to try at once
+      view.emptyText.textContent = describe(error);
+      view.empty.hidden = false;
+      counted = true;
+      if (!document.activeElement || document.activeElement === document.body) $('check-again').focus();
+    }
   } finally {
     state.loading = false;
   }
