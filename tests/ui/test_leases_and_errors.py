@@ -127,8 +127,10 @@ def test_a_comment_taken_by_someone_else_is_explained_and_removed(
     expect(page.locator(f'li[data-id="{ids[0]}"]')).to_have_count(0)
     expect(page.locator(f'li[data-id="{ids[1]}"] .card')).to_be_focused()
     assert review_item(api, ids[0])["claim"]["by"] == "ops"
-    page.get_by_role("button", name="Schließen").click()
+    page.get_by_role("button", name="Schließen").focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_have_text("")
+    expect(page.locator(f'li[data-id="{ids[1]}"] .card')).to_be_focused()  # not the top of the page
 
 
 EDITED = "Du bist ein widerlicher Lügner und dummer Idiot, halt dein dreckiges Maul"

@@ -371,3 +371,29 @@ def test_a_take_back_the_network_lost_can_be_tried_again(page: Page, api: APIReq
     expect(page.locator("#status")).to_have_text(
         "Zurückgenommen: Der Kommentar von Emil wartet wieder auf deine Entscheidung.")
     assert review_item(api, item_id)["status"] == "pending"
+
+
+def test_after_a_button_in_the_bulk_bar_the_focus_goes_on_with_the_comments(page: Page,
+                                                                            api: APIRequestContext) -> None:
+    """Keyboard only: the bulk bar's buttons hide the bar when they are done; the focus must not fall back to the
+    top of the page (a screen reader starts reading from there), but go on at the current comment."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(4)
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.get_by_role("button", name="Auswahl aufheben").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#bulkbar")).to_be_hidden()
+    expect(cards.nth(1)).to_be_focused()
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.get_by_role("button", name="Ausgewählte ablehnen").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("2 Kommentare abgelehnt.")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(1)).to_be_focused()  # the comment after the last one decided
+    assert [review_item(api, i)["status"] for i in ids] == ["pending", "rejected", "rejected", "pending"]

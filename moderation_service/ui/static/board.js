@@ -206,8 +206,19 @@ export const selectedIds = () => order().filter((id) => items.get(id).selected);
 
 export function updateBulkbar() {
   const count = selectedIds().length;
+  // A button of the bar had the focus (a bulk decision, "clear selection"): it goes on at the current comment,
+  // not at the top of the page.
+  const hadFocus = count === 0 && !view.bulkbar.hidden && view.bulkbar.contains(document.activeElement);
   view.bulkbar.hidden = count === 0;
   view.selectionCount.textContent = tn('selection_count', count);
+  if (hadFocus && board.current) setCurrent(board.current);
+}
+
+// The control that had the focus went away (hidden, or its card removed): the current comment takes it.
+export function focusCurrentIfLost() {
+  const active = document.activeElement;
+  if (active && active !== document.body) return;
+  if (board.current) setCurrent(board.current);
 }
 
 // Every comment on the page selected, or (when all already are) none.

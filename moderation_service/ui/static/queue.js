@@ -1,7 +1,7 @@
 // The queue page: claim a batch, decide with the keyboard (j/k, a/r/s, x/X, u, ?) or the buttons, keep the
 // leases alive while the comments are on screen, give them back when leaving or idle.
 import {
-  clearSelection, current, endTypingCutOff, isTextField, items, move, selectedIds, setCurrent, setSelected,
+  clearSelection, current, endTypingCutOff, focusCurrentIfLost, isTextField, items, move, selectedIds, setCurrent, setSelected,
   toggleSelectAll, typingCutOff, updateBulkbar,
 } from './board.js';
 import { $, clearError, view } from './page.js';
@@ -103,7 +103,10 @@ function start() {
   $('check-again').addEventListener('click', () => claimBatch());
   $('open-help').addEventListener('click', toggleHelp);
   $('close-help').addEventListener('click', () => view.help.close());
-  view.alertDismiss.addEventListener('click', clearError);
+  view.alertDismiss.addEventListener('click', () => {
+    clearError();
+    focusCurrentIfLost();
+  });
   // Closing the tab or following a link: best effort (the lease ends the claim anyway).
   window.addEventListener('pagehide', () => {
     if (leaving() || !items.size) return;
