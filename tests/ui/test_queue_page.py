@@ -397,3 +397,21 @@ def test_after_a_button_in_the_bulk_bar_the_focus_goes_on_with_the_comments(page
     expect(cards).to_have_count(2)
     expect(cards.nth(1)).to_be_focused()  # the comment after the last one decided
     assert [review_item(api, i)["status"] for i in ids] == ["pending", "rejected", "rejected", "pending"]
+
+
+def test_long_names_addresses_and_words_stay_within_the_page(page: Page, api: APIRequestContext) -> None:
+    """Spammers use a link as their name and endless words: the page must not grow sideways (a moderator would
+    scroll right to find the buttons), neither the card nor the messages that name the author."""
+    long_url = "https://spam.example/" + "a" * 400
+    item_id = hold(api, 1, author_name="X" * 300, author_url=long_url, permalink=long_url, post_id="p" * 200,
+                   author_email="e" * 200 + "@example.org", content=f"{INSULT} {long_url} {'W' * 500}")
+    hold(api, 2)
+    page.set_viewport_size({"width": 800, "height": 900})
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    wide = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(wide) == 0
+    page.keyboard.press("x")
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_contain_text("abgelehnt.")
+    assert page.evaluate(wide) == 0
