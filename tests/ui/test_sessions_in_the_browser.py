@@ -110,3 +110,26 @@ def test_api_calls_without_the_csrf_token_are_refused(page: Page, api: APIReques
     status = page.evaluate("async (id) => (await fetch('/v1/comments/' + id)).status",
                            page.locator("#cards > li").first.get_attribute("data-id"))
     assert status == 401
+
+
+
+def test_a_comment_is_marked_in_its_language_for_screen_readers(page: Page, api: APIRequestContext) -> None:
+    """With the page in English, a German comment is marked German: a screen reader reads it with a German
+    voice, not as English words."""
+    german = hold(api, 1)
+    unknown = hold(api, 2, lang=None, author_name="Kai")
+    sign_in(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator(f'li[data-id="{german}"] .content')).to_have_attribute("lang", "de")
+    expect(page.locator(f'li[data-id="{unknown}"] .content')).not_to_have_attribute("lang", re.compile(".*"))
+
+
+def test_buttons_are_named_by_their_words_and_announce_their_keys(page: Page, api: APIRequestContext) -> None:
+    """"Approve a" is not a name: the key shown on a button is for the eye; aria-keyshortcuts names it."""
+    item_id = hold(api, 1)
+    sign_in(page)
+    page.get_by_role("button", name="English").click()
+    card = page.locator(f'li[data-id="{item_id}"] .card')
+    for name, key in [("Approve", "a"), ("Reject", "r"), ("Spam", "s")]:
+        expect(card.get_by_role("button", name=name, exact=True)).to_have_attribute("aria-keyshortcuts", key)
+    expect(page.get_by_role("button", name="Keyboard shortcuts", exact=True)).to_be_visible()

@@ -12,6 +12,12 @@ export function httpUrl(value) {
   }
 }
 
+// The language the blog names for a comment ("de", "en-GB"), for its text's lang attribute: a screen reader
+// then reads a German comment with a German voice on an English page. Anything else is left out.
+export function languageTag(value) {
+  return typeof value === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(value) ? value : null;
+}
+
 // The author details an edit may change besides the text, with the page's label for each.
 const AUTHOR_FIELDS = [['author_name', 'label_name'], ['author_email', 'label_email'], ['author_url', 'label_website']];
 
@@ -58,6 +64,7 @@ export class CardRenderer {
     this.fillTime(card.querySelector('.time'), comment.submitted_at || item.received_at);
     card.querySelector('.site').textContent = item.site_id;
     this.fillContent(card.querySelector('.content'), comment.content, item.reasons);
+    if (languageTag(comment.lang)) card.querySelector('.content').lang = languageTag(comment.lang);
     this.fillEarlier(card.querySelector('.earlier'), item);
     this.fillScores(card.querySelector('.scores'), item);
     this.fillReasons(card.querySelector('.reasons'), item.reasons);
@@ -191,6 +198,7 @@ export class CardRenderer {
       }
       const text = document.createElement('blockquote');
       text.dir = 'auto';
+      if (languageTag(comment.lang)) text.lang = languageTag(comment.lang);
       text.textContent = comment.content || '';
       entry.append(text);
       list.append(entry);
