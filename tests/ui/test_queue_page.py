@@ -415,3 +415,18 @@ def test_long_names_addresses_and_words_stay_within_the_page(page: Page, api: AP
     page.keyboard.press("r")
     expect(page.locator("#status")).to_contain_text("abgelehnt.")
     assert page.evaluate(wide) == 0
+
+
+def test_shortcuts_work_the_same_with_caps_lock_on(page: Page, api: APIRequestContext) -> None:
+    """Caps Lock makes x arrive as "X": that must select this comment, not every comment on the page (the next
+    r would reject them all); Shift+x still selects all."""
+    ids = [hold(api, n, author_name=f"Person {n}") for n in range(3)]
+    sign_in(page)
+    expect(page.locator("#cards > li")).to_have_count(3)
+    page.keyboard.press("X")  # what Caps Lock sends for x: the capital letter, without Shift
+    expect(page.locator("#selection-count")).to_have_text("1 ausgewählt")
+    page.keyboard.press("R")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 0 abgelehnt.")
+    assert [review_item(api, i)["status"] for i in ids] == ["rejected", "pending", "pending"]
+    page.keyboard.press("Shift+X")
+    expect(page.locator("#selection-count")).to_have_text("2 ausgewählt")

@@ -31,6 +31,14 @@ const SHORTCUTS = {
   Escape: clearSelection,
 };
 
+// The shortcut a key press means: a letter is a capital with Shift, whatever Caps Lock says (Caps Lock sends
+// "X" for x, which would select every comment instead of this one).
+function shortcutKey(event) {
+  const { key } = event;
+  if (key.length !== 1 || key.toLowerCase() === key.toUpperCase()) return key;
+  return event.shiftKey ? key.toUpperCase() : key.toLowerCase();
+}
+
 function onKey(event) {
   activity();
   if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
@@ -48,7 +56,8 @@ function onKey(event) {
     }
     return; // Escape closes the dialog by itself
   }
-  const shortcut = SHORTCUTS[event.key];
+  const key = shortcutKey(event);
+  const shortcut = SHORTCUTS[key];
   if (event.key === 'Escape') {
     endTypingCutOff();
   } else if (event.key.length === 1 && typingCutOff()) { // still typing, for a note that went away
@@ -57,7 +66,7 @@ function onKey(event) {
   }
   if (!shortcut) return;
   event.preventDefault();
-  if (event.repeat && !REPEATING.has(event.key)) return;
+  if (event.repeat && !REPEATING.has(key)) return;
   shortcut();
 }
 
