@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -498,3 +500,33 @@ def test_a_claim_the_network_lost_leaves_a_way_to_try_again(page: Page, api: API
     page.keyboard.press("Enter")
     expect(page.locator(f'li[data-id="{waiting}"] .card')).to_be_focused()
     expect(page.locator("#empty")).to_be_hidden()
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_decision_on_its_way_when_the_page_is_left_still_counts(
+    page: Page, api: APIRequestContext, live: LiveApp, bulk: bool
+) -> None:
+    """Closing the tab right after a key: the page gives its comments back as it goes, but not one whose
+    decision is on its way (released first, the decision found the comment no longer held and was lost),
+    and the decision itself is sent so that it outlives the page."""
+    item_id = hold(api, 1)
+    queue = live.app[QUEUE]
+    arrived = threading.Event()
+    for name in ("decide", "decide_many"):
+        original = getattr(queue, name)
+
+        async def slowly(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            arrived.set()
+            await asyncio.sleep(1.0)  # the release of the page that goes arrives meanwhile
+            return await _original(*args, **kwargs)
+
+        setattr(queue, name, slowly)
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_focused()
+    if bulk:
+        page.keyboard.press("x")
+    page.keyboard.press("a")
+    assert arrived.wait(5)
+    page.goto("about:blank")
+    eventually(lambda: review_item(api, item_id)["status"] == "approved", timeout=5)
+    assert review_item(api, item_id)["decided"]["by"] == "mod"

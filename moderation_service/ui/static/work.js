@@ -158,7 +158,9 @@ export function renewLeases() {
 }
 
 export async function releaseAll({ keepalive = false } = {}) {
-  const ids = order();
+  // Not a comment whose decision is on its way: released first, the decision would find it no longer held and
+  // be lost (it ends the claim itself, and should it fail, the lease ends).
+  const ids = order().filter((id) => !items.get(id)?.busy);
   const released = ids.map((id) => api('POST', itemPath(id, 'release'), undefined, { keepalive }));
   if (!keepalive) clearCards();
   await Promise.allSettled(released);
@@ -298,17 +300,20 @@ function shownRevision(id) {
 
 // Decide one item; a lease that ran out (and nobody took the item) is claimed again first. Claiming hands over
 // the comment as it is now: edited meanwhile, it is shown with its new text and not decided unseen.
+// Decisions are sent with `keepalive`: one on its way when the moderator closes the tab still arrives.
+const SENT_ON = { keepalive: true };
+
 async function decideOne(id, action, labels) {
   const body = { action, ...labels, ...shownRevision(id) };
   try {
-    return await api('POST', itemPath(id, 'decision'), body);
+    return await api('POST', itemPath(id, 'decision'), body, SENT_ON);
   } catch (error) {
     if (!(error instanceof ApiError) || !RECLAIMABLE.has(error.code)) throw error;
     const claimed = await api('POST', itemPath(id, 'claim'));
     if (items.has(id) && claimed.revision !== items.get(id).item.revision) {
       throw new ApiError(409, 'edited', `'${id}' was edited (it is now revision ${claimed.revision}).`);
     }
-    return api('POST', itemPath(id, 'decision'), body);
+    return api('POST', itemPath(id, 'decision'), body, SENT_ON);
   }
 }
 
@@ -330,7 +335,8 @@ async function decideBulk(ids, action, times) {
         const shown = shownRevision(id).revision;
         return shown === undefined ? {} : { [id]: shown };
       }));
-      ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels, revisions }));
+      ({ results } = await api('POST', '/v1/review/decisions', { items: group, action, ...labels, revisions },
+        SENT_ON));
     } catch (error) {
       reportNotDecided(group, error);
       continue;
