@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -10,13 +11,14 @@ from datetime import UTC
 from typing import Any
 
 from aiohttp import web
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..appkeys import METRICS, QUEUE, SITES
 from ..auth import ALL_SITES, Permission, Principal
+from ..comments import split_public_id
 from ..exceptions import Forbidden, InvalidFields, NotFound
 from ..model.attributes import TOXICITY_FAMILY
-from ..review.queue import Action, Failure, Item, Order, ReviewQueue
+from ..review.queue import Action, Cursor, Failure, Item, Order, ReviewQueue
 from .comments import read_json_object
 from .middlewares import require
 from .schemas import StrictSchema, iso
@@ -38,6 +40,29 @@ def author_key_field() -> fields.String:
         r"(?:[0-9a-f]{32})?\Z", error="Use an item's 'author_key' (32 hexadecimal digits; keys are per site)."))
 
 
+class ListCursor(fields.Field):
+    """A page's ``next_cursor``, ``<order>:<score>:<item id>``: where the next page starts, whatever left the
+    queue before it meanwhile. Loaded as (order, :class:`Cursor`)."""
+
+    default_error_messages = {"invalid": "Not a cursor of this listing: pass a page's 'next_cursor' as it was given."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[Order, Cursor]:
+        try:
+            order, score, item_id = str(value).split(":", 2)
+            position = float(score)
+            if not math.isfinite(position) or split_public_id(item_id) is None:
+                raise ValueError(value)
+            return Order(order), Cursor(position, item_id)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+
+def cursor_after(order: Order, position: tuple[str, float]) -> str:
+    """The ``next_cursor`` of a page whose last item is ``position`` (its id and score in ``order``)."""
+    item_id, score = position
+    return f"{order.value}:{score!r}:{item_id}"
+
+
 class ListQuery(StrictSchema):
     site_id = fields.String(load_default=None)
     order = fields.Enum(Order, by_value=True, load_default=Order.OLDEST)
@@ -45,7 +70,19 @@ class ListQuery(StrictSchema):
     reason = fields.String(load_default=None)
     author = author_key_field()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
+    offset = fields.Integer(load_default=None, validate=validate.Range(0, MAX_OFFSET))
+    cursor = ListCursor(load_default=None)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _cursor_fits(self, data: dict[str, Any], **_: Any) -> None:
+        if data["cursor"] is None:
+            return
+        if data["offset"] is not None:
+            raise ValidationError("Give either 'cursor' or 'offset', not both: a cursor says where the page "
+                                  "starts.", "cursor")
+        if data["cursor"][0] is not data["order"]:
+            raise ValidationError(f"This cursor continues a listing with order={data['cursor'][0].value}; ask "
+                                  f"with that order, or start again without a cursor.", "cursor")
 
 
 class AuditQuery(StrictSchema):
@@ -196,19 +233,24 @@ async def own_item(request: web.Request, principal: Principal) -> str:
 
 @routes.get("/v1/review/items")
 async def list_items(request: web.Request) -> web.Response:
+    """A page of pending items, across the sites asked for as if their queues were one (ordered by arrival
+    time or risk, then id). ``next_cursor`` (null after the last page) asks for the next page: unlike an
+    offset, it does not shift when items before it are decided meanwhile."""
     principal = moderator(request)
     query = load(LIST_QUERY, dict(request.query))
     queue: ReviewQueue = request.app[QUEUE]
-    items: list[Item] = []
+    order, limit, offset = query["order"], query["limit"], query["offset"] or 0
+    after = query["cursor"][1] if query["cursor"] else None
+    found: list[tuple[str, float]] = []
     for site_id in await sites_of(request, principal, query["site_id"]):
-        items += await queue.pending(site_id, query["order"], query["post"], query["reason"],
-                                     query["limit"] + query["offset"], 0, author=query["author"] or None)
-    if query["order"] is Order.RISK:
-        items.sort(key=lambda i: -max(i.record.scores.values()))
-    else:
-        items.sort(key=lambda i: i.record.received_at)
-    page = items[query["offset"]: query["offset"] + query["limit"]]
-    return web.json_response({"items": [item_body(i) for i in page]})
+        found += await queue.select(site_id, order, query["post"], query["reason"],
+                                    limit if after else offset + limit, 0, author=query["author"] or None,
+                                    after=after)
+    found.sort(key=lambda position: (position[1], position[0]), reverse=order is Order.RISK)
+    page = found[:limit] if after else found[offset: offset + limit]
+    items = await queue.items([item_id for item_id, _ in page])
+    return web.json_response({"items": [item_body(i) for i in items],
+                              "next_cursor": cursor_after(order, page[-1]) if len(page) == limit else None})
 
 
 @routes.post("/v1/review/claims")

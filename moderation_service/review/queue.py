@@ -90,6 +90,14 @@ class Item:
         )
 
 
+class Cursor(NamedTuple):
+    """Where a page of a listing ended: the last item's score in its order (arrival time or risk) and its id.
+    The next page starts after it, however many items before it left the queue meanwhile."""
+
+    score: float
+    id: str
+
+
 class Depth(NamedTuple):
     pending: int
     claimed: int
@@ -218,19 +226,38 @@ class ReviewQueue:
 
     async def pending(
         self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
-        limit: int = 50, offset: int = 0, *, author: str | None = None,
+        limit: int = 50, offset: int = 0, *, author: str | None = None, after: Cursor | None = None,
     ) -> list[Item]:
-        """Held items of one site in the chosen order, claimed or not."""
+        """Held items of one site in the chosen order, claimed or not (see :meth:`select`)."""
+        found = await self.select(site_id, order, post, reason, limit, offset, author=author, after=after)
+        return await self.items([item_id for item_id, _ in found])
+
+    async def select(
+        self, site_id: str, order: Order = Order.OLDEST, post: str | None = None, reason: str | None = None,
+        limit: int = 50, offset: int = 0, *, author: str | None = None, after: Cursor | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ids of held items of one site in the chosen order, with their score in it (arrival time or
+        risk): from ``offset``, or after the cursor ``after`` (a score and an id of this order; ``offset`` is
+        then not used), up to ``limit`` of them."""
         selection, direction = self._selection(site_id, order, post, reason, author)
-        found = await self._select(keys=selection, args=[direction, offset, offset + limit - 1])
-        if not found:
+        args: list[Any] = [direction, offset, offset + limit - 1]
+        if after is not None:
+            args = [direction, 0, limit - 1, repr(after.score), after.id]
+        found = await self._select(keys=selection, args=args)
+        return [(found[i], float(found[i + 1])) for i in range(0, len(found), 2)]
+
+    async def items(self, item_ids: Sequence[str]) -> list[Item]:
+        """The items with these ids, in this order, as far as they still wait (one decided or deleted since
+        it was selected is left out)."""
+        if not item_ids:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
-            for item_id in found[::2]:
-                await self._item(keys=[keys.comment(site_id, self._parts(item_id)[1])],
-                                 args=[keys.author(site_id, "")], client=pipe)
+            for item_id in item_ids:
+                site_id, token = self._parts(item_id)
+                await self._item(keys=[keys.comment(site_id, token)], args=[keys.author(site_id, "")], client=pipe)
             states = await pipe.execute()
-        return [Item.from_state(state) for state in states if state[0]]  # (an empty one was decided meanwhile)
+        items = [Item.from_state(state) for state in states if state[0]]
+        return [item for item in items if item.record.status is Status.PENDING]
 
     # ------------------------------------------------------------ claiming
 

@@ -126,11 +126,54 @@ local function range(key, direction, start, stop)
 end
 """
 
-# KEYS: order index, scratch, then filters. ARGV: 'asc'|'desc', start, stop.
-# Returns the range of the selection as id, score, id, score, ...
-SELECT = SELECTION + """
+# The items of a selection that come after a cursor (a score and an id, exclusive) in its order: a later
+# score, or the same score and a later id (sorted sets order ties by member, bytewise). Up to ``want`` of them,
+# as id, score, id, score, ... A cursor does not shift when items before it leave the queue, as an offset does.
+AFTER = """
+-- Bytewise, as sorted sets order members (Lua's own < follows the server's locale).
+local function before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+local function after(key, direction, score, id, want)
+  local found, offset, bound = {}, 0, tonumber(score)
+  while true do
+    local batch
+    if direction == 'desc' then
+      batch = redis.call('ZREVRANGEBYSCORE', key, score, '-inf', 'WITHSCORES', 'LIMIT', offset, 200)
+    else
+      batch = redis.call('ZRANGEBYSCORE', key, score, '+inf', 'WITHSCORES', 'LIMIT', offset, 200)
+    end
+    if #batch == 0 then return found end
+    for i = 1, #batch, 2 do
+      local member = batch[i]
+      if tonumber(batch[i + 1]) ~= bound or (direction == 'desc' and before(member, id))
+          or (direction ~= 'desc' and before(id, member)) then
+        found[#found + 1] = member
+        found[#found + 1] = batch[i + 1]
+        if #found >= 2 * want then return found end
+      end
+    end
+    offset = offset + 200
+  end
+end
+"""
+
+# KEYS: order index, scratch, then filters. ARGV: 'asc'|'desc', start, stop[, cursor score, cursor id].
+# Returns the range of the selection as id, score, id, score, ...; with a cursor, the stop - start + 1 items
+# after it.
+SELECT = SELECTION + AFTER + """
 local walk = selection(KEYS[1], KEYS[2], 3)
-local found = range(walk, ARGV[1], ARGV[2], ARGV[3])
+local found
+if ARGV[4] then
+  found = after(walk, ARGV[1], ARGV[4], ARGV[5], tonumber(ARGV[3]) - tonumber(ARGV[2]) + 1)
+else
+  found = range(walk, ARGV[1], ARGV[2], ARGV[3])
+end
 redis.call('DEL', KEYS[2])
 return found
 """

@@ -12,7 +12,7 @@ from moderation_service.app import create_app
 from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.review import keys
 from tests.api.test_comments import INSULT, SPAM
-from tests.conftest import KEYS_JSON, ROOT, auth
+from tests.conftest import KEYS_JSON, ROOT, SITES_TOML, auth
 
 
 async def hold(client, comment, n):  # type: ignore[no-untyped-def]
@@ -298,3 +298,74 @@ async def test_one_authors_held_comments_by_their_author_key(client, comment, re
         "author": ["Use an item's 'author_key' (32 hexadecimal digits; keys are per site)."]}
     await call(client, "POST", f"/v1/review/items/{kai}/decision", json={"action": "spam"})
     assert await redis.zcard(keys.pending_for_author("kommblog", keys_by_id[kai])) == 0
+
+
+@pytest.fixture
+async def two_sites(aiohttp_client, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A client whose sites file gives kommblog's thresholds to otherblog too (so that insults are held on
+    both), and a moderator key for kommblog only."""
+    sites_file = tmp_path / "two-sites.toml"
+    sites_file.write_text(SITES_TOML + SITES_TOML.replace("[sites.kommblog", "[sites.otherblog"), encoding="utf-8")
+    key_file = json.loads(KEYS_JSON)
+    key_file["keys"].append({"name": "ben", "role": "moderator", "sites": ["kommblog"], "key": "ben-" + "k" * 28})
+    return await aiohttp_client(create_app(settings.with_overrides(sites_file=sites_file,
+                                                                   api_keys_json=json.dumps(key_file))))
+
+
+async def hold_on(client, comment, site_id, n):  # type: ignore[no-untyped-def]
+    role = "blog" if site_id == "kommblog" else "other_blog"
+    response = await client.post("/v1/comments", headers=auth(role), json={
+        **comment, "site_id": site_id, "comment_id": f"c{n}", "author_email": f"a{n}@example.org",
+        "content": f"{INSULT} {'!' * (n % 3)} ({n})"})
+    body = await response.json()
+    assert body["decision"] == "hold", body
+    return body["id"]
+
+
+@pytest.mark.parametrize("order", ["oldest", "risk"])
+@pytest.mark.parametrize("scope", ["site_id=kommblog&", ""])
+async def test_cursor_pages_neither_skip_nor_repeat_while_colleagues_decide(  # type: ignore[no-untyped-def]
+        two_sites, comment, order, scope) -> None:
+    """A moderator pages through the queue while colleagues decide items they have already seen (and some they
+    have not): with ``next_cursor`` every item still waiting is listed once, none skipped, none twice. An
+    offset, counted in a list that lost items meanwhile, skipped as many items as had left before it."""
+    client = two_sites
+    held = [await hold_on(client, comment, "kommblog", n) for n in range(7)]
+    if not scope:
+        held += [await hold_on(client, comment, "otherblog", n) for n in range(7, 12)]
+    seen: list[str] = []
+    decided: set[str] = set()
+    cursor = None
+    for _ in range(20):
+        query = f"/v1/review/items?{scope}order={order}&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        status, page = await call(client, "GET", query)
+        assert status == 200, page
+        seen += [item["id"] for item in page["items"]]
+        # a colleague decides the first item of the page just read, and one not listed yet
+        unseen = [i for i in held if i not in seen and i not in decided]
+        for item_id in [item["id"] for item in page["items"][:1]] + unseen[:1]:
+            await call(client, "POST", f"/v1/review/items/{item_id}/claim", role="admin")
+            status, _ = await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin",
+                                   json={"action": "approve"})
+            assert status == 200
+            decided.add(item_id)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))  # none twice
+    assert set(held) - decided <= set(seen)  # none that waited all along skipped
+    assert set(seen) <= set(held)
+
+
+async def test_a_cursor_is_checked_and_named_when_wrong(client, comment) -> None:  # type: ignore[no-untyped-def]
+    ids = [await hold(client, comment, n) for n in range(3)]
+    status, page = await call(client, "GET", "/v1/review/items?limit=2")
+    assert status == 200 and [i["id"] for i in page["items"]] == ids[:2] and page["next_cursor"]
+    status, rest = await call(client, "GET", f"/v1/review/items?limit=2&cursor={page['next_cursor']}")
+    assert status == 200 and [i["id"] for i in rest["items"]] == ids[2:] and rest["next_cursor"] is None
+    for query in ("cursor=nonsense", "cursor=oldest:nan:kommblog:aaaaaaaaaaaaaaaa", "cursor=oldest:1:kommblog",
+                  f"order=risk&cursor={page['next_cursor']}", f"offset=2&cursor={page['next_cursor']}"):
+        status, body = await call(client, "GET", f"/v1/review/items?{query}")
+        assert status == 422 and "cursor" in body["error"]["fields"], (query, body)
+    status, body = await call(client, "GET", f"/v1/review/items?order=risk&cursor={page['next_cursor']}")
+    assert "order=oldest" in body["error"]["fields"]["cursor"][0]

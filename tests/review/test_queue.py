@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
@@ -15,7 +16,7 @@ from moderation_service.identity import Hasher
 from moderation_service.policy import Decision
 from moderation_service.review import keys
 from moderation_service.review.labels import LabelStore
-from moderation_service.review.queue import Action, Order, ReviewQueue, training_labels
+from moderation_service.review.queue import Action, Cursor, Order, ReviewQueue, training_labels
 from moderation_service.review.store import CommentStore
 from moderation_service.sites import Sites
 
@@ -318,3 +319,29 @@ async def test_a_comment_reviewed_elsewhere_taken_back_by_the_blog_stays_out_of_
         await queue.decide(record.id, "anna", Action.APPROVE)
     assert refused.value.code == "reviewed_elsewhere"
     assert await queue.claim_next("anna", ["kommblog"], count=5) == []
+
+
+@pytest.mark.parametrize("order", [Order.OLDEST, Order.RISK])
+async def test_cursor_walks_ties_and_filters_once_each(store, queue, order) -> None:  # type: ignore[no-untyped-def]
+    """After a cursor: items of the same score are told apart by id (more than one batch of the script's walk
+    of them), in either order and with a filter; items that left before the cursor shift nothing."""
+    records = [held(n, risk=0.7) for n in range(1, 451)]
+    await fill(store, [replace(r, received_at=1_700_000_000.0) for r in records])
+    for filters in ({}, {"reason": "toxicity", "post": "p1"}):
+        walked: list[str] = []
+        after = None
+        while True:
+            found = await queue.select("kommblog", order, limit=40, after=after, **filters)
+            walked += [item_id for item_id, _ in found]
+            if len(found) < 40:
+                break
+            after = Cursor(found[-1][1], found[-1][0])
+        expected = sorted(r.id for r in records)
+        assert walked == (expected if order is Order.OLDEST else expected[::-1])
+    first = await queue.select("kommblog", order, limit=3)
+    for item_id, _ in first:  # decided (here: gone from the indexes) after the page was read
+        await queue.claim(item_id, "anna")
+        await queue.decide(item_id, "anna", Action.APPROVE)
+    rest = await queue.select("kommblog", order, limit=3, after=Cursor(first[-1][1], first[-1][0]))
+    everything = sorted(r.id for r in records)
+    assert [i for i, _ in rest] == (everything[3:6] if order is Order.OLDEST else everything[::-1][3:6])
