@@ -14,7 +14,7 @@ from ..exceptions import Conflict, InvalidFields, NotFound
 from ..live_model import ReloadFailed
 from .comments import read_json_object
 from .middlewares import require
-from .review import StrictSchema, load
+from .review import StrictSchema, load, query_of
 
 routes = web.RouteTableDef()
 
@@ -35,7 +35,7 @@ async def known_site(request: web.Request, site_id: str) -> str:
 async def export_labels(request: web.Request) -> web.StreamResponse:
     """Every collected labelled example as JSONL (the training schema), site by site, oldest first."""
     require(request, Permission.OPERATE)
-    site_id = request.query.get("site_id")
+    site_id = query_of(request).get("site_id")
     examples = request.app[LABELS].examples(site_id and await known_site(request, site_id))
     # The first read before the answer begins: Redis away is then a 503. Should it go away later, the error
     # middleware breaks the connection off, so a cut export never looks complete.
@@ -116,11 +116,12 @@ async def erase_labels(request: web.Request) -> web.Response:
 @routes.get("/v1/ops/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     require(request, Permission.OPERATE)
-    status = request.query.get("status")
+    query = query_of(request)
+    status = query.get("status")
     if status is not None and status not in DELIVERY_STATUSES:
         raise InvalidFields("Unknown delivery status.",
                             fields={"status": [f"Use one of {', '.join(DELIVERY_STATUSES)}."]})
-    site_id = request.query.get("site_id")
+    site_id = query.get("site_id")
     site_ids = [await known_site(request, site_id)] if site_id else await request.app[QUEUE].known_sites()
     report = {}
     for site_id in site_ids:

@@ -140,6 +140,16 @@ def load(schema: Schema, data: Any) -> dict[str, Any]:
         raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
 
 
+def query_of(request: web.Request) -> dict[str, str]:
+    """The query's parameters, each given once: a filter takes one value, and the first of two read alone
+    would list one post's comments as if the other's had none waiting."""
+    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
+    if repeated:
+        raise InvalidFields("Some query parameters are given more than once; give each once.", fields={
+            name: [f"Give '{name}' once (it takes one value; leave it out for no filter)."] for name in repeated})
+    return dict(request.query)
+
+
 async def load_body(request: web.Request, schema: Schema) -> dict[str, Any]:
     has_body = request.can_read_body
     return load(schema, await read_json_object(request) if has_body else {})
@@ -237,7 +247,7 @@ async def list_items(request: web.Request) -> web.Response:
     time or risk, then id). ``next_cursor`` (null after the last page) asks for the next page: unlike an
     offset, it does not shift when items before it are decided meanwhile."""
     principal = moderator(request)
-    query = load(LIST_QUERY, dict(request.query))
+    query = load(LIST_QUERY, query_of(request))
     queue: ReviewQueue = request.app[QUEUE]
     order, limit, offset = query["order"], query["limit"], query["offset"] or 0
     after = query["cursor"][1] if query["cursor"] else None
@@ -336,7 +346,7 @@ async def decide_many(request: web.Request) -> web.Response:
 @routes.get("/v1/review/stats")
 async def stats(request: web.Request) -> web.Response:
     principal = moderator(request)
-    sites = await sites_of(request, principal, request.query.get("site_id"))
+    sites = await sites_of(request, principal, query_of(request).get("site_id"))
     queue: ReviewQueue = request.app[QUEUE]
     report = await queue.stats(sites)
     for site_id in sites:
@@ -347,7 +357,7 @@ async def stats(request: web.Request) -> web.Response:
 @routes.get("/v1/review/audit")
 async def audit(request: web.Request) -> web.Response:
     principal = moderator(request)
-    query = load(AUDIT_QUERY, dict(request.query))
+    query = load(AUDIT_QUERY, query_of(request))
     require_known_site(principal, query["site_id"], await known_sites(request))
     entries = await request.app[QUEUE].audit(query["site_id"], query["limit"], query["before"])
     for entry in entries:

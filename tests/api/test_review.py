@@ -369,3 +369,19 @@ async def test_a_cursor_is_checked_and_named_when_wrong(client, comment) -> None
         assert status == 422 and "cursor" in body["error"]["fields"], (query, body)
     status, body = await call(client, "GET", f"/v1/review/items?order=risk&cursor={page['next_cursor']}")
     assert "order=oldest" in body["error"]["fields"]["cursor"][0]
+
+
+@pytest.mark.parametrize("path", ["/v1/review/items?site_id=kommblog&site_id=otherblog",
+                                  "/v1/review/items?post=p1&post=p2",
+                                  "/v1/review/items?reason=insult&limit=5&reason=toxicity",
+                                  "/v1/review/audit?site_id=kommblog&site_id=otherblog",
+                                  "/v1/review/stats?site_id=kommblog&site_id=otherblog",
+                                  "/v1/ops/labels?site_id=kommblog&site_id=otherblog",
+                                  "/v1/ops/deliveries?status=failed&status=pending"])
+async def test_a_filter_given_twice_is_a_422_not_the_first_one_silently(client, comment, path) -> None:  # type: ignore[no-untyped-def]
+    """Filters do not take lists: ``post=p1&post=p2`` listed p1 alone, as if p2 had nothing waiting."""
+    await hold(client, comment, 1)
+    status, body = await call(client, "GET", path, role="admin" if "/ops/" in path else "moderator")
+    name = path.split("&")[-1].split("=")[0]
+    assert status == 422 and name in body["error"]["fields"], body
+    assert "once" in body["error"]["fields"][name][0]
