@@ -17,8 +17,9 @@ from ..appkeys import METRICS, QUEUE, SITES
 from ..auth import ALL_SITES, Permission, Principal
 from ..comments import split_public_id
 from ..exceptions import Forbidden, InvalidFields, NotFound
-from ..model.attributes import TOXICITY_FAMILY
+from ..model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 from ..review.queue import Action, Cursor, Failure, Item, Order, ReviewQueue
+from ..signals.config import SIGNAL_NAMES
 from .comments import read_json_object
 from .middlewares import require
 from .schemas import StrictSchema, iso
@@ -232,6 +233,24 @@ def require_known_site(principal: Principal, site_id: str, known: list[str]) -> 
                        f"name it. Sites you may review: {', '.join(mine) or 'none yet'}.")
 
 
+#: What holds a comment for review, as its reasons name it: a score, the signals' review points, or a signal
+#: (see moderation_service.policy and moderation_service.signals). A site's own index of the names of its held
+#: comments' reasons adds any other.
+REASON_NAMES = (*ATTRIBUTES, "signals", *(name for name in SIGNAL_NAMES if name != "words"), "words.banned",
+                "words.suspect", "trusted_author")
+
+
+async def check_reason(request: web.Request, sites: Sequence[str], reason: str | None) -> None:
+    """A typo in ``reason`` must not look like a cleared queue: a name no comment could be held for is a 422."""
+    if not reason or reason in REASON_NAMES:
+        return
+    if any([await request.app[QUEUE].has_reason(site_id, reason) for site_id in sites]):
+        return
+    raise InvalidFields("No comment is held for such a reason.", fields={"reason": [
+        f"No comment is held for '{reason}'. Reasons are named as in an item's reasons: {', '.join(REASON_NAMES)} "
+        f"(GET /v1/review/stats lists those waiting)."]})
+
+
 async def own_item(request: web.Request, principal: Principal) -> str:
     item_id = request.match_info["id"]
     site_id = item_id.rpartition(":")[0]
@@ -251,8 +270,10 @@ async def list_items(request: web.Request) -> web.Response:
     queue: ReviewQueue = request.app[QUEUE]
     order, limit, offset = query["order"], query["limit"], query["offset"] or 0
     after = query["cursor"][1] if query["cursor"] else None
+    sites = await sites_of(request, principal, query["site_id"])
+    await check_reason(request, sites, query["reason"])
     found: list[tuple[str, float]] = []
-    for site_id in await sites_of(request, principal, query["site_id"]):
+    for site_id in sites:
         found += await queue.select(site_id, order, query["post"], query["reason"],
                                     limit if after else offset + limit, 0, author=query["author"] or None,
                                     after=after)
@@ -268,6 +289,7 @@ async def claim_next(request: web.Request) -> web.Response:
     principal = moderator(request)
     body = await load_body(request, CLAIM_REQUEST)
     sites = await sites_of(request, principal, body["site_id"])
+    await check_reason(request, sites, body["reason"])
     items = await request.app[QUEUE].claim_next(
         principal.name, sites, body["count"], body["order"], body["post"], body["reason"], body["lease_seconds"],
         author=body["author"] or None)

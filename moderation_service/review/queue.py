@@ -198,6 +198,10 @@ class ReviewQueue:
     async def known_sites(self) -> list[str]:
         return sorted(s for s in await self._redis.smembers(keys.sites()) if s != keys.NO_SITE)
 
+    async def has_reason(self, site_id: str, reason: str) -> bool:
+        """Whether comments of the site were held for ``reason`` (a score or signal name) since it has a queue."""
+        return bool(await self._redis.sismember(keys.reasons_index(site_id), reason))
+
     async def item(self, item_id: str) -> Item:
         site_id, token = self._parts(item_id)
         state = await self._item(keys=[keys.comment(site_id, token)], args=[keys.author(site_id, "")])

@@ -385,3 +385,23 @@ async def test_a_filter_given_twice_is_a_422_not_the_first_one_silently(client, 
     name = path.split("&")[-1].split("=")[0]
     assert status == 422 and name in body["error"]["fields"], body
     assert "once" in body["error"]["fields"][name][0]
+
+
+async def test_a_reason_nobody_knows_is_a_422_not_an_empty_queue(client, comment) -> None:  # type: ignore[no-untyped-def]
+    """A typo in ``reason`` (``toxicty``) listed nothing and claimed nothing, as if that part of the queue
+    were cleared; a reason that exists but has nothing waiting is an empty page."""
+    item_id = await hold(client, comment, 1)
+    for method, path, body in (("GET", "/v1/review/items?reason=toxicty", None),
+                               ("GET", "/v1/review/items?site_id=kommblog&reason=Insult", None),
+                               ("POST", "/v1/review/claims", {"reason": "toxicty"})):
+        status, answer = await call(client, method, path, json=body)
+        assert status == 422, (path, answer)
+        [message] = answer["error"]["fields"]["reason"]
+        assert "toxicity" in message and "words.banned" in message, message
+    for reason in ("threat", "words.banned", "signals", "flood", "trusted_author"):
+        status, answer = await call(client, "GET", f"/v1/review/items?reason={reason}")
+        assert status == 200 and answer["items"] == [], reason
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    for reason in {r["name"] for r in item["reasons"]}:  # whatever held it is a reason to list by
+        status, answer = await call(client, "GET", f"/v1/review/items?reason={reason}")
+        assert status == 200 and [i["id"] for i in answer["items"]] == [item_id], reason
