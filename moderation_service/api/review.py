@@ -197,8 +197,9 @@ def earlier_version(version: dict[str, Any], unscored: Sequence[str] = ()) -> di
         "status": version.get("status"),
         "model_version": version.get("model_version"),
         "received_at": iso(version.get("received_at")),
+        # (categories as the decision stored them, a JSON list; none in versions an edit replaced before 2026-11-28)
         "decided": ({"by": version["decided_by"], "at": iso(version.get("decided_at")), "action": version.get("action"),
-                     "note": version.get("note") or None}
+                     "categories": json.loads(version.get("categories") or "[]"), "note": version.get("note") or None}
                     if version.get("decided_by") else None),
     }
 

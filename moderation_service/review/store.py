@@ -76,7 +76,7 @@ if old then
     revision = revision - 1, comment = data.comment, scores = data.scores, decision = old.decision,
     status = old.status, model_version = old.model_version, received_at = tonumber(old.received_at),
     decided_by = old.decided_by, decided_at = old.decided_at and tonumber(old.decided_at),
-    action = old.decision_action, note = old.decision_note})
+    action = old.decision_action, note = old.decision_note, categories = old.decision_categories})
   while #earlier > 20 do table.remove(earlier) end
   redis.call('HDEL', KEYS[1], 'indexes', 'decided_by', 'decided_at', 'decision_action', 'decision_note',
              'decision_categories', 'label_entry', 'decision_tally', 'delivery_id')

@@ -201,3 +201,23 @@ async def test_the_bulk_decision_names_each_revision_read(client, comment) -> No
     status, body = await call(client, "POST", "/v1/review/decisions",
                               json={"items": ids[1:], "action": "reject", "revisions": {ids[1]: "zwei"}})
     assert status == 422 and "revisions" in body["error"]["fields"]
+
+
+async def test_an_earlier_versions_decision_keeps_its_categories(client, comment) -> None:  # type: ignore[no-untyped-def]
+    """What the moderator ticked (insult, profanity) is part of their decision: an edit kept who, when, the
+    action and the note of the version it replaced, but dropped the categories."""
+    _, held = await submit(client, {**comment, "comment_id": "e9", "content": INSULT})
+    await call(client, "POST", f"/v1/review/items/{held['id']}/claim")
+    status, decided = await call(client, "POST", f"/v1/review/items/{held['id']}/decision",
+                                 json={"action": "reject", "categories": ["insult", "profanity"], "note": "grob"})
+    assert status == 200
+    await submit(client, {**comment, "comment_id": "e9", "content": OTHER_INSULT})
+    await call(client, "POST", f"/v1/review/items/{held['id']}/claim")
+    await call(client, "POST", f"/v1/review/items/{held['id']}/decision", json={"action": "approve"})
+    await submit(client, {**comment, "comment_id": "e9", "content": FRIENDLY})
+    status, item = await call(client, "GET", f"/v1/review/items/{held['id']}")
+    assert status == 200
+    newer, older = item["earlier_versions"]
+    assert older["decided"] == {**decided["decided"], "note": "grob"}
+    assert older["decided"]["categories"] == ["insult", "profanity"]
+    assert newer["decided"]["action"] == "approve" and newer["decided"]["categories"] == []
