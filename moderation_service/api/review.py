@@ -383,11 +383,23 @@ async def audit(request: web.Request) -> web.Response:
     query = load(AUDIT_QUERY, query_of(request))
     require_known_site(principal, query["site_id"], await known_sites(request))
     entries = await request.app[QUEUE].audit(query["site_id"], query["limit"], query["before"])
-    for entry in entries:
-        for side in ("before", "after"):
-            entry[side] = json.loads(entry[side]) if entry[side] else {}
-        entry["at"] = iso(float(entry["at"]))
-    return web.json_response({"entries": entries})
+    return web.json_response({"entries": [audit_entry(entry) for entry in entries]})
+
+
+@routes.get("/v1/review/items/{id}/history")
+async def history(request: web.Request) -> web.Response:
+    """One item's trail, oldest first: each claim, decision, undo, edit and release, with who and when."""
+    item_id = await own_item(request, moderator(request))
+    entries = await request.app[QUEUE].history(item_id)
+    return web.json_response({"id": item_id, "entries": [audit_entry(entry) for entry in entries]})
+
+
+def audit_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry as the API shows it: ``before`` and ``after`` as objects, ``at`` in ISO 8601."""
+    for side in ("before", "after"):
+        entry[side] = json.loads(entry[side]) if entry[side] else {}
+    entry["at"] = iso(float(entry["at"]))
+    return entry
 
 
 

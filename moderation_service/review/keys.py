@@ -102,6 +102,13 @@ def audit(site_id: str) -> str:
     return f"{_site(site_id)}:audit"
 
 
+def item_audit(site_id: str, token: str) -> str:
+    """List: the ids of one item's entries in the site's audit stream, oldest first (the last 1,000), kept as
+    long as its record. The scripts build it from the audit stream's key (``<audit>:<token>``), and the record's
+    from the same prefix: keep the three keys side by side."""
+    return f"{audit(site_id)}:{token}"
+
+
 def labels(site_id: str) -> str:
     """Stream: labelled examples collected for retraining, in the training schema."""
     return f"{_site(site_id)}:labels"

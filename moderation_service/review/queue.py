@@ -497,6 +497,23 @@ class ReviewQueue:
         entries = await self._redis.xrevrange(keys.audit(site_id), max=newest, min="-", count=count)
         return [{"entry": entry_id, **fields} for entry_id, fields in entries]
 
+    async def history(self, item_id: str) -> list[dict[str, Any]]:
+        """One item's audit entries, oldest first (those written since items kept their own trail, 2026-11-28,
+        and still in the site's stream). NotFound when neither the item nor a trail of it exists."""
+        site_id, token = self._parts(item_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(keys.item_audit(site_id, token), 0, -1)
+            pipe.exists(keys.comment(site_id, token))
+            trail, exists = await pipe.execute()
+        if not trail and not exists:
+            raise NotFound(f"No review item '{item_id}': it was never held, was deleted, or its record expired "
+                           f"(the site's audit log keeps its entries: GET /v1/review/audit?site_id={site_id}).")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in trail:
+                pipe.xrange(keys.audit(site_id), min=entry_id, max=entry_id)
+            found = await pipe.execute()
+        return [{"entry": entry_id, **fields} for entries in found for entry_id, fields in entries]
+
     # ------------------------------------------------------------ helpers
 
     @staticmethod

@@ -35,7 +35,25 @@ local function reputation_keys(key, prefix)
 end
 """
 
-COMMON = """
+# An item's own trail (keys.item_audit): the ids of its audit entries, oldest first (the last 1,000), beside
+# the site's audit stream (``<stream>:<token>``), kept as long as the item's record (``comment:<token>`` beside
+# the stream): it expires with it, and goes when the blog deletes the comment (the site's log keeps the entries).
+TRAIL = """
+local function remember(stream, id, entry)
+  local item = string.match(id, ':([^:]+)$')
+  local trail = stream .. ':' .. item
+  local ttl = redis.call('PTTL', string.sub(stream, 1, -6) .. 'comment:' .. item)
+  if ttl == -2 then
+    redis.call('DEL', trail)
+    return
+  end
+  redis.call('RPUSH', trail, entry)
+  redis.call('LTRIM', trail, -1000, -1)
+  if ttl > 0 then redis.call('PEXPIRE', trail, ttl) else redis.call('PERSIST', trail) end
+end
+"""
+
+COMMON = TRAIL + """
 local function token(id) return string.match(id, ':([^:]+)$') end
 
 -- An item as the queue returns it: its hash, and its author's history (approved/rejected/spam counts).
@@ -47,8 +65,9 @@ local function item_state(key, author_prefix)
 end
 
 local function audit(stream, maxlen, now, actor, action, id, before, after)
-  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
-             'at', now, 'actor', actor, 'action', action, 'item', id, 'before', before, 'after', after)
+  remember(stream, id, redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
+                                  'at', now, 'actor', actor, 'action', action, 'item', id, 'before', before,
+                                  'after', after))
 end
 
 local function claim_state(key)

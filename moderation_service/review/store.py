@@ -15,7 +15,7 @@ from ..jsonfast import dumps
 from ..policy import Decision
 from . import keys
 from .batching import Batcher, Script
-from .scripts import TYPE_CHECK
+from .scripts import TRAIL, TYPE_CHECK
 
 # The blog's own id for a record it sent without one; the first one stays (two comments that read alike are
 # one record). KEYS: the record. ARGV: the id. Returns 0 for no record, 1 linked (now or before), 2 linked
@@ -45,7 +45,7 @@ return 1
 # ``claim_revision``) and ends with one that is not.
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
-RECORD = Script(TYPE_CHECK + """
+RECORD = Script(TYPE_CHECK + TRAIL + """
 local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
 local deleted = redis.call('GET', KEYS[5])
@@ -93,9 +93,9 @@ for i = 1, n do redis.call('ZADD', KEYS[5 + i], ARGV[6 + i], id) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[7 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
 if not old then return {0} end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor', 'blog', 'action', 'edit',
-           'item', id, 'before', cjson.encode({status = old.status, revision = revision - 1}),
-           'after', cjson.encode({status = redis.call('HGET', KEYS[1], 'status'), revision = revision}))
+remember(KEYS[4], id, redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor', 'blog',
+  'action', 'edit', 'item', id, 'before', cjson.encode({status = old.status, revision = revision - 1}),
+  'after', cjson.encode({status = redis.call('HGET', KEYS[1], 'status'), revision = revision})))
 return {2, revision}
 """)
 

@@ -405,3 +405,45 @@ async def test_a_reason_nobody_knows_is_a_422_not_an_empty_queue(client, comment
     for reason in {r["name"] for r in item["reasons"]}:  # whatever held it is a reason to list by
         status, answer = await call(client, "GET", f"/v1/review/items?reason={reason}")
         assert status == 200 and [i["id"] for i in answer["items"]] == [item_id], reason
+
+
+async def test_an_items_history_lists_every_step_in_order_with_who_and_when(two_sites, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    """A head moderator reads one comment's trail: claims, decisions (with categories and note), the undo, the
+    blog's edit and its own decision, oldest first, without paging through the whole site's audit log."""
+    client = two_sites
+    item_id = await hold_on(client, comment, "kommblog", 1)
+    other = await hold_on(client, comment, "kommblog", 2)
+    await call(client, "POST", f"/v1/review/items/{other}/claim")  # another item's steps stay out of it
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+               json={"action": "reject", "categories": ["insult"], "note": "grob"})
+    await call(client, "POST", f"/v1/review/items/{item_id}/reopen", role="admin")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", role="admin", json={"action": "approve"})
+    response = await client.post("/v1/comments", headers=auth("blog"), json={
+        **comment, "comment_id": "c1", "author_email": "a1@example.org", "content": INSULT + " Idiot!"})
+    assert (await response.json())["decision"] == "hold"
+    status, _ = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="blog", json={"action": "spam"})
+    assert status == 200
+
+    status, history = await call(client, "GET", f"/v1/review/items/{item_id}/history")
+    assert status == 200 and history["id"] == item_id
+    steps = [(e["action"], e["actor"]) for e in history["entries"]]
+    assert steps == [("claim", "mod"), ("decide", "mod"), ("reopen", "ops"), ("decide", "ops"), ("edit", "blog"),
+                     ("decide", "kommblog")]
+    assert all(e["item"] == item_id for e in history["entries"])
+    assert [e["at"] for e in history["entries"]] == sorted(e["at"] for e in history["entries"])
+    first_decision = history["entries"][1]["after"]
+    assert first_decision == {"status": "rejected", "action": "reject", "categories": ["insult"], "note": "grob"}
+    assert history["entries"][2]["before"]["decided_by"] == "mod"
+    assert history["entries"][4]["after"]["revision"] == 2
+    # the same entries as in the site's audit log
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
+    assert [e for e in audit["entries"] if e["item"] == item_id][::-1] == history["entries"]
+
+    # a moderator of another site reads none of it; an item never held has no history
+    ben = {"Authorization": "Bearer ben-" + "k" * 28}
+    other_site = await hold_on(client, comment, "otherblog", 3)
+    response = await client.get(f"/v1/review/items/{other_site}/history", headers=ben)
+    assert response.status == 403
+    status, _ = await call(client, "GET", "/v1/review/items/kommblog:aaaaaaaaaaaaaaaa/history")
+    assert status == 404

@@ -245,7 +245,8 @@ async def test_filtered_listing_leaves_no_key_behind(store, queue, redis) -> Non
     await queue.pending("kommblog", order=Order.RISK, post="p1", reason="insult")
     await queue.claim_next("anna", ["kommblog"], order=Order.RISK, post="p1", reason="insult")
     after = set(await redis.keys("*"))
-    assert after - before == {keys.claims("kommblog"), keys.audit("kommblog")}
+    assert after - before == {keys.claims("kommblog"), keys.audit("kommblog"),
+                              keys.item_audit("kommblog", held(2).id.split(":")[1])}  # the claimed item's trail
 
 
 async def test_claim_across_sites_skips_heads_held_by_others(store, queue) -> None:  # type: ignore[no-untyped-def]
@@ -345,3 +346,22 @@ async def test_cursor_walks_ties_and_filters_once_each(store, queue, order) -> N
     rest = await queue.select("kommblog", order, limit=3, after=Cursor(first[-1][1], first[-1][0]))
     everything = sorted(r.id for r in records)
     assert [i for i, _ in rest] == (everything[3:6] if order is Order.OLDEST else everything[::-1][3:6])
+
+
+async def test_an_items_trail_lives_as_long_as_its_record(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
+    """The trail of an item's audit entries expires with its record, and goes when the blog deletes it."""
+    await fill(store, [held(1), held(2)])
+    token = held(1).id.split(":")[1]
+    await queue.claim(held(1).id, "anna")
+    assert await redis.ttl(keys.item_audit("kommblog", token)) == -1  # waiting: kept, as the record
+    await queue.decide(held(1).id, "anna", Action.APPROVE)
+    assert 3500 < await redis.ttl(keys.item_audit("kommblog", token)) <= 3600  # decided: the record's retention
+    assert [e["action"] for e in await queue.history(held(1).id)] == ["claim", "decide"]
+    await queue.reopen(held(1).id, "ben")
+    assert await redis.ttl(keys.item_audit("kommblog", token)) == -1
+    await queue.delete(held(1).id, "kommblog")
+    assert not await redis.exists(keys.item_audit("kommblog", token))
+    with pytest.raises(NotFound):
+        await queue.history(held(1).id)
+    assert [e["action"] for e in await queue.audit("kommblog")][:1] == ["delete"]  # the site's log keeps it
+    assert await queue.history(held(2).id) == []  # waiting, nothing done yet
