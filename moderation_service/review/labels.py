@@ -18,6 +18,8 @@ from redis.asyncio.client import Pipeline
 
 from ..labels import LABELLED_COMMENT_FIELDS, LABELLED_EXAMPLE_SCHEMA, without_personal_fields
 from . import keys
+from .scripts import TRAIL
+from .store import AUDIT_MAXLEN
 
 EXPORT_BATCH = 1000
 #: Examples kept per site (approximately: the stream is trimmed with ``MAXLEN ~``), the oldest dropped first.
@@ -48,10 +50,13 @@ def labelled_example(
     return example
 
 
-# KEYS: the correction's mark, the site's label stream. ARGV: the mark's lifetime (s), stream maxlen, example.
-# The mark and the label are written together or not at all: a retry after a lost reply adds nothing, and a
-# retry after a failure writes the label.
-ADD_ONCE = """
+# KEYS: the correction's mark, the site's label stream, then the marks of the corrections it replaces.
+# ARGV: the mark's lifetime (s), stream maxlen, example, then the comment's record, its site's audit stream,
+# audit maxlen, now, actor, the record's id, and the audit entry's ``after`` (JSON).
+# The mark, the label and the comment's audit entry (when its record is kept: action ``correct``, before: its
+# status) are written together or not at all: a retry after a lost reply adds nothing, and a retry after a
+# failure writes the label.
+ADD_ONCE = TRAIL + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 3, #KEYS do
   local entry = redis.call('GET', KEYS[i])
@@ -62,6 +67,12 @@ for i = 3, #KEYS do
 end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'example', ARGV[3])
 redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+local status = redis.call('HGET', ARGV[4], 'status')
+if status then
+  remember(ARGV[5], ARGV[9], redis.call('XADD', ARGV[5], 'MAXLEN', '~', ARGV[6], '*', 'at', ARGV[7],
+    'actor', ARGV[8], 'action', 'correct', 'item', ARGV[9], 'before', cjson.encode({status = status}),
+    'after', ARGV[10]))
+end
 return 1
 """
 
@@ -109,8 +120,12 @@ class LabelStore:
         site_id, _, token = record_id.rpartition(":")
         stream = keys.labels(example.get("site_id") or keys.NO_SITE)
         markers = [keys.correction(site_id, token, name) for name in (action, *replaces)]
+        # (the record and the audit stream share the markers' site, so the script stays on one slot)
+        after = json.dumps({"labels": example["labels"], "source": example.get("source")}, ensure_ascii=False)
         added = await self._add_once(keys=[markers[0], stream, *markers[1:]],
-                                     args=[ttl, LABELS_MAXLEN, json.dumps(example, ensure_ascii=False)])
+                                     args=[ttl, LABELS_MAXLEN, json.dumps(example, ensure_ascii=False),
+                                           keys.comment(site_id, token), keys.audit(site_id), AUDIT_MAXLEN,
+                                           repr(time.time()), example.get("labelled_by") or "blog", record_id, after])
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
         return bool(added)
 

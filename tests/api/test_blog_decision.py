@@ -101,3 +101,21 @@ async def test_bad_requests_say_what_to_fix(client: Any, comment: Any) -> None:
     assert status == 403
     _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
     assert item["status"] == "pending" and INSULT in item["comment"]["content"]
+
+
+async def test_the_blogs_corrections_of_the_model_are_in_the_comments_history(client: Any, comment: Any) -> None:
+    """The blog's word on a comment the model decided is only a label, and the next one replaces it: without an
+    audit entry nothing told who corrected the model when, nor that the blog first said otherwise."""
+    response = await client.post("/v1/comments", json={**comment, "comment_id": "p1", "content": FRIENDLY},
+                                 headers=auth("blog"))
+    published = await response.json()
+    for action in ("spam", "spam", "approve"):  # (the retry adds nothing)
+        assert (await tell(client, published["id"], action))[0] == 200
+    status, history = await call(client, "GET", f"/v1/review/items/{published['id']}/history")
+    assert status == 200
+    assert [(e["action"], e["actor"]) for e in history["entries"]] == [("correct", "kommblog"), ("correct", "kommblog")]
+    assert [e["after"]["labels"] for e in history["entries"]] == [{"spam": 1}, {"spam": 0, "toxicity": 0}]
+    assert {e["before"]["status"] for e in history["entries"]} == {"published"}
+    assert history["entries"][0]["after"]["source"] == "blog"
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
+    assert [e["action"] for e in audit["entries"]] == ["correct", "correct"]
