@@ -160,6 +160,12 @@ end
 
 local function after(key, direction, score, id, want)
   local found, offset, bound = {}, 0, tonumber(score)
+  -- The cursor's own item, still there as it was: the page starts right after it (no walk over its ties).
+  local still = redis.call('ZSCORE', key, id)
+  if still and tonumber(still) == bound then
+    local rank = redis.call(direction == 'desc' and 'ZREVRANK' or 'ZRANK', key, id)
+    return range(key, direction, rank + 1, rank + want)
+  end
   while true do
     local batch
     if direction == 'desc' then

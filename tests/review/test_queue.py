@@ -345,7 +345,14 @@ async def test_cursor_walks_ties_and_filters_once_each(store, queue, order) -> N
         await queue.decide(item_id, "anna", Action.APPROVE)
     rest = await queue.select("kommblog", order, limit=3, after=Cursor(first[-1][1], first[-1][0]))
     everything = sorted(r.id for r in records)
-    assert [i for i, _ in rest] == (everything[3:6] if order is Order.OLDEST else everything[::-1][3:6])
+    everything = everything if order is Order.OLDEST else everything[::-1]
+    assert [i for i, _ in rest] == everything[3:6]
+    # a cursor whose own item left, deep among its ties (past the script's first batch of 200)
+    await queue.claim(everything[250], "anna")
+    await queue.decide(everything[250], "anna", Action.SPAM)
+    score = (await queue.select("kommblog", order, limit=1))[0][1]
+    deep = await queue.select("kommblog", order, limit=3, after=Cursor(score, everything[250]))
+    assert [i for i, _ in deep] == everything[251:254]
 
 
 async def test_an_items_trail_lives_as_long_as_its_record(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
