@@ -348,7 +348,7 @@ async def submit_correction(request: web.Request, form: Form, spam: int) -> web.
     if agrees and decided.outcome in ("decided", "decided_otherwise"):
         # decided so (now, or before by a moderator or this same report): no second label, and an earlier
         # report of the other kind is taken back: the blog's last word counts
-        await agreeing_report(request, comment, action, record_id=record_id)
+        await agreeing_report(request, comment, action, principal, record_id=record_id)
         return text(THANKS)
     if decided.outcome != "decided":
         await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value,

@@ -141,7 +141,7 @@ def other_corrections(comment: Comment, action: str) -> list[str]:
     return [f"{other.value}:{version}" for other in Action if other.value != action]
 
 
-async def take_back(request: web.Request, comment: Comment, names: Sequence[str], *,
+async def take_back(request: web.Request, comment: Comment, names: Sequence[str], principal: Principal, *,
                     record_id: str | None = None) -> None:
     """Take back the blog's corrections ``names`` of ``comment`` (see :func:`other_corrections`).
 
@@ -149,7 +149,7 @@ async def take_back(request: web.Request, comment: Comment, names: Sequence[str]
     """
     with kept_or_unavailable(request, "the report"):
         await request.app[LABELS].take_back_corrections(
-            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names)
+            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names, principal.name)
 
 
 def corrections_to(comment: Comment, action: Action) -> list[str]:
@@ -157,11 +157,11 @@ def corrections_to(comment: Comment, action: Action) -> list[str]:
     return [f"{action.value}:{comment.version()}"]
 
 
-async def agreeing_report(request: web.Request, comment: Comment, action: Action, *,
+async def agreeing_report(request: web.Request, comment: Comment, action: Action, principal: Principal, *,
                           record_id: str | None = None) -> None:
     """The blog reports the decision the comment already has (a moderator's): any correction to another
     action it reported before is taken back, so that its last word counts.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    await take_back(request, comment, other_corrections(comment, action.value), record_id=record_id)
+    await take_back(request, comment, other_corrections(comment, action.value), principal, record_id=record_id)

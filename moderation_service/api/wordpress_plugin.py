@@ -76,7 +76,8 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
     elif status == "unapproved":
         outcome = (await blog_takes_back(request, record_id, principal)).outcome
         if outcome == "model_decided":  # an approval undone: no longer a label
-            await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
+            await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal,
+                            record_id=record_id)
     else:
         outcome = await status_decision(request, form, comment, record_id, principal)
     return text(THANKS, {OUTCOME_HEADER: outcome})
@@ -95,7 +96,8 @@ async def status_decision(request: web.Request, form: Form, comment: Comment, re
         added = await add_label(request, comment, training_labels(action, ()), source="akismet",
                                 principal=principal, once=action.value, record_id=record_id)
         return "labelled" if added else "model_decided"
-    await take_back(request, comment, corrections_to(comment, Action.APPROVE), record_id=record_id)
+    await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal,
+                            record_id=record_id)
     return "model_decided"
 
 

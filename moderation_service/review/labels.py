@@ -77,8 +77,11 @@ return 1
 """
 
 
-# KEYS: the labels stream, then markers of corrections (see ADD_ONCE). Takes back each one kept.
-TAKE_BACK = """
+# KEYS: the labels stream, then markers of corrections (see ADD_ONCE). ARGV: the comment's record, its site's
+# audit stream, audit maxlen, now, actor, the record's id. Takes back each one kept; when one was, and the record
+# is kept, the comment's audit says so (action ``withdraw_correction``, after: how many examples went), so its
+# history does not end on a correction that no longer stands.
+TAKE_BACK = TRAIL + """
 local taken = 0
 for i = 2, #KEYS do
   local entry = redis.call('GET', KEYS[i])
@@ -86,6 +89,12 @@ for i = 2, #KEYS do
     if entry ~= '1' then taken = taken + redis.call('XDEL', KEYS[1], entry) end
     redis.call('DEL', KEYS[i])
   end
+end
+local status = taken > 0 and redis.call('HGET', ARGV[1], 'status')
+if status then
+  remember(ARGV[2], ARGV[6], redis.call('XADD', ARGV[2], 'MAXLEN', '~', ARGV[3], '*', 'at', ARGV[4],
+    'actor', ARGV[5], 'action', 'withdraw_correction', 'item', ARGV[6], 'before', cjson.encode({status = status}),
+    'after', cjson.encode({withdrawn = taken})))
 end
 return taken
 """
@@ -129,12 +138,15 @@ class LabelStore:
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
         return bool(added)
 
-    async def take_back_corrections(self, site_id: str, record_id: str, names: Sequence[str]) -> int:
+    async def take_back_corrections(self, site_id: str, record_id: str, names: Sequence[str], actor: str) -> int:
         """Take back the corrections ``names`` kept for a comment (see :meth:`add_correction`), when the blog's
-        last word agrees with the comment's decision after all; returns how many examples went."""
+        last word agrees with the comment's decision after all; returns how many examples went. ``actor`` (the
+        blog's key) is named in the comment's audit entry when one went."""
         _, _, token = record_id.rpartition(":")
         markers = [keys.correction(site_id, token, name) for name in names]
-        return int(await self._take_back(keys=[keys.labels(site_id), *markers]))
+        return int(await self._take_back(keys=[keys.labels(site_id), *markers],
+                                         args=[keys.comment(site_id, token), keys.audit(site_id), AUDIT_MAXLEN,
+                                               repr(time.time()), actor, record_id]))
 
     async def sites(self) -> list[str]:
         """Every site that sent a comment (and ``_`` when examples without a site were stored)."""

@@ -334,6 +334,12 @@ async def test_a_report_agreeing_with_the_moderator_at_last_takes_back_the_one_b
         ("moderator", {"toxicity": 0, "spam": 0}), ("akismet", {"spam": 1})]
     await client.post("/1.1/submit-ham", data=form(TYPED, reporter="admin"))
     assert [(e["source"], e["labels"]) for e in await labels_of(client)] == [("moderator", {"toxicity": 0, "spam": 0})]
+    # the comment's history does not end on a correction that no longer stands
+    _, history = await call(client, "GET", f"/v1/review/items/{item_id}/history")
+    assert [(e["action"], e["actor"]) for e in history["entries"]][-2:] == [
+        ("correct", "kommblog"), ("withdraw_correction", "kommblog")]
+    assert history["entries"][-1]["after"] == {"withdrawn": 1}
+    assert history["entries"][-1]["before"] == {"status": "approved"}
 
 
 @pytest.mark.parametrize("linked", [
