@@ -371,7 +371,8 @@ end
 -- (cjson would turn an empty categories list into {}: splice the JSON list in as given.)
 local function with_categories(encoded) return string.sub(encoded, 1, -2) .. ',"categories":' .. ARGV[7] .. '}' end
 audit(KEYS[3], ARGV[13], now, moderator, 'decide', id, before,
-      with_categories(cjson.encode({status = status, action = action, note = ARGV[6]})))
+      with_categories(cjson.encode({status = status, action = action, note = ARGV[6],
+                                    revision = tonumber(revision or '1')})))
 local author = redis.call('HGET', KEYS[1], 'author')
 -- The author's history lives as long as reputation does after their last decision (it is personal data).
 if author and author ~= '' then

@@ -433,9 +433,11 @@ async def test_an_items_history_lists_every_step_in_order_with_who_and_when(two_
     assert all(e["item"] == item_id for e in history["entries"])
     assert [e["at"] for e in history["entries"]] == sorted(e["at"] for e in history["entries"])
     first_decision = history["entries"][1]["after"]
-    assert first_decision == {"status": "rejected", "action": "reject", "categories": ["insult"], "note": "grob"}
+    assert first_decision == {"status": "rejected", "action": "reject", "categories": ["insult"], "note": "grob",
+                              "revision": 1}
     assert history["entries"][2]["before"]["decided_by"] == "mod"
     assert history["entries"][4]["after"]["revision"] == 2
+    assert history["entries"][5]["after"]["revision"] == 2  # each decision names the version it decided
     # the same entries as in the site's audit log
     _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
     assert [e for e in audit["entries"] if e["item"] == item_id][::-1] == history["entries"]
