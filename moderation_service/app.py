@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -19,6 +20,7 @@ from redis.exceptions import ResponseError
 from . import __version__
 from .api import akismet, comments, coral, health, ops, perspective, review, wordpress_plugin
 from .api import metrics as metrics_api
+from .api.corrections import settle_kept_decision
 from .api.middlewares import auth_middleware, error_middleware, metrics_middleware
 from .appkeys import (
     BACKGROUND,
@@ -119,6 +121,8 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
               else load_or_create_secret(settings.identity_secret_file))
     batcher = Batcher(app[REDIS])
     app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400, batcher)
+    # a decision of the blog's own kept while its comment had no record here is applied as the record arrives
+    app[STORE].settle = partial(settle_kept_decision, app)
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(

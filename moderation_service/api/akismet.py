@@ -28,9 +28,9 @@ from ..comments import Comment, Record, Status, public_id, split_public_id
 from ..exceptions import InvalidFields, StorageUnavailable
 from ..model.text import has_text
 from ..policy import Decision
-from ..review.queue import RESULT_STATUS, Action
+from ..review.queue import Action
 from ..settings import Settings
-from .corrections import add_label, agreeing_report, blog_decision, kept_or_unavailable
+from .corrections import BlogReport, kept_or_unavailable, reported_decision
 from .protocols import (
     DECISION_HEADER,
     build_comment,
@@ -46,6 +46,8 @@ from .schemas import MAX_URL_CHARS
 routes = web.RouteTableDef()
 
 THANKS = "Thanks for making the web a better place."
+#: What a report (submit-spam, submit-ham, and the must-use plugin's calls) did, for operators and tests.
+OUTCOME_HEADER = "X-Moderation-Outcome"
 DEBUG_HEADER = "X-akismet-debug-help"
 #: Akismet's field -> ours. Fields not listed (comment_post_modified_gmt, blog_charset, …) are read below or ignored.
 FIELDS = {
@@ -333,27 +335,20 @@ def reported_by_this_service(request: web.Request, site_id: str, form: Form) -> 
 async def submit_correction(request: web.Request, form: Form, spam: int) -> web.Response:
     """The blog's admin marked a comment spam or not spam. WordPress sends the comment as it was first checked
     (its ``akismet_as_submitted``), so it is found by its identity: held, it leaves the queue decided so;
-    otherwise the correction is kept as a labelled example."""
+    otherwise the correction is kept as a labelled example (see :func:`.corrections.correction_follow_up`).
+    Without a record here yet (it may wait in a spool) the decision is kept too, for when it arrives.
+    ``X-Moderation-Outcome`` says what the report did, as for submit-status (``kept`` among them)."""
     principal, site_id = authenticate(request, form)
     comment = to_comment(request, site_id, form)
     if is_test(form):
         return text(THANKS)
     if reported_by_this_service(request, site_id, form):
         return text(THANKS)
-    action = Action.SPAM if spam else Action.APPROVE
+    report = BlogReport("correction", Action.SPAM if spam else Action.APPROVE, principal.name, "akismet",
+                        labels={"spam": spam}, version=comment.version())
     record_id = await reported_record_id(request, site_id, form, comment)
-    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal,
-                                  labels={"spam": spam})
-    agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
-    if agrees and decided.outcome in ("decided", "decided_otherwise"):
-        # decided so (now, or before by a moderator or this same report): no second label, and an earlier
-        # report of the other kind is taken back: the blog's last word counts
-        await agreeing_report(request, comment, action, principal, record_id=record_id)
-        return text(THANKS)
-    if decided.outcome != "decided":
-        await add_label(request, comment, {"spam": spam}, source="akismet", principal=principal, once=action.value,
-                        record_id=record_id)
-    return text(THANKS)
+    decided = await reported_decision(request, record_id, report, comment)
+    return text(THANKS, {OUTCOME_HEADER: decided.outcome})
 
 
 @routes.post("/1.1/submit-spam")

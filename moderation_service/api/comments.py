@@ -17,8 +17,8 @@ from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import has_text
 from ..redis_connection import REDIS_DOWN
-from ..review.queue import Action, Item, training_labels
-from .corrections import add_label, blog_decision
+from ..review.queue import Action, Item
+from .corrections import BlogReport, reported_decision
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 
@@ -122,15 +122,17 @@ BLOG_DECISION_REQUEST = BlogDecisionRequest()
 async def report_blog_decision(request: web.Request) -> web.Response:
     """The blog decided a comment itself (its admin approved, rejected or binned it as spam). A held comment
     is decided so, whoever holds it; one the model decided keeps its status and the correction becomes a
-    labelled example (once per action); one a moderator decided is a 409 (a moderator can reopen it)."""
+    labelled example (once per action); one a moderator decided is a 409 (a moderator can reopen it). One with
+    no record here yet (it may wait in a spool) is a 202: the decision is kept for when it arrives."""
     principal, public_id, _ = comment_id_of(request, Permission.SUBMIT)
     try:
         body = BLOG_DECISION_REQUEST.load(await read_json_object(request))
     except ValidationError as exc:
         raise InvalidFields("Some fields are invalid; fix them and resend.", fields=exc.normalized_messages()) from None
-    action, categories = body["action"], body["categories"]
-    decided = await blog_decision(request, public_id, action, source="blog", principal=principal,
-                                  categories=categories)
+    report = BlogReport("decision", body["action"], principal.name, "blog", tuple(body["categories"]))
+    decided = await reported_decision(request, public_id, report)
+    if decided.outcome == "kept":
+        return kept_answer(request, public_id, report)
     if decided.item is None:
         raise unknown_comment(public_id)
     if decided.outcome == "decided_otherwise" and decided.refusal is not None:
@@ -138,12 +140,21 @@ async def report_blog_decision(request: web.Request) -> web.Response:
                            f"(POST /v1/review/items/{public_id}/reopen).")
         refusal.code = decided.refusal.code
         raise refusal
-    applied = "decided"
-    if decided.outcome == "model_decided":
-        await add_label(request, decided.item.record.comment, training_labels(action, categories), source="blog",
-                        principal=principal, once=action.value)
-        applied = "labelled"
+    applied = "labelled" if decided.outcome == "labelled" else "decided"
     return json_response(status_body(decided.item, applied=applied))
+
+
+def kept_answer(request: web.Request, public_id: str, report: BlogReport) -> web.Response:
+    """``202``: the comment has no record in Redis (still in a spool, never submitted, or expired), so the
+    decision is kept until the retention ends and applied if the record arrives."""
+    expires = report.at + request.app[SETTINGS].decision_ttl_days * 86400
+    return json_response({
+        "id": public_id, "status": None, "applied": "kept", "action": report.action.value,
+        "categories": list(report.categories), "expires_at": iso(expires),
+        "message": f"There is no record of '{public_id}' here now: it may still wait in a spool (Redis was away "
+                   "when it was submitted), or it was never submitted, or its record expired. The decision is "
+                   "kept and applied if the record arrives before it expires; there is no need to send it again.",
+    }, status=202)
 
 
 @routes.delete("/v1/comments/{id}")

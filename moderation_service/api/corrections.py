@@ -1,28 +1,49 @@
 """What the blog tells the service back: its admin's own decisions, and corrections kept as labelled examples.
 
 Shared by ``POST /v1/comments/{id}/decision`` and the protocol adapters (Akismet's submit-spam / submit-ham,
-Perspective's suggestscore).
+the WordPress must-use plugin's submit-status, Perspective's suggestscore). A decision about a comment that
+has no record in Redis yet (it waits in a spool) is kept there and applied, by the same code, when the record
+arrives (:func:`settle_kept_decision`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS
-from ..auth import Principal
-from ..comments import Comment, Status, public_id
+from ..auth import Principal, Role
+from ..comments import Comment, Record, Status, public_id
 from ..exceptions import Conflict, NotFound, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
-from ..review.queue import Action, Item
+from ..review.queue import RESULT_STATUS, Action, Item, training_labels
+
+logger = logging.getLogger(__name__)
+
+
+class HasApp(Protocol):
+    """A request, or what stands for one where there is none (a kept decision applied as its record arrives)."""
+
+    @property
+    def app(self) -> web.Application: ...
+
+
+@dataclass(frozen=True)
+class AppOnly:
+    app: web.Application
 
 
 @contextmanager
-def kept_or_unavailable(request: web.Request, what: str) -> Iterator[None]:
+def kept_or_unavailable(request: HasApp, what: str) -> Iterator[None]:
     """Around writing what the blog reported: Redis away marks the service degraded and is a 503 saying
     that ``what`` was not kept (the blog retries)."""
     try:
@@ -38,14 +59,15 @@ class BlogDecision:
     before: a retry; a different decision of the blog's own before is replaced: its last word counts),
     ``model_decided`` (it waits for nobody: a correction of the model can only be a label),
     ``decided_otherwise`` (by a moderator: ``refusal`` says so), or ``unknown`` (never kept, deleted or
-    expired)."""
+    expired); for a report (:func:`reported_decision`) also ``kept`` (no record in Redis: kept for when it
+    arrives), and what the protocol made of it (``labelled``)."""
 
     outcome: str
     item: Item | None = None
     refusal: Conflict | None = None
 
 
-async def blog_decision(request: web.Request, item_id: str, action: Action, *, source: str, principal: Principal,
+async def blog_decision(request: HasApp, item_id: str, action: Action, *, source: str, principal: Principal,
                         categories: Sequence[str] = (), labels: Mapping[str, int] | None = None) -> BlogDecision:
     """The blog reports what its admin decided (``POST /v1/comments/{id}/decision``, Akismet's submit-spam /
     submit-ham, Coral's approval through Perspective). A comment that waits in the queue is decided so, whoever
@@ -81,11 +103,12 @@ async def blog_decision(request: web.Request, item_id: str, action: Action, *, s
             return BlogDecision("unknown")
 
 
-async def blog_takes_back(request: web.Request, item_id: str, principal: Principal) -> BlogDecision:
+async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -> BlogDecision:
     """The blog takes back a decision of its own (its admin restored a comment from the trash, or unapproved
     one): the comment waits here again, held by nobody, and the blog is not told. ``outcome``: ``reopened``,
     ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays),
-    ``reviewed_elsewhere`` (a site whose moderators work elsewhere: the decision stays) or ``unknown``.
+    ``reviewed_elsewhere`` (a site whose moderators work elsewhere: the decision stays), ``withdrawn`` (no
+    record yet: the decision kept for it is forgotten, see :func:`reported_decision`) or ``unknown``.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
@@ -103,14 +126,14 @@ async def blog_takes_back(request: web.Request, item_id: str, principal: Princip
                 return BlogDecision("reviewed_elsewhere", item)
             return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
                                                                by_blog=True))
-        except NotFound:
-            return BlogDecision("unknown")
+        except NotFound:  # a decision of its own kept for when the record arrives is taken back (``withdrawn``)
+            return BlogDecision("withdrawn" if await queue.forget_decision(item_id) else "unknown")
         except Conflict as exc:
             return BlogDecision("decided_otherwise", await queue.item(item_id), exc)
 
 
 async def add_label(
-    request: web.Request, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
+    request: HasApp, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
     once: str | None = None, record_id: str | None = None, replaces_others: bool = True,
 ) -> bool:
     """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
@@ -141,7 +164,7 @@ def other_corrections(comment: Comment, action: str) -> list[str]:
     return [f"{other.value}:{version}" for other in Action if other.value != action]
 
 
-async def take_back(request: web.Request, comment: Comment, names: Sequence[str], principal: Principal, *,
+async def take_back(request: HasApp, comment: Comment, names: Sequence[str], by: str, *,
                     record_id: str | None = None) -> None:
     """Take back the blog's corrections ``names`` of ``comment`` (see :func:`other_corrections`).
 
@@ -149,7 +172,7 @@ async def take_back(request: web.Request, comment: Comment, names: Sequence[str]
     """
     with kept_or_unavailable(request, "the report"):
         await request.app[LABELS].take_back_corrections(
-            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names, principal.name)
+            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names, by)
 
 
 def corrections_to(comment: Comment, action: Action) -> list[str]:
@@ -157,11 +180,153 @@ def corrections_to(comment: Comment, action: Action) -> list[str]:
     return [f"{action.value}:{comment.version()}"]
 
 
-async def agreeing_report(request: web.Request, comment: Comment, action: Action, principal: Principal, *,
+async def agreeing_report(request: HasApp, comment: Comment, action: Action, by: str, *,
                           record_id: str | None = None) -> None:
     """The blog reports the decision the comment already has (a moderator's): any correction to another
     action it reported before is taken back, so that its last word counts.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    await take_back(request, comment, other_corrections(comment, action.value), principal, record_id=record_id)
+    await take_back(request, comment, other_corrections(comment, action.value), by, record_id=record_id)
+
+
+@dataclass(frozen=True)
+class BlogReport:
+    """A decision of the blog's own as one protocol reported it, and all that is needed to apply it later: kept
+    in Redis (its :meth:`fields`) while the comment has no record there. ``call`` says what the protocol
+    makes of it beyond deciding a waiting comment (see :data:`FOLLOW_UPS`): ``decision`` (``POST
+    /v1/comments/{id}/decision``), ``correction`` (Akismet's submit-spam / submit-ham) or ``status`` (the
+    must-use plugin's submit-status). ``version``: of the comment the blog decided, when the report sent its
+    text (see :meth:`Comment.version`); ``labelled``: its label was kept when it was reported."""
+
+    call: str
+    action: Action
+    by: str
+    source: str
+    categories: tuple[str, ...] = ()
+    labels: Mapping[str, int] | None = None
+    version: str = ""
+    labelled: bool = False
+    at: float = field(default_factory=time.time)
+
+    def fields(self) -> dict[str, str]:
+        return {"call": self.call, "action": self.action.value, "by": self.by, "source": self.source,
+                "categories": json.dumps(list(self.categories)),
+                "labels": "" if self.labels is None else json.dumps(dict(self.labels)),
+                "version": self.version, "labelled": "1" if self.labelled else "", "at": repr(self.at)}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> BlogReport:
+        return cls(call=fields["call"], action=Action(fields["action"]), by=fields["by"], source=fields["source"],
+                   categories=tuple(json.loads(fields["categories"])),
+                   labels=json.loads(fields["labels"]) if fields["labels"] else None, version=fields["version"],
+                   labelled=fields["labelled"] == "1", at=float(fields["at"]))
+
+
+async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
+                            comment: Comment | None = None) -> BlogDecision:
+    """Apply the blog's decision (:func:`apply_report`); for a comment with no record in Redis, keep it there
+    for the retention time (``kept``), to be applied by the same code when the record arrives: its record may
+    wait in a local spool while Redis is away for the process that has it, and the blog's word must not be
+    lost. A comment never submitted, or whose record expired, looks the same: its decision is kept and expires.
+    ``unknown`` only when the blog deleted the comment. ``comment``: as the report sent it, if it did.
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
+        decided = await apply_report(request, record_id, report, comment)
+        if decided.outcome != "unknown":
+            return decided
+        # (a correction's follow-up has kept its label already: the decision's replaces it when it is applied)
+        kept_report = replace(report, labelled=report.call == "correction")
+        with kept_or_unavailable(request, "the decision"):
+            kept = await request.app[QUEUE].keep_decision(record_id, kept_report.fields())
+        if kept == "kept":
+            return BlogDecision("kept")
+        if kept == "deleted":
+            return decided
+        report = kept_report
+    return decided
+
+
+async def apply_report(request: HasApp, record_id: str, report: BlogReport,
+                       comment: Comment | None = None) -> BlogDecision:
+    """Decide the comment as the blog did (:func:`blog_decision`), then do what the report's protocol makes of
+    it otherwise (:data:`FOLLOW_UPS`: a label for a comment the model decided, say). ``comment``: as the report
+    sent it; else the record's."""
+    principal = Principal(report.by, Role.BLOG)
+    decided = await blog_decision(request, record_id, report.action, source=report.source, principal=principal,
+                                  categories=report.categories, labels=report.labels)
+    comment = comment or (decided.item.record.comment if decided.item is not None else None)
+    if comment is None:
+        return decided
+    return replace(decided, outcome=await FOLLOW_UPS[report.call](request, record_id, report, comment, decided))
+
+
+async def decision_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
+                             decided: BlogDecision) -> str:
+    """``POST /v1/comments/{id}/decision``: a comment the model decided keeps its status, and the decision is
+    its label (once per action, in place of another action's)."""
+    if decided.outcome != "model_decided":
+        return decided.outcome
+    await add_label(request, comment, training_labels(report.action, report.categories), source=report.source,
+                    principal=Principal(report.by, Role.BLOG), once=report.action.value, record_id=record_id)
+    return "labelled"
+
+
+async def correction_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
+                               decided: BlogDecision) -> str:
+    """Akismet's submit-spam / submit-ham: decided so (now, or before by a moderator or this same report), no
+    second label, and an earlier report of the other kind is taken back (the blog's last word counts);
+    otherwise the correction is a label, once, and kept even for a comment not known here (it may have
+    expired). A label kept when the report came, before the record arrived, gives way to the decision's."""
+    action, labels = report.action, report.labels or {}
+    agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
+    if agrees and decided.outcome in ("decided", "decided_otherwise"):
+        await agreeing_report(request, comment, action, report.by, record_id=record_id)
+        if report.labelled:
+            await take_back(request, comment, [f"{action.value}:{report.version}"], report.by, record_id=record_id)
+        return decided.outcome
+    if decided.outcome != "decided" and not report.labelled:
+        await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
+                        once=action.value, record_id=record_id)
+    return decided.outcome
+
+
+async def status_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
+                           decided: BlogDecision) -> str:
+    """The must-use plugin's submit-status (*Approve*, *Trash*): for a comment the model decided, an approval
+    is a label, once, and the trash takes that label back."""
+    if decided.outcome != "model_decided":
+        return decided.outcome
+    if report.action is Action.APPROVE:
+        added = await add_label(request, comment, training_labels(report.action, ()), source=report.source,
+                                principal=Principal(report.by, Role.BLOG), once=report.action.value,
+                                record_id=record_id)
+        return "labelled" if added else "model_decided"
+    await take_back(request, comment, corrections_to(comment, Action.APPROVE), report.by, record_id=record_id)
+    return "model_decided"
+
+
+FOLLOW_UPS = {"decision": decision_follow_up, "correction": correction_follow_up, "status": status_follow_up}
+
+
+async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
+    """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
+    (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
+    process that stops between the two applies it again on the record's next retry, and applying it twice is
+    a retry). Returns the record as it stands then. The CommentStore's ``settle``.
+
+    :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
+        decision stays kept).
+    """
+    report = BlogReport.from_fields(kept)
+    request = AppOnly(app)
+    try:
+        decided = await apply_report(request, record.id, report)
+    except StorageUnavailable as exc:
+        raise RedisConnectionError(exc.message) from None
+    await app[QUEUE].forget_decision(record.id, repr(report.at))
+    logger.info("the blog's decision (%s, kept while %s had no record here) applied: %s", report.action.value,
+                record.id, decided.outcome)
+    return decided.item.record if decided.item is not None else record

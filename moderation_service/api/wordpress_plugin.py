@@ -14,8 +14,9 @@ from ..auth import Principal
 from ..comments import Comment, split_public_id
 from ..exceptions import NotFound
 from ..model.text import has_text
-from ..review.queue import Action, training_labels
+from ..review.queue import Action
 from .akismet import (
+    OUTCOME_HEADER,
     THANKS,
     Form,
     Invalid,
@@ -30,11 +31,12 @@ from .akismet import (
     to_comment,
 )
 from .corrections import (
-    add_label,
+    BlogReport,
     blog_decision,
     blog_takes_back,
     corrections_to,
     kept_or_unavailable,
+    reported_decision,
     take_back,
 )
 
@@ -49,7 +51,6 @@ STATUSES = (*STATUS_ACTIONS, "unapproved", "delete")
 #: The trash says the comment is not wanted, not why (spam, an insult, off topic, a duplicate): it decides a
 #: waiting comment but teaches nothing. An approval says the comment is fine: not spam, not toxic.
 STATUS_LABELS: dict[Action, dict[str, int] | None] = {Action.APPROVE: None, Action.REJECT: {}}
-OUTCOME_HEADER = "X-Moderation-Outcome"
 
 
 @routes.post("/1.1/submit-status")
@@ -76,7 +77,7 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
     elif status == "unapproved":
         outcome = (await blog_takes_back(request, record_id, principal)).outcome
         if outcome == "model_decided":  # an approval undone: no longer a label
-            await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal,
+            await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal.name,
                             record_id=record_id)
     else:
         outcome = await status_decision(request, form, comment, record_id, principal)
@@ -86,19 +87,13 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
 async def status_decision(request: web.Request, form: Form, comment: Comment, record_id: str,
                           principal: Principal) -> str:
     """Approved or trashed in WordPress: a waiting comment is decided so (the blog's last word counts);
-    for one the model decided, an approval is a label, once, and the trash takes that label back."""
+    for one the model decided, an approval is a label, once, and the trash takes that label back (see
+    :func:`.corrections.status_follow_up`). Without a record here yet (it may wait in a spool), the decision
+    is kept for when it arrives (``kept``): the plugin, answered, does not send it again, and need not."""
     action = STATUS_ACTIONS[form["status"].strip()]
-    labels = STATUS_LABELS[action]
-    decided = await blog_decision(request, record_id, action, source="akismet", principal=principal, labels=labels)
-    if decided.outcome != "model_decided":
-        return decided.outcome
-    if action is Action.APPROVE:
-        added = await add_label(request, comment, training_labels(action, ()), source="akismet",
-                                principal=principal, once=action.value, record_id=record_id)
-        return "labelled" if added else "model_decided"
-    await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal,
-                            record_id=record_id)
-    return "model_decided"
+    report = BlogReport("status", action, principal.name, "akismet", labels=STATUS_LABELS[action],
+                        version=comment.version())
+    return (await reported_decision(request, record_id, report, comment)).outcome
 
 
 async def deleted_by_blog(request: web.Request, record_id: str, principal: Principal) -> str:

@@ -40,6 +40,13 @@ def deleted(record_key: str) -> str:
     return f"{record_key}:deleted"
 
 
+def kept_decision(record_key: str) -> str:
+    """Hash (expires): the blog's last decision about a comment that had no record in Redis when it came (the
+    record may wait in a local spool while Redis is away for the process that has it): what it decided, who,
+    when and through which call, applied when the record arrives (see the store's RECORD script)."""
+    return f"{record_key}:kept-decision"
+
+
 def correction(site_id: str, token: str, action: str) -> str:
     """String: the blog corrected the model's decision on one comment so (its label is kept once)."""
     return f"{_site(site_id)}:correction:{token}:{action}"

@@ -168,6 +168,8 @@ class ReviewQueue:
         self._decide = redis.register_script(scripts.DECIDE)
         self._reopen = redis.register_script(scripts.REOPEN)
         self._delete = redis.register_script(scripts.DELETE)
+        self._keep_decision = redis.register_script(scripts.KEEP_DECISION)
+        self._forget_decision = redis.register_script(scripts.FORGET_DECISION)
         self._item = redis.register_script(scripts.ITEM)
         self._select = redis.register_script(scripts.SELECT)
         self._free_head = redis.register_script(scripts.FREE_HEAD)
@@ -428,17 +430,36 @@ class ReviewQueue:
         """The blog deleted the comment: remove its record from Redis and from the queue (claims included), and
         cancel the webhook deliveries still owed about it. The deletion is marked, found or not, for the
         retention time, so that a record of the comment received before it and delivered from a spool later
-        stays out. Returns the record as it was; labels are not touched (see :meth:`LabelStore.delete_about`).
+        stays out; a decision of the blog's own kept for it (see :meth:`keep_decision`) goes. Returns the record
+        as it was; labels are not touched (see :meth:`LabelStore.delete_about`).
 
         :raises NotFound: no record in Redis (never submitted, deleted, expired, or waiting in a spool)."""
         site_id, token = self._parts(item_id)
         item = keys.comment(site_id, token)
         reply = await self._delete(
-            keys=[item, keys.claims(site_id), keys.audit(site_id), keys.outbox_due(site_id), keys.deleted(item)],
+            keys=[item, keys.claims(site_id), keys.audit(site_id), keys.outbox_due(site_id), keys.deleted(item),
+                  keys.kept_decision(item)],
             args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN, keys.delivery(site_id, ""), self._retention])
         if reply[0] != "ok":
             raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
         return from_fields(pairs(reply[1]))
+
+    async def keep_decision(self, item_id: str, decision: Mapping[str, str]) -> str:
+        """Keep a decision of the blog's own (its fields, ``at`` among them) about a comment that has no record
+        in Redis, for the retention time, in place of one kept before; the store applies it when the record
+        arrives (see :class:`~.store.CommentStore`). Returns ``kept``, ``exists`` (the record is there after
+        all: decide it) or ``deleted`` (the blog deleted the comment: nothing to decide)."""
+        site_id, token = self._parts(item_id)
+        item = keys.comment(site_id, token)
+        return str(await self._keep_decision(
+            keys=[item, keys.kept_decision(item), keys.deleted(item)],
+            args=[self._retention, *[part for pair in decision.items() for part in pair]]))
+
+    async def forget_decision(self, item_id: str, at: str = "") -> bool:
+        """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever
+        (``""``: the blog took it back). False when there was none, or another replaced it."""
+        site_id, token = self._parts(item_id)
+        return bool(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))], args=[at]))
 
     # ------------------------------------------------------------ statistics and audit
 

@@ -479,17 +479,18 @@ end
 return {'ok', item_state(KEYS[1], ARGV[7])}
 """
 
-# KEYS: item, claims, audit, outbox due, the item's deletion mark. ARGV: id, actor, now, audit maxlen, delivery
-# key prefix, how long the deletion mark is kept (seconds).
+# KEYS: item, claims, audit, outbox due, the item's deletion mark, the blog's decision kept for it. ARGV: id,
+# actor, now, audit maxlen, delivery key prefix, how long the deletion mark is kept (seconds).
 # The blog deleted the comment: its record goes, with its place in every queue index and any claim on it, so
 # that nobody reviews a comment that no longer exists, and the webhook deliveries still owed about it are
 # cancelled (a decision sent after the deletion could bring the comment back). The deletion is marked with its
 # time, found or not: a record of the comment received before then that reaches Redis later (from a local spool,
-# where it waited while Redis was away) is not stored (see the store's RECORD script). Returns {'ok', the
-# record's fields as they were}, or {'not_found'}.
+# where it waited while Redis was away) is not stored (see the store's RECORD script), and a decision of the
+# blog's own kept for it goes. Returns {'ok', the record's fields as they were}, or {'not_found'}.
 DELETE = COMMON + DELIVERIES + """
 local id, actor, now = ARGV[1], ARGV[2], ARGV[3]
 redis.call('SET', KEYS[5], now, 'EX', ARGV[6])
+redis.call('DEL', KEYS[6])
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return {'not_found'} end
 local status, indexes = unpack(redis.call('HMGET', KEYS[1], 'status', 'indexes'))
@@ -503,6 +504,32 @@ end
 redis.call('DEL', KEYS[1])
 audit(KEYS[3], ARGV[4], now, actor, 'delete', id, cjson.encode({status = status}), '{}')
 return {'ok', fields}
+"""
+
+# KEYS: item, the blog's decision kept for it, the item's deletion mark. ARGV: how long it is kept (seconds),
+# then the decision's field/value pairs (among them ``at``, when it was made).
+# The blog decided a comment that has no record in Redis (its record may wait in a local spool while Redis is
+# away for the process that has it): the decision is kept, in place of one kept before (the blog's last word
+# counts), until the record arrives (see the store's RECORD script) or the time is up. Checked here, not by
+# the caller beforehand, so that a record stored meanwhile cannot miss it. Returns 'kept'; 'exists' when the
+# record is there after all (decide it as it stands); 'deleted' when the blog deleted the comment (within the
+# retention time: there is nothing left to decide, and a record of it from a spool is not stored).
+KEEP_DECISION = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'deleted' end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 'kept'
+"""
+
+# KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever). Forgets it (applied, or
+# taken back by the blog) unless another replaced it meanwhile. Returns 1 when it was forgotten.
+FORGET_DECISION = """
+local at = redis.call('HGET', KEYS[1], 'at')
+if not at or (ARGV[1] ~= '' and at ~= ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
 """
 
 # KEYS: item. ARGV: author prefix. Returns the item's state ({} fields when it does not exist).

@@ -6,7 +6,10 @@ SQLite file (WAL, ``synchronous=FULL``: on disk before the answer goes out) and 
 folder, so records spooled by a process that no longer runs are delivered too. Replaying is safe because
 storing a record is idempotent, an older version of a comment never replaces a newer one (an edit), and a
 record received before the blog deleted its comment is dropped (the deletion is marked in Redis, since the
-DELETE may reach a process for which Redis is up before the record is delivered, and then finds nothing).
+DELETE may reach a process for which Redis is up before the record is delivered, and then finds nothing). A
+decision of the blog's own that came meanwhile the same way is kept in Redis and applied as the record is
+stored (see :meth:`CommentStore.record`); when applying it fails for Redis going away, the record stays here
+and the decision there, for the next drain.
 """
 
 from __future__ import annotations

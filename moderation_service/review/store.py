@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -29,13 +29,18 @@ return 1
 """)
 
 # Write a record; a comment stored before is either answered as stored (a retry) or replaced (an edit).
-# KEYS: comment hash, the site's set of reason names, claims, audit, the comment's deletion mark, then the queue
-#       indexes a held comment joins.
+# KEYS: comment hash, the site's set of reason names, claims, audit, the comment's deletion mark, the blog's
+#       decision kept for it, then the queue indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, version (see Comment.version), received_at, audit maxlen, n indexes, n scores,
 #       m reason names, m names, then the hash's field/value pairs.
-# Returns {0} for a new comment, {1, stored hash} for a retry, {2, revision} for an edit, {3} for a version
-# received no later than the blog deleted the comment (see the queue's DELETE script): not stored, so that a
-# record delivered from a spool after the deletion does not bring the comment back.
+# Returns {0, '', kept} for a new comment, {1, stored hash, kept} for a retry, {2, revision, kept} for an edit,
+# {3} for a version received no later than the blog deleted the comment (see the queue's DELETE script): not
+# stored, so that a record delivered from a spool after the deletion does not bring the comment back.
+# ``kept``: the fields of the blog's decision kept while the comment had no record in Redis (see the queue's
+# KEEP_DECISION script) when it is about the version now stored: one received no later than the decision was
+# made (it waited in a spool), or the very version the blog decided (sent again since); else {}. The caller
+# applies it (a retry gives it again, so a process that stopped before applying it leaves nothing undone); a
+# version received after the decision, and another text, is judged as it is.
 #
 # A retry is the same version, or one received no later than the stored one (a spool replaying an older
 # version late must not undo an edit); a record kept before versions were stored counts as the same.
@@ -50,17 +55,27 @@ local id, n = ARGV[2], tonumber(ARGV[6])
 local m = tonumber(ARGV[7 + n])
 local deleted = redis.call('GET', KEYS[5])
 if deleted and tonumber(deleted) >= tonumber(ARGV[4]) then return {3} end
+-- the blog's decision kept for this comment, if it is about the version received at ``received_at``
+local function kept_for(received_at, version)
+  local kept = redis.call('HGETALL', KEYS[6])
+  local decision = {}
+  for i = 1, #kept, 2 do decision[kept[i]] = kept[i + 1] end
+  if #kept > 0 and (tonumber(received_at) <= tonumber(decision.at) or decision.version == version) then
+    return kept
+  end
+  return {}
+end
 local existing = redis.call('HGETALL', KEYS[1])
 local old
 if #existing > 0 then
   old = {}
   for i = 1, #existing, 2 do old[existing[i]] = existing[i + 1] end
   if not old.version or old.version == ARGV[3] or tonumber(old.received_at) >= tonumber(ARGV[4]) then
-    return {1, existing}
+    return {1, existing, kept_for(old.received_at, old.version)}
   end
 end
 if m > 0 then expect(KEYS[2], 'set') end
-for i = 6, 5 + n do expect(KEYS[i], 'zset') end
+for i = 7, 6 + n do expect(KEYS[i], 'zset') end
 if old then
   expect(KEYS[3], 'zset')
   expect(KEYS[4], 'stream')
@@ -89,14 +104,15 @@ if old then
   redis.call('HSET', KEYS[1], 'earlier', cjson.encode(earlier))
 end
 redis.call('HSET', KEYS[1], 'revision', revision, unpack(ARGV, 8 + n + m))
-for i = 1, n do redis.call('ZADD', KEYS[5 + i], ARGV[6 + i], id) end
+for i = 1, n do redis.call('ZADD', KEYS[6 + i], ARGV[6 + i], id) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[7 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
-if not old then return {0} end
+local kept = kept_for(ARGV[4], ARGV[3])
+if not old then return {0, '', kept} end
 remember(KEYS[4], id, redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor', 'blog',
   'action', 'edit', 'item', id, 'before', cjson.encode({status = old.status, revision = revision - 1}),
   'after', cjson.encode({status = redis.call('HGET', KEYS[1], 'status'), revision = revision})))
-return {2, revision}
+return {2, revision, kept}
 """)
 
 SITES_REFRESH_SECONDS = 60.0
@@ -112,6 +128,11 @@ class Stored(NamedTuple):
     record: Record
     repeated: bool
     deleted: bool = False
+
+
+#: Applies the blog's decision kept for a record that has just reached Redis (the kept decision's fields, see
+#: the RECORD script) and gives the record as it stands then; raises one of ``REDIS_DOWN`` when it could not.
+Settle = Callable[[Record, Mapping[str, str]], Awaitable[Record]]
 
 
 def reason_names(record: Record) -> list[str]:
@@ -190,6 +211,9 @@ class CommentStore:
         #: site -> when this process last added it to the set of sites (again every minute, so that a Redis
         #: that lost its data, restarted without persistence, learns the sites anew).
         self._sites_registered: dict[str, float] = {}
+        #: Applies a decision of the blog's own that waited in Redis for its record (set by the app, see
+        #: :mod:`moderation_service.api.corrections`); without it such a decision waits on.
+        self.settle: Settle | None = None
 
     @property
     def redis(self) -> Redis:
@@ -204,7 +228,10 @@ class CommentStore:
     async def record(self, record: Record) -> Stored:
         """Store ``record``: a new comment, or an edit of one stored before (the record then carries its
         revision). A retry stores nothing and gives back the stored record. A version received no later than
-        the blog deleted the comment stores nothing either (``deleted``): the comment stays deleted."""
+        the blog deleted the comment stores nothing either (``deleted``): the comment stays deleted. A decision
+        of the blog's own kept for this version while it had no record here (it waited in a spool) is applied
+        (:attr:`settle`) before this returns, and the record is given as it stands then; it stays kept, and is
+        applied on the next retry, when :attr:`settle` raises (Redis away: the caller keeps the record)."""
         site_id = record.comment.site_id
         now = time.monotonic()
         if now - self._sites_registered.get(site_id, -SITES_REFRESH_SECONDS) >= SITES_REFRESH_SECONDS:
@@ -222,14 +249,18 @@ class CommentStore:
             args += (name, value)
         reply = await self._batcher.run(
             RECORD, [record_key, keys.reasons_index(site_id), keys.claims(site_id), keys.audit(site_id),
-                     keys.deleted(record_key), *[key for key, _ in indexes]], args)
+                     keys.deleted(record_key), keys.kept_decision(record_key), *[key for key, _ in indexes]], args)
         if reply[0] == 3:
             return Stored(record, repeated=False, deleted=True)
         if reply[0] == 1:
-            return Stored(from_fields(pairs(reply[1])), repeated=True)
-        if reply[0] == 2:
-            return Stored(replace(record, revision=int(reply[1])), repeated=False)
-        return Stored(record, repeated=False)
+            stored = Stored(from_fields(pairs(reply[1])), repeated=True)
+        elif reply[0] == 2:
+            stored = Stored(replace(record, revision=int(reply[1])), repeated=False)
+        else:
+            stored = Stored(record, repeated=False)
+        if reply[2] and self.settle is not None:
+            stored = stored._replace(record=await self.settle(stored.record, pairs(reply[2])))
+        return stored
 
     async def link(self, public_id: str, blog_comment_id: str) -> str:
         """Note the blog's own id for a record it sent without one: ``linked`` (now or before), ``unknown`` (no

@@ -95,7 +95,9 @@ async def test_bad_requests_say_what_to_fix(client: Any, comment: Any) -> None:
     status, body = await tell(client, item_id, "reject", note="x")
     assert status == 422 and "note" in body["error"]["fields"]
     status, body = await tell(client, "kommblog:zzzzzzzzzzzzzzzz", "approve")
-    assert status == 404
+    assert status == 202 and body["applied"] == "kept"  # no record here (yet): kept, see below
+    status, body = await tell(client, "zzzzzzzzzzzzzzzz", "approve")
+    assert status == 404 and "is not a comment id" in body["error"]["message"]
     status, _ = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="monitor",
                            json={"action": "approve"})
     assert status == 403
@@ -119,3 +121,105 @@ async def test_the_blogs_corrections_of_the_model_are_in_the_comments_history(cl
     assert history["entries"][0]["after"]["source"] == "blog"
     _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
     assert [e["action"] for e in audit["entries"]] == ["correct", "correct"]
+
+
+# ------------------------------------------------ a comment whose record still waits in a spool (Redis was away)
+
+
+async def spooling_pair(aiohttp_client: Any, settings: Any) -> tuple[Any, Any]:
+    """Two workers sharing the spool folder: ``served`` has Redis, ``away`` cannot reach it (its records wait in
+    the spool). ``served`` has made its first pass over the spool, so it delivers only when told to."""
+    from moderation_service.app import create_app
+    from moderation_service.appkeys import SPOOL
+    from tests.redis_server import free_port
+    from tests.test_redis_outage import wait_until
+
+    served = await aiohttp_client(create_app(settings))
+
+    async def first_delivery_done() -> bool:
+        return not served.server.app[SPOOL].maybe_pending
+
+    await wait_until(first_delivery_done)
+    away = await aiohttp_client(create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}")))
+    return served, away
+
+
+async def drain(client: Any) -> int:
+    from moderation_service.appkeys import SPOOL, STORE
+
+    return int(await client.server.app[SPOOL].drain(client.server.app[STORE]))
+
+
+async def test_the_blogs_decision_on_a_comment_whose_record_waits_in_a_spool_is_applied_when_it_arrives(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any) -> None:
+    """The record of a held comment waits in one worker's spool; the blog's decision reaches a worker for which
+    Redis is up and that has nothing in Redis yet. It is kept (202, ``kept``), not lost as a 404, and the
+    record delivered afterwards is decided so, as if the decision had come after it: status, label, audit."""
+    from moderation_service.review import keys
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    response = await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))
+    held = await response.json()
+    assert held["decision"] == "hold" and held["spooled"] is True
+    status, body = await tell(served, held["id"], "reject", categories=["insult"])
+    assert status == 202 and body["applied"] == "kept" and body["id"] == held["id"]
+    assert body["action"] == "reject" and body["expires_at"]
+    status, again = await tell(served, held["id"], "reject", categories=["insult"])  # the blog's retry
+    assert status == 202 and again["applied"] == "kept"
+
+    assert await drain(served) == 1
+    _, listed = await call(served, "GET", "/v1/review/items?site_id=kommblog")
+    assert listed["items"] == []
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    [example] = await labels_of(served)
+    assert example["source"] == "blog" and example["labels"] == {"spam": 0, "toxicity": 1, "insult": 1}
+    _, audit = await call(served, "GET", "/v1/review/audit?site_id=kommblog")
+    assert [(e["action"], e["actor"]) for e in audit["entries"]][:1] == [("decide", "kommblog")]
+    assert await redis.keys(keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))) == []
+    status, body = await tell(served, held["id"], "reject", categories=["insult"])  # now it is known
+    assert status == 200 and body["applied"] == "decided" and len(await labels_of(served)) == 1
+
+
+async def test_the_blogs_last_word_counts_for_a_comment_whose_record_waits_in_a_spool(
+        aiohttp_client: Any, settings: Any, comment: Any) -> None:
+    """Rejected, then approved after all, before the record arrived: the approval alone is applied."""
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject"))[0] == 202
+    assert (await tell(served, held["id"], "approve"))[0] == 202
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_a_version_received_after_the_blogs_kept_decision_is_judged_anew(
+        aiohttp_client: Any, settings: Any, comment: Any) -> None:
+    """The blog decided the version it had; an edit it sends afterwards is another text, decided afresh as
+    any edit is (held, it waits), and the older version delivered later from the spool changes nothing."""
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "approve"))[0] == 202
+    edited = await (await served.post("/v1/comments", json={**comment, "content": f"{INSULT}!!"},
+                                      headers=auth("blog"))).json()
+    assert edited["id"] == held["id"] and edited["decision"] == "hold" and edited["status"] == "pending"
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "pending" and item["comment"]["content"] == f"{INSULT}!!"
+    assert await labels_of(served) == []
+
+
+async def test_a_decision_on_a_comment_nobody_knows_is_kept_until_the_decision_retention_ends(
+        client: Any, redis: Any, settings: Any) -> None:
+    """Never submitted (or expired, or still in a spool: the service cannot tell): the answer says that the
+    decision is kept and until when, and the key expires with the decision retention, leaving no junk."""
+    from moderation_service.review import keys
+
+    status, body = await tell(client, "kommblog:zzzzzzzzzzzzzzzz", "spam")
+    assert status == 202 and body["applied"] == "kept" and body["status"] is None
+    assert "no record" in body["message"]
+    [key] = await redis.keys(keys.kept_decision(keys.comment("kommblog", "zzzzzzzzzzzzzzzz")))
+    assert 0 < await redis.ttl(key) <= settings.decision_ttl_days * 86400
+    status, body = await call(client, "GET", "/v1/comments/kommblog:zzzzzzzzzzzzzzzz", role="blog")
+    assert status == 404  # nothing to read: a decision alone is no comment

@@ -179,3 +179,19 @@ async def test_a_comment_sent_again_after_its_deletion_is_kept(client, comment, 
     status, body = await submit(client, {**comment, "comment_id": "h1", "content": f"{INSULT} (1)"})
     assert status == 200 and body["id"] == item_id and body["decision"] == "hold" and body["repeated"] is False
     assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [item_id]
+
+
+async def test_a_deletion_takes_a_kept_decision_with_it_and_a_decision_after_it_is_not_kept(  # type: ignore[no-untyped-def]
+        client, redis):
+    """A decision of the blog's own kept for a comment with no record here (it may wait in a spool) goes with
+    the comment's deletion; a decision about a comment deleted before is not kept (nothing will arrive)."""
+    item_id = "kommblog:zzzzzzzzzzzzzzzz"
+    kept = keys.kept_decision(keys.comment("kommblog", "zzzzzzzzzzzzzzzz"))
+    status, body = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="blog",
+                              json={"action": "reject"})
+    assert status == 202 and body["applied"] == "kept" and await redis.exists(kept) == 1
+    assert (await delete(client, item_id))[0] == 404
+    assert await redis.exists(kept) == 0
+    status, body = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="blog",
+                              json={"action": "reject"})
+    assert status == 404 and await redis.exists(kept) == 0

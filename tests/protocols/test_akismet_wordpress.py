@@ -667,3 +667,87 @@ async def test_a_comment_deleted_in_wordpress_while_its_record_waits_in_a_spool_
     await served.server.app[SPOOL].drain(served.server.app[STORE])
     assert await waiting(served) == []
     assert await served.server.app[STORE].get(item_id) is None
+
+
+# ------------------------------------------------ the admin's word on a comment whose record waits in a spool
+
+
+async def checked_while_redis_was_away(aiohttp_client: Any, settings: Settings) -> tuple[Any, str]:
+    """A held comment checked by a worker that cannot reach Redis (its record waits in the spool), and a worker
+    that has Redis, done with its first pass over the spool (it delivers when told to). Returns that worker
+    and the record's id."""
+    from tests.api.test_blog_decision import spooling_pair
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    body, first = await check(away, **form(TYPED))
+    assert body == "true" and first["X-Moderation-Status"] == "pending"
+    return served, first["X-akismet-guid"]
+
+
+@pytest.mark.parametrize(("status", "result", "labels"), [
+    ("approved", "approved", [{"spam": 0, "toxicity": 0}]),
+    ("trash", "rejected", []),
+])
+async def test_the_admins_status_for_a_comment_whose_record_waits_in_a_spool_is_applied_when_it_arrives(
+        aiohttp_client: Any, settings: Settings, status: str, result: str, labels: list[Any]) -> None:
+    """*Approve* or *Trash* reported before the record reached Redis: kept (``kept``; the plugin, answered
+    Thanks, does not send it again, and need not), and applied to the record once it is delivered, as if it
+    had been reported afterwards."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-status", data=recheck(STORED, reporter="admin", status=status))
+    assert await response.text() == "Thanks for making the web a better place."
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert await drain(served) == 1
+    assert await waiting(served) == []
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == result and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == labels
+
+
+async def test_a_restore_withdraws_the_admins_kept_status(aiohttp_client: Any, settings: Settings) -> None:
+    """*Trash* and then *Restore* before the record arrived: the blog's last word is that the comment waits."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    assert (await report_status(served, STORED, "trash"))[1] == "kept"
+    assert (await report_status(served, STORED, "unapproved"))[1] == "withdrawn"
+    assert await drain(served) == 1
+    assert await waiting(served) == [item_id]
+
+
+@pytest.mark.parametrize(("call_name", "result", "spam"), [("submit-spam", "spam", 1), ("submit-ham", "approved", 0)])
+async def test_spam_or_not_spam_for_a_comment_whose_record_waits_in_a_spool_decides_it_when_it_arrives(
+        aiohttp_client: Any, settings: Settings, call_name: str, result: str, spam: int) -> None:
+    """*Spam* / *Not Spam* reported before the record reached Redis: kept as a label at once (as for any comment
+    the service does not know: it may never arrive), and the record delivered later is decided so, with that one
+    label (the decision's), not two."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post(f"/1.1/{call_name}", data=recheck(STORED, reporter="admin"))
+    assert await response.text() == "Thanks for making the web a better place."
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": spam}]
+    assert await drain(served) == 1
+    assert await waiting(served) == []
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == result and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": spam}]
+
+
+async def test_a_recheck_after_the_admins_kept_word_is_that_comment(aiohttp_client: Any, settings: Settings) -> None:
+    """*Not Spam* kept for a record still spooled, and then *Check for Spam* sends the same comment to a worker
+    with Redis before the spool is delivered: received after the report, but the same version the admin judged,
+    so it is decided so (answered ``false``), and the spooled record delivered later changes nothing."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-ham", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    body, headers = await check(served, **recheck(STORED))
+    assert body == "false" and headers["X-akismet-guid"] == item_id and headers["X-Moderation-Status"] == "approved"
+    await drain(served)
+    assert await waiting(served) == []
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0}]

@@ -162,3 +162,40 @@ async def test_a_record_spooled_before_its_comment_was_deleted_is_not_delivered(
     assert await store.get(record(1).id) is None
     assert await redis.zrange(keys.pending("kommblog"), 0, -1) == [later.id]
     await spool.close()
+
+
+async def test_a_blog_decision_kept_for_a_spooled_record_survives_a_failure_to_apply_it(  # type: ignore[no-untyped-def]
+    tmp_path, redis: Redis
+):
+    """The blog decided while the record waited here (kept in Redis, see api.corrections). Redis going away
+    between storing the record and applying the decision must lose neither: the record stays spooled, the
+    decision stays kept, and the next drain (a retry of the stored record) applies it."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from moderation_service.review.queue import ReviewQueue
+    from moderation_service.sites import Sites
+
+    store = CommentStore(redis, retention_seconds=3600)
+    queue = ReviewQueue(redis, Sites(), 3600, 300)
+    spool = Spool(tmp_path, "s")
+    await spool.put(record(1))
+    assert await queue.keep_decision(record(1).id, {"action": "approve", "at": "2000.0"}) == "kept"
+    applied: list[tuple[str, str]] = []
+
+    async def settle(stored: Record, kept) -> Record:  # type: ignore[no-untyped-def]
+        if not applied:
+            applied.append(("failed", kept["action"]))
+            raise RedisConnectionError("Redis went away")
+        applied.append((stored.id, kept["action"]))
+        await queue.forget_decision(stored.id, kept["at"])
+        return stored
+
+    store.settle = settle
+    with pytest.raises(RedisConnectionError):
+        await spool.drain(store)
+    assert await spool.pending() == 1 and await store.get(record(1).id) is not None
+    assert await spool.drain(store) == 1
+    assert applied == [("failed", "approve"), (record(1).id, "approve")]
+    assert await redis.exists(keys.kept_decision(store.key_of(record(1).id))) == 0
+    assert await spool.drain(store) == 0
+    await spool.close()
