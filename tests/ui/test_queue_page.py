@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import APIRequestContext, Page, expect
+from playwright.sync_api import APIRequestContext, Locator, Page, expect
 
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
@@ -100,11 +100,17 @@ def test_a_decision_counts_at_once_in_the_history_on_the_authors_other_cards(pag
     expect(page.locator(f'li[data-id="{ids[2]}"] .history')).to_have_text("0 freigegeben · 1 abgelehnt · 1 Spam")
 
 
-def test_x_selects_for_a_bulk_decision(page: Page, api: APIRequestContext) -> None:
+def four_cards_on_screen(page: Page, api: APIRequestContext) -> tuple[list[str], Locator]:
+    """Four held comments by Person 0 to 3, signed in with their cards drawn: their ids, and the cards."""
     ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
     sign_in(page)
     cards = page.locator("#cards .card")
     expect(cards).to_have_count(4)
+    return ids, cards
+
+
+def test_x_selects_for_a_bulk_decision(page: Page, api: APIRequestContext) -> None:
+    ids, cards = four_cards_on_screen(page, api)
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("j")
@@ -329,14 +335,9 @@ def test_a_filter_in_the_address_that_is_not_understood_is_said_so(page: Page, a
     expect(page.locator("#cards > li")).to_have_count(1)
 
 
-
-
 def test_a_key_held_down_decides_one_comment_not_the_page(page: Page, api: APIRequestContext) -> None:
     """A key held a moment too long repeats: the repeats must not decide the comments that come up next."""
-    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
-    sign_in(page)
-    cards = page.locator("#cards .card")
-    expect(cards).to_have_count(4)
+    ids, cards = four_cards_on_screen(page, api)
     page.keyboard.down("a")
     expect(cards).to_have_count(3)
     for _ in range(8):  # what the keyboard sends while the key stays down: keydown with repeat set
@@ -377,10 +378,7 @@ def test_after_a_button_in_the_bulk_bar_the_focus_goes_on_with_the_comments(page
                                                                             api: APIRequestContext) -> None:
     """Keyboard only: the bulk bar's buttons hide the bar when they are done; the focus must not fall back to the
     top of the page (a screen reader starts reading from there), but go on at the current comment."""
-    ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
-    sign_in(page)
-    cards = page.locator("#cards .card")
-    expect(cards).to_have_count(4)
+    ids, cards = four_cards_on_screen(page, api)
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
