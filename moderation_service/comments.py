@@ -115,6 +115,8 @@ class Record:
     #: The blog's own id for a comment it sent without one, learnt once the blog stored it (WordPress's comment
     #: id, from the must-use plugin): its decisions reach that comment without searching for it.
     blog_comment_id: str | None = None
+    #: When the author's personal data was erased from the record (see :mod:`.review.erasure`), if it was.
+    personal_data_erased_at: float | None = None
 
     @property
     def queued(self) -> bool:

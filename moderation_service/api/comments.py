@@ -157,6 +157,26 @@ def kept_answer(request: web.Request, public_id: str, report: BlogReport) -> web
     }, status=202)
 
 
+@routes.post("/v1/comments/{id}/erase-personal-data")
+async def erase_personal_data(request: web.Request) -> web.Response:
+    """Someone asked the blog to erase their data: the record keeps the comment (text, status, decision, scores,
+    place in the queue) and loses its author (see :mod:`moderation_service.review.erasure`). Idempotent: a
+    repeat answers the same, with no field left to erase."""
+    principal, public_id, _ = comment_id_of(request, Permission.SUBMIT)
+    try:
+        item, erased = await request.app[QUEUE].erase_personal_data(public_id, principal.name)
+    except REDIS_DOWN as exc:
+        request.app[HEALTH].down(exc)
+        raise StorageUnavailable(STORAGE_DOWN) from None
+    except NotFound:
+        raise NotFound(f"No comment '{public_id}': it was never submitted, was deleted, or its record expired, so "
+                       "this service keeps no personal data of it. Use the 'id' that POST /v1/comments answered "
+                       "(not the blog's comment_id). Labelled examples hold no author; to remove the comment's "
+                       "text from them too, an operator uses POST /v1/ops/labels/erase.") from None
+    return json_response({"id": public_id, "status": item.record.status.value, "erased_fields": erased,
+                          "erased_at": iso(item.record.personal_data_erased_at)})
+
+
 @routes.delete("/v1/comments/{id}")
 async def delete_comment(request: web.Request) -> web.Response:
     """The blog deleted the comment: its record leaves Redis and the review queue. With ``?labels=delete``

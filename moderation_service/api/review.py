@@ -184,6 +184,8 @@ def item_body(item: Item) -> dict[str, Any]:
         "author_key": record.identities.get("author") or None,
         "revision": record.revision,
         "earlier_versions": [earlier_version(version, unscored) for version in record.earlier],
+        # The author asked the blog to erase their data: no name, address or keyed hash is left (since then).
+        "personal_data_erased_at": iso(record.personal_data_erased_at),
     }
 
 

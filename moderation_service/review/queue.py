@@ -22,6 +22,7 @@ from ..labels import LABELLED_COMMENT_FIELDS
 from ..model.attributes import TOXICITY_FAMILY
 from ..sites import Sites
 from . import keys, scripts
+from .erasure import ERASE, erasure
 from .labels import LABELS_MAXLEN
 from .store import AUDIT_MAXLEN, from_fields, pairs, queue_indexes, reason_names
 
@@ -170,6 +171,7 @@ class ReviewQueue:
         self._delete = redis.register_script(scripts.DELETE)
         self._keep_decision = redis.register_script(scripts.KEEP_DECISION)
         self._forget_decision = redis.register_script(scripts.FORGET_DECISION)
+        self._erase = redis.register_script(ERASE)
         self._item = redis.register_script(scripts.ITEM)
         self._select = redis.register_script(scripts.SELECT)
         self._free_head = redis.register_script(scripts.FREE_HEAD)
@@ -460,6 +462,39 @@ class ReviewQueue:
         (``""``: the blog took it back). False when there was none, or another replaced it."""
         site_id, token = self._parts(item_id)
         return bool(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))], args=[at]))
+
+
+    #: How often an erasure reads the record again when it changed between reading and writing (an edit, a
+    #: decision at that moment).
+    ERASE_ATTEMPTS = 5
+
+    async def erase_personal_data(self, item_id: str, actor: str) -> tuple[Item, list[str]]:
+        """Erase the author's personal data from the record (see :mod:`.erasure`): the item as it is now, and
+        the names of the comment's fields erased now (none when it was done before: a repeat changes nothing).
+
+        :raises NotFound: no record in Redis (never submitted, deleted, expired, or waiting in a spool)."""
+        site_id, token = self._parts(item_id)
+        item = keys.comment(site_id, token)
+        for _ in range(self.ERASE_ATTEMPTS):
+            fields = await self._redis.hgetall(item)
+            if not fields:
+                break
+            erased = erasure(site_id, fields)
+            if not erased.needed and fields.get("erased_at"):
+                return Item.from_state(await self._item(keys=[item], args=[keys.author(site_id, "")])), []
+            reply = await self._erase(
+                keys=[item, keys.audit(site_id), erased.author_index or keys.nothing(site_id)],
+                args=[item_id, actor, repr(time.time()), AUDIT_MAXLEN, fields["data"], fields.get("earlier", ""),
+                      fields.get("indexes", ""), erased.data, erased.earlier, erased.indexes,
+                      json.dumps(erased.erased_fields), keys.author(site_id, ""), keys.reputation_prefix(site_id)])
+            if reply[0] == "ok":
+                return Item.from_state(reply[2]), erased.erased_fields
+            if reply[0] == "not_found":
+                break
+        else:
+            raise Conflict(f"'{item_id}' kept changing while its author's data was erased; nothing was changed. "
+                           "Send the erasure again.")
+        raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
 
     # ------------------------------------------------------------ statistics and audit
 

@@ -47,7 +47,8 @@ return 1
 # An edit leaves the queue indexes of the version it replaces, keeps that version's text, scores and fate
 # in ``earlier`` (newest first, at most 20), and is decided afresh; a moderator's claim stays on an edit
 # that is held again (their decision is refused until they have claimed it again, and so seen the new text:
-# ``claim_revision``) and ends with one that is not.
+# ``claim_revision``) and ends with one that is not. An edit after the author's data was erased holds what the blog
+# sent now: it is no longer marked erased (its earlier versions stay erased).
 # All or nothing: a key of the wrong type (edited by hand) is found before anything is written, since a
 # comment stored but not queued would look stored to every retry and never reach a moderator.
 RECORD = Script(TYPE_CHECK + TRAIL + """
@@ -94,7 +95,7 @@ if old then
     action = old.decision_action, note = old.decision_note, categories = old.decision_categories})
   while #earlier > 20 do table.remove(earlier) end
   redis.call('HDEL', KEYS[1], 'indexes', 'decided_by', 'decided_at', 'decision_action', 'decision_note',
-             'decision_categories', 'label_entry', 'decision_tally', 'delivery_id')
+             'decision_categories', 'label_entry', 'decision_tally', 'delivery_id', 'erased_at')
   if n == 0 then
     redis.call('HDEL', KEYS[1], 'claimed_by', 'claim_expires', 'claim_revision')
     redis.call('ZREM', KEYS[3], id)
@@ -198,6 +199,7 @@ def from_fields(fields: Mapping[str, str]) -> Record:
         revision=int(fields.get("revision") or 1),
         earlier=json.loads(fields.get("earlier") or "[]"),
         blog_comment_id=fields.get("blog_comment_id") or None,
+        personal_data_erased_at=float(fields["erased_at"]) if fields.get("erased_at") else None,
     )
 
 

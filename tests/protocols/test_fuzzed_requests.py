@@ -153,6 +153,7 @@ def endpoints(item_id: str = "kommblog:aaaaaaaaaaaaaaaa") -> list[Endpoint]:
         Endpoint("POST", "/v1/comments", _comment(), role="blog"),
         Endpoint("GET", "/v1/comments/{id}", role="blog"),
         Endpoint("POST", "/v1/comments/{id}/decision", {"action": "reject", "categories": ["insult"]}, role="blog"),
+        Endpoint("POST", "/v1/comments/{id}/erase-personal-data", role="blog"),
         Endpoint("DELETE", "/v1/comments/{id}", query={"labels": "delete"}, role="blog", expect=404,
                  path_id="kommblog:zzzzzzzzzzzzzzzz"),
         Endpoint("POST", "/v1alpha1/comments:analyze", analyze, query=perspective_key),

@@ -1,0 +1,184 @@
+"""POST /v1/comments/{id}/erase-personal-data: someone asked the blog to erase their data. The comment's record
+keeps its text, status, decision, scores and place in the queue, and loses who wrote it: name, e-mail, website,
+IP address, browser, referrer, in every version, and the keyed hashes that tied it to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moderation_service.review import keys
+from tests.api.test_comments import INSULT, submit
+from tests.api.test_reopen import decide
+from tests.api.test_review import call, hold
+from tests.conftest import auth
+
+#: What the person gave (or their browser sent), each value found nowhere else in a test's Redis.
+#: Where decisions count for a person: reputation counters and author histories (keyed hashes).
+REPUTATION, HISTORY = keys.reputation_prefix("kommblog") + "*", keys.author("kommblog", "*")
+PERSONAL = {"author_name": "Jana Weber", "author_email": "jana@example.org", "author_url": "https://jana.example.org",
+            "author_ip": "203.0.113.7", "user_agent": "JanasBrowser/1.0", "referrer": "https://suche.example/?q=jana"}
+
+
+async def erase(client: Any, item_id: str, role: str = "blog") -> tuple[int, Any]:
+    return await call(client, "POST", f"/v1/comments/{item_id}/erase-personal-data", role=role)
+
+
+async def everything_in(redis: Any) -> str:
+    """Every key, field, member and value of the test's Redis database, as one text."""
+    found = []
+    for key in await redis.keys("*"):
+        kind = await redis.type(key)
+        if kind == "hash":
+            value: Any = await redis.hgetall(key)
+        elif kind == "stream":
+            value = await redis.xrange(key)
+        elif kind == "zset":
+            value = await redis.zrange(key, 0, -1)
+        elif kind == "set":
+            value = sorted(await redis.smembers(key))
+        elif kind == "list":
+            value = await redis.lrange(key, 0, -1)
+        else:
+            value = await redis.get(key)
+        found.append(f"{key} {value}")
+    return "\n".join(found)
+
+
+def kept_personal_data(text: str) -> list[str]:
+    return [name for name, value in PERSONAL.items() if value in text]
+
+
+async def test_a_held_comment_waits_on_without_its_author(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    comment = {**comment, **PERSONAL}
+    item_id = await hold(client, comment, 1)
+    assert kept_personal_data(await everything_in(redis)) == list(PERSONAL)
+    _, before = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert before["author_key"] and await redis.keys("*:pending:author:*")
+
+    status, body = await erase(client, item_id)
+    assert status == 200, body
+    assert body["id"] == item_id and body["status"] == "pending" and body["erased_at"].endswith("Z")
+    assert body["erased_fields"] == sorted(PERSONAL)
+    assert kept_personal_data(await everything_in(redis)) == []
+    assert await redis.keys("*:pending:author:*") == []  # no longer filed under the person's keyed hash
+
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["comment"]["content"] == before["comment"]["content"] and item["scores"] == before["scores"]
+    assert item["reasons"] == before["reasons"] and item["revision"] == 1
+    assert not set(item["comment"]) & set(PERSONAL) and item["author_key"] is None
+    assert item["personal_data_erased_at"] == body["erased_at"]
+    _, queue = await call(client, "GET", "/v1/review/items?site_id=kommblog")
+    assert [waiting["id"] for waiting in queue["items"]] == [item_id]  # in its place, still to be moderated
+    decided = await decide(client, item_id, "reject")
+    assert decided["status"] == "rejected" and decided["author_history"] == {"approved": 0, "rejected": 0, "spam": 0}
+    _, seen = await call(client, "GET", f"/v1/comments/{item_id}", role="blog")
+    assert seen["status"] == "rejected" and seen["decided_by"] == "mod"  # the blog still hears the decision
+    assert await redis.keys(HISTORY) == []  # an anonymous comment's decision adds to nobody's history
+    assert kept_personal_data(await everything_in(redis)) == []
+
+
+async def test_an_erasure_is_done_once_and_audited_once(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    _, first = await erase(client, item_id)
+    status, again = await erase(client, item_id)
+    assert status == 200 and again == {**first, "erased_fields": []}
+    _, audit = await call(client, "GET", "/v1/review/audit?site_id=kommblog")
+    erasures = [entry for entry in audit["entries"] if entry["action"] == "erase_personal_data"]
+    assert len(erasures) == 1 and erasures[0]["actor"] == "kommblog"
+    assert erasures[0]["after"] == {"status": "pending", "erased_fields": sorted(PERSONAL)}  # names, no values
+
+
+async def test_what_a_decision_counted_for_the_person_is_taken_back(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    """A spam verdict raised the reputation of the comment's IP and e-mail address and the author's history
+    (keyed hashes): the erasure takes them back; the verdict, its label and its audit entry stay."""
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    await decide(client, item_id, "spam")
+    reputation = await redis.keys(REPUTATION)
+    assert len(reputation) >= 2 and await redis.keys(HISTORY)
+    status, body = await erase(client, item_id)
+    assert status == 200 and body["status"] == "spam"
+    assert await redis.keys(REPUTATION) == [] and await redis.keys(HISTORY) == []
+    assert await redis.xlen(keys.labels("kommblog")) == 1
+    _, seen = await call(client, "GET", f"/v1/comments/{item_id}", role="blog")
+    assert seen["status"] == "spam" and seen["decided_by"] == "mod"
+    status, reopened = await call(client, "POST", f"/v1/review/items/{item_id}/reopen")
+    assert status == 200 and reopened["status"] == "pending"  # taken back once, not twice
+    assert await redis.keys(REPUTATION) == [] and await redis.xlen(keys.labels("kommblog")) == 0
+
+
+async def test_an_other_authors_counts_stay(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    erased = await hold(client, {**comment, **PERSONAL}, 1)
+    other = await hold(client, {**comment, "author_name": "Kai", "author_email": "kai@example.org"}, 2)
+    for item_id in (erased, other):
+        await decide(client, item_id, "approve")
+    await erase(client, erased)
+    [history] = await redis.keys(HISTORY)
+    assert await redis.hgetall(history) == {"approved": "1"}
+    _, item = await call(client, "GET", f"/v1/review/items/{other}")
+    assert item["author_history"]["approved"] == 1 and item["comment"]["author_name"] == "Kai"
+
+
+async def test_the_earlier_versions_of_an_edited_comment_lose_their_author_too(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    _, edited = await submit(client, {**comment, **PERSONAL, "comment_id": "h1", "content": f"{INSULT}, wirklich"})
+    assert edited["revision"] == 2
+    status, body = await erase(client, item_id)
+    assert status == 200 and body["erased_fields"] == sorted(PERSONAL)
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    [earlier] = item["earlier_versions"]
+    assert earlier["comment"]["content"] == f"{INSULT} (1)" and not set(earlier["comment"]) & set(PERSONAL)
+    assert kept_personal_data(await everything_in(redis)) == []
+
+
+async def test_the_comment_sent_again_as_it_was_brings_nothing_back(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    """A blog's retry of the comment as first sent is the same version: answered from the record, kept as it is."""
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    await erase(client, item_id)
+    status, again = await submit(client, {**comment, **PERSONAL, "comment_id": "h1", "content": f"{INSULT} (1)"})
+    assert status == 200 and again["id"] == item_id and again["repeated"] is True
+    assert kept_personal_data(await everything_in(redis)) == []
+
+
+async def test_an_edit_after_the_erasure_is_kept_as_the_blog_sends_it(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    await erase(client, item_id)
+    _, edited = await submit(client, {**comment, "author_name": "Anonym", "author_email": "", "comment_id": "h1",
+                                      "content": f"{INSULT}, wirklich"})
+    assert edited["revision"] == 2
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["comment"]["author_name"] == "Anonym" and item["personal_data_erased_at"] is None
+    assert not set(item["earlier_versions"][0]["comment"]) & set(PERSONAL)
+
+
+async def test_who_may_erase_and_what_is_refused(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    for role in ("other_blog", "moderator", "monitor"):
+        status, body = await erase(client, item_id, role=role)
+        assert status == 403, role
+    response = await client.post(f"/v1/comments/{item_id}/erase-personal-data")
+    assert response.status == 401
+    status, body = await erase(client, "kommblog:zzzzzzzzzzzzzzzz")
+    assert status == 404 and body["error"]["code"] == "not_found"
+    message = body["error"]["message"]
+    assert "'id' that POST /v1/comments answered" in message and "POST /v1/ops/labels/erase" in message
+    status, body = await erase(client, "4711")
+    assert status == 404 and "'id' the service answered" in body["error"]["message"]
+    status, body = await erase(client, item_id, role="admin")
+    assert status == 200 and body["erased_fields"] == sorted(PERSONAL)
+
+
+async def test_a_deleted_comment_has_nothing_left_to_erase(client, comment) -> None:  # type: ignore[no-untyped-def]
+    item_id = await hold(client, {**comment, **PERSONAL}, 1)
+    response = await client.delete(f"/v1/comments/{item_id}", headers=auth("blog"))
+    assert response.status == 200
+    status, body = await erase(client, item_id)
+    assert status == 404 and "was deleted" in body["error"]["message"]
+
+
+def test_personal_fields_are_every_field_of_the_person() -> None:
+    from moderation_service.comments import COMMENT_FIELDS
+    from moderation_service.labels import LABELLED_COMMENT_FIELDS
+    from moderation_service.review.erasure import PERSONAL_FIELDS
+
+    assert set(PERSONAL) <= set(PERSONAL_FIELDS) <= set(COMMENT_FIELDS)
+    assert not set(PERSONAL_FIELDS) & set(LABELLED_COMMENT_FIELDS)  # labels never held them
