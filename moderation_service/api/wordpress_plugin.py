@@ -1,6 +1,7 @@
 """The calls of this service's own that its WordPress must-use plugin sends beside the Akismet plugin's
 (``moderation-service wordpress-plugin``): what the admin did in WordPress that the Akismet plugin does not
-report (``submit-status``), and which WordPress comment a checked comment became (``comment-stored``). They
+report (``submit-status``), which WordPress comment a checked comment became (``comment-stored``), and
+its personal data eraser's requests (``erase-personal-data``). They
 speak Akismet's way (a form, the blog key, ``invalid`` with its debug help); see the README, *Decisions into
 WordPress*.
 """
@@ -131,3 +132,26 @@ async def comment_stored(request: web.Request, form: Form) -> web.Response:
         # WordPress put it in the trash as it stored it (its disallowed words): the blog's rejection
         await blog_decision(request, record_id, Action.REJECT, source="akismet", principal=principal, labels={})
     return text(THANKS, {OUTCOME_HEADER: outcome})
+
+
+@routes.post("/1.1/erase-personal-data")
+@akismet_handler
+async def erase_personal_data(request: web.Request, form: Form) -> web.Response:
+    """This service's extension, sent by its WordPress must-use plugin's personal data eraser (WordPress's
+    *Erase Personal Data*) for each of the person's comments: their data leaves the comment's record, as with
+    ``POST /v1/comments/{id}/erase-personal-data``. The record is the one the plugin names
+    (``moderation_service_id``; then no comment field is needed), else the one the comment's fields give, as
+    in reports. ``X-Moderation-Outcome``: ``erased`` (now, or before) or ``unknown`` (no record here)."""
+    principal, site_id = authenticate(request, form)
+    named = named_record_id(site_id, form)
+    if named and not has_text(form.get("comment_content", "")):
+        record_id = named
+    else:
+        comment = to_comment(request, site_id, form)
+        record_id = await reported_record_id(request, site_id, form, comment)
+    with kept_or_unavailable(request, "the erasure"):
+        try:
+            await request.app[QUEUE].erase_personal_data(record_id, principal.name)
+        except NotFound:
+            return text(THANKS, {OUTCOME_HEADER: "unknown"})
+    return text(THANKS, {OUTCOME_HEADER: "erased"})

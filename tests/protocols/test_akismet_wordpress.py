@@ -751,3 +751,49 @@ async def test_a_recheck_after_the_admins_kept_word_is_that_comment(aiohttp_clie
     await drain(served)
     assert await waiting(served) == []
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0}]
+
+
+async def erase_call(client: Any, data: dict[str, str]) -> tuple[str, str]:
+    """The must-use plugin's personal data eraser asking the service to erase one comment's record."""
+    response = await client.post("/1.1/erase-personal-data", data=data)
+    assert response.status == 200
+    return await response.text(), response.headers.get("X-Moderation-Outcome", "")
+
+
+async def test_wordpress_erasing_a_persons_data_erases_it_from_the_linked_record(client: Any) -> None:
+    """WordPress's *Erase Personal Data*: the plugin names the linked record by the comment's id alone; the
+    comment waits on without its author, and a second run finds nothing left."""
+    _, first = await check(client, **form(TYPED, comment_author="Jana Weber", comment_author_email="jana@example.org",
+                                          user_agent="JanasBrowser/1.0"))
+    item_id = first["X-akismet-guid"]
+    await link(client, item_id)
+    data = {"api_key": KEYS["blog"], "blog": BLOG, "comment_ID": "3001", "moderation_service_id": item_id}
+    assert await erase_call(client, data) == ("Thanks for making the web a better place.", "erased")
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending" and item["personal_data_erased_at"]
+    assert not {"author_name", "author_email", "author_ip", "user_agent"} & set(item["comment"])
+    assert await erase_call(client, data) == ("Thanks for making the web a better place.", "erased")  # idempotent
+    assert await waiting(client) == [item_id]
+
+
+async def test_a_comment_never_linked_is_erased_by_its_fields_and_one_never_kept_is_unknown(client: Any) -> None:
+    _, first = await check(client, **form(TYPED))
+    item_id = first["X-akismet-guid"]
+    fields = recheck(STORED, reporter="admin")
+    assert (await erase_call(client, fields))[1] == "erased"
+    _, item = await call(client, "GET", f"/v1/review/items/{item_id}")
+    assert item["personal_data_erased_at"] and "author_email" not in item["comment"]
+    assert (await erase_call(client, recheck("Nie gesehen.")))[1] == "unknown"
+    gone = {"api_key": KEYS["blog"], "blog": BLOG, "comment_ID": "3002",
+            "moderation_service_id": "kommblog:zzzzzzzzzzzzzzzz"}
+    assert (await erase_call(client, gone))[1] == "unknown"
+
+
+async def test_an_erasure_that_cannot_be_right_says_what_to_send(client: Any) -> None:
+    response = await client.post("/1.1/erase-personal-data", data={"api_key": "not-a-key", "blog": BLOG,
+                                                                   "comment_content": "x"})
+    assert await response.text() == "invalid" and "Invalid key" in response.headers["X-akismet-debug-help"]
+    response = await client.post("/1.1/erase-personal-data", data={"api_key": KEYS["blog"], "blog": BLOG,
+                                                                   "moderation_service_id": "not-a-record"})
+    assert await response.text() == "invalid"  # without a record named, the comment's fields are needed
+    assert response.headers["X-akismet-debug-help"].startswith('Empty "comment_content" value')
