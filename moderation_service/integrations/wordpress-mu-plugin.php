@@ -36,6 +36,12 @@
  * Akismet plugin's own Spam / Not Spam, is kept with its comment (meta moderation_service_unsent: the
  * comment's last word only) and sent again by WordPress's cron; a deletion is kept in an option of its own,
  * by the record's id alone.
+ *
+ * Tools → Erase Personal Data: a personal data eraser, run before WordPress's own comment eraser, asks the
+ * service to erase what its record of each of the person's comments keeps of them (name, e-mail, website, IP
+ * address, browser, referrer; /1.1/erase-personal-data). One the service did not take is retained, said so in
+ * a message, kept with its comment (meta moderation_service_unsent_erasure: a keyed hash of the address) for
+ * the next run and sent again by WordPress's cron.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -55,6 +61,7 @@ add_action( 'transition_comment_status', 'moderation_service_report_spam_move', 
 add_action( 'delete_comment', 'moderation_service_report_deletion', 10, 2 );
 add_action( 'wp_insert_comment', 'moderation_service_link_comment', 10, 2 );
 add_action( 'moderation_service_resend', 'moderation_service_resend' );
+add_filter( 'wp_privacy_personal_data_erasers', 'moderation_service_register_eraser' );
 
 /**
  * Answers a request for Akismet's servers with the moderation service's answer to it.
@@ -451,6 +458,13 @@ function moderation_service_resend() {
 			delete_option( $name );
 		}
 	}
+	$erasures = $down ? array() : get_comments( array( 'meta_key' => 'moderation_service_unsent_erasure', 'status' => 'any', 'number' => 50 ) );
+	foreach ( $erasures as $comment ) {
+		if ( '' === moderation_service_erase_comment( $comment, (string) get_comment_meta( $comment->comment_ID, 'moderation_service_unsent_erasure', true ) )[0] ) {
+			$left = true; // not taken: never dropped (that would claim an erasure), tried again later
+			break;
+		}
+	}
 	$GLOBALS['moderation_service_resending'] = false;
 	if ( $left ) {
 		moderation_service_schedule_resend();
@@ -497,4 +511,117 @@ function moderation_service_still_stands( $comment, $unsent ) {
 		default:
 			return $now === ( $unsent['status'] ?? '' );
 	}
+}
+
+/** Comments a personal data eraser's page asks the service about. */
+const MODERATION_SERVICE_ERASER_PAGE = 50;
+
+/**
+ * Registers the personal data eraser (Tools → Erase Personal Data), before the others: WordPress's own comment
+ * eraser, which would otherwise run first, empties the address by which this one finds the person's comments.
+ *
+ * @param array $erasers The erasers registered so far, by key.
+ * @return array The erasers, this one first.
+ */
+function moderation_service_register_eraser( $erasers ) {
+	return array( 'moderation-service' => array(
+		'eraser_friendly_name' => 'Moderation service',
+		'callback'             => 'moderation_service_erase_personal_data',
+	) ) + (array) $erasers;
+}
+
+/**
+ * WordPress's personal data eraser for one e-mail address, a page of the person's comments at a time (every
+ * status: the spam folder, where held comments wait, and the trash too): the service is asked to erase what
+ * its record of each keeps of the person. What it did not take is retained, with a message, and kept with
+ * the comment (by a keyed hash of the address, which WordPress's own comment eraser empties afterwards) for
+ * the next run, which asks again about those first, and for WordPress's cron.
+ *
+ * @param string $email_address The person's e-mail address.
+ * @param int    $page          Which page of their comments (from 1).
+ * @return array items_removed, items_retained, messages and done, as WordPress wants them.
+ */
+function moderation_service_erase_personal_data( $email_address, $page = 1 ) {
+	$email  = strtolower( trim( (string) $email_address ) );
+	$answer = array( 'items_removed' => false, 'items_retained' => false, 'messages' => array(), 'done' => true );
+	if ( '' === $email ) {
+		return $answer;
+	}
+	$paged    = max( 1, (int) $page );
+	$comments = get_comments( array( 'author_email' => $email, 'status' => 'any', 'number' => MODERATION_SERVICE_ERASER_PAGE,
+		'paged' => $paged, 'orderby' => 'comment_ID', 'order' => 'ASC' ) );
+	$answer['done'] = count( $comments ) < MODERATION_SERVICE_ERASER_PAGE;
+	$hash  = wp_hash( $email );
+	$asked = array();
+	if ( 1 === $paged ) { // what an earlier run could not erase comes first
+		$asked = get_comments( array( 'meta_key' => 'moderation_service_unsent_erasure', 'meta_value' => $hash, 'status' => 'any', 'number' => 500 ) );
+	}
+	$retained = 0;
+	$why      = '';
+	$seen     = array();
+	foreach ( array_merge( $asked, $comments ) as $comment ) {
+		if ( isset( $seen[ (int) $comment->comment_ID ] ) ) {
+			continue;
+		}
+		$seen[ (int) $comment->comment_ID ] = true;
+		list( $outcome, $failure ) = moderation_service_erase_comment( $comment, $hash );
+		if ( 'erased' === $outcome ) {
+			$answer['items_removed'] = true;
+		} elseif ( '' === $outcome ) {
+			$retained++;
+			$why = $failure;
+		}
+	}
+	if ( $retained ) {
+		$answer['items_retained'] = true;
+		$answer['messages'][]     = sprintf(
+			'The moderation service (%s) still keeps the personal data of %d of this person\'s comments: %s. Run this erasure again once it answers (WordPress\'s cron also tries again every five minutes).',
+			MODERATION_SERVICE_URL, $retained, $why
+		);
+	}
+	return $answer;
+}
+
+/**
+ * Asks the service to erase what its record of a comment keeps of the person: by the record's id alone for a
+ * linked comment (the forwarder adds moderation_service_id), else with the comment's fields as reports send
+ * them, by which the service finds the record. An erasure not taken is kept with the comment ($hash: of the
+ * person's address) and WordPress's cron scheduled; one taken is forgotten.
+ *
+ * @param WP_Comment $comment The comment.
+ * @param string     $hash    wp_hash() of the person's address, lower-cased.
+ * @return array array( 'erased' | 'unknown' (the service keeps no record of it) | '' (not taken), why not ).
+ */
+function moderation_service_erase_comment( $comment, $hash ) {
+	$linked = (string) get_comment_meta( $comment->comment_ID, 'moderation_service_id', true );
+	if ( '' === $linked && '' === trim( (string) $comment->comment_content ) ) {
+		return array( 'unknown', '' ); // no text: the service never judged it, so it keeps no record of it
+	}
+	if ( ! class_exists( 'Akismet' ) || ! Akismet::get_api_key() ) {
+		$result = array( '', 'the Akismet plugin, through which it is called, is not active with a key' );
+	} else {
+		$fields = '' !== $linked ? array( 'blog' => get_option( 'home' ), 'comment_ID' => $comment->comment_ID )
+			: array_diff_key( moderation_service_fields( $comment, '', '' ), array( 'is_test' => true ) );
+		$response = Akismet::http_post( Akismet::build_query( $fields ), 'erase-personal-data' );
+		$headers  = $response[0] ?? '';
+		$body     = (string) ( $response[1] ?? '' );
+		$answered = is_array( $headers ) || $headers instanceof ArrayAccess;
+		$outcome  = $answered ? (string) ( $headers['x-moderation-outcome'] ?? '' ) : '';
+		if ( 0 === strpos( $body, 'Thanks' ) && in_array( $outcome, array( 'erased', 'unknown' ), true ) ) {
+			$result = array( $outcome, '' );
+		} elseif ( ! $answered ) {
+			$result = array( '', 'it could not be reached' );
+		} elseif ( 'invalid' === $body ) {
+			$result = array( '', 'it refused the call (' . (string) ( $headers['x-akismet-debug-help'] ?? '' ) . ')' );
+		} else {
+			$result = array( '', 'it answered with an error (its Redis may be away)' );
+		}
+	}
+	if ( '' === $result[0] ) {
+		update_comment_meta( $comment->comment_ID, 'moderation_service_unsent_erasure', $hash );
+		moderation_service_schedule_resend();
+	} else {
+		delete_comment_meta( $comment->comment_ID, 'moderation_service_unsent_erasure' );
+	}
+	return $result;
 }

@@ -231,3 +231,78 @@ def test_the_statistics_view_leads_back_to_the_settings(plugin: Path) -> None:
     ran = run(plugin, "statistics_view_leads_back")
     assert ran["redirect"] == "https://kommblog.example/wp-admin/options-general.php?page=akismet-key-config"
     assert ran["result"] is None  # it exited after redirecting
+
+
+def erasures(ran: dict[str, Any]) -> list[dict[str, str]]:
+    return [call["fields"] for call in ran["calls"] if call["path"] == "/api/1.1/erase-personal-data"]
+
+
+def test_the_eraser_runs_before_wordpresss_own_comment_eraser(plugin: Path) -> None:
+    """WordPress's comment eraser empties the comments' address, by which this one finds them: it must run first."""
+    assert run(plugin, "erasers_in_order")["result"] == ["moderation-service", "wordpress-comments"]
+
+
+def test_the_eraser_asks_the_service_to_erase_each_of_the_persons_comments(plugin: Path) -> None:
+    ran = run(plugin, "erasure_of_a_persons_comments")
+    pages = ran["result"]["moderation-service"]
+    assert pages == [{"items_removed": True, "items_retained": False, "messages": [], "done": False},
+                     {"items_removed": True, "items_retained": False, "messages": [], "done": True}]
+    sent = erasures(ran)
+    # every status (the spam folder, where held comments wait, and the trash too), not another person's, and
+    # not a comment without text (never checked, so never kept there)
+    assert [fields["comment_ID"] for fields in sent] == ["200", "201", *map(str, range(204, 254))]
+    linked, unlinked = sent[0], sent[1]
+    assert linked == {"blog": "https://kommblog.example", "comment_ID": "200", "api_key": "0a1b2c3d4e5f",
+                      "moderation_service_id": "kommblog:ffffffffffffffff"}  # the record's id: no personal data sent
+    assert unlinked["comment_content"] == "Wie getippt" and unlinked["comment_author_email"] == "Jana@Example.org"
+    assert "moderation_service_id" not in unlinked and "is_test" not in unlinked
+    assert not kept_erasures(ran)
+
+
+def kept_erasures(ran: dict[str, Any]) -> dict[str, str]:
+    return {comment: meta["moderation_service_unsent_erasure"] for comment, meta in (ran["meta"] or {}).items()
+            if "moderation_service_unsent_erasure" in meta}
+
+
+def test_an_eraser_that_cannot_reach_the_service_claims_nothing(plugin: Path) -> None:
+    """WordPress shows the message and that data was retained, so the admin runs the erasure again."""
+    ran = run(plugin, "erasure_while_the_service_is_down")
+    [page], address = ran["result"]
+    assert page["items_removed"] is False and page["items_retained"] is True and page["done"] is True
+    [message] = page["messages"]
+    assert "2 of this person's comments" in message and "could not be reached" in message
+    assert "run this erasure again" in message.lower()
+    kept = kept_erasures(ran)
+    assert list(kept) == ["210", "211"] and kept["210"] == kept["211"]
+    assert "jana" not in kept["210"]  # a keyed hash of the address, not the address
+    assert address == ""  # WordPress's own eraser ran after it: the address is gone from the approved comment
+    assert ran["cron"] == ["moderation_service_resend"]
+
+
+def test_a_second_run_finds_what_the_first_could_not_erase(plugin: Path) -> None:
+    """WordPress's own eraser has emptied the approved comment's address: it is found by what was kept with it."""
+    ran = run(plugin, "erasure_run_again")
+    assert ran["result"] == [{"items_removed": True, "items_retained": False, "messages": [], "done": True}]
+    assert [fields["comment_ID"] for fields in erasures(ran)] == ["210", "211"]
+    assert list(kept_erasures(ran)) == ["214"]  # someone else's
+
+
+def test_an_erasure_the_service_refuses_says_why(plugin: Path) -> None:
+    ran = run(plugin, "erasure_refused_by_the_service")
+    page = ran["result"]
+    assert page["items_retained"] is True and page["items_removed"] is False
+    assert "refused the call (Invalid key: send one of this service's blog API keys)" in page["messages"][0]
+    assert list(kept_erasures(ran)) == ["212"]
+
+
+def test_comments_the_service_keeps_nothing_of_are_neither_removed_nor_retained(plugin: Path) -> None:
+    ran = run(plugin, "erasure_of_comments_the_service_does_not_know")
+    assert ran["result"] == {"items_removed": False, "items_retained": False, "messages": [], "done": True}
+    assert len(erasures(ran)) == 1 and not kept_erasures(ran)
+
+
+def test_cron_sends_each_kept_erasure_until_the_service_takes_it(plugin: Path) -> None:
+    ran = run(plugin, "kept_erasures_are_sent_by_cron")
+    assert ran["result"] == [True, True]  # answered 503: kept, and tried again later
+    assert [fields["moderation_service_id"] for fields in erasures(ran)] == ["kommblog:ffffffffffffffff"] * 2
+    assert not kept_erasures(ran) and ran["cron"] == []

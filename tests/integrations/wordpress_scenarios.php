@@ -237,3 +237,68 @@ function scenario_statistics_view_leads_back() {
 	do_action( 'admin_init' );  // redirects and exits
 	return 'not redirected';
 }
+
+function scenario_erasers_in_order() {
+	return array_keys( apply_filters( 'wp_privacy_personal_data_erasers', array() ) );
+}
+
+/** Tools → Erase Personal Data for jana@example.org: 52 comments of hers (one linked), one of someone else's. */
+function scenario_erasure_of_a_persons_comments() {
+	stub_comment( 200, array( 'comment_approved' => '1' ) );
+	add_comment_meta( 200, 'moderation_service_id', 'kommblog:ffffffffffffffff' );
+	stub_comment( 201, array( 'comment_approved' => 'spam', 'comment_author_email' => 'Jana@Example.org' ) );
+	add_comment_meta( 201, 'akismet_as_submitted', array( 'comment_content' => 'Wie getippt', 'user_ip' => '198.51.100.9' ) );
+	stub_comment( 202, array( 'comment_author_email' => 'kai@example.org' ) );
+	stub_comment( 203, array( 'comment_approved' => 'trash', 'comment_content' => '' ) );  // no text: never checked
+	for ( $id = 204; $id < 254; $id++ ) {
+		stub_comment( $id, array( 'comment_approved' => '0' ) );
+	}
+	return stub_erase_personal_data( 'jana@example.org' );
+}
+
+/** The service down while the admin erases: nothing is claimed, and what was not erased is kept. */
+function scenario_erasure_while_the_service_is_down() {
+	stub_comment( 210, array( 'comment_approved' => '1' ) );
+	add_comment_meta( 210, 'moderation_service_id', 'kommblog:ffffffffffffffff' );
+	stub_comment( 211, array( 'comment_approved' => 'spam' ) );
+	$GLOBALS['stub']['service'] = 'down';
+	$erased = stub_erase_personal_data( 'jana@example.org' );  // WordPress's own eraser runs after it
+	return array( $erased['moderation-service'], get_comment( 210 )->comment_author_email );
+}
+
+/** A later page load, the service up: the admin runs the erasure again. */
+function scenario_erasure_run_again() {
+	stub_comment( 210, array( 'comment_approved' => '1', 'comment_author' => 'Anonymous', 'comment_author_email' => '' ) );
+	add_comment_meta( 210, 'moderation_service_id', 'kommblog:ffffffffffffffff' );
+	update_comment_meta( 210, 'moderation_service_unsent_erasure', wp_hash( 'jana@example.org' ) );
+	stub_comment( 211, array( 'comment_approved' => 'spam' ) );  // WordPress's own eraser leaves the spam folder alone
+	update_comment_meta( 211, 'moderation_service_unsent_erasure', wp_hash( 'jana@example.org' ) );
+	stub_comment( 214, array( 'comment_approved' => '1', 'comment_author_email' => '' ) );  // someone else's, kept
+	update_comment_meta( 214, 'moderation_service_unsent_erasure', wp_hash( 'kai@example.org' ) );
+	return stub_erase_personal_data( 'jana@example.org' )['moderation-service'];
+}
+
+function scenario_erasure_refused_by_the_service() {
+	stub_comment( 212, array( 'comment_approved' => 'spam' ) );
+	$GLOBALS['stub']['service'] = 'invalid';
+	return moderation_service_erase_personal_data( 'jana@example.org', 1 );
+}
+
+function scenario_erasure_of_comments_the_service_does_not_know() {
+	stub_comment( 213, array( 'comment_approved' => '1' ) );
+	$GLOBALS['stub']['erased'] = 'unknown';
+	return moderation_service_erase_personal_data( 'jana@example.org', 1 );
+}
+
+/** An erasure kept while the service was down, sent by WordPress's cron: once busy (503), then taken. */
+function scenario_kept_erasures_are_sent_by_cron() {
+	stub_comment( 220, array( 'comment_approved' => '1', 'comment_author_email' => '' ) );  // WordPress's own eraser ran
+	add_comment_meta( 220, 'moderation_service_id', 'kommblog:ffffffffffffffff' );
+	update_comment_meta( 220, 'moderation_service_unsent_erasure', wp_hash( 'jana@example.org' ) );
+	$GLOBALS['stub']['service'] = 'busy';
+	stub_run_cron( 'moderation_service_resend' );
+	$after_busy = array( get_comment_meta( 220, 'moderation_service_unsent_erasure', true ) !== '', wp_next_scheduled( 'moderation_service_resend' ) > 0 );
+	$GLOBALS['stub']['service'] = 'up';
+	stub_run_cron( 'moderation_service_resend' );
+	return $after_busy;
+}

@@ -24,6 +24,7 @@ $GLOBALS['stub'] = array(
 	'doing_cron' => false,
 	'guid'      => 'kommblog:aaaaaaaaaaaaaaaa',
 	'explicit'  => true,   // the Akismet plugin takes a status change for the admin's Spam / Not Spam (see below)
+	'erased'    => 'erased', // what erase-personal-data answers: erased | unknown
 );
 
 class WP_Error {
@@ -108,13 +109,17 @@ function wp_remote_request( $url, $args ) {
 		return array( 'headers' => array(), 'body' => '{"error": {"code": "storage_unavailable"}}', 'response' => array( 'code' => 503 ) );
 	}
 	if ( 'invalid' === $mood ) {
-		return array( 'headers' => array(), 'body' => 'invalid', 'response' => array( 'code' => 200 ) );
+		return array( 'headers' => array( 'x-akismet-debug-help' => 'Invalid key: send one of this service\'s blog API keys' ),
+			'body' => 'invalid', 'response' => array( 'code' => 200 ) );
 	}
 	$path    = (string) parse_url( $url, PHP_URL_PATH );
 	$check   = '/comment-check' === substr( $path, -14 );
 	$headers = $check ? array( 'x-akismet-guid' => $GLOBALS['stub']['guid'] ) : array();
 	if ( '/comment-stored' === substr( $path, -15 ) ) {
 		$headers['x-moderation-outcome'] = $GLOBALS['stub']['link'];
+	}
+	if ( '/erase-personal-data' === substr( $path, -20 ) ) {
+		$headers['x-moderation-outcome'] = $GLOBALS['stub']['erased'];
 	}
 	return array(
 		'headers'  => $headers,
@@ -162,15 +167,71 @@ function delete_comment_meta( $id, $key, $value = '' ) {
 	return true;
 }
 
-/** WP_Comment_Query with meta_key: the stored comments that have that meta, by id. */
+/**
+ * WP_Comment_Query, for what the plugin asks: by meta_key (and meta_value), by author_email (WordPress compares it
+ * as MySQL does, regardless of case), by status ('all', the default: approved and pending; 'any': every status),
+ * ordered by id, number per page, paged.
+ */
 function get_comments( $query ) {
 	$found = array();
-	foreach ( $GLOBALS['stub']['meta'] as $id => $meta ) {
-		if ( isset( $meta[ $query['meta_key'] ] ) && isset( $GLOBALS['stub']['comments'][ $id ] ) ) {
-			$found[] = $GLOBALS['stub']['comments'][ $id ];
+	ksort( $GLOBALS['stub']['comments'] );
+	foreach ( $GLOBALS['stub']['comments'] as $id => $comment ) {
+		$meta = isset( $query['meta_key'] ) ? ( $GLOBALS['stub']['meta'][ $id ][ $query['meta_key'] ] ?? null ) : false;
+		if ( null === $meta || ( isset( $query['meta_value'] ) && $meta !== $query['meta_value'] ) ) {
+			continue;
 		}
+		if ( isset( $query['author_email'] ) && strtolower( $comment->comment_author_email ) !== strtolower( $query['author_email'] ) ) {
+			continue;
+		}
+		if ( 'any' !== ( $query['status'] ?? 'all' ) && ! in_array( (string) $comment->comment_approved, array( '0', '1' ), true ) ) {
+			continue;
+		}
+		$found[] = $comment;
 	}
-	return array_slice( $found, 0, $query['number'] ?? 10 );
+	$number = $query['number'] ?? 10;
+	return array_slice( $found, ( ( $query['paged'] ?? 1 ) - 1 ) * $number, $number );
+}
+
+/** As WordPress: an HMAC of the data under the site's salt. */
+function wp_hash( $data ) {
+	return hash_hmac( 'md5', $data, 'the-sites-salt' );
+}
+
+/**
+ * WordPress's own comment eraser (wp_comments_personal_data_eraser), as far as the plugin depends on it: it
+ * anonymizes the person's approved and pending comments (not those in the spam folder or the trash), their
+ * address emptied. Registered by WordPress before any plugin loads.
+ */
+function wp_comments_personal_data_eraser( $email_address, $page = 1 ) {
+	foreach ( get_comments( array( 'author_email' => $email_address, 'number' => 500, 'paged' => $page ) ) as $comment ) {
+		$comment->comment_author       = 'Anonymous';
+		$comment->comment_author_email = '';
+		$comment->comment_author_IP    = '192.0.2.0';
+		$comment->comment_agent        = '';
+	}
+	return array( 'items_removed' => true, 'items_retained' => false, 'messages' => array(), 'done' => true );
+}
+
+function wp_register_comment_personal_data_eraser( $erasers ) {
+	$erasers['wordpress-comments'] = array( 'eraser_friendly_name' => 'WordPress Comments', 'callback' => 'wp_comments_personal_data_eraser' );
+	return $erasers;
+}
+add_filter( 'wp_privacy_personal_data_erasers', 'wp_register_comment_personal_data_eraser' );
+
+/**
+ * Tools → Erase Personal Data, as WordPress's admin page runs it: each eraser in the order registered, page by
+ * page until it is done. Returns each eraser's answers by its key.
+ */
+function stub_erase_personal_data( $email_address ) {
+	$answers = array();
+	foreach ( apply_filters( 'wp_privacy_personal_data_erasers', array() ) as $key => $eraser ) {
+		$page = 1;
+		do {
+			$answer            = call_user_func( $eraser['callback'], $email_address, $page++ );
+			$answers[ $key ][] = $answer;
+		} while ( ! $answer['done'] );
+	}
+	return $answers;
 }
 
 function add_option( $name, $value, $deprecated = '', $autoload = 'yes' ) {
