@@ -6,6 +6,7 @@ value with a message naming the variable and what it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -61,6 +62,12 @@ class Settings:
     log_level: str = "INFO"
     #: uvloop where installed, else (or with "asyncio") the standard event loop.
     event_loop: str = "uvloop"
+    #: Failed sign-ins to the moderator UI from one client address within ``sign_in_window_seconds`` before
+    #: further sign-ins from it are refused (429) until that window ends.
+    sign_in_attempts: int = 10
+    sign_in_window_seconds: int = 900
+    #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client; others' is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def spool_dir(self) -> Path:
@@ -97,6 +104,11 @@ class Settings:
             check(len(self.identity_secret) >= 16, "MODERATION_IDENTITY_SECRET", "must have at least 16 characters")
         check(self.log_level in LOG_LEVELS, "MODERATION_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}")
         check(self.event_loop in EVENT_LOOPS, "MODERATION_EVENT_LOOP", f"must be one of {', '.join(EVENT_LOOPS)}")
+        check(1 <= self.sign_in_attempts <= 1000, "MODERATION_SIGN_IN_ATTEMPTS", "must be 1 to 1000")
+        check(10 <= self.sign_in_window_seconds <= 86400, "MODERATION_SIGN_IN_WINDOW_SECONDS", "must be 10 to 86400")
+        for proxy in self.trusted_proxies:
+            check(_is_network(proxy), "MODERATION_TRUSTED_PROXIES",
+                  f"{proxy!r} is not an IP address or network (10.0.0.1, 10.0.0.0/8, ::1)")
         if self.redis_url is not None:
             check(
                 self.redis_url.startswith(("redis://", "rediss://", "unix://")),
@@ -149,8 +161,20 @@ class Settings:
         text("MODERATION_IDENTITY_SECRET", "identity_secret")
         text("MODERATION_LOG_LEVEL", "log_level", str.upper)
         text("MODERATION_EVENT_LOOP", "event_loop", str.lower)
+        number("MODERATION_SIGN_IN_ATTEMPTS", int, "sign_in_attempts")
+        number("MODERATION_SIGN_IN_WINDOW_SECONDS", int, "sign_in_window_seconds")
+        text("MODERATION_TRUSTED_PROXIES", "trusted_proxies",
+             lambda raw: tuple(part.strip() for part in raw.split(",") if part.strip()))
         assert set(values) <= names
         return cls(**values).validated()
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def redis_url_problem(url: str) -> str | None:

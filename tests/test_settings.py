@@ -58,6 +58,10 @@ def test_every_variable_is_read() -> None:
         ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR"),
         ({"MODERATION_EVENT_LOOP": "bogus"}, "MODERATION_EVENT_LOOP: must be one of uvloop, asyncio"),
         ({"MODERATION_MAX_BODY_BYTES": "10"}, "MODERATION_MAX_BODY_BYTES: must be 1024 to 16777216"),
+        ({"MODERATION_SIGN_IN_ATTEMPTS": "0"}, "MODERATION_SIGN_IN_ATTEMPTS: must be 1 to 1000"),
+        ({"MODERATION_SIGN_IN_WINDOW_SECONDS": "5"}, "MODERATION_SIGN_IN_WINDOW_SECONDS: must be 10 to 86400"),
+        ({"MODERATION_TRUSTED_PROXIES": "10.0.0.1, proxy.local"},
+         "MODERATION_TRUSTED_PROXIES: 'proxy.local' is not an IP address or network (10.0.0.1, 10.0.0.0/8, ::1)"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
@@ -74,3 +78,11 @@ def test_good_redis_urls_are_taken(url: str) -> None:
 
 def test_repr_hides_inline_keys() -> None:
     assert "secret-material" not in repr(Settings(api_keys_json='{"keys": "secret-material"}'))
+
+
+def test_sign_in_throttle_and_trusted_proxies_are_read() -> None:
+    settings = Settings.from_env({"MODERATION_SIGN_IN_ATTEMPTS": "5", "MODERATION_SIGN_IN_WINDOW_SECONDS": "600",
+                                  "MODERATION_TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert (settings.sign_in_attempts, settings.sign_in_window_seconds) == (5, 600)
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert Settings.from_env({}).trusted_proxies == ()

@@ -2,7 +2,7 @@
 
 All keys of one site share the hash tag ``{<site>}``, so that each script touching a comment, its site's
 queue indexes, audit log, labels and outbox runs on one Redis Cluster slot. The only keys outside a site
-are the set of sites itself and the moderator sessions.
+are the set of sites itself, the moderator sessions and the sign-in throttle.
 """
 
 from __future__ import annotations
@@ -154,6 +154,12 @@ def sites() -> str:
 def session(session_id_hash: str) -> str:
     """Hash: a moderator's web session (keyed by a hash of the cookie value)."""
     return f"{NAMESPACE}:session:{session_id_hash}"
+
+
+def sign_in_failures(client_hash: str) -> str:
+    """Counter with expiry: failed sign-ins to the moderator UI from one client address (a keyed hash of it)
+    in the current throttle window."""
+    return f"{NAMESPACE}:sign-in:failures:{client_hash}"
 
 
 def flood(site_id: str, kind: str, identity: str) -> str:

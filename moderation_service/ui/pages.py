@@ -35,6 +35,7 @@ from .sessions import (
     is_https,
     set_session_cookie,
 )
+from .throttle import THROTTLE
 
 __all__ = ["routes", "ui_ctx"]
 
@@ -133,21 +134,32 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     target = safe_next(str(form.get("next", "")))
     t = ui(request).strings[language_of(request)]
 
-    def refuse(error: str, status: int) -> web.Response:
+    def refuse(error: str, status: int, headers: dict[str, str] | None = None) -> web.Response:
         context = base_context(request, next=target, error=error, notice=None)
-        return ui(request).render("sign_in.html", status=status, **context)
+        response = ui(request).render("sign_in.html", status=status, **context)
+        response.headers.update(headers or {})
+        return response
 
     if not same_origin(request):
         return refuse(t["error_origin"], 403)
     key = str(form.get("key", "")).strip()
     if not key:
         return refuse(t["error_key_missing"], 422)
+    # Checked before the key: answered by key, a locked address would still learn which guess was right.
+    throttle, client = request.app[THROTTLE], request.app[THROTTLE].client(request)
+    wait = await throttle.wait_seconds(client)
+    if wait is not None:
+        minutes = -(-wait // 60)
+        said = t["error_sign_in_throttled_one"] if minutes == 1 else t["error_sign_in_throttled_other"]
+        return refuse(said.format(n=minutes), 429, {"Retry-After": str(wait)})
     principal = request.app[KEYRING].authenticate(key)
     if principal is None:
+        await throttle.failed(client)
         return refuse(t["error_key_invalid"], 401)
     if not principal.can(Permission.REVIEW):
         refusal = t["error_key_blog"] if principal.role is Role.BLOG else t["error_key_monitor"]
         return refuse(refusal.format(name=principal.name), 403)
+    await throttle.succeeded(client)
     sessions = request.app[SESSIONS]
     if COOKIE in request.cookies:  # never carry an earlier session id over a sign-in
         await sessions.delete(request.cookies[COOKIE])

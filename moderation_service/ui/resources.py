@@ -12,9 +12,10 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from ..appkeys import KEYRING, REDIS
+from ..appkeys import DECISIONS, KEYRING, REDIS, SETTINGS
 from .i18n import Strings, load_strings
 from .sessions import SESSIONS, SessionStore
+from .throttle import THROTTLE, SignInThrottle
 
 PACKAGE = Path(__file__).parent
 
@@ -97,4 +98,7 @@ async def ui_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[UI] = UiResources(options, templates, load_strings(), load_static())
     app[SESSIONS] = SessionStore(app[REDIS], app[KEYRING], options.session_idle_seconds, options.session_max_seconds)
+    settings = app[SETTINGS]
+    app[THROTTLE] = SignInThrottle(app[REDIS], app[DECISIONS].hasher, settings.sign_in_attempts,
+                                   settings.sign_in_window_seconds, settings.trusted_proxies)
     yield

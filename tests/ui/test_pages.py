@@ -302,3 +302,68 @@ async def test_the_author_filter_names_the_person_as_text(client, redis: Redis) 
     page = await (await client.get(f"/moderate?site_id=kommblog&author={item['author_key']}")).text()
     note = re.search(r'<p class="author-filter-note">([^<]*)<a', page).group(1)  # type: ignore[union-attr]
     assert note.strip() == "Es werden nur die Kommentare einer Person gezeigt."  # none waits: no name to give
+
+
+# ------------------------------------------------------------------ sign-in throttle
+
+
+def throttled_client(aiohttp_client, settings: Settings, **overrides: object):  # type: ignore[no-untyped-def]
+    return aiohttp_client(create_app(settings.with_overrides(sign_in_attempts=3, sign_in_window_seconds=600,
+                                                             **overrides)))
+
+
+async def wrong_key(client, **headers: str):  # type: ignore[no-untyped-def]
+    return await client.post("/moderate/sign-in", data={"key": "not-a-key-of-this-service"}, allow_redirects=False,
+                             headers=headers)
+
+
+async def test_failed_sign_ins_from_one_address_are_throttled(aiohttp_client, settings: Settings,  # type: ignore[no-untyped-def]
+                                                              redis: Redis) -> None:
+    client = await throttled_client(aiohttp_client, settings)
+    for _ in range(3):
+        assert (await wrong_key(client)).status == 401
+    # Locked: even the right key is refused, or the lock would still answer which guess was right.
+    for response in (await wrong_key(client), await sign_in(client)):
+        assert response.status == 429 and response.content_type == "text/html"
+        retry_after = int(response.headers["Retry-After"])
+        assert 540 <= retry_after <= 600
+        assert "Zu viele fehlgeschlagene Anmeldungen" in await response.text()
+        assert "in 10 Minuten" in await response.text()
+        assert SESSION not in response.cookies
+    # Redis keeps a count under a keyed hash of the address, never the address, and forgets it with the window.
+    counters = [k async for k in redis.scan_iter(keys.sign_in_failures("*"))]
+    assert len(counters) == 1 and "127.0.0.1" not in counters[0]
+    assert 0 < await redis.ttl(counters[0]) <= 600
+    await redis.delete(counters[0])  # the window has passed
+    assert (await sign_in(client)).status == 303
+
+
+async def test_a_successful_sign_in_clears_the_count(aiohttp_client, settings: Settings,  # type: ignore[no-untyped-def]
+                                                     redis: Redis) -> None:
+    client = await throttled_client(aiohttp_client, settings)
+    for _ in range(2):
+        assert (await wrong_key(client)).status == 401
+    assert (await sign_in(client)).status == 303
+    assert [k async for k in redis.scan_iter(keys.sign_in_failures("*"))] == []
+    for _ in range(2):
+        assert (await wrong_key(client)).status == 401
+    # a blog key is a real key of the wrong kind, no guess: it counts no failure
+    assert (await sign_in(client, "blog")).status == 403
+    assert (await wrong_key(client)).status == 401
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_client,  # type: ignore[no-untyped-def]
+                                                                   settings: Settings) -> None:
+    direct = await throttled_client(aiohttp_client, settings)
+    # Without trusted proxies, X-Forwarded-For is the client's say: a new one per guess evades nothing.
+    for n in range(3):
+        assert (await wrong_key(direct, **{"X-Forwarded-For": f"198.51.100.{n}"})).status == 401
+    assert (await wrong_key(direct, **{"X-Forwarded-For": "198.51.100.9"})).status == 429
+
+    proxied = await throttled_client(aiohttp_client, settings, trusted_proxies=("127.0.0.0/8",))
+    # Behind a trusted proxy the address it names counts (the last one it added), so one client's guesses
+    # do not lock out everyone else behind the proxy.
+    for _ in range(3):
+        assert (await wrong_key(proxied, **{"X-Forwarded-For": "203.0.113.5, 198.51.100.20"})).status == 401
+    assert (await wrong_key(proxied, **{"X-Forwarded-For": "198.51.100.20"})).status == 429
+    assert (await sign_in(proxied, **{"X-Forwarded-For": "198.51.100.21"})).status == 303
