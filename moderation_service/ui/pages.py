@@ -145,18 +145,19 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     key = str(form.get("key", "")).strip()
     if not key:
         return refuse(t["error_key_missing"], 422)
-    # Checked before the key: answered by key, a locked address would still learn which guess was right.
+    # Counted before the key is checked: answered by key, a locked address would still learn which guess was
+    # right, and a burst of guesses would all pass a check made before any of them was counted.
     throttle, client = request.app[THROTTLE], request.app[THROTTLE].client(request)
-    wait = await throttle.wait_seconds(client)
+    wait = await throttle.attempt(client)
     if wait is not None:
         minutes = -(-wait // 60)
         said = t["error_sign_in_throttled_one"] if minutes == 1 else t["error_sign_in_throttled_other"]
         return refuse(said.format(n=minutes), 429, {"Retry-After": str(wait)})
     principal = request.app[KEYRING].authenticate(key)
     if principal is None:
-        await throttle.failed(client)
         return refuse(t["error_key_invalid"], 401)
     if not principal.can(Permission.REVIEW):
+        await throttle.no_guess(client)
         refusal = t["error_key_blog"] if principal.role is Role.BLOG else t["error_key_monitor"]
         return refuse(refusal.format(name=principal.name), 403)
     await throttle.succeeded(client)

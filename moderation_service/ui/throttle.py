@@ -3,8 +3,10 @@
 The sign-in form takes a key and nothing else, so a failed attempt belongs to no account: a wrong key is
 someone's guess, counted against the address it came from. After ``attempts`` failures within ``window``
 seconds (from the first), every sign-in from that address, the right key's too, is a ``429`` until the window
-ends: answered by key, the lock would still tell a right guess from a wrong one. A successful sign-in clears
-the address's count; a real key of the wrong kind (a blog key) is no guess and counts nothing.
+ends: answered by key, the lock would still tell a right guess from a wrong one. Every attempt is counted
+before its key is checked, atomically, so guesses sent all at once are held to the limit as well. A
+successful sign-in clears the address's count; a real key of the wrong kind (a blog key) is no guess and is
+not counted.
 
 The address is the connection's, or, when the connection comes from a proxy named in
 ``MODERATION_TRUSTED_PROXIES``, the last one in ``X-Forwarded-For`` that is not such a proxy (anyone can send
@@ -22,11 +24,20 @@ from redis.asyncio import Redis
 from ..identity import Hasher
 from ..review import keys
 
-#: KEYS: the address's counter. ARGV: the window in seconds. Counts a failure; the window starts at the first.
-COUNT_FAILURE = """
-local failures = redis.call('INCR', KEYS[1])
-if failures == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return failures
+#: KEYS: the address's counter. ARGV: the window in seconds, the attempts allowed in it. Counts an attempt
+#: before its key is checked (so that a burst of guesses sent at once is counted as they come, not after all
+#: of them passed the check); the window starts at the first. Returns -1 while the attempt may go on, else the
+#: seconds until the window ends.
+ATTEMPT = """
+local attempts = redis.call('INCR', KEYS[1])
+if attempts == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if attempts <= tonumber(ARGV[2]) then return -1 end
+return math.max(redis.call('TTL', KEYS[1]), 1)
+"""
+
+#: KEYS: the address's counter. An attempt that was no guess (a real key of the wrong kind) is not counted.
+UNCOUNT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
 """
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -40,7 +51,8 @@ class SignInThrottle:
         self.attempts = attempts
         self.window_seconds = window_seconds
         self._proxies: tuple[Network, ...] = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
-        self._count_failure = redis.register_script(COUNT_FAILURE)
+        self._attempt = redis.register_script(ATTEMPT)
+        self._uncount = redis.register_script(UNCOUNT)
 
     def client(self, request: web.Request) -> str:
         """The address a sign-in comes from (see the module's description)."""
@@ -64,21 +76,17 @@ class SignInThrottle:
     def _key(self, client: str) -> str:
         return keys.sign_in_failures(self._hasher.hash("sign-in", "", client))
 
-    async def wait_seconds(self, client: str) -> int | None:
-        """Seconds until ``client`` may sign in again, or ``None`` while it may."""
-        key = self._key(client)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(key)
-            pipe.ttl(key)
-            failures, ttl = await pipe.execute()
-        if failures is None or int(failures) < self.attempts:
-            return None
-        return max(int(ttl), 1)
+    async def attempt(self, client: str) -> int | None:
+        """Count a sign-in attempt from ``client``: ``None`` while it may go on, else the seconds until it may."""
+        wait = int(await self._attempt(keys=[self._key(client)], args=[self.window_seconds, self.attempts]))
+        return None if wait < 0 else wait
 
-    async def failed(self, client: str) -> None:
-        await self._count_failure(keys=[self._key(client)], args=[self.window_seconds])
+    async def no_guess(self, client: str) -> None:
+        """The attempt was a real key, refused for its role: it does not count."""
+        await self._uncount(keys=[self._key(client)])
 
     async def succeeded(self, client: str) -> None:
+        """Signed in: the address's count starts over."""
         await self._redis.delete(self._key(client))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -367,3 +368,11 @@ async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_clien
         assert (await wrong_key(proxied, **{"X-Forwarded-For": "203.0.113.5, 198.51.100.20"})).status == 401
     assert (await wrong_key(proxied, **{"X-Forwarded-For": "198.51.100.20"})).status == 429
     assert (await sign_in(proxied, **{"X-Forwarded-For": "198.51.100.21"})).status == 303
+
+
+async def test_guesses_sent_at_once_are_throttled_too(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    # Counted before the key is checked: otherwise every guess of a burst passes the check before any is counted.
+    client = await throttled_client(aiohttp_client, settings)
+    answers = await asyncio.gather(*[wrong_key(client) for _ in range(30)])
+    statuses = sorted(response.status for response in answers)
+    assert statuses.count(401) == 3 and statuses.count(429) == 27
