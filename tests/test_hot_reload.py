@@ -45,7 +45,7 @@ async def client(aiohttp_client, settings, models):  # type: ignore[no-untyped-d
 
 
 async def version(client) -> str:  # type: ignore[no-untyped-def]
-    return (await (await client.get("/readyz")).json())["checks"]["model"]["version"]
+    return (await (await client.get("/readyz", headers=auth("monitor"))).json())["checks"]["model"]["version"]
 
 
 async def until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +130,7 @@ async def test_a_damaged_model_is_refused_and_the_old_one_keeps_serving(client, 
     body = await response.json()
     assert response.status == 409 and body["error"]["current"] == "v1"
     assert "keeps serving" in body["error"]["message"] and "does not match the manifest" in body["error"]["message"]
-    ready = await (await client.get("/readyz")).json()
+    ready = await (await client.get("/readyz", headers=auth("monitor"))).json()
     assert ready["status"] == "degraded" and ready["checks"]["model"]["version"] == "v1"
     assert "does not match the manifest" in ready["checks"]["model"]["reload_error"]
     submitted = await client.post("/v1/comments", json={"site_id": "kommblog", "content": "Hallo"},
@@ -142,7 +142,7 @@ async def test_a_damaged_model_is_refused_and_the_old_one_keeps_serving(client, 
     set_live(models, "v1")
 
     async def recovered() -> bool:
-        ready = await (await client.get("/readyz")).json()
+        ready = await (await client.get("/readyz", headers=auth("monitor"))).json()
         return bool(ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None)
 
     await until(recovered, timeout=5)
@@ -212,3 +212,24 @@ async def test_a_damaged_manifest_is_refused_and_the_old_model_keeps_deciding(  
     submitted = await client.post("/v1/comments", json={"site_id": "otherblog", "content": "Danke!"},
                                   headers=auth("other_blog"))
     assert submitted.status == 200 and (await submitted.json())["model_version"] == "v1"
+
+
+async def test_readyz_tells_why_only_to_a_monitor_or_admin_key(client, models) -> None:  # type: ignore[no-untyped-def]
+    """A load balancer's probe needs the status, not the models folder's path, the model's version or Redis's
+    own error text: those go to a monitor or admin key."""
+    with (models / "v2" / "model.joblib").open("ab") as handle:
+        handle.write(b"damage")
+    set_live(models, "v2")
+    assert (await client.post("/v1/ops/model/reload", headers=auth("admin"))).status == 409
+    anonymous = await client.get("/readyz")
+    text = await anonymous.text()
+    assert anonymous.status == 200 and (await anonymous.json())["status"] == "degraded"
+    assert str(models) not in text and "manifest" not in text and "v1" not in text
+    assert (await anonymous.json())["checks"] == {"redis": {"ok": True}, "model": {"ok": True},
+                                                   "spool": {"pending": 0, "rejected": 0}}
+    for role in ("monitor", "admin"):
+        ready = await (await client.get("/readyz", headers=auth(role))).json()
+        assert ready["checks"]["model"]["version"] == "v1"
+        assert str(models) in ready["checks"]["model"]["reload_error"]
+    # a blog key is no monitor's: it gets what anyone gets
+    assert await (await client.get("/readyz", headers=auth("blog"))).text() == text

@@ -27,7 +27,7 @@ async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[
 
 
 async def readyz(client):  # type: ignore[no-untyped-def]
-    return await (await client.get("/readyz")).json()
+    return await (await client.get("/readyz", headers=auth("monitor"))).json()
 
 
 async def test_outage_spools_held_comment_and_delivers_it_when_redis_returns(  # type: ignore[no-untyped-def]
