@@ -21,7 +21,7 @@ from . import __version__
 from .api import akismet, comments, coral, health, ops, perspective, review, wordpress_plugin
 from .api import metrics as metrics_api
 from .api.corrections import settle_kept_decision
-from .api.middlewares import auth_middleware, error_middleware, metrics_middleware
+from .api.middlewares import auth_middleware, common_headers, error_middleware, metrics_middleware
 from .appkeys import (
     BACKGROUND,
     DECISIONS,
@@ -245,6 +245,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         handler_args={"logger": ServerLog()},
     )
+    app.on_response_prepare.append(common_headers)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.extend([configuration_ctx, model_ctx, redis_ctx, decisions_ctx, http_client_ctx, background_ctx])

@@ -98,6 +98,18 @@ def moderation_error_response(exc: ModerationError) -> web.Response:
     return web.json_response(error_body(exc.code, exc.message, **exc.details), status=exc.status, headers=headers)
 
 
+#: Instead of aiohttp's "Python/3.11 aiohttp/3.x": a version banner only helps someone look up what to attack.
+SERVER_NAME = "moderation-service"
+
+
+async def common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer (``app.on_response_prepare``): no version banner, and no content sniffing, so that no
+    answer of this origin (a plain-text Akismet reply, a JSON body quoting a comment) is ever run as a script
+    or rendered as HTML by a browser guessing its type."""
+    response.headers["Server"] = SERVER_NAME
+    response.headers["X-Content-Type-Options"] = "nosniff"
+
+
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 
