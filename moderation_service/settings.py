@@ -21,6 +21,7 @@ from .exceptions import ConfigurationError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EVENT_LOOPS = ("uvloop", "asyncio")
+COOKIE_SECURE = ("auto", "always")
 _DATABASE = re.compile(r"/[0-9]+")
 #: How a number's kind is named in a message.
 _KIND = {int: "a whole number", float: "a number"}
@@ -68,6 +69,8 @@ class Settings:
     sign_in_window_seconds: int = 900
     #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client; others' is ignored.
     trusted_proxies: tuple[str, ...] = ()
+    #: The UI's cookies are ``Secure``: ``auto`` over https (or ``X-Forwarded-Proto: https``), ``always`` always.
+    cookie_secure: str = "auto"
 
     @property
     def spool_dir(self) -> Path:
@@ -106,6 +109,8 @@ class Settings:
         check(self.event_loop in EVENT_LOOPS, "MODERATION_EVENT_LOOP", f"must be one of {', '.join(EVENT_LOOPS)}")
         check(1 <= self.sign_in_attempts <= 1000, "MODERATION_SIGN_IN_ATTEMPTS", "must be 1 to 1000")
         check(10 <= self.sign_in_window_seconds <= 86400, "MODERATION_SIGN_IN_WINDOW_SECONDS", "must be 10 to 86400")
+        check(self.cookie_secure in COOKIE_SECURE, "MODERATION_COOKIE_SECURE",
+              f"must be one of {', '.join(COOKIE_SECURE)}")
         for proxy in self.trusted_proxies:
             check(_is_network(proxy), "MODERATION_TRUSTED_PROXIES",
                   f"{proxy!r} is not an IP address or network (10.0.0.1, 10.0.0.0/8, ::1)")
@@ -163,6 +168,7 @@ class Settings:
         text("MODERATION_EVENT_LOOP", "event_loop", str.lower)
         number("MODERATION_SIGN_IN_ATTEMPTS", int, "sign_in_attempts")
         number("MODERATION_SIGN_IN_WINDOW_SECONDS", int, "sign_in_window_seconds")
+        text("MODERATION_COOKIE_SECURE", "cookie_secure", str.lower)
         text("MODERATION_TRUSTED_PROXIES", "trusted_proxies",
              lambda raw: tuple(part.strip() for part in raw.split(",") if part.strip()))
         assert set(values) <= names

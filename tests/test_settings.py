@@ -58,6 +58,7 @@ def test_every_variable_is_read() -> None:
         ({"MODERATION_LOG_LEVEL": "LOUD"}, "MODERATION_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR"),
         ({"MODERATION_EVENT_LOOP": "bogus"}, "MODERATION_EVENT_LOOP: must be one of uvloop, asyncio"),
         ({"MODERATION_MAX_BODY_BYTES": "10"}, "MODERATION_MAX_BODY_BYTES: must be 1024 to 16777216"),
+        ({"MODERATION_COOKIE_SECURE": "yes"}, "MODERATION_COOKIE_SECURE: must be one of auto, always"),
         ({"MODERATION_SIGN_IN_ATTEMPTS": "0"}, "MODERATION_SIGN_IN_ATTEMPTS: must be 1 to 1000"),
         ({"MODERATION_SIGN_IN_WINDOW_SECONDS": "5"}, "MODERATION_SIGN_IN_WINDOW_SECONDS: must be 10 to 86400"),
         ({"MODERATION_TRUSTED_PROXIES": "10.0.0.1, proxy.local"},
@@ -86,3 +87,5 @@ def test_sign_in_throttle_and_trusted_proxies_are_read() -> None:
     assert (settings.sign_in_attempts, settings.sign_in_window_seconds) == (5, 600)
     assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
     assert Settings.from_env({}).trusted_proxies == ()
+    assert Settings.from_env({}).cookie_secure == "auto"
+    assert Settings.from_env({"MODERATION_COOKIE_SECURE": "Always"}).cookie_secure == "always"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.asyncio import Redis
 
+from ..appkeys import SETTINGS
 from ..auth import Keyring, Permission, Principal
 from ..exceptions import Forbidden, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
@@ -116,7 +117,11 @@ async def session_principal(request: web.Request) -> Principal | None:
 
 
 def is_https(request: web.Request) -> bool:
-    """Served over https, directly or behind a proxy that says so (a wrong claim only makes the cookie stricter)."""
+    """Whether cookies are to be ``Secure``: always with ``MODERATION_COOKIE_SECURE=always`` (a TLS proxy that
+    does not say so), else when served over https, directly or behind a proxy that says so (a wrong claim only
+    makes the cookie stricter)."""
+    if request.app[SETTINGS].cookie_secure == "always":
+        return True
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
     return request.secure or forwarded == "https"
 

@@ -93,6 +93,19 @@ async def test_session_cookie_and_what_redis_keeps(client, redis: Redis) -> None
     assert behind_proxy.cookies[SESSION]["secure"]
 
 
+async def test_cookies_can_be_secure_whatever_the_proxy_says(aiohttp_client,  # type: ignore[no-untyped-def]
+                                                              settings: Settings) -> None:
+    """Behind a TLS proxy that sends no X-Forwarded-Proto the service sees plain http: with
+    MODERATION_COOKIE_SECURE=always the cookies are Secure anyway, so a browser never sends them over http."""
+    client = await aiohttp_client(create_app(settings.with_overrides(cookie_secure="always")))
+    response = await sign_in(client)
+    assert response.status == 303 and response.cookies[SESSION]["secure"]
+    chosen = await client.post("/moderate/language", data={"lang": "en", "next": "/moderate"}, allow_redirects=False)
+    assert chosen.cookies["moderation_lang"]["secure"]
+    signed_out = await client.post("/moderate/sign-out", allow_redirects=False)
+    assert signed_out.cookies[SESSION]["secure"]
+
+
 async def test_signing_in_again_replaces_the_session(client, redis: Redis) -> None:  # type: ignore[no-untyped-def]
     await sign_in(client)
     await sign_in(client, "admin")
