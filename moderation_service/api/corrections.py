@@ -165,14 +165,16 @@ def other_corrections(comment: Comment, action: str) -> list[str]:
 
 
 async def take_back(request: HasApp, comment: Comment, names: Sequence[str], by: str, *,
-                    record_id: str | None = None) -> None:
-    """Take back the blog's corrections ``names`` of ``comment`` (see :func:`other_corrections`).
+                    record_id: str | None = None, audited: bool = True) -> None:
+    """Take back the blog's corrections ``names`` of ``comment`` (see :func:`other_corrections`); with
+    ``audited`` (the blog took them back) the comment's history says so (``withdraw_correction``).
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     with kept_or_unavailable(request, "the report"):
         await request.app[LABELS].take_back_corrections(
-            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names, by)
+            comment.site_id, record_id or public_id(comment.site_id, comment.identity()), names, by,
+            audited=audited)
 
 
 def corrections_to(comment: Comment, action: Action) -> list[str]:
@@ -284,8 +286,9 @@ async def correction_follow_up(request: HasApp, record_id: str, report: BlogRepo
     agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
     if agrees and decided.outcome in ("decided", "decided_otherwise"):
         await agreeing_report(request, comment, action, report.by, record_id=record_id)
-        if report.labelled:
-            await take_back(request, comment, [f"{action.value}:{report.version}"], report.by, record_id=record_id)
+        if report.labelled:  # its label gives way to the decision's: the same word, nothing taken back
+            await take_back(request, comment, [f"{action.value}:{report.version}"], report.by, record_id=record_id,
+                            audited=False)
         return decided.outcome
     if decided.outcome != "decided" and not report.labelled:
         await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),

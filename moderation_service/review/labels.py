@@ -77,10 +77,10 @@ return 1
 """
 
 
-# KEYS: the labels stream, then markers of corrections (see ADD_ONCE). ARGV: the comment's record, its site's
-# audit stream, audit maxlen, now, actor, the record's id. Takes back each one kept; when one was, and the record
-# is kept, the comment's audit says so (action ``withdraw_correction``, after: how many examples went), so its
-# history does not end on a correction that no longer stands.
+# KEYS: the labels stream, then markers of corrections (see ADD_ONCE). ARGV: the comment's record ('' = write no
+# audit entry), its site's audit stream, audit maxlen, now, actor, the record's id. Takes back each one kept; when
+# one was, and the record is kept, the comment's audit says so (action ``withdraw_correction``, after: how many
+# examples went), so its history does not end on a correction that no longer stands.
 TAKE_BACK = TRAIL + """
 local taken = 0
 for i = 2, #KEYS do
@@ -90,7 +90,7 @@ for i = 2, #KEYS do
     redis.call('DEL', KEYS[i])
   end
 end
-local status = taken > 0 and redis.call('HGET', ARGV[1], 'status')
+local status = taken > 0 and ARGV[1] ~= '' and redis.call('HGET', ARGV[1], 'status')
 if status then
   remember(ARGV[2], ARGV[6], redis.call('XADD', ARGV[2], 'MAXLEN', '~', ARGV[3], '*', 'at', ARGV[4],
     'actor', ARGV[5], 'action', 'withdraw_correction', 'item', ARGV[6], 'before', cjson.encode({status = status}),
@@ -138,14 +138,17 @@ class LabelStore:
         await self._redis.sadd(keys.sites(), example.get("site_id") or keys.NO_SITE)
         return bool(added)
 
-    async def take_back_corrections(self, site_id: str, record_id: str, names: Sequence[str], actor: str) -> int:
+    async def take_back_corrections(self, site_id: str, record_id: str, names: Sequence[str], actor: str, *,
+                                    audited: bool = True) -> int:
         """Take back the corrections ``names`` kept for a comment (see :meth:`add_correction`), when the blog's
         last word agrees with the comment's decision after all; returns how many examples went. ``actor`` (the
-        blog's key) is named in the comment's audit entry when one went."""
+        blog's key) is named in the comment's audit entry when one went. ``audited=False``: no audit entry,
+        for a label that gives way to the decision's on the blog's same word (nothing the blog took back)."""
         _, _, token = record_id.rpartition(":")
         markers = [keys.correction(site_id, token, name) for name in names]
+        record = keys.comment(site_id, token) if audited else ""
         return int(await self._take_back(keys=[keys.labels(site_id), *markers],
-                                         args=[keys.comment(site_id, token), keys.audit(site_id), AUDIT_MAXLEN,
+                                         args=[record, keys.audit(site_id), AUDIT_MAXLEN,
                                                repr(time.time()), actor, record_id]))
 
     async def sites(self) -> list[str]:

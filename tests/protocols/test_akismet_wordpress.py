@@ -797,3 +797,19 @@ async def test_an_erasure_that_cannot_be_right_says_what_to_send(client: Any) ->
                                                                    "moderation_service_id": "not-a-record"})
     assert await response.text() == "invalid"  # without a record named, the comment's fields are needed
     assert response.headers["X-akismet-debug-help"].startswith('Empty "comment_content" value')
+
+
+async def test_a_kept_spam_report_applied_later_leaves_no_withdrawal_in_the_comments_history(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Spam* reported before the record reached Redis: its label, kept at once, gives way to the decision's
+    when the record arrives. That is no correction the blog took back: the comment's history ends on the
+    blog's decision, not on a ``withdraw_correction`` of a correction it never showed."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-spam", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert await drain(served) == 1
+    _, history = await call(served, "GET", f"/v1/review/items/{item_id}/history")
+    assert [(e["action"], e["actor"]) for e in history["entries"]] == [("decide", "kommblog")]
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 1}]
