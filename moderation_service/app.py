@@ -125,6 +125,8 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     app[STORE].settle = partial(settle_kept_decision, app)
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
+    # an erasure asked for while the comment's record waited in a spool is done as the record arrives
+    app[STORE].erase = app[QUEUE].erase_arrived
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
         settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds), app[METRICS],
         app[STORE])

@@ -169,8 +169,10 @@ async def erase_personal_data(request: web.Request) -> web.Response:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable(STORAGE_DOWN) from None
     except NotFound:
-        raise NotFound(f"No comment '{public_id}': it was never submitted, was deleted, or its record expired, so "
-                       "this service keeps no personal data of it. Use the 'id' that POST /v1/comments answered "
+        raise NotFound(f"No comment '{public_id}' in Redis: it was never submitted, was deleted, or its record "
+                       "expired, so this service keeps no personal data of it; or its record still waits in a spool "
+                       "(Redis was away when it was submitted): the erasure is noted, and done as it arrives, with "
+                       "no need to send it again. Use the 'id' that POST /v1/comments answered "
                        "(not the blog's comment_id). Labelled examples hold no author; to remove the comment's "
                        "text from them too, an operator uses POST /v1/ops/labels/erase.") from None
     return json_response({"id": public_id, "status": item.record.status.value, "erased_fields": erased,

@@ -40,6 +40,14 @@ def deleted(record_key: str) -> str:
     return f"{record_key}:deleted"
 
 
+def erased(record_key: str) -> str:
+    """Hash (expires): the last request to erase the personal data of a comment's author (``at``: when, ``by``:
+    whose key), so that a version of the comment received before then that reaches Redis later (from a local
+    spool, where it waited while Redis was away) is erased as it is stored. The store's RECORD script builds
+    this key from the record's (``<record>:erased``): keep the two in step."""
+    return f"{record_key}:erased"
+
+
 def kept_decision(record_key: str) -> str:
     """Hash (expires): the blog's last decision about a comment that had no record in Redis when it came (the
     record may wait in a local spool while Redis is away for the process that has it): what it decided, who,

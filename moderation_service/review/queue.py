@@ -468,13 +468,20 @@ class ReviewQueue:
     #: decision at that moment).
     ERASE_ATTEMPTS = 5
 
-    async def erase_personal_data(self, item_id: str, actor: str) -> tuple[Item, list[str]]:
+    async def erase_personal_data(self, item_id: str, actor: str, *, mark: bool = True) -> tuple[Item, list[str]]:
         """Erase the author's personal data from the record (see :mod:`.erasure`): the item as it is now, and
         the names of the comment's fields erased now (none when it was done before: a repeat changes nothing).
+        The request is marked first (``mark``), found or not, for the retention time: a version of the comment
+        received before it that reaches Redis later (from a spool) is erased as it is stored (see the store).
 
         :raises NotFound: no record in Redis (never submitted, deleted, expired, or waiting in a spool)."""
         site_id, token = self._parts(item_id)
         item = keys.comment(site_id, token)
+        if mark:  # before the record is read: one stored meanwhile finds the mark
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(keys.erased(item), mapping={"at": repr(time.time()), "by": actor})
+                pipe.expire(keys.erased(item), self._retention)
+                await pipe.execute()
         for _ in range(self.ERASE_ATTEMPTS):
             fields = await self._redis.hgetall(item)
             if not fields:
@@ -495,6 +502,15 @@ class ReviewQueue:
             raise Conflict(f"'{item_id}' kept changing while its author's data was erased; nothing was changed. "
                            "Send the erasure again.")
         raise NotFound(f"No comment '{item_id}': it was never submitted, was deleted, or its record expired.")
+
+    async def erase_arrived(self, item_id: str, actor: str) -> Record | None:
+        """Erase the author's data from a record that reached Redis after ``actor`` asked for it (the store's
+        :attr:`~.store.CommentStore.erase`): the record as it stands then, None when it is gone meanwhile."""
+        try:
+            item, _ = await self.erase_personal_data(item_id, actor, mark=False)
+        except NotFound:
+            return None
+        return item.record
 
     # ------------------------------------------------------------ statistics and audit
 

@@ -33,7 +33,8 @@ return 1
 #       decision kept for it, then the queue indexes a held comment joins.
 # ARGV: ttl (0 = keep), id, version (see Comment.version), received_at, audit maxlen, n indexes, n scores,
 #       m reason names, m names, then the hash's field/value pairs.
-# Returns {0, '', kept} for a new comment, {1, stored hash, kept} for a retry, {2, revision, kept} for an edit,
+# Returns {0, '', kept, erase} for a new comment, {1, stored hash, kept, erase} for a retry, {2, revision, kept,
+# erase} for an edit,
 # {3} for a version received no later than the blog deleted the comment (see the queue's DELETE script): not
 # stored, so that a record delivered from a spool after the deletion does not bring the comment back.
 # ``kept``: the fields of the blog's decision kept while the comment had no record in Redis (see the queue's
@@ -41,6 +42,9 @@ return 1
 # made (it waited in a spool), or the very version the blog decided (sent again since); else {}. The caller
 # applies it (a retry gives it again, so a process that stopped before applying it leaves nothing undone); a
 # version received after the decision, and another text, is judged as it is.
+# ``erase``: who asked to erase the author's personal data (keys.erased, read as ``<comment hash>:erased``) after
+# the version now stored was received, unless that version is erased already; else ''. The caller erases it
+# (a retry gives it again, as ``kept``), so that a version that waited in a spool does not bring the person back.
 #
 # A retry is the same version, or one received no later than the stored one (a spool replaying an older
 # version late must not undo an edit); a record kept before versions were stored counts as the same.
@@ -66,13 +70,19 @@ local function kept_for(received_at, version)
   end
   return {}
 end
+-- who asked to erase the author's data after the version received at ``received_at`` was, or ''
+local function erase_for(received_at)
+  local at, by = unpack(redis.call('HMGET', KEYS[1] .. ':erased', 'at', 'by'))
+  if at and tonumber(received_at) <= tonumber(at) then return by or '' end
+  return ''
+end
 local existing = redis.call('HGETALL', KEYS[1])
 local old
 if #existing > 0 then
   old = {}
   for i = 1, #existing, 2 do old[existing[i]] = existing[i + 1] end
   if not old.version or old.version == ARGV[3] or tonumber(old.received_at) >= tonumber(ARGV[4]) then
-    return {1, existing, kept_for(old.received_at, old.version)}
+    return {1, existing, kept_for(old.received_at, old.version), old.erased_at and '' or erase_for(old.received_at)}
   end
 end
 if m > 0 then expect(KEYS[2], 'set') end
@@ -108,12 +118,12 @@ redis.call('HSET', KEYS[1], 'revision', revision, unpack(ARGV, 8 + n + m))
 for i = 1, n do redis.call('ZADD', KEYS[6 + i], ARGV[6 + i], id) end
 for i = 1, m do redis.call('SADD', KEYS[2], ARGV[7 + n + i]) end
 if ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
-local kept = kept_for(ARGV[4], ARGV[3])
-if not old then return {0, '', kept} end
+local kept, erase = kept_for(ARGV[4], ARGV[3]), erase_for(ARGV[4])
+if not old then return {0, '', kept, erase} end
 remember(KEYS[4], id, redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[4], 'actor', 'blog',
   'action', 'edit', 'item', id, 'before', cjson.encode({status = old.status, revision = revision - 1}),
   'after', cjson.encode({status = redis.call('HGET', KEYS[1], 'status'), revision = revision})))
-return {2, revision, kept}
+return {2, revision, kept, erase}
 """)
 
 SITES_REFRESH_SECONDS = 60.0
@@ -134,6 +144,11 @@ class Stored(NamedTuple):
 #: Applies the blog's decision kept for a record that has just reached Redis (the kept decision's fields, see
 #: the RECORD script) and gives the record as it stands then; raises one of ``REDIS_DOWN`` when it could not.
 Settle = Callable[[Record, Mapping[str, str]], Awaitable[Record]]
+
+#: Erases the author's personal data from a record that has just reached Redis, asked for (by the key named) after
+#: its version was received (see the RECORD script), and gives the record as it stands then (None: it is gone);
+#: raises one of ``REDIS_DOWN`` when it could not.
+Erase = Callable[[str, str], Awaitable[Record | None]]
 
 
 def reason_names(record: Record) -> list[str]:
@@ -216,6 +231,9 @@ class CommentStore:
         #: Applies a decision of the blog's own that waited in Redis for its record (set by the app, see
         #: :mod:`moderation_service.api.corrections`); without it such a decision waits on.
         self.settle: Settle | None = None
+        #: Erases the author's data from a record that arrives after the blog asked for it (set by the app, see
+        #: :meth:`.queue.ReviewQueue.erase_arrived`); without it the record is stored as it came.
+        self.erase: Erase | None = None
 
     @property
     def redis(self) -> Redis:
@@ -233,7 +251,8 @@ class CommentStore:
         the blog deleted the comment stores nothing either (``deleted``): the comment stays deleted. A decision
         of the blog's own kept for this version while it had no record here (it waited in a spool) is applied
         (:attr:`settle`) before this returns, and the record is given as it stands then; it stays kept, and is
-        applied on the next retry, when :attr:`settle` raises (Redis away: the caller keeps the record)."""
+        applied on the next retry, when :attr:`settle` raises (Redis away: the caller keeps the record). So is an
+        erasure of the author's data asked for after this version was received (:attr:`erase`, first)."""
         site_id = record.comment.site_id
         now = time.monotonic()
         if now - self._sites_registered.get(site_id, -SITES_REFRESH_SECONDS) >= SITES_REFRESH_SECONDS:
@@ -260,6 +279,10 @@ class CommentStore:
             stored = Stored(replace(record, revision=int(reply[1])), repeated=False)
         else:
             stored = Stored(record, repeated=False)
+        if len(reply) > 3 and reply[3] and self.erase is not None:  # before a kept decision counts for the person
+            erased = await self.erase(record.id, _text(reply[3]))
+            if erased is not None:
+                stored = stored._replace(record=erased)
         if reply[2] and self.settle is not None:
             stored = stored._replace(record=await self.settle(stored.record, pairs(reply[2])))
         return stored

@@ -182,3 +182,44 @@ def test_personal_fields_are_every_field_of_the_person() -> None:
 
     assert set(PERSONAL) <= set(PERSONAL_FIELDS) <= set(COMMENT_FIELDS)
     assert not set(PERSONAL_FIELDS) & set(LABELLED_COMMENT_FIELDS)  # labels never held them
+
+
+async def test_a_record_waiting_in_a_spool_is_erased_as_it_arrives(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, comment, redis) -> None:
+    """Redis was away for the worker that judged the comment: its record waits in that worker's spool when the
+    erasure reaches a worker that has Redis. Nothing to erase yet (a 404, and the plugin drops it as ``unknown``),
+    but the request is not lost: the record delivered later is stored without the person."""
+    from tests.api.test_blog_decision import drain, spooling_pair
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    response = await away.post("/v1/comments", json={**comment, **PERSONAL, "content": INSULT}, headers=auth("blog"))
+    held = await response.json()
+    assert held["spooled"] is True and held["decision"] == "hold"
+    status, body = await erase(served, held["id"])
+    assert status == 404 and "spool" in body["error"]["message"]
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "pending" and item["comment"]["content"] == INSULT
+    assert not set(item["comment"]) & set(PERSONAL) and item["personal_data_erased_at"]
+    assert kept_personal_data(await everything_in(redis)) == []
+    assert await redis.keys("*:pending:author:*") == []
+
+
+async def test_an_edit_sent_before_the_erasure_and_delivered_after_it_is_erased(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, comment, redis) -> None:
+    """An edit waits in a spool while the stored version is erased; delivered afterwards it must not bring the
+    person back (it was sent before they asked). An edit sent after the erasure is kept as sent (see above)."""
+    from tests.api.test_blog_decision import drain, spooling_pair
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    item_id = await hold(served, {**comment, **PERSONAL}, 1)
+    edit = {**comment, **PERSONAL, "comment_id": "h1", "content": f"{INSULT}, wirklich"}
+    response = await away.post("/v1/comments", json=edit, headers=auth("blog"))
+    assert (await response.json())["spooled"] is True
+    status, _ = await erase(served, item_id)
+    assert status == 200
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["revision"] == 2 and item["comment"]["content"] == f"{INSULT}, wirklich"
+    assert not set(item["comment"]) & set(PERSONAL) and item["personal_data_erased_at"]
+    assert kept_personal_data(await everything_in(redis)) == []
