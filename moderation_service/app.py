@@ -120,13 +120,12 @@ async def decisions_ctx(app: web.Application) -> AsyncIterator[None]:
     secret = (settings.identity_secret.encode() if settings.identity_secret
               else load_or_create_secret(settings.identity_secret_file))
     batcher = Batcher(app[REDIS])
-    app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400, batcher)
-    # a decision of the blog's own kept while its comment had no record here is applied as the record arrives
-    app[STORE].settle = partial(settle_kept_decision, app)
     app[LABELS] = LabelStore(app[REDIS])
     app[QUEUE] = ReviewQueue(app[REDIS], app[SITES], settings.decision_ttl_days * 86400, settings.review_lease_seconds)
-    # an erasure asked for while the comment's record waited in a spool is done as the record arrives
-    app[STORE].erase = app[QUEUE].erase_arrived
+    # A decision of the blog's own kept while its comment had no record here, and an erasure asked for then, are
+    # applied as the record arrives (from a spool).
+    app[STORE] = CommentStore(app[REDIS], settings.decision_ttl_days * 86400, batcher,
+                              settle=partial(settle_kept_decision, app), erase=app[QUEUE].erase_arrived)
     app[OUTBOX] = Outbox(app[REDIS], app[SITES], WebhookPolicy(
         settings.webhook_max_attempts, settings.webhook_timeout, settings.webhook_backoff_seconds), app[METRICS],
         app[STORE])

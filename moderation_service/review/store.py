@@ -221,19 +221,20 @@ def from_fields(fields: Mapping[str, str]) -> Record:
 class CommentStore:
     """Records in Redis; writes from concurrent requests share round trips (see :mod:`.batching`)."""
 
-    def __init__(self, redis: Redis, retention_seconds: int, batcher: Batcher | None = None) -> None:
+    def __init__(self, redis: Redis, retention_seconds: int, batcher: Batcher | None = None, *,
+                 settle: Settle | None = None, erase: Erase | None = None) -> None:
         self._redis = redis
         self._retention = retention_seconds
         self._batcher = batcher or Batcher(redis)
         #: site -> when this process last added it to the set of sites (again every minute, so that a Redis
         #: that lost its data, restarted without persistence, learns the sites anew).
         self._sites_registered: dict[str, float] = {}
-        #: Applies a decision of the blog's own that waited in Redis for its record (set by the app, see
-        #: :mod:`moderation_service.api.corrections`); without it such a decision waits on.
-        self.settle: Settle | None = None
-        #: Erases the author's data from a record that arrives after the blog asked for it (set by the app, see
+        #: Applies a decision of the blog's own that waited in Redis for its record (the app gives
+        #: :func:`moderation_service.api.corrections.settle_kept_decision`); without it such a decision waits on.
+        self.settle = settle
+        #: Erases the author's data from a record that arrives after the blog asked for it (the app gives
         #: :meth:`.queue.ReviewQueue.erase_arrived`); without it the record is stored as it came.
-        self.erase: Erase | None = None
+        self.erase = erase
 
     @property
     def redis(self) -> Redis:
@@ -279,7 +280,7 @@ class CommentStore:
             stored = Stored(replace(record, revision=int(reply[1])), repeated=False)
         else:
             stored = Stored(record, repeated=False)
-        if len(reply) > 3 and reply[3] and self.erase is not None:  # before a kept decision counts for the person
+        if reply[3] and self.erase is not None:  # before a kept decision counts for the person
             erased = await self.erase(record.id, _text(reply[3]))
             if erased is not None:
                 stored = stored._replace(record=erased)

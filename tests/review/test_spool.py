@@ -175,7 +175,6 @@ async def test_a_blog_decision_kept_for_a_spooled_record_survives_a_failure_to_a
     from moderation_service.review.queue import ReviewQueue
     from moderation_service.sites import Sites
 
-    store = CommentStore(redis, retention_seconds=3600)
     queue = ReviewQueue(redis, Sites(), 3600, 300)
     spool = Spool(tmp_path, "s")
     await spool.put(record(1))
@@ -190,7 +189,7 @@ async def test_a_blog_decision_kept_for_a_spooled_record_survives_a_failure_to_a
         await queue.forget_decision(stored.id, kept["at"])
         return stored
 
-    store.settle = settle
+    store = CommentStore(redis, retention_seconds=3600, settle=settle)
     with pytest.raises(RedisConnectionError):
         await spool.drain(store)
     assert await spool.pending() == 1 and await store.get(record(1).id) is not None
