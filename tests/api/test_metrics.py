@@ -16,7 +16,7 @@ from moderation_service.app import create_app
 from moderation_service.metrics import MULTIPROCESS_ENV
 from tests.api.test_comments import INSULT, SPAM
 from tests.conftest import KEYS, KEYS_JSON, auth
-from tests.review.test_webhooks import Receiver, eventually, start_receiver, webhook_settings
+from tests.review.test_webhooks import Receiver, eventually, eventually_async, start_receiver, webhook_settings
 from tests.test_cli import serve_with_workers, serving_workers, wait_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -141,6 +141,12 @@ async def test_webhook_attempts_are_counted_by_result(aiohttp_client, aiohttp_se
     await client.post(f"/v1/review/items/{held['id']}/decision", json={"action": "reject"},
                       headers=auth("moderator"))
     await eventually(lambda: receiver.delivered)
+
+    async def delivered_count():  # type: ignore[no-untyped-def]
+        # counted when the service has read the blog's answer, a moment after the blog has the payload
+        return value(await scrape(client), "moderation_webhook_attempts_total", result="delivered")
+
+    await eventually_async(delivered_count, 1)
     samples = await scrape(client)
     assert value(samples, "moderation_webhook_attempts_total", result="retry") == 1
     assert value(samples, "moderation_webhook_attempts_total", result="delivered") == 1
