@@ -172,7 +172,7 @@ async def listen_for_promotions(app: web.Application) -> None:
                 await pubsub.subscribe(channel)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        await app[MODELS].reload_quietly(f"a notice on {channel}")
+                        await app[MODELS].follow_notice(message["data"], channel)
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis away: listen again later

@@ -108,6 +108,8 @@ class ModelHolder:
         self.state = ReloadState()
         self._lock = asyncio.Lock()
         self._signature = manifest_signature(model.directory)
+        #: The version the last promotion notice named, while this process does not follow it.
+        self._announced: str | None = None
 
     @classmethod
     def load(cls, directory: Path, models_dir: Path | None = None) -> ModelHolder:
@@ -129,7 +131,35 @@ class ModelHolder:
         once the operator points ``LIVE`` back at it, the refusal is history, not a problem to report."""
         if self.state.last_error is not None and self._serves_wanted():
             self.state.last_error = None
-        return self.state.last_error
+        return self.state.last_error or self._unheeded()
+
+    def _unheeded(self) -> str | None:
+        """Why this process does not serve the version the last promotion notice named: it serves a fixed
+        artifact, or its own ``models/LIVE`` names another version (a host with a copy of ``models/``, not the
+        promoting host's folder). None once ``LIVE`` here names the announced version."""
+        announced = self._announced
+        if announced is None:
+            return None
+        if self.models_dir is None:
+            return (f"{announced} was promoted (a notice on Redis), but this process serves the artifact "
+                    f"MODERATION_MODEL names ({self.current.directory}) and follows no promotion; unset "
+                    f"MODERATION_MODEL to serve {LIVE_POINTER}")
+        here = live_version(self.models_dir)
+        if here == announced:
+            self._announced = None
+            return None
+        return (f"{announced} was promoted (a notice on Redis), but {self.models_dir / LIVE_POINTER} here names "
+                f"{here}: this host does not share the promoting host's models/ folder. Copy the artifact here and "
+                f"run 'moderation-train models promote {announced} --models-dir {self.models_dir}', or share the "
+                "folder")
+
+    async def follow_notice(self, message: str | bytes, channel: str) -> None:
+        """A promotion announced on Redis (:func:`reload_notice`): reload, and when this process does not serve
+        the version the notice names, say why (log, ``/readyz``) until it does."""
+        await self.reload_quietly(f"a notice on {channel}")
+        self._announced = announced_version(message)
+        if (why := self._unheeded()) is not None:
+            logger.warning("%s keeps serving: %s", self.current.version, why)
 
     def _serves_wanted(self) -> bool:
         try:
@@ -201,6 +231,16 @@ class ModelHolder:
 
 def reload_notice(version: str) -> str:
     return json.dumps({"event": "promoted", "version": version, "at": time.time()})
+
+
+def announced_version(message: str | bytes) -> str | None:
+    """The version a reload notice names (None for a notice without one)."""
+    try:
+        notice = json.loads(message)
+    except ValueError:
+        return None
+    version = notice.get("version") if isinstance(notice, dict) else None
+    return version if isinstance(version, str) and version else None
 
 
 def _warn_untrained(model: artifact.Model) -> None:

@@ -233,3 +233,60 @@ async def test_readyz_tells_why_only_to_a_monitor_or_admin_key(client, models) -
         assert str(models) in ready["checks"]["model"]["reload_error"]
     # a blog key is no monitor's: it gets what anyone gets
     assert await (await client.get("/readyz", headers=auth("blog"))).text() == text
+
+
+async def announce(redis, version: str) -> None:  # type: ignore[no-untyped-def]
+    """Publish the promotion notice once the service listens (a notice before that reaches nobody)."""
+    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
+
+    async def listening() -> bool:
+        return bool((await redis.pubsub_numsub(channel))[0][1])
+
+    await until(listening)
+    await redis.publish(channel, json.dumps({"event": "promoted", "version": version}))
+
+
+async def readiness(client) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return await (await client.get("/readyz", headers=auth("monitor"))).json()  # type: ignore[no-any-return]
+
+
+async def test_a_notice_of_a_version_this_host_does_not_make_live_is_reported(  # type: ignore[no-untyped-def]
+        client, models, redis) -> None:
+    """A host with its own copy of models/ hears the promotion made on another host, but its LIVE still names
+    the old version: it said nothing and served the old model, while the promoting command counted it as
+    having heard. Now it reports the difference until its LIVE names the announced version."""
+    await announce(redis, "v2")
+
+    async def reported() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(reported, timeout=1.5)
+    ready = await readiness(client)
+    assert ready["checks"]["model"]["version"] == "v1"
+    error = ready["checks"]["model"]["reload_error"]
+    assert "v2 was promoted" in error and f"{models / 'LIVE'} here names v1" in error
+    assert "moderation-train models promote v2" in error
+    body = await (await client.get("/v1/ops/model", headers=auth("admin"))).json()
+    assert body["last_reload_error"] == error
+    set_live(models, "v2")  # the operator promotes it on this host too
+
+    async def switched() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2")
+
+    await until(switched)
+    assert (await readiness(client))["checks"]["model"]["reload_error"] is None
+
+
+async def test_a_notice_to_a_process_serving_a_fixed_artifact_is_reported(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, redis) -> None:
+    client = await aiohttp_client(create_app(settings))  # MODERATION_MODEL: the session's test artifact
+    await announce(redis, "v2")
+
+    async def reported() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(reported, timeout=1.5)
+    error = (await readiness(client))["checks"]["model"]["reload_error"]
+    assert "v2 was promoted" in error and "MODERATION_MODEL" in error
+    assert (await readiness(client))["checks"]["model"]["version"] == "test-model"
