@@ -110,6 +110,10 @@ def add_models(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         _models_dir(action)
         if name == "promote":
             action.add_argument("version", metavar="VERSION")
+        if name == "promote":
+            action.add_argument("--force", action="store_true",
+                                help="promote a version the gate refused (recorded as \"forced\": true in its "
+                                "manifest)")
         if name in ("promote", "rollback"):
             _redis_url(action, NOTICE_HELP)
         if name == "prune":
@@ -148,7 +152,7 @@ def run_retrain(args: argparse.Namespace) -> int:
     elif outcome.passed:
         print("not promoted (--no-promote)")
     else:
-        print(f"not promoted; to promote it anyway: moderation-train models promote {outcome.directory.name}")
+        print(f"not promoted; to promote it anyway: moderation-train models promote {outcome.directory.name} --force")
     return 0 if outcome.passed or outcome.promoted else REFUSED
 
 
@@ -177,7 +181,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.action == "list":
         print(registry.format_entries(models_dir, registry.entries(models_dir)))
     elif args.action == "promote":
-        _announce(args.version, registry.promote(models_dir, args.version, args.redis_url))
+        _announce(args.version, registry.promote(models_dir, args.version, args.redis_url, force=args.force))
     elif args.action == "rollback":
         _announce(*registry.rollback(models_dir, args.redis_url))
     else:

@@ -121,13 +121,27 @@ def notify(redis_url: str | None, version: str) -> int | None:
         client.close()
 
 
-def promote(models_dir: Path, version: str, redis_url: str | None = None) -> int | None:
-    """Make ``version`` live after verifying it; returns :func:`notify`'s count."""
+def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False) -> int | None:
+    """Make ``version`` live after verifying it; returns :func:`notify`'s count.
+
+    A candidate the gate refused (its manifest's ``gate``) is promoted only with ``force``, which records
+    ``"forced": true`` in its manifest, as ``retrain --force`` does.
+    """
     directory = _directory(models_dir, version)
     try:
-        artifact.verify(directory)
+        manifest = artifact.verify(directory)
     except ModelArtifactError as exc:
         raise RegistryError(f"not promoted, {version} fails verification: {exc}") from None
+    gate = manifest.get("gate")
+    if isinstance(gate, dict) and gate.get("passed") is False and not manifest.get("forced"):
+        if not force:
+            reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
+            against = manifest.get("compared_with") or "the live model"
+            raise RegistryError(
+                f"not promoted, the gate refused {version} against {against}: "
+                f"{reasons or 'see its report'}. To promote it anyway: moderation-train models promote {version} "
+                "--force (recorded as \"forced\": true in its manifest)")
+        update_manifest(directory, forced=True)
     set_live(models_dir, version)
     return notify(redis_url, version)
 

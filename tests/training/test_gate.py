@@ -45,7 +45,7 @@ def test_a_candidate_trained_on_shuffled_labels_is_refused_and_force_promotes_it
     out = capsys.readouterr().out
     assert "gate: REFUSED, worse than the live model on:" in out
     assert "spam on base_validation: ROC-AUC" in out and "tolerance 0.0100" in out
-    assert "not promoted; to promote it anyway: moderation-train models promote worse" in out
+    assert "not promoted; to promote it anyway: moderation-train models promote worse --force" in out
     assert live_version(models) == "v1"
     kept = read_manifest(models / "worse")
     assert kept["gate"]["passed"] is False and kept["forced"] is False

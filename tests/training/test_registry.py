@@ -135,3 +135,26 @@ def test_the_models_dir_defaults_to_the_setting(
     monkeypatch.setenv("MODERATION_MODELS_DIR", str(versions))
     assert main(["models", "list"]) == 0
     assert "* v3" in capsys.readouterr().out
+
+
+def test_a_version_the_gate_refused_is_promoted_only_with_force_and_then_marked_forced(
+    versions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``retrain`` keeps a refused candidate and says how to promote it anyway; promoting it by hand left its
+    manifest saying ``"forced": false`` and ``models list`` showing it as ok, as if it had passed."""
+    failure = {"message": "spam on base_validation: ROC-AUC 0.9300 vs 0.9800 live (-0.0500, tolerance 0.0100)"}
+    registry.update_manifest(versions / "v4", gate={"passed": False, "failures": [failure]}, forced=False,
+                             compared_with="v3")
+    assert models(versions, "promote", "v4") == 2
+    error = capsys.readouterr().err
+    assert "not promoted, the gate refused v4 against v3: spam on base_validation: ROC-AUC 0.9300" in error
+    assert "models promote v4 --force" in error
+    assert live_version(versions) == "v3"
+    assert models(versions, "promote", "v4", "--force") == 0
+    assert live_version(versions) == "v4"
+    assert json.loads((versions / "v4" / "manifest.json").read_text())["forced"] is True
+    capsys.readouterr()
+    assert models(versions, "list") == 0
+    row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("* v4"))
+    assert row.endswith("ok (promoted by --force past the gate)")
+    assert models(versions, "rollback") == 0 and models(versions, "promote", "v4") == 0  # forced once: recorded
