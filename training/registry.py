@@ -109,16 +109,50 @@ def _directory(models_dir: Path, version: str) -> Path:
     return directory
 
 
+def redis_location(redis_url: str) -> str:
+    """Where a Redis URL points (host:port/db, or the socket's path), without its password, for messages."""
+    try:
+        given = sync_redis.connection.parse_url(redis_url)
+    except ValueError:
+        return "the URL given (not a redis://, rediss:// or unix:// URL)"
+    place = given.get("path") or f"{given.get('host', 'localhost')}:{given.get('port', 6379)}"
+    return f"{place}/{given.get('db', 0)}"
+
+
+def reach(redis_url: str | None) -> None:
+    """Check that the reload notice can be published, before anything is changed."""
+    if not redis_url:
+        return
+    try:
+        client = sync_redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (sync_redis.RedisError, ValueError) as exc:
+        raise RegistryError(
+            f"cannot reach Redis at {redis_location(redis_url)} to publish the reload notice ({exc}); nothing was "
+            "changed. Check --redis-url (the service's REDIS_URL), or leave it out: the service processes that "
+            "share this models/ folder follow models/LIVE within 2 s") from None
+
+
 def notify(redis_url: str | None, version: str) -> int | None:
     """Publish the reload notice; the number of service processes that heard it (None without Redis)."""
     if not redis_url:
         return None
-    client = sync_redis.Redis.from_url(redis_url)
     try:
-        channel = keys.reload_channel(client.connection_pool.connection_kwargs.get("db", 0))
-        return int(client.publish(channel, reload_notice(version)))
-    finally:
-        client.close()
+        client = sync_redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        try:
+            channel = keys.reload_channel(client.connection_pool.connection_kwargs.get("db", 0))
+            return int(client.publish(channel, reload_notice(version)))
+        finally:
+            client.close()
+    except sync_redis.RedisError as exc:
+        raise RegistryError(
+            f"{version} is live in models/LIVE, but the reload notice was not published on Redis at "
+            f"{redis_location(redis_url)} ({exc}): the service processes that share this models/ folder follow it "
+            f"within 2 s; to tell the others, run 'moderation-train models promote {version} --redis-url URL' "
+            "again once Redis answers") from None
 
 
 def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False) -> int | None:
@@ -133,14 +167,16 @@ def promote(models_dir: Path, version: str, redis_url: str | None = None, force:
     except ModelArtifactError as exc:
         raise RegistryError(f"not promoted, {version} fails verification: {exc}") from None
     gate = manifest.get("gate")
-    if isinstance(gate, dict) and gate.get("passed") is False and not manifest.get("forced"):
-        if not force:
-            reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
-            against = manifest.get("compared_with") or "the live model"
-            raise RegistryError(
-                f"not promoted, the gate refused {version} against {against}: "
-                f"{reasons or 'see its report'}. To promote it anyway: moderation-train models promote {version} "
-                "--force (recorded as \"forced\": true in its manifest)")
+    refused = isinstance(gate, dict) and gate.get("passed") is False and not manifest.get("forced")
+    if refused and not force:
+        reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
+        against = manifest.get("compared_with") or "the live model"
+        raise RegistryError(
+            f"not promoted, the gate refused {version} against {against}: {reasons or 'see its report'}. To "
+            f"promote it anyway: moderation-train models promote {version} --force (recorded as \"forced\": true "
+            "in its manifest)")
+    reach(redis_url)
+    if refused:
         update_manifest(directory, forced=True)
     set_live(models_dir, version)
     return notify(redis_url, version)
@@ -156,6 +192,7 @@ def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int |
         artifact.verify(_directory(models_dir, target))
     except ModelArtifactError as exc:
         raise RegistryError(f"not rolled back, {target} fails verification: {exc}") from None
+    reach(redis_url)
     set_live(models_dir, target, remember=False)
     write_history(models_dir, previous[:-1])
     return target, notify(redis_url, target)

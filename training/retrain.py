@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from moderation_service.live_model import live_directory
 from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
@@ -61,7 +63,13 @@ class Outcome:
 
 def _collect(options: RetrainOptions) -> Collected:
     if options.redis_url:
-        return site_labels.from_redis(options.redis_url)
+        try:
+            return site_labels.from_redis(options.redis_url)
+        except RedisError as exc:
+            raise registry.RegistryError(
+                f"cannot read the labels from Redis at {registry.redis_location(options.redis_url)} ({exc}); check "
+                "--redis-url (the service's REDIS_URL), or export them (GET /v1/ops/labels) and pass "
+                "--labels FILE.jsonl") from None
     return site_labels.from_files(options.label_files)
 
 
@@ -134,5 +142,8 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     files = report.write(result, report_dir)
     for evaluation in sets:
         files += plots.write(report_dir, evaluation, *scored[evaluation.name])
-    listeners = registry.promote(options.models_dir, version, options.redis_url) if promote else None
+    try:
+        listeners = registry.promote(options.models_dir, version, options.redis_url) if promote else None
+    except registry.RegistryError as exc:
+        raise registry.RegistryError(f"the candidate is kept in {directory} with its report; {exc}") from None
     return Outcome(directory, result, files, promote, listeners)

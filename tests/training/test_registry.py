@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,36 @@ def test_a_version_the_gate_refused_is_promoted_only_with_force_and_then_marked_
     row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("* v4"))
     assert row.endswith("ok (promoted by --force past the gate)")
     assert models(versions, "rollback") == 0 and models(versions, "promote", "v4") == 0  # forced once: recorded
+
+
+def unreachable_redis_url() -> str:
+    """A Redis URL where nothing listens (a port the system just handed out and took back)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://:secret@127.0.0.1:{port}/3"
+
+
+@pytest.mark.parametrize("command", [("promote", "v4"), ("rollback",)])
+def test_an_unreachable_redis_changes_nothing_and_says_so(
+    versions: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """With a wrong --redis-url (or Redis down) the command died with a traceback after LIVE had been switched:
+    the operator could not tell that the model was live for the processes sharing the folder and not for the
+    others. Now Redis is reached first, and nothing changes without it."""
+    assert models(versions, *command, "--redis-url", unreachable_redis_url()) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("moderation-train: error: cannot reach Redis at 127.0.0.1:")
+    assert "nothing was changed" in error and "--redis-url" in error and "secret" not in error
+    assert live_version(versions) == "v3" and history(versions) == ["v2"]
+
+
+def test_retrain_from_an_unreachable_redis_says_what_to_do(
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["retrain", "--data", str(corpus), "--redis-url", unreachable_redis_url(),
+                 "--models-dir", str(versions), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("moderation-train: error: cannot read the labels from Redis at 127.0.0.1:")
+    assert "--labels FILE.jsonl" in error and "secret" not in error
+    assert live_version(versions) == "v3"
