@@ -45,6 +45,14 @@ class GateRules:
     f1_tolerance: float = DEFAULT_F1_TOLERANCE
     min_per_class: int = DEFAULT_MIN_PER_CLASS
 
+    def __post_init__(self) -> None:
+        """A rule that makes no sense is bad input (``retrain``'s options named), checked before any training."""
+        for option, value in (("--tolerance", self.auc_tolerance), ("--f1-tolerance", self.f1_tolerance)):
+            if not 0 <= value < 1:
+                raise ValueError(f"{option} must be at least 0 and below 1 (what the candidate may lose), got {value}")
+        if self.min_per_class < 1:
+            raise ValueError(f"--min-per-class must be at least 1, got {self.min_per_class}")
+
     def tolerance(self, metric: str) -> float:
         return {"roc_auc": self.auc_tolerance, "f1": self.f1_tolerance}[metric]
 

@@ -143,3 +143,21 @@ def test_retraining_on_spam_data_alone_is_refused_when_the_live_model_scores_tox
     out = capsys.readouterr().out
     assert "toxicity: the candidate was trained without labels for it and scores it 0; the live model scores it" in out
     assert live_version(models) == "v1"
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--tolerance", "-0.01", "--tolerance must be at least 0"),
+    ("--f1-tolerance", "-1", "--f1-tolerance must be at least 0"),
+    ("--min-per-class", "0", "--min-per-class must be at least 1"),
+])
+def test_a_gate_rule_that_makes_no_sense_is_bad_input_before_any_training(  # type: ignore[no-untyped-def]
+        tmp_path: Path, corpus: Path, models: Path, capsys: pytest.CaptureFixture[str], option, value,
+        message) -> None:
+    """A negative tolerance asked the candidate to beat the live model by that much (every retrain refused,
+    reading as a worse model) and --min-per-class 0 gated scores on sets without both classes."""
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2", "--quiet", option, value]) == 2
+    assert message in capsys.readouterr().err
+    assert not (models / "v2").exists()
