@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model artifact and evaluate it on held-out data")
     _add_data(train)
     train.add_argument("--out", required=True, metavar="DIR", help="directory to write the artifact into")
-    train.add_argument("--version", help="version name recorded in the manifest (default: UTC timestamp)")
+    train.add_argument("--version", help="version name recorded in the manifest (default: the --out folder's name, "
+                       "as models list and models promote call it)")
     train.add_argument("--validation-fraction", type=float, default=0.15, metavar="F")
     train.add_argument("--spam-precision", type=float, default=0.99, metavar="P",
                        help="precision the automatic 'spam' threshold must reach on validation data")
@@ -73,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
     trained = training.train(
         datasets, validation_fraction=args.validation_fraction, spam_precision=args.spam_precision, report=progress
     )
-    out = training.write(trained, args.out, args.version)
+    out = training.write(trained, args.out, args.version or Path(args.out).resolve().name)
     print(trained.table)
     print(json.dumps({"artifact": str(out), "thresholds": trained.thresholds, "metrics": trained.metrics}))
     progress(f"artifact written to {out}")

@@ -186,3 +186,18 @@ def test_targets_hold_out_each_video_and_each_germeval_part(tmp_path: Path, caps
     assert [part["fold"] for part in results["germeval2018_held_out"]] == [0, 1]
     table = capsys.readouterr().out
     assert "leave one YouTube video out" in table and "bestF1" in table and "GermEval 2018" in table
+
+
+def test_an_artifact_trained_into_models_is_named_by_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The service's error without a model says to run ``train --out models/<version>`` and promote it: the
+    manifest then named a timestamp, so the service, /readyz and retrain's report spoke of a version that
+    ``models list`` did not show and ``models promote`` did not know."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    models = tmp_path / "models"
+    assert main(["train", "--data", str(corpus), "--out", str(models / "first"), "--validation-fraction", "0.3",
+                 "--quiet"]) == 0
+    assert artifact.load(models / "first").version == "first"
+    assert main(["models", "promote", "first", "--models-dir", str(models)]) == 0
+    assert "first is live" in capsys.readouterr().out
