@@ -212,19 +212,21 @@ class ModelHolder:
 
     async def watch_pointer(self, interval: float = 2.0) -> None:
         """Reload when ``models/LIVE`` names another version, or the live version's manifest is rewritten
-        (``moderation-train thresholds --write``)."""
-        if self.models_dir is None:
-            return
+        (``moderation-train thresholds --write``); a process serving a fixed artifact (``MODERATION_MODEL``)
+        watches that artifact's manifest, so that every worker takes rewritten thresholds, not only the one
+        that answers ``POST /v1/ops/model/reload``."""
         seen = self._watched()
         while True:
             await asyncio.sleep(interval)
             now = self._watched()
             if now != seen:
                 seen = now
-                await self.reload_quietly(f"{LIVE_POINTER} or its manifest changed ({now[0]})")
+                what = f"{LIVE_POINTER} or its manifest" if self.models_dir is not None else "the manifest"
+                await self.reload_quietly(f"{what} changed ({now[0]})")
 
     def _watched(self) -> tuple[str | None, tuple[int, int] | None]:
-        assert self.models_dir is not None
+        if self.models_dir is None:
+            return str(self.current.directory), manifest_signature(self.current.directory)
         version = live_version(self.models_dir)
         return version, manifest_signature(self.models_dir / version) if version else None
 

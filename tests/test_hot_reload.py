@@ -290,3 +290,25 @@ async def test_a_notice_to_a_process_serving_a_fixed_artifact_is_reported(  # ty
     error = (await readiness(client))["checks"]["model"]["reload_error"]
     assert "v2 was promoted" in error and "MODERATION_MODEL" in error
     assert (await readiness(client))["checks"]["model"]["version"] == "test-model"
+
+
+async def test_rewritten_thresholds_of_a_fixed_artifact_reach_every_worker(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, model_dir, tmp_path) -> None:
+    """A service started with MODERATION_MODEL did not watch its artifact's manifest: after ``thresholds
+    --write`` only the worker that answered ``POST /v1/ops/model/reload?force=1`` (the command's advice) took
+    the new thresholds, and the other workers went on deciding with the old ones. Every process now watches
+    the manifest it serves, as those that follow models/LIVE do."""
+    fixed = make_version(tmp_path / "pinned", model_dir, "pinned")
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=fixed)))
+    manifest = json.loads((fixed / "manifest.json").read_text())
+    manifest["thresholds"]["toxicity"]["hold"] = 0.987
+    temporary = fixed / ".manifest.json.tmp"
+    temporary.write_text(json.dumps(manifest))
+    temporary.replace(fixed / "manifest.json")
+
+    async def rewritten() -> bool:
+        body = await (await client.get("/v1/ops/model", headers=auth("admin"))).json()
+        return bool(body["thresholds"]["toxicity"]["hold"] == 0.987)
+
+    await until(rewritten)
+    assert await version(client) == "pinned"

@@ -170,9 +170,8 @@ def run_thresholds(args: argparse.Namespace) -> int:
         print("not written (pass --write to store it)")
         return 0
     thresholds = write_choice(args.model, choice)
-    print(f"written: {json.dumps(thresholds[choice.attribute])}. A service that follows models/LIVE and serves "
-          "this model picks it up within seconds (it watches the manifest); one started with MODERATION_MODEL "
-          "takes it with POST /v1/ops/model/reload?force=1 or SIGHUP")
+    print(f"written: {json.dumps(thresholds[choice.attribute])}. Every service process serving this model (as "
+          "models/LIVE or as MODERATION_MODEL) picks it up within 2 s: it watches the manifest")
     return 0
 
 
