@@ -17,10 +17,12 @@ from marshmallow import ValidationError
 from redis.asyncio import Redis
 
 from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
+from moderation_service.model.text import normalize
 from moderation_service.review.labels import LabelStore
 
 from .datasets import Dataset
 from .datasets.jsonl import read_records, to_example
+from .split import group_key
 
 #: A fresh site label counts as this many base examples (``--label-weight``); see :func:`as_datasets`.
 DEFAULT_LABEL_WEIGHT = 3.0
@@ -94,7 +96,7 @@ def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = 
     if weight <= 0:
         raise ValueError(f"the label weight must be above 0, got {weight}")
     by_origin: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
+    for record in latest_per_text(records):
         by_origin.setdefault(record["source"], []).append(record)
     return [
         Dataset(
@@ -104,6 +106,20 @@ def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = 
         )
         for origin, group in sorted(by_origin.items())
     ]
+
+
+def latest_per_text(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` (oldest first) without the earlier labels of a text labelled again by the same origin (the
+    same normal form, as the training corpus groups texts), in their order: the corpus keeps one example per
+    text and origin, and the latest label is the one that stands (a text let through, later marked spam)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for record in reversed(records):
+        key = (record["source"], group_key(normalize(record["content"])))
+        if key not in seen:
+            seen.add(key)
+            kept.append(record)
+    return kept[::-1]
 
 
 def summary(collected: Collected, train: Sequence[dict[str, Any]], held: Sequence[dict[str, Any]],

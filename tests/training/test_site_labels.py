@@ -43,3 +43,23 @@ async def test_labels_from_redis_oldest_first_across_sites_and_the_newest_held_b
 def test_nothing_held_back_with_a_zero_fraction() -> None:
     collected = site_labels.Collected([example(1, "a", "2026-11-01T00:00:00Z")], "test")
     assert site_labels.split_recent(collected, 0.0) == (collected.records, [])
+
+
+def test_the_latest_label_of_a_text_is_the_one_trained_on() -> None:
+    """Labels are read oldest first, and the training corpus keeps the first of a source's repeated texts: a
+    text labelled again later (moderators marking spam what they had let through before) was trained with its
+    first, outdated label, and the correction was dropped. The latest label of a text now counts."""
+    from training.train import build_corpus
+
+    records = [
+        {"content": "Tolle Seite, schaut mal auf meinem Kanal vorbei", "labels": {"spam": 0}, "source": "moderator",
+         "lang": None, "site_id": "a", "weight": 1.0, "labelled_at": "2026-11-01T10:00:00Z"},
+        {"content": "Danke", "labels": {"spam": 0}, "source": "moderator", "lang": None, "site_id": "a",
+         "weight": 1.0, "labelled_at": "2026-11-02T10:00:00Z"},
+        {"content": "tolle Seite,  schaut mal auf meinem Kanal vorbei", "labels": {"spam": 1},
+         "source": "moderator", "lang": None, "site_id": "a", "weight": 1.0, "labelled_at": "2026-11-03T10:00:00Z"},
+    ]
+    corpus = build_corpus(site_labels.as_datasets(records, 3.0))
+    spam = corpus.Y[:, 0]
+    assert sorted(zip(corpus.normalized, spam, strict=True)) == [
+        ("Danke", 0.0), ("tolle Seite, schaut mal auf meinem Kanal vorbei", 1.0)]
