@@ -191,10 +191,12 @@ class ModelHolder:
             try:
                 # Verifying checksums and unpickling take a second or more: keep the event loop serving.
                 model = await asyncio.get_running_loop().run_in_executor(None, artifact.load, directory)
-            except (ModelArtifactError, OSError, ValueError) as exc:
-                self.state.last_error = f"{directory}: {exc}"
-                logger.error("model reload refused, %s keeps serving: %s", self.current.version, exc)
-                raise ReloadFailed(str(exc)) from None
+            except Exception as exc:  # whatever unpickling raises (a module or class this environment lacks, …)
+                why = str(exc) if isinstance(exc, ModelArtifactError | OSError | ValueError) else \
+                    f"cannot load it ({type(exc).__name__}: {exc}); retrain it in this environment"
+                self.state.last_error = f"{directory}: {why}"
+                logger.error("model reload refused, %s keeps serving: %s", self.current.version, why)
+                raise ReloadFailed(why) from None
             previous = self.current.version
             self.current, self._signature = model, signature
             self.state.last_error = None

@@ -4,6 +4,7 @@ no request fails while the model changes under load."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -312,3 +313,40 @@ async def test_rewritten_thresholds_of_a_fixed_artifact_reach_every_worker(  # t
 
     await until(rewritten)
     assert await version(client) == "pinned"
+
+
+def unloadable(models: Path, version: str) -> None:
+    """Make ``version``'s model.joblib a pickle that verifies (its checksum in the manifest) but fails to load
+    with neither OSError nor ValueError: a class from a module this environment lacks (an artifact pickled with
+    another numpy, say, whose version the manifest check does not compare)."""
+    path = models / version / "model.joblib"
+    path.write_bytes(b"cno_such_module_here\nThing\n.")
+    manifest = json.loads((models / version / "manifest.json").read_text())
+    manifest["files"]["model.joblib"] = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                         "bytes": path.stat().st_size}
+    (models / version / "manifest.json").write_text(json.dumps(manifest))
+
+
+async def test_a_model_that_fails_to_unpickle_is_refused_and_the_watcher_goes_on(  # type: ignore[no-untyped-def]
+        client, models, model_dir) -> None:
+    """Loading raised an error other than the ones the reload caught: it escaped the pointer watcher, which
+    stopped for good (no later promotion reached this process), and /readyz said ok while LIVE named a model
+    this process did not serve."""
+    unloadable(models, "v2")
+    set_live(models, "v2")
+
+    async def refused() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(refused)
+    ready = await readiness(client)
+    assert ready["checks"]["model"]["version"] == "v1"
+    assert "no_such_module_here" in ready["checks"]["model"]["reload_error"]
+    make_version(models, model_dir, "v3")
+    set_live(models, "v3")  # the next promotion reaches it
+
+    async def switched() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v3")
+
+    await until(switched)
