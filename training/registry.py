@@ -155,6 +155,18 @@ def notify(redis_url: str | None, version: str) -> int | None:
             "again once Redis answers") from None
 
 
+def _loadable(directory: Path, version: str, what: str) -> dict[str, Any]:
+    """The manifest of an artifact that verifies and loads as the service loads it (a model that verifies but
+    fails to unpickle here would be refused by every running process, and stop one that starts)."""
+    try:
+        return artifact.load(directory).manifest
+    except ModelArtifactError as exc:
+        raise RegistryError(f"not {what}, {version} fails verification: {exc}") from None
+    except Exception as exc:  # whatever unpickling raises
+        raise RegistryError(f"not {what}, {version} cannot be loaded ({type(exc).__name__}: {exc}); retrain it "
+                            "in this environment") from None
+
+
 def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False) -> int | None:
     """Make ``version`` live after verifying it; returns :func:`notify`'s count.
 
@@ -162,10 +174,7 @@ def promote(models_dir: Path, version: str, redis_url: str | None = None, force:
     ``"forced": true`` in its manifest, as ``retrain --force`` does.
     """
     directory = _directory(models_dir, version)
-    try:
-        manifest = artifact.verify(directory)
-    except ModelArtifactError as exc:
-        raise RegistryError(f"not promoted, {version} fails verification: {exc}") from None
+    manifest = _loadable(directory, version, "promoted")
     gate = manifest.get("gate")
     refused = isinstance(gate, dict) and gate.get("passed") is False and not manifest.get("forced")
     if refused and not force:
@@ -188,10 +197,7 @@ def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int |
     if not previous:
         raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
     target = previous[-1]
-    try:
-        artifact.verify(_directory(models_dir, target))
-    except ModelArtifactError as exc:
-        raise RegistryError(f"not rolled back, {target} fails verification: {exc}") from None
+    _loadable(_directory(models_dir, target), target, "rolled back")
     reach(redis_url)
     set_live(models_dir, target, remember=False)
     write_history(models_dir, previous[:-1])

@@ -11,7 +11,7 @@ import redis as sync_redis
 
 from moderation_service.live_model import history, live_version, set_live
 from moderation_service.review import keys
-from tests.test_hot_reload import make_version
+from tests.test_hot_reload import make_version, unloadable
 from training import registry
 from training.cli import main
 
@@ -192,3 +192,16 @@ def test_retrain_from_an_unreachable_redis_says_what_to_do(
     assert error.startswith("moderation-train: error: cannot read the labels from Redis at 127.0.0.1:")
     assert "--labels FILE.jsonl" in error and "secret" not in error
     assert live_version(versions) == "v3"
+
+
+@pytest.mark.parametrize(("command", "target"), [(("promote", "v4"), "v4"), (("rollback",), "v2")])
+def test_a_version_that_cannot_be_loaded_is_not_made_live(
+    versions: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...], target: str
+) -> None:
+    """Only the manifest and checksums were checked: a model that verifies but fails to unpickle here became
+    live, every running process refused it, and a process (re)started then could not start at all."""
+    unloadable(versions, target)
+    assert models(versions, *command) == 2
+    error = capsys.readouterr().err
+    assert f"{target} cannot be loaded (ModuleNotFoundError: No module named 'no_such_module_here')" in error
+    assert live_version(versions) == "v3" and history(versions) == ["v2"]
