@@ -102,6 +102,11 @@ def _notes(trained: TrainedModel, live_manifest: dict[str, Any] | None) -> list[
 def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     version = options.version or new_version()
     directory = options.models_dir / version
+    if not options.models_dir.is_dir():
+        raise registry.RegistryError(
+            f"no folder {options.models_dir}: --models-dir (default: MODERATION_MODELS_DIR, or models in the current "
+            "folder) names the service's models folder, whose live model the candidate is compared with; create "
+            "the folder first to start one without a live model")
     if directory.exists():
         raise registry.RegistryError(f"{directory} exists already; choose another --version")
     _live(options.models_dir, lambda message: None, load=False)

@@ -161,3 +161,18 @@ def test_a_gate_rule_that_makes_no_sense_is_bad_input_before_any_training(  # ty
                  "--version", "v2", "--quiet", option, value]) == 2
     assert message in capsys.readouterr().err
     assert not (models / "v2").exists()
+
+
+def test_a_models_dir_that_does_not_exist_is_refused_not_taken_for_a_first_model(
+        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped --models-dir (or retrain run outside the project folder, where the default models/ is not)
+    found no live model, so the candidate passed the gate uncompared and was made live in a new folder no
+    service reads."""
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    missing = tmp_path / "modles"
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(missing),
+                 "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert f"no folder {missing}" in error and "MODERATION_MODELS_DIR" in error
+    assert not missing.exists()
