@@ -141,6 +141,8 @@ class ModelHolder:
         if announced is None:
             return None
         if self.models_dir is None:
+            if announced == self.current.directory.name:
+                return None
             return (f"{announced} was promoted (a notice on Redis), but this process serves the artifact "
                     f"MODERATION_MODEL names ({self.current.directory}) and follows no promotion; unset "
                     f"MODERATION_MODEL to serve {LIVE_POINTER}")

@@ -350,3 +350,22 @@ async def test_a_model_that_fails_to_unpickle_is_refused_and_the_watcher_goes_on
         return bool(ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v3")
 
     await until(switched)
+
+
+async def test_a_notice_of_the_fixed_artifact_a_process_serves_is_no_problem(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, model_dir, tmp_path, redis) -> None:
+    fixed = make_version(tmp_path / "models", model_dir, "v2")  # MODERATION_MODEL=models/v2, and v2 is promoted
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=fixed)))
+    await announce(redis, "v1")  # another version: reported...
+
+    async def degraded() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(degraded)
+    await announce(redis, "v2")  # ...and the one it serves is no problem
+
+    async def fine() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None)
+
+    await until(fine)
