@@ -117,6 +117,10 @@ class ModelHolder:
             model = artifact.load(directory)
         except ModelArtifactError as exc:
             raise ConfigurationError(f"cannot load the model: {exc}") from None
+        except Exception as exc:  # whatever unpickling raises (a module or class this environment lacks, …)
+            raise ConfigurationError(
+                f"cannot load the model: {directory}: {unloadable(exc)}, or serve another version "
+                "('moderation-train models rollback', or MODERATION_MODEL)") from None
         logger.info("model %s loaded from %s", model.version, directory)
         _warn_untrained(model)
         return cls(model, models_dir)
@@ -194,8 +198,7 @@ class ModelHolder:
                 # Verifying checksums and unpickling take a second or more: keep the event loop serving.
                 model = await asyncio.get_running_loop().run_in_executor(None, artifact.load, directory)
             except Exception as exc:  # whatever unpickling raises (a module or class this environment lacks, …)
-                why = str(exc) if isinstance(exc, ModelArtifactError | OSError | ValueError) else \
-                    f"cannot load it ({type(exc).__name__}: {exc}); retrain it in this environment"
+                why = str(exc) if isinstance(exc, ModelArtifactError | OSError | ValueError) else unloadable(exc)
                 self.state.last_error = f"{directory}: {why}"
                 logger.error("model reload refused, %s keeps serving: %s", self.current.version, why)
                 raise ReloadFailed(why) from None
@@ -237,6 +240,11 @@ class ModelHolder:
 
 def reload_notice(version: str) -> str:
     return json.dumps({"event": "promoted", "version": version, "at": time.time()})
+
+
+def unloadable(exc: Exception) -> str:
+    """Why a verified artifact could not be loaded (unpickling it raised ``exc``)."""
+    return f"cannot load it ({type(exc).__name__}: {exc}); retrain it in this environment"
 
 
 def announced_version(message: str | bytes) -> str | None:

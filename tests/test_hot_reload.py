@@ -369,3 +369,16 @@ async def test_a_notice_of_the_fixed_artifact_a_process_serves_is_no_problem(  #
         return bool(ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None)
 
     await until(fine)
+
+
+def test_a_live_model_that_fails_to_unpickle_stops_the_start_with_a_message(models) -> None:  # type: ignore[no-untyped-def]
+    """The start raised the unpickling error itself (a traceback), where a model failing verification stops it
+    with a message naming the artifact and what to do."""
+    from moderation_service.exceptions import ConfigurationError
+    from moderation_service.live_model import ModelHolder
+
+    unloadable(models, "v2")
+    with pytest.raises(ConfigurationError) as error:
+        ModelHolder.load(models / "v2", models)
+    assert str(error.value).startswith(f"cannot load the model: {models / 'v2'}: cannot load it (ModuleNotFoundError")
+    assert "moderation-train models rollback" in str(error.value)
