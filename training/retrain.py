@@ -86,6 +86,11 @@ def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> tuple[s
         raise registry.RegistryError(
             f"the live model fails verification, so the candidate cannot be compared with it: {exc}. "
             "Roll back or promote a good version first (moderation-train models list)") from None
+    except Exception as exc:  # whatever unpickling raises (a module this environment lacks, …)
+        raise registry.RegistryError(
+            f"the live model cannot be loaded, so the candidate cannot be compared with it: {directory}: "
+            f"{type(exc).__name__}: {exc}. Roll back or promote a good version first (moderation-train models "
+            "list)") from None
     return str(manifest["version"]), pipeline, manifest
 
 

@@ -176,3 +176,17 @@ def test_a_models_dir_that_does_not_exist_is_refused_not_taken_for_a_first_model
     error = capsys.readouterr().err
     assert f"no folder {missing}" in error and "MODERATION_MODELS_DIR" in error
     assert not missing.exists()
+
+
+def test_a_live_model_that_fails_to_unpickle_is_an_error_that_says_what_to_do(
+        tmp_path: Path, corpus: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_hot_reload import unloadable
+
+    unloadable(models, "v1")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "the live model cannot be loaded, so the candidate cannot be compared with it" in error
+    assert "ModuleNotFoundError" in error and "Roll back or promote a good version first" in error
