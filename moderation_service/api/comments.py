@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ..appkeys import DECISIONS, HEALTH, LABELS, QUEUE, SETTINGS
 from ..auth import Permission, Principal
-from ..comments import Comment, split_public_id
+from ..comments import Comment, Record, split_public_id
 from ..exceptions import Conflict, InvalidFields, MalformedRequest, NotFound, StorageUnavailable
 from ..jsonfast import NotJsonObject, json_response, loads_object
 from ..model.attributes import TOXICITY_FAMILY
@@ -179,6 +179,19 @@ async def erase_personal_data(request: web.Request) -> web.Response:
                           "erased_at": iso(item.record.personal_data_erased_at)})
 
 
+async def record_or_none(request: web.Request, public_id: str) -> Record | None:
+    try:
+        return (await request.app[QUEUE].item(public_id)).record
+    except NotFound:  # the deletion says why
+        return None
+
+
+async def delete_labels_of(request: web.Request, site_id: str, record: Record) -> int:
+    """Delete the site's labelled examples of the comment: by its id, and by the text of any of its versions."""
+    texts = {record.comment.content} | {v["comment"]["content"] for v in record.earlier if v.get("comment")}
+    return await request.app[LABELS].delete_about(site_id, record.comment.comment_id, texts)
+
+
 @routes.delete("/v1/comments/{id}")
 async def delete_comment(request: web.Request) -> web.Response:
     """The blog deleted the comment: its record leaves Redis and the review queue. With ``?labels=delete``
@@ -188,11 +201,16 @@ async def delete_comment(request: web.Request) -> web.Response:
     if labels not in ("keep", "delete"):
         raise InvalidFields("Unknown 'labels' value.", fields={"labels": ["Use 'keep' (the default) or 'delete'."]})
     try:
-        record = await request.app[QUEUE].delete(public_id, principal.name)
         labels_deleted = 0
-        if labels == "delete":
-            texts = {record.comment.content} | {v["comment"]["content"] for v in record.earlier if v.get("comment")}
-            labels_deleted = await request.app[LABELS].delete_about(site_id, record.comment.comment_id, texts)
+        before = await record_or_none(request, public_id) if labels == "delete" else None
+        if before is not None:
+            # The labels go first: should anything fail after them, the record is still there and the blog's
+            # retry erases again (the other way round, the retry was a 404 and the examples stayed).
+            labels_deleted = await delete_labels_of(request, site_id, before)
+        record = await request.app[QUEUE].delete(public_id, principal.name)
+        if before is not None and (record.revision, record.status) != (before.revision, before.status):
+            # decided or edited in between: its new label or text
+            labels_deleted += await delete_labels_of(request, site_id, record)
     except REDIS_DOWN as exc:
         request.app[HEALTH].down(exc)
         raise StorageUnavailable(STORAGE_DOWN) from None

@@ -195,3 +195,49 @@ async def test_a_deletion_takes_a_kept_decision_with_it_and_a_decision_after_it_
     status, body = await call(client, "POST", f"/v1/comments/{item_id}/decision", role="blog",
                               json={"action": "reject"})
     assert status == 404 and await redis.exists(kept) == 0
+
+
+async def test_an_erasure_that_fails_midway_leaves_the_record_for_the_blogs_retry(  # type: ignore[no-untyped-def]
+        client, comment, redis):
+    """The labels go before the record: had the record gone first, the blog's retry would be a 404 and the
+    comment's labelled examples would stay."""
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    await call(client, "POST", f"/v1/review/items/{item_id}/decision", json={"action": "reject"})
+    stream = keys.labels("kommblog")
+    await redis.rename(stream, "aside")
+    await redis.set(stream, "not a stream")  # the label walk fails (a real Redis error) after any earlier step
+    response = await client.delete(f"/v1/comments/{item_id}?labels=delete", headers=auth("blog"))
+    assert response.status == 500
+    status, _ = await call(client, "GET", f"/v1/comments/{item_id}", role="blog")
+    assert status == 200
+    await redis.delete(stream)
+    await redis.rename("aside", stream)
+    status, body = await delete(client, item_id, "?labels=delete")
+    assert status == 200 and body["labels_deleted"] == 1
+    assert await redis.xlen(stream) == 0
+
+
+async def test_an_erasure_takes_the_label_of_a_decision_made_while_it_ran(client, comment, redis) -> None:  # type: ignore[no-untyped-def]
+    """A moderator's decision between the label walk and the record's deletion adds a label: it goes too."""
+    from moderation_service.appkeys import LABELS
+    from moderation_service.review.labels import LabelStore
+
+    item_id = await hold(client, comment, 1)
+    await call(client, "POST", f"/v1/review/items/{item_id}/claim")
+    labels: LabelStore = client.app[LABELS]
+    original = labels.delete_about
+    decided = []
+
+    async def decide_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        deleted = await original(*args, **kwargs)
+        if not decided:
+            decided.append(await call(client, "POST", f"/v1/review/items/{item_id}/decision",
+                                      json={"action": "reject"}))
+        return deleted
+
+    labels.delete_about = decide_meanwhile  # type: ignore[method-assign]
+    status, body = await delete(client, item_id, "?labels=delete")
+    assert decided[0][0] == 200
+    assert status == 200 and body["status"] == "rejected" and body["labels_deleted"] == 1
+    assert await redis.xlen(keys.labels("kommblog")) == 0
