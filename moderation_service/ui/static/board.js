@@ -100,10 +100,14 @@ function wire(root, id, decide) {
   root.addEventListener('click', () => setCurrent(id, { focus: false }));
 }
 
+// The comment as the service now has it shows something else than its card: edited, or the person's data erased.
+export const redrawNeeded = (shown, now) => shown.revision !== now.revision
+  || Boolean(shown.personal_data_erased_at) !== Boolean(now.personal_data_erased_at);
+
 // `first`: at the top (a comment whose decision was taken back), else at the end.
 export function addCard(item, decide, { first = false } = {}) {
   if (items.has(item.id)) {
-    if (items.get(item.id).item.revision !== item.revision) replaceCard(item, decide);
+    if (redrawNeeded(items.get(item.id).item, item)) replaceCard(item, decide);
     else items.get(item.id).item = item;
     return;
   }

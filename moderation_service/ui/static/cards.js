@@ -42,7 +42,9 @@ export class CardRenderer {
     return this.T[`attr_${name}`] || name;
   }
 
+  // Erased on the person's request: the name is gone for good, and is not merely missing.
   author(item) {
+    if (item.personal_data_erased_at) return this.T.author_erased;
     return item.comment.author_name || this.T.author_anonymous;
   }
 
@@ -70,7 +72,21 @@ export class CardRenderer {
     this.fillReasons(card.querySelector('.reasons'), item.reasons);
     this.fillHistory(card.querySelector('.history'), item.author_history);
     this.fillAuthorLink(card.querySelector('.author-filter'), item);
+    if (item.personal_data_erased_at) this.fillErased(card, item.personal_data_erased_at);
     return root;
+  }
+
+  // The person asked the blog to erase their data: say so where their name, e-mail and website were, so that
+  // empty fields do not pass for a fault. Which earlier decisions were theirs cannot be known any more.
+  fillErased(card, iso) {
+    const when = new Date(iso);
+    const note = card.querySelector('.erased');
+    note.textContent = format(this.T.personal_data_erased, {
+      when: Number.isNaN(when.getTime()) ? this.T.missing : this.dateFormat.format(when),
+    });
+    note.hidden = false;
+    for (const detail of card.querySelectorAll('.author-detail')) detail.hidden = true;
+    card.querySelector('.history').textContent = this.T.history_erased;
   }
 
   fillEmail(target, email) {

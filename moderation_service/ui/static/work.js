@@ -1,8 +1,8 @@
 // Claiming, keeping and giving back leases, and deciding, through the moderator API.
 import { api, ApiError, itemPath } from './api.js';
 import {
-  addCard, authorOf, clearCards, countDecided, current, heldBefore, items, order, removeCard, replaceCard,
-  selectedIds, setCurrent,
+  addCard, authorOf, clearCards, countDecided, current, heldBefore, items, order, redrawNeeded, removeCard,
+  replaceCard, selectedIds, setCurrent,
 } from './board.js';
 import {
   $, announce, clearError, config, describe, report, showError, T, t, tn, view,
@@ -135,6 +135,9 @@ async function renew(id, entry) {
     if (renewed.revision !== entry.item.revision && items.has(id)) {
       replaceCard(renewed, decide);
       announce(t('status_edited', { author: authorOf(id) }));
+    } else if (redrawNeeded(entry.item, renewed) && items.has(id)) {
+      replaceCard(renewed, decide); // the name and addresses the person had erased leave the screen too
+      announce(T.status_erased);
     } else {
       entry.item = renewed;
     }

@@ -1,0 +1,89 @@
+"""What the queue page tells a moderator who cannot rely on colour or sight: erased authors, the selection, the
+current comment, and working the queue with the keyboard alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import APIRequestContext, Page, expect
+
+from moderation_service.settings import Settings
+from tests.conftest import auth
+from tests.ui.conftest import hold, sign_in
+
+SHORT_LEASE = 10  # the page renews leases every 3.3 s
+
+
+@pytest.fixture
+def ui_settings(ui_settings: Settings) -> Settings:
+    return ui_settings.with_overrides(review_lease_seconds=SHORT_LEASE)
+
+
+def erase(api: APIRequestContext, item_id: str) -> None:
+    response = api.post(f"/v1/comments/{item_id}/erase-personal-data", headers=auth("blog"))
+    assert response.status == 200, response.text()
+    assert "author_name" in response.json()["erased_fields"]
+
+
+# What a card says of a comment whose author had their data erased, in place of name, e-mail and website.
+ERASED_DE = re.compile(r"^Personendaten gelöscht \(am \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}\): Name, E-Mail-Adresse, "
+                       r"Website und IP-Adresse sind auf Wunsch der Person nicht mehr gespeichert\.$")
+
+
+def test_a_comment_whose_personal_data_were_erased_says_so(page: Page, api: APIRequestContext) -> None:
+    erased_id = hold(api, 1)
+    kept_id = hold(api, 2, author_name="Kai Berg", author_email="kai@example.org")
+    anonymous_id = hold(api, 3, author_name="", author_email="", author_url="")
+    erase(api, erased_id)
+    sign_in(page)
+    erased = page.locator(f'li[data-id="{erased_id}"] .card')
+    expect(erased.locator(".author")).to_have_text("Kommentar von [Personendaten gelöscht]")
+    expect(erased.locator(".erased")).to_have_text(ERASED_DE)
+    expect(erased.locator(".author-email")).to_be_hidden()
+    expect(erased.locator(".author-url")).to_be_hidden()
+    # Whose history it is cannot be known any more: "no decision on this person yet" would be a guess.
+    expect(erased.locator(".history")).to_have_text("Unbekannt: Die Personendaten wurden gelöscht.")
+    expect(erased.locator(".post a")).to_have_attribute("href", "https://kommblog.example/2026/krisenkommunikation")
+
+    # Comments whose author was never named, or still is, look as they did.
+    kept = page.locator(f'li[data-id="{kept_id}"] .card')
+    expect(kept.locator(".author")).to_have_text("Kommentar von Kai Berg")
+    expect(kept.locator(".erased")).to_be_hidden()
+    anonymous = page.locator(f'li[data-id="{anonymous_id}"] .card')
+    expect(anonymous.locator(".author")).to_have_text("Kommentar von Ohne Namen")
+    expect(anonymous.locator(".erased")).to_be_hidden()
+
+    expect(erased).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_have_text("Kommentar von [Personendaten gelöscht] freigegeben.")
+    assert api.get(f"/v1/comments/{erased_id}", headers=auth("blog")).json()["status"] == "approved"
+
+    page.get_by_role("button", name="English").click()
+    erased_en = page.locator(f'li[data-id="{kept_id}"] .card')
+    expect(erased_en.locator(".author")).to_have_text("Comment by Kai Berg")
+    erase(api, kept_id)
+    page.reload()
+    erased_en = page.locator(f'li[data-id="{kept_id}"] .card')
+    expect(erased_en.locator(".author")).to_have_text("Comment by [personal data erased]")
+    expect(erased_en.locator(".erased")).to_have_text(re.compile(
+        r"^Personal data erased \(on .+\): name, e-mail address, website and IP address are no longer stored, "
+        r"at the person's request\.$"))
+    expect(erased_en.locator(".history")).to_have_text("Unknown: the personal data were erased.")
+
+
+def test_personal_data_erased_while_the_comment_is_on_screen_leave_the_screen(page: Page,
+                                                                             api: APIRequestContext) -> None:
+    item_id = hold(api, 1)
+    sign_in(page)
+    card = page.locator(f'li[data-id="{item_id}"] .card')
+    expect(card.locator(".author")).to_have_text("Kommentar von Jana Weber")
+    page.keyboard.press("x")
+    erase(api, item_id)
+    # Within a lease renewal, without a key pressed: the name and address the person had erased go.
+    expect(card.locator(".author")).to_have_text("Kommentar von [Personendaten gelöscht]", timeout=SHORT_LEASE * 1000)
+    expect(card.locator(".erased")).to_have_text(ERASED_DE)
+    expect(card).not_to_contain_text("Jana")
+    expect(card).not_to_contain_text("jana@example.org")
+    expect(card).to_be_focused()
+    expect(card.locator(".select-box")).to_be_checked()  # what the moderator chose stays
