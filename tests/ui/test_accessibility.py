@@ -87,3 +87,56 @@ def test_personal_data_erased_while_the_comment_is_on_screen_leave_the_screen(pa
     expect(card).not_to_contain_text("jana@example.org")
     expect(card).to_be_focused()
     expect(card.locator(".select-box")).to_be_checked()  # what the moderator chose stays
+
+
+SELECTION_LOG = """() => {
+  const region = document.getElementById('selection-live');
+  window.selectionSaid = [];
+  new MutationObserver(() => window.selectionSaid.push(region.textContent))
+    .observe(region, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def said(page: Page) -> list[str]:
+    return [text for text in page.evaluate("window.selectionSaid") if text]
+
+
+def test_the_number_selected_is_announced_politely_and_only_when_it_changes(page: Page,
+                                                                           api: APIRequestContext) -> None:
+    for n in range(4):
+        hold(api, n, author_name=f"Person {n}", author_email=f"p{n}@example.org")
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(4)
+    region = page.locator("#selection-live")
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(region).to_be_attached()
+    page.evaluate(SELECTION_LOG)
+
+    page.keyboard.press("x")
+    expect(region).to_have_text("1 ausgewählt")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(region).to_have_text("2 ausgewählt")
+    page.keyboard.press("j")  # moving on is no change in the selection
+    page.keyboard.press("k")
+    # A comment that is not selected is decided: the selection stays as it was, and is not announced again.
+    cards.nth(3).locator("button[data-action=approve]").click()
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 3 freigegeben.")
+    expect(cards).to_have_count(3)
+    assert said(page) == ["1 ausgewählt", "2 ausgewählt"]
+
+    page.keyboard.press("Shift+X")  # every comment on the page: once, not once per comment
+    expect(region).to_have_text("3 ausgewählt")
+    assert said(page) == ["1 ausgewählt", "2 ausgewählt", "3 ausgewählt"]
+    page.keyboard.press("Escape")
+    expect(region).to_have_text("Auswahl aufgehoben")
+    assert said(page)[-1] == "Auswahl aufgehoben"
+    page.keyboard.press("x")
+    expect(region).to_have_text("1 ausgewählt")
+    # A bulk decision takes the selected comments off the page: the status says what was decided, the live
+    # region of the selection says nothing more.
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_have_text(re.compile("abgelehnt"))
+    expect(cards).to_have_count(2)
+    assert said(page)[-1] == "1 ausgewählt"

@@ -6,7 +6,7 @@ const renderer = new CardRenderer($('card-template'), T, config.lang, config.fil
 
 // id -> { item, root, selected, busy, renewing, renewedAt }
 export const items = new Map();
-const board = { current: null, cardCount: 0 };
+const board = { current: null, cardCount: 0, selected: 0 };
 
 export const current = () => board.current;
 
@@ -197,24 +197,34 @@ export function move(step) {
   setCurrent(ids[next]);
 }
 
-export function setSelected(id, selected) {
+function mark(id, selected) {
   const entry = items.get(id);
   if (!entry) return;
   entry.selected = selected;
   entry.root.querySelector('.select-box').checked = selected;
   cardOf(id).classList.toggle('selected', selected);
-  updateBulkbar();
+}
+
+export function setSelected(id, selected) {
+  mark(id, selected);
+  updateBulkbar({ announce: true });
 }
 
 export const selectedIds = () => order().filter((id) => items.get(id).selected);
 
-export function updateBulkbar() {
+// `announce`: the moderator changed the selection, and a screen reader hears how many are selected now (once,
+// politely). Redrawn for anything else (a comment decided or taken away), the bar changes without a word.
+export function updateBulkbar({ announce = false } = {}) {
   const count = selectedIds().length;
   // A button of the bar had the focus (a bulk decision, "clear selection"): it goes on at the current comment,
   // not at the top of the page.
   const hadFocus = count === 0 && !view.bulkbar.hidden && view.bulkbar.contains(document.activeElement);
   view.bulkbar.hidden = count === 0;
   view.selectionCount.textContent = tn('selection_count', count);
+  if (announce && count !== board.selected) {
+    view.selectionLive.textContent = count ? tn('selection_count', count) : T.selection_cleared;
+  }
+  board.selected = count;
   if (hadFocus && board.current) setCurrent(board.current);
 }
 
@@ -229,11 +239,13 @@ export function focusCurrentIfLost() {
 export function toggleSelectAll() {
   const ids = order();
   const all = ids.length > 0 && ids.every((id) => items.get(id).selected);
-  for (const id of ids) setSelected(id, !all);
+  for (const id of ids) mark(id, !all);
+  updateBulkbar({ announce: true });
 }
 
 export function clearSelection() {
-  for (const id of selectedIds()) setSelected(id, false);
+  for (const id of selectedIds()) mark(id, false);
+  updateBulkbar({ announce: true });
 }
 
 export function removeCard(id) {

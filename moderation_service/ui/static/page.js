@@ -16,6 +16,7 @@ export const view = {
   alertDismiss: $('alert-dismiss'),
   bulkbar: $('bulkbar'),
   selectionCount: $('selection-count'),
+  selectionLive: $('selection-live'),
   empty: $('empty'),
   emptyText: $('empty-text'),
   depth: $('depth'),
