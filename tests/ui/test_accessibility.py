@@ -140,3 +140,32 @@ def test_the_number_selected_is_announced_politely_and_only_when_it_changes(page
     expect(page.locator("#status")).to_have_text(re.compile("abgelehnt"))
     expect(cards).to_have_count(2)
     assert said(page)[-1] == "1 ausgewählt"
+
+
+FORCED = """(card) => {
+  const style = getComputedStyle(card);
+  return { outline: `${style.outlineStyle} ${style.outlineWidth}`,
+           border: `${style.borderLeftStyle} ${style.borderLeftWidth}`,
+           marker: getComputedStyle(card, '::before').content };
+}"""
+
+
+def test_the_current_comment_is_marked_by_more_than_colour_also_in_forced_colours(page: Page,
+                                                                               api: APIRequestContext) -> None:
+    for n in range(3):
+        hold(api, n)
+    page.emulate_media(forced_colors="active")
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(3)
+    page.keyboard.press("j")
+    expect(cards.nth(1)).to_have_attribute("aria-current", "true")
+    expect(cards.nth(0)).not_to_have_attribute("aria-current", re.compile("."))
+    # The focus goes into the card's note: the card itself has no focus ring now, and is still marked.
+    cards.nth(1).locator(".labels summary").press("Enter")
+    cards.nth(1).locator(".note").focus()
+    current, other = cards.nth(1).evaluate(FORCED), cards.nth(0).evaluate(FORCED)
+    assert current["outline"] != other["outline"] and not current["outline"].startswith("none")
+    assert current["border"] != other["border"]
+    assert current["marker"] not in ("none", "normal", '""')
+    assert other["marker"] in ("none", "normal")
