@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from moderation_service.settings import Settings
+from moderation_service.ui.resources import UiOptions
 from tests.conftest import auth
-from tests.ui.conftest import hold, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, hold, sign_in
 
 SHORT_LEASE = 10  # the page renews leases every 3.3 s
 
@@ -169,3 +170,24 @@ def test_the_current_comment_is_marked_by_more_than_colour_also_in_forced_colour
     assert current["border"] != other["border"]
     assert current["marker"] not in ("none", "normal", '""')
     assert other["marker"] in ("none", "normal")
+
+
+@pytest.mark.parametrize("ui_options", [UiOptions(empty_poll_seconds=1)])
+def test_a_post_filter_whose_comments_are_all_claimed_elsewhere_says_so_not_that_the_queue_is_empty(
+    page: Page, api: APIRequestContext
+) -> None:
+    item_ids = [hold(api, n) for n in (1, 2)]
+    hold(api, 3, post_id="ein-anderer-beitrag")
+    claim = {"count": 2, "post": COMMENT["post_id"], "lease_seconds": SHORT_LEASE}
+    response = api.post("/v1/review/claims", data=claim, headers=auth("admin"))
+    assert response.status == 200 and len(response.json()["items"]) == 2
+    sign_in(page, path=f"/moderate?post={COMMENT['post_id']}")
+    said = ("Die wartenden Kommentare zu diesen Filtern sind gerade in Prüfung, bei jemand anderem oder in einem "
+            "anderen Fenster. Was nicht entschieden wird, erscheint hier wieder.")
+    expect(page.locator("#empty-text")).to_have_text(said)
+    expect(page.locator("#status")).to_have_text(said)
+    for item_id in item_ids:
+        expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible(timeout=(SHORT_LEASE + 5) * 1000)
+    page.keyboard.press("Shift+X")
+    page.keyboard.press("a")
+    expect(page.locator("#empty-text")).to_have_text(EMPTY)  # the other post's comment is not this filter's

@@ -101,27 +101,32 @@ export async function refreshDepth() {
   }
 }
 
-// Under the author filter: does this person have waiting comments that others hold, or none left?
-async function authorEmptyMessage() {
-  const query = new URLSearchParams({ author: config.filters.author, limit: '1' });
-  if (config.filters.site_id) query.set('site_id', config.filters.site_id);
+// Under a post or author filter the count says nothing: does anything the filters match wait, held by others?
+async function filteredWaiting() {
+  const query = new URLSearchParams({ limit: '1' });
+  for (const name of ['site_id', 'post', 'reason', 'author']) {
+    if (config.filters[name]) query.set(name, config.filters[name]);
+  }
   try {
     const { items: waiting } = await api('GET', `/v1/review/items?${query}`);
-    return waiting.length ? T.status_author_claimed : T.status_author_empty;
+    return waiting.length > 0;
   } catch {
-    return T.status_author_empty;
+    return false;
   }
 }
 
 // What the empty page says. A claim that found nothing while comments wait means that every one of them is
 // being reviewed, by another moderator or in another window of this one (a page closed without saying so
 // keeps its lease until it runs out): "the queue is empty" would be wrong. With a post or author filter the
-// count does not tell, so the page says only that nothing is there to claim.
+// count does not tell, so the page asks whether any comment the filters match waits.
 async function emptyMessage() {
   const depth = await refreshDepth();
-  const counted = depth && !config.filters.post && !config.filters.author;
-  let text = counted ? tn('status_all_claimed', depth) : T.status_empty;
-  if (config.filters.author) text = await authorEmptyMessage();
+  let text = depth ? tn('status_all_claimed', depth) : T.status_empty;
+  if (config.filters.post || config.filters.author) {
+    const waiting = await filteredWaiting();
+    if (config.filters.author) text = waiting ? T.status_author_claimed : T.status_author_empty;
+    else text = waiting ? T.status_filter_claimed : T.status_empty;
+  }
   view.emptyText.textContent = text;
   return text;
 }
