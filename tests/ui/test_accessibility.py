@@ -141,6 +141,7 @@ def test_the_number_selected_is_announced_politely_and_only_when_it_changes(page
     expect(page.locator("#status")).to_have_text(re.compile("abgelehnt"))
     expect(cards).to_have_count(2)
     assert said(page)[-1] == "1 ausgewählt"
+    expect(region).to_have_text("")  # not left saying "1 selected" to one reading the page
 
 
 FORCED = """(card) => {

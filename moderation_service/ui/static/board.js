@@ -223,6 +223,8 @@ export function updateBulkbar({ announce = false } = {}) {
   view.selectionCount.textContent = tn('selection_count', count);
   if (announce && count !== board.selected) {
     view.selectionLive.textContent = count ? tn('selection_count', count) : T.selection_cleared;
+  } else if (count !== board.selected) {
+    view.selectionLive.textContent = ''; // not left saying "2 selected" to one reading the page (not announced)
   }
   board.selected = count;
   if (hadFocus && board.current) setCurrent(board.current);
