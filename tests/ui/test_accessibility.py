@@ -192,3 +192,28 @@ def test_a_post_filter_whose_comments_are_all_claimed_elsewhere_says_so_not_that
     page.keyboard.press("Shift+X")
     page.keyboard.press("a")
     expect(page.locator("#empty-text")).to_have_text(EMPTY)  # the other post's comment is not this filter's
+
+
+def test_n_opens_the_current_comments_note_and_escape_goes_back_to_the_comment(page: Page,
+                                                                              api: APIRequestContext) -> None:
+    """Reaching a note by Tab takes up to a dozen key presses per comment; `n` goes there at once."""
+    ids = [hold(api, n, author_name=f"Person {n}", author_email=f"p{n}@example.org") for n in range(2)]
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    page.keyboard.press("j")
+    page.keyboard.press("n")
+    note = cards.nth(1).locator(".note")
+    expect(note).to_be_focused()
+    expect(cards.nth(1).locator(".labels")).to_have_attribute("open", "")
+    page.keyboard.type("ja, raus damit")  # letters that are shortcuts elsewhere: text here
+    expect(note).to_have_value("ja, raus damit")
+    page.keyboard.press("Escape")
+    expect(cards.nth(1)).to_be_focused()
+    page.keyboard.press("r")
+    expect(page.locator("#status")).to_have_text("Kommentar von Person 1 abgelehnt.")
+    decided = api.get(f"/v1/review/items/{ids[1]}", headers=auth("moderator")).json()["decided"]
+    assert decided["note"] == "ja, raus damit" and decided["action"] == "reject"
+    assert api.get(f"/v1/comments/{ids[0]}", headers=auth("blog")).json()["status"] == "pending"
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Tastenkürzel")).to_contain_text(
+        "Kategorien und Notiz des aktuellen Kommentars öffnen, in die Notiz")

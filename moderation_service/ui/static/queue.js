@@ -15,6 +15,14 @@ function toggleHelp() {
   else view.help.showModal();
 }
 
+// The current comment's categories and note, opened, with the focus in the note (Esc goes back to the card).
+function openNote() {
+  if (!current()) return;
+  const root = items.get(current()).root;
+  root.querySelector('.labels').open = true;
+  root.querySelector('.note').focus();
+}
+
 // Keys that may repeat while held down; a held decision key decides one comment, not each that comes up next.
 const REPEATING = new Set(['j', 'k']);
 
@@ -25,6 +33,7 @@ const SHORTCUTS = {
   r: () => act('reject'),
   s: () => act('spam'),
   x: () => current() && setSelected(current(), !items.get(current()).selected),
+  n: openNote,
   X: toggleSelectAll,
   u: undo,
   '?': toggleHelp,
