@@ -217,3 +217,35 @@ def test_n_opens_the_current_comments_note_and_escape_goes_back_to_the_comment(p
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Tastenkürzel")).to_contain_text(
         "Kategorien und Notiz des aktuellen Kommentars öffnen, in die Notiz")
+
+
+OBSCURED = """() => {
+  const focused = document.activeElement.getBoundingClientRect();
+  const bar = document.getElementById('bulkbar');
+  return !bar.hidden && focused.top < bar.getBoundingClientRect().bottom ? document.activeElement.outerHTML : null;
+}"""
+
+
+def test_the_bulk_bar_never_hides_the_control_that_has_the_focus(page: Page, api: APIRequestContext) -> None:
+    """The bar stays at the top of the window while comments are selected: going back with Shift+Tab, the
+    focused control was scrolled just under it, out of sight (WCAG 2.4.11)."""
+    for n in range(4):
+        hold(api, n)
+    sign_in(page)
+    expect(page.locator("#cards .card")).to_have_count(4)
+    for key in ("j", "j", "j", "x"):
+        page.keyboard.press(key)
+    expect(page.locator("#bulkbar")).to_be_visible()
+    hidden = []
+    for _ in range(24):
+        page.keyboard.press("Shift+Tab")
+        hidden.append(page.evaluate(OBSCURED))
+    assert [control for control in hidden if control] == []
+    page.set_viewport_size({"width": 700, "height": 900})  # the bar wraps onto more lines
+    for _ in range(24):
+        page.keyboard.press("Tab")
+        hidden.append(page.evaluate(OBSCURED))
+    for _ in range(24):
+        page.keyboard.press("Shift+Tab")
+        hidden.append(page.evaluate(OBSCURED))
+    assert [control for control in hidden if control] == []

@@ -214,6 +214,12 @@ export const selectedIds = () => order().filter((id) => items.get(id).selected);
 
 // `announce`: the moderator changed the selection, and a screen reader hears how many are selected now (once,
 // politely). Redrawn for anything else (a comment decided or taken away), the bar changes without a word.
+// While the bar sits at the top of the window, what gets the focus is scrolled into view below it, not under it
+// (WCAG 2.4.11): its height, which grows as it wraps in a narrow window.
+new ResizeObserver(() => {
+  document.documentElement.style.scrollPaddingTop = view.bulkbar.hidden ? '' : `${view.bulkbar.offsetHeight + 16}px`;
+}).observe(view.bulkbar);
+
 export function updateBulkbar({ announce = false } = {}) {
   const count = selectedIds().length;
   // A button of the bar had the focus (a bulk decision, "clear selection"): it goes on at the current comment,
