@@ -249,3 +249,23 @@ def test_the_bulk_bar_never_hides_the_control_that_has_the_focus(page: Page, api
         page.keyboard.press("Shift+Tab")
         hidden.append(page.evaluate(OBSCURED))
     assert [control for control in hidden if control] == []
+
+
+def test_a_spam_score_the_signals_moved_shows_both_numbers(page: Page) -> None:
+    """The model said 4 %, links and a repeated text moved it to 55 %: the card said "Spam 4 %", marked as
+    the score that held the comment, beside "Spam 55 % ≥ Schwelle 50 %"."""
+    sign_in(page)
+    item = {
+        "id": "kommblog:aaaaaaaaaaaaaaaa", "site_id": "kommblog", "received_at": "2026-11-26T09:00:00.000Z",
+        "comment": {"content": "Schau mal: https://example.org", "author_name": "Bot"},
+        "scores": {"spam": 0.04, "insult": 0.02},
+        "reasons": [{"kind": "score", "name": "spam", "value": 0.55, "threshold": 0.5, "effect": "hold"},
+                    {"kind": "signal", "name": "duplicates", "spam": 3, "hold": 0}],
+    }
+    scores = page.evaluate("""async (item) => {
+        const { CardRenderer } = await import('/moderate/static/cards.js');
+        const strings = JSON.parse(document.getElementById('moderate-config').textContent).strings;
+        const card = new CardRenderer(document.getElementById('card-template'), strings, 'de').render(item, 99);
+        return Array.from(card.querySelectorAll('.score'), (li) => [li.textContent, li.className]);
+    }""", item)
+    assert scores == [["Spam 4\u00a0% (mit Signalen 55\u00a0%)", "score high"], ["Beleidigung 2\u00a0%", "score"]]

@@ -221,14 +221,20 @@ export class CardRenderer {
     });
   }
 
+  // The model's scores. The spam score that decided is the model's moved by the signals (links, a repeated
+  // text): where that differs, both are shown, or "Spam 4 %" would stand marked beside "Spam 55 % ≥ 50 %".
   fillScores(target, item) {
     const fired = new Set((item.reasons || []).map((reason) => reason.name));
+    const spam = (item.reasons || []).find((reason) => reason.kind === 'score' && reason.name === 'spam');
     const scores = Object.entries(item.scores || {}).sort(([, a], [, b]) => b - a);
     for (const [name, value] of scores) {
       const entry = document.createElement('li');
       entry.className = fired.has(name) ? 'score high' : 'score';
       entry.dataset.attribute = name;
-      entry.textContent = `${this.attribute(name)} ${this.percent(value)}`;
+      const [model, moved] = [value, spam?.value].map((n) => this.percent(n));
+      entry.textContent = name === 'spam' && spam && moved !== model
+        ? format(this.T.score_with_signals, { name: this.attribute(name), model, value: moved })
+        : `${this.attribute(name)} ${model}`;
       target.append(entry);
     }
   }
