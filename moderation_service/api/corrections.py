@@ -8,6 +8,7 @@ arrives (:func:`settle_kept_decision`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -197,8 +198,9 @@ class BlogReport:
     """A decision of the blog's own as one protocol reported it, and all that is needed to apply it later: kept
     in Redis (its :meth:`fields`) while the comment has no record there. ``call`` says what the protocol
     makes of it beyond deciding a waiting comment (see :data:`FOLLOW_UPS`): ``decision`` (``POST
-    /v1/comments/{id}/decision``), ``correction`` (Akismet's submit-spam / submit-ham) or ``status`` (the
-    must-use plugin's submit-status). ``version``: of the comment the blog decided, when the report sent its
+    /v1/comments/{id}/decision``), ``correction`` (Akismet's submit-spam / submit-ham), ``status`` (the
+    must-use plugin's submit-status) or ``suggestion`` (Coral's approval through Perspective's suggestscore;
+    ``labels``: the suggestion's). ``version``: of the comment the blog decided, when the report sent its
     text (see :meth:`Comment.version`); ``labelled``: its label was kept when it was reported."""
 
     call: str
@@ -239,8 +241,9 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
         decided = await apply_report(request, record_id, report, comment)
         if decided.outcome != "unknown":
             return decided
-        # (a correction's follow-up has kept its label already: the decision's replaces it when it is applied)
-        kept_report = replace(report, labelled=report.call == "correction")
+        # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
+        # it is applied)
+        kept_report = replace(report, labelled=report.call in LABELLED_AT_ONCE)
         with kept_or_unavailable(request, "the decision"):
             kept = await request.app[QUEUE].keep_decision(record_id, kept_report.fields())
         if kept == "kept":
@@ -311,7 +314,35 @@ async def status_follow_up(request: HasApp, record_id: str, report: BlogReport, 
     return "model_decided"
 
 
-FOLLOW_UPS = {"decision": decision_follow_up, "correction": correction_follow_up, "status": status_follow_up}
+def suggestion_name(labels: Mapping[str, int]) -> str:
+    """The name a Perspective suggestion is kept under, once per comment: the same labels are the same
+    suggestion."""
+    return "suggested-" + hashlib.blake2b(json.dumps(labels, sort_keys=True).encode(), digest_size=6).hexdigest()
+
+
+async def suggestion_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
+                               decided: BlogDecision) -> str:
+    """Coral's approval through Perspective's suggestscore: decided so (now, or before by this same report), the
+    decision's label is the only one; otherwise the suggestion is a label, once, even for a comment not known
+    here (Coral's comments are mostly scored with ``doNotStore``). A suggestion kept as a label when the report
+    came, before the record arrived, gives way to the decision's."""
+    labels = report.labels or {}
+    if decided.outcome == "decided":
+        if report.labelled:  # the same word: nothing the blog took back, so no audit entry
+            await take_back(request, comment, [f"{suggestion_name(labels)}:{report.version}"], report.by,
+                            record_id=record_id, audited=False)
+        return decided.outcome
+    if not report.labelled:
+        await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
+                        once=suggestion_name(labels), record_id=record_id, replaces_others=False)
+    return decided.outcome
+
+
+FOLLOW_UPS = {"decision": decision_follow_up, "correction": correction_follow_up, "status": status_follow_up,
+              "suggestion": suggestion_follow_up}
+#: The reports whose follow-up keeps a label for a comment with no record here (it may never come): kept for
+#: when the record arrives, they say so (``labelled``), and the decision's label then replaces it.
+LABELLED_AT_ONCE = frozenset({"correction", "suggestion"})
 
 
 async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:

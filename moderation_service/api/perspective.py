@@ -10,8 +10,6 @@ scores as a labelled example. Errors use Google's JSON error shape. The key is a
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
@@ -34,7 +32,7 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import strip_html
 from ..review.queue import Action
 from .comments import read_json_object
-from .corrections import add_label, blog_decision
+from .corrections import BlogReport, add_label, reported_decision, suggestion_name
 from .protocols import (
     build_comment,
     decide,
@@ -311,11 +309,6 @@ def suggested_labels(suggested: Mapping[str, Mapping[str, Any]]) -> dict[str, in
     return labels
 
 
-def suggestion_name(labels: Mapping[str, int]) -> str:
-    """The name a suggestion is kept under, once per comment: the same labels are the same suggestion."""
-    return "suggested-" + hashlib.blake2b(json.dumps(labels, sort_keys=True).encode(), digest_size=6).hexdigest()
-
-
 def coral_decision(suggested: Mapping[str, Mapping[str, Any]]) -> Action | None:
     """Coral's moderator approved the comment (a suggestion of ``APPROVED`` alone). Coral's ``DELETED`` says
     too little to decide on: it rejects spam and off-topic comments too, not only toxic ones."""
@@ -335,13 +328,16 @@ async def suggest_score(request: web.Request) -> web.Response:
     comment = build_comment(request, {"site_id": site_of(principal, body["community_id"]), "content": text,
                                       "lang": (requested or detected or [None])[0]})
     # Coral's moderator decided a comment that an analyze call kept (doNotStore false) and may hold here too:
-    # decided so, with the decision's label; else the suggestion is a label.
+    # decided so, with the decision's label; else the suggestion is a label. Without a record here (it may
+    # wait in a spool) the suggestion is a label at once and the decision is kept for the record: arriving, it
+    # is decided so, and the decision's label replaces the suggestion's (see corrections.suggestion_follow_up).
     action = coral_decision(body["attribute_scores"])
-    decided = action is not None and (await blog_decision(
-        request, public_id(comment.site_id, comment.identity()), action, source="perspective",
-        principal=principal)).outcome == "decided"
     labels = suggested_labels(body["attribute_scores"])
-    if labels and not decided:  # a retry of the same suggestion keeps no second example
+    if action is not None:
+        report = BlogReport("suggestion", action, principal.name, "perspective", labels=labels,
+                            version=comment.version())
+        await reported_decision(request, public_id(comment.site_id, comment.identity()), report, comment)
+    elif labels:  # a retry of the same suggestion keeps no second example
         await add_label(request, comment, labels, source="perspective", principal=principal,
                         once=suggestion_name(labels), replaces_others=False)
     return web.json_response({"detectedLanguages": detected, "requestedLanguages": requested, **echoed(body)})

@@ -283,3 +283,45 @@ def test_sentences_and_their_offsets() -> None:
 ])
 def test_language_detection(text: str, language: str | None) -> None:
     assert detect_language(text) == language
+
+
+# ---------------------------------------------------------------- a comment whose record waits in a spool
+
+
+async def coral_spooled(aiohttp_client: Any, settings: Any) -> tuple[Any, str]:
+    """A toxic comment analysed (doNotStore false) by a worker that cannot reach Redis: its record waits in the
+    spool. Returns a worker that has Redis (it delivers the spool when told to) and the record's id."""
+    from tests.api.test_blog_decision import spooling_pair
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    status, _, headers = await post(away, ANALYZE, coral_analyze(INSULT, do_not_store=False))
+    assert status == 200 and headers["X-Moderation-Decision"] == "hold"
+    assert await served.server.app[STORE].get(headers["X-Moderation-Id"]) is None
+    return served, headers["X-Moderation-Id"]
+
+
+CORAL_APPROVED = {"comment": {"text": INSULT}, "attributeScores": {"APPROVED": {"summaryScore": {"value": 1}}},
+                  "languages": ["de"], "communityId": "Coral:https://kommblog.example", "clientToken": "comment:c1"}
+
+
+async def test_corals_approval_of_a_comment_whose_record_waits_in_a_spool_decides_it_when_it_arrives(
+        aiohttp_client: Any, settings: Any) -> None:
+    """Coral's moderator approves before the record reached Redis: the approval is kept and applied as the
+    record arrives, with one label (the decision's), however often Coral sends it, before or after."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await coral_spooled(aiohttp_client, settings)
+    for _ in range(2):  # Coral's retry
+        assert (await post(served, SUGGEST, CORAL_APPROVED))[0] == 200
+    # a label at once (the record may never come), once
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+    assert await drain(served) == 1
+    response = await served.get(f"/v1/review/items/{item_id}", headers=auth("moderator"))
+    item = await response.json()
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    [example] = await labels_of(served)
+    assert example["source"] == "perspective" and example["labels"] == {"spam": 0, "toxicity": 0}
+    assert (await post(served, SUGGEST, CORAL_APPROVED))[0] == 200  # and once more, now that it is known
+    assert len(await labels_of(served)) == 1
+    response = await served.get(f"/v1/review/items/{item_id}", headers=auth("moderator"))
+    assert (await response.json())["status"] == "approved"
