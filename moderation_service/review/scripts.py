@@ -486,7 +486,8 @@ return {'ok', item_state(KEYS[1], ARGV[7])}
 # cancelled (a decision sent after the deletion could bring the comment back). The deletion is marked with its
 # time, found or not: a record of the comment received before then that reaches Redis later (from a local spool,
 # where it waited while Redis was away) is not stored (see the store's RECORD script), and a decision of the
-# blog's own kept for it goes. Returns {'ok', the record's fields as they were}, or {'not_found'}.
+# blog's own kept for it goes (one made afterwards is kept, for a copy sent again: see KEEP_DECISION). Returns
+# {'ok', the record's fields as they were}, or {'not_found'}.
 DELETE = COMMON + DELIVERIES + """
 local id, actor, now = ARGV[1], ARGV[2], ARGV[3]
 redis.call('SET', KEYS[5], now, 'EX', ARGV[6])
@@ -507,18 +508,21 @@ return {'ok', fields}
 """
 
 # KEYS: item, the blog's decision kept for it, the item's deletion mark. ARGV: how long it is kept (seconds),
-# then the decision's field/value pairs (among them ``at``, when it was made).
+# when the decision was made, then the decision's field/value pairs (``at`` among them, the same).
 # The blog decided a comment that has no record in Redis (its record may wait in a local spool while Redis is
 # away for the process that has it): the decision is kept, in place of one kept before (the blog's last word
 # counts), until the record arrives (see the store's RECORD script) or the time is up. Checked here, not by
 # the caller beforehand, so that a record stored meanwhile cannot miss it. Returns 'kept'; 'exists' when the
-# record is there after all (decide it as it stands); 'deleted' when the blog deleted the comment (within the
-# retention time: there is nothing left to decide, and a record of it from a spool is not stored).
+# record is there after all (decide it as it stands); 'deleted' when the decision was made no later than the
+# blog deleted the comment (within the retention time: it was about a version the deletion keeps out). A
+# decision made after the deletion is kept: the blog may have sent the comment again since (the same id), and
+# that copy may wait in a spool; a version received before the deletion stays out all the same.
 KEEP_DECISION = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-if redis.call('EXISTS', KEYS[3]) == 1 then return 'deleted' end
+local deleted = redis.call('GET', KEYS[3])
+if deleted and tonumber(deleted) >= tonumber(ARGV[2]) then return 'deleted' end
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 'kept'
 """

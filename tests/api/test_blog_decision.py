@@ -223,3 +223,26 @@ async def test_a_decision_on_a_comment_nobody_knows_is_kept_until_the_decision_r
     assert 0 < await redis.ttl(key) <= settings.decision_ttl_days * 86400
     status, body = await call(client, "GET", "/v1/comments/kommblog:zzzzzzzzzzzzzzzz", role="blog")
     assert status == 404  # nothing to read: a decision alone is no comment
+
+
+async def test_a_decision_on_a_comment_sent_again_after_its_deletion_is_applied_to_the_copy_sent_again(
+        aiohttp_client: Any, settings: Any, comment: Any) -> None:
+    """The blog deleted a comment and sent it again (the same comment id); the copy sent again waits in a spool.
+    The deletion keeps out only versions received before it: the blog's decision after that is kept (``202``),
+    not answered as deleted, and decides the copy sent again when it arrives."""
+    from tests.api.test_delete import delete
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    item_id = await hold(served, comment, 1)
+    assert (await delete(served, item_id))[0] == 200
+    again = await (await away.post("/v1/comments", json={**comment, "comment_id": "h1", "content": f"{INSULT} (1)"},
+                                   headers=auth("blog"))).json()
+    assert again["id"] == item_id and again["spooled"] is True
+    status, body = await tell(served, item_id, "reject", categories=["insult"])
+    assert status == 202 and body["applied"] == "kept"
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert item["comment"]["content"] == f"{INSULT} (1)"
+    _, listed = await call(served, "GET", "/v1/review/items?site_id=kommblog")
+    assert listed["items"] == []
