@@ -33,7 +33,6 @@ from .akismet import (
 )
 from .corrections import (
     BlogReport,
-    blog_decision,
     blog_takes_back,
     corrections_to,
     kept_or_unavailable,
@@ -115,7 +114,8 @@ async def comment_stored(request: web.Request, form: Form) -> web.Response:
     Akismet plugin checked: the record ``id`` (the ``X-akismet-guid`` the check was answered with) is
     WordPress's comment ``comment_ID``. Decisions then reach that comment without a search, and the plugin's
     later calls about it name the record (``moderation_service_id``). ``status``, WordPress's for the stored
-    comment: ``trash`` (its disallowed words) decides a waiting comment as the blog's rejection.
+    comment: ``trash`` (its disallowed words) decides a waiting comment as the blog's rejection (kept for the
+    record if it has not reached Redis yet, as submit-status's trash is).
     ``X-Moderation-Outcome``: ``linked``, ``linked_elsewhere`` (the record is another comment's, which stays:
     two comments that read alike are one record) or ``unknown`` (a record never kept, or gone)."""
     principal, site_id = authenticate(request, form)
@@ -128,9 +128,11 @@ async def comment_stored(request: web.Request, form: Form) -> web.Response:
         raise Invalid(f'"comment_ID" must be WordPress\'s comment id, a number, not {comment_id!r}.')
     with kept_or_unavailable(request, "the comment's WordPress id"):
         outcome = await request.app[STORE].link(record_id, comment_id)
-    if outcome == "linked" and form.get("status", "").strip() == "trash":
-        # WordPress put it in the trash as it stored it (its disallowed words): the blog's rejection
-        await blog_decision(request, record_id, Action.REJECT, source="akismet", principal=principal, labels={})
+    if outcome != "linked_elsewhere" and form.get("status", "").strip() == "trash":
+        # WordPress put it in the trash as it stored it (its disallowed words): the blog's rejection, kept for
+        # the record if it is not here yet (``unknown``: it may wait in a spool), as submit-status's trash is
+        report = BlogReport("status", Action.REJECT, principal.name, "akismet", labels=STATUS_LABELS[Action.REJECT])
+        await reported_decision(request, record_id, report)
     return text(THANKS, {OUTCOME_HEADER: outcome})
 
 

@@ -717,6 +717,25 @@ async def test_a_restore_withdraws_the_admins_kept_status(aiohttp_client: Any, s
     assert await waiting(served) == [item_id]
 
 
+async def test_a_comment_wordpress_trashed_as_it_stored_it_while_its_record_waits_in_a_spool_is_rejected(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """WordPress's disallowed words trashed the comment as it stored it; ``comment-stored`` reaches a worker with
+    Redis before the record does. There is nothing to link yet (``unknown``), but the trash is the blog's
+    rejection all the same: kept, and applied as the record arrives (until 2026-11-28 it was lost, and the
+    comment waited in the queue, where a moderator's approval would have published it in WordPress)."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/comment-stored", data={"api_key": KEYS["blog"], "blog": BLOG, "id": item_id,
+                                                               "comment_ID": "3001", "status": "trash"})
+    assert response.headers["X-Moderation-Outcome"] == "unknown"
+    assert await drain(served) == 1
+    assert await waiting(served) == []
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "rejected" and item["decided"]["by"] == "kommblog"
+    assert await labels_of(served) == []
+
+
 @pytest.mark.parametrize(("call_name", "result", "spam"), [("submit-spam", "spam", 1), ("submit-ham", "approved", 0)])
 async def test_spam_or_not_spam_for_a_comment_whose_record_waits_in_a_spool_decides_it_when_it_arrives(
         aiohttp_client: Any, settings: Settings, call_name: str, result: str, spam: int) -> None:
