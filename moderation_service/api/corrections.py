@@ -128,7 +128,15 @@ async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -
             return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
                                                                by_blog=True))
         except NotFound:  # a decision of its own kept for when the record arrives is taken back (``withdrawn``)
-            return BlogDecision("withdrawn" if await queue.forget_decision(item_id) else "unknown")
+            kept = await queue.forget_decision(item_id)
+            if not kept:
+                return BlogDecision("unknown")
+            # with the labels its reports kept at once: as a decision reopened here loses its label
+            names = BlogReport.from_fields(kept).labels_kept
+            if names:
+                await request.app[LABELS].take_back_corrections(item_id.rpartition(":")[0], item_id, names,
+                                                                principal.name)
+            return BlogDecision("withdrawn")
         except Conflict as exc:
             return BlogDecision("decided_otherwise", await queue.item(item_id), exc)
 
@@ -201,7 +209,9 @@ class BlogReport:
     /v1/comments/{id}/decision``), ``correction`` (Akismet's submit-spam / submit-ham), ``status`` (the
     must-use plugin's submit-status) or ``suggestion`` (Coral's approval through Perspective's suggestscore;
     ``labels``: the suggestion's). ``version``: of the comment the blog decided, when the report sent its
-    text (see :meth:`Comment.version`); ``labelled``: its label was kept when it was reported."""
+    text (see :meth:`Comment.version`); ``labelled``: its label was kept when it was reported (see
+    :func:`label_kept_at_once`); ``labels_kept``: the names of the labels kept so, its own and those of the
+    decisions kept before it for the comment, which it replaced (gathered by the queue's KEEP_DECISION)."""
 
     call: str
     action: Action
@@ -211,20 +221,23 @@ class BlogReport:
     labels: Mapping[str, int] | None = None
     version: str = ""
     labelled: bool = False
+    labels_kept: tuple[str, ...] = ()
     at: float = field(default_factory=time.time)
 
     def fields(self) -> dict[str, str]:
         return {"call": self.call, "action": self.action.value, "by": self.by, "source": self.source,
                 "categories": json.dumps(list(self.categories)),
                 "labels": "" if self.labels is None else json.dumps(dict(self.labels)),
-                "version": self.version, "labelled": "1" if self.labelled else "", "at": repr(self.at)}
+                "version": self.version, "labelled": "1" if self.labelled else "",
+                "labels_kept": json.dumps(list(self.labels_kept)), "at": repr(self.at)}
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> BlogReport:
         return cls(call=fields["call"], action=Action(fields["action"]), by=fields["by"], source=fields["source"],
                    categories=tuple(json.loads(fields["categories"])),
                    labels=json.loads(fields["labels"]) if fields["labels"] else None, version=fields["version"],
-                   labelled=fields["labelled"] == "1", at=float(fields["at"]))
+                   labelled=fields["labelled"] == "1", labels_kept=tuple(json.loads(fields.get("labels_kept") or "[]")),
+                   at=float(fields["at"]))
 
 
 async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
@@ -243,7 +256,8 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
             return decided
         # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
         # it is applied)
-        kept_report = replace(report, labelled=report.call in LABELLED_AT_ONCE)
+        own = label_kept_at_once(report)
+        kept_report = replace(report, labelled=own is not None, labels_kept=(own,) if own else ())
         with kept_or_unavailable(request, "the decision"):
             kept = await request.app[QUEUE].keep_decision(record_id, kept_report.fields())
         if kept == "kept":
@@ -340,9 +354,17 @@ async def suggestion_follow_up(request: HasApp, record_id: str, report: BlogRepo
 
 FOLLOW_UPS = {"decision": decision_follow_up, "correction": correction_follow_up, "status": status_follow_up,
               "suggestion": suggestion_follow_up}
-#: The reports whose follow-up keeps a label for a comment with no record here (it may never come): kept for
-#: when the record arrives, they say so (``labelled``), and the decision's label then replaces it.
-LABELLED_AT_ONCE = frozenset({"correction", "suggestion"})
+
+
+def label_kept_at_once(report: BlogReport) -> str | None:
+    """The name of the label a report's follow-up keeps for a comment with no record here (it may never come):
+    a correction's (Akismet's) or a suggestion's (Perspective's); kept for when the record arrives, the report
+    says so (``labelled``), and the decision's label then replaces it. None for the other calls."""
+    if report.call == "correction":
+        return f"{report.action.value}:{report.version}"
+    if report.call == "suggestion":
+        return f"{suggestion_name(report.labels or {})}:{report.version}"
+    return None
 
 
 async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
@@ -358,6 +380,11 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     request = AppOnly(app)
     try:
         decided = await apply_report(request, record.id, report)
+        if decided.outcome == "decided":  # as with the record here, the blog's words before it leave no label
+            own = label_kept_at_once(report) if report.labelled else None
+            earlier = [name for name in report.labels_kept if name != own]
+            if earlier:
+                await take_back(request, record.comment, earlier, report.by, record_id=record.id)
     except StorageUnavailable as exc:
         raise RedisConnectionError(exc.message) from None
     await app[QUEUE].forget_decision(record.id, repr(report.at))

@@ -449,20 +449,21 @@ class ReviewQueue:
     async def keep_decision(self, item_id: str, decision: Mapping[str, str]) -> str:
         """Keep a decision of the blog's own (its fields, ``at`` among them) about a comment that has no record
         in Redis, for the retention time, in place of one kept before; the store applies it when the record
-        arrives (see :class:`~.store.CommentStore`). Returns ``kept``, ``exists`` (the record is there after
-        all: decide it) or ``deleted`` (made no later than the blog deleted the comment: nothing to decide; a
-        decision made after a deletion is kept, for a copy of the comment the blog sent again since)."""
+        arrives (see :class:`~.store.CommentStore`); the ``labels_kept`` of the one replaced are added to its
+        own. Returns ``kept``, ``exists`` (the record is there after all: decide it) or ``deleted`` (made no
+        later than the blog deleted the comment: nothing to decide; a decision made after a deletion is kept,
+        for a copy of the comment the blog sent again since)."""
         site_id, token = self._parts(item_id)
         item = keys.comment(site_id, token)
         return str(await self._keep_decision(
             keys=[item, keys.kept_decision(item), keys.deleted(item)],
             args=[self._retention, decision["at"], *[part for pair in decision.items() for part in pair]]))
 
-    async def forget_decision(self, item_id: str, at: str = "") -> bool:
+    async def forget_decision(self, item_id: str, at: str = "") -> dict[str, str]:
         """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever
-        (``""``: the blog took it back). False when there was none, or another replaced it."""
+        (``""``: the blog took it back). Returns its fields; none when there was none, or another replaced it."""
         site_id, token = self._parts(item_id)
-        return bool(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))], args=[at]))
+        return pairs(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))], args=[at]))
 
 
     #: How often an erasure reads the record again when it changed between reading and writing (an edit, a

@@ -517,23 +517,41 @@ return {'ok', fields}
 # blog deleted the comment (within the retention time: it was about a version the deletion keeps out). A
 # decision made after the deletion is kept: the blog may have sent the comment again since (the same id), and
 # that copy may wait in a spool; a version received before the deletion stays out all the same.
+# ``labels_kept`` (a JSON list: the names of corrections kept as labels at once, see api.corrections) gathers
+# those of the decision replaced with the new one's, so that applying or withdrawing the last word can take
+# back the labels of the words before it.
 KEEP_DECISION = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 local deleted = redis.call('GET', KEYS[3])
 if deleted and tonumber(deleted) >= tonumber(ARGV[2]) then return 'deleted' end
+local labels_kept, seen = {}, {}
+local function gather(encoded)
+  if not encoded or encoded == '' then return end
+  for _, name in ipairs(cjson.decode(encoded)) do
+    if not seen[name] then
+      seen[name] = true
+      labels_kept[#labels_kept + 1] = name
+    end
+  end
+end
+gather(redis.call('HGET', KEYS[2], 'labels_kept'))
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+gather(redis.call('HGET', KEYS[2], 'labels_kept'))
+if #labels_kept > 0 then redis.call('HSET', KEYS[2], 'labels_kept', cjson.encode(labels_kept)) end
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 'kept'
 """
 
 # KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever). Forgets it (applied, or
-# taken back by the blog) unless another replaced it meanwhile. Returns 1 when it was forgotten.
+# taken back by the blog) unless another replaced it meanwhile. Returns its fields when it was forgotten, else
+# an empty list.
 FORGET_DECISION = """
 local at = redis.call('HGET', KEYS[1], 'at')
-if not at or (ARGV[1] ~= '' and at ~= ARGV[1]) then return 0 end
+if not at or (ARGV[1] ~= '' and at ~= ARGV[1]) then return {} end
+local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
-return 1
+return fields
 """
 
 # KEYS: item. ARGV: author prefix. Returns the item's state ({} fields when it does not exist).

@@ -756,6 +756,43 @@ async def test_spam_or_not_spam_for_a_comment_whose_record_waits_in_a_spool_deci
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": spam}]
 
 
+@pytest.mark.parametrize(("first", "spam"), [("submit-spam", 1), ("submit-ham", 0)])
+async def test_the_admins_last_kept_word_leaves_one_label_as_it_would_with_the_record_here(
+        aiohttp_client: Any, settings: Settings, first: str, spam: int) -> None:
+    """*Spam* (or *Not Spam*: its label kept at once), then *Approve*, both before the record reached Redis: the
+    approval, kept in place of the first report, decides the record as it arrives, and the first report's
+    label goes, as it would have with the record here (the blog's last word is the one example). Until
+    2026-11-28 it stayed beside the decision's: two examples, after *Spam* contradicting each other."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post(f"/1.1/{first}", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert (await report_status(served, STORED, "approved"))[1] == "kept"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": spam}]  # the record may never come
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_a_restore_after_the_admins_kept_word_takes_its_label_back(aiohttp_client: Any,
+                                                                         settings: Settings) -> None:
+    """*Not Spam* (its label kept at once) and *Approve*, then the approval undone, before the record arrived:
+    the blog's last word is that the comment waits, and no example of the words it took back stays, as with
+    the record here (its decision reopened, the decision's label taken back)."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-ham", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert (await report_status(served, STORED, "approved"))[1] == "kept"
+    assert (await report_status(served, STORED, "unapproved"))[1] == "withdrawn"
+    assert await labels_of(served) == []
+    assert await drain(served) == 1
+    assert await waiting(served) == [item_id] and await labels_of(served) == []
+
+
 async def test_a_recheck_after_the_admins_kept_word_is_that_comment(aiohttp_client: Any, settings: Settings) -> None:
     """*Not Spam* kept for a record still spooled, and then *Check for Spam* sends the same comment to a worker
     with Redis before the spool is delivered: received after the report, but the same version the admin judged,
