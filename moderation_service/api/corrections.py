@@ -246,7 +246,8 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     for the retention time (``kept``), to be applied by the same code when the record arrives: its record may
     wait in a local spool while Redis is away for the process that has it, and the blog's word must not be
     lost. A comment never submitted, or whose record expired, looks the same: its decision is kept and expires.
-    ``unknown`` only when the blog deleted the comment. ``comment``: as the report sent it, if it did.
+    ``unknown`` only when the blog deleted the comment after the decision was made (a decision made after a
+    deletion is kept: the blog may have sent the comment again). ``comment``: as the report sent it, if it did.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
