@@ -113,32 +113,39 @@ async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    queue = request.app[QUEUE]
     with kept_or_unavailable(request, "the change"):
         try:
-            item = await queue.item(item_id)
-            if item.record.status is Status.PENDING:
-                return BlogDecision("waiting", item)
-            if not item.decided_by:
-                return BlogDecision("model_decided", item)
-            if item.decided_by != principal.name:
-                return BlogDecision("decided_otherwise", item)
-            if not item.record.queued:  # its moderators are elsewhere (Coral): nobody here would decide it
-                return BlogDecision("reviewed_elsewhere", item)
-            return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
-                                                               by_blog=True))
-        except NotFound:  # a decision of its own kept for when the record arrives is taken back (``withdrawn``)
-            kept = await queue.forget_decision(item_id)
-            if not kept:
-                return BlogDecision("unknown")
-            # with the labels its reports kept at once: as a decision reopened here loses its label
-            names = BlogReport.from_fields(kept).labels_kept
-            if names:
-                await request.app[LABELS].take_back_corrections(item_id.rpartition(":")[0], item_id, names,
-                                                                principal.name)
-            return BlogDecision("withdrawn")
-        except Conflict as exc:
-            return BlogDecision("decided_otherwise", await queue.item(item_id), exc)
+            taken = await take_back_found(request, item_id, principal)
+        except NotFound:
+            taken = BlogDecision("unknown")
+    # a decision of its own kept for the record (none there yet, or one that arrived and is not settled yet) is
+    # older than this word: it is forgotten (``withdrawn`` when there was no record), as are the labels kept at
+    # once for it, as a decision reopened here loses its label
+    forgot = await forget_superseded(request, item_id, principal.name,
+                                     takes_labels=taken.outcome in ("unknown", "reopened", "waiting"))
+    return BlogDecision("withdrawn") if forgot and taken.outcome == "unknown" else taken
+
+
+async def take_back_found(request: HasApp, item_id: str, principal: Principal) -> BlogDecision:
+    """:func:`blog_takes_back` for a comment with a record here.
+
+    :raises NotFound: it has none.
+    """
+    queue = request.app[QUEUE]
+    item = await queue.item(item_id)
+    if item.record.status is Status.PENDING:
+        return BlogDecision("waiting", item)
+    if not item.decided_by:
+        return BlogDecision("model_decided", item)
+    if item.decided_by != principal.name:
+        return BlogDecision("decided_otherwise", item)
+    if not item.record.queued:  # its moderators are elsewhere (Coral): nobody here would decide it
+        return BlogDecision("reviewed_elsewhere", item)
+    try:
+        return BlogDecision("reopened", await queue.reopen(item_id, principal.name, decided_at=item.decided_at,
+                                                           by_blog=True))
+    except Conflict as exc:
+        return BlogDecision("decided_otherwise", await queue.item(item_id), exc)
 
 
 async def add_label(
@@ -254,6 +261,7 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
         decided = await apply_report(request, record_id, report, comment)
         if decided.outcome != "unknown":
+            await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided")
             return decided
         # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
         # it is applied)
@@ -267,6 +275,23 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
             return decided
         report = kept_report
     return decided
+
+
+async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool) -> bool:
+    """The blog's word reached the comment's record itself: a decision of its own kept for the record before it
+    arrived and not applied yet (Redis went away between storing the record and applying it, see
+    :func:`settle_kept_decision`) is older, and goes unapplied; with ``takes_labels`` (the word decided the
+    comment, or took it back: the decision's label is the one example, or none) the labels its reports kept
+    at once go too. Returns whether there was one.
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    with kept_or_unavailable(request, "the decision"):
+        kept = await request.app[QUEUE].forget_decision(record_id)
+        names = BlogReport.from_fields(kept).labels_kept if kept and takes_labels else ()
+        if names:
+            await request.app[LABELS].take_back_corrections(record_id.rpartition(":")[0], record_id, names, by)
+    return bool(kept)
 
 
 async def apply_report(request: HasApp, record_id: str, report: BlogReport,

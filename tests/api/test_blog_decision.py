@@ -7,6 +7,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from tests.api.test_comments import INSULT
 from tests.api.test_review import call, hold
 from tests.conftest import auth
@@ -150,6 +152,27 @@ async def drain(client: Any) -> int:
     return int(await client.server.app[SPOOL].drain(client.server.app[STORE]))
 
 
+async def drain_but_not_settle(client: Any) -> None:
+    """Deliver the spool, with Redis going away between storing the record and applying the decision kept for
+    it: the record is stored and stays in the spool, the decision stays kept."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from moderation_service.appkeys import STORE
+
+    store = client.server.app[STORE]
+    settle = store.settle
+
+    async def redis_went_away(*_: Any) -> Any:
+        raise RedisConnectionError("Redis went away")
+
+    store.settle = redis_went_away
+    try:
+        with pytest.raises(RedisConnectionError):
+            await drain(client)
+    finally:
+        store.settle = settle
+
+
 async def test_the_blogs_decision_on_a_comment_whose_record_waits_in_a_spool_is_applied_when_it_arrives(
         aiohttp_client: Any, settings: Any, comment: Any, redis: Any) -> None:
     """The record of a held comment waits in one worker's spool; the blog's decision reaches a worker for which
@@ -246,3 +269,21 @@ async def test_a_decision_on_a_comment_sent_again_after_its_deletion_is_applied_
     assert item["comment"]["content"] == f"{INSULT} (1)"
     _, listed = await call(served, "GET", "/v1/review/items?site_id=kommblog")
     assert listed["items"] == []
+
+
+async def test_a_kept_decision_not_applied_yet_gives_way_to_the_blogs_later_word_on_the_record(
+        aiohttp_client: Any, settings: Any, comment: Any) -> None:
+    """Redis goes away for the delivering worker between storing the record and applying the decision kept for
+    it (both stay: the record in the spool, the decision in Redis); meanwhile the blog's next word reaches the
+    record itself. Delivered again, the record must keep that word: the older kept decision goes unapplied
+    (until 2026-11-28 it was applied then, as the blog changing its mind back)."""
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject"))[0] == 202
+    await drain_but_not_settle(served)
+    status, body = await tell(served, held["id"], "approve")  # the record is there now, waiting
+    assert status == 200 and body["status"] == "approved"
+    assert await drain(served) == 1  # delivered again: a retry of the stored record
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]

@@ -736,6 +736,20 @@ async def test_a_comment_wordpress_trashed_as_it_stored_it_while_its_record_wait
     assert await labels_of(served) == []
 
 
+async def test_a_restore_reaching_the_record_before_its_kept_status_is_applied_keeps_it_waiting(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Trash* kept; the record is stored but Redis goes away before the trash is applied; *Restore* then finds
+    the record waiting. Delivered again, the record waits on: the older trash goes unapplied."""
+    from tests.api.test_blog_decision import drain, drain_but_not_settle
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    assert (await report_status(served, STORED, "trash"))[1] == "kept"
+    await drain_but_not_settle(served)
+    assert (await report_status(served, STORED, "unapproved"))[1] == "waiting"
+    assert await drain(served) == 1
+    assert await waiting(served) == [item_id]
+
+
 @pytest.mark.parametrize(("call_name", "result", "spam"), [("submit-spam", "spam", 1), ("submit-ham", "approved", 0)])
 async def test_spam_or_not_spam_for_a_comment_whose_record_waits_in_a_spool_decides_it_when_it_arrives(
         aiohttp_client: Any, settings: Settings, call_name: str, result: str, spam: int) -> None:
