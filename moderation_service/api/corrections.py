@@ -397,13 +397,22 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
     (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
     process that stops between the two applies it again on the record's next retry, and applying it twice is
-    a retry). Returns the record as it stands then. The CommentStore's ``settle``.
+    a retry), unless the blog's next word reached the record first (:func:`forget_superseded`). Returns the
+    record as it stands then. The CommentStore's ``settle``.
 
     :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
         decision stays kept).
     """
     report = BlogReport.from_fields(kept)
     request = AppOnly(app)
+    if await app[QUEUE].kept_decision_at(record.id) != kept["at"]:
+        # the blog's word reached the record since it was stored, and forgot this one: that word counts
+        logger.info("the blog's decision (%s, kept while %s had no record here) gave way to a later one",
+                    report.action.value, record.id)
+        try:
+            return (await app[QUEUE].item(record.id)).record
+        except NotFound:
+            return record
     try:
         decided = await apply_report(request, record.id, report)
         if decided.outcome == "decided":  # as with the record here, the blog's words before it leave no label

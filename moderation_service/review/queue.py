@@ -459,6 +459,12 @@ class ReviewQueue:
             keys=[item, keys.kept_decision(item), keys.deleted(item)],
             args=[self._retention, decision["at"], *[part for pair in decision.items() for part in pair]]))
 
+    async def kept_decision_at(self, item_id: str) -> str | None:
+        """When the blog's decision kept for a comment was made (its ``at``); None when none is kept."""
+        site_id, token = self._parts(item_id)
+        at = await self._redis.hget(keys.kept_decision(keys.comment(site_id, token)), "at")
+        return at.decode() if isinstance(at, bytes) else at
+
     async def forget_decision(self, item_id: str, at: str = "") -> dict[str, str]:
         """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever
         (``""``: the blog took it back). Returns its fields; none when there was none, or another replaced it."""

@@ -287,3 +287,31 @@ async def test_a_kept_decision_not_applied_yet_gives_way_to_the_blogs_later_word
     _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
     assert item["status"] == "approved"
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_the_blogs_word_on_the_record_between_its_arrival_and_settling_counts(
+        aiohttp_client: Any, settings: Any, comment: Any) -> None:
+    """The record has just been stored, with the decision kept for it still to apply, when the blog's next word
+    reaches the record itself: that word counts, and the older kept decision is not applied after it."""
+    from moderation_service.appkeys import STORE
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject"))[0] == 202
+    store = served.server.app[STORE]
+    settle = store.settle
+    answers = []
+
+    async def blog_speaks_first(record: Any, kept: Any) -> Any:
+        answers.append(await tell(served, held["id"], "approve"))
+        return await settle(record, kept)
+
+    store.settle = blog_speaks_first
+    try:
+        assert await drain(served) == 1
+    finally:
+        store.settle = settle
+    assert [(status, body["status"]) for status, body in answers] == [(200, "approved")]
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
