@@ -200,6 +200,7 @@ def test_n_opens_the_current_comments_note_and_escape_goes_back_to_the_comment(p
     ids = [hold(api, n, author_name=f"Person {n}", author_email=f"p{n}@example.org") for n in range(2)]
     sign_in(page)
     cards = page.locator("#cards .card")
+    expect(cards).to_have_count(2)  # keys pressed before the cards are drawn do nothing
     page.keyboard.press("j")
     page.keyboard.press("n")
     note = cards.nth(1).locator(".note")
