@@ -20,7 +20,7 @@ from redis.exceptions import ResponseError
 from . import __version__
 from .api import akismet, comments, coral, health, ops, perspective, review, wordpress_plugin
 from .api import metrics as metrics_api
-from .api.corrections import settle_kept_decision
+from .api.blog_reports import settle_kept_decision
 from .api.middlewares import auth_middleware, common_headers, error_middleware, metrics_middleware
 from .appkeys import (
     BACKGROUND,

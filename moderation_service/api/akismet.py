@@ -30,7 +30,8 @@ from ..model.text import has_text
 from ..policy import Decision
 from ..review.queue import Action
 from ..settings import Settings
-from .corrections import BlogReport, kept_or_unavailable, reported_decision
+from .blog_reports import BlogReport, reported_decision
+from .corrections import kept_or_unavailable
 from .protocols import (
     DECISION_HEADER,
     build_comment,

@@ -18,7 +18,7 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import has_text
 from ..redis_connection import REDIS_DOWN
 from ..review.queue import Action, Item
-from .corrections import BlogReport, reported_decision
+from .blog_reports import BlogReport, reported_decision
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 

@@ -1,34 +1,27 @@
-"""What the blog tells the service back: its admin's own decisions, and corrections kept as labelled examples.
+"""What the blog tells the service back about a comment whose record is here: its admin's own decisions, and
+corrections kept as labelled examples.
 
 Shared by ``POST /v1/comments/{id}/decision`` and the protocol adapters (Akismet's submit-spam / submit-ham,
-the WordPress must-use plugin's submit-status, Perspective's suggestscore). A decision about a comment that
-has no record in Redis yet (it waits in a spool) is kept there and applied, by the same code, when the record
-arrives (:func:`settle_kept_decision`).
+the WordPress must-use plugin's submit-status, Perspective's suggestscore), through :mod:`.blog_reports`, which
+also keeps a decision about a comment with no record in Redis yet for when it arrives.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS
-from ..auth import Principal, Role
-from ..comments import Comment, Record, Status, public_id
+from ..auth import Principal
+from ..comments import Comment, Status, public_id
 from ..exceptions import Conflict, NotFound, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
-from ..review.queue import RESULT_STATUS, Action, Item, training_labels
-
-logger = logging.getLogger(__name__)
+from ..review.queue import Action, Item
 
 
 class HasApp(Protocol):
@@ -60,7 +53,7 @@ class BlogDecision:
     before: a retry; a different decision of the blog's own before is replaced: its last word counts),
     ``model_decided`` (it waits for nobody: a correction of the model can only be a label),
     ``decided_otherwise`` (by a moderator: ``refusal`` says so), or ``unknown`` (never kept, deleted or
-    expired); for a report (:func:`reported_decision`) also ``kept`` (no record in Redis: kept for when it
+    expired); for a report (:func:`.blog_reports.reported_decision`) also ``kept`` (no record in Redis: kept for when it
     arrives), and what the protocol made of it (``labelled``)."""
 
     outcome: str
@@ -102,28 +95,6 @@ async def blog_decision(request: HasApp, item_id: str, action: Action, *, source
             return BlogDecision("decided_otherwise", await queue.item(item_id), refusal)
         except NotFound:
             return BlogDecision("unknown")
-
-
-async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -> BlogDecision:
-    """The blog takes back a decision of its own (its admin restored a comment from the trash, or unapproved
-    one): the comment waits here again, held by nobody, and the blog is not told. ``outcome``: ``reopened``,
-    ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays),
-    ``reviewed_elsewhere`` (a site whose moderators work elsewhere: the decision stays), ``withdrawn`` (no
-    record yet: the decision kept for it is forgotten, see :func:`reported_decision`) or ``unknown``.
-
-    :raises StorageUnavailable: Redis is unreachable; the client should retry.
-    """
-    with kept_or_unavailable(request, "the change"):
-        try:
-            taken = await take_back_found(request, item_id, principal)
-        except NotFound:
-            taken = BlogDecision("unknown")
-    # a decision of its own kept for the record (none there yet, or one that arrived and is not settled yet) is
-    # older than this word: it is forgotten (``withdrawn`` when there was no record), as are the labels kept at
-    # once for it, as a decision reopened here loses its label
-    forgot = await forget_superseded(request, item_id, principal.name,
-                                     takes_labels=taken.outcome in ("unknown", "reopened", "waiting"))
-    return BlogDecision("withdrawn") if forgot and taken.outcome == "unknown" else taken
 
 
 async def take_back_found(request: HasApp, item_id: str, principal: Principal) -> BlogDecision:
@@ -206,223 +177,3 @@ async def agreeing_report(request: HasApp, comment: Comment, action: Action, by:
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     await take_back(request, comment, other_corrections(comment, action.value), by, record_id=record_id)
-
-
-@dataclass(frozen=True)
-class BlogReport:
-    """A decision of the blog's own as one protocol reported it, and all that is needed to apply it later: kept
-    in Redis (its :meth:`fields`) while the comment has no record there. ``call`` says what the protocol
-    makes of it beyond deciding a waiting comment (see :data:`FOLLOW_UPS`): ``decision`` (``POST
-    /v1/comments/{id}/decision``), ``correction`` (Akismet's submit-spam / submit-ham), ``status`` (the
-    must-use plugin's submit-status) or ``suggestion`` (Coral's approval through Perspective's suggestscore;
-    ``labels``: the suggestion's). ``version``: of the comment the blog decided, when the report sent its
-    text (see :meth:`Comment.version`); ``labelled``: its label was kept when it was reported (see
-    :func:`label_kept_at_once`); ``labels_kept``: the names of the labels kept so, its own and those of the
-    decisions kept before it for the comment, which it replaced (gathered by the queue's KEEP_DECISION)."""
-
-    call: str
-    action: Action
-    by: str
-    source: str
-    categories: tuple[str, ...] = ()
-    labels: Mapping[str, int] | None = None
-    version: str = ""
-    labelled: bool = False
-    labels_kept: tuple[str, ...] = ()
-    at: float = field(default_factory=time.time)
-
-    def fields(self) -> dict[str, str]:
-        return {"call": self.call, "action": self.action.value, "by": self.by, "source": self.source,
-                "categories": json.dumps(list(self.categories)),
-                "labels": "" if self.labels is None else json.dumps(dict(self.labels)),
-                "version": self.version, "labelled": "1" if self.labelled else "",
-                "labels_kept": json.dumps(list(self.labels_kept)), "at": repr(self.at)}
-
-    @classmethod
-    def from_fields(cls, fields: Mapping[str, str]) -> BlogReport:
-        return cls(call=fields["call"], action=Action(fields["action"]), by=fields["by"], source=fields["source"],
-                   categories=tuple(json.loads(fields["categories"])),
-                   labels=json.loads(fields["labels"]) if fields["labels"] else None, version=fields["version"],
-                   labelled=fields["labelled"] == "1", labels_kept=tuple(json.loads(fields.get("labels_kept") or "[]")),
-                   at=float(fields["at"]))
-
-
-async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
-                            comment: Comment | None = None) -> BlogDecision:
-    """Apply the blog's decision (:func:`apply_report`); for a comment with no record in Redis, keep it there
-    for the retention time (``kept``), to be applied by the same code when the record arrives: its record may
-    wait in a local spool while Redis is away for the process that has it, and the blog's word must not be
-    lost. A comment never submitted, or whose record expired, looks the same: its decision is kept and expires.
-    ``unknown`` only when the blog deleted the comment after the decision was made (a decision made after a
-    deletion is kept: the blog may have sent the comment again). ``comment``: as the report sent it, if it did.
-
-    :raises StorageUnavailable: Redis is unreachable; the client should retry.
-    """
-    for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
-        decided = await apply_report(request, record_id, report, comment)
-        if decided.outcome != "unknown":
-            await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided")
-            return decided
-        # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
-        # it is applied)
-        own = label_kept_at_once(report)
-        kept_report = replace(report, labelled=own is not None, labels_kept=(own,) if own else ())
-        with kept_or_unavailable(request, "the decision"):
-            kept = await request.app[QUEUE].keep_decision(record_id, kept_report.fields())
-        if kept == "kept":
-            return BlogDecision("kept")
-        if kept == "deleted":
-            return decided
-        report = kept_report
-    return decided
-
-
-async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool) -> bool:
-    """The blog's word reached the comment's record itself: a decision of its own kept for the record before it
-    arrived and not applied yet (Redis went away between storing the record and applying it, see
-    :func:`settle_kept_decision`) is older, and goes unapplied; with ``takes_labels`` (the word decided the
-    comment, or took it back: the decision's label is the one example, or none) the labels its reports kept
-    at once go too. Returns whether there was one.
-
-    :raises StorageUnavailable: Redis is unreachable; the client should retry.
-    """
-    with kept_or_unavailable(request, "the decision"):
-        kept = await request.app[QUEUE].forget_decision(record_id)
-        names = BlogReport.from_fields(kept).labels_kept if kept and takes_labels else ()
-        if names:
-            await request.app[LABELS].take_back_corrections(record_id.rpartition(":")[0], record_id, names, by)
-    return bool(kept)
-
-
-async def apply_report(request: HasApp, record_id: str, report: BlogReport,
-                       comment: Comment | None = None) -> BlogDecision:
-    """Decide the comment as the blog did (:func:`blog_decision`), then do what the report's protocol makes of
-    it otherwise (:data:`FOLLOW_UPS`: a label for a comment the model decided, say). ``comment``: as the report
-    sent it; else the record's."""
-    principal = Principal(report.by, Role.BLOG)
-    decided = await blog_decision(request, record_id, report.action, source=report.source, principal=principal,
-                                  categories=report.categories, labels=report.labels)
-    comment = comment or (decided.item.record.comment if decided.item is not None else None)
-    if comment is None:
-        return decided
-    return replace(decided, outcome=await FOLLOW_UPS[report.call](request, record_id, report, comment, decided))
-
-
-async def decision_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
-                             decided: BlogDecision) -> str:
-    """``POST /v1/comments/{id}/decision``: a comment the model decided keeps its status, and the decision is
-    its label (once per action, in place of another action's)."""
-    if decided.outcome != "model_decided":
-        return decided.outcome
-    await add_label(request, comment, training_labels(report.action, report.categories), source=report.source,
-                    principal=Principal(report.by, Role.BLOG), once=report.action.value, record_id=record_id)
-    return "labelled"
-
-
-async def correction_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
-                               decided: BlogDecision) -> str:
-    """Akismet's submit-spam / submit-ham: decided so (now, or before by a moderator or this same report), no
-    second label, and an earlier report of the other kind is taken back (the blog's last word counts);
-    otherwise the correction is a label, once, and kept even for a comment not known here (it may have
-    expired). A label kept when the report came, before the record arrived, gives way to the decision's."""
-    action, labels = report.action, report.labels or {}
-    agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
-    if agrees and decided.outcome in ("decided", "decided_otherwise"):
-        await agreeing_report(request, comment, action, report.by, record_id=record_id)
-        if report.labelled:  # its label gives way to the decision's: the same word, nothing taken back
-            await take_back(request, comment, [f"{action.value}:{report.version}"], report.by, record_id=record_id,
-                            audited=False)
-        return decided.outcome
-    if decided.outcome != "decided" and not report.labelled:
-        await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
-                        once=action.value, record_id=record_id)
-    return decided.outcome
-
-
-async def status_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
-                           decided: BlogDecision) -> str:
-    """The must-use plugin's submit-status (*Approve*, *Trash*): for a comment the model decided, an approval
-    is a label, once, and the trash takes that label back."""
-    if decided.outcome != "model_decided":
-        return decided.outcome
-    if report.action is Action.APPROVE:
-        added = await add_label(request, comment, training_labels(report.action, ()), source=report.source,
-                                principal=Principal(report.by, Role.BLOG), once=report.action.value,
-                                record_id=record_id)
-        return "labelled" if added else "model_decided"
-    await take_back(request, comment, corrections_to(comment, Action.APPROVE), report.by, record_id=record_id)
-    return "model_decided"
-
-
-def suggestion_name(labels: Mapping[str, int]) -> str:
-    """The name a Perspective suggestion is kept under, once per comment: the same labels are the same
-    suggestion."""
-    return "suggested-" + hashlib.blake2b(json.dumps(labels, sort_keys=True).encode(), digest_size=6).hexdigest()
-
-
-async def suggestion_follow_up(request: HasApp, record_id: str, report: BlogReport, comment: Comment,
-                               decided: BlogDecision) -> str:
-    """Coral's approval through Perspective's suggestscore: decided so (now, or before by this same report), the
-    decision's label is the only one; otherwise the suggestion is a label, once, even for a comment not known
-    here (Coral's comments are mostly scored with ``doNotStore``). A suggestion kept as a label when the report
-    came, before the record arrived, gives way to the decision's."""
-    labels = report.labels or {}
-    if decided.outcome == "decided":
-        if report.labelled:  # the same word: nothing the blog took back, so no audit entry
-            await take_back(request, comment, [f"{suggestion_name(labels)}:{report.version}"], report.by,
-                            record_id=record_id, audited=False)
-        return decided.outcome
-    if not report.labelled:
-        await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
-                        once=suggestion_name(labels), record_id=record_id, replaces_others=False)
-    return decided.outcome
-
-
-FOLLOW_UPS = {"decision": decision_follow_up, "correction": correction_follow_up, "status": status_follow_up,
-              "suggestion": suggestion_follow_up}
-
-
-def label_kept_at_once(report: BlogReport) -> str | None:
-    """The name of the label a report's follow-up keeps for a comment with no record here (it may never come):
-    a correction's (Akismet's) or a suggestion's (Perspective's); kept for when the record arrives, the report
-    says so (``labelled``), and the decision's label then replaces it. None for the other calls."""
-    if report.call == "correction":
-        return f"{report.action.value}:{report.version}"
-    if report.call == "suggestion":
-        return f"{suggestion_name(report.labels or {})}:{report.version}"
-    return None
-
-
-async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
-    """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
-    (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
-    process that stops between the two applies it again on the record's next retry, and applying it twice is
-    a retry), unless the blog's next word reached the record first (:func:`forget_superseded`). Returns the
-    record as it stands then. The CommentStore's ``settle``.
-
-    :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
-        decision stays kept).
-    """
-    report = BlogReport.from_fields(kept)
-    request = AppOnly(app)
-    if await app[QUEUE].kept_decision_at(record.id) != kept["at"]:
-        # the blog's word reached the record since it was stored, and forgot this one: that word counts
-        logger.info("the blog's decision (%s, kept while %s had no record here) gave way to a later one",
-                    report.action.value, record.id)
-        try:
-            return (await app[QUEUE].item(record.id)).record
-        except NotFound:
-            return record
-    try:
-        decided = await apply_report(request, record.id, report)
-        if decided.outcome == "decided":  # as with the record here, the blog's words before it leave no label
-            own = label_kept_at_once(report) if report.labelled else None
-            earlier = [name for name in report.labels_kept if name != own]
-            if earlier:
-                await take_back(request, record.comment, earlier, report.by, record_id=record.id)
-    except StorageUnavailable as exc:
-        raise RedisConnectionError(exc.message) from None
-    await app[QUEUE].forget_decision(record.id, repr(report.at))
-    logger.info("the blog's decision (%s, kept while %s had no record here) applied: %s", report.action.value,
-                record.id, decided.outcome)
-    return decided.item.record if decided.item is not None else record

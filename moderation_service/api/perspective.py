@@ -31,8 +31,9 @@ from ..jsonfast import json_response
 from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import strip_html
 from ..review.queue import Action
+from .blog_reports import BlogReport, reported_decision, suggestion_name
 from .comments import read_json_object
-from .corrections import BlogReport, add_label, reported_decision, suggestion_name
+from .corrections import add_label
 from .protocols import (
     build_comment,
     decide,
@@ -330,7 +331,7 @@ async def suggest_score(request: web.Request) -> web.Response:
     # Coral's moderator decided a comment that an analyze call kept (doNotStore false) and may hold here too:
     # decided so, with the decision's label; else the suggestion is a label. Without a record here (it may
     # wait in a spool) the suggestion is a label at once and the decision is kept for the record: arriving, it
-    # is decided so, and the decision's label replaces the suggestion's (see corrections.suggestion_follow_up).
+    # is decided so, and the decision's label replaces the suggestion's (see blog_reports.suggestion_follow_up).
     action = coral_decision(body["attribute_scores"])
     labels = suggested_labels(body["attribute_scores"])
     if action is not None:

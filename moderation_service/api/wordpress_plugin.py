@@ -31,14 +31,8 @@ from .akismet import (
     text,
     to_comment,
 )
-from .corrections import (
-    BlogReport,
-    blog_takes_back,
-    corrections_to,
-    kept_or_unavailable,
-    reported_decision,
-    take_back,
-)
+from .blog_reports import BlogReport, blog_takes_back, reported_decision
+from .corrections import corrections_to, kept_or_unavailable, take_back
 
 routes = web.RouteTableDef()
 

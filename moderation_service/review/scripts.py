@@ -517,7 +517,7 @@ return {'ok', fields}
 # blog deleted the comment (within the retention time: it was about a version the deletion keeps out). A
 # decision made after the deletion is kept: the blog may have sent the comment again since (the same id), and
 # that copy may wait in a spool; a version received before the deletion stays out all the same.
-# ``labels_kept`` (a JSON list: the names of corrections kept as labels at once, see api.corrections) gathers
+# ``labels_kept`` (a JSON list: the names of corrections kept as labels at once, see api.blog_reports) gathers
 # those of the decision replaced with the new one's, so that applying or withdrawing the last word can take
 # back the labels of the words before it.
 KEEP_DECISION = """

@@ -230,7 +230,7 @@ class CommentStore:
         #: that lost its data, restarted without persistence, learns the sites anew).
         self._sites_registered: dict[str, float] = {}
         #: Applies a decision of the blog's own that waited in Redis for its record (the app gives
-        #: :func:`moderation_service.api.corrections.settle_kept_decision`); without it such a decision waits on.
+        #: :func:`moderation_service.api.blog_reports.settle_kept_decision`); without it such a decision waits on.
         self.settle = settle
         #: Erases the author's data from a record that arrives after the blog asked for it (the app gives
         #: :meth:`.queue.ReviewQueue.erase_arrived`); without it the record is stored as it came.

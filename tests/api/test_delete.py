@@ -190,7 +190,7 @@ async def test_a_deletion_takes_a_kept_decision_with_it_and_only_a_decision_afte
     the comment's deletion. One made after the deletion is kept (the blog may have sent the comment again since,
     and that copy may wait in a spool; until 2026-11-28 it was a 404, and the copy then waited undecided); one
     made before it, reaching Redis after it, is not (it was about a version the deletion keeps out)."""
-    from moderation_service.api.corrections import BlogReport
+    from moderation_service.api.blog_reports import BlogReport
     from moderation_service.appkeys import QUEUE
     from moderation_service.review.queue import Action
 

@@ -167,7 +167,7 @@ async def test_a_record_spooled_before_its_comment_was_deleted_is_not_delivered(
 async def test_a_blog_decision_kept_for_a_spooled_record_survives_a_failure_to_apply_it(  # type: ignore[no-untyped-def]
     tmp_path, redis: Redis
 ):
-    """The blog decided while the record waited here (kept in Redis, see api.corrections). Redis going away
+    """The blog decided while the record waited here (kept in Redis, see api.blog_reports). Redis going away
     between storing the record and applying the decision must lose neither: the record stays spooled, the
     decision stays kept, and the next drain (a retry of the stored record) applies it."""
     from redis.exceptions import ConnectionError as RedisConnectionError
