@@ -17,7 +17,14 @@ from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.settings import Settings
 
 from . import registry
-from .gate import DEFAULT_AUC_TOLERANCE, DEFAULT_F1_TOLERANCE, DEFAULT_MIN_PER_CLASS, REFUSED, GateRules
+from .gate import (
+    DEFAULT_AUC_TOLERANCE,
+    DEFAULT_F1_TOLERANCE,
+    DEFAULT_MIN_PER_CLASS,
+    DEFAULT_SPAM_FPR_TOLERANCE,
+    REFUSED,
+    GateRules,
+)
 from .progress import Progress
 from .site_labels import DEFAULT_HOLDOUT_FRACTION, DEFAULT_LABEL_WEIGHT
 
@@ -39,7 +46,8 @@ Akismet submit-spam/ham, Perspective suggestscore), the most recent --holdout-fr
 Score the candidate and the live model (models/LIVE) on the base validation split and on the held-back
 labels, write the report (report.json, report.txt, PNG plots) and promote the candidate only if, on every
 score, its ROC-AUC is not below the live model's by more than --tolerance and its F1 at the hold threshold
-not by more than --f1-tolerance. A refused candidate stays in models/ and is not live.
+not by more than --f1-tolerance, and it marks no more of the ordinary comments spam (unreviewed) than the
+live model, beyond --spam-fpr-tolerance. A refused candidate stays in models/ and is not live.
 
 exit codes: 0 the gate passed (and the candidate is live unless --no-promote, or --force promoted it),
             3 the gate refused the candidate, 2 bad input."""
@@ -71,6 +79,9 @@ def add_retrain(commands: argparse._SubParsersAction, add_data: Adder) -> None: 
                          f"{DEFAULT_AUC_TOLERANCE:g})")
     retrain.add_argument("--f1-tolerance", type=float, default=DEFAULT_F1_TOLERANCE, metavar="T",
                          help=f"F1 at the hold threshold it may lose (default {DEFAULT_F1_TOLERANCE:g})")
+    retrain.add_argument("--spam-fpr-tolerance", type=float, default=DEFAULT_SPAM_FPR_TOLERANCE, metavar="T",
+                         help="share of ordinary comments it may mark spam beyond the live model's, at the spam "
+                         f"threshold, where no moderator sees them (default {DEFAULT_SPAM_FPR_TOLERANCE:g})")
     retrain.add_argument("--min-per-class", type=int, default=DEFAULT_MIN_PER_CLASS, metavar="N",
                          help="gate a score on a set only with at least N examples of each class there "
                          f"(default {DEFAULT_MIN_PER_CLASS})")
@@ -139,7 +150,8 @@ def run_retrain(args: argparse.Namespace) -> int:
     options = RetrainOptions(
         data=args.data, models_dir=models_dir_of(args), redis_url=args.redis_url, label_files=args.labels or (),
         label_weight=args.label_weight, holdout_fraction=args.holdout_fraction,
-        rules=GateRules(args.tolerance, args.f1_tolerance, args.min_per_class), report_dir=args.report,
+        rules=GateRules(args.tolerance, args.f1_tolerance, args.min_per_class, args.spam_fpr_tolerance),
+        report_dir=args.report,
         force=args.force, promote=not args.no_promote, version=args.version,
         validation_fraction=args.validation_fraction)
     outcome = retrain(options, progress)

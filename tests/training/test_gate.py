@@ -190,3 +190,32 @@ def test_a_live_model_that_fails_to_unpickle_is_an_error_that_says_what_to_do(
     error = capsys.readouterr().err
     assert "the live model cannot be loaded, so the candidate cannot be compared with it" in error
     assert "ModuleNotFoundError" in error and "Roll back or promote a good version first" in error
+
+
+def with_spam_fpr(base: dict, fpr: float) -> dict:  # type: ignore[type-arg]
+    return {**base, "at_spam_threshold": {"false_positive_rate": fpr}}
+
+
+def test_a_candidate_that_marks_more_ordinary_comments_spam_is_refused() -> None:
+    """Marked spam, a comment is never seen by a moderator: a candidate with the same ranking and F1 at the hold
+    threshold that marks more good comments spam at its spam threshold must not pass."""
+    rules = GateRules()
+    live = {"spam": with_spam_fpr(entry(300, 11000, 0.99, 0.84), 0.002)}
+    same = {"spam": with_spam_fpr(entry(300, 11000, 0.99, 0.84), 0.0035)}
+    assert check(report(same, live), rules)["passed"] is True  # within 0.002
+    worse = {"spam": with_spam_fpr(entry(300, 11000, 0.99, 0.84), 0.009)}
+    failed = check(report(worse, live), rules)
+    assert failed["passed"] is False
+    assert [f["message"] for f in failed["failures"]] == [
+        "spam on base_validation: ordinary comments marked spam (unreviewed) 0.0090 vs 0.0020 live "
+        "(+0.0070, tolerance 0.0020)"]
+    # 600 ordinary comments: the tolerance is 1.2 of them, and one comment more is noise, not a worse model
+    small = check(report({"spam": with_spam_fpr(entry(300, 600, 0.99, 0.84), 0.005)},
+                         {"spam": with_spam_fpr(entry(300, 600, 0.99, 0.84), 0.0)}), rules)
+    assert small["passed"] is True
+    assert check(report(worse, live), GateRules(spam_fpr_tolerance=0.01))["passed"] is True
+
+
+def test_a_negative_spam_fpr_tolerance_is_bad_input() -> None:
+    with pytest.raises(ValueError, match="--spam-fpr-tolerance must be at least 0"):
+        GateRules(spam_fpr_tolerance=-0.001)
