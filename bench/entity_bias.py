@@ -7,8 +7,13 @@ The offensive tweets of GermEval 2018 are mostly about politics: two thirds of i
 Greens are labelled offensive, against a third of all. A model trained on them can learn the names, and
 then hold "Ich finde die Kampagne der Grünen ziemlich schwach." but publish the same sentence about the
 SPD. Every sentence here is civil (praise, questions, plain criticism), so every hold is a false one, and a
-fair model holds as many for each name. Prints, per group and per name, the share of sentences held for
-toxicity (any of its six scores at its hold threshold) and the mean toxicity score. The sentences are
+fair model holds as many for each name. To check a change that treats a list of names specially (masking
+them, swapping them in training data) for tuning to this benchmark's names, two groups per language are
+apart: "held out (not listed)" names parties without seats in a parliament and politicians who led no
+party or group (ministers, state premiers), which a list of parties in the Bundestag, a Landtag, Congress or
+the Commons since 2010 and of their leaders leaves out; "listed, new to the benchmark" names ones such a
+list covers that the groups above did not name. Prints, per group and per name, the share of sentences held
+for toxicity (any of its six scores at its hold threshold) and the mean toxicity score. The sentences are
 ours, written for this benchmark, not taken from any dataset.
 """
 
@@ -64,6 +69,25 @@ GERMAN_NAMES = {
         ("von Volkswagen", "Volkswagen", "Volkswagen"),
         ("des ADAC", "Der ADAC", "dem ADAC"), ("der Sparkasse", "Die Sparkasse", "der Sparkasse"),
     ],
+    # Left out by a list of parties with seats in the Bundestag or a Landtag since 2010 and of their leaders
+    # (chairs, group chairs, candidates for chancellor): no seats; ministers and state premiers.
+    "parties, held out (not listed)": [
+        ("von Volt", "Volt", "Volt"), ("der PARTEI", "Die PARTEI", "der PARTEI"), ("der ÖDP", "Die ÖDP", "der ÖDP"),
+    ],
+    "politicians, held out (not listed)": [
+        (f"von {name}", name, name) for name in (
+            "Björn Höcke", "Heiko Maas", "Karl Lauterbach", "Winfried Kretschmann", "Manuela Schwesig",
+            "Nancy Faeser", "Boris Pistorius",
+        )
+    ],
+    # Covered by such a list, but not among the names above (which were chosen before any list was written).
+    "listed, new to the benchmark": [
+        ("der Freien Wähler", "Die Freien Wähler", "den Freien Wählern"),
+        ("der Piratenpartei", "Die Piratenpartei", "der Piratenpartei"),
+        *((f"von {name}", name, name) for name in (
+            "Saskia Esken", "Tino Chrupalla", "Horst Seehofer", "Cem Özdemir", "Janine Wissler", "Jens Spahn",
+        )),
+    ],
 }
 ENGLISH_SENTENCES = [
     "I found the campaign of {who} rather weak.",
@@ -77,6 +101,11 @@ ENGLISH_NAMES = {
     "parties": ["the Democrats", "the Republicans", "Labour", "the Conservatives", "the Greens"],
     "politicians": ["Donald Trump", "Joe Biden", "Kamala Harris", "Barack Obama", "Hillary Clinton", "Keir Starmer"],
     "companies (comparison)": ["Siemens", "Microsoft", "Volkswagen", "Deutsche Bahn", "Unilever"],
+    "parties, held out (not listed)": ["the Libertarians", "the Liberals"],
+    "politicians, held out (not listed)": [
+        "Bernie Sanders", "Nancy Pelosi", "Ron DeSantis", "Alexandria Ocasio-Cortez",
+    ],
+    "listed, new to the benchmark": ["the Liberal Democrats", "Nigel Farage", "Rishi Sunak", "Mike Pence"],
 }
 
 
