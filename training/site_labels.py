@@ -75,12 +75,15 @@ def from_files(paths: Sequence[str | Path]) -> Collected:
 
 
 def split_recent(collected: Collected, fraction: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(training part, held-back part): the held-back part is the most recent ``fraction`` (rounded up)."""
+    """(training part, held-back part): the held-back part is the most recent ``fraction`` (rounded up), of the
+    labels that stand (:func:`latest_per_text`: a label replaced by a later one of the same origin, held back or
+    not, neither trains nor judges)."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"the hold-out fraction must be at least 0 and below 1, got {fraction}")
-    held = math.ceil(len(collected.records) * fraction)
-    cut = len(collected.records) - held
-    return collected.records[:cut], collected.records[cut:]
+    records = latest_per_text(collected.records)
+    held = math.ceil(len(records) * fraction)
+    cut = len(records) - held
+    return records[:cut], records[cut:]
 
 
 def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = "") -> list[Dataset]:

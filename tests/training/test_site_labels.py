@@ -63,3 +63,20 @@ def test_the_latest_label_of_a_text_is_the_one_trained_on() -> None:
     spam = corpus.Y[:, 0]
     assert sorted(zip(corpus.normalized, spam, strict=True)) == [
         ("Danke", 0.0), ("tolle Seite, schaut mal auf meinem Kanal vorbei", 1.0)]
+
+
+def test_a_label_replaced_by_one_held_back_does_not_train() -> None:
+    """The latest label of a text counted only within each part: a text let through, then marked spam by the
+    same origin among the most recent labels (held back to compare the models), still trained as not spam, and
+    the held-back part judged the candidate on the opposite label of a text it was trained on."""
+    records = [
+        {"content": "Tolle Seite, schaut mal auf meinem Kanal vorbei", "labels": {"spam": 0}, "source": "moderator",
+         "site_id": "a", "labelled_at": "2026-11-01T10:00:00Z"},
+        *[{"content": f"Kommentar {n}", "labels": {"spam": 0}, "source": "moderator", "site_id": "a",
+           "labelled_at": f"2026-11-0{n + 1}T10:00:00Z"} for n in range(1, 5)],
+        {"content": "tolle Seite,  schaut mal auf meinem Kanal vorbei", "labels": {"spam": 1},
+         "source": "moderator", "site_id": "a", "labelled_at": "2026-11-07T10:00:00Z"},
+    ]
+    train, held = site_labels.split_recent(site_labels.Collected(records, "test"), 0.2)
+    assert held[-1]["labels"] == {"spam": 1}
+    assert [r["content"] for r in train + held[:-1]] == [f"Kommentar {n}" for n in range(1, 5)]
