@@ -112,7 +112,8 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
         decided = await apply_report(request, record_id, report, comment)
         if decided.outcome != "unknown":
-            await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided")
+            await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided",
+                                    decided_as=report.action)
             return decided
         # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
         # it is applied)
@@ -128,20 +129,27 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     return decided
 
 
-async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool) -> bool:
+async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool,
+                            decided_as: Action | None = None) -> bool:
     """The blog's word reached the comment's record itself: a decision of its own kept for the record before it
     arrived and not applied yet (Redis went away between storing the record and applying it, see
     :func:`settle_kept_decision`) is older, and goes unapplied; with ``takes_labels`` (the word decided the
     comment, or took it back: the decision's label is the one example, or none) the labels its reports kept
-    at once go too. Returns whether there was one.
+    at once go too, and the comment's history says the blog withdrew them, except those that said what the
+    word decided (``decided_as``): the word repeated them. Returns whether there was one.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     with kept_or_unavailable(request, "the decision"):
         kept = await request.app[QUEUE].forget_decision(record_id)
         names = BlogReport.from_fields(kept).labels_kept if kept and takes_labels else ()
-        if names:
-            await request.app[LABELS].take_back_corrections(record_id.rpartition(":")[0], record_id, names, by)
+        site_id = record_id.rpartition(":")[0]
+        agreeing = [name for name in names if decided_as is not None and label_agrees(name, decided_as)]
+        withdrawn = [name for name in names if name not in agreeing]
+        if agreeing:
+            await request.app[LABELS].take_back_corrections(site_id, record_id, agreeing, by, audited=False)
+        if withdrawn:
+            await request.app[LABELS].take_back_corrections(site_id, record_id, withdrawn, by)
     return bool(kept)
 
 
@@ -244,6 +252,25 @@ def label_kept_at_once(report: BlogReport) -> str | None:
     return None
 
 
+def label_agrees(name: str, action: Action) -> bool:
+    """Whether the label kept at once under ``name`` (see :func:`label_kept_at_once`) said what ``action`` does:
+    a correction to that action, or Coral's approval (the only suggestion kept with a decision)."""
+    said = name.partition(":")[0]
+    return said == action.value or (said.startswith("suggested-") and action is Action.APPROVE)
+
+
+async def take_back_earlier(request: HasApp, record: Record, names: list[str], report: BlogReport) -> None:
+    """The labels kept at once for the blog's words before ``report``, which decided the record: they give way
+    to the decision's. The comment's history says the blog withdrew those that said otherwise; those that said
+    the same are no correction it took back (with the record here the later word was a retry)."""
+    agreeing = [name for name in names if label_agrees(name, report.action)]
+    withdrawn = [name for name in names if name not in agreeing]
+    if agreeing:
+        await take_back(request, record.comment, agreeing, report.by, record_id=record.id, audited=False)
+    if withdrawn:
+        await take_back(request, record.comment, withdrawn, report.by, record_id=record.id)
+
+
 async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
     """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
     (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
@@ -268,9 +295,8 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
         decided = await apply_report(request, record.id, report)
         if decided.outcome == "decided":  # as with the record here, the blog's words before it leave no label
             own = label_kept_at_once(report) if report.labelled else None
-            earlier = [name for name in report.labels_kept if name != own]
-            if earlier:
-                await take_back(request, record.comment, earlier, report.by, record_id=record.id)
+            await take_back_earlier(request, record, [name for name in report.labels_kept if name != own],
+                                    report)
     except StorageUnavailable as exc:
         raise RedisConnectionError(exc.message) from None
     await app[QUEUE].forget_decision(record.id, repr(report.at))

@@ -883,3 +883,44 @@ async def test_a_kept_spam_report_applied_later_leaves_no_withdrawal_in_the_comm
     _, history = await call(served, "GET", f"/v1/review/items/{item_id}/history")
     assert [(e["action"], e["actor"]) for e in history["entries"]] == [("decide", "kommblog")]
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 1}]
+
+
+@pytest.mark.parametrize("first", ["submit-ham", "approved"])
+async def test_a_kept_word_the_blogs_last_kept_word_agrees_with_leaves_no_withdrawal_in_the_history(
+        aiohttp_client: Any, settings: Settings, first: str) -> None:
+    """*Not Spam* (its label kept at once) or *Approve*, then *Approve* again, both before the record reached
+    Redis. The first label gives way to the approval's as the record arrives; the blog took nothing back, and
+    with the record here its history holds the one decision. Until 2026-11-28 it ended on a
+    ``withdraw_correction`` of the first word, which the last one repeated."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    if first == "submit-ham":
+        response = await served.post("/1.1/submit-ham", data=recheck(STORED, reporter="admin"))
+        assert response.headers["X-Moderation-Outcome"] == "kept"
+    else:
+        assert (await report_status(served, STORED, "approved"))[1] == "kept"
+    assert (await report_status(served, STORED, "approved"))[1] == "kept"
+    assert await drain(served) == 1
+    _, history = await call(served, "GET", f"/v1/review/items/{item_id}/history")
+    assert [(e["action"], e["actor"]) for e in history["entries"]] == [("decide", "kommblog")]
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_a_kept_word_the_blogs_later_word_on_the_record_repeats_leaves_no_withdrawal_in_the_history(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Not Spam* kept (its label kept at once); the record is stored but Redis goes away before it is applied;
+    *Approve* then reaches the record and decides it. The kept word goes unapplied and its label gives way to
+    the decision's; the blog took nothing back, so the history holds the decision alone (until 2026-11-28 it
+    ended on a ``withdraw_correction``)."""
+    from tests.api.test_blog_decision import drain, drain_but_not_settle
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-ham", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    await drain_but_not_settle(served)
+    assert (await report_status(served, STORED, "approved"))[1] == "decided"
+    assert await drain(served) == 1
+    _, history = await call(served, "GET", f"/v1/review/items/{item_id}/history")
+    assert [(e["action"], e["actor"]) for e in history["entries"]] == [("decide", "kommblog")]
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
