@@ -924,3 +924,23 @@ async def test_a_kept_word_the_blogs_later_word_on_the_record_repeats_leaves_no_
     _, history = await call(served, "GET", f"/v1/review/items/{item_id}/history")
     assert [(e["action"], e["actor"]) for e in history["entries"]] == [("decide", "kommblog")]
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_an_erasure_of_a_comment_whose_record_waits_in_a_spool_takes_the_labels_kept_for_it(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Spam* reported while the record waits in a spool keeps its label at once (the record may never come);
+    the blog then deletes the comment with ``?labels=delete`` (someone asked for their data to be erased). The
+    record is not here (``404``), but the service knows that label: the decision kept for the record names it.
+    Until 2026-11-28 the deletion dropped the kept decision and the label stayed, and the record, arriving,
+    was dropped too, so nothing could name the label any more."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    response = await served.post("/1.1/submit-spam", data=recheck(STORED, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 1}]
+    response = await served.delete(f"/v1/comments/{item_id}?labels=delete", headers=auth("blog"))
+    assert response.status == 404
+    assert await labels_of(served) == []
+    assert await drain(served) == 1  # the record, received before the deletion, is dropped
+    assert await labels_of(served) == []
