@@ -145,7 +145,8 @@ class ModelHolder:
         if announced is None:
             return None
         if self.models_dir is None:
-            if announced == self.current.directory.name:
+            # the artifact's folder, or a copy of it elsewhere under another name: its manifest's version
+            if announced in (self.current.directory.name, self.current.version):
                 return None
             return (f"{announced} was promoted (a notice on Redis), but this process serves the artifact "
                     f"MODERATION_MODEL names ({self.current.directory}) and follows no promotion; unset "

@@ -382,3 +382,24 @@ def test_a_live_model_that_fails_to_unpickle_stops_the_start_with_a_message(mode
         ModelHolder.load(models / "v2", models)
     assert str(error.value).startswith(f"cannot load the model: {models / 'v2'}: cannot load it (ModuleNotFoundError")
     assert "moderation-train models rollback" in str(error.value)
+
+
+async def test_a_notice_of_the_version_a_fixed_artifact_copied_elsewhere_holds_is_no_problem(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, model_dir, tmp_path, redis) -> None:
+    """MODERATION_MODEL names a copy of v2 in a folder of another name (/srv/model-v2); v2 is promoted. The
+    process serves that version, and was reported all the same: only the folder's name was compared."""
+    fixed = make_version(tmp_path / "models", model_dir, "v2").rename(tmp_path / "model-v2")
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=fixed)))
+    await announce(redis, "v1")  # another version: reported...
+
+    async def degraded() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(degraded)
+    await announce(redis, "v2")  # ...and the one it serves is no problem
+
+    async def fine() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None)
+
+    await until(fine)
