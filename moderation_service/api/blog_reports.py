@@ -275,13 +275,24 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
     (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
     process that stops between the two applies it again on the record's next retry, and applying it twice is
-    a retry), unless the blog's next word reached the record first (:func:`forget_superseded`). Returns the
-    record as it stands then. The CommentStore's ``settle``.
+    a retry), unless the blog's next word reached the record first (:func:`forget_superseded`). A decision this
+    version cannot read (kept by another version) is left kept, unapplied. Returns the record as it stands
+    then. The CommentStore's ``settle``.
 
     :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
         decision stays kept).
     """
-    report = BlogReport.from_fields(kept)
+    try:
+        report = BlogReport.from_fields(kept)
+        if report.call not in FOLLOW_UPS:
+            raise KeyError(f"call {report.call!r}")
+    except (KeyError, ValueError, TypeError) as exc:
+        # kept by another version of the service (a rolling restart: a call this one does not know): the record
+        # stays as it came, and the decision kept, for a worker that knows it (the record's next delivery) or
+        # until it expires; raising would stop a spool's delivery at this record, on every attempt
+        logger.error("the blog's decision kept for %s cannot be read by this version (%s: %s): left kept, the "
+                     "record is stored as it came", record.id, type(exc).__name__, exc)
+        return record
     request = AppOnly(app)
     if await app[QUEUE].kept_decision_at(record.id) != kept["at"]:
         # the blog's word reached the record since it was stored, and forgot this one: that word counts

@@ -315,3 +315,30 @@ async def test_the_blogs_word_on_the_record_between_its_arrival_and_settling_cou
     _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
     assert item["status"] == "approved"
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_a_kept_decision_this_version_cannot_read_holds_back_no_record(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any) -> None:
+    """Workers of two versions run side by side during a rolling restart: a newer one may keep a decision this
+    one cannot apply (a call it does not know, as Coral's ``suggestion`` was new on 2026-11-28). Its record,
+    delivered here, raised: the spool's delivery stopped at it, and the records after it stayed in the spool,
+    on every attempt. The record is stored as it came now, the decision left kept (a worker that knows it
+    applies it on the record's next delivery, or it expires), and the records after it are delivered."""
+    from moderation_service.api.blog_reports import BlogReport
+    from moderation_service.review import keys
+    from moderation_service.review.queue import Action
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    first = await (await away.post("/v1/comments", json={**comment, "content": INSULT},
+                                   headers=auth("blog"))).json()
+    second = await (await away.post("/v1/comments", json={**comment, "comment_id": "h2", "content": f"{INSULT} (2)"},
+                                    headers=auth("blog"))).json()
+    assert first["spooled"] is True and second["spooled"] is True
+    site_id, _, token = first["id"].rpartition(":")
+    kept = keys.kept_decision(keys.comment(site_id, token))
+    await redis.hset(kept, mapping={**BlogReport("hereafter", Action.REJECT, "kommblog", "blog").fields()})
+    await redis.expire(kept, 3600)
+    assert await drain(served) == 2
+    _, listed = await call(served, "GET", "/v1/review/items?site_id=kommblog")
+    assert sorted(item["id"] for item in listed["items"]) == sorted([first["id"], second["id"]])
+    assert await redis.exists(kept) == 1
