@@ -270,3 +270,25 @@ def test_a_spam_score_the_signals_moved_shows_both_numbers(page: Page) -> None:
         return Array.from(card.querySelectorAll('.score'), (li) => [li.textContent, li.className]);
     }""", item)
     assert scores == [["Spam 4\u00a0% (mit Signalen 55\u00a0%)", "score high"], ["Beleidigung 2\u00a0%", "score"]]
+
+
+def test_moving_past_either_end_of_the_page_says_so_once(page: Page, api: APIRequestContext) -> None:
+    """`k` on the first comment and `j` on the last did nothing and said nothing: a moderator working by ear
+    could not tell a key that was not heard from the end of the page."""
+    hold(api, 1, author_name="Erste")
+    hold(api, 2, author_name="Zweite")
+    sign_in(page)
+    cards = page.locator("#cards .card")
+    expect(cards).to_have_count(2)
+    page.keyboard.press("k")
+    expect(page.locator("#status")).to_have_text("Das ist der erste Kommentar auf dieser Seite.")
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    expect(cards.nth(1)).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator("#status")).to_have_text("Das ist der letzte Kommentar auf dieser Seite.")
+    page.evaluate("document.querySelector('#status').textContent = 'gelesen'")
+    page.keyboard.press("j")  # held down, a key repeats: said once, not again and again
+    page.wait_for_timeout(200)  # an announcement would come within a frame
+    expect(page.locator("#status")).to_have_text("gelesen")
+    expect(cards.nth(1)).to_be_focused()

@@ -1,12 +1,12 @@
 // The cards on the page: which one is current, which are selected, adding and removing them.
 import { CardRenderer } from './cards.js';
-import { $, config, T, tn, view } from './page.js';
+import { $, announce, config, T, tn, view } from './page.js';
 
 const renderer = new CardRenderer($('card-template'), T, config.lang, config.filters);
 
 // id -> { item, root, selected, busy, renewing, renewedAt }
 export const items = new Map();
-const board = { current: null, cardCount: 0, selected: 0 };
+const board = { current: null, cardCount: 0, selected: 0, atEnd: null };
 
 export const current = () => board.current;
 
@@ -194,6 +194,13 @@ export function move(step) {
   if (!ids.length) return;
   const index = ids.indexOf(board.current);
   const next = index < 0 ? 0 : Math.min(ids.length - 1, Math.max(0, index + step));
+  if (next === index) {
+    // at an end: said once (j held down repeats), not silently ignored
+    if (board.atEnd !== ids[next]) announce(step > 0 ? T.status_last_comment : T.status_first_comment);
+    board.atEnd = ids[next];
+    return;
+  }
+  board.atEnd = null;
   setCurrent(ids[next]);
 }
 
