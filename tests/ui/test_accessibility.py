@@ -292,3 +292,15 @@ def test_moving_past_either_end_of_the_page_says_so_once(page: Page, api: APIReq
     page.wait_for_timeout(200)  # an announcement would come within a frame
     expect(page.locator("#status")).to_have_text("gelesen")
     expect(cards.nth(1)).to_be_focused()
+
+
+def test_an_invalid_filter_is_named_as_the_page_names_it_and_loading_ends(page: Page, api: APIRequestContext) -> None:
+    """A reason no comment is held for (typed into the address) gave the service's JSON on the German page, and
+    "Lade Kommentare …" stayed in the status line for good."""
+    hold(api, 1)
+    sign_in(page, path="/moderate?reason=nonsense")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Ungültige Eingabe: Grund: No comment is held for 'nonsense'.")
+    expect(alert).not_to_contain_text("{")
+    expect(page.locator("#empty-text")).to_contain_text("Grund: No comment is held for 'nonsense'.")
+    expect(page.locator("#status")).to_have_text("Keine Kommentare geladen (siehe Meldung).")

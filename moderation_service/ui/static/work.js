@@ -65,7 +65,8 @@ export async function claimBatch({ done = '', poll = false } = {}) {
     }
   } catch (error) {
     report(error);
-    if (done) announce(done); // the decision went through; only the next batch did not come
+    // the decision went through, only the next batch did not come; else "loading" is over (the alert says why)
+    announce(done || T.status_load_failed);
     if (!items.size) {
       // nothing on the page: say why where the comments would be, with "check again" to try at once
       view.emptyText.textContent = describe(error);
