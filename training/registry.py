@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,16 +120,23 @@ def redis_location(redis_url: str) -> str:
     return f"{place}/{given.get('db', 0)}"
 
 
+@contextlib.contextmanager
+def _redis(redis_url: str) -> Iterator[sync_redis.Redis]:
+    """A client for one call, closed after it; an unreachable server fails within 5 s."""
+    client = sync_redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def reach(redis_url: str | None) -> None:
     """Check that the reload notice can be published, before anything is changed."""
     if not redis_url:
         return
     try:
-        client = sync_redis.Redis.from_url(redis_url, socket_connect_timeout=5)
-        try:
+        with _redis(redis_url) as client:
             client.ping()
-        finally:
-            client.close()
     except (sync_redis.RedisError, ValueError) as exc:
         raise RegistryError(
             f"cannot reach Redis at {redis_location(redis_url)} to publish the reload notice ({exc}); nothing was "
@@ -141,12 +149,9 @@ def notify(redis_url: str | None, version: str) -> int | None:
     if not redis_url:
         return None
     try:
-        client = sync_redis.Redis.from_url(redis_url, socket_connect_timeout=5)
-        try:
+        with _redis(redis_url) as client:
             channel = keys.reload_channel(client.connection_pool.connection_kwargs.get("db", 0))
             return int(client.publish(channel, reload_notice(version)))
-        finally:
-            client.close()
     except sync_redis.RedisError as exc:
         raise RegistryError(
             f"{version} is live in models/LIVE, but the reload notice was not published on Redis at "

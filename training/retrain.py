@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from moderation_service.live_model import live_directory
+from moderation_service.live_model import live_directory, unloadable
 from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
 
@@ -89,8 +89,7 @@ def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> tuple[s
     except Exception as exc:  # whatever unpickling raises (a module this environment lacks, …)
         raise registry.RegistryError(
             f"the live model cannot be loaded, so the candidate cannot be compared with it: {directory}: "
-            f"{type(exc).__name__}: {exc}. Roll back or promote a good version first (moderation-train models "
-            "list)") from None
+            f"{unloadable(exc)}. Roll back or promote a good version first (moderation-train models list)") from None
     return str(manifest["version"]), pipeline, manifest
 
 

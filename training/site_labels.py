@@ -87,7 +87,8 @@ def split_recent(collected: Collected, fraction: float) -> tuple[list[dict[str, 
 
 
 def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = "") -> list[Dataset]:
-    """One dataset per origin (``moderator``, ``akismet``, ``perspective``, …), each example weighing ``weight``.
+    """One dataset per origin (``moderator``, ``akismet``, ``perspective``, …), each example weighing ``weight``;
+    ``records``: a part :func:`split_recent` gives (the labels that stand, one per text and origin).
 
     The weight multiplies each example's own ``weight`` in the training loss, relative to 1 for a base
     example (German base sources weigh 2, see ``training/pipeline.py``). The default, 3, lets a few hundred
@@ -99,7 +100,7 @@ def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = 
     if weight <= 0:
         raise ValueError(f"the label weight must be above 0, got {weight}")
     by_origin: dict[str, list[dict[str, Any]]] = {}
-    for record in latest_per_text(records):
+    for record in records:
         by_origin.setdefault(record["source"], []).append(record)
     return [
         Dataset(

@@ -153,6 +153,18 @@ async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_l
     return bool(kept)
 
 
+async def delete_kept_labels(request: HasApp, public_id: str, by: str) -> int:
+    """Delete the labels kept at once for the blog's reports about a comment with no record here (Akismet's
+    Spam / Not Spam, Coral's approval), which the decision kept for the record names; that decision goes (the
+    deletion would take it anyway, and with it the only names of those labels)."""
+    kept = await request.app[QUEUE].forget_decision(public_id)
+    names = BlogReport.from_fields(kept).labels_kept if kept else ()
+    if not names:
+        return 0
+    site_id = public_id.rpartition(":")[0]
+    return await request.app[LABELS].take_back_corrections(site_id, public_id, names, by, audited=False)
+
+
 async def apply_report(request: HasApp, record_id: str, report: BlogReport,
                        comment: Comment | None = None) -> BlogDecision:
     """Decide the comment as the blog did (:func:`blog_decision`), then do what the report's protocol makes of

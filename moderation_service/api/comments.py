@@ -18,7 +18,7 @@ from ..model.attributes import TOXICITY_FAMILY
 from ..model.text import has_text
 from ..redis_connection import REDIS_DOWN
 from ..review.queue import Action, Item
-from .blog_reports import BlogReport, reported_decision
+from .blog_reports import BlogReport, delete_kept_labels, reported_decision
 from .middlewares import require
 from .schemas import COMMENT_SCHEMA, StrictSchema, decision_body, iso
 
@@ -192,17 +192,6 @@ async def delete_labels_of(request: web.Request, site_id: str, record: Record) -
     return await request.app[LABELS].delete_about(site_id, record.comment.comment_id, texts)
 
 
-async def delete_kept_labels(request: web.Request, site_id: str, public_id: str, by: str) -> int:
-    """Delete the labels kept at once for the blog's reports about a comment with no record here (Akismet's
-    Spam / Not Spam, Coral's approval), which the decision kept for the record names; that decision goes (the
-    deletion would take it anyway, and with it the only names of those labels)."""
-    kept = await request.app[QUEUE].forget_decision(public_id)
-    names = BlogReport.from_fields(kept).labels_kept if kept else ()
-    if not names:
-        return 0
-    return await request.app[LABELS].take_back_corrections(site_id, public_id, names, by, audited=False)
-
-
 @routes.delete("/v1/comments/{id}")
 async def delete_comment(request: web.Request) -> web.Response:
     """The blog deleted the comment: its record leaves Redis and the review queue. With ``?labels=delete``
@@ -219,7 +208,7 @@ async def delete_comment(request: web.Request) -> web.Response:
             # retry erases again (the other way round, the retry was a 404 and the examples stayed).
             labels_deleted = await delete_labels_of(request, site_id, before)
         elif labels == "delete":  # no record (it may wait in a spool): the labels its reports kept at once
-            labels_deleted = await delete_kept_labels(request, site_id, public_id, principal.name)
+            labels_deleted = await delete_kept_labels(request, public_id, principal.name)
         record = await request.app[QUEUE].delete(public_id, principal.name)
         if before is not None and (record.revision, record.status) != (before.revision, before.status):
             # decided or edited in between: its new label or text

@@ -59,7 +59,8 @@ def test_the_latest_label_of_a_text_is_the_one_trained_on() -> None:
         {"content": "tolle Seite,  schaut mal auf meinem Kanal vorbei", "labels": {"spam": 1},
          "source": "moderator", "lang": None, "site_id": "a", "weight": 1.0, "labelled_at": "2026-11-03T10:00:00Z"},
     ]
-    corpus = build_corpus(site_labels.as_datasets(records, 3.0))
+    train, _ = site_labels.split_recent(site_labels.Collected(records, "test"), 0.0)
+    corpus = build_corpus(site_labels.as_datasets(train, 3.0))
     spam = corpus.Y[:, 0]
     assert sorted(zip(corpus.normalized, spam, strict=True)) == [
         ("Danke", 0.0), ("tolle Seite, schaut mal auf meinem Kanal vorbei", 1.0)]
