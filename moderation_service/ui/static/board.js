@@ -173,6 +173,7 @@ export function replaceCard(item, decide) {
 export function setCurrent(id, { focus = true } = {}) {
   if (!items.has(id)) return;
   if (board.current !== id) {
+    board.atEnd = null; // another comment: its end of the page is said again
     if (board.current && items.has(board.current)) {
       const previous = cardOf(board.current);
       previous.classList.remove('current');
@@ -200,7 +201,6 @@ export function move(step) {
     board.atEnd = ids[next];
     return;
   }
-  board.atEnd = null;
   setCurrent(ids[next]);
 }
 
