@@ -117,6 +117,14 @@ class Record:
     blog_comment_id: str | None = None
     #: When the author's personal data was erased from the record (see :mod:`.review.erasure`), if it was.
     personal_data_erased_at: float | None = None
+    #: :meth:`Comment.version` of the comment as it was received, stored with the record (None: not stored yet, or
+    #: stored before versions were): an erasure blanks fields that version hashes, and keeps it.
+    stored_version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The version of the comment as the blog sent it (see :meth:`Comment.version`), erased or not."""
+        return self.stored_version or self.comment.version()
 
     @property
     def queued(self) -> bool:

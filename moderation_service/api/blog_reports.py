@@ -32,6 +32,7 @@ from .corrections import (
     kept_or_unavailable,
     take_back,
     take_back_found,
+    versions_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ async def decision_follow_up(request: HasApp, record_id: str, report: BlogReport
     if decided.outcome != "model_decided":
         return decided.outcome
     await add_label(request, comment, training_labels(report.action, report.categories), source=report.source,
-                    principal=Principal(report.by, Role.BLOG), once=report.action.value, record_id=record_id)
+                    principal=Principal(report.by, Role.BLOG), once=report.action.value, record_id=record_id,
+                    versions=versions_of(decided, comment))
     return "labelled"
 
 
@@ -199,14 +201,15 @@ async def correction_follow_up(request: HasApp, record_id: str, report: BlogRepo
     action, labels = report.action, report.labels or {}
     agrees = decided.item is not None and decided.item.record.status is RESULT_STATUS[action]
     if agrees and decided.outcome in ("decided", "decided_otherwise"):
-        await agreeing_report(request, comment, action, report.by, record_id=record_id)
+        await agreeing_report(request, comment, action, report.by, versions=versions_of(decided, comment),
+                              record_id=record_id)
         if report.labelled:  # its label gives way to the decision's: the same word, nothing taken back
             await take_back(request, comment, [f"{action.value}:{report.version}"], report.by, record_id=record_id,
                             audited=False)
         return decided.outcome
     if decided.outcome != "decided" and not report.labelled:
         await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
-                        once=action.value, record_id=record_id)
+                        once=action.value, record_id=record_id, versions=versions_of(decided, comment))
     return decided.outcome
 
 
@@ -219,9 +222,10 @@ async def status_follow_up(request: HasApp, record_id: str, report: BlogReport, 
     if report.action is Action.APPROVE:
         added = await add_label(request, comment, training_labels(report.action, ()), source=report.source,
                                 principal=Principal(report.by, Role.BLOG), once=report.action.value,
-                                record_id=record_id)
+                                record_id=record_id, versions=versions_of(decided, comment))
         return "labelled" if added else "model_decided"
-    await take_back(request, comment, corrections_to(comment, Action.APPROVE), report.by, record_id=record_id)
+    await take_back(request, comment, corrections_to(versions_of(decided, comment), Action.APPROVE), report.by,
+                    record_id=record_id)
     return "model_decided"
 
 
@@ -245,7 +249,8 @@ async def suggestion_follow_up(request: HasApp, record_id: str, report: BlogRepo
         return decided.outcome
     if not report.labelled:
         await add_label(request, comment, labels, source=report.source, principal=Principal(report.by, Role.BLOG),
-                        once=suggestion_name(labels), record_id=record_id, replaces_others=False)
+                        once=suggestion_name(labels), record_id=record_id, replaces_others=False,
+                        versions=versions_of(decided, comment))
     return decided.outcome
 
 

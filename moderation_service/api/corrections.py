@@ -15,9 +15,9 @@ from typing import Protocol
 
 from aiohttp import web
 
-from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS
+from ..appkeys import HEALTH, LABELS, QUEUE, SETTINGS, STORE
 from ..auth import Principal
-from ..comments import Comment, Status, public_id
+from ..comments import Comment, Record, Status, public_id
 from ..exceptions import Conflict, NotFound, StorageUnavailable
 from ..redis_connection import REDIS_DOWN
 from ..review.labels import labelled_example
@@ -122,11 +122,14 @@ async def take_back_found(request: HasApp, item_id: str, principal: Principal) -
 async def add_label(
     request: HasApp, comment: Comment, labels: Mapping[str, int], *, source: str, principal: Principal,
     once: str | None = None, record_id: str | None = None, replaces_others: bool = True,
+    versions: Sequence[str] | None = None,
 ) -> bool:
     """Keep a correction sent through a protocol as a labelled example for retraining; with ``once`` (the
     action corrected to, such as ``spam``), only once per comment and correction while its record may live,
     and in place of a correction to another action kept before (``replaces_others=False``: beside it);
-    ``record_id``: the comment's record, when the blog named it, else the one its identity gives.
+    ``record_id``: the comment's record, when the blog named it, else the one its identity gives;
+    ``versions``: the comment's (see :func:`correction_versions`), when the caller has its record; else they
+    are read from the record.
 
     Returns False when that correction was kept before.
 
@@ -140,15 +143,39 @@ async def add_label(
             return True
         retention = request.app[SETTINGS].decision_ttl_days * 86400
         record_id = record_id or public_id(comment.site_id, comment.identity())
-        replaces = other_corrections(comment, once) if replaces_others else []
-        return await request.app[LABELS].add_correction(example, record_id, f"{once}:{comment.version()}",
-                                                        retention, replaces=replaces)
+        if versions is None:
+            versions = correction_versions(comment, await request.app[STORE].get(record_id))
+        name = f"{once}:{versions[0]}"
+        # the same correction kept under an older name of this comment's is moved, not doubled
+        replaces = other_corrections(versions, once) if replaces_others else []
+        replaces += [moved for version in versions[1:] if (moved := f"{once}:{version}") != name]
+        return await request.app[LABELS].add_correction(example, record_id, name, retention, replaces=replaces)
 
 
-def other_corrections(comment: Comment, action: str) -> list[str]:
-    """The names of the corrections of ``comment`` (as it reads now) to an action other than ``action``."""
-    version = comment.version()
-    return [f"{other.value}:{version}" for other in Action if other.value != action]
+def correction_versions(comment: Comment, record: Record | None) -> tuple[str, ...]:
+    """The versions of ``comment`` (as the report sent it, else as its record holds it) that the blog's
+    corrections of it are named by (``<action>:<version>``): the first names a new one; a correction kept
+    under any of them is of this comment.
+
+    The comment's own :meth:`~.comments.Comment.version`, unless the author's personal data was erased from
+    its ``record``: that blanks fields the version hashes (and WordPress's own eraser anonymizes the row the
+    blog reports), so the version stored with the record as it was received names them, as before the
+    erasure; then the one computed from the comment as it reads now (the name releases before 2026-11-28 kept
+    corrections after an erasure under). A comment never erased keeps the names it always had."""
+    if record is None or record.personal_data_erased_at is None:
+        return (comment.version(),)
+    return tuple(dict.fromkeys((record.version, comment.version())))
+
+
+def versions_of(decided: BlogDecision, comment: Comment) -> tuple[str, ...]:
+    """:func:`correction_versions` of the comment a report was about, with its record as the report found it."""
+    return correction_versions(comment, decided.item.record if decided.item is not None else None)
+
+
+def other_corrections(versions: Sequence[str], action: str) -> list[str]:
+    """The names of the corrections of a comment (``versions``: see :func:`correction_versions`) to an action
+    other than ``action``."""
+    return [f"{other.value}:{version}" for version in versions for other in Action if other.value != action]
 
 
 async def take_back(request: HasApp, comment: Comment, names: Sequence[str], by: str, *,
@@ -164,16 +191,17 @@ async def take_back(request: HasApp, comment: Comment, names: Sequence[str], by:
             audited=audited)
 
 
-def corrections_to(comment: Comment, action: Action) -> list[str]:
-    """The name of the correction of ``comment`` (as it reads now) to ``action``."""
-    return [f"{action.value}:{comment.version()}"]
+def corrections_to(versions: Sequence[str], action: Action) -> list[str]:
+    """The names of the correction of a comment (``versions``: see :func:`correction_versions`) to ``action``."""
+    return [f"{action.value}:{version}" for version in versions]
 
 
-async def agreeing_report(request: HasApp, comment: Comment, action: Action, by: str, *,
+async def agreeing_report(request: HasApp, comment: Comment, action: Action, by: str, *, versions: Sequence[str],
                           record_id: str | None = None) -> None:
     """The blog reports the decision the comment already has (a moderator's): any correction to another
-    action it reported before is taken back, so that its last word counts.
+    action it reported before is taken back, so that its last word counts (``versions``: see
+    :func:`correction_versions`).
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    await take_back(request, comment, other_corrections(comment, action.value), by, record_id=record_id)
+    await take_back(request, comment, other_corrections(versions, action.value), by, record_id=record_id)

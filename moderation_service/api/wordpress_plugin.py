@@ -32,7 +32,7 @@ from .akismet import (
     to_comment,
 )
 from .blog_reports import BlogReport, blog_takes_back, reported_decision
-from .corrections import corrections_to, kept_or_unavailable, take_back
+from .corrections import corrections_to, kept_or_unavailable, take_back, versions_of
 
 routes = web.RouteTableDef()
 
@@ -69,10 +69,11 @@ async def submit_status(request: web.Request, form: Form) -> web.Response:
     if status == "delete":
         outcome = await deleted_by_blog(request, record_id, principal)
     elif status == "unapproved":
-        outcome = (await blog_takes_back(request, record_id, principal)).outcome
+        taken = await blog_takes_back(request, record_id, principal)
+        outcome = taken.outcome
         if outcome == "model_decided":  # an approval undone: no longer a label
-            await take_back(request, comment, corrections_to(comment, Action.APPROVE), principal.name,
-                            record_id=record_id)
+            await take_back(request, comment, corrections_to(versions_of(taken, comment), Action.APPROVE),
+                            principal.name, record_id=record_id)
     else:
         outcome = await status_decision(request, form, comment, record_id, principal)
     return text(THANKS, {OUTCOME_HEADER: outcome})

@@ -188,7 +188,7 @@ def to_fields(record: Record) -> dict[str, str]:
         "received_at": repr(record.received_at),
         # Keyed hashes (see moderation_service.identity): author history, and reputation after a spam verdict.
         "author": record.identities.get("author", ""),
-        "version": record.comment.version(),
+        "version": record.version,
         "identities": dumps(record.identities),
         "data": dumps(data),
     }
@@ -215,6 +215,7 @@ def from_fields(fields: Mapping[str, str]) -> Record:
         earlier=json.loads(fields.get("earlier") or "[]"),
         blog_comment_id=fields.get("blog_comment_id") or None,
         personal_data_erased_at=float(fields["erased_at"]) if fields.get("erased_at") else None,
+        stored_version=fields.get("version") or None,
     )
 
 

@@ -223,3 +223,26 @@ async def test_an_edit_sent_before_the_erasure_and_delivered_after_it_is_erased(
     assert item["revision"] == 2 and item["comment"]["content"] == f"{INSULT}, wirklich"
     assert not set(item["comment"]) & set(PERSONAL) and item["personal_data_erased_at"]
     assert kept_personal_data(await everything_in(redis)) == []
+
+
+async def test_the_blogs_corrections_before_and_after_an_erasure_are_of_one_comment(  # type: ignore[no-untyped-def]
+        client, comment, redis) -> None:
+    """The model published the comment; the blog corrected it to spam, its author's data was erased, and the blog
+    approved it after all: its last word is the one example, as without the erasure. Until 2026-11-28 the
+    erasure changed the name the corrections are kept under (a hash of name, e-mail and website with the text):
+    the approval did not replace the spam correction, and both trained; a retry after it was a second label."""
+    from tests.api.test_blog_decision import FRIENDLY, tell
+    from tests.protocols.conftest import labels_of
+
+    response = await client.post("/v1/comments", json={**comment, **PERSONAL, "comment_id": "p1", "content": FRIENDLY},
+                                 headers=auth("blog"))
+    published = await response.json()
+    assert published["decision"] == "publish"
+    status, body = await tell(client, published["id"], "spam")
+    assert status == 200 and body["applied"] == "labelled"
+    assert (await erase(client, published["id"]))[0] == 200
+    status, body = await tell(client, published["id"], "spam")  # the blog's retry: kept before, no second label
+    assert status == 200 and [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
+    status, body = await tell(client, published["id"], "approve")
+    assert status == 200 and body["applied"] == "labelled"
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]

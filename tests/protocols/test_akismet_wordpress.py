@@ -944,3 +944,35 @@ async def test_an_erasure_of_a_comment_whose_record_waits_in_a_spool_takes_the_l
     assert await labels_of(served) == []
     assert await drain(served) == 1  # the record, received before the deletion, is dropped
     assert await labels_of(served) == []
+
+
+# ------------------------------------------------ the admin's word on a comment whose author's data was erased
+
+#: The row WordPress keeps of a comment once its own eraser has anonymized it (``wp_comments_personal_data_eraser``).
+ANONYMIZED = {"comment_author": "Anonymous", "comment_author_email": "", "comment_author_url": "", "user_ip": "",
+              "comment_author_IP": "0.0.0.0", "user_agent": ""}
+
+
+async def test_the_admins_word_after_an_erasure_is_about_the_same_comment(client: Any) -> None:
+    """*Spam* before the person's data was erased (by the must-use plugin's eraser, then WordPress's own, which
+    anonymizes the row), *Not Spam* after it: one example, not spam; an *Approve* then adds none, and its
+    *Unapprove* takes that example back. Until 2026-11-28 the erasure changed the names the corrections are kept
+    under: *Not Spam* was kept beside *Spam*, and the *Unapprove* took back nothing."""
+    body, checked = await check(client, **form(FRIENDLY))
+    assert body == "false"
+    item_id = checked["X-akismet-guid"]
+    assert (await link(client, item_id))[1] == "linked"
+    await client.post("/1.1/submit-spam", data=recheck(FRIENDLY, reporter="admin", moderation_service_id=item_id))
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
+    response = await client.post("/1.1/erase-personal-data", data={"api_key": KEYS["blog"], "blog": BLOG,
+                                                                    "moderation_service_id": item_id})
+    assert response.headers["X-Moderation-Outcome"] == "erased"
+    erased_row = recheck(FRIENDLY, reporter="admin", moderation_service_id=item_id, **ANONYMIZED)
+    response = await client.post("/1.1/submit-ham", data=erased_row)
+    assert response.status == 200
+    assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0}]
+    response = await client.post("/1.1/submit-status", data={**erased_row, "status": "approved"})
+    assert response.headers["X-Moderation-Outcome"] == "model_decided"  # kept before: no second label
+    response = await client.post("/1.1/submit-status", data={**erased_row, "status": "unapproved"})
+    assert response.headers["X-Moderation-Outcome"] == "model_decided"
+    assert await labels_of(client) == []
