@@ -246,3 +246,27 @@ async def test_the_blogs_corrections_before_and_after_an_erasure_are_of_one_comm
     status, body = await tell(client, published["id"], "approve")
     assert status == 200 and body["applied"] == "labelled"
     assert [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
+
+
+async def test_a_correction_kept_after_an_erasure_by_an_earlier_release_is_still_the_comments(  # type: ignore[no-untyped-def]
+        client, comment, redis) -> None:
+    """Releases before 2026-11-28 kept a correction made after the erasure under the erased comment's version:
+    the blog's later word replaces it all the same (one example), and a retry of it moves it, not doubles it."""
+    from moderation_service.appkeys import LABELS, STORE
+    from moderation_service.review.labels import labelled_example
+    from tests.api.test_blog_decision import FRIENDLY, tell
+    from tests.protocols.conftest import labels_of
+
+    response = await client.post("/v1/comments", json={**comment, **PERSONAL, "comment_id": "p1", "content": FRIENDLY},
+                                 headers=auth("blog"))
+    item_id = (await response.json())["id"]
+    assert (await erase(client, item_id))[0] == 200
+    erased = await client.server.app[STORE].get(item_id)
+    assert erased is not None and erased.version != erased.comment.version()
+    example = labelled_example(FRIENDLY, {"spam": 1}, source="blog", labelled_by="kommblog",
+                               comment=erased.comment.as_dict())
+    assert await client.server.app[LABELS].add_correction(example, item_id, f"spam:{erased.comment.version()}", 3600)
+    status, body = await tell(client, item_id, "spam")  # the same word again: moved under today's name
+    assert status == 200 and [e["labels"] for e in await labels_of(client)] == [{"spam": 1}]
+    status, body = await tell(client, item_id, "approve")
+    assert status == 200 and [e["labels"] for e in await labels_of(client)] == [{"spam": 0, "toxicity": 0}]
