@@ -976,3 +976,26 @@ async def test_the_admins_word_after_an_erasure_is_about_the_same_comment(client
     response = await client.post("/1.1/submit-status", data={**erased_row, "status": "unapproved"})
     assert response.headers["X-Moderation-Outcome"] == "model_decided"
     assert await labels_of(client) == []
+
+
+async def test_the_admins_word_after_an_erasure_finds_the_label_kept_while_the_record_was_in_a_spool(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Spam* came while the comment's record waited in a worker's spool (the label kept at once, and the
+    decision for the record), then the erasure (noted), then the record, erased as it arrived; *Not Spam*
+    from the anonymized row replaces that label."""
+    from tests.api.test_blog_decision import drain, spooling_pair
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    body, checked = await check(away, **form(FRIENDLY))
+    assert body == "false"
+    response = await served.post("/1.1/submit-spam", data=recheck(FRIENDLY, reporter="admin"))
+    assert response.headers["X-Moderation-Outcome"] == "kept"
+    response = await served.post("/1.1/erase-personal-data", data=recheck(FRIENDLY))
+    assert response.headers["X-Moderation-Outcome"] == "unknown"  # noted, for the record on its way
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{checked['X-akismet-guid']}")
+    assert item["status"] == "published" and item["personal_data_erased_at"]
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 1}]
+    erased_row = recheck(FRIENDLY, reporter="admin", moderation_service_id=checked["X-akismet-guid"], **ANONYMIZED)
+    await served.post("/1.1/submit-ham", data=erased_row)
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0}]
