@@ -6,6 +6,7 @@ decision is kept in Redis and applied, by the same code, when the record arrives
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -47,6 +48,7 @@ async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
+    await supersede_kept(request, item_id)
     with kept_or_unavailable(request, "the change"):
         try:
             taken = await take_back_found(request, item_id, principal)
@@ -110,6 +112,7 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
+    await supersede_kept(request, record_id)
     for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
         decided = await apply_report(request, record_id, report, comment)
         if decided.outcome != "unknown":
@@ -128,6 +131,28 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
             return decided
         report = kept_report
     return decided
+
+
+async def supersede_kept(request: HasApp, record_id: str) -> None:
+    """The blog's word is about to be applied to the comment: a decision of its own kept before for the record
+    (see :func:`reported_decision`) is older, and must not be applied after it: it is marked so, and left
+    unapplied by :func:`settle_kept_decision` (its labels go with :func:`forget_superseded`, once the word has
+    been applied). One being applied at this moment (its record has just arrived) is waited for, at most for
+    its lease, so that this word is applied after it and counts (until 2026-11-28 the older decision, checked
+    before the word and applied after it, could override it).
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    queue = request.app[QUEUE]
+    with kept_or_unavailable(request, "the decision"):
+        until = await queue.supersede_decision(record_id)
+        while until is not None and time.time() < until:
+            await asyncio.sleep(SETTLING_POLL_SECONDS)
+            until = await queue.settling_until(record_id)
+
+
+#: How often the blog's word waiting for a kept decision being applied (see :func:`supersede_kept`) looks again.
+SETTLING_POLL_SECONDS = 0.02
 
 
 async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool,
@@ -292,9 +317,10 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
     (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
     process that stops between the two applies it again on the record's next retry, and applying it twice is
-    a retry), unless the blog's next word reached the record first (:func:`forget_superseded`). A decision this
-    version cannot read (kept by another version) is left kept, unapplied. Returns the record as it stands
-    then. The CommentStore's ``settle``.
+    a retry), unless the blog's next word reached the record first (:func:`supersede_kept`): checked and held in
+    one step (:meth:`~.review.queue.ReviewQueue.settle_decision`), so that a word landing meanwhile waits and is
+    applied after it. A decision this version cannot read (kept by another version) is left kept, unapplied.
+    Returns the record as it stands then. The CommentStore's ``settle``.
 
     :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
         decision stays kept).
@@ -311,8 +337,9 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
                      "record is stored as it came", record.id, type(exc).__name__, exc)
         return record
     request = AppOnly(app)
-    if await app[QUEUE].kept_decision_at(record.id) != kept["at"]:
-        # the blog's word reached the record since it was stored, and forgot this one: that word counts
+    if not await app[QUEUE].settle_decision(record.id, kept["at"]):
+        # the blog's word reached the record since it was stored (and marked this one superseded, or forgot it):
+        # that word counts; else the word waits until this one is applied and forgotten (or the lease ends)
         logger.info("the blog's decision (%s, kept while %s had no record here) gave way to a later one",
                     report.action.value, record.id)
         try:

@@ -153,6 +153,10 @@ def _refusal(item_id: str, reply: Sequence[str]) -> Conflict | NotFound:
     return error
 
 
+#: How long a process applying the blog's decision kept for a record that has just arrived holds it (see
+#: :meth:`ReviewQueue.settle_decision`): the blog's next word about the comment waits at most this long.
+SETTLE_LEASE_SECONDS = 5.0
+
 #: How long a process may hold a one-off migration before another takes it over (renewed as it works).
 MIGRATION_LEASE_SECONDS = 120
 
@@ -171,6 +175,8 @@ class ReviewQueue:
         self._delete = redis.register_script(scripts.DELETE)
         self._keep_decision = redis.register_script(scripts.KEEP_DECISION)
         self._forget_decision = redis.register_script(scripts.FORGET_DECISION)
+        self._settle_decision = redis.register_script(scripts.SETTLE_DECISION)
+        self._supersede_decision = redis.register_script(scripts.SUPERSEDE_DECISION)
         self._erase = redis.register_script(ERASE)
         self._item = redis.register_script(scripts.ITEM)
         self._select = redis.register_script(scripts.SELECT)
@@ -459,11 +465,29 @@ class ReviewQueue:
             keys=[item, keys.kept_decision(item), keys.deleted(item)],
             args=[self._retention, decision["at"], *[part for pair in decision.items() for part in pair]]))
 
-    async def kept_decision_at(self, item_id: str) -> str | None:
-        """When the blog's decision kept for a comment was made (its ``at``); None when none is kept."""
+    async def settle_decision(self, item_id: str, at: str) -> bool:
+        """The comment's record has arrived: whether to apply the blog's decision kept for it, made at ``at``
+        (False: the blog's later word reached the record first, or another decision replaced it). True holds it
+        for :data:`SETTLE_LEASE_SECONDS`, or until it is forgotten: the blog's next word waits meanwhile (see
+        :meth:`supersede_decision`), so that it is applied after it, not overridden by it."""
         site_id, token = self._parts(item_id)
-        at = await self._redis.hget(keys.kept_decision(keys.comment(site_id, token)), "at")
-        return at.decode() if isinstance(at, bytes) else at
+        return bool(await self._settle_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
+                                                args=[at, repr(time.time() + SETTLE_LEASE_SECONDS)]))
+
+    async def supersede_decision(self, item_id: str) -> float | None:
+        """The blog's next word on the comment is about to be applied: the decision kept for it before is not to
+        be applied after it (see :meth:`settle_decision`). Returns until when one is being applied now (the word
+        waits for it, see :meth:`settling_until`), else None."""
+        site_id, token = self._parts(item_id)
+        until = await self._supersede_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
+                                               args=[repr(time.time())])
+        return float(until) if until else None
+
+    async def settling_until(self, item_id: str) -> float | None:
+        """Until when the blog's decision kept for the comment is held by the caller applying it, if it is."""
+        site_id, token = self._parts(item_id)
+        until = await self._redis.hget(keys.kept_decision(keys.comment(site_id, token)), "applying")
+        return float(until) if until else None
 
     async def forget_decision(self, item_id: str, at: str = "") -> dict[str, str]:
         """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever

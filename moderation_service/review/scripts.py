@@ -543,6 +543,31 @@ redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 'kept'
 """
 
+# KEYS: the blog's decision kept for an item. ARGV: when it was made (its ``at``), until when the caller applies
+# it (a lease, seconds since the epoch). Its record has arrived: the caller applies the decision, unless the
+# blog's later word reached the record first (SUPERSEDE_DECISION marked it) or another decision replaced it. The
+# check and the lease are one step, so that a later word cannot land between checking and applying: it waits
+# for the lease (see SUPERSEDE_DECISION). Returns 1 (apply it), else 0 (leave it unapplied).
+SETTLE_DECISION = """
+local at, superseded = unpack(redis.call('HMGET', KEYS[1], 'at', 'superseded'))
+if not at or at ~= ARGV[1] or superseded then return 0 end
+redis.call('HSET', KEYS[1], 'applying', ARGV[2])
+return 1
+"""
+
+# KEYS: the blog's decision kept for an item. ARGV: now. The blog's next word is about to be applied to the item:
+# the decision kept before it is older, and must not be applied after it: marked ``superseded`` (its fields stay,
+# for the word to take back the labels it kept, see api.blog_reports.forget_superseded; a decision kept in its
+# place, KEEP_DECISION, is not marked). Returns until when a caller holds it to apply it now (SETTLE_DECISION's
+# lease: the word waits for that), else ''.
+SUPERSEDE_DECISION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return '' end
+redis.call('HSET', KEYS[1], 'superseded', '1')
+local applying = redis.call('HGET', KEYS[1], 'applying')
+if applying and tonumber(applying) > tonumber(ARGV[1]) then return applying end
+return ''
+"""
+
 # KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever). Forgets it (applied, or
 # taken back by the blog) unless another replaced it meanwhile. Returns its fields when it was forgotten, else
 # an empty list.

@@ -342,3 +342,39 @@ async def test_a_kept_decision_this_version_cannot_read_holds_back_no_record(
     _, listed = await call(served, "GET", "/v1/review/items?site_id=kommblog")
     assert sorted(item["id"] for item in listed["items"]) == sorted([first["id"], second["id"]])
     assert await redis.exists(kept) == 1
+
+
+async def test_the_blogs_word_landing_while_a_kept_decision_is_applied_is_applied_after_it(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
+    """The record has arrived and the decision kept for it (a rejection) was found still to apply; the blog's
+    next word (an approval) reaches the record before that decision is applied. The approval must count, not
+    be overridden by the older rejection applied after it (until 2026-11-28 it was: the kept decision was
+    checked, then applied, and the blog's word could land in between). The word is driven in between by
+    holding the settling back at its apply until the word has either been applied (the defect) or marked the
+    kept decision superseded and waits for it."""
+    from moderation_service.api import blog_reports
+    from moderation_service.review import keys
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject"))[0] == 202
+    kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
+    apply_report = blog_reports.apply_report
+    words: list[asyncio.Task[Any]] = []
+
+    async def the_blog_speaks_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
+        if not words and report.action.value == "reject":  # the kept decision, about to be applied
+            words.append(asyncio.ensure_future(tell(served, held["id"], "approve")))
+            while not words[0].done() and not await redis.hexists(kept, "superseded"):
+                await asyncio.sleep(0.01)
+        return await apply_report(request, record_id, report, comment)
+
+    monkeypatch.setattr(blog_reports, "apply_report", the_blog_speaks_meanwhile)
+    assert await drain(served) == 1
+    [word] = words
+    status, body = await asyncio.wait_for(word, 30)
+    assert status == 200 and body["status"] == "approved"
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+    assert await redis.exists(kept) == 0
