@@ -164,7 +164,12 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def listen_for_promotions(app: web.Application) -> None:
-    """Reload when any process or host announces a promotion on Redis (shared models/ volume)."""
+    """Reload when any process or host announces a promotion on Redis (shared models/ volume).
+
+    A notice published while this process was not subscribed (Redis away, or before it started) reaches it
+    all the same: the promoting command also keeps it in Redis (``keys.promoted_model``), and every
+    subscription, ours or redis-py's own after a reconnect, is confirmed by a ``subscribe`` message, on which
+    the kept notice is read and followed like a heard one."""
     channel = keys.reload_channel(app[REDIS].connection_pool.connection_kwargs.get("db", 0))
     while True:
         try:
@@ -172,7 +177,10 @@ async def listen_for_promotions(app: web.Application) -> None:
                 await pubsub.subscribe(channel)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        await app[MODELS].follow_notice(message["data"], channel)
+                        await app[MODELS].follow_notice(message["data"], f"a notice on {channel}")
+                    elif message.get("type") == "subscribe" and (kept := await app[REDIS].get(
+                            keys.promoted_model())) is not None:
+                        await app[MODELS].follow_notice(kept, f"the promotion kept in {keys.promoted_model()}")
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis away: listen again later

@@ -108,8 +108,8 @@ class ModelHolder:
         self.state = ReloadState()
         self._lock = asyncio.Lock()
         self._signature = manifest_signature(model.directory)
-        #: The version the last promotion notice named, while this process does not follow it.
-        self._announced: str | None = None
+        #: The last promotion notice, while this process does not follow it.
+        self._announced: Announcement | None = None
 
     @classmethod
     def load(cls, directory: Path, models_dir: Path | None = None) -> ModelHolder:
@@ -140,31 +140,41 @@ class ModelHolder:
     def _unheeded(self) -> str | None:
         """Why this process does not serve the version the last promotion notice named: it serves a fixed
         artifact, or its own ``models/LIVE`` names another version (a host with a copy of ``models/``, not the
-        promoting host's folder). None once ``LIVE`` here names the announced version."""
+        promoting host's folder). None when there is nothing to report (a query: the announcement is
+        dropped where it is followed, see :meth:`_settle_announcement`)."""
         announced = self._announced
         if announced is None:
             return None
         if self.models_dir is None:
             # the artifact's folder, or a copy of it elsewhere under another name: its manifest's version
-            if announced in (self.current.directory.name, self.current.version):
+            if announced.version in (self.current.directory.name, self.current.version):
                 return None
-            return (f"{announced} was promoted (a notice on Redis), but this process serves the artifact "
+            return (f"{announced}, but this process serves the artifact "
                     f"MODERATION_MODEL names ({self.current.directory}) and follows no promotion; unset "
                     f"MODERATION_MODEL to serve {LIVE_POINTER}")
         here = live_version(self.models_dir)
-        if here == announced:
-            self._announced = None
+        if here == announced.version:
             return None
-        return (f"{announced} was promoted (a notice on Redis), but {self.models_dir / LIVE_POINTER} here names "
-                f"{here}: this host does not share the promoting host's models/ folder. Copy the artifact here and "
-                f"run 'moderation-train models promote {announced} --models-dir {self.models_dir}', or share the "
-                "folder")
+        return (f"{announced}, but {self.models_dir / LIVE_POINTER} here "
+                f"names {here}: this host does not share the promoting host's models/ folder. Copy the artifact "
+                f"here and run 'moderation-train models promote {announced.version} --models-dir "
+                f"{self.models_dir}', or share the folder (if {here} is the version meant to serve, announce it "
+                f"instead: 'moderation-train models promote {here} --redis-url URL')")
 
-    async def follow_notice(self, message: str | bytes, channel: str) -> None:
-        """A promotion announced on Redis (:func:`reload_notice`): reload, and when this process does not serve
-        the version the notice names, say why (log, ``/readyz``) until it does."""
-        await self.reload_quietly(f"a notice on {channel}")
-        self._announced = announced_version(message)
+    def _settle_announcement(self) -> None:
+        """Drop the announcement once this process follows it: its ``models/LIVE`` names the announced version.
+        Called where that can change: a notice heard (or read at subscription), and a reload."""
+        if (self._announced is not None and self.models_dir is not None
+                and live_version(self.models_dir) == self._announced.version):
+            self._announced = None
+
+    async def follow_notice(self, message: str | bytes, source: str) -> None:
+        """A promotion announced on Redis (:func:`reload_notice`), heard or read where the promoting command
+        kept it (``source`` says which): reload, and when this process does not serve the version the notice
+        names, say why (log, ``/readyz``) until it does."""
+        await self.reload_quietly(source)
+        self._announced = Announcement.of(message, source)
+        self._settle_announcement()
         if (why := self._unheeded()) is not None:
             logger.warning("%s keeps serving: %s", self.current.version, why)
 
@@ -207,6 +217,7 @@ class ModelHolder:
             self.current, self._signature = model, signature
             self.state.last_error = None
             self.state.reloads += 1
+            self._settle_announcement()
             logger.info("model switched from %s to %s", previous, model.version)
             _warn_untrained(model)
             return True
@@ -248,14 +259,40 @@ def unloadable(exc: Exception) -> str:
     return f"cannot load it ({type(exc).__name__}: {exc}); retrain it in this environment"
 
 
-def announced_version(message: str | bytes) -> str | None:
-    """The version a reload notice names (None for a notice without one)."""
+def _notice(message: str | bytes) -> dict[str, object]:
     try:
         notice = json.loads(message)
     except ValueError:
-        return None
-    version = notice.get("version") if isinstance(notice, dict) else None
+        return {}
+    return notice if isinstance(notice, dict) else {}
+
+
+def announced_version(message: str | bytes) -> str | None:
+    """The version a reload notice names (None for a notice without one)."""
+    version = _notice(message).get("version")
     return version if isinstance(version, str) and version else None
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A promotion notice: the version it names, when it was published, and how this process learnt of it."""
+
+    version: str
+    at: float | None
+    source: str
+
+    @classmethod
+    def of(cls, message: str | bytes, source: str) -> Announcement | None:
+        version = announced_version(message)
+        if version is None:
+            return None
+        at = _notice(message).get("at")
+        return cls(version, float(at) if isinstance(at, int | float) else None, source)
+
+    def __str__(self) -> str:
+        """``v2 was promoted at 2026-11-28 17:40:01 UTC (a notice on moderation:model:db0)``"""
+        when = time.strftime(" at %Y-%m-%d %H:%M:%S UTC", time.gmtime(self.at)) if self.at is not None else ""
+        return f"{self.version} was promoted{when} ({self.source})"
 
 
 def _warn_untrained(model: artifact.Model) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from moderation_service.app import create_app
 from moderation_service.live_model import set_live
@@ -387,3 +388,100 @@ def test_a_live_model_that_fails_to_unpickle_stops_the_start_with_a_message(mode
     assert str(error.value).startswith(f"cannot load the model: {models / 'v2'}: cannot load it (ModuleNotFoundError")
     assert "moderation-train models rollback" in str(error.value)
 
+
+
+def promote_elsewhere(tmp_path: Path, model_dir: Path, version: str, redis_url: str) -> str:
+    """``moderation-train models promote`` on another host (its own models/ folder), announced on ``redis_url``;
+    what the command printed."""
+    import contextlib
+    import io
+
+    from training.cli import main
+
+    folder = tmp_path / "promoting-host-models"
+    if not folder.is_dir():
+        folder.mkdir()
+        make_version(folder, model_dir, "v1")
+        set_live(folder, "v1")
+    if not (folder / version).is_dir():
+        make_version(folder, model_dir, version)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["models", "promote", version, "--models-dir", str(folder), "--redis-url", redis_url]) == 0
+    return printed.getvalue()
+
+
+async def reported_as_missed(client, version: str) -> str:  # type: ignore[no-untyped-def]
+    """Wait until the service reports that ``version`` was promoted and it does not serve it; the report."""
+    async def reported() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(reported)
+    error: str = (await readiness(client))["checks"]["model"]["reload_error"]
+    assert f"{version} was promoted at " in error and f"promotion kept in {keys.promoted_model()}" in error
+    metrics = await (await client.get("/metrics", headers=auth("monitor"))).text()
+    assert "\nmoderation_model_reload_failed 1.0\n" in metrics
+    return error
+
+
+async def test_a_promotion_made_before_the_service_started_is_reported(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, model_dir, redis, tmp_path, caplog) -> None:
+    """A process that was not running when another host promoted v2 never heard the notice, and served v1
+    saying nothing, while the other hosts served v2. The promotion is kept in Redis with the notice, and a
+    process reads it when it subscribes: it reports it as it reports a heard notice (log, /readyz, metric)."""
+    assert "reload notice heard by 0 " in promote_elsewhere(tmp_path, model_dir, "v2", settings.redis_url)
+    assert json.loads(await redis.get(keys.promoted_model()))["version"] == "v2"
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
+    error = await reported_as_missed(client, "v2")
+    assert f"{models / 'LIVE'} here names v1" in error and "moderation-train models promote v2" in error
+    assert "moderation-train models promote v1 --redis-url" in error  # or announce the version meant to serve
+    assert (await readiness(client))["checks"]["model"]["version"] == "v1"
+    assert any("v1 keeps serving: v2 was promoted" in r.getMessage() for r in caplog.records)
+    set_live(models, "v2")  # the operator promotes it on this host too
+
+    async def switched() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2")
+
+    await until(switched)
+
+
+async def test_a_kept_promotion_of_the_version_served_is_no_problem(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, redis) -> None:
+    from training.cli import main
+
+    assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
+    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
+
+    async def listening() -> bool:
+        return bool((await redis.pubsub_numsub(channel))[0][1])
+
+    await until(listening)
+    await asyncio.sleep(0.3)  # the kept notice is read right after the subscription
+    ready = await readiness(client)
+    assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2"
+
+
+async def test_a_promotion_missed_while_the_connection_to_redis_was_down_is_reported(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, model_dir, private_redis, tmp_path) -> None:
+    """The service listens; its Redis goes away and comes back, and v2 is promoted before the service has
+    subscribed again: nobody hears the notice. Once the service subscribes again it reads the kept one."""
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None, redis_url=private_redis.url)))
+    channel = keys.reload_channel(0)
+
+    async def listening() -> bool:
+        control = Redis.from_url(private_redis.url)  # a new connection each time: the server goes away
+        try:
+            return bool((await control.pubsub_numsub(channel))[0][1])
+        finally:
+            await control.aclose()
+
+    await until(listening)
+    private_redis.stop()
+    await asyncio.sleep(0.5)  # the subscription breaks; the service tries again in 5 s
+    private_redis.start()
+    assert "reload notice heard by 0 " in promote_elsewhere(tmp_path, model_dir, "v2", private_redis.url)
+    assert (await readiness(client))["status"] == "ok"  # not told yet
+    await reported_as_missed(client, "v2")
+    assert await listening()

@@ -145,13 +145,18 @@ def reach(redis_url: str | None) -> None:
 
 
 def notify(redis_url: str | None, version: str) -> int | None:
-    """Publish the reload notice; the number of service processes that heard it (None without Redis)."""
+    """Publish the reload notice and keep it in Redis (one transaction); the number of service processes that
+    heard it (None without Redis). A process that did not hear it (its connection to Redis was down, or it
+    starts later) reads the kept notice when it subscribes (:func:`moderation_service.app.listen_for_promotions`)."""
     if not redis_url:
         return None
     try:
         with _redis(redis_url) as client:
             channel = keys.reload_channel(client.connection_pool.connection_kwargs.get("db", 0))
-            return int(client.publish(channel, reload_notice(version)))
+            notice = reload_notice(version)
+            _, heard = client.pipeline(transaction=True).set(keys.promoted_model(), notice).publish(
+                channel, notice).execute()
+            return int(heard)
     except sync_redis.RedisError as exc:
         raise RegistryError(
             f"{version} is live in models/LIVE, but the reload notice was not published on Redis at "

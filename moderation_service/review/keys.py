@@ -2,7 +2,8 @@
 
 All keys of one site share the hash tag ``{<site>}``, so that each script touching a comment, its site's
 queue indexes, audit log, labels and outbox runs on one Redis Cluster slot. The only keys outside a site
-are the set of sites itself, the moderator sessions and the sign-in throttle.
+are the set of sites itself, the moderator sessions, the sign-in throttle, the marks of one-off migrations
+and the last promoted model.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ def reload_channel(database: int) -> str:
     message to subscribers on every database of the server, so the channel names its database: services of
     another deployment on the same server neither reload nor count as having heard it."""
     return f"{NAMESPACE}:model:db{database}"
+
+
+def promoted_model() -> str:
+    """String: the last promotion notice (the JSON published on :func:`reload_channel`), written with it in one
+    transaction by ``moderation-train models promote`` / ``rollback`` / ``retrain``, so that a service process
+    that was not listening then (Redis away, or started later) learns of it when it subscribes. A key lives in
+    one database, so unlike the channel it needs no database in its name."""
+    return f"{NAMESPACE}:model:promoted"
 
 
 def comment(site_id: str, token: str) -> str:
