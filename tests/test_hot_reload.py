@@ -485,3 +485,24 @@ async def test_a_promotion_missed_while_the_connection_to_redis_was_down_is_repo
     assert (await readiness(client))["status"] == "ok"  # not told yet
     await reported_as_missed(client, "v2")
     assert await listening()
+
+
+async def test_a_promotion_kept_while_the_subscription_dropped_is_read_when_redis_py_resubscribes(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, private_redis) -> None:
+    """A dropped connection with Redis still up is reconnected inside redis-py, which subscribes again on its own
+    (the service's listening loop never sees an error): its confirmation is where the kept notice is read."""
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None, redis_url=private_redis.url)))
+    control = Redis.from_url(private_redis.url)
+    channel = keys.reload_channel(0)
+
+    async def listening() -> bool:
+        return bool((await control.pubsub_numsub(channel))[0][1])
+
+    try:
+        await until(listening)
+        # kept as if published while this process's connection was down (nobody heard it)
+        await control.set(keys.promoted_model(), json.dumps({"event": "promoted", "version": "v2", "at": time.time()}))
+        assert await control.client_kill_filter(_type="pubsub") == 1  # this test's own server: only the service
+        await reported_as_missed(client, "v2")
+    finally:
+        await control.aclose()
