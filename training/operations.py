@@ -181,9 +181,11 @@ def run_thresholds(args: argparse.Namespace) -> int:
     if not write:
         print("not written (pass --write to store it)")
         return 0
-    thresholds = write_choice(args.model, choice)
+    thresholds, gate = write_choice(args.model, choice)
     print(f"written: {json.dumps(thresholds[choice.attribute])}. Every service process serving this model (as "
           "models/LIVE or as MODERATION_MODEL) picks it up within 2 s: it watches the manifest")
+    if gate is not None:
+        print(registry.stale_gate_note(args.model))
     return 0
 
 

@@ -177,25 +177,61 @@ def _loadable(directory: Path, version: str, what: str) -> dict[str, Any]:
                             "in this environment") from None
 
 
+def _changes(gate: dict[str, Any]) -> str:
+    """The thresholds changed after gating, as ``spam hold 0.41 -> 0.5 (2026-11-28T17:40:00Z)``."""
+    return "; ".join(f"{c.get('attribute')} {c.get('kind')} {c.get('from')} -> {c.get('to')} ({c.get('at')})"
+                     for c in gate.get("thresholds_changed") or [] if isinstance(c, dict))
+
+
+def stale_gate_note(directory: Path) -> str:
+    """What ``thresholds --write`` tells the operator about a gated model whose thresholds it changed."""
+    manifest = artifact.read_manifest(directory)
+    gate = manifest.get("gate") or {}
+    verdict = "passed" if gate.get("passed") else "refused"
+    against = f" against {manifest['compared_with']}" if manifest.get("compared_with") else ""
+    live = live_version(directory.parent) == directory.name
+    then = ("it is live and serves with them now" if live else
+            "it was promoted with --force before, and is promoted again without it" if manifest.get("forced") else
+            f"promoting it now needs --force (moderation-train models promote {directory.name} --force, "
+            "recorded as \"forced\": true), or retrain a candidate with these thresholds in mind")
+    return (f"note: the gate {verdict} {manifest.get('version', directory.name)}{against} with the thresholds it "
+            f"had then; its record (\"gate\" in the manifest, and report/) does not describe the thresholds written "
+            f"now, which is noted there (gate.thresholds_changed: {_changes(gate)}); {then}")
+
+
+def _gate_objection(version: str, manifest: dict[str, Any]) -> str | None:
+    """Why the gate's record does not let ``version`` be promoted without ``--force``: it refused it, or it
+    judged other thresholds than the manifest's now (``moderation-train thresholds --write`` after the gate)."""
+    gate = manifest.get("gate")
+    if not isinstance(gate, dict) or manifest.get("forced"):
+        return None
+    against = manifest.get("compared_with") or "the live model"
+    if gate.get("passed") is False:
+        reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
+        return f"the gate refused {version} against {against}: {reasons or 'see its report'}"
+    if gate.get("thresholds_changed"):
+        return (f"the gate passed {version} against {against} with other thresholds than it has now "
+                f"({_changes(gate)}): its F1 at the hold threshold and the ordinary comments it marks spam were "
+                "not compared with the live model's at these")
+    return None
+
+
 def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False) -> int | None:
     """Make ``version`` live after verifying it; returns :func:`notify`'s count.
 
-    A candidate the gate refused (its manifest's ``gate``) is promoted only with ``force``, which records
-    ``"forced": true`` in its manifest, as ``retrain --force`` does.
+    A candidate the gate refused (its manifest's ``gate``), or whose thresholds were changed after the gate
+    judged it, is promoted only with ``force``, which records ``"forced": true`` in its manifest, as ``retrain
+    --force`` does. Promoting the live version again only announces it, whatever its gate record says.
     """
     directory = _directory(models_dir, version)
     manifest = _loadable(directory, version, "promoted")
-    gate = manifest.get("gate")
-    refused = isinstance(gate, dict) and gate.get("passed") is False and not manifest.get("forced")
-    if refused and not force:
-        reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
-        against = manifest.get("compared_with") or "the live model"
+    objection = _gate_objection(version, manifest) if live_version(models_dir) != version else None
+    if objection and not force:
         raise RegistryError(
-            f"not promoted, the gate refused {version} against {against}: {reasons or 'see its report'}. To "
-            f"promote it anyway: moderation-train models promote {version} --force (recorded as \"forced\": true "
-            "in its manifest)")
+            f"not promoted, {objection}. To promote it anyway: moderation-train models promote {version} --force "
+            "(recorded as \"forced\": true in its manifest)")
     reach(redis_url)
-    if refused:
+    if objection:
         update_manifest(directory, forced=True)
     set_live(models_dir, version)
     return notify(redis_url, version)
@@ -262,6 +298,8 @@ def format_entries(models_dir: Path, found: list[Entry]) -> str:
         status = "ok" if entry.problem is None else f"FAILS VERIFICATION: {entry.problem}"
         if manifest.get("forced"):
             status += " (promoted by --force past the gate)"
+        if (manifest.get("gate") or {}).get("thresholds_changed"):
+            status += " (thresholds changed after the gate)"
         lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{_data_summary(manifest):<24}"
                      f"{_key_metrics(manifest):<56}{status}")
     lines.append("* live, < live before (rollback target)" if found else f"no model artifacts in {models_dir}")

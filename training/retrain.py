@@ -135,6 +135,7 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     lost = [a for a in trained.manifest["untrained_attributes"]
             if live and a not in live[2].get("untrained_attributes", [])]
     gate = check(comparison, options.rules, lost)
+    gate["thresholds"] = trained.thresholds  # what it judged (thresholds --write later notes its changes here)
     promote = options.promote and (gate["passed"] or options.force)
     gate["forced"] = bool(promote and not gate["passed"])
     result = {

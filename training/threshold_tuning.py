@@ -106,16 +106,26 @@ def choose(directory: Path, data: Sequence[str], attribute: str, kind: str, prec
     return Choice(attribute, kind, target, current, chosen, table)
 
 
-def write_choice(directory: Path, choice: Choice) -> dict[str, dict[str, float]]:
-    """Store the threshold in the manifest and log the change there (the spam cut never goes below hold)."""
+def write_choice(directory: Path, choice: Choice) -> tuple[dict[str, dict[str, float]], dict[str, Any] | None]:
+    """Store the threshold in the manifest and log the change there (the spam cut never goes below hold).
+
+    A model that went through ``retrain``'s gate keeps the gate's record (``gate``: what it judged, against
+    which live model), and the change is noted in it too (``gate.thresholds_changed``): the gate's F1 at the
+    hold threshold and share of ordinary comments marked spam were measured at the thresholds before, so its
+    verdict no longer covers the model as it now decides (:func:`training.registry.promote` then asks for
+    ``--force``). Returns the thresholds and the gate record (None for a model without one)."""
     manifest = artifact.verify(directory)
     thresholds = {name: dict(values) for name, values in manifest["thresholds"].items()}
     thresholds[choice.attribute][choice.kind] = choice.chosen
     if "spam" in thresholds[choice.attribute]:
         spam = thresholds[choice.attribute]
         spam["spam"] = max(spam["spam"], spam["hold"])
-    changes = [*manifest.get("threshold_changes", []), {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "attribute": choice.attribute,
-        "kind": choice.kind, "target": choice.target, "from": choice.current, "to": choice.chosen}]
-    update_manifest(directory, thresholds=thresholds, threshold_changes=changes)
-    return thresholds
+    change = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "attribute": choice.attribute,
+              "kind": choice.kind, "target": choice.target, "from": choice.current, "to": choice.chosen}
+    fields: dict[str, Any] = {"thresholds": thresholds,
+                              "threshold_changes": [*manifest.get("threshold_changes", []), change]}
+    gate = manifest.get("gate")
+    if isinstance(gate, dict):
+        fields["gate"] = gate = {**gate, "thresholds_changed": [*gate.get("thresholds_changed", []), change]}
+    update_manifest(directory, **fields)
+    return thresholds, gate if isinstance(gate, dict) else None

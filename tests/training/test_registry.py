@@ -213,3 +213,40 @@ def test_a_version_that_cannot_be_loaded_is_not_made_live(
     error = capsys.readouterr().err
     assert f"{target} cannot be loaded (ModuleNotFoundError: No module named 'no_such_module_here')" in error
     assert live_version(versions) == "v3" and history(versions) == ["v2"]
+
+
+def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion_then_needs_force(
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``thresholds --write`` on a gated candidate left its gate record saying "passed" for thresholds it no
+    longer has, and ``models promote`` went ahead on that verdict. The record is kept and notes the change; the
+    candidate is promoted only with ``--force``; the live model's record is noted the same way."""
+    gate = {"passed": True, "failures": [], "thresholds": json.loads((versions / "v4" / "manifest.json").read_text())[
+        "thresholds"]}
+    for version in ("v3", "v4"):
+        registry.update_manifest(versions / version, gate=gate, forced=False, compared_with="v2")
+    tune = ["thresholds", "--model", str(versions / "v4"), "--data", str(corpus), "--hold-rate", "0.01",
+            "--attribute", "spam", "--write"]
+    assert main(tune) == 0
+    out = capsys.readouterr().out
+    manifest = json.loads((versions / "v4" / "manifest.json").read_text())
+    [change] = manifest["gate"]["thresholds_changed"]
+    assert change == manifest["threshold_changes"][-1] and change["to"] == manifest["thresholds"]["spam"]["hold"]
+    assert change["from"] == gate["thresholds"]["spam"]["hold"] != change["to"]
+    assert manifest["gate"]["passed"] is True and manifest["gate"]["thresholds"] == gate["thresholds"]  # kept
+    assert "note: the gate passed v4 against v2 with the thresholds it had then" in out
+    assert "promoting it now needs --force" in out
+
+    assert models(versions, "list") == 0
+    row = next(r for r in capsys.readouterr().out.splitlines() if r[2:].startswith("v4"))
+    assert row.endswith("ok (thresholds changed after the gate)")
+    assert models(versions, "promote", "v4") == 2
+    error = capsys.readouterr().err
+    assert "not promoted, the gate passed v4 against v2 with other thresholds than it has now (spam hold " in error
+    assert "models promote v4 --force" in error and live_version(versions) == "v3"
+    assert models(versions, "promote", "v4", "--force") == 0 and live_version(versions) == "v4"
+    assert json.loads((versions / "v4" / "manifest.json").read_text())["forced"] is True
+
+    assert main([*tune[:2], str(versions / "v4"), *tune[3:]]) == 0  # the live one now: noted, nothing refused
+    assert "it is live and serves with them now" in capsys.readouterr().out
+    assert models(versions, "promote", "v4") == 0
