@@ -190,7 +190,7 @@ def stale_gate_note(directory: Path) -> str:
     verdict = "passed" if gate.get("passed") else "refused"
     against = f" against {manifest['compared_with']}" if manifest.get("compared_with") else ""
     live = live_version(directory.parent) == directory.name
-    then = ("it is live and serves with them now" if live else
+    then = ("it is live and serves with them now (promoting it again after a rollback needs no --force)" if live else
             "it was promoted with --force before, and is promoted again without it" if manifest.get("forced") else
             f"promoting it now needs --force (moderation-train models promote {directory.name} --force, "
             "recorded as \"forced\": true), or retrain a candidate with these thresholds in mind")
@@ -209,7 +209,7 @@ def _gate_objection(version: str, manifest: dict[str, Any]) -> str | None:
     if gate.get("passed") is False:
         reasons = "; ".join(str(f.get("message")) for f in gate.get("failures") or [] if isinstance(f, dict))
         return f"the gate refused {version} against {against}: {reasons or 'see its report'}"
-    if gate.get("thresholds_changed"):
+    if any(isinstance(c, dict) and not c.get("while_live") for c in gate.get("thresholds_changed") or []):
         return (f"the gate passed {version} against {against} with other thresholds than it has now "
                 f"({_changes(gate)}): its F1 at the hold threshold and the ordinary comments it marks spam were "
                 "not compared with the live model's at these")

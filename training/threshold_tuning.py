@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from moderation_service.live_model import live_version
 from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 
@@ -113,7 +114,9 @@ def write_choice(directory: Path, choice: Choice) -> tuple[dict[str, dict[str, f
     which live model), and the change is noted in it too (``gate.thresholds_changed``): the gate's F1 at the
     hold threshold and share of ordinary comments marked spam were measured at the thresholds before, so its
     verdict no longer covers the model as it now decides (:func:`training.registry.promote` then asks for
-    ``--force``). Returns the thresholds and the gate record (None for a model without one)."""
+    ``--force``, unless the change was made while the model was live: then the operator chose it for the
+    model in service, and a rollback and promotion again need no ``--force``). Returns the thresholds and the
+    gate record (None for a model without one)."""
     manifest = artifact.verify(directory)
     thresholds = {name: dict(values) for name, values in manifest["thresholds"].items()}
     thresholds[choice.attribute][choice.kind] = choice.chosen
@@ -125,7 +128,8 @@ def write_choice(directory: Path, choice: Choice) -> tuple[dict[str, dict[str, f
     fields: dict[str, Any] = {"thresholds": thresholds,
                               "threshold_changes": [*manifest.get("threshold_changes", []), change]}
     gate = manifest.get("gate")
-    if isinstance(gate, dict):
-        fields["gate"] = gate = {**gate, "thresholds_changed": [*gate.get("thresholds_changed", []), change]}
+    if isinstance(gate, dict):  # made while it served (the operator saw it decide so), or before it was promoted
+        noted = {**change, "while_live": live_version(directory.parent) == directory.name}
+        fields["gate"] = gate = {**gate, "thresholds_changed": [*gate.get("thresholds_changed", []), noted]}
     update_manifest(directory, **fields)
     return thresholds, gate if isinstance(gate, dict) else None

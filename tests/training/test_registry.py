@@ -231,7 +231,8 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
     out = capsys.readouterr().out
     manifest = json.loads((versions / "v4" / "manifest.json").read_text())
     [change] = manifest["gate"]["thresholds_changed"]
-    assert change == manifest["threshold_changes"][-1] and change["to"] == manifest["thresholds"]["spam"]["hold"]
+    assert change == {**manifest["threshold_changes"][-1], "while_live": False}
+    assert change["to"] == manifest["thresholds"]["spam"]["hold"]
     assert change["from"] == gate["thresholds"]["spam"]["hold"] != change["to"]
     assert manifest["gate"]["passed"] is True and manifest["gate"]["thresholds"] == gate["thresholds"]  # kept
     assert "note: the gate passed v4 against v2 with the thresholds it had then" in out
@@ -250,3 +251,18 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
     assert main([*tune[:2], str(versions / "v4"), *tune[3:]]) == 0  # the live one now: noted, nothing refused
     assert "it is live and serves with them now" in capsys.readouterr().out
     assert models(versions, "promote", "v4") == 0
+
+
+def test_thresholds_written_while_live_do_not_refuse_the_version_after_a_rollback(
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tuning the live model is what the README advises; after a rollback, promoting it again needs no
+    --force: the operator chose those thresholds for the model in service."""
+    registry.update_manifest(versions / "v3", gate={"passed": True, "failures": []}, forced=False, compared_with="v2")
+    assert main(["thresholds", "--model", str(versions / "v3"), "--data", str(corpus), "--hold-rate", "0.01",
+                 "--attribute", "spam", "--write"]) == 0
+    assert json.loads((versions / "v3" / "manifest.json").read_text())["gate"]["thresholds_changed"][0]["while_live"]
+    assert models(versions, "rollback") == 0 and live_version(versions) == "v2"
+    assert models(versions, "promote", "v3") == 0 and live_version(versions) == "v3"
+    assert "forced" not in capsys.readouterr().out
+    assert json.loads((versions / "v3" / "manifest.json").read_text())["forced"] is False
