@@ -7,7 +7,8 @@ that fails verification is not loaded: the old one keeps serving and the failure
 A new model is picked up when an operator calls ``POST /v1/ops/model/reload``, on ``SIGHUP``, when the live
 pointer ``models/LIVE`` changes (every process watches it; with several hosts, share ``models/`` as a
 volume), and on a notice on the Redis channel ``moderation:model:db<n>`` of its Redis database
-(``moderation-train models promote`` publishes one, so processes on every host reload at once).
+(``moderation-train models promote`` publishes one, so processes on every host reload at once, and keeps it
+in Redis, where a process that did not hear it reads it when it subscribes).
 """
 
 from __future__ import annotations

@@ -429,7 +429,8 @@ async def test_a_promotion_made_before_the_service_started_is_reported(  # type:
     """A process that was not running when another host promoted v2 never heard the notice, and served v1
     saying nothing, while the other hosts served v2. The promotion is kept in Redis with the notice, and a
     process reads it when it subscribes: it reports it as it reports a heard notice (log, /readyz, metric)."""
-    assert "reload notice heard by 0 " in promote_elsewhere(tmp_path, model_dir, "v2", settings.redis_url)
+    printed = promote_elsewhere(tmp_path, model_dir, "v2", settings.redis_url)
+    assert "reload notice heard by 0 service process(es), and kept in Redis for those that subscribe later" in printed
     assert json.loads(await redis.get(keys.promoted_model()))["version"] == "v2"
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
     error = await reported_as_missed(client, "v2")

@@ -139,7 +139,8 @@ def models_dir_of(args: argparse.Namespace) -> Path:
 
 
 def _announce(version: str, listeners: int | None) -> None:
-    heard = "" if listeners is None else f"; reload notice heard by {listeners} service process(es)"
+    heard = "" if listeners is None else (f"; reload notice heard by {listeners} service process(es), and kept "
+                                          "in Redis for those that subscribe later (started since, or reconnected)")
     print(f"{version} is live{heard}")
 
 
