@@ -183,13 +183,20 @@ def _changes(gate: dict[str, Any]) -> str:
                      for c in gate.get("thresholds_changed") or [] if isinstance(c, dict))
 
 
+def is_live(directory: Path) -> bool:
+    """Whether the artifact in ``directory`` is the one its models folder's ``LIVE`` names (``--model .`` inside
+    it too; a version folder that is a symbolic link keeps its own name)."""
+    absolute = Path(os.path.abspath(directory))
+    return live_version(absolute.parent) == absolute.name
+
+
 def stale_gate_note(directory: Path) -> str:
     """What ``thresholds --write`` tells the operator about a gated model whose thresholds it changed."""
     manifest = artifact.read_manifest(directory)
     gate = manifest.get("gate") or {}
     verdict = "passed" if gate.get("passed") else "refused"
     against = f" against {manifest['compared_with']}" if manifest.get("compared_with") else ""
-    live = live_version(directory.parent) == directory.name
+    live = is_live(directory)
     then = ("it is live and serves with them now (promoting it again after a rollback needs no --force)" if live else
             "it was promoted with --force before, and is promoted again without it" if manifest.get("forced") else
             f"promoting it now needs --force (moderation-train models promote {directory.name} --force, "

@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from moderation_service.live_model import live_version
 from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES, TOXICITY_FAMILY
 
-from .registry import load_pipeline, update_manifest
+from .registry import is_live, load_pipeline, update_manifest
 from .split import in_validation
 from .thresholds import held_by_family, hold_rate_threshold, precision_threshold, sweep
 from .train import build_corpus, load_data, score_texts
@@ -129,7 +128,7 @@ def write_choice(directory: Path, choice: Choice) -> tuple[dict[str, dict[str, f
                               "threshold_changes": [*manifest.get("threshold_changes", []), change]}
     gate = manifest.get("gate")
     if isinstance(gate, dict):  # made while it served (the operator saw it decide so), or before it was promoted
-        noted = {**change, "while_live": live_version(directory.parent) == directory.name}
+        noted = {**change, "while_live": is_live(directory)}
         fields["gate"] = gate = {**gate, "thresholds_changed": [*gate.get("thresholds_changed", []), noted]}
     update_manifest(directory, **fields)
     return thresholds, gate if isinstance(gate, dict) else None

@@ -254,12 +254,13 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
 
 
 def test_thresholds_written_while_live_do_not_refuse_the_version_after_a_rollback(
-    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tuning the live model is what the README advises; after a rollback, promoting it again needs no
-    --force: the operator chose those thresholds for the model in service."""
+    --force: the operator chose those thresholds for the model in service (named here as ``--model .``)."""
     registry.update_manifest(versions / "v3", gate={"passed": True, "failures": []}, forced=False, compared_with="v2")
-    assert main(["thresholds", "--model", str(versions / "v3"), "--data", str(corpus), "--hold-rate", "0.01",
+    monkeypatch.chdir(versions / "v3")
+    assert main(["thresholds", "--model", ".", "--data", str(corpus), "--hold-rate", "0.01",
                  "--attribute", "spam", "--write"]) == 0
     assert json.loads((versions / "v3" / "manifest.json").read_text())["gate"]["thresholds_changed"][0]["while_live"]
     assert models(versions, "rollback") == 0 and live_version(versions) == "v2"
