@@ -196,12 +196,13 @@ def stale_gate_note(directory: Path) -> str:
     gate = manifest.get("gate") or {}
     verdict = "passed" if gate.get("passed") else "refused"
     against = f" against {manifest['compared_with']}" if manifest.get("compared_with") else ""
-    live = is_live(directory)
-    then = ("it is live and serves with them now (promoting it again after a rollback needs no --force)" if live else
+    name = Path(os.path.abspath(directory)).name
+    then = ("it is live and serves with them now (promoting it again after a rollback needs no --force)"
+            if is_live(directory) else
             "it was promoted with --force before, and is promoted again without it" if manifest.get("forced") else
-            f"promoting it now needs --force (moderation-train models promote {directory.name} --force, "
+            f"promoting it now needs --force (moderation-train models promote {name} --force, "
             "recorded as \"forced\": true), or retrain a candidate with these thresholds in mind")
-    return (f"note: the gate {verdict} {manifest.get('version', directory.name)}{against} with the thresholds it "
+    return (f"note: the gate {verdict} {manifest.get('version', name)}{against} with the thresholds it "
             f"had then; its record (\"gate\" in the manifest, and report/) does not describe the thresholds written "
             f"now, which is noted there (gate.thresholds_changed: {_changes(gate)}); {then}")
 

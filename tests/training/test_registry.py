@@ -236,7 +236,7 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
     assert change["from"] == gate["thresholds"]["spam"]["hold"] != change["to"]
     assert manifest["gate"]["passed"] is True and manifest["gate"]["thresholds"] == gate["thresholds"]  # kept
     assert "note: the gate passed v4 against v2 with the thresholds it had then" in out
-    assert "promoting it now needs --force" in out
+    assert "promoting it now needs --force (moderation-train models promote v4 --force" in out
 
     assert models(versions, "list") == 0
     row = next(r for r in capsys.readouterr().out.splitlines() if r[2:].startswith("v4"))
