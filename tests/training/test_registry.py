@@ -216,7 +216,7 @@ def test_a_version_that_cannot_be_loaded_is_not_made_live(
 
 
 def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion_then_needs_force(
-    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``thresholds --write`` on a gated candidate left its gate record saying "passed" for thresholds it no
     longer has, and ``models promote`` went ahead on that verdict. The record is kept and notes the change; the
@@ -225,8 +225,9 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
         "thresholds"]}
     for version in ("v3", "v4"):
         registry.update_manifest(versions / version, gate=gate, forced=False, compared_with="v2")
-    tune = ["thresholds", "--model", str(versions / "v4"), "--data", str(corpus), "--hold-rate", "0.01",
-            "--attribute", "spam", "--write"]
+    tune = ["thresholds", "--model", ".", "--data", str(corpus), "--hold-rate", "0.01", "--attribute", "spam",
+            "--write"]
+    monkeypatch.chdir(versions / "v4")  # --model . names it too
     assert main(tune) == 0
     out = capsys.readouterr().out
     manifest = json.loads((versions / "v4" / "manifest.json").read_text())
