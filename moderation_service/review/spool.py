@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from redis.exceptions import RedisError
@@ -53,6 +54,18 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _private(directory: Path, path: Path) -> None:
+    """A spooled record holds the commenter's e-mail and IP address: the folder and this process's file are for
+    the service's user alone (SQLite gives its ``-wal`` and ``-shm`` files the database file's mode), as the
+    embedded Redis's folder is. A folder or file that is not the service's user's own (an operator's) stays as
+    they made it."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for own, mode in ((directory, 0o700), (path, 0o600)):
+        with suppress(OSError):
+            own.chmod(mode)  # made by an earlier release, under the usual umask (readable by every user)
+
+
 class Spool:
     def __init__(self, directory: Path, name: str) -> None:
         self.directory = directory
@@ -67,7 +80,7 @@ class Spool:
 
     def _own(self) -> sqlite3.Connection:
         if self._connection is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            _private(self.directory, self.path)
             self._connection = _connect(self.path)
         return self._connection
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 
 import pytest
 from redis.asyncio import Redis
@@ -198,3 +200,33 @@ async def test_a_blog_decision_kept_for_a_spooled_record_survives_a_failure_to_a
     assert await redis.exists(keys.kept_decision(store.key_of(record(1).id))) == 0
     assert await spool.drain(store) == 0
     await spool.close()
+
+
+async def test_spooled_records_are_readable_by_the_service_s_user_only(tmp_path):  # type: ignore[no-untyped-def]
+    """A spooled record holds the commenter's e-mail and IP address: with the usual umask (022) the folder and
+    its files (the database, its -wal and -shm) would be readable by every user of the machine, unlike the
+    embedded Redis's data (mode 700)."""
+    previous = os.umask(0o022)
+    spool = Spool(tmp_path / "spool", "a")
+    try:
+        await spool.put(record(1))
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "spool").iterdir()}
+    finally:
+        os.umask(previous)
+        await spool.close()
+    assert stat.S_IMODE((tmp_path / "spool").stat().st_mode) == 0o700
+    assert set(modes) >= {"a.sqlite3", "a.sqlite3-wal"}
+    assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
+
+
+async def test_a_spool_folder_left_readable_by_an_earlier_release_is_made_private(tmp_path):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "spool"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    (folder / "a.sqlite3").touch()
+    (folder / "a.sqlite3").chmod(0o644)
+    spool = Spool(folder, "a")
+    await spool.put(record(1))
+    await spool.close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "a.sqlite3").stat().st_mode) == 0o600
