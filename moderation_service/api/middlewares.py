@@ -105,9 +105,13 @@ SERVER_NAME = "moderation-service"
 async def common_headers(request: web.Request, response: web.StreamResponse) -> None:
     """On every answer (``app.on_response_prepare``): no version banner, and no content sniffing, so that no
     answer of this origin (a plain-text Akismet reply, a JSON body quoting a comment) is ever run as a script
-    or rendered as HTML by a browser guessing its type."""
+    or rendered as HTML by a browser guessing its type. Nor is an answer stored by any cache unless its
+    endpoint says otherwise (the UI's static files): answers name commenters (the moderator API gives their
+    e-mail and IP address, also to the UI's script), and a browser's disk cache would keep them after signing
+    out, a shared cache for others."""
     response.headers["Server"] = SERVER_NAME
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Cache-Control", "no-store")
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)
