@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 from datetime import datetime
 from typing import Any
 
@@ -248,6 +249,26 @@ def test_hostile_comment_text_stays_text(page: Page, api: APIRequestContext) -> 
     assert card.locator(".author-url a, .post a").count() == 0
     card.locator(".author-url").click()
     assert page.evaluate("window.pwned") is None
+
+
+def test_an_e_mail_address_links_to_that_address_and_adds_nothing_to_the_mail(page: Page,
+                                                                              api: APIRequestContext) -> None:
+    """A mailto: link takes recipients and text from its query (``?bcc=…&body=…``): an address a commenter
+    typed must not add a hidden recipient, or words, to the mail a moderator writes them."""
+    hostile = "jana@example.org?bcc=mallory%40evil.example&body=Mein%20Passwort"
+    plain = hold(api, 1, author_email="kai+blog@example.org")
+    crafted = hold(api, 2, author_email=hostile, author_name="Mallory")
+    sign_in(page)
+    plain_link = page.locator(f'li[data-id="{plain}"] .author-email a')
+    expect(plain_link).to_have_text("kai+blog@example.org")
+    crafted_email = page.locator(f'li[data-id="{crafted}"] .author-email')
+    expect(crafted_email).to_have_text(hostile)
+    mailto = "(link) => { const url = new URL(link.href); return [url.pathname, url.search, url.hash]; }"
+    assert plain_link.evaluate(mailto) == ["kai+blog@example.org", "", ""]
+    for link in crafted_email.locator("a").all():
+        path, query, fragment = link.evaluate(mailto)
+        assert (query, fragment) == ("", ""), link.get_attribute("href")
+        assert "mallory" not in urllib.parse.unquote(path).split("@", 1)[0]
 
 
 def test_help_lists_the_shortcuts(page: Page) -> None:

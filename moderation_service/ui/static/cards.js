@@ -94,7 +94,9 @@ export class CardRenderer {
       target.textContent = this.T.missing;
     } else if (/^[^\s@]+@[^\s@]+$/.test(email)) {
       const link = document.createElement('a');
-      link.href = `mailto:${email}`;
+      // Only the address: a typed '?', '#', '&' or '%' must not add a recipient (?bcc=) or text (&body=) to
+      // the mail, nor decode into one.
+      link.href = `mailto:${email.replace(/[?#&%]/g, encodeURIComponent)}`;
       link.textContent = email;
       target.append(link);
     } else {
