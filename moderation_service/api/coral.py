@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections import Counter
 from collections.abc import Mapping
-from difflib import SequenceMatcher
 from typing import Any
 
 from aiohttp import web
@@ -63,8 +63,27 @@ BODY_LIMIT = 1024 * 1024
 #: seconds by default, and configurable), and how many.
 EDIT_MEMORY_SECONDS = 86400
 THREAD_MEMORY = 5
-#: Of several, an EDIT changes the comment most like it, if at least this like it (difflib's ratio).
+#: Of several, an EDIT changes the comment most like it, if at least this like it (:func:`likeness`).
 EDIT_LIKENESS = 0.3
+#: Characters of each text compared, and the length of the pieces compared.
+LIKENESS_CHARS = 2000
+SHINGLE = 5
+
+
+def likeness(a: str, b: str) -> float:
+    """How much of two texts is the same: the share of their 5-character pieces they have in common (Dice's
+    coefficient of the two multisets), 0 to 1, in time linear in the texts.
+
+    Not difflib's ratio: its worst case is quadratic, and the texts are a commenter's to choose (five comments
+    and an EDIT of 2,000 distinct characters, reordered, took up to a second each, 4.8 s for the EDIT, and
+    blocked the service meanwhile; 1 ms with this). It tells an edit from another comment as well or better
+    (``bench/coral_edit_likeness.py``, 300 pairs each: unrelated GermEval 2018 tweets were 0.3 alike none of
+    the time, by difflib's ratio 9 %; edits of them 99 % of the time by both; fifteen joined, 0 % and 100 %
+    by both)."""
+    a, b = a[:LIKENESS_CHARS], b[:LIKENESS_CHARS]
+    pieces_a = Counter(a[i:i + SHINGLE] for i in range(max(1, len(a) - SHINGLE + 1)))
+    pieces_b = Counter(b[i:i + SHINGLE] for i in range(max(1, len(b) - SHINGLE + 1)))
+    return 2 * (pieces_a & pieces_b).total() / (pieces_a.total() + pieces_b.total())
 
 
 class _Schema(Schema):
@@ -206,9 +225,9 @@ class ThreadMemory:
         except REDIS_DOWN as exc:
             app[HEALTH].down(exc)
             return None
-        likeness = [(SequenceMatcher(None, record.comment.content[:2000], text[:2000]).ratio(), i)
-                    for record, i in zip(records, ids, strict=True) if record is not None]
-        best = max(likeness, default=(0.0, None))
+        alike = [(likeness(record.comment.content, text), i)
+                 for record, i in zip(records, ids, strict=True) if record is not None]
+        best = max(alike, default=(0.0, None))
         return best[1] if best[0] >= EDIT_LIKENESS else None
 
     async def remember(self, comment_id: str | None) -> None:
