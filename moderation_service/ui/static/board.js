@@ -160,6 +160,7 @@ export function replaceCard(item, decide) {
   entry.item = item;
   root.querySelector('.select-box').checked = entry.selected;
   cardOf(item.id).classList.toggle('selected', entry.selected);
+  markBusy(item.id, entry.busy);
   if (board.current === item.id) {
     board.current = null;
     setCurrent(item.id, { focus: hadFocus && !control });
@@ -168,6 +169,33 @@ export function replaceCard(item, decide) {
     control.focus();
     if (caret) control.setSelectionRange(...caret);
   }
+}
+
+// A decision on its way: the card stays (dimmed, and busy for a screen reader) until the service answers.
+export function markBusy(id, busy) {
+  const entry = items.get(id);
+  if (!entry) return;
+  entry.busy = busy;
+  const card = cardOf(id);
+  card.classList.toggle('busy', busy);
+  if (busy) card.setAttribute('aria-busy', 'true');
+  else card.removeAttribute('aria-busy');
+}
+
+// The current comment's decision was just sent: the next comment not on its way (the one after it, else the one
+// before) is current at once, as it would be when the answer takes the card away, so a fast moderator reads and
+// decides on while the decision travels. A key acts on the comment marked current when it is pressed, never on
+// one that becomes current later. With no other comment to go on to, the current one stays (its keys are refused).
+export function moveOnFrom(ids) {
+  if (!board.current || !ids.includes(board.current)) return;
+  const ids_ = order();
+  const index = ids_.indexOf(board.current);
+  const free = (id) => !items.get(id).busy;
+  const next = ids_.slice(index + 1).find(free) ?? ids_.slice(0, index).reverse().find(free);
+  if (!next) return;
+  const active = document.activeElement;
+  const hadFocus = !active || active === document.body || items.get(board.current).root.contains(active);
+  setCurrent(next, { focus: hadFocus });
 }
 
 export function setCurrent(id, { focus = true } = {}) {

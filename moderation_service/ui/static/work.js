@@ -1,8 +1,8 @@
 // Claiming, keeping and giving back leases, and deciding, through the moderator API.
 import { api, ApiError, itemPath } from './api.js';
 import {
-  addCard, authorOf, clearCards, countDecided, current, heldBefore, items, order, redrawNeeded, removeCard,
-  replaceCard, selectedIds, setCurrent,
+  addCard, authorOf, clearCards, countDecided, current, heldBefore, items, markBusy, moveOnFrom, order, redrawNeeded,
+  removeCard, replaceCard, selectedIds, setCurrent,
 } from './board.js';
 import {
   $, announce, clearError, config, describe, report, showError, T, t, tn, view,
@@ -369,17 +369,27 @@ async function decideBulk(ids, action, times) {
   return done;
 }
 
+// A key (or button) for comments whose decision is still on its way is not taken: said, not silently dropped,
+// and not passed on to a comment the moderator has not seen as current.
+function refuseOnItsWay(ids) {
+  const onItsWay = ids.filter((id) => items.get(id)?.busy);
+  if (onItsWay.length) announce(tn('refused_on_its_way', onItsWay.length, { author: authorOf(onItsWay[0]) }));
+}
+
 export async function decide(ids, action) {
   const wanted = ids.filter((id) => items.has(id) && !items.get(id).busy);
-  if (!wanted.length) return;
+  if (!wanted.length) {
+    refuseOnItsWay(ids);
+    return;
+  }
   clearError();
   view.status.textContent = ''; // what the last decision said is not about this one
   const authors = new Map(wanted.map((id) => [id, authorOf(id)]));
   for (const id of wanted) {
-    items.get(id).busy = true;
-    items.get(id).root.classList.add('busy');
+    markBusy(id, true);
     items.get(id).root.querySelector('.card-error').textContent = '';
   }
+  moveOnFrom(wanted);
   let done = [];
   const times = new Map();
   if (wanted.length === 1) {
@@ -392,11 +402,7 @@ export async function decide(ids, action) {
   } else {
     done = await decideBulk(wanted, action, times);
   }
-  for (const id of wanted) {
-    if (!items.has(id)) continue;
-    items.get(id).busy = false;
-    items.get(id).root.classList.remove('busy');
-  }
+  for (const id of wanted) markBusy(id, false);
   countDecided(done, action);
   if (done.length) remember(done, action, authors, times);
   for (const id of done) removeCard(id);
@@ -413,6 +419,7 @@ export function act(action) {
   const selected = selectedIds();
   if (selected.length) decide(selected, action);
   else if (current()) decide([current()], action);
+  else if (state.loading) announce(T.refused_loading); // the next comments are not on the page yet
 }
 
 // ------------------------------------------------------------------ taking decisions back
