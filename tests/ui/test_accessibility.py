@@ -4,14 +4,16 @@ current comment, and working the queue with the keyboard alone."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from moderation_service.settings import Settings
 from moderation_service.ui.resources import UiOptions
+from tests.api.test_comments import INSULT
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, hold, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, hold, review_item, sign_in
 
 SHORT_LEASE = 10  # the page renews leases every 3.3 s
 
@@ -304,3 +306,35 @@ def test_an_invalid_filter_is_named_as_the_page_names_it_and_loading_ends(page: 
     expect(alert).not_to_contain_text("{")
     expect(page.locator("#empty-text")).to_contain_text("Grund: No comment is held for 'nonsense'.")
     expect(page.locator("#status")).to_have_text("Keine Kommentare geladen (siehe Meldung).")
+
+
+def spoken_words(reason: dict[str, Any], text: str, quote: str) -> str:
+    """The words a reason highlighted, as its line on the card names them (code points, strongest first)."""
+    chars = list(text)
+    words = list(dict.fromkeys("".join(chars[start:end]) for start, end in reason["spans"]))
+    return ", ".join(quote.format(word) for word in words)
+
+
+@pytest.mark.parametrize(("language", "label", "quote"),
+                         [("Deutsch", "Markiert", "„{}“"), ("English", "Marked", "“{}”")])
+def test_which_score_a_highlighted_word_drove_is_said_without_a_mouse(
+    page: Page, api: APIRequestContext, language: str, label: str, quote: str
+) -> None:
+    """The score a highlighted word drove was only in the mark's tooltip, which only a mouse shows: each reason
+    now names its words as text, for a keyboard user to see and a screen reader to read, without a tab stop."""
+    item_id = hold(api, 1, content=f"{INSULT} http://example.org/mehr")
+    item = review_item(api, item_id)
+    sign_in(page)
+    if language == "English":
+        page.get_by_role("button", name="English").click()
+    card = page.locator(f'li[data-id="{item_id}"] .card')
+    expect(card).to_be_focused()
+    explained = [r for r in item["reasons"] if r.get("spans")]
+    assert any(r["kind"] == "score" for r in explained)
+    lines = card.locator(".reasons li")
+    for reason in explained:
+        index = item["reasons"].index(reason)
+        words = spoken_words(reason, item["comment"]["content"], quote)
+        expect(lines.nth(index)).to_contain_text(f"{label}: {words}")
+        # in the accessibility tree (not a title only a pointer reveals)
+        expect(lines.nth(index)).to_match_aria_snapshot(f"- listitem: /.+ {label}. .+/")

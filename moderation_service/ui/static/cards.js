@@ -21,6 +21,22 @@ export function languageTag(value) {
 // The author details an edit may change besides the text, with the page's label for each.
 const AUTHOR_FIELDS = [['author_name', 'label_name'], ['author_email', 'label_email'], ['author_url', 'label_website']];
 
+// A reason's span [start, end) in the comment's code points, as the service counts them.
+function validSpan(start, end, chars) {
+  return Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= chars.length;
+}
+
+// The words a reason highlighted, strongest first (the order the service gives), each once.
+function wordsOf(reason, chars) {
+  const words = [];
+  for (const span of reason.spans || []) {
+    const [start, end] = Array.isArray(span) ? span.map(Number) : [];
+    const word = validSpan(start, end, chars) ? chars.slice(start, end).join('') : '';
+    if (word && !words.includes(word)) words.push(word);
+  }
+  return words;
+}
+
 export class CardRenderer {
   // `filters`: the page's filters (a card links to its author's other comments unless the page shows only those).
   constructor(template, strings, lang, filters = {}) {
@@ -69,7 +85,7 @@ export class CardRenderer {
     if (languageTag(comment.lang)) card.querySelector('.content').lang = languageTag(comment.lang);
     this.fillEarlier(card.querySelector('.earlier'), item);
     this.fillScores(card.querySelector('.scores'), item);
-    this.fillReasons(card.querySelector('.reasons'), item.reasons);
+    this.fillReasons(card.querySelector('.reasons'), item.reasons, comment.content);
     this.fillHistory(card.querySelector('.history'), item.author_history);
     this.fillAuthorLink(card.querySelector('.author-filter'), item);
     if (item.personal_data_erased_at) this.fillErased(card, item.personal_data_erased_at);
@@ -153,7 +169,7 @@ export class CardRenderer {
       const top = Math.max(...weights.filter(Number.isFinite), 0);
       (reason.spans || []).forEach((span, i) => {
         const [start, end] = span.map(Number);
-        if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= chars.length) {
+        if (validSpan(start, end, chars)) {
           const strong = !(top > 0 && Number.isFinite(weights[i])) || weights[i] >= top / 2;
           marks.push({ start, end, names: [reason.name], strong });
         }
@@ -241,11 +257,23 @@ export class CardRenderer {
     }
   }
 
-  fillReasons(target, reasons) {
+  // Each reason with the words it highlighted in the text: which score (or signal) a highlighted word drove is
+  // not left to the mark's tooltip, which only a mouse shows; it is text, read by a screen reader with the
+  // reason and seen by a keyboard user, and it adds no tab stop.
+  fillReasons(target, reasons, text) {
+    const chars = Array.from(text || '');
     for (const reason of reasons || []) {
       const entry = document.createElement('li');
       entry.dataset.kind = reason.kind;
       entry.textContent = this.reason(reason);
+      const words = wordsOf(reason, chars);
+      if (words.length) {
+        const list = document.createElement('span');
+        list.className = 'reason-words';
+        const quoted = words.map((word) => format(this.T.word_quoted, { word }));
+        list.textContent = format(this.T.reason_words, { words: quoted.join(', ') });
+        entry.append(' ', list);
+      }
       target.append(entry);
     }
   }
