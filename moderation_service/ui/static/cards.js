@@ -1,6 +1,7 @@
 // One card per claimed comment, cloned from the page's <template>. Comments are hostile input: every
 // value goes in as text (textContent) and only http(s) URLs become links.
 import { format } from './api.js';
+import { EvidenceWriter } from './evidence.js';
 
 export function httpUrl(value) {
   if (!value) return null;
@@ -48,6 +49,7 @@ export class CardRenderer {
     this.relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
     this.number = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
     this.signed = new Intl.NumberFormat(lang, { maximumFractionDigits: 2, signDisplay: 'exceptZero' });
+    this.evidence = new EvidenceWriter(strings, lang);
   }
 
   percent(value) {
@@ -266,6 +268,13 @@ export class CardRenderer {
       const entry = document.createElement('li');
       entry.dataset.kind = reason.kind;
       entry.textContent = this.reason(reason);
+      const found = reason.kind === 'signal' ? this.evidence.describe(reason) : '';
+      if (found) {
+        const evidence = document.createElement('span');
+        evidence.className = 'reason-evidence';
+        evidence.textContent = format(this.T.reason_evidence, { evidence: found });
+        entry.append(' ', evidence);
+      }
       const words = wordsOf(reason, chars);
       if (words.length) {
         const list = document.createElement('span');
