@@ -188,10 +188,10 @@ export function markBusy(id, busy) {
 // one that becomes current later. With no other comment to go on to, the current one stays (its keys are refused).
 export function moveOnFrom(ids) {
   if (!board.current || !ids.includes(board.current)) return;
-  const ids_ = order();
-  const index = ids_.indexOf(board.current);
+  const shown = order();
+  const index = shown.indexOf(board.current);
   const free = (id) => !items.get(id).busy;
-  const next = ids_.slice(index + 1).find(free) ?? ids_.slice(0, index).reverse().find(free);
+  const next = shown.slice(index + 1).find(free) ?? shown.slice(0, index).reverse().find(free);
   if (!next) return;
   const active = document.activeElement;
   const hadFocus = !active || active === document.body || items.get(board.current).root.contains(active);
