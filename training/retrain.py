@@ -117,8 +117,10 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     collected = _collect(options)
     recent_train, held_back = site_labels.split_recent(collected, options.holdout_fraction)
     labels = site_labels.summary(collected, recent_train, held_back, options.label_weight, options.holdout_fraction)
+    superseded = labels["superseded_by_other_origin"]
     progress(f"{len(collected.records):,} collected labels: {len(recent_train):,} for training, "
-             f"{len(held_back):,} most recent held back")
+             f"{len(held_back):,} most recent held back; {superseded['labels']:,} superseded by another origin's "
+             f"later word ({superseded['contradicting']:,} contradicting it)")
     base = load_data(options.data, progress)
     trained = train([*base, *site_labels.as_datasets(recent_train, options.label_weight)],
                     validation_fraction=options.validation_fraction, spam_precision=options.spam_precision,

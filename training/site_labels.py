@@ -1,6 +1,7 @@
 """The labelled examples the service collected (moderator decisions, Akismet submit-spam/ham, Perspective
-suggestscore), read from Redis or from JSONL exports, and split into a training part and the most recent
-slice held back for evaluation."""
+suggestscore), read from Redis or from JSONL exports, reduced to the labels that stand (the later human word
+about a text, per label key: :func:`standing`), and split into a training part and the most recent slice held
+back for evaluation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,11 @@ class Collected:
     records: list[dict[str, Any]]  # loaded through the schema, oldest first
     origin: str  # "redis" or the files' names, for the manifest
     skipped: int = 0  # stored entries that do not fit the training schema
+
+    @cached_property
+    def stands(self) -> tuple[list[dict[str, Any]], Superseded]:
+        """:func:`standing` of the records, worked out once (the split and the summary both read it)."""
+        return standing(self.records)
 
     def fingerprint(self) -> str:
         """sha256 of the records as used, so that a manifest names exactly which labels trained it."""
@@ -76,11 +83,11 @@ def from_files(paths: Sequence[str | Path]) -> Collected:
 
 def split_recent(collected: Collected, fraction: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(training part, held-back part): the held-back part is the most recent ``fraction`` (rounded up), of the
-    labels that stand (:func:`latest_per_text`: a label replaced by a later one of the same origin, held back or
+    labels that stand (:func:`standing`: a label replaced by a later word about the same text, held back or
     not, neither trains nor judges)."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"the hold-out fraction must be at least 0 and below 1, got {fraction}")
-    records = latest_per_text(collected.records)
+    records = collected.stands[0]
     held = math.ceil(len(records) * fraction)
     cut = len(records) - held
     return records[:cut], records[cut:]
@@ -88,7 +95,7 @@ def split_recent(collected: Collected, fraction: float) -> tuple[list[dict[str, 
 
 def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = "") -> list[Dataset]:
     """One dataset per origin (``moderator``, ``akismet``, ``perspective``, …), each example weighing ``weight``;
-    ``records``: a part :func:`split_recent` gives (the labels that stand, one per text and origin).
+    ``records``: a part :func:`split_recent` gives (the labels that stand: one per text and label key).
 
     The weight multiplies each example's own ``weight`` in the training loss, relative to 1 for a base
     example (German base sources weigh 2, see ``training/pipeline.py``). The default, 3, lets a few hundred
@@ -126,6 +133,50 @@ def latest_per_text(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept[::-1]
 
 
+@dataclass(frozen=True)
+class Superseded:
+    """What :func:`standing` left out because another origin said later what a text is, per label key."""
+
+    labels: int = 0  # labels (one example's one key) superseded, whether the later word agreed or not
+    contradicting: int = 0  # of those, the ones the later word contradicted (spam 0, then spam 1)
+    examples: int = 0  # examples left with no label at all, so dropped
+
+
+def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], Superseded]:
+    """The labels that train and judge, of ``records`` (oldest first), in their order: the later human word
+    about a text (its normal form, as the training corpus groups texts) stands, per label key.
+
+    Within one origin, its latest example of a text replaces its earlier ones whole (as :func:`latest_per_text`).
+    Across origins, each label key of a text keeps only its latest value: a moderator who approved a comment
+    (spam 0, toxicity 0) that the blog's admin later marked spam through Akismet (spam 1) leaves the
+    moderator's toxicity 0 and the blog's spam 1; a moderator's spam, then the blog's "not spam", leaves the
+    blog's alone. An example left without labels is dropped; nothing is removed from the label store.
+    """
+    replaced: set[tuple[str, str]] = set()  # (origin, text) with a later example of that origin
+    said: dict[tuple[str, str], int] = {}  # (text, key) -> the later word's value
+    kept: list[dict[str, Any]] = []
+    labels = contradicting = examples = 0
+    for record in reversed(records):
+        text = group_key(normalize(record["content"]))  # once per record: the costly part on a large export
+        if (record["source"], text) in replaced:
+            continue
+        replaced.add((record["source"], text))
+        own: dict[str, int] = {}
+        for key, value in record["labels"].items():
+            later = said.get((text, key))
+            if later is None:
+                said[(text, key)] = value
+                own[key] = value
+            else:
+                labels += 1
+                contradicting += later != value
+        if not own:
+            examples += 1
+        else:
+            kept.append(record if len(own) == len(record["labels"]) else {**record, "labels": own})
+    return kept[::-1], Superseded(labels, contradicting, examples)
+
+
 def summary(collected: Collected, train: Sequence[dict[str, Any]], held: Sequence[dict[str, Any]],
             weight: float, fraction: float) -> dict[str, Any]:
     """What the manifest and report record about the collected labels (no comment content)."""
@@ -144,6 +195,8 @@ def summary(collected: Collected, train: Sequence[dict[str, Any]], held: Sequenc
         "skipped_invalid": collected.skipped,
         "label_weight": weight,
         "holdout_fraction": fraction,
+        # labels given way to another origin's later word about the same text (see :func:`standing`)
+        "superseded_by_other_origin": asdict(collected.stands[1]),
         "train": span(train),
         "held_back": span(held),
     }

@@ -64,6 +64,7 @@ async def test_decisions_retrain_gate_promote_and_the_service_switches(  # type:
     assert report["current"]["version"] == "v1" and report["candidate"]["version"] == "v2"
     assert report["site_labels"]["train"]["examples"] == 9 and report["site_labels"]["held_back"]["examples"] == 3
     assert report["site_labels"]["held_back"]["by_origin"] == {"moderator": 3}
+    assert report["site_labels"]["superseded_by_other_origin"] == {"labels": 0, "contradicting": 0, "examples": 0}
     base = report["sets"]["base_validation"]
     assert set(base) >= {"candidate", "current", "difference"}
     assert 0 < base["candidate"]["workload"]["hold_rate"] < 1
@@ -78,6 +79,7 @@ async def test_decisions_retrain_gate_promote_and_the_service_switches(  # type:
             assert matplotlib.image.imread(png).shape[0] > 100
     manifest = read_manifest(models / "v2")
     assert manifest["forced"] is False and manifest["gate"]["passed"] is True and manifest["compared_with"] == "v1"
+    assert manifest["site_labels"]["superseded_by_other_origin"] == {"labels": 0, "contradicting": 0, "examples": 0}
     assert live_version(models) == "v2"
 
     fresh = iter(range(100, 1000))  # a new comment each time: a repeated comment id answers as decided before

@@ -81,3 +81,37 @@ def test_a_label_replaced_by_one_held_back_does_not_train() -> None:
     train, held = site_labels.split_recent(site_labels.Collected(records, "test"), 0.2)
     assert held[-1]["labels"] == {"spam": 1}
     assert [r["content"] for r in train + held[:-1]] == [f"Kommentar {n}" for n in range(1, 5)]
+
+
+def test_another_origins_later_word_supersedes_per_key_agreeing_or_not() -> None:
+    """Across origins, each label key of a text keeps its latest value only (the same text up to case and
+    spacing): an agreeing earlier label does not count twice, a contradicting one does not train at all, and
+    a key only the earlier word named stays with it. Within one origin the later example replaces the earlier
+    one whole, as before."""
+    records = [
+        {"content": "Schöner Beitrag", "labels": {"spam": 0, "toxicity": 0}, "source": "moderator",
+         "labelled_at": "2026-11-01T10:00:00Z"},
+        {"content": "schöner  Beitrag", "labels": {"spam": 0}, "source": "akismet",
+         "labelled_at": "2026-11-02T10:00:00Z"},
+        {"content": "Kauf hier", "labels": {"toxicity": 1, "insult": 1}, "source": "perspective",
+         "labelled_at": "2026-11-03T10:00:00Z"},
+        {"content": "Kauf hier", "labels": {"spam": 1}, "source": "moderator",
+         "labelled_at": "2026-11-04T10:00:00Z"},
+        {"content": "Kauf hier", "labels": {"toxicity": 0}, "source": "perspective",
+         "labelled_at": "2026-11-05T10:00:00Z"},
+        {"content": "Kauf hier", "labels": {"spam": 0, "toxicity": 0}, "source": "akismet",
+         "labelled_at": "2026-11-06T10:00:00Z"},
+    ]
+    records = [{**r, "site_id": "a", "weight": 1.0, "lang": None} for r in records]
+    kept, superseded = site_labels.standing(records)
+    assert [(r["source"], r["labels"]) for r in kept] == [
+        ("moderator", {"toxicity": 0}), ("akismet", {"spam": 0}), ("akismet", {"spam": 0, "toxicity": 0})]
+    # "Schöner Beitrag": spam 0 agreed; "Kauf hier": the moderator's spam 1 and Perspective's later toxicity 0
+    # give way to Akismet's latest word (its earlier toxicity 1, insult 1 were replaced by its own toxicity 0)
+    assert superseded == site_labels.Superseded(labels=3, contradicting=1, examples=2)
+    assert records[0]["labels"] == {"spam": 0, "toxicity": 0}  # the collected records are left as they were
+    collected = site_labels.Collected(records, "test")
+    train, held = site_labels.split_recent(collected, 0.0)
+    assert (train, held) == (kept, [])
+    assert site_labels.summary(collected, train, held, 3.0, 0.0)["superseded_by_other_origin"] == {
+        "labels": 3, "contradicting": 1, "examples": 2}
