@@ -119,20 +119,6 @@ def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = 
     ]
 
 
-def latest_per_text(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``records`` (oldest first) without the earlier labels of a text labelled again by the same origin (the
-    same normal form, as the training corpus groups texts), in their order: the corpus keeps one example per
-    text and origin, and the latest label is the one that stands (a text let through, later marked spam)."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for record in reversed(records):
-        key = (record["source"], group_key(normalize(record["content"])))
-        if key not in seen:
-            seen.add(key)
-            kept.append(record)
-    return kept[::-1]
-
-
 @dataclass(frozen=True)
 class Superseded:
     """What :func:`standing` left out because another origin said later what a text is, per label key."""
@@ -146,8 +132,8 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
     """The labels that train and judge, of ``records`` (oldest first), in their order: the later human word
     about a text (its normal form, as the training corpus groups texts) stands, per label key.
 
-    Within one origin, its latest example of a text replaces its earlier ones whole (as :func:`latest_per_text`).
-    Across origins, each label key of a text keeps only its latest value: a moderator who approved a comment
+    Within one origin, its latest example of a text replaces its earlier ones whole (a text let through, later
+    marked spam). Across origins, each label key of a text keeps only its latest value: a moderator who approved a comment
     (spam 0, toxicity 0) that the blog's admin later marked spam through Akismet (spam 1) leaves the
     moderator's toxicity 0 and the blog's spam 1; a moderator's spam, then the blog's "not spam", leaves the
     blog's alone. An example left without labels is dropped; nothing is removed from the label store.
