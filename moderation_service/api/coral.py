@@ -3,11 +3,12 @@
 Configure ``<base>/coral/<site_id>`` as the phase's callback URL in Coral (one phase per site: the phase's
 signing secret is the site's ``coral_secret``). Every request must carry ``X-Coral-Signature: sha256=<hex>``,
 the HMAC-SHA256 of the raw body under that secret (several comma-separated signatures while Coral rolls its
-secret; one match suffices). The comment goes through the one decision path; the answer maps our decision
-to Coral's as Coral's own phases do: publish -> no status (the comment keeps Coral's ``NONE``, so that
-readers' reports still reach Coral's Reported queue), hold and spam -> ``SYSTEM_WITHHELD`` (Coral's
-pre-moderation queue; ours holds a held one too), blatant spam -> ``REJECTED``, with ``FLAG`` actions naming
-why. Coral publishes a comment whose phase fails (an error, a timeout): so a text too long to judge is
+secret; one match suffices); an unknown site, a site without a secret and a bad signature are refused alike
+(:data:`NOT_AUTHENTICATED`), the reason logged. The comment goes through the one decision path; the answer
+maps our decision to Coral's as Coral's own phases do: publish -> no status (the comment keeps Coral's
+``NONE``, so that readers' reports still reach Coral's Reported queue), hold and spam -> ``SYSTEM_WITHHELD``
+(Coral's pre-moderation queue; ours holds a held one too), blatant spam -> ``REJECTED``, with ``FLAG`` actions
+naming why. Coral publishes a comment whose phase fails (an error, a timeout): so a text too long to judge is
 withheld, not refused.
 
 Coral names no comment, not even in an ``EDIT``. A new comment gets an id derived from its thread and text,
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
+import secrets
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +34,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from ..appkeys import DECISIONS, HEALTH, REDIS, SETTINGS, SITES, STORE
 from ..auth import SITE_ID_PATTERN
 from ..comments import Comment, Record, public_id
-from ..exceptions import Forbidden, InvalidFields, NotFound, Unauthenticated
+from ..exceptions import InvalidFields, NotFound, Unauthenticated
 from ..jsonfast import json_response
 from ..model.text import has_text
 from ..policy import Decision
@@ -48,6 +51,7 @@ from .protocols import (
     is_toxic,
 )
 
+logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 SIGNATURE_HEADER = "X-Coral-Signature"
@@ -116,28 +120,42 @@ class ModerationRequestSchema(_Schema):
 MODERATION_REQUEST_SCHEMA = ModerationRequestSchema()
 
 
-def verify_signature(request: web.Request, secret: str, body: bytes) -> None:
+#: The one refusal of every request that does not prove it comes from the site's Coral phase: an unknown site, a
+#: site without a coral_secret, no signature or a wrong one. Told apart, they would tell anyone which sites
+#: exist and which take Coral; the log tells the operator which it was.
+NOT_AUTHENTICATED = (
+    "Not a signed Coral request for this site: the phase's callback URL must be <base>/coral/<site_id> of a "
+    f"site whose coral_secret is the phase's signing secret, and every request must carry {SIGNATURE_HEADER}: "
+    "sha256=<HMAC-SHA256 of the body>. The service's log says which of these failed.")
+#: Signs for a site without a secret, so that its refusal takes the steps (and time) of a wrong signature's.
+_NO_SECRET = secrets.token_hex(32)
+
+
+def verify_signature(request: web.Request, site_id: str, body: bytes) -> None:
+    """That ``body`` is signed with the site's ``coral_secret``; else :data:`NOT_AUTHENTICATED`, the reason
+    logged. The same work whether or not the site exists and has a secret."""
+    secret = request.app[SITES].get(site_id).coral_secret
     header = request.headers.get(SIGNATURE_HEADER, "").strip()
-    if not header:
-        raise Unauthenticated(f"No {SIGNATURE_HEADER} header: configure the phase's signing secret in Coral "
-                              "and as this site's coral_secret.")
-    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    expected = hmac.new((secret or _NO_SECRET).encode("utf-8"), body, hashlib.sha256).hexdigest()
     signatures = [value.strip() for prefix, _, value in (part.partition("=") for part in header.split(","))
                   if prefix.strip() == "sha256"]
     # compare_digest with every candidate (no early exit), so timing tells nothing about which was close
     matches = [hmac.compare_digest(signature.encode("ascii", "replace"), expected.encode("ascii"))
                for signature in signatures]
-    if not any(matches):
-        raise Forbidden(f"The {SIGNATURE_HEADER} does not match the body: the phase's signing secret in Coral "
-                        "differs from this site's coral_secret.")
-
-
-def coral_secret(request: web.Request, site_id: str) -> str:
-    secret = request.app[SITES].get(site_id).coral_secret
     if secret is None:
-        raise Forbidden(f"Site '{site_id}' accepts no Coral requests: set its coral_secret in the sites file "
-                        "to the signing secret of Coral's external moderation phase.")
-    return secret
+        if site_id in request.app[SITES].sites:
+            reason = "the site has no coral_secret: set it in the sites file to the phase's signing secret"
+        else:
+            reason = "no such site in the sites file: the phase's URL names another site, or the site is missing"
+    elif not header:
+        reason = f"no {SIGNATURE_HEADER} header: configure the phase's signing secret in Coral"
+    elif not any(matches):
+        reason = (f"the {SIGNATURE_HEADER} does not match the body: the phase's signing secret in Coral differs "
+                  "from this site's coral_secret")
+    else:
+        return
+    logger.warning("Coral request for site '%s' refused: %s", site_id, reason)
+    raise Unauthenticated(NOT_AUTHENTICATED)
 
 
 def coral_status(record: Record) -> str | None:
@@ -165,10 +183,9 @@ async def external_moderation(request: web.Request) -> web.Response:
     site_id = request.match_info["site_id"]
     if not _SITE_ID.match(site_id):
         raise NotFound(f"'{site_id}' is not a site id; the phase's URL is <base>/coral/<site_id>.")
-    secret = coral_secret(request, site_id)
     request = request.clone(client_max_size=BODY_LIMIT)
     body = await request.read()
-    verify_signature(request, secret, body)
+    verify_signature(request, site_id, body)
     try:
         data = MODERATION_REQUEST_SCHEMA.load(await read_json_object(request))
     except ValidationError as exc:
