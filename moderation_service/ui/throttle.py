@@ -10,7 +10,10 @@ not counted.
 
 The address is the connection's, or, when the connection comes from a proxy named in
 ``MODERATION_TRUSTED_PROXIES``, the last one in ``X-Forwarded-For`` that is not such a proxy (anyone can send
-that header: from anyone else it is ignored). Redis keeps a keyed hash of the address, never the address.
+that header: from anyone else it is ignored). An IPv6 address counts by its /64, the block one subscriber
+or host is given (counted per address, each guess could come from a new one); an IPv4 address counts alone, and
+so does one written as IPv6 (``::ffff:198.51.100.7``). Redis keeps a keyed hash of what is counted, never the
+address.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ class SignInThrottle:
         return parsed is not None and any(parsed in network for network in self._proxies)
 
     def _key(self, client: str) -> str:
-        return keys.sign_in_failures(self._hasher.hash("sign-in", "", client))
+        return keys.sign_in_failures(self._hasher.hash("sign-in", "", counted_as(client)))
 
     async def attempt(self, client: str) -> int | None:
         """Count a sign-in attempt from ``client``: ``None`` while it may go on, else the seconds until it may."""
@@ -91,6 +94,22 @@ class SignInThrottle:
 
 
 THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
+
+
+#: The prefix of an IPv6 address that one client counts as (a /64 is the smallest block a subscriber is given).
+IPV6_CLIENT_PREFIX = 64
+
+
+def counted_as(client: str) -> str:
+    """What a client's failures are counted under: an IPv6 address's /64 (``2001:db8:1:2::/64``), an IPv4
+    address (also one mapped into IPv6), or, not an address (a Unix socket's peer), the value as it is."""
+    address = _address(client)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        prefix = int(address) >> (128 - IPV6_CLIENT_PREFIX) << (128 - IPV6_CLIENT_PREFIX)
+        return str(ipaddress.IPv6Network((prefix, IPV6_CLIENT_PREFIX)))
+    return client if address is None else str(address)
 
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

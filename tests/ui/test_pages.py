@@ -383,6 +383,29 @@ async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_clien
     assert (await sign_in(proxied, **{"X-Forwarded-For": "198.51.100.21"})).status == 303
 
 
+async def test_an_ipv6_client_is_counted_by_its_64_block(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    # An IPv6 client is given a /64 (2^64 addresses): counted per address, a new address per guess would
+    # never be throttled. Behind a trusted proxy, as a real client's address arrives.
+    client = await throttled_client(aiohttp_client, settings, trusted_proxies=("127.0.0.0/8",))
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe"):
+        assert (await wrong_key(client, **{"X-Forwarded-For": address})).status == 401
+    assert (await wrong_key(client, **{"X-Forwarded-For": "2001:db8:1:2:abcd::9"})).status == 429
+    assert (await sign_in(client, **{"X-Forwarded-For": "2001:db8:1:2::77"})).status == 429
+    # the neighbouring /64 is another client
+    assert (await sign_in(client, **{"X-Forwarded-For": "2001:db8:1:3::1"})).status == 303
+
+
+async def test_an_ipv4_address_counts_alone_and_as_ipv4_mapped_ipv6(aiohttp_client,  # type: ignore[no-untyped-def]
+                                                                   settings: Settings) -> None:
+    client = await throttled_client(aiohttp_client, settings, trusted_proxies=("127.0.0.0/8",))
+    for address in ("198.51.100.7", "::ffff:198.51.100.7", "::ffff:c633:6407"):  # the same address, three ways
+        assert (await wrong_key(client, **{"X-Forwarded-For": address})).status == 401
+    assert (await wrong_key(client, **{"X-Forwarded-For": "198.51.100.7"})).status == 429
+    # IPv4 is still counted per address: a neighbour (or another ::ffff: address) is another client
+    assert (await sign_in(client, **{"X-Forwarded-For": "198.51.100.8"})).status == 303
+    assert (await sign_in(client, **{"X-Forwarded-For": "::ffff:198.51.100.9"})).status == 303
+
+
 async def test_guesses_sent_at_once_are_throttled_too(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     # Counted before the key is checked: otherwise every guess of a burst passes the check before any is counted.
     client = await throttled_client(aiohttp_client, settings)
