@@ -285,14 +285,41 @@ def _data_summary(manifest: dict[str, Any]) -> str:
     return f"{len(data)} sets, {total:,} texts"
 
 
+#: The scores whose validation ROC-AUC and F1 (at the hold threshold) ``models list`` shows.
+KEY_METRICS = ("spam", "toxicity")
+
+
 def _key_metrics(manifest: dict[str, Any]) -> str:
     metrics = manifest.get("metrics") or {}
     shown = []
-    for name in ("spam", "toxicity"):
+    for name in KEY_METRICS:
         entry = metrics.get(name) or {}
         if entry.get("roc_auc") is not None:
             shown.append(f"{name} AUC {entry['roc_auc']:.3f} F1 {entry.get('f1') or 0:.3f}")
     return ", ".join(shown) or "-"
+
+
+def _measured_at(manifest: dict[str, Any], name: str) -> Any:
+    """The hold threshold ``name``'s validation F1 was measured at: the metrics' own record of it, else (a
+    manifest from before metrics named it) the first threshold a written change replaced, else the current one."""
+    recorded = ((manifest.get("metrics") or {}).get(name) or {}).get("threshold")
+    if recorded is not None:
+        return recorded
+    changes = [c for c in manifest.get("threshold_changes") or []
+               if isinstance(c, dict) and c.get("attribute") == name and c.get("kind") == "hold"]
+    return changes[0].get("from") if changes else ((manifest.get("thresholds") or {}).get(name) or {}).get("hold")
+
+
+def stale_metrics(manifest: dict[str, Any]) -> str | None:
+    """The scores whose F1 ``models list`` shows at another hold threshold than the model has now (changed by
+    ``moderation-train thresholds --write`` since training), as ``spam hold 0.5223, now 0.99``; None if none."""
+    stale = []
+    for name in KEY_METRICS:
+        measured = _measured_at(manifest, name)
+        now = ((manifest.get("thresholds") or {}).get(name) or {}).get("hold")
+        if isinstance(measured, int | float) and isinstance(now, int | float) and measured != now:
+            stale.append(f"{name} hold {measured:g}, now {now:g}")
+    return "; ".join(stale) or None
 
 
 def format_entries(models_dir: Path, found: list[Entry]) -> str:
@@ -308,6 +335,8 @@ def format_entries(models_dir: Path, found: list[Entry]) -> str:
             status += " (promoted by --force past the gate)"
         if (manifest.get("gate") or {}).get("thresholds_changed"):
             status += " (thresholds changed after the gate)"
+        if (stale := stale_metrics(manifest)) is not None:
+            status += f" (F1 measured at earlier thresholds: {stale})"
         lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{_data_summary(manifest):<24}"
                      f"{_key_metrics(manifest):<56}{status}")
     lines.append("* live, < live before (rollback target)" if found else f"no model artifacts in {models_dir}")

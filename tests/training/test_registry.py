@@ -241,7 +241,7 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
 
     assert models(versions, "list") == 0
     row = next(r for r in capsys.readouterr().out.splitlines() if r[2:].startswith("v4"))
-    assert row.endswith("ok (thresholds changed after the gate)")
+    assert "ok (thresholds changed after the gate) (F1 measured at earlier thresholds: spam hold " in row
     assert models(versions, "promote", "v4") == 2
     error = capsys.readouterr().err
     assert "not promoted, the gate passed v4 against v2 with other thresholds than it has now (spam hold " in error
@@ -252,6 +252,27 @@ def test_thresholds_written_after_the_gate_are_noted_in_its_record_and_promotion
     assert main([*tune[:2], str(versions / "v4"), *tune[3:]]) == 0  # the live one now: noted, nothing refused
     assert "it is live and serves with them now" in capsys.readouterr().out
     assert models(versions, "promote", "v4") == 0
+
+
+def test_list_says_when_the_metrics_were_measured_at_thresholds_since_changed(
+    versions: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The validation metrics are training's, each F1 at the hold threshold of then: ``models list`` showed
+    them as the model's after ``thresholds --write`` had moved that threshold, and said nothing of it for a
+    model that never went through the gate. It now names the threshold they were measured at."""
+    before = json.loads((versions / "v4" / "manifest.json").read_text())
+    assert "gate" not in before
+    assert main(["thresholds", "--model", str(versions / "v4"), "--data", str(corpus), "--hold-rate", "0.01",
+                 "--attribute", "spam", "--write"]) == 0
+    capsys.readouterr()
+    now = json.loads((versions / "v4" / "manifest.json").read_text())["thresholds"]["spam"]["hold"]
+    measured = before["metrics"]["spam"]["threshold"]
+    assert measured == before["thresholds"]["spam"]["hold"] != now
+    assert models(versions, "list") == 0
+    rows = capsys.readouterr().out.splitlines()
+    v4 = next(r for r in rows if r[2:].startswith("v4"))
+    assert v4.endswith(f"ok (F1 measured at earlier thresholds: spam hold {measured:g}, now {now:g})")
+    assert next(r for r in rows if r[2:].startswith("v5")).endswith("ok")  # untouched: as it was
 
 
 def test_thresholds_written_while_live_do_not_refuse_the_version_after_a_rollback(
