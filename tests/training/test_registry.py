@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis as sync_redis
+from redis.asyncio import Redis
 
 from moderation_service.live_model import history, live_version, set_live
 from moderation_service.review import keys
@@ -53,23 +54,31 @@ def test_list_shows_versions_oldest_first_with_live_and_predecessor(
     assert rows[4].endswith("ok") and "FAILS VERIFICATION" in rows[6] and "does not match the manifest" in rows[6]
 
 
+@pytest.fixture
+def announcing_url(redis_url: str, redis: Redis) -> str:
+    """The session's Redis database, flushed before and after the test (``redis``): the promotion the commands
+    keep there (keys.promoted_model) would otherwise reach every service a later test starts on it, which
+    then reports a version it does not serve (/readyz degraded)."""
+    return redis_url
+
+
 def test_promote_verifies_sets_live_and_notifies(
-    versions: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+    versions: Path, announcing_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = sync_redis.Redis.from_url(redis_url)
+    client = sync_redis.Redis.from_url(announcing_url)
     listener = client.pubsub()
     listener.subscribe(keys.reload_channel(client.connection_pool.connection_kwargs["db"]))
     assert listener.get_message(timeout=2)["type"] == "subscribe"
-    assert models(versions, "promote", "v4", "--redis-url", redis_url) == 0
+    assert models(versions, "promote", "v4", "--redis-url", announcing_url) == 0
     assert "v4 is live; reload notice heard by 1 " in capsys.readouterr().out
     notice = listener.get_message(timeout=2)
     listener.close()
     # kept with it, for the processes that were not listening (see tests/test_hot_reload.py)
     assert client.get(keys.promoted_model()) == notice["data"]
-    assert models(versions, "rollback", "--redis-url", redis_url) == 0
+    assert models(versions, "rollback", "--redis-url", announcing_url) == 0
     assert json.loads(client.get(keys.promoted_model()))["version"] == "v3"
     client.delete(keys.promoted_model())
-    assert models(versions, "promote", "v3", "--redis-url", redis_url) == 0  # the live one: only announced again
+    assert models(versions, "promote", "v3", "--redis-url", announcing_url) == 0  # the live one: only announced again
     assert json.loads(client.get(keys.promoted_model()))["version"] == "v3"
     client.delete(keys.promoted_model())
     client.close()
@@ -78,16 +87,16 @@ def test_promote_verifies_sets_live_and_notifies(
 
 
 def test_the_reload_notice_reaches_only_the_services_of_its_own_database(
-    versions: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+    versions: Path, announcing_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Redis hands a published message to subscribers on every database of the server: services of another
     # deployment (another database) must neither reload nor be counted as having heard it.
-    client = sync_redis.Redis.from_url(redis_url)
+    client = sync_redis.Redis.from_url(announcing_url)
     other = client.connection_pool.connection_kwargs["db"] % 15 + 1
     listener = client.pubsub()
     listener.subscribe(keys.reload_channel(other))
     assert listener.get_message(timeout=2)["type"] == "subscribe"
-    assert models(versions, "promote", "v4", "--redis-url", redis_url) == 0
+    assert models(versions, "promote", "v4", "--redis-url", announcing_url) == 0
     assert "v4 is live; reload notice heard by 0 " in capsys.readouterr().out
     assert listener.get_message(timeout=0.5) is None
     listener.close()
