@@ -69,9 +69,11 @@ EDIT_MEMORY_SECONDS = 86400
 THREAD_MEMORY = 5
 #: Of several, an EDIT changes the comment most like it, if at least this like it (:func:`likeness`).
 EDIT_LIKENESS = 0.3
-#: Characters of each text compared, and the length of the pieces compared.
+#: Characters of each text compared, and the length of the pieces compared (shorter for a short text: half the
+#: shorter text's length, at least 2, so that a reply of a word or two shares pieces with its edit).
 LIKENESS_CHARS = 2000
 SHINGLE = 5
+SHORTEST_SHINGLE = 2
 
 
 def likeness(a: str, b: str) -> float:
@@ -83,10 +85,12 @@ def likeness(a: str, b: str) -> float:
     blocked the service meanwhile; 1 ms with this). It tells an edit from another comment as well or better
     (``bench/coral_edit_likeness.py``, 300 pairs each: unrelated GermEval 2018 tweets were 0.3 alike none of
     the time, by difflib's ratio 9 %; edits of them 99 % of the time by both; fifteen joined, 0 % and 100 %
-    by both)."""
+    by both). Pieces of a pair whose shorter text has fewer than ten characters are shorter (see
+    :data:`SHINGLE`): "Ja" and its edit "Ja!" have no 5-character piece in common."""
     a, b = a[:LIKENESS_CHARS], b[:LIKENESS_CHARS]
-    pieces_a = Counter(a[i:i + SHINGLE] for i in range(max(1, len(a) - SHINGLE + 1)))
-    pieces_b = Counter(b[i:i + SHINGLE] for i in range(max(1, len(b) - SHINGLE + 1)))
+    size = max(SHORTEST_SHINGLE, min(SHINGLE, min(len(a), len(b)) // 2))
+    pieces_a = Counter(a[i:i + size] for i in range(max(1, len(a) - size + 1)))
+    pieces_b = Counter(b[i:i + size] for i in range(max(1, len(b) - size + 1)))
     return 2 * (pieces_a & pieces_b).total() / (pieces_a.total() + pieces_b.total())
 
 

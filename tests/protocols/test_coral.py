@@ -300,3 +300,25 @@ def test_likeness_tells_an_edit_from_another_comment() -> None:
     assert likeness(FRIENDLY, FRIENDLY.replace("Beispiele", "Biespiele") + " (Tippfehler)") >= EDIT_LIKENESS
     assert likeness(FRIENDLY, INSULT) < EDIT_LIKENESS
     assert likeness("", FRIENDLY) == 0.0 and likeness("Ja", "Ja") == 1.0
+
+
+async def test_an_edit_of_a_short_comment_changes_it(client: Any) -> None:
+    """A reply of a word or two is edited like any other ("Ja" -> "Ja!"); with 5-character pieces alone it had
+    none in common with its edit (0 alike; difflib's ratio, used before, 0.8), and the edit became a second
+    comment beside it."""
+    _, _, short = await moderate(client, coral_request("Ja"))
+    await moderate(client, coral_request("Nein, danke, das sehe ich anders."))
+    _, _, edited = await moderate(client, coral_request("Ja!", action="EDIT"))
+    assert edited["X-Moderation-Id"] == short["X-Moderation-Id"]
+
+
+@pytest.mark.parametrize(("text", "edit"), [("Ja", "Ja!"), ("Gut", "Gut."), ("Super", "Supper"),
+                                            ("Danke", "Danke!"), ("Stimmt", "Stimmt!!")])
+def test_a_short_comment_is_like_its_edit(text: str, edit: str) -> None:
+    assert likeness(text, edit) >= EDIT_LIKENESS
+
+
+@pytest.mark.parametrize(("text", "other"), [("Ja", "Nein, danke"), ("Genau", "Gerne"), ("Ja", "Na"),
+                                             ("lol", "haha"), ("Ja", FRIENDLY)])
+def test_a_short_comment_is_not_like_another(text: str, other: str) -> None:
+    assert likeness(text, other) < EDIT_LIKENESS and likeness(other, text) < EDIT_LIKENESS
