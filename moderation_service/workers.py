@@ -76,7 +76,7 @@ class Workers:
     def reload(self, *_: object) -> None:
         for worker in self.workers:
             if worker.process.is_alive() and worker.process.pid:
-                os.kill(worker.process.pid, signal.SIGHUP)  # each worker reloads the live model
+                os.kill(worker.process.pid, signal.SIGHUP)  # each loads the live model if it changed
 
     def run(self) -> int:
         """Start the workers and watch them until a signal stops them (0) or one fails before it served (1)."""
