@@ -61,9 +61,16 @@ def _private(directory: Path, path: Path) -> None:
     they made it."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for own, mode in ((directory, 0o700), (path, 0o600)):
+    _made_private(directory)
+
+
+def _made_private(directory: Path) -> None:
+    """The folder, and every spool file in it (other processes' too, with their ``-wal`` and ``-shm``), for the
+    service's user alone (see :func:`_private`): made by an earlier release under the usual umask, they were
+    readable by every user of the machine."""
+    for own, mode in ((directory, 0o700), *((path, 0o600) for path in directory.glob("*.sqlite3*"))):
         with suppress(OSError):
-            own.chmod(mode)  # made by an earlier release, under the usual umask (readable by every user)
+            own.chmod(mode)
 
 
 class Spool:
@@ -77,6 +84,8 @@ class Spool:
         self.maybe_pending = True
         self._readable: set[Path] = set()
         self._unreadable: set[Path] = set()
+        #: Whether the folder and the files in it were made private (see :func:`_made_private`), once.
+        self._checked_private = False
 
     def _own(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -108,6 +117,9 @@ class Spool:
         damaged disk, a stray file) is logged once and left alone, so that it cannot stop the others."""
         if not self.directory.is_dir():
             return []
+        if not self._checked_private:  # an earlier release's folder, drained after an upgrade (Redis up)
+            _made_private(self.directory)
+            self._checked_private = True
         files = []
         for path in sorted(self.directory.glob("*.sqlite3")):
             if path in self._unreadable:

@@ -230,3 +230,26 @@ async def test_a_spool_folder_left_readable_by_an_earlier_release_is_made_privat
     await spool.close()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "a.sqlite3").stat().st_mode) == 0o600
+
+
+async def test_an_earlier_release_s_spool_is_made_private_when_it_is_drained(tmp_path, redis: Redis):  # type: ignore[no-untyped-def]
+    """After an upgrade with Redis up, the new process never spools, but it delivers (and counts, for /readyz)
+    the records an earlier release's process left: that folder and its files, readable by every user, were
+    made private only once this process spooled a record of its own, which may be never."""
+    folder = tmp_path / "spool"
+    previous = os.umask(0o022)
+    try:
+        earlier = Spool(folder, "spool-4711")
+        await earlier.put(record(1))
+        await earlier.close()
+        folder.chmod(0o755)  # as an earlier release left it
+        (folder / "spool-4711.sqlite3").chmod(0o644)
+    finally:
+        os.umask(previous)
+    spool = Spool(folder, "spool-4712")
+    assert await spool.pending() == 1
+    assert await spool.drain(CommentStore(redis, retention_seconds=3600)) == 1
+    await spool.close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+    assert "spool-4711.sqlite3" in modes and {name: mode for name, mode in modes.items() if mode & 0o077} == {}
