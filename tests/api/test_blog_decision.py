@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -344,6 +345,27 @@ async def test_a_kept_decision_this_version_cannot_read_holds_back_no_record(
     assert await redis.exists(kept) == 1
 
 
+def word_while_kept_decision_applies(monkeypatch: Any, redis: Any, kept: str, word: Callable[[], Awaitable[Any]],
+                                     held_back: Callable[[Any], bool] = lambda report: True) -> list[asyncio.Task[Any]]:
+    """The blog's next word (``word()``) is sent as the decision kept for a record (``kept``: its key; the first
+    report ``held_back`` picks) is about to be applied, which waits until the word has been applied (the defect)
+    or has marked it superseded and waits for it. The word's task, in a list, once sent."""
+    from moderation_service.api import blog_reports
+
+    apply_report = blog_reports.apply_report
+    words: list[asyncio.Task[Any]] = []
+
+    async def the_word_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
+        if not words and held_back(report):
+            words.append(asyncio.ensure_future(word()))
+            while not words[0].done() and not await redis.hexists(kept, "superseded"):
+                await asyncio.sleep(0.01)
+        return await apply_report(request, record_id, report, comment)
+
+    monkeypatch.setattr(blog_reports, "apply_report", the_word_meanwhile)
+    return words
+
+
 async def test_the_blogs_word_landing_while_a_kept_decision_is_applied_is_applied_after_it(
         aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
     """The record has arrived and the decision kept for it (a rejection) was found still to apply; the blog's
@@ -352,24 +374,14 @@ async def test_the_blogs_word_landing_while_a_kept_decision_is_applied_is_applie
     checked, then applied, and the blog's word could land in between). The word is driven in between by
     holding the settling back at its apply until the word has either been applied (the defect) or marked the
     kept decision superseded and waits for it."""
-    from moderation_service.api import blog_reports
     from moderation_service.review import keys
 
     served, away = await spooling_pair(aiohttp_client, settings)
     held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
     assert (await tell(served, held["id"], "reject"))[0] == 202
     kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
-    apply_report = blog_reports.apply_report
-    words: list[asyncio.Task[Any]] = []
-
-    async def the_blog_speaks_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
-        if not words and report.action.value == "reject":  # the kept decision, about to be applied
-            words.append(asyncio.ensure_future(tell(served, held["id"], "approve")))
-            while not words[0].done() and not await redis.hexists(kept, "superseded"):
-                await asyncio.sleep(0.01)
-        return await apply_report(request, record_id, report, comment)
-
-    monkeypatch.setattr(blog_reports, "apply_report", the_blog_speaks_meanwhile)
+    words = word_while_kept_decision_applies(monkeypatch, redis, kept, lambda: tell(served, held["id"], "approve"),
+                                             lambda report: report.action.value == "reject")
     assert await drain(served) == 1
     [word] = words
     status, body = await asyncio.wait_for(word, 30)

@@ -1007,8 +1007,7 @@ async def test_the_admins_restore_landing_while_the_kept_trash_is_applied_counts
     that trash is being applied, *Restore* (``unapproved``): the comment waits here again, as it would had both
     come after the record. Until 2026-11-28 the restore could land between the check of the kept trash and its
     apply, found the comment waiting, and the older trash was applied after it: rejected for good."""
-    from moderation_service.api import blog_reports
-    from tests.api.test_blog_decision import drain, spooling_pair
+    from tests.api.test_blog_decision import drain, spooling_pair, word_while_kept_decision_applies
 
     served, away = await spooling_pair(aiohttp_client, settings)
     body, checked = await check(away, **form(TYPED))
@@ -1016,17 +1015,8 @@ async def test_the_admins_restore_landing_while_the_kept_trash_is_applied_counts
     item_id = checked["X-akismet-guid"]
     assert (await report_status(served, STORED, "trash"))[1] == "kept"
     kept = keys.kept_decision(keys.comment("kommblog", item_id.split(":")[1]))
-    apply_report = blog_reports.apply_report
-    words: list[asyncio.Task[Any]] = []
-
-    async def the_admin_restores_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
-        if not words:  # the kept trash, about to be applied
-            words.append(asyncio.ensure_future(report_status(served, STORED, "unapproved")))
-            while not words[0].done() and not await redis.hexists(kept, "superseded"):
-                await asyncio.sleep(0.01)
-        return await apply_report(request, record_id, report, comment)
-
-    monkeypatch.setattr(blog_reports, "apply_report", the_admin_restores_meanwhile)
+    words = word_while_kept_decision_applies(monkeypatch, redis, kept,
+                                             lambda: report_status(served, STORED, "unapproved"))
     assert await drain(served) == 1
     _, outcome = await asyncio.wait_for(words[0], 30)
     assert outcome == "reopened"
