@@ -111,6 +111,7 @@ class ModelHolder:
         self._signature = manifest_signature(model.directory)
         #: The last promotion notice, while this process does not follow it.
         self._announced: Announcement | None = None
+        self._started = time.time()
 
     @classmethod
     def load(cls, directory: Path, models_dir: Path | None = None) -> ModelHolder:
@@ -162,6 +163,18 @@ class ModelHolder:
                 f"{self.models_dir}', or share the folder (if {here} is the version meant to serve, announce it "
                 f"instead: 'moderation-train models promote {here} --redis-url URL')")
 
+    def _chosen_at(self) -> float:
+        """When what this process serves was last chosen here: ``models/LIVE`` written (a promotion or rollback
+        on this host, with or without ``--redis-url``), or, for a fixed artifact (``MODERATION_MODEL``), the
+        process started with it. A promotion announced before that (the notice kept in Redis, read when the
+        process subscribes) is not one it missed."""
+        if self.models_dir is None:
+            return self._started
+        try:
+            return (self.models_dir / LIVE_POINTER).stat().st_mtime
+        except OSError:
+            return 0.0
+
     def _settle_announcement(self) -> None:
         """Drop the announcement once this process follows it: its ``models/LIVE`` names the announced version.
         Called where that can change: a notice heard (or read at subscription), and a reload."""
@@ -172,9 +185,13 @@ class ModelHolder:
     async def follow_notice(self, message: str | bytes, source: str) -> None:
         """A promotion announced on Redis (:func:`reload_notice`), heard or read where the promoting command
         kept it (``source`` says which): reload, and when this process does not serve the version the notice
-        names, say why (log, ``/readyz``) until it does."""
+        names, say why (log, ``/readyz``) until it does; a notice older than this host's own choice of what it
+        serves (:meth:`_chosen_at`) is history, not reported."""
         await self.reload_quietly(source)
-        self._announced = Announcement.of(message, source)
+        announced = Announcement.of(message, source)
+        if announced is not None and announced.at is not None and announced.at < self._chosen_at():
+            announced = None  # this host chose what it serves after that promotion: history, not a miss
+        self._announced = announced
         self._settle_announcement()
         if (why := self._unheeded()) is not None:
             logger.warning("%s keeps serving: %s", self.current.version, why)

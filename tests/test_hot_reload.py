@@ -464,6 +464,62 @@ async def test_a_kept_promotion_of_the_version_served_is_no_problem(  # type: ig
     assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2"
 
 
+async def until_listening(redis) -> None:  # type: ignore[no-untyped-def]
+    """Until a service subscribed to its database's channel, and had the moment it takes to read the kept notice."""
+    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
+
+    async def listening() -> bool:
+        return bool((await redis.pubsub_numsub(channel))[0][1])
+
+    await until(listening)
+    await asyncio.sleep(0.3)
+
+
+async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, redis) -> None:
+    """One host: v2 promoted with --redis-url (kept in Redis), then rolled back to v1 without it (enough where
+    every process shares models/). A process started later read the older kept notice and reported v2 as
+    missed (/readyz degraded, 'this host does not share the promoting host's models/ folder') until the next
+    promotion with --redis-url, while the processes that kept running reported nothing. What LIVE here says
+    was written after that promotion: the host's own later choice, not a missed one."""
+    from training.cli import main
+
+    assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
+    await asyncio.sleep(0.05)  # an operator's next command (file times are coarser than the clock)
+    assert main(["models", "rollback", "--models-dir", str(models)]) == 0
+    assert json.loads(await redis.get(keys.promoted_model()))["version"] == "v2"
+    client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
+    await until_listening(redis)
+    ready = await readiness(client)
+    assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v1"
+    assert ready["checks"]["model"]["reload_error"] is None
+    await announce(redis, "v2")  # a promotion made after it still counts
+    await reported_or_fail(client)
+
+
+async def test_a_kept_promotion_older_than_a_fixed_artifacts_process_is_history(  # type: ignore[no-untyped-def]
+        aiohttp_client, settings, models, redis) -> None:
+    """A process started with MODERATION_MODEL after v2 was promoted was started so knowingly: the kept notice
+    made it start degraded after any promotion its database ever had. One heard while it runs is reported."""
+    from training.cli import main
+
+    assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
+    await asyncio.sleep(0.05)
+    client = await aiohttp_client(create_app(settings))  # MODERATION_MODEL: the session's test artifact
+    await until_listening(redis)
+    ready = await readiness(client)
+    assert ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None
+    await announce(redis, "v2")
+    await reported_or_fail(client)
+
+
+async def reported_or_fail(client) -> None:  # type: ignore[no-untyped-def]
+    async def reported() -> bool:
+        return (await readiness(client))["status"] == "degraded"
+
+    await until(reported, timeout=1.5)
+
+
 async def test_a_promotion_missed_while_the_connection_to_redis_was_down_is_reported(  # type: ignore[no-untyped-def]
         aiohttp_client, settings, models, model_dir, private_redis, tmp_path) -> None:
     """The service listens; its Redis goes away and comes back, and v2 is promoted before the service has
