@@ -237,15 +237,22 @@ async def test_readyz_tells_why_only_to_a_monitor_or_admin_key(client, models) -
     assert await (await client.get("/readyz", headers=auth("blog"))).text() == text
 
 
-async def announce(redis, version: str) -> None:  # type: ignore[no-untyped-def]
-    """Publish the promotion notice once the service listens (a notice before that reaches nobody)."""
-    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
+async def until_listening(redis, settle: float = 0.0) -> str:  # type: ignore[no-untyped-def]
+    """Until a service subscribed to the channel of ``redis``'s database, then ``settle`` seconds more (the moment
+    it takes to read the kept notice); the channel."""
+    channel = keys.reload_channel(redis.connection_pool.connection_kwargs.get("db", 0))
 
     async def listening() -> bool:
         return bool((await redis.pubsub_numsub(channel))[0][1])
 
     await until(listening)
-    await redis.publish(channel, json.dumps({"event": "promoted", "version": version}))
+    await asyncio.sleep(settle)
+    return channel
+
+
+async def announce(redis, version: str) -> None:  # type: ignore[no-untyped-def]
+    """Publish the promotion notice once the service listens (a notice before that reaches nobody)."""
+    await redis.publish(await until_listening(redis), json.dumps({"event": "promoted", "version": version}))
 
 
 async def readiness(client) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -453,26 +460,9 @@ async def test_a_kept_promotion_of_the_version_served_is_no_problem(  # type: ig
 
     assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
-    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
-
-    async def listening() -> bool:
-        return bool((await redis.pubsub_numsub(channel))[0][1])
-
-    await until(listening)
-    await asyncio.sleep(0.3)  # the kept notice is read right after the subscription
+    await until_listening(redis, settle=0.3)  # the kept notice is read right after the subscription
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2"
-
-
-async def until_listening(redis) -> None:  # type: ignore[no-untyped-def]
-    """Until a service subscribed to its database's channel, and had the moment it takes to read the kept notice."""
-    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
-
-    async def listening() -> bool:
-        return bool((await redis.pubsub_numsub(channel))[0][1])
-
-    await until(listening)
-    await asyncio.sleep(0.3)
 
 
 async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # type: ignore[no-untyped-def]
@@ -489,7 +479,7 @@ async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # 
     assert main(["models", "rollback", "--models-dir", str(models)]) == 0
     assert json.loads(await redis.get(keys.promoted_model()))["version"] == "v2"
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
-    await until_listening(redis)
+    await until_listening(redis, settle=0.3)
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v1"
     assert ready["checks"]["model"]["reload_error"] is None
@@ -506,7 +496,7 @@ async def test_a_kept_promotion_older_than_a_fixed_artifacts_process_is_history(
     assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
     await asyncio.sleep(0.05)
     client = await aiohttp_client(create_app(settings))  # MODERATION_MODEL: the session's test artifact
-    await until_listening(redis)
+    await until_listening(redis, settle=0.3)
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None
     await announce(redis, "v2")
@@ -550,13 +540,8 @@ async def test_a_promotion_kept_while_the_subscription_dropped_is_read_when_redi
     (the service's listening loop never sees an error): its confirmation is where the kept notice is read."""
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None, redis_url=private_redis.url)))
     control = Redis.from_url(private_redis.url)
-    channel = keys.reload_channel(0)
-
-    async def listening() -> bool:
-        return bool((await control.pubsub_numsub(channel))[0][1])
-
     try:
-        await until(listening)
+        await until_listening(control)
         # kept as if published while this process's connection was down (nobody heard it)
         await control.set(keys.promoted_model(), json.dumps({"event": "promoted", "version": "v2", "at": time.time()}))
         assert await control.client_kill_filter(_type="pubsub") == 1  # this test's own server: only the service
