@@ -302,9 +302,9 @@ def test_an_invalid_filter_is_named_as_the_page_names_it_and_loading_ends(page: 
     hold(api, 1)
     sign_in(page, path="/moderate?reason=nonsense")
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Ungültige Eingabe: Grund: No comment is held for 'nonsense'.")
+    expect(alert).to_contain_text("Ungültige Eingabe: Grund „nonsense“: Aus diesem Grund wartet kein Kommentar.")
     expect(alert).not_to_contain_text("{")
-    expect(page.locator("#empty-text")).to_contain_text("Grund: No comment is held for 'nonsense'.")
+    expect(page.locator("#empty-text")).to_contain_text("Grund „nonsense“: Aus diesem Grund wartet kein Kommentar.")
     expect(page.locator("#status")).to_have_text("Keine Kommentare geladen (siehe Meldung).")
 
 

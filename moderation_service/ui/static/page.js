@@ -1,5 +1,5 @@
 // What the page was given (configuration and strings), its fixed elements, and its status and error messages.
-import { ApiError, format } from './api.js';
+import { format } from './api.js';
 
 export const config = JSON.parse(document.getElementById('moderate-config').textContent);
 export const T = config.strings;
@@ -49,29 +49,4 @@ export function clearError() {
   view.alert.classList.remove('visible');
   view.alertSignIn.hidden = true;
   view.alertDismiss.hidden = true;
-}
-
-// What a 422 names, field by field, under the page's own names for the fields (the service's explanation as
-// it gave it): not the JSON of its answer.
-function invalidFields(error) {
-  const names = { site_id: T.filter_site, order: T.filter_order, post: T.filter_post, reason: T.filter_reason,
-    note: T.note_label };
-  const fields = Object.entries(error.details.fields || {});
-  if (!fields.length) return error.message;
-  return fields.map(([name, problems]) => `${names[name] ?? name}: ${[problems].flat(Infinity).join(' ')}`).join(' ');
-}
-
-export function describe(error) {
-  if (!(error instanceof ApiError)) return t('error_generic', { message: String(error) });
-  if (error.code === 'network') return T.error_network;
-  if (error.status === 401) return T.error_unauthenticated;
-  if (error.code === 'csrf_token_invalid') return T.error_csrf;
-  if (error.status === 403) return t('error_forbidden', { message: error.message });
-  if (error.status === 422) return t('error_invalid', { message: invalidFields(error) });
-  if (error.status === 503) return T.error_storage;
-  return t('error_generic', { message: error.message });
-}
-
-export function report(error) {
-  showError(describe(error), { signIn: error instanceof ApiError && error.status === 401 });
 }

@@ -4,8 +4,9 @@ import {
   addCard, authorOf, clearCards, countDecided, current, heldBefore, items, markBusy, moveOnFrom, order, redrawNeeded,
   removeCard, replaceCard, selectedIds, setCurrent,
 } from './board.js';
+import { describe, report } from './errors.js';
 import {
-  $, announce, clearError, config, describe, report, showError, T, t, tn, view,
+  $, announce, clearError, config, showError, T, t, tn, view,
 } from './page.js';
 
 // Leases are renewed once a third of them has passed, checked often enough for short leases too.
@@ -253,7 +254,8 @@ async function describeRefusal(id, error) {
   if (error.code === 'already_decided') {
     return t('error_already_decided', { author, status, by: current?.decided?.by ?? '?' });
   }
-  return t('error_not_found', { author });
+  if (error.status === 404) return t('error_not_found', { author });
+  return t('error_refused', { author, message: describe(error) });
 }
 
 // The comment changed while we held it: claim it again, which shows us the new text, and draw it anew.
