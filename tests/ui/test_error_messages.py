@@ -178,3 +178,28 @@ def test_refusals_the_page_cannot_provoke_are_said_in_the_page_language(
     in_language(page, live, lang)
     sign_in(page)
     expect(page.get_by_role("alert")).to_have_text(said[lang])
+
+
+REFUSED_ITEM = {
+    "de": "Den Kommentar von Jana Weber kannst du nicht mehr entscheiden: Der Dienst hat die Anfrage abgelehnt "
+          "(HTTP 409). Seine Meldung: A code of a later release. Er wurde aus deiner Liste entfernt.",
+    "en": "You can no longer decide the comment by Jana Weber: The service refused the request (HTTP 409). Its "
+          "message: A code of a later release. It was removed from your list.",
+}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_decision_refused_for_a_reason_the_page_does_not_know_is_not_called_a_deletion(
+    page: Page, api: APIRequestContext, live: LiveApp, lang: str
+) -> None:
+    """Every 409 the page did not list was said as "the comment no longer exists", which was not true."""
+    item_id = hold(api, 1)
+    body = {"error": {"code": "some_later_code", "message": "A code of a later release."}}
+    page.route("**/decision", lambda route: route.fulfill(
+        status=409, content_type="application/json", body=json.dumps(body)))
+    in_language(page, live, lang)
+    sign_in(page)
+    expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.get_by_role("alert")).to_have_text(REFUSED_ITEM[lang])
+    assert review_item(api, item_id)["status"] == "pending"
