@@ -6,9 +6,11 @@ import {
 } from './board.js';
 import { $, clearError, view } from './page.js';
 import {
-  act, activity, claimBatch, decide, leave, leaving, releaseAll, releaseLeftBehind, RENEW_CHECK_MS, renewLeases,
-  undo,
-} from './work.js';
+  activity, claimBatch, leave, leaving, releaseAll, RENEW_CHECK_MS, renewLeases,
+} from './claims.js';
+import { act, decide } from './deciding.js';
+import { releaseLeftBehind } from './tabs.js';
+import { undo } from './undo.js';
 
 function toggleHelp() {
   if (view.help.open) view.help.close();
