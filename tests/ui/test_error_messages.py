@@ -135,11 +135,12 @@ UNKNOWN = {
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("code", ["some_later_code", "constructor"])  # the latter a name every JS object has
 def test_a_code_the_page_does_not_know_keeps_the_service_message_as_a_detail(
-    page: Page, live: LiveApp, lang: str
+    page: Page, live: LiveApp, code: str, lang: str
 ) -> None:
     """A code a later release of the service may send: said in the page's language, the service's words kept."""
-    body = {"error": {"code": "some_later_code", "message": "A code of a later release."}}
+    body = {"error": {"code": code, "message": "A code of a later release."}}
     page.route("**/v1/review/claims", lambda route: route.fulfill(
         status=409, content_type="application/json", body=json.dumps(body)))
     in_language(page, live, lang)

@@ -53,7 +53,7 @@ function invalidField(name, problems) {
   if (name === 'reason') return t('invalid_reason', { value: filters.reason });
   if (name === 'note') return T.invalid_note;
   if (name === 'categories') return T.invalid_categories;
-  if (name in FIELD_NAMES) return t('invalid_filter', { field: T[FIELD_NAMES[name]], value: filters[name] ?? '' });
+  if (Object.hasOwn(FIELD_NAMES, name)) return t('invalid_filter', { field: T[FIELD_NAMES[name]], value: filters[name] ?? '' });
   return t('invalid_unknown', { field: name, detail: [problems].flat(Infinity).join(' ') });
 }
 
@@ -68,7 +68,10 @@ function invalidFields(error) {
 export function describe(error) {
   if (!(error instanceof ApiError)) return t('error_generic', { message: String(error) });
   if (error.code === 'invalid_fields') return invalidFields(error);
-  const key = MESSAGES[error.code] ?? (error.code === `http_${error.status}` ? BY_STATUS[error.status] : undefined);
+  // own keys only: a code such as 'constructor' is not one of the tables'
+  const key = Object.hasOwn(MESSAGES, error.code) ? MESSAGES[error.code]
+    : error.code === `http_${error.status}` && Object.hasOwn(BY_STATUS, error.status) ? BY_STATUS[error.status]
+      : undefined;
   if (key) return T[key];
   return t('error_unknown', { status: error.status, message: error.message });
 }
