@@ -113,3 +113,30 @@ def test_the_last_comment_on_the_page_decided_twice_in_a_row(page: Page, api: AP
     expect(page.locator("#status")).to_have_text(
         "Marked the comment by Person 0 as spam. The queue is empty. New comments will appear here automatically.")
     assert statuses(api, ids) == ["spam"]
+
+
+def test_a_selection_with_comments_whose_decision_travels_says_which_were_not_taken(
+        page: Page, api: APIRequestContext) -> None:
+    """Two comments approved together, still on their way; a third selected beside them and marked spam: the third
+    is decided, and the two are not decided again (their approval travels), and the page says so, instead of
+    dropping them from the moderator's second decision without a word."""
+    ids, cards = cards_on_screen(page, api, 3)
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    held = HeldBack(page, "**/v1/review/decisions")
+    page.keyboard.press("a")
+    expect(cards.nth(1)).to_have_attribute("aria-busy", "true")
+    expect(cards.nth(2)).to_have_attribute("aria-current", "true")
+    page.keyboard.press("x")
+    expect(page.locator("#cards .card.selected")).to_have_count(3)
+
+    page.keyboard.press("s")
+
+    expect(page.locator("#status")).to_have_text(
+        "Kommentar von Person 2 als Spam markiert. "
+        "Nicht übernommen: Die Entscheidung über die 2 ausgewählten Kommentare ist noch unterwegs.")
+    assert statuses(api, ids) == ["pending", "pending", "spam"]
+    held.release()
+    expect(cards).to_have_count(0)
+    assert statuses(api, ids) == ["approved", "approved", "spam"]

@@ -86,17 +86,19 @@ async function decideBulk(ids, action, times) {
   return done;
 }
 
-// A key (or button) for comments whose decision is still on its way is not taken: said, not silently dropped,
-// and not passed on to a comment the moderator has not seen as current.
-function refuseOnItsWay(ids) {
-  const onItsWay = ids.filter((id) => items.get(id)?.busy);
-  if (onItsWay.length) announce(tn('refused_on_its_way', onItsWay.length, { author: authorOf(onItsWay[0]) }));
+// A key (or button) for comments whose decision is still on its way is not taken: said, not silently dropped (a
+// selection may hold some beside comments free to decide, which are), and not passed on to a comment the
+// moderator has not seen as current. What is said of them ('' for none).
+function onItsWay(ids) {
+  const travelling = ids.filter((id) => items.get(id)?.busy);
+  return travelling.length ? tn('refused_on_its_way', travelling.length, { author: authorOf(travelling[0]) }) : '';
 }
 
 export async function decide(ids, action) {
   const wanted = ids.filter((id) => items.has(id) && !items.get(id).busy);
+  const refused = onItsWay(ids);
   if (!wanted.length) {
-    refuseOnItsWay(ids);
+    if (refused) announce(refused);
     return;
   }
   clearError();
@@ -123,7 +125,8 @@ export async function decide(ids, action) {
   countDecided(done, action);
   if (done.length) remember(done, action, authors, times);
   for (const id of done) removeCard(id);
-  const told = done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '';
+  const told = [done.length ? tn(`done_${action}`, done.length, { author: authors.get(done[0]) }) : '', refused]
+    .filter(Boolean).join(' ');
   if (!items.size) {
     claimBatch({ done: told });
   } else {
