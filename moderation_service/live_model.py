@@ -142,11 +142,14 @@ class ModelHolder:
     def _unheeded(self) -> str | None:
         """Why this process does not serve the version the last promotion notice named: it serves a fixed
         artifact, or its own ``models/LIVE`` names another version (a host with a copy of ``models/``, not the
-        promoting host's folder). None when there is nothing to report (a query: the announcement is
-        dropped where it is followed, see :meth:`_settle_announcement`)."""
+        promoting host's folder). None when there is nothing to report (a query): the announcement is dropped where
+        it is followed (:meth:`_settle_announcement`), and one older than this host's own choice of what it serves
+        (:meth:`_chosen_at`) is history, whether this process heard it while running or read it at subscription."""
         announced = self._announced
         if announced is None:
             return None
+        if announced.at is not None and announced.at < self._chosen_at():
+            return None  # this host chose what it serves after that promotion (heard or read): history
         if self.models_dir is None:
             # the artifact's folder, or a copy of it elsewhere under another name: its manifest's version
             if announced.version in (self.current.directory.name, self.current.version):
@@ -188,10 +191,7 @@ class ModelHolder:
         names, say why (log, ``/readyz``) until it does; a notice older than this host's own choice of what it
         serves (:meth:`_chosen_at`) is history, not reported."""
         await self.reload_quietly(source)
-        announced = Announcement.of(message, source)
-        if announced is not None and announced.at is not None and announced.at < self._chosen_at():
-            announced = None  # this host chose what it serves after that promotion: history, not a miss
-        self._announced = announced
+        self._announced = Announcement.of(message, source)
         self._settle_announcement()
         if (why := self._unheeded()) is not None:
             logger.warning("%s keeps serving: %s", self.current.version, why)

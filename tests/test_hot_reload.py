@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
-from moderation_service.live_model import set_live
+from moderation_service.live_model import reload_notice, set_live
 from moderation_service.review import keys
 from tests.conftest import auth
 
@@ -501,6 +501,26 @@ async def test_a_kept_promotion_older_than_a_fixed_artifacts_process_is_history(
     assert ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None
     await announce(redis, "v2")
     await reported_or_fail(client)
+
+
+async def test_a_heard_promotion_is_history_once_this_host_chooses_after_it(  # type: ignore[no-untyped-def]
+        client, models, redis) -> None:
+    """A host with its own models/ heard v3 promoted elsewhere and reported it; its operator then chose what this
+    host serves (promote v2 here, without --redis-url). A process started now takes the kept v3 notice as history,
+    but the one that heard it went on reporting it (until a reconnection to Redis made it read the notice again)."""
+    from training.cli import main
+
+    await redis.publish(await until_listening(redis), reload_notice("v3"))
+    await reported_or_fail(client)
+    await asyncio.sleep(0.05)  # file times are coarser than the clock
+    assert main(["models", "promote", "v2", "--models-dir", str(models)]) == 0
+
+    async def chosen() -> bool:
+        ready = await readiness(client)
+        return bool(ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2")
+
+    await until(chosen)
+    assert (await readiness(client))["checks"]["model"]["reload_error"] is None
 
 
 async def reported_or_fail(client) -> None:  # type: ignore[no-untyped-def]
