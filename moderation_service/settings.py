@@ -63,8 +63,8 @@ class Settings:
     log_level: str = "INFO"
     #: uvloop where installed, else (or with "asyncio") the standard event loop.
     event_loop: str = "uvloop"
-    #: Failed sign-ins to the moderator UI from one client address within ``sign_in_window_seconds`` before
-    #: further sign-ins from it are refused (429) until that window ends.
+    #: Failed sign-ins to the moderator UI from one client address (an IPv6 address's /64) within
+    #: ``sign_in_window_seconds`` before further sign-ins from it are refused (429) until that window ends.
     sign_in_attempts: int = 10
     sign_in_window_seconds: int = 900
     #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client; others' is ignored.
