@@ -176,8 +176,8 @@ def session(session_id_hash: str) -> str:
 
 
 def sign_in_failures(client_hash: str) -> str:
-    """Counter with expiry: failed sign-ins to the moderator UI from one client address (a keyed hash of it)
-    in the current throttle window."""
+    """Counter with expiry: failed sign-ins to the moderator UI from one client (a keyed hash of its address, or
+    of an IPv6 address's /64: see ``ui/throttle.py``) in the current throttle window."""
     return f"{NAMESPACE}:sign-in:failures:{client_hash}"
 
 
