@@ -133,8 +133,8 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
     about a text (its normal form, as the training corpus groups texts) stands, per label key.
 
     Within one origin, its latest example of a text replaces its earlier ones whole (a text let through, later
-    marked spam). Across origins, each label key of a text keeps only its latest value: a moderator who approved a comment
-    (spam 0, toxicity 0) that the blog's admin later marked spam through Akismet (spam 1) leaves the
+    marked spam). Across origins, each label key of a text keeps only its latest value: a moderator who approved
+    a comment (spam 0, toxicity 0) that the blog's admin later marked spam through Akismet (spam 1) leaves the
     moderator's toxicity 0 and the blog's spam 1; a moderator's spam, then the blog's "not spam", leaves the
     blog's alone. An example left without labels is dropped; nothing is removed from the label store.
     """
