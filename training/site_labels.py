@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from redis.asyncio import Redis
 
 from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
+from moderation_service.model.attributes import TOXICITY_FAMILY
 from moderation_service.model.text import normalize
 from moderation_service.review.labels import LabelStore
 
@@ -128,6 +129,10 @@ class Superseded:
     examples: int = 0  # examples left with no label at all, so dropped
 
 
+#: Toxicity's kinds: a text that is not toxic is none of them (see :func:`standing`).
+KINDS_OF_TOXICITY = frozenset(TOXICITY_FAMILY) - {"toxicity"}
+
+
 def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], Superseded]:
     """The labels that train and judge, of ``records`` (oldest first), in their order: the later human word
     about a text (its normal form, as the training corpus groups texts) stands, per label key.
@@ -136,7 +141,10 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
     marked spam). Across origins, each label key of a text keeps only its latest value: a moderator who approved
     a comment (spam 0, toxicity 0) that the blog's admin later marked spam through Akismet (spam 1) leaves the
     moderator's toxicity 0 and the blog's spam 1; a moderator's spam, then the blog's "not spam", leaves the
-    blog's alone. An example left without labels is dropped; nothing is removed from the label store.
+    blog's alone. A later toxicity 0 also supersedes an earlier 1 of a kind of toxicity (insult, threat, …): a
+    comment rejected as an insult, then approved in Coral (toxicity 0), trains no insult (a comment with toxicity
+    0 has all of them 0: :data:`~moderation_service.model.attributes.TOXICITY_FAMILY`). An example left without
+    labels is dropped; nothing is removed from the label store.
     """
     replaced: set[tuple[str, str]] = set()  # (origin, text) with a later example of that origin
     said: dict[tuple[str, str], int] = {}  # (text, key) -> the later word's value
@@ -150,6 +158,8 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
         own: dict[str, int] = {}
         for key, value in record["labels"].items():
             later = said.get((text, key))
+            if later is None and value and key in KINDS_OF_TOXICITY and said.get((text, "toxicity")) == 0:
+                later = 0  # a later "not toxic" says that none of toxicity's kinds applies
             if later is None:
                 said[(text, key)] = value
                 own[key] = value

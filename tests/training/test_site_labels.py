@@ -115,3 +115,27 @@ def test_another_origins_later_word_supersedes_per_key_agreeing_or_not() -> None
     assert (train, held) == (kept, [])
     assert site_labels.summary(collected, train, held, 3.0, 0.0)["superseded_by_other_origin"] == {
         "labels": 3, "contradicting": 1, "examples": 2}
+
+
+def test_a_later_not_toxic_supersedes_an_earlier_word_of_a_kind_of_toxicity() -> None:
+    """A moderator rejected a comment as an insult (toxicity 1, insult 1); Coral's moderator then approved it
+    (through Perspective's suggestscore: toxicity 0). Per key, the moderator's insult 1 stood beside the later
+    toxicity 0 and went on training the insult score (held by any of toxicity's six) on a text the later word
+    called not toxic. Not toxic says that none of toxicity's kinds applies."""
+    records = [
+        {"content": "Du Depp", "labels": {"spam": 0, "toxicity": 1, "insult": 1}, "source": "moderator",
+         "labelled_at": "2026-11-01T10:00:00Z"},
+        {"content": "Du Depp", "labels": {"spam": 0, "toxicity": 0}, "source": "perspective",
+         "labelled_at": "2026-11-02T10:00:00Z"},
+        {"content": "Du Idiot", "labels": {"toxicity": 0}, "source": "perspective",
+         "labelled_at": "2026-11-03T10:00:00Z"},
+        {"content": "Du Idiot", "labels": {"spam": 0, "toxicity": 1, "insult": 1}, "source": "moderator",
+         "labelled_at": "2026-11-04T10:00:00Z"},
+    ]
+    records = [{**r, "site_id": "a", "weight": 1.0, "lang": None} for r in records]
+    kept, superseded = site_labels.standing(records)
+    assert [(r["source"], r["labels"]) for r in kept] == [
+        ("perspective", {"spam": 0, "toxicity": 0}), ("moderator", {"spam": 0, "toxicity": 1, "insult": 1})]
+    # "Du Depp": the moderator's spam 0 agreed, toxicity 1 and insult 1 contradicted; "Du Idiot": the earlier
+    # toxicity 0 gave way to the moderator's later word (an insult, so toxic)
+    assert superseded == site_labels.Superseded(labels=4, contradicting=3, examples=2)
