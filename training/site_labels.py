@@ -143,7 +143,8 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
     moderator's toxicity 0 and the blog's spam 1; a moderator's spam, then the blog's "not spam", leaves the
     blog's alone. A later toxicity 0 also supersedes an earlier 1 of a kind of toxicity (insult, threat, …): a
     comment rejected as an insult, then approved in Coral (toxicity 0), trains no insult (a comment with toxicity
-    0 has all of them 0: :data:`~moderation_service.model.attributes.TOXICITY_FAMILY`). An example left without
+    0 has all of them 0: :data:`~moderation_service.model.attributes.TOXICITY_FAMILY`); and a later 1 of a kind
+    supersedes an earlier toxicity 0. An example's own keys never supersede each other. An example left without
     labels is dropped; nothing is removed from the label store.
     """
     replaced: set[tuple[str, str]] = set()  # (origin, text) with a later example of that origin
@@ -158,14 +159,18 @@ def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], S
         own: dict[str, int] = {}
         for key, value in record["labels"].items():
             later = said.get((text, key))
-            if later is None and value and key in KINDS_OF_TOXICITY and said.get((text, "toxicity")) == 0:
+            if later is None and key in KINDS_OF_TOXICITY and value == 1 and said.get((text, "toxicity")) == 0:
                 later = 0  # a later "not toxic" says that none of toxicity's kinds applies
+            if later is None and key == "toxicity" and value == 0 and any(
+                    said.get((text, kind)) == 1 for kind in KINDS_OF_TOXICITY):
+                later = 1  # a later word of a kind of toxicity (an insult) says the text is toxic
             if later is None:
-                said[(text, key)] = value
                 own[key] = value
             else:
                 labels += 1
                 contradicting += later != value
+        # only after its keys were weighed: an example's own keys (toxicity 0, insult 1) never supersede each other
+        said.update(((text, key), value) for key, value in own.items())
         if not own:
             examples += 1
         else:

@@ -139,3 +139,23 @@ def test_a_later_not_toxic_supersedes_an_earlier_word_of_a_kind_of_toxicity() ->
     # "Du Depp": the moderator's spam 0 agreed, toxicity 1 and insult 1 contradicted; "Du Idiot": the earlier
     # toxicity 0 gave way to the moderator's later word (an insult, so toxic)
     assert superseded == site_labels.Superseded(labels=4, contradicting=3, examples=2)
+
+
+def test_one_word_is_not_superseded_by_itself_and_a_later_kind_of_toxicity_supersedes_not_toxic() -> None:
+    """Perspective's suggestscore may say toxicity 0 and insult 1 at once (scores either side of 0.5): only a
+    later word supersedes, never the example's own other key. A later insult 1 (alone, from suggestscore) says
+    the text is toxic: an earlier toxicity 0 gives way to it, as an earlier insult 1 gives way to a later
+    toxicity 0."""
+    records = [
+        {"content": "Du Schaf", "labels": {"spam": 0, "toxicity": 0}, "source": "moderator",
+         "labelled_at": "2026-11-01T10:00:00Z"},
+        {"content": "Du Schaf", "labels": {"insult": 1}, "source": "perspective",
+         "labelled_at": "2026-11-02T10:00:00Z"},
+        {"content": "Na ja", "labels": {"toxicity": 0, "insult": 1}, "source": "perspective",
+         "labelled_at": "2026-11-03T10:00:00Z"},
+    ]
+    records = [{**r, "site_id": "a", "weight": 1.0, "lang": None} for r in records]
+    kept, superseded = site_labels.standing(records)
+    assert [(r["source"], r["labels"]) for r in kept] == [
+        ("moderator", {"spam": 0}), ("perspective", {"insult": 1}), ("perspective", {"toxicity": 0, "insult": 1})]
+    assert superseded == site_labels.Superseded(labels=1, contradicting=1, examples=0)
