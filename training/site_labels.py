@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from redis.asyncio import Redis
 
 from moderation_service.labels import LABELLED_EXAMPLE_SCHEMA
-from moderation_service.model.attributes import TOXICITY_FAMILY
+from moderation_service.model.attributes import KINDS_OF_TOXICITY
 from moderation_service.model.text import normalize
 from moderation_service.review.labels import LabelStore
 
@@ -127,10 +127,6 @@ class Superseded:
     labels: int = 0  # labels (one example's one key) superseded, whether the later word agreed or not
     contradicting: int = 0  # of those, the ones the later word contradicted (spam 0, then spam 1)
     examples: int = 0  # examples left with no label at all, so dropped
-
-
-#: Toxicity's kinds: a text that is not toxic is none of them (see :func:`standing`).
-KINDS_OF_TOXICITY = frozenset(TOXICITY_FAMILY) - {"toxicity"}
 
 
 def standing(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], Superseded]:

@@ -18,3 +18,6 @@ ATTRIBUTES: tuple[str, ...] = tuple(a.value for a in Attribute)
 
 #: Attributes that imply ``toxicity``: a comment with toxicity 0 has all of them 0.
 TOXICITY_FAMILY: tuple[str, ...] = ATTRIBUTES[1:]
+
+#: The narrower kinds of toxicity (all of the family but ``toxicity`` itself): each 1 implies toxicity 1.
+KINDS_OF_TOXICITY: frozenset[str] = frozenset(TOXICITY_FAMILY[1:])
