@@ -90,6 +90,7 @@ class Spool:
     def _own(self) -> sqlite3.Connection:
         if self._connection is None:
             _private(self.directory, self.path)
+            self._checked_private = True
             self._connection = _connect(self.path)
         return self._connection
 

@@ -107,8 +107,7 @@ def counted_as(client: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        prefix = int(address) >> (128 - IPV6_CLIENT_PREFIX) << (128 - IPV6_CLIENT_PREFIX)
-        return str(ipaddress.IPv6Network((prefix, IPV6_CLIENT_PREFIX)))
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
     return client if address is None else str(address)
 
 
