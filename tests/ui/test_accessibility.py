@@ -308,17 +308,21 @@ def test_an_invalid_filter_is_named_as_the_page_names_it_and_loading_ends(page: 
     expect(page.locator("#status")).to_have_text("Keine Kommentare geladen (siehe Meldung).")
 
 
-def spoken_words(reason: dict[str, Any], text: str, quote: str) -> str:
-    """The words a reason highlighted, as its line on the card names them (code points, strongest first)."""
+def spoken_words(reason: dict[str, Any], text: str, quote: str, conjunction: str) -> str:
+    """The words a reason highlighted, as its line on the card names them (code points, strongest first), listed
+    as the page's language lists them ("„a“, „b“ und „c“"; "“a”, “b”, and “c”"), as a signal's evidence is."""
     chars = list(text)
-    words = list(dict.fromkeys("".join(chars[start:end]) for start, end in reason["spans"]))
-    return ", ".join(quote.format(word) for word in words)
+    words = [quote.format(word) for word in dict.fromkeys("".join(chars[start:end]) for start, end in reason["spans"])]
+    if len(words) < 3:
+        return f" {conjunction} ".join(words)
+    serial = "," if conjunction == "and" else ""
+    return f"{', '.join(words[:-1])}{serial} {conjunction} {words[-1]}"
 
 
-@pytest.mark.parametrize(("language", "label", "quote"),
-                         [("Deutsch", "Markiert", "„{}“"), ("English", "Marked", "“{}”")])
+@pytest.mark.parametrize(("language", "label", "quote", "conjunction"),
+                         [("Deutsch", "Markiert", "„{}“", "und"), ("English", "Marked", "“{}”", "and")])
 def test_which_score_a_highlighted_word_drove_is_said_without_a_mouse(
-    page: Page, api: APIRequestContext, language: str, label: str, quote: str
+    page: Page, api: APIRequestContext, language: str, label: str, quote: str, conjunction: str
 ) -> None:
     """The score a highlighted word drove was only in the mark's tooltip, which only a mouse shows: each reason
     now names its words as text, for a keyboard user to see and a screen reader to read, without a tab stop."""
@@ -334,7 +338,7 @@ def test_which_score_a_highlighted_word_drove_is_said_without_a_mouse(
     lines = card.locator(".reasons li")
     for reason in explained:
         index = item["reasons"].index(reason)
-        words = spoken_words(reason, item["comment"]["content"], quote)
+        words = spoken_words(reason, item["comment"]["content"], quote, conjunction)
         expect(lines.nth(index)).to_contain_text(f"{label}: {words}")
         # in the accessibility tree (not a title only a pointer reveals)
         expect(lines.nth(index)).to_match_aria_snapshot(f"- listitem: /.+ {label}. .+/")

@@ -356,11 +356,12 @@ def test_cards_draw_every_kind_of_reason_and_highlight_spans(page: Page) -> None
     assert "<b>" not in drawn["html"] and "&lt;b&gt;" in drawn["html"]
     assert drawn["reasons"] == [
         "Spam 93\u00a0% ≥ Schwelle 50\u00a0%: als Spam eingestuft",
-        # each with the words it marked (in order, each once; not a span outside the text)
-        "Beleidigung 60\u00a0% ≥ Schwelle 50\u00a0%: zur Prüfung Markiert: „Depp“, „du“",
+        # each with the words it marked (in order, each once; not a span outside the text), listed as a signal's
+        # evidence lists them
+        "Beleidigung 60\u00a0% ≥ Schwelle 50\u00a0%: zur Prüfung Markiert: „Depp“ und „du“",
         "Signal „Links“: Spam +1,25, Prüfpunkte +0,5 Markiert: „http://spam.example“",
         # a name without a translation is shown as it is
-        "Signal „shouting“: Spam 0, Prüfpunkte -0,25 Markiert: „Kauf“, „uf jetzt“",
+        "Signal „shouting“: Spam 0, Prüfpunkte -0,25 Markiert: „Kauf“ und „uf jetzt“",
         "Prüfpunkte der Signale 1,5 ≥ Schwelle 1: zur Prüfung",
     ]
     assert drawn["scores"] == ["Spam 93\u00a0%", "Beleidigung 2\u00a0%"]

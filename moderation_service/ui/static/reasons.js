@@ -57,8 +57,7 @@ export class ReasonWriter {
       if (words.length) {
         const list = document.createElement('span');
         list.className = 'reason-words';
-        const quoted = words.map((word) => format(this.T.word_quoted, { word }));
-        list.textContent = format(this.T.reason_words, { words: quoted.join(', ') });
+        list.textContent = format(this.T.reason_words, { words: this.evidence.quoted(words) });
         entry.append(' ', list);
       }
       target.append(entry);
