@@ -112,12 +112,12 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
-    await supersede_kept(request, record_id)
+    await supersede_kept(request, record_id, report)
     for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
         decided = await apply_report(request, record_id, report, comment)
         if decided.outcome != "unknown":
             await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided",
-                                    decided_as=report.action)
+                                    decided_as=report.action, at=repr(report.at))
             return decided
         # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
         # it is applied)
@@ -133,19 +133,23 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     return decided
 
 
-async def supersede_kept(request: HasApp, record_id: str) -> None:
+async def supersede_kept(request: HasApp, record_id: str, word: BlogReport | None = None) -> None:
     """The blog's word is about to be applied to the comment: a decision of its own kept before for the record
-    (see :func:`reported_decision`) is older, and must not be applied after it: it is marked so, and left
-    unapplied by :func:`settle_kept_decision` (its labels go with :func:`forget_superseded`, once the word has
-    been applied). One being applied at this moment (its record has just arrived) is waited for, at most for
-    its lease, so that this word is applied after it and counts (until 2026-11-28 the older decision, checked
-    before the word and applied after it, could override it).
+    (see :func:`reported_decision`) is older, and must not be applied after it. A decision (``word``) is kept
+    in its place, in the same step: should Redis go away before the word is applied (a ``503`` the blog may
+    never retry), :func:`settle_kept_decision` applies it when the record is delivered again, and neither word
+    is lost (until 2026-11-28 the older one was only marked superseded: both were lost, and the comment waited
+    for a moderator). A take-back (no ``word``) marks it superseded: left unapplied, the comment waits, as the
+    take-back says. Its labels go with :func:`forget_superseded`, once the word has been applied. One being
+    applied at this moment (its record has just arrived) is waited for, at most for its lease, so that this
+    word is applied after it and counts (until 2026-11-28 the older decision, checked before the word and
+    applied after it, could override it).
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     queue = request.app[QUEUE]
     with kept_or_unavailable(request, "the decision"):
-        until = await queue.supersede_decision(record_id)
+        until = await queue.supersede_decision(record_id, word.fields() if word is not None else None)
         while until is not None and time.time() < until:
             await asyncio.sleep(SETTLING_POLL_SECONDS)
             until = await queue.settling_until(record_id)
@@ -156,18 +160,20 @@ SETTLING_POLL_SECONDS = 0.02
 
 
 async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool,
-                            decided_as: Action | None = None) -> bool:
+                            decided_as: Action | None = None, at: str = "") -> bool:
     """The blog's word reached the comment's record itself: a decision of its own kept for the record before it
     arrived and not applied yet (Redis went away between storing the record and applying it, see
     :func:`settle_kept_decision`) is older, and goes unapplied; with ``takes_labels`` (the word decided the
     comment, or took it back: the decision's label is the one example, or none) the labels its reports kept
     at once go too, and the comment's history says the blog withdrew them, except those that said what the
-    word decided (``decided_as``): the word repeated them. Returns whether there was one.
+    word decided (``decided_as``): the word repeated them. ``at``: the word's, kept in the decision's place by
+    :func:`supersede_kept` (a later word kept in its place since stays, for its own request or the record's
+    delivery to apply); ``""``: whichever is kept. Returns whether there was one.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     with kept_or_unavailable(request, "the decision"):
-        kept = await request.app[QUEUE].forget_decision(record_id)
+        kept = await request.app[QUEUE].forget_decision(record_id, at)
         names = BlogReport.from_fields(kept).labels_kept if kept and takes_labels else ()
         site_id = record_id.rpartition(":")[0]
         agreeing = [name for name in names if decided_as is not None and label_agrees(name, decided_as)]
@@ -313,39 +319,55 @@ async def take_back_earlier(request: HasApp, record: Record, names: list[str], r
         await take_back(request, record.comment, withdrawn, report.by, record_id=record.id)
 
 
-async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
-    """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
-    (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
-    process that stops between the two applies it again on the record's next retry, and applying it twice is
-    a retry), unless the blog's next word reached the record first (:func:`supersede_kept`): checked and held in
-    one step (:meth:`~.review.queue.ReviewQueue.settle_decision`), so that a word landing meanwhile waits and is
-    applied after it. A decision this version cannot read (kept by another version) is left kept, unapplied.
-    Returns the record as it stands then. The CommentStore's ``settle``.
-
-    :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
-        decision stays kept).
-    """
+def readable_report(record: Record, kept: Mapping[str, str]) -> BlogReport | None:
+    """The blog's decision kept for ``record`` (its fields), or None when this version cannot read it: kept by
+    another version of the service (a rolling restart: a call this one does not know). Such a decision is left
+    kept, unapplied, for a worker that knows it (the record's next delivery) or until it expires, and the record
+    stays as it came: raising would stop a spool's delivery at this record, on every attempt."""
     try:
         report = BlogReport.from_fields(kept)
         if report.call not in FOLLOW_UPS:
             raise KeyError(f"call {report.call!r}")
     except (KeyError, ValueError, TypeError) as exc:
-        # kept by another version of the service (a rolling restart: a call this one does not know): the record
-        # stays as it came, and the decision kept, for a worker that knows it (the record's next delivery) or
-        # until it expires; raising would stop a spool's delivery at this record, on every attempt
         logger.error("the blog's decision kept for %s cannot be read by this version (%s: %s): left kept, the "
                      "record is stored as it came", record.id, type(exc).__name__, exc)
+        return None
+    return report
+
+
+async def settle_kept_decision(app: web.Application, record: Record, kept: Mapping[str, str]) -> Record:
+    """A record reached Redis (from a spool, or a request) while a decision of the blog's own about it was kept
+    (:func:`reported_decision`): it is applied now, as if it had been reported now, and then forgotten (a
+    process that stops between the two applies it again on the record's next retry, and applying it twice is
+    a retry). Read and held in one step (:meth:`~.review.queue.ReviewQueue.settle_decision`), so that a word
+    landing meanwhile waits and is applied after it. The blog's later word that reached the record before (and
+    was kept in the decision's place, :func:`supersede_kept`) is the one applied, whether or not its own
+    request got to apply it (a retry, if it did); after a take-back nothing is. A decision this version cannot
+    read is left kept (:func:`readable_report`). Returns the record as it stands then. The CommentStore's
+    ``settle``.
+
+    :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
+        decision stays kept).
+    """
+    if readable_report(record, kept) is None:
         return record
-    request = AppOnly(app)
-    if not await app[QUEUE].settle_decision(record.id, kept["at"]):
-        # the blog's word reached the record since it was stored (and marked this one superseded, or forgot it):
-        # that word counts; else the word waits until this one is applied and forgotten (or the lease ends)
-        logger.info("the blog's decision (%s, kept while %s had no record here) gave way to a later one",
-                    report.action.value, record.id)
+    queue = app[QUEUE]
+    held = await queue.settle_decision(record.id)
+    if not held:
+        # the blog took it back since the record was stored (or its later word was applied and forgotten): that
+        # word counts
+        logger.info("the blog's decision (kept while %s had no record here) gave way to a later word", record.id)
         try:
-            return (await app[QUEUE].item(record.id)).record
+            return (await queue.item(record.id)).record
         except NotFound:
             return record
+    report = readable_report(record, held)
+    if report is None:  # the blog's later word kept in its place by another version: held until the lease ends
+        return record
+    if held["at"] != kept["at"]:
+        logger.info("the blog's later word about %s (%s) was kept in place of its decision kept while the record "
+                    "was not here: it is applied", record.id, report.action.value)
+    request = AppOnly(app)
     try:
         decided = await apply_report(request, record.id, report)
         if decided.outcome == "decided":  # as with the record here, the blog's words before it leave no label
@@ -354,7 +376,7 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
                                     report)
     except StorageUnavailable as exc:
         raise RedisConnectionError(exc.message) from None
-    await app[QUEUE].forget_decision(record.id, repr(report.at))
+    await queue.forget_decision(record.id, held["at"], held["applying"])
     logger.info("the blog's decision (%s, kept while %s had no record here) applied: %s", report.action.value,
                 record.id, decided.outcome)
     return decided.item.record if decided.item is not None else record

@@ -61,8 +61,9 @@ def kept_decision(record_key: str) -> str:
     """Hash (expires): the blog's last decision about a comment that had no record in Redis when it came (the
     record may wait in a local spool while Redis is away for the process that has it): what it decided, who,
     when and through which call, applied when the record arrives (see the store's RECORD script); while it is
-    applied, until when (``applying``, the queue's SETTLE_DECISION), and once the blog's next word is on its way,
-    ``superseded`` (SUPERSEDE_DECISION: it is no longer applied)."""
+    applied, until when (``applying``, the queue's SETTLE_DECISION). The blog's next word on its way replaces it
+    (SUPERSEDE_DECISION: a decision, applied on the record's next delivery should its request not get to it), or
+    marks it ``superseded`` (a take-back: nothing is applied)."""
     return f"{record_key}:kept-decision"
 
 

@@ -462,25 +462,30 @@ class ReviewQueue:
         site_id, token = self._parts(item_id)
         item = keys.comment(site_id, token)
         return str(await self._keep_decision(
-            keys=[item, keys.kept_decision(item), keys.deleted(item)],
+            keys=[keys.kept_decision(item), item, keys.deleted(item)],
             args=[self._retention, decision["at"], *[part for pair in decision.items() for part in pair]]))
 
-    async def settle_decision(self, item_id: str, at: str) -> bool:
-        """The comment's record has arrived: whether to apply the blog's decision kept for it, made at ``at``
-        (False: the blog's later word reached the record first, or another decision replaced it). True holds it
-        for :data:`SETTLE_LEASE_SECONDS`, or until it is forgotten: the blog's next word waits meanwhile (see
-        :meth:`supersede_decision`), so that it is applied after it, not overridden by it."""
+    async def settle_decision(self, item_id: str) -> dict[str, str]:
+        """The comment's record has arrived: the blog's decision kept for it now, to apply (the one the record
+        found, or the blog's later word kept in its place since, see :meth:`supersede_decision`); none when
+        there is none, or the blog took it back. Returned, it is held (``applying``: the lease) for
+        :data:`SETTLE_LEASE_SECONDS`, or until it is forgotten: the blog's next word waits meanwhile, so that it
+        is applied after it, not overridden by it."""
         site_id, token = self._parts(item_id)
-        return bool(await self._settle_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
-                                                args=[at, repr(time.time() + SETTLE_LEASE_SECONDS)]))
+        return pairs(await self._settle_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
+                                                 args=[repr(time.time() + SETTLE_LEASE_SECONDS)]))
 
-    async def supersede_decision(self, item_id: str) -> float | None:
+    async def supersede_decision(self, item_id: str, word: Mapping[str, str] | None = None) -> float | None:
         """The blog's next word on the comment is about to be applied: the decision kept for it before is not to
-        be applied after it (see :meth:`settle_decision`). Returns until when one is being applied now (the word
-        waits for it, see :meth:`settling_until`), else None."""
+        be applied after it (see :meth:`settle_decision`). The word (its fields: a decision) is kept in its
+        place, to be applied when the record is delivered again should the caller not get to apply it; a
+        take-back (``None``) marks it ``superseded``. Nothing is kept when no decision was kept for the comment.
+        Returns until when one is being applied now (the word waits for it, see :meth:`settling_until`), else
+        None."""
         site_id, token = self._parts(item_id)
+        fields = [part for pair in (word or {}).items() for part in pair]
         until = await self._supersede_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
-                                               args=[repr(time.time())])
+                                               args=[repr(time.time()), self._retention, *fields])
         return float(until) if until else None
 
     async def settling_until(self, item_id: str) -> float | None:
@@ -489,11 +494,14 @@ class ReviewQueue:
         until = await self._redis.hget(keys.kept_decision(keys.comment(site_id, token)), "applying")
         return float(until) if until else None
 
-    async def forget_decision(self, item_id: str, at: str = "") -> dict[str, str]:
+    async def forget_decision(self, item_id: str, at: str = "", lease: str = "") -> dict[str, str]:
         """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever
-        (``""``: the blog took it back). Returns its fields; none when there was none, or another replaced it."""
+        (``""``: the blog took it back). Returns its fields; none when there was none, or another replaced it
+        (that one stays, and ``lease``, the caller's hold on the one it applied, see :meth:`settle_decision`,
+        ends)."""
         site_id, token = self._parts(item_id)
-        return pairs(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))], args=[at]))
+        return pairs(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
+                                                 args=[at, lease]))
 
 
     #: How often an erasure reads the record again when it changed between reading and writing (an edit, a

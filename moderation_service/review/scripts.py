@@ -507,7 +507,30 @@ audit(KEYS[3], ARGV[4], now, actor, 'delete', id, cjson.encode({status = status}
 return {'ok', fields}
 """
 
-# KEYS: item, the blog's decision kept for it, the item's deletion mark. ARGV: how long it is kept (seconds),
+# Keeps the blog's decision (the field/value pairs from ARGV[first]) in the hash KEYS[1] in place of the one there,
+# for ``retention`` seconds: the ``labels_kept`` (JSON lists of names) of both are gathered in the new one's.
+KEEP_IN_PLACE = """
+local function keep_in_place(retention, first)
+  local labels_kept, seen = {}, {}
+  local function gather(encoded)
+    if not encoded or encoded == '' then return end
+    for _, name in ipairs(cjson.decode(encoded)) do
+      if not seen[name] then
+        seen[name] = true
+        labels_kept[#labels_kept + 1] = name
+      end
+    end
+  end
+  gather(redis.call('HGET', KEYS[1], 'labels_kept'))
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(ARGV, first))
+  gather(redis.call('HGET', KEYS[1], 'labels_kept'))
+  if #labels_kept > 0 then redis.call('HSET', KEYS[1], 'labels_kept', cjson.encode(labels_kept)) end
+  redis.call('EXPIRE', KEYS[1], retention)
+end
+"""
+
+# KEYS: the blog's decision kept for an item, the item, its deletion mark. ARGV: how long it is kept (seconds),
 # when the decision was made, then the decision's field/value pairs (``at`` among them, the same).
 # The blog decided a comment that has no record in Redis (its record may wait in a local spool while Redis is
 # away for the process that has it): the decision is kept, in place of one kept before (the blog's last word
@@ -520,60 +543,59 @@ return {'ok', fields}
 # ``labels_kept`` (a JSON list: the names of corrections kept as labels at once, see api.blog_reports) gathers
 # those of the decision replaced with the new one's, so that applying or withdrawing the last word can take
 # back the labels of the words before it.
-KEEP_DECISION = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+KEEP_DECISION = KEEP_IN_PLACE + """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 local deleted = redis.call('GET', KEYS[3])
 if deleted and tonumber(deleted) >= tonumber(ARGV[2]) then return 'deleted' end
-local labels_kept, seen = {}, {}
-local function gather(encoded)
-  if not encoded or encoded == '' then return end
-  for _, name in ipairs(cjson.decode(encoded)) do
-    if not seen[name] then
-      seen[name] = true
-      labels_kept[#labels_kept + 1] = name
-    end
-  end
-end
-gather(redis.call('HGET', KEYS[2], 'labels_kept'))
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-gather(redis.call('HGET', KEYS[2], 'labels_kept'))
-if #labels_kept > 0 then redis.call('HSET', KEYS[2], 'labels_kept', cjson.encode(labels_kept)) end
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+keep_in_place(ARGV[1], 3)
 return 'kept'
 """
 
-# KEYS: the blog's decision kept for an item. ARGV: when it was made (its ``at``), until when the caller applies
-# it (a lease, seconds since the epoch). Its record has arrived: the caller applies the decision, unless the
-# blog's later word reached the record first (SUPERSEDE_DECISION marked it) or another decision replaced it. The
-# check and the lease are one step, so that a later word cannot land between checking and applying: it waits
-# for the lease (see SUPERSEDE_DECISION). Returns 1 (apply it), else 0 (leave it unapplied).
+# KEYS: the blog's decision kept for an item. ARGV: until when the caller applies it (a lease, seconds since the
+# epoch). Its record has arrived: the caller applies the decision kept now, the one the record found or the blog's
+# later word kept in its place since (SUPERSEDE_DECISION), unless the blog took it back (marked ``superseded``).
+# Reading and holding it are one step, so that a later word cannot land between reading and applying: it waits
+# for the lease (see SUPERSEDE_DECISION). Returns its fields, ``applying`` (the lease) among them, else {}.
 SETTLE_DECISION = """
-local at, superseded = unpack(redis.call('HMGET', KEYS[1], 'at', 'superseded'))
-if not at or at ~= ARGV[1] or superseded then return 0 end
-redis.call('HSET', KEYS[1], 'applying', ARGV[2])
-return 1
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'superseded') == 1 then return {} end
+redis.call('HSET', KEYS[1], 'applying', ARGV[1])
+return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: the blog's decision kept for an item. ARGV: now. The blog's next word is about to be applied to the item:
-# the decision kept before it is older, and must not be applied after it: marked ``superseded`` (its fields stay,
-# for the word to take back the labels it kept, see api.blog_reports.forget_superseded; a decision kept in its
-# place, KEEP_DECISION, is not marked). Returns until when a caller holds it to apply it now (SETTLE_DECISION's
-# lease: the word waits for that), else ''.
-SUPERSEDE_DECISION = """
+# KEYS: the blog's decision kept for an item. ARGV: now, how long a decision is kept (seconds), then the blog's
+# next word's field/value pairs (none for a take-back). That word is about to be applied to the item: the
+# decision kept before it is older, and must not be applied after it. The word is kept in its place (the
+# ``labels_kept`` of both gathered, as KEEP_DECISION does), so that if it is not applied now (Redis goes away
+# first: a 503 the blog may never retry) the record's next delivery applies it, the blog's last word, and
+# neither is lost (until 2026-11-28 the older one was only marked, and both were lost). A take-back is marked
+# ``superseded`` instead: nothing is to be applied (its fields stay, for the take-back to withdraw the labels
+# it kept, see api.blog_reports.forget_superseded). Returns until when a caller holds the decision to apply it
+# now (SETTLE_DECISION's lease, which stays: the word waits for it), else ''.
+SUPERSEDE_DECISION = KEEP_IN_PLACE + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return '' end
-redis.call('HSET', KEYS[1], 'superseded', '1')
 local applying = redis.call('HGET', KEYS[1], 'applying')
+if #ARGV > 2 then
+  keep_in_place(ARGV[2], 3)
+  if applying then redis.call('HSET', KEYS[1], 'applying', applying) end
+else
+  redis.call('HSET', KEYS[1], 'superseded', '1')
+end
 if applying and tonumber(applying) > tonumber(ARGV[1]) then return applying end
 return ''
 """
 
-# KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever). Forgets it (applied, or
-# taken back by the blog) unless another replaced it meanwhile. Returns its fields when it was forgotten, else
-# an empty list.
+# KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever), the caller's lease on it
+# (SETTLE_DECISION's ``applying``, '' = none). Forgets it (applied, or taken back by the blog) unless another
+# replaced it meanwhile (the blog's later word, SUPERSEDE_DECISION): that one stays, and the caller's lease on
+# the one it applied ends, so that the word waiting for it goes on at once. Returns its fields when it was
+# forgotten, else an empty list.
 FORGET_DECISION = """
-local at = redis.call('HGET', KEYS[1], 'at')
-if not at or (ARGV[1] ~= '' and at ~= ARGV[1]) then return {} end
+local at, applying = unpack(redis.call('HMGET', KEYS[1], 'at', 'applying'))
+if not at then return {} end
+if ARGV[1] ~= '' and at ~= ARGV[1] then
+  if ARGV[2] ~= '' and applying == ARGV[2] then redis.call('HDEL', KEYS[1], 'applying') end
+  return {}
+end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 return fields

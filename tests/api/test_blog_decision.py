@@ -349,7 +349,8 @@ def word_while_kept_decision_applies(monkeypatch: Any, redis: Any, kept: str, wo
                                      held_back: Callable[[Any], bool] = lambda report: True) -> list[asyncio.Task[Any]]:
     """The blog's next word (``word()``) is sent as the decision kept for a record (``kept``: its key; the first
     report ``held_back`` picks) is about to be applied, which waits until the word has been applied (the defect)
-    or has marked it superseded and waits for it. The word's task, in a list, once sent."""
+    or has reached it (a decision kept in its place, a take-back marking it superseded) and waits for it. The
+    word's task, in a list, once sent."""
     from moderation_service.api import blog_reports
 
     apply_report = blog_reports.apply_report
@@ -358,7 +359,8 @@ def word_while_kept_decision_applies(monkeypatch: Any, redis: Any, kept: str, wo
     async def the_word_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
         if not words and held_back(report):
             words.append(asyncio.ensure_future(word()))
-            while not words[0].done() and not await redis.hexists(kept, "superseded"):
+            while not words[0].done() and not await redis.hexists(kept, "superseded") \
+                    and await redis.hget(kept, "at") == repr(report.at):
                 await asyncio.sleep(0.01)
         return await apply_report(request, record_id, report, comment)
 
@@ -372,8 +374,8 @@ async def test_the_blogs_word_landing_while_a_kept_decision_is_applied_is_applie
     next word (an approval) reaches the record before that decision is applied. The approval must count, not
     be overridden by the older rejection applied after it (until 2026-11-28 it was: the kept decision was
     checked, then applied, and the blog's word could land in between). The word is driven in between by
-    holding the settling back at its apply until the word has either been applied (the defect) or marked the
-    kept decision superseded and waits for it."""
+    holding the settling back at its apply until the word has either been applied (the defect) or reached the
+    kept decision (kept in its place) and waits for it."""
     from moderation_service.review import keys
 
     served, away = await spooling_pair(aiohttp_client, settings)
@@ -390,3 +392,51 @@ async def test_the_blogs_word_landing_while_a_kept_decision_is_applied_is_applie
     assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
     assert await redis.exists(kept) == 0
+
+
+@pytest.mark.parametrize("record_stored", [False, True], ids=["record-in-a-spool", "record-stored-not-settled"])
+async def test_the_blogs_word_failing_after_it_reached_a_kept_decision_loses_neither(
+        aiohttp_client: Any, settings: Any, comment: Any, private_redis: Any, record_stored: bool) -> None:
+    """The blog rejected a held comment whose record waited in a spool (kept), or was stored with the rejection
+    still to apply; its approval then reached the kept rejection, and Redis went away before the approval was
+    applied: ``503``, which the blog may never retry. Until 2026-11-28 the rejection had been marked superseded
+    by then and was never applied, and the approval was not either: both were lost, and the comment, delivered
+    once Redis was back, waited for a moderator. The approval is kept in the rejection's place as it reaches
+    it, so the delivered record is decided by the blog's last word. (A real outage: the test's own Redis stops
+    right after the word reached the kept decision.)"""
+    from moderation_service.appkeys import QUEUE
+    from moderation_service.review import keys
+    from tests.test_redis_outage import wait_until
+
+    served, away = await spooling_pair(aiohttp_client, settings.with_overrides(redis_url=private_redis.url))
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
+    if record_stored:
+        await drain_but_not_settle(served)
+    queue = served.server.app[QUEUE]
+    supersede = queue.supersede_decision
+
+    async def redis_goes_away(*args: Any, **kwargs: Any) -> Any:
+        until = await supersede(*args, **kwargs)
+        private_redis.stop()
+        return until
+
+    queue.supersede_decision = redis_goes_away
+    try:
+        status, body = await tell(served, held["id"], "approve")
+    finally:
+        queue.supersede_decision = supersede
+    assert status == 503 and body["error"]["code"] == "storage_unavailable"
+    private_redis.start()
+
+    async def delivered() -> bool:
+        await drain(served)
+        status, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+        return status == 200
+
+    await wait_until(delivered)
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+    direct = served.server.app[QUEUE]._redis
+    assert await direct.exists(keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))) == 0
