@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
+import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -166,18 +167,65 @@ async def test_of_a_users_comments_in_a_thread_an_edit_changes_the_one_most_like
     assert [item["id"] for item in (await response.json())["items"]] == [rude["X-Moderation-Id"]]  # still waits
 
 
-async def test_a_commenter_cannot_stall_the_service_with_an_edit(client: Any) -> None:
+def lines_run(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """Call ``function``, and count the lines of Python it runs meanwhile (its own and those of every function
+    it calls): a measure of its work that does not depend on the machine's speed or load."""
+    count = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: local)
+    try:
+        result = function(*args)
+    finally:
+        sys.settrace(previous)
+    return result, count
+
+
+def reordered(n: int, shift: int, first: int = 0x4E00) -> str:
+    """``n`` distinct characters, rotated by ``shift``: difflib's worst case against :func:`interleaved`."""
+    return "".join(chr(first + (i + shift) % n) for i in range(n))
+
+
+def interleaved(n: int, first: int = 0x4E00) -> str:
+    return "".join(chr(first + (i % 2) * (n // 2) + i // 2) for i in range(n))
+
+
+async def test_a_commenter_cannot_stall_the_service_with_an_edit(client: Any, monkeypatch: Any) -> None:
     """A commenter writes what is compared: five comments in a thread and an EDIT of 2,000 distinct characters,
     each a reordering of the others, took difflib's quadratic worst case five times, and blocked every request
-    of every site for seconds (4.8 s measured). The likeness is now linear in the text."""
-    n, first = 2000, 0x4E00
+    of every site for seconds (4.8 s measured). The EDIT is compared with each of the five, and each comparison
+    does work linear in the texts: a few lines of Python per character (difflib's ratio ran some 1,760 per
+    character at half this length, and more the longer the text). Counted, not timed: the time is
+    ``bench/coral_edit_likeness.py``'s to measure."""
+    from moderation_service.api import coral
+
+    n = 2000
     for shift in range(5):
-        await moderate(client, coral_request("".join(chr(first + (i + shift) % n) for i in range(n))))
-    interleaved = "".join(chr(first + (i % 2) * (n // 2) + i // 2) for i in range(n))
-    started = time.perf_counter()
-    status, _, _ = await moderate(client, coral_request(interleaved, action="EDIT"))
+        await moderate(client, coral_request(reordered(n, shift)))
+    comparisons: list[tuple[int, int]] = []
+
+    def counted(a: str, b: str) -> float:
+        alike, lines = lines_run(likeness, a, b)
+        comparisons.append((len(a) + len(b), lines))
+        return float(alike)
+
+    monkeypatch.setattr(coral, "likeness", counted)
+    status, _, _ = await moderate(client, coral_request(interleaved(n), action="EDIT"))
     assert status == 200
-    assert time.perf_counter() - started < 0.5
+    assert [chars for chars, _ in comparisons] == [2 * n] * 5
+    assert all(lines <= 10 * chars for chars, lines in comparisons), comparisons
+
+
+def test_the_likeness_of_a_commenters_worst_case_grows_linearly_with_the_text() -> None:
+    """Twice the text, twice the work (counted in lines of Python run, see :func:`lines_run`); difflib's ratio,
+    used until 2026-11-28, did four times the work for it."""
+    work = [lines_run(likeness, reordered(n, 1), interleaved(n))[1] for n in (500, 1000, 2000)]
+    assert work[1] <= 2.2 * work[0] and work[2] <= 2.2 * work[1], work
 
 
 async def test_an_edit_in_another_thread_or_by_another_user_is_not_taken_for_an_edit(client: Any) -> None:
