@@ -1,16 +1,23 @@
-"""The README's sites-file examples load as they are written (a copied example must not stop the service)."""
+"""The README says what is true: its sites-file examples load as they are written (a copied example must not
+stop the service), and its configuration table names every variable the code reads, with its real default."""
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from moderation_service.exceptions import ConfigurationError
+from moderation_service.settings import Settings
 from moderation_service.sites import load_sites
 from tests.conftest import ROOT
+from training.registry import DEFAULT_KEEP, KEEP_VARIABLE
 
-BLOCKS = re.findall(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```toml\n(.*?)```", README, re.DOTALL)
 
 
 def test_the_readme_has_sites_examples() -> None:
@@ -26,3 +33,89 @@ def test_a_sites_example_loads(block: str, tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     sites = load_sites(path)
     assert "kommblog" in sites.sites
+
+
+# The configuration table ---------------------------------------------------------------------------------
+
+#: Read outside :class:`Settings`, with their defaults: ``moderation-train models prune``'s count, and the tests'
+#: Redis (tests/conftest.py, tests/run.py).
+OTHER_VARIABLES = {KEEP_VARIABLE: str(DEFAULT_KEEP), "TEST_REDIS_URL": "unset"}
+#: A value each kind of variable accepts: the first one that validates tells which field a variable sets.
+SAMPLE_VALUES = ("2000", "7", "10.0.0.1", "debug", "asyncio", "always", "redis://127.0.0.1:6379/0", "a" * 20)
+
+
+class _Recording(dict):  # type: ignore[type-arg]
+    """An environment that notes every variable asked for."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.asked: list[str] = []
+
+    def get(self, key: str, default: object = None) -> object:
+        self.asked.append(key)
+        return super().get(key, default)
+
+
+def _variables_read() -> list[str]:
+    environment = _Recording()
+    Settings.from_env(environment)
+    return environment.asked
+
+
+def _field_of(variable: str) -> str:
+    default = Settings()
+    for value in SAMPLE_VALUES:
+        try:
+            settings = Settings.from_env({variable: value})
+        except ConfigurationError:
+            continue
+        changed = [f.name for f in fields(Settings) if getattr(settings, f.name) != getattr(default, f.name)]
+        if changed:
+            (name,) = changed
+            return name
+    raise AssertionError(f"no sample value sets {variable}")
+
+
+def _written(value: object) -> str:
+    """A default as the README writes it."""
+    if value is None or value == ():
+        return "unset"
+    if isinstance(value, tuple):
+        return os.pathsep.join(str(part) for part in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _documented() -> dict[str, str]:
+    """The configuration table: each variable and its default as written (``A`` / ``B`` rows split)."""
+    section = README.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (`[A-Z_]+`(?: / `[A-Z_]+`)*) \| ([^|]+) \|", section, re.MULTILINE)
+    table: dict[str, str] = {}
+    for names, defaults in rows:
+        variables = re.findall(r"`([A-Z_]+)`", names)
+        values = [part.strip().strip("`") for part in defaults.split(" / ")]
+        assert len(values) == len(variables), f"{names}: one default per variable"
+        for variable, value in zip(variables, values):
+            assert variable not in table, f"{variable} is documented twice"
+            table[variable] = value
+    return table
+
+
+def test_the_configuration_table_names_every_variable_read_and_no_other() -> None:
+    assert set(_documented()) == set(_variables_read()) | set(OTHER_VARIABLES)
+
+
+@pytest.mark.parametrize("variable", _variables_read())
+def test_the_configuration_table_gives_each_variables_real_default(variable: str) -> None:
+    documented = _documented()[variable]
+    real = _written(getattr(Settings(), _field_of(variable)))
+    if variable == "MODERATION_API_KEYS_FILE":  # unset: a file in the data dir
+        real = f"<data dir>/{Settings().default_api_keys_file.name}"
+    assert documented == real
+
+
+@pytest.mark.parametrize("variable", OTHER_VARIABLES)
+def test_the_configuration_table_gives_the_other_variables_defaults(variable: str) -> None:
+    assert _documented()[variable] == OTHER_VARIABLES[variable]
+
