@@ -1,5 +1,6 @@
 """The README says what is true: its sites-file examples load as they are written (a copied example must not
-stop the service), and its configuration table names every variable the code reads, with its real default."""
+stop the service), its configuration table names every variable the code reads, with its real default, and
+its API section's table every endpoint the app serves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from moderation_service.app import create_app
 from moderation_service.exceptions import ConfigurationError
 from moderation_service.settings import Settings
 from moderation_service.sites import load_sites
@@ -119,3 +121,26 @@ def test_the_configuration_table_gives_each_variables_real_default(variable: str
 def test_the_configuration_table_gives_the_other_variables_defaults(variable: str) -> None:
     assert _documented()[variable] == OTHER_VARIABLES[variable]
 
+
+# The API's table of every endpoint ------------------------------------------------------------------------
+
+
+def _served() -> set[str]:
+    """Every route the app serves, as ``METHOD /path`` (aiohttp adds a ``HEAD`` to each ``GET`` by itself)."""
+    app = create_app(Settings())
+    return {f"{route.method} {route.resource.canonical}" for route in app.router.routes()
+            if route.method != "HEAD" and route.resource is not None}
+
+
+def _tabled() -> list[str]:
+    """The endpoints the API section's table names, in its first column (several to a row, comma-separated)."""
+    section = README.split("\n## API\n", 1)[1].split("\n### ", 1)[0]
+    table = section.split("**Every endpoint**", 1)[1]
+    rows = re.findall(r"^\| ([^|]+) \|", table, re.MULTILINE)
+    return [name for row in rows for name in re.findall(r"`([A-Z]+ /[^`]*)`", row)]
+
+
+def test_the_api_table_names_every_endpoint_served_and_no_other() -> None:
+    tabled = _tabled()
+    assert len(tabled) == len(set(tabled)), "an endpoint is in the table twice"
+    assert set(tabled) == _served()
