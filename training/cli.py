@@ -25,6 +25,9 @@ from .datasets import DatasetError, JsonlError
 from .progress import Progress
 from .registry import RegistryError
 
+VALIDATION_HELP = ("share of the texts held out, by a hash of each text, to choose the thresholds and measure "
+                   "(default 0.15)")
+
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -32,8 +35,8 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="PATH",
-        help="a dataset folder laid out as in shared/data, a folder of such folders, or a JSONL file of "
-        "labelled comments; repeat for more",
+        help="a dataset folder as in data/ (data/youtube-spam), a folder of such folders (data), or a JSONL file "
+        "of labelled comments; repeat for more",
     )
 
 
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, metavar="DIR", help="directory to write the artifact into")
     train.add_argument("--version", help="version name recorded in the manifest (default: the --out folder's name, "
                        "as models list and models promote call it)")
-    train.add_argument("--validation-fraction", type=float, default=0.15, metavar="F")
+    train.add_argument("--validation-fraction", type=float, default=0.15, metavar="F", help=VALIDATION_HELP)
     train.add_argument("--spam-precision", type=float, default=0.99, metavar="P",
                        help="precision the automatic 'spam' threshold must reach on validation data")
     train.add_argument("--quiet", action="store_true", help="no progress lines")

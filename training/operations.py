@@ -91,7 +91,9 @@ def add_retrain(commands: argparse._SubParsersAction, add_data: Adder) -> None: 
                          help="promote even if the gate refuses (recorded as \"forced\": true in the manifest)")
     retrain.add_argument("--no-promote", action="store_true", help="evaluate and keep the candidate, never promote")
     retrain.add_argument("--version", help="the candidate's version name (default: UTC timestamp)")
-    retrain.add_argument("--validation-fraction", type=float, default=0.15, metavar="F")
+    retrain.add_argument("--validation-fraction", type=float, default=0.15, metavar="F",
+                         help="share of the base texts held out, by a hash of each text, as the validation split "
+                         "both models are compared on and the candidate's thresholds are chosen on (default 0.15)")
     retrain.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -120,7 +122,8 @@ def add_models(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action = actions.add_parser(name, help=help_text)
         _models_dir(action)
         if name == "promote":
-            action.add_argument("version", metavar="VERSION")
+            action.add_argument("version", metavar="VERSION", help="a version's folder name in the models folder, "
+                                "as models list shows it")
         if name == "promote":
             action.add_argument("--force", action="store_true",
                                 help="promote a version the gate refused (recorded as \"forced\": true in its "
