@@ -144,3 +144,18 @@ def test_the_api_table_names_every_endpoint_served_and_no_other() -> None:
     tabled = _tabled()
     assert len(tabled) == len(set(tabled)), "an endpoint is in the table twice"
     assert set(tabled) == _served()
+
+
+# The container files ----------------------------------------------------------------------------------------
+
+#: docker-compose.yml's own variable (which host address and port to publish on), read by Compose, not the service.
+COMPOSE_VARIABLES = {"MODERATION_PUBLISH"}
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "docker-compose.yml"])
+def test_the_container_files_set_only_variables_the_service_reads(name: str) -> None:
+    """A misspelt variable in an image or compose file is silently ignored: the service would run on defaults."""
+    named = set(re.findall(r"\b((?:MODERATION|REDIS)_[A-Z_]+)\b", (ROOT / name).read_text(encoding="utf-8")))
+    assert named, f"{name} sets no variable of the service"
+    assert named - COMPOSE_VARIABLES <= set(_variables_read())
+    assert all(variable in README for variable in named & COMPOSE_VARIABLES)
