@@ -1,15 +1,18 @@
 """The README says what is true: its sites-file examples load as they are written (a copied example must not
 stop the service), its configuration table names every variable the code reads, with its real default, and
-its API section's table every endpoint the app serves."""
+its API section's table every endpoint the app serves, and every endpoint it mentions is served."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from moderation_service.app import create_app
 from moderation_service.exceptions import ConfigurationError
@@ -125,9 +128,14 @@ def test_the_configuration_table_gives_the_other_variables_defaults(variable: st
 # The API's table of every endpoint ------------------------------------------------------------------------
 
 
+@functools.cache
+def _app() -> web.Application:
+    return create_app(Settings())  # no I/O until it starts
+
+
 def _served() -> set[str]:
     """Every route the app serves, as ``METHOD /path`` (aiohttp adds a ``HEAD`` to each ``GET`` by itself)."""
-    app = create_app(Settings())
+    app = _app()
     return {f"{route.method} {route.resource.canonical}" for route in app.router.routes()
             if route.method != "HEAD" and route.resource is not None}
 
@@ -159,3 +167,19 @@ def test_the_container_files_set_only_variables_the_service_reads(name: str) -> 
     assert named, f"{name} sets no variable of the service"
     assert named - COMPOSE_VARIABLES <= set(_variables_read())
     assert all(variable in README for variable in named & COMPOSE_VARIABLES)
+
+
+#: ``METHOD /path`` anywhere in the README or models/README.md, a path's ``{name}`` or ``<name>`` standing for
+#: any one segment; WordPress's own REST API (which the service calls) is not the service's.
+MENTIONED = sorted({
+    (method, re.sub(r"\{[^}]+\}|<[^>]+>", "x", path))
+    for text in (README, (ROOT / "models" / "README.md").read_text(encoding="utf-8"))
+    for method, path in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[^\s`?\[\),]*)", text)
+    if not path.startswith("/wp/")
+})
+
+
+@pytest.mark.parametrize("method, path", MENTIONED, ids=[f"{m} {p}" for m, p in MENTIONED])
+async def test_every_endpoint_the_readme_mentions_is_served(method: str, path: str) -> None:
+    match = await _app().router.resolve(make_mocked_request(method, path, app=_app()))
+    assert match.http_exception is None, f"{method} {path}: {match.http_exception}"
