@@ -1,6 +1,6 @@
 """The README says what is true: its sites-file examples load as they are written (a copied example must not
-stop the service), its configuration table names every variable the code reads, with its real default, and
-its API section's table every endpoint the app serves, and every endpoint it mentions is served."""
+stop the service); its configuration table names every variable the code reads, with its real default; its
+API section's table names every endpoint the app serves; and every endpoint it mentions anywhere is served."""
 
 from __future__ import annotations
 
