@@ -16,6 +16,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from moderation_service.app import create_app
 from moderation_service.exceptions import ConfigurationError
+from moderation_service.metrics import MULTIPROCESS_ENV
 from moderation_service.settings import Settings
 from moderation_service.sites import load_sites
 from tests.conftest import ROOT
@@ -42,9 +43,9 @@ def test_a_sites_example_loads(block: str, tmp_path: Path) -> None:
 
 # The configuration table ---------------------------------------------------------------------------------
 
-#: Read outside :class:`Settings`, with their defaults: ``moderation-train models prune``'s count, and the tests'
-#: Redis (tests/conftest.py, tests/run.py).
-OTHER_VARIABLES = {KEEP_VARIABLE: str(DEFAULT_KEEP), "TEST_REDIS_URL": "unset"}
+#: Read outside :class:`Settings`, with their defaults: ``moderation-train models prune``'s count, the tests'
+#: Redis (tests/conftest.py, tests/run.py) and the workers' counter folder (moderation_service/metrics.py).
+OTHER_VARIABLES = {KEEP_VARIABLE: str(DEFAULT_KEEP), "TEST_REDIS_URL": "unset", MULTIPROCESS_ENV: "unset"}
 #: A value each kind of variable accepts: the first one that validates tells which field a variable sets.
 SAMPLE_VALUES = ("2000", "7", "10.0.0.1", "debug", "asyncio", "always", "redis://127.0.0.1:6379/0", "a" * 20)
 
