@@ -11,7 +11,7 @@ Key file (JSON), or the same JSON in ``MODERATION_API_KEYS``::
 
 A ``blog`` key submits comments to, and reads comments of, its own sites. A ``moderator`` key works the
 review queue of its sites (``"*"``: all) and reads their comments. An ``admin`` key may do everything. A
-``monitor`` key reads ``/metrics`` only (give it to Prometheus, not an admin key).
+``monitor`` key reads ``/metrics`` and ``/readyz``'s details only (give it to Prometheus, not an admin key).
 Keys are never logged: a key's ``name`` identifies it in logs and audit entries.
 """
 

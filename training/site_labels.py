@@ -101,7 +101,7 @@ def as_datasets(records: Sequence[dict[str, Any]], weight: float, suffix: str = 
     The weight multiplies each example's own ``weight`` in the training loss, relative to 1 for a base
     example (German base sources weigh 2, see ``training/pipeline.py``). The default, 3, lets a few hundred
     decisions on a site's own comments (a new spam campaign, local vocabulary) move the model, while the
-    ~95,000 base texts still dominate: moderators' labels are few, come from held comments only (not a
+    base texts (77,679 in data/) still dominate: moderators' labels are few, come from held comments only (not a
     sample of the traffic) and are occasionally wrong, so a much larger weight would let a handful of
     clicks decide. Each origin is its own source, so the heads' per-source offsets absorb its base rate.
     """
