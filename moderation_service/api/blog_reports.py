@@ -342,7 +342,9 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     a retry). Read and held in one step (:meth:`~.review.queue.ReviewQueue.settle_decision`), so that a word
     landing meanwhile waits and is applied after it. The blog's later word that reached the record before (and
     was kept in the decision's place, :func:`supersede_kept`) is the one applied, whether or not its own
-    request got to apply it (a retry, if it did); after a take-back nothing is. A decision this version cannot
+    request got to apply it (a retry, if it did); after a take-back nothing is. One kept in its place while it
+    was applied is applied after it, here too (:data:`SETTLE_ROUNDS`): its request may have failed, and this
+    delivery may be the record's last (until 2026-11-28 it was left kept). A decision this version cannot
     read is left kept (:func:`readable_report`). Returns the record as it stands then. The CommentStore's
     ``settle``.
 
@@ -352,21 +354,44 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     if readable_report(record, kept) is None:
         return record
     queue = app[QUEUE]
-    held = await queue.settle_decision(record.id)
-    if not held:
-        # the blog took it back since the record was stored (or its later word was applied and forgotten): that
-        # word counts
-        logger.info("the blog's decision (kept while %s had no record here) gave way to a later word", record.id)
-        try:
-            return (await queue.item(record.id)).record
-        except NotFound:
-            return record
-    report = readable_report(record, held)
-    if report is None:  # the blog's later word kept in its place by another version: held until the lease ends
-        return record
-    if held["at"] != kept["at"]:
-        logger.info("the blog's later word about %s (%s) was kept in place of its decision kept while the record "
-                    "was not here: it is applied", record.id, report.action.value)
+    stands = record
+    for _ in range(SETTLE_ROUNDS):
+        held = await queue.settle_decision(record.id)
+        if not held:
+            # the blog took it back since the record was stored (or its later word was applied and forgotten):
+            # that word counts
+            logger.info("the blog's decision (kept while %s had no record here) gave way to a later word",
+                        record.id)
+            try:
+                return (await queue.item(record.id)).record
+            except NotFound:
+                return stands
+        report = readable_report(record, held)
+        if report is None:  # the blog's later word kept in its place by another version: held until the lease ends
+            return stands
+        if held["at"] != kept["at"]:
+            logger.info("the blog's later word about %s (%s) was kept in place of its decision kept while the "
+                        "record was not here: it is applied", record.id, report.action.value)
+        stands = await apply_kept(app, record, report)
+        if await queue.forget_decision(record.id, held["at"], held["applying"]):
+            return stands
+        # the blog's later word reached the decision while it was applied, and was kept in its place: its own
+        # request may never apply it (it failed, a 503 the blog may never retry), and this delivery may be the
+        # record's last, so it is applied here too (a retry, if its request applies it as well)
+    return stands
+
+
+#: How many of the blog's words kept one after another in place of the one being applied
+#: :func:`settle_kept_decision` applies while the record is delivered; a later one waits for the next delivery.
+SETTLE_ROUNDS = 3
+
+
+async def apply_kept(app: web.Application, record: Record, report: BlogReport) -> Record:
+    """Apply the blog's decision kept for ``record`` (see :func:`settle_kept_decision`). Returns the record as it
+    stands then.
+
+    :raises redis.exceptions.ConnectionError: Redis went away meanwhile.
+    """
     request = AppOnly(app)
     try:
         decided = await apply_report(request, record.id, report)
@@ -376,7 +401,6 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
                                     report)
     except StorageUnavailable as exc:
         raise RedisConnectionError(exc.message) from None
-    await queue.forget_decision(record.id, held["at"], held["applying"])
     logger.info("the blog's decision (%s, kept while %s had no record here) applied: %s", report.action.value,
                 record.id, decided.outcome)
     return decided.item.record if decided.item is not None else record

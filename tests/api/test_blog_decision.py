@@ -440,3 +440,38 @@ async def test_the_blogs_word_failing_after_it_reached_a_kept_decision_loses_nei
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
     direct = served.server.app[QUEUE]._redis
     assert await direct.exists(keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))) == 0
+
+
+async def test_the_blogs_word_whose_request_fails_while_a_kept_decision_is_applied_is_applied_by_the_settler(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
+    """The record has arrived and the decision kept for it (a rejection) is being applied when the blog's next
+    word (an approval) reaches it: the approval is kept in its place, and its request waits for the rejection.
+    That request then fails (``503``: Redis away for its worker, or the worker stops), and the blog may never
+    retry. The record's delivery, which applied the rejection, was its last: nothing else would apply the
+    approval kept in the rejection's place, so the settler applies it (until 2026-11-28 it was left kept, the
+    comment stayed rejected and the blog's last word was lost until the kept hash expired)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from moderation_service.appkeys import QUEUE
+    from moderation_service.review import keys
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
+    kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
+    queue = served.server.app[QUEUE]
+
+    async def away_for_the_word(item_id: str) -> float | None:
+        raise RedisConnectionError("Redis went away for the word's worker")
+
+    monkeypatch.setattr(queue, "settling_until", away_for_the_word)
+    words = word_while_kept_decision_applies(monkeypatch, redis, kept, lambda: tell(served, held["id"], "approve"),
+                                             lambda report: report.action.value == "reject")
+    assert await drain(served) == 1
+    [word] = words
+    status, body = await asyncio.wait_for(word, 30)
+    assert status == 503 and body["error"]["code"] == "storage_unavailable"
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+    assert await redis.exists(kept) == 0
