@@ -23,6 +23,13 @@ from moderation_service.settings import Settings
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The READMEs operators read: the commands, options and endpoints they show are checked against the code
+#: (tests/test_cli_help.py, tests/test_readme_examples.py).
+READMES = ("README.md", "models/README.md", "data/README.md")
+
+
+def readme_texts() -> list[str]:
+    return [(ROOT / name).read_text(encoding="utf-8") for name in READMES]
 
 KEYS = {
     "blog": "blog-key-for-site-kommblog-0001",

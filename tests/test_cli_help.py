@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from moderation_service.cli import build_parser as service_parser
-from tests.conftest import ROOT
+from tests.conftest import ROOT, readme_texts
 from training.cli import build_parser as train_parser
 
 
@@ -50,7 +50,7 @@ def test_the_data_option_names_the_folder_a_clone_has() -> None:
 # The README's command lines --------------------------------------------------------------------------------
 
 PROGRAMS = {"moderation-service": service_parser, "moderation-train": train_parser}
-TEXTS = [(ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "models/README.md")]
+TEXTS = readme_texts()
 OURS = r"(?:moderation-train|moderation-service) "
 
 

@@ -19,7 +19,7 @@ from moderation_service.exceptions import ConfigurationError
 from moderation_service.metrics import MULTIPROCESS_ENV
 from moderation_service.settings import Settings
 from moderation_service.sites import load_sites
-from tests.conftest import ROOT
+from tests.conftest import ROOT, readme_texts
 from training.registry import DEFAULT_KEEP, KEEP_VARIABLE
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -186,9 +186,8 @@ def test_an_endpoint_is_read_from_prose_as_from_code() -> None:
                                           ("DELETE", "/v1/comments/x")}
 
 
-#: Every endpoint the README or models/README.md mentions.
-MENTIONED = sorted(set().union(*(mentioned_endpoints(text)
-                                 for text in (README, (ROOT / "models" / "README.md").read_text(encoding="utf-8")))))
+#: Every endpoint the READMEs mention.
+MENTIONED = sorted(set().union(*(mentioned_endpoints(text) for text in readme_texts())))
 
 
 @pytest.mark.parametrize("method, path", MENTIONED, ids=[f"{m} {p}" for m, p in MENTIONED])
