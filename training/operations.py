@@ -124,7 +124,6 @@ def add_models(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         if name == "promote":
             action.add_argument("version", metavar="VERSION", help="a version's folder name in the models folder, "
                                 "as models list shows it")
-        if name == "promote":
             action.add_argument("--force", action="store_true",
                                 help="promote a version the gate refused (recorded as \"forced\": true in its "
                                 "manifest)")
