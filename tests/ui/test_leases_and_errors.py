@@ -20,7 +20,7 @@ from moderation_service.review import keys
 from moderation_service.settings import Settings
 from moderation_service.ui.resources import UiOptions
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, Console, LiveApp, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, Console, LiveApp, Routed, hold, review_item, sign_in
 
 SHORT_LEASE = 10  # the shortest lease the service accepts: the page renews it every 3.3 s
 
@@ -477,11 +477,12 @@ def test_a_decision_the_network_lost_is_named_and_can_be_taken_again(
     which comment was not decided, and it stays to be decided again (one by one or in bulk)."""
     console.allow("net::ERR_FAILED")  # the requests cut off
     ids = [hold(api, n, author_name=f"Person {n}") for n in range(4)]
+    deciding, deciding_in_bulk = Routed(page, "**/decision"), Routed(page, "**/v1/review/decisions")
     sign_in(page)
     expect(page.locator("#cards > li")).to_have_count(4)
     page.keyboard.press("a")
     expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
-    page.route("**/decision", lambda route: route.abort())
+    deciding.cut()
     page.keyboard.press("r")
     alert = page.get_by_role("alert")
     expect(alert).to_have_text(f"Nicht entschieden: der Kommentar von Person 1. {NETWORK}")
@@ -491,15 +492,15 @@ def test_a_decision_the_network_lost_is_named_and_can_be_taken_again(
     # The page went on to the next comment when the decision was sent, and stays there: put back on the one
     # that failed, the current comment would change under a key meant for the next one.
     expect(page.locator(f'li[data-id="{ids[2]}"] .card')).to_be_focused()
-    page.unroute("**/decision")
-    page.route("**/v1/review/decisions", lambda route: route.abort())
+    deciding.release()
+    deciding_in_bulk.cut()
     page.keyboard.press("Shift+X")
     page.keyboard.press("s")
     expect(alert).to_have_text(f"Nicht entschieden: 3 Kommentare. {NETWORK}")
     for item_id in ids[1:]:
         expect(page.locator(f'li[data-id="{item_id}"] .card-error')).to_have_text(NETWORK)
     expect(page.locator("#selection-count")).to_have_text("3 ausgewählt")  # still selected, to try again
-    page.unroute("**/v1/review/decisions")
+    deciding_in_bulk.release()
     page.keyboard.press("Escape")
     page.keyboard.press("k")  # back to the one that failed first
     expect(card.locator(".card")).to_be_focused()
@@ -516,16 +517,17 @@ def test_a_claim_the_network_lost_leaves_a_way_to_try_again(page: Page, api: API
     focus nowhere; it says so where the comments would be and offers "check again"."""
     console.allow("net::ERR_FAILED")  # the requests cut off
     hold(api, 1)
+    claiming = Routed(page, "**/v1/review/claims")
     sign_in(page)
     expect(page.locator("#cards > li")).to_have_count(1)
-    page.route("**/v1/review/claims", lambda route: route.abort())
+    claiming.cut()
     page.keyboard.press("a")
     expect(page.get_by_role("alert")).to_have_text(NETWORK)
     expect(page.locator("#status")).to_have_text("Kommentar von Jana Weber freigegeben.")  # that went through
     expect(page.locator("#empty-text")).to_have_text(NETWORK)
     expect(page.locator("#check-again")).to_be_focused()
     waiting = hold(api, 2, author_name="Kai")
-    page.unroute("**/v1/review/claims")
+    claiming.release()
     page.keyboard.press("Enter")
     expect(page.locator(f'li[data-id="{waiting}"] .card')).to_be_focused()
     expect(page.locator("#empty")).to_be_hidden()

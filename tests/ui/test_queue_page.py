@@ -8,7 +8,7 @@ from playwright.sync_api import APIRequestContext, Locator, Page, expect
 
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, Console, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, Console, Routed, hold, review_item, sign_in
 
 
 def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequestContext) -> None:
@@ -358,16 +358,17 @@ def test_a_take_back_the_network_lost_can_be_tried_again(page: Page, api: APIReq
     console.allow("net::ERR_FAILED")  # the request cut off
     item_id = hold(api, 1, author_name="Emil")
     hold(api, 2, author_name="Frida")
+    reopening = Routed(page, "**/reopen")
     sign_in(page)
     expect(page.locator("#cards > li")).to_have_count(2)
     page.keyboard.press("s")  # a slip
     expect(page.locator("#status")).to_have_text("Kommentar von Emil als Spam markiert.")
-    page.route("**/reopen", lambda route: route.abort())
+    reopening.cut()
     page.keyboard.press("u")
     expect(page.get_by_role("alert")).to_contain_text("Die Entscheidung zum Kommentar von Emil ließ sich nicht "
                                                       "zurücknehmen: Der Dienst ist nicht erreichbar.")
     expect(page.locator("#undo")).to_be_visible()  # still there to take back
-    page.unroute("**/reopen")
+    reopening.release()
     page.keyboard.press("u")
     expect(page.locator("#status")).to_have_text(
         "Zurückgenommen: Der Kommentar von Emil wartet wieder auf deine Entscheidung.")
