@@ -291,7 +291,9 @@ def test_moving_past_either_end_of_the_page_says_so_once(page: Page, api: APIReq
     expect(page.locator("#status")).to_have_text("Das ist der letzte Kommentar auf dieser Seite.")
     page.evaluate("document.querySelector('#status').textContent = 'gelesen'")
     page.keyboard.press("j")  # held down, a key repeats: said once, not again and again
-    page.wait_for_timeout(200)  # an announcement would come within a frame
+    # The page announces in the next animation frame (announce): once the frame after it has come, an
+    # announcement of this key would be on screen, however slow the machine (200 ms were not always a frame).
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     expect(page.locator("#status")).to_have_text("gelesen")
     expect(cards.nth(1)).to_be_focused()
 
