@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import sys
 import threading
 import traceback
@@ -87,14 +88,27 @@ class LiveApp:
     def start(self) -> LiveApp:
         self.thread.start()
         self.call(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.call(site.start())
-        port = self.runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        # A listening socket of our own, which ``stop_accepting`` can take off the loop.
+        self.listening = socket.create_server(("127.0.0.1", 0))
+        self.call(web.SockSite(self.runner, self.listening).start())
+        self.url = f"http://127.0.0.1:{self.listening.getsockname()[1]}"
         return self
+
+    async def stop_accepting(self) -> None:
+        """No new connection, and those accepted are the server's before it shuts down and closes its own.
+
+        A page closed at a test's end still sends (its keepalive releases) while the app stops. A connection the
+        loop had accepted but not yet handed over when the runner closed the server was left open by asyncio
+        (3.11: the closed server refuses the new transport, and nothing closes the socket), and its "unclosed
+        socket" ResourceWarning could fail whichever later test was running when it was collected.
+        """
+        self.loop.remove_reader(self.listening)
+        for _ in range(3):  # accepted: its transport is made, then connection_made, then the handler's task
+            await asyncio.sleep(0)
 
     def stop(self) -> None:
         try:
+            self.call(self.stop_accepting())
             self.call(self.runner.cleanup())
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
