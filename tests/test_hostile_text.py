@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.hostile_text import LENGTH, UNITS, hostile, path_of
+from bench.hostile_text import LENGTH, UNITS, fastest, hostile, path_of
 from moderation_service.model import artifact
 from moderation_service.model.spam_themes import THEMES_OF_OLDER_MODELS, theme_counts, theme_table
 from moderation_service.model.text import normalize
@@ -29,14 +29,8 @@ GROWTH = 20
 
 
 def work(read: Callable[[str], object], text: str) -> float:
-    """This process's CPU time for ``read(text)``, the least of three runs (a run the machine slowed by other
-    means than the text, say a cache another process emptied, does not count)."""
-    spent = []
-    for _ in range(3):
-        started = time.process_time()
-        read(text)
-        spent.append(time.process_time() - started)
-    return min(spent)
+    """This process's CPU time for ``read(text)``, the least of three runs (see :func:`bench.hostile_text.fastest`)."""
+    return fastest(read, text, clock=time.process_time)
 
 
 def grows_linearly(read: Callable[[str], object], unit: str) -> bool:
