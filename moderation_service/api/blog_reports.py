@@ -21,7 +21,7 @@ from ..appkeys import LABELS, QUEUE
 from ..auth import Principal, Role
 from ..comments import Comment, Record
 from ..exceptions import NotFound, StorageUnavailable
-from ..review.queue import RESULT_STATUS, Action, training_labels
+from ..review.queue import RESULT_STATUS, SETTLE_LEASE_SECONDS, Action, training_labels
 from .corrections import (
     AppOnly,
     BlogDecision,
@@ -343,10 +343,13 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     landing meanwhile waits and is applied after it. The blog's later word that reached the record before (and
     was kept in the decision's place, :func:`supersede_kept`) is the one applied, whether or not its own
     request got to apply it (a retry, if it did); after a take-back nothing is. One kept in its place while it
-    was applied is applied after it, here too (:data:`SETTLE_ROUNDS`): its request may have failed, and this
-    delivery may be the record's last (until 2026-11-28 it was left kept). A decision this version cannot
-    read is left kept (:func:`readable_report`). Returns the record as it stands then. The CommentStore's
-    ``settle``.
+    was applied is applied after it, here too, and so on until nothing newer was kept meanwhile: its request
+    may have failed, and this delivery may be the record's last (until 2026-11-28 it was left kept; then only
+    the first three were applied so, and a fourth was left kept). Each further round needs a word the blog sent
+    during the one before, so the rounds end when the blog's words do; they stop being started after
+    :data:`SETTLE_LEASE_SECONDS` (the longest one word waits for another), leaving the last word to its own
+    request, which goes on once this one's lease ends. A decision this version cannot read is left kept
+    (:func:`readable_report`). Returns the record as it stands then. The CommentStore's ``settle``.
 
     :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
         decision stays kept).
@@ -355,7 +358,8 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
         return record
     queue = app[QUEUE]
     stands = record
-    for _ in range(SETTLE_ROUNDS):
+    deadline = time.time() + SETTLE_LEASE_SECONDS
+    while True:
         held = await queue.settle_decision(record.id)
         if not held:
             # the blog took it back since the record was stored (or its later word was applied and forgotten):
@@ -378,12 +382,10 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
         # the blog's later word reached the decision while it was applied, and was kept in its place: its own
         # request may never apply it (it failed, a 503 the blog may never retry), and this delivery may be the
         # record's last, so it is applied here too (a retry, if its request applies it as well)
-    return stands
-
-
-#: How many of the blog's words kept one after another in place of the one being applied
-#: :func:`settle_kept_decision` applies while the record is delivered; a later one waits for the next delivery.
-SETTLE_ROUNDS = 3
+        if time.time() >= deadline:
+            logger.warning("the blog's words about %s kept coming while its record was delivered: the last one "
+                           "is left to its own request", record.id)
+            return stands
 
 
 async def apply_kept(app: web.Application, record: Record, report: BlogReport) -> Record:

@@ -475,3 +475,53 @@ async def test_the_blogs_word_whose_request_fails_while_a_kept_decision_is_appli
     assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
     assert await redis.exists(kept) == 0
+
+
+async def test_every_word_the_blog_keeps_while_the_one_before_is_applied_is_applied_by_the_settler(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
+    """As above, with the blog changing its mind three times while the record's delivery applies its words: each
+    word reaches the one being applied and is kept in its place, and each word's request fails (``503``). The
+    settler applies them one after another until nothing newer is kept: the last one, an approval, stands
+    (until 2026-11-28 it applied three, and the fourth decision, the approval, was left kept: the comment stayed
+    rejected until the kept hash expired)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from moderation_service.api import blog_reports
+    from moderation_service.appkeys import HEALTH, QUEUE
+    from moderation_service.review import keys
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
+    kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
+    queue = served.server.app[QUEUE]
+
+    async def away_for_the_word(item_id: str) -> float | None:
+        raise RedisConnectionError("Redis went away for the word's worker")
+
+    monkeypatch.setattr(queue, "settling_until", away_for_the_word)
+    later_words = ["approve", "reject", "approve"]
+    words: list[asyncio.Task[Any]] = []
+    applied: list[str] = []
+    apply_report = blog_reports.apply_report
+
+    async def the_next_word_meanwhile(request: Any, record_id: str, report: Any, comment: Any = None) -> Any:
+        applied.append(report.action.value)
+        if len(words) < len(later_words):
+            action = later_words[len(words)]
+            words.append(asyncio.ensure_future(tell(served, held["id"], action)))
+            while not words[-1].done():  # it fails once it has reached the decision applied now
+                await asyncio.sleep(0.01)
+            served.server.app[HEALTH].up()  # (Redis went away for the word's worker, not for this one)
+            assert await redis.hget(kept, "action") == action  # kept in its place
+        return await apply_report(request, record_id, report, comment)
+
+    monkeypatch.setattr(blog_reports, "apply_report", the_next_word_meanwhile)
+    assert await drain(served) == 1
+    answers = await asyncio.gather(*words)
+    assert [(status, body["error"]["code"]) for status, body in answers] == [(503, "storage_unavailable")] * 3
+    assert applied == ["reject", "approve", "reject", "approve"]
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+    assert await redis.exists(kept) == 0
