@@ -114,23 +114,42 @@ async def reported_decision(request: HasApp, record_id: str, report: BlogReport,
     """
     await supersede_kept(request, record_id, report)
     for _ in range(3):  # the record may arrive between the two: then it is decided as it stands
-        decided = await apply_report(request, record_id, report, comment)
+        decided = await decide_as_reported(request, record_id, report)
+        own = label_kept_at_once(report)
+        if decided.outcome == "unknown" and own is not None and not report.labelled:
+            # the label about to be kept at once is named in the decision kept before it is kept, so that should
+            # this request fail in between, the blog's later word (kept in its place, or applied to the record)
+            # takes it back all the same (until 2026-11-28 it was named only afterwards, and then stayed)
+            kept = await keep_reported(request, record_id, replace(report, labels_kept=(own,)))
+            if kept == "deleted":
+                return decided
+            if kept == "exists":
+                continue
+        decided = await follow_up(request, record_id, report, decided, comment)
         if decided.outcome != "unknown":
             await forget_superseded(request, record_id, report.by, takes_labels=decided.outcome == "decided",
                                     decided_as=report.action, at=repr(report.at))
             return decided
-        # (a correction's or suggestion's follow-up has kept its label already: the decision's replaces it when
-        # it is applied)
-        own = label_kept_at_once(report)
+        # (a correction's or suggestion's follow-up has kept its label now: the decision's replaces it when it is
+        # applied)
         kept_report = replace(report, labelled=own is not None, labels_kept=(own,) if own else ())
-        with kept_or_unavailable(request, "the decision"):
-            kept = await request.app[QUEUE].keep_decision(record_id, kept_report.fields())
+        kept = await keep_reported(request, record_id, kept_report)
         if kept == "kept":
             return BlogDecision("kept")
         if kept == "deleted":
             return decided
         report = kept_report
     return decided
+
+
+async def keep_reported(request: HasApp, record_id: str, report: BlogReport) -> str:
+    """Keep the blog's decision for a comment with no record here (see
+    :meth:`~.review.queue.ReviewQueue.keep_decision`): ``kept``, ``exists`` or ``deleted``.
+
+    :raises StorageUnavailable: Redis is unreachable; the client should retry.
+    """
+    with kept_or_unavailable(request, "the decision"):
+        return await request.app[QUEUE].keep_decision(record_id, report.fields())
 
 
 async def supersede_kept(request: HasApp, record_id: str, word: BlogReport | None = None) -> None:
@@ -199,12 +218,22 @@ async def delete_kept_labels(request: HasApp, public_id: str, by: str) -> int:
 
 async def apply_report(request: HasApp, record_id: str, report: BlogReport,
                        comment: Comment | None = None) -> BlogDecision:
-    """Decide the comment as the blog did (:func:`blog_decision`), then do what the report's protocol makes of
-    it otherwise (:data:`FOLLOW_UPS`: a label for a comment the model decided, say). ``comment``: as the report
-    sent it; else the record's."""
-    principal = Principal(report.by, Role.BLOG)
-    decided = await blog_decision(request, record_id, report.action, source=report.source, principal=principal,
-                                  categories=report.categories, labels=report.labels)
+    """Decide the comment as the blog did (:func:`decide_as_reported`), then do what the report's protocol makes
+    of it otherwise (:func:`follow_up`). ``comment``: as the report sent it; else the record's."""
+    return await follow_up(request, record_id, report, await decide_as_reported(request, record_id, report), comment)
+
+
+async def decide_as_reported(request: HasApp, record_id: str, report: BlogReport) -> BlogDecision:
+    """Decide the comment as the blog did (:func:`blog_decision`)."""
+    return await blog_decision(request, record_id, report.action, source=report.source,
+                               principal=Principal(report.by, Role.BLOG), categories=report.categories,
+                               labels=report.labels)
+
+
+async def follow_up(request: HasApp, record_id: str, report: BlogReport, decided: BlogDecision,
+                    comment: Comment | None = None) -> BlogDecision:
+    """What the report's protocol makes of the blog's decision (``decided``) otherwise (:data:`FOLLOW_UPS`: a
+    label for a comment the model decided, say). ``comment``: as the report sent it; else the record's."""
     comment = comment or (decided.item.record.comment if decided.item is not None else None)
     if comment is None:
         return decided

@@ -790,6 +790,51 @@ async def test_the_admins_last_kept_word_leaves_one_label_as_it_would_with_the_r
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
 
 
+@pytest.mark.parametrize(("first", "later", "result"), [
+    ("submit-spam", "approved", "approved"), ("submit-ham", "trash", "rejected")])
+async def test_the_admins_word_whose_request_failed_after_its_label_was_kept_leaves_no_label_behind(
+        aiohttp_client: Any, settings: Settings, private_redis: Any, first: str, later: str, result: str) -> None:
+    """*Spam* (or *Not Spam*) for a comment whose record waits in a spool keeps its label at once; Redis went
+    away right after that label was kept, before the decision was (``503``, which the blog may never send
+    again). The admin's later word (*Approve*, *Trash*) then decides the record: the first word's label must
+    go with it, as it goes when the first word's decision was kept (until 2026-11-28 nothing named that label,
+    and it stayed beside the decision: a spam example for an approved comment, or a not-spam one for a trashed
+    comment). (A real outage: the test's own Redis stops right after the label was kept.)"""
+    from moderation_service.appkeys import HEALTH, LABELS
+    from tests.api.test_blog_decision import drain
+    from tests.test_redis_outage import wait_until
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client,
+                                                         settings.with_overrides(redis_url=private_redis.url))
+    labels = served.server.app[LABELS]
+    add_correction = labels.add_correction
+
+    async def redis_goes_away(*args: Any, **kwargs: Any) -> Any:
+        added = await add_correction(*args, **kwargs)
+        private_redis.stop()
+        return added
+
+    labels.add_correction = redis_goes_away
+    try:
+        response = await served.post(f"/1.1/{first}", data=recheck(STORED, reporter="admin"))
+    finally:
+        labels.add_correction = add_correction
+    assert response.status == 503
+    private_redis.start()
+    served.server.app[HEALTH].up()
+    await report_status(served, STORED, later)  # the record may have been delivered meanwhile, or not
+
+    async def delivered() -> bool:
+        await drain(served)
+        return (await call(served, "GET", f"/v1/review/items/{item_id}"))[0] == 200
+
+    await wait_until(delivered)
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == result and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == ([{"spam": 0, "toxicity": 0}] if later == "approved"
+                                                              else [])
+
+
 async def test_a_restore_after_the_admins_kept_word_takes_its_label_back(aiohttp_client: Any,
                                                                          settings: Settings) -> None:
     """*Not Spam* (its label kept at once) and *Approve*, then the approval undone, before the record arrived:
