@@ -454,11 +454,12 @@ class ReviewQueue:
 
     async def keep_decision(self, item_id: str, decision: Mapping[str, str]) -> str:
         """Keep a decision of the blog's own (its fields, ``at`` among them) about a comment that has no record
-        in Redis, for the retention time, in place of one kept before; the store applies it when the record
-        arrives (see :class:`~.store.CommentStore`); the ``labels_kept`` of the one replaced are added to its
-        own. Returns ``kept``, ``exists`` (the record is there after all: decide it) or ``deleted`` (made no
-        later than the blog deleted the comment: nothing to decide; a decision made after a deletion is kept,
-        for a copy of the comment the blog sent again since)."""
+        in Redis, for the retention time, in place of one kept before (unless that one was received after it:
+        two requests raced); the store applies it when the record arrives (see :class:`~.store.CommentStore`);
+        the ``labels_kept`` of the one replaced are added to its own (or its own to the one that stays). Returns
+        ``kept``, ``exists`` (the record is there after all: decide it) or ``deleted`` (made no later than the
+        blog deleted the comment: nothing to decide; a decision made after a deletion is kept, for a copy of the
+        comment the blog sent again since)."""
         site_id, token = self._parts(item_id)
         item = keys.comment(site_id, token)
         return str(await self._keep_decision(

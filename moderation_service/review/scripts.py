@@ -508,7 +508,10 @@ return {'ok', fields}
 """
 
 # Keeps the blog's decision (the field/value pairs from ARGV[first]) in the hash KEYS[1] in place of the one there,
-# for ``retention`` seconds: the ``labels_kept`` (JSON lists of names) of both are gathered in the new one's.
+# for ``retention`` seconds: the ``labels_kept`` (JSON lists of names) of both are gathered in the new one's. One
+# received later than it (``at``: the two requests raced, and the newer reached Redis first) stays instead, and
+# gathers the older one's: the blog's last word is the last the service received (until 2026-11-28 it was the
+# last to reach Redis). Returns whether the decision was kept.
 KEEP_IN_PLACE = """
 local function keep_in_place(retention, first)
   local labels_kept, seen = {}, {}
@@ -521,12 +524,19 @@ local function keep_in_place(retention, first)
       end
     end
   end
+  local word = {}
+  for i = first, #ARGV, 2 do word[ARGV[i]] = ARGV[i + 1] end
+  local kept_at = redis.call('HGET', KEYS[1], 'at')
   gather(redis.call('HGET', KEYS[1], 'labels_kept'))
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], unpack(ARGV, first))
-  gather(redis.call('HGET', KEYS[1], 'labels_kept'))
+  local newer_kept = kept_at and tonumber(kept_at) > tonumber(word.at)
+  if not newer_kept then
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[1], unpack(ARGV, first))
+  end
+  gather(word.labels_kept)
   if #labels_kept > 0 then redis.call('HSET', KEYS[1], 'labels_kept', cjson.encode(labels_kept)) end
-  redis.call('EXPIRE', KEYS[1], retention)
+  if not newer_kept then redis.call('EXPIRE', KEYS[1], retention) end
+  return not newer_kept
 end
 """
 
@@ -534,8 +544,9 @@ end
 # when the decision was made, then the decision's field/value pairs (``at`` among them, the same).
 # The blog decided a comment that has no record in Redis (its record may wait in a local spool while Redis is
 # away for the process that has it): the decision is kept, in place of one kept before (the blog's last word
-# counts), until the record arrives (see the store's RECORD script) or the time is up. Checked here, not by
-# the caller beforehand, so that a record stored meanwhile cannot miss it. Returns 'kept'; 'exists' when the
+# counts; one received after it stays, see KEEP_IN_PLACE), until the record arrives (see the store's RECORD
+# script) or the time is up. Checked here, not by the caller beforehand, so that a record stored meanwhile cannot
+# miss it. Returns 'kept'; 'exists' when the
 # record is there after all (decide it as it stands); 'deleted' when the decision was made no later than the
 # blog deleted the comment (within the retention time: it was about a version the deletion keeps out). A
 # decision made after the deletion is kept: the blog may have sent the comment again since (the same id), and
@@ -565,7 +576,8 @@ return redis.call('HGETALL', KEYS[1])
 # KEYS: the blog's decision kept for an item. ARGV: now, how long a decision is kept (seconds), then the blog's
 # next word's field/value pairs (none for a take-back). That word is about to be applied to the item: the
 # decision kept before it is older, and must not be applied after it. The word is kept in its place (the
-# ``labels_kept`` of both gathered, as KEEP_DECISION does), so that if it is not applied now (Redis goes away
+# ``labels_kept`` of both gathered, as KEEP_DECISION does; unless the one kept was received after it, see
+# KEEP_IN_PLACE), so that if it is not applied now (Redis goes away
 # first: a 503 the blog may never retry) the record's next delivery applies it, the blog's last word, and
 # neither is lost (until 2026-11-28 the older one was only marked, and both were lost). A take-back is marked
 # ``superseded`` instead: nothing is to be applied (its fields stay, for the take-back to withdraw the labels

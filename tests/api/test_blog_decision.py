@@ -525,3 +525,38 @@ async def test_every_word_the_blog_keeps_while_the_one_before_is_applied_is_appl
     assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
     assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
     assert await redis.exists(kept) == 0
+
+
+@pytest.mark.parametrize("stalls_at", ["supersede_decision", "keep_decision"])
+async def test_an_older_word_reaching_redis_after_a_newer_one_is_not_kept_in_its_place(
+        aiohttp_client: Any, settings: Any, comment: Any, monkeypatch: Any, stalls_at: str) -> None:
+    """Two of the blog's words about a comment whose record waits in a spool race: the rejection is received
+    first, the approval after it, but the rejection's request stalls (before it reached the decision kept for
+    the comment, or before it kept its own) until the approval has been kept. The approval is the blog's last
+    word, and the one applied when the record arrives (until 2026-11-28 whichever reached Redis last was kept,
+    here the older rejection). The words are told apart by when the service received them: no protocol says
+    when the blog's admin acted."""
+    from moderation_service.appkeys import QUEUE
+
+    served, away = await spooling_pair(aiohttp_client, settings)
+    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
+    queue = served.server.app[QUEUE]
+    reach = getattr(queue, stalls_at)
+    older_stalls, newer_kept = asyncio.Event(), asyncio.Event()
+
+    async def the_older_word_stalls(item_id: str, fields: Any = None) -> Any:
+        if fields is not None and fields["action"] == "reject":
+            older_stalls.set()
+            await newer_kept.wait()
+        return await reach(item_id, fields)
+
+    monkeypatch.setattr(queue, stalls_at, the_older_word_stalls)
+    older = asyncio.ensure_future(tell(served, held["id"], "reject", categories=["insult"]))
+    await asyncio.wait_for(older_stalls.wait(), 30)
+    assert (await tell(served, held["id"], "approve"))[0] == 202
+    newer_kept.set()
+    assert (await asyncio.wait_for(older, 30))[0] == 202
+    assert await drain(served) == 1
+    _, item = await call(served, "GET", f"/v1/review/items/{held['id']}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
