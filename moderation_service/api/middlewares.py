@@ -22,7 +22,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HTTP_MESSAGES = {
     404: "No such endpoint. See the README for the API.",
-    405: "This endpoint does not accept that method.",
     413: "The request body is larger than the service accepts (MODERATION_MAX_BODY_BYTES); send less.",
 }
 
@@ -80,6 +79,8 @@ def _refusal(request: web.Request, exc: Exception) -> web.Response:
         logger.warning("%s %s: Redis unavailable (%s: %s)", request.method, request.path, type(exc).__name__, exc)
         return moderation_error_response(
             StorageUnavailable("Redis is unavailable, so this request cannot be served now; retry shortly."))
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return _method_not_allowed(exc)
     if isinstance(exc, web.HTTPException):
         code = exc.reason.lower().replace(" ", "_")
         message = HTTP_MESSAGES.get(exc.status, exc.reason)
@@ -91,6 +92,16 @@ def _refusal(request: web.Request, exc: Exception) -> web.Response:
         error_body("internal_error", "The service failed to handle this request; it was logged. Retry later."),
         status=500,
     )
+
+
+def _method_not_allowed(exc: web.HTTPMethodNotAllowed) -> web.Response:
+    """A ``405`` names the methods the endpoint takes, in its message and in ``Allow`` (RFC 9110 requires
+    the header; the JSON answer replaces aiohttp's, which had it)."""
+    allowed = sorted(exc.allowed_methods)
+    choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+    message = f"This endpoint does not accept {exc.method}" + (f"; use {choices}." if choices else ".")
+    return web.json_response(error_body("method_not_allowed", message), status=exc.status,
+                             headers={"Allow": ",".join(allowed)})
 
 
 def moderation_error_response(exc: ModerationError) -> web.Response:

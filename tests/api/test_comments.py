@@ -250,6 +250,19 @@ async def test_unknown_endpoint_and_method_are_json(client):  # type: ignore[no-
     assert response.status == 405 and (await response.json())["error"]["code"] == "method_not_allowed"
 
 
+async def test_a_wrong_method_says_which_methods_the_endpoint_takes(client):  # type: ignore[no-untyped-def]
+    # RFC 9110: a 405 names the allowed methods in Allow. Before, the JSON error replaced aiohttp's answer and
+    # lost the header, and its message did not say which method to use.
+    response = await client.get("/v1/comments", headers=auth("blog"))
+    assert response.status == 405 and response.headers["Allow"] == "POST"
+    assert (await response.json())["error"] == {
+        "code": "method_not_allowed", "message": "This endpoint does not accept GET; use POST."}
+    response = await client.put("/v1/comments/kommblog:abc", headers=auth("blog"))
+    assert set(response.headers["Allow"].split(",")) == {"DELETE", "GET", "HEAD"}
+    assert (await response.json())["error"]["message"] == (
+        "This endpoint does not accept PUT; use DELETE, GET or HEAD.")
+
+
 # ---------------------------------------------------------------- auth
 
 
