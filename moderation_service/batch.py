@@ -49,7 +49,7 @@ def score_lines(
             continue
         raw: Any = None
         try:
-            raw = loads_object(line)
+            raw = loads_object(line.encode("utf-8", "surrogateescape"))  # bytes not UTF-8: refused as the API does
             data = SCORE_INPUT_SCHEMA.load(raw)
             if not has_text(data["content"]):  # as the API refuses it
                 raise ValueError("content has no text")

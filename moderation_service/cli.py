@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import io
 import logging
 import os
 import socket
@@ -200,11 +201,31 @@ def serve(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- score
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _open_input(name: str) -> IO[str]:
+    """The input as UTF-8 text (stdin too, whatever the locale), bytes that are not UTF-8 kept as surrogate
+    escapes, so that ``score_lines`` refuses that line alone, as the API refuses such a body."""
     try:
-        return sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+        if name == "-":
+            if not hasattr(sys.stdin, "buffer"):  # already text (a test's StringIO)
+                return sys.stdin
+            stream = sys.stdin.buffer
+            head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+        else:
+            with open(name, "rb") as probe:
+                head = probe.read(2)
+            stream = open(name, "rb")  # noqa: SIM115
     except OSError as exc:
         raise ConfigurationError(f"cannot read {name} ({exc.strerror or exc})") from None
+    if head == _GZIP_MAGIC:
+        if name != "-":
+            stream.close()
+        shown = "FILE" if name == "-" else name
+        raise ConfigurationError(f"{'the input' if name == '-' else name} is gzip-compressed; score reads JSONL: "
+                                 f"gzip -dc {shown} | moderation-service score")
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape")
 
 
 def _open_output(name: str) -> IO[str]:
@@ -230,7 +251,7 @@ def score(args: argparse.Namespace) -> int:
     finally:
         if sink is not sys.stdout:
             sink.close()
-        if source is not sys.stdin:
+        if args.input != "-":
             source.close()
     return 1 if errors else 0
 

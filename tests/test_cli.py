@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import logging
@@ -96,6 +97,32 @@ def test_score_reports_json_that_python_chokes_on_and_goes_on(tmp_path, model_di
     assert results[0]["line"] == 1 and results[0]["error"].startswith("not valid JSON (NaN is not a JSON number")
     assert results[1] == {"id": None, "line": 2, "error": "JSON nested too deeply (more than 1,024 levels)"}
     assert results[2]["id"] == "ok" and results[2]["decision"] == "publish"
+
+
+def test_score_reports_a_line_that_is_not_utf8_and_goes_on(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]
+    # Before, a Latin-1 line in the middle stopped the whole run with a UnicodeDecodeError traceback, and no line
+    # after it was scored. BOM, CRLF and blank lines are read as the API reads them.
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf{"id": 1, "content": "Gr\xc3\xbc\xc3\x9fe"}\r\n\r\n'
+                       b'{"id": 2, "content": "Gr\xfc\xdfe aus K\xf6ln"}\r\n  \r\n{"id": 3, "content": "hallo"}')
+    code = main(["score", str(source), "--model", str(model_dir)])
+    captured = capsys.readouterr()
+    results = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1
+    assert [result["id"] for result in results] == [1, None, 3]
+    assert results[1] == {"id": None, "line": 3, "error": "not valid JSON (not UTF-8: byte 25 cannot be read)"}
+    assert results[0]["decision"] == results[2]["decision"] == "publish"
+    assert captured.err == 'line 3: "not valid JSON (not UTF-8: byte 25 cannot be read)"\n'
+
+
+def test_score_says_a_compressed_file_must_be_decompressed(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]
+    # Training reads *.jsonl.gz; score reads JSONL only, and said so with a UnicodeDecodeError traceback.
+    source = tmp_path / "comments.jsonl.gz"
+    source.write_bytes(gzip.compress(b'{"id": 1, "content": "hallo"}\n'))
+    code = main(["score", str(source), "--model", str(model_dir)])
+    assert code == 2
+    assert (f"{source} is gzip-compressed; score reads JSONL: gzip -dc {source} | moderation-service score"
+            in capsys.readouterr().err)
 
 
 def test_a_model_without_spam_labels_still_marks_a_filled_honeypot_spam(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
