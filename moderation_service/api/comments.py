@@ -27,11 +27,25 @@ routes = web.RouteTableDef()
 STORAGE_DOWN = "Redis is unreachable, so stored comments cannot be read now; retry shortly."
 
 
+#: Bodies a form sends: when one is not JSON at all, saying so tells the sender what to fix (the JSON parser's
+#: "unexpected character" does not). Only then: ``curl -d`` labels the JSON it sends as a form, and JSON with a
+#: mistake in it is told where the mistake is.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _is_form(request: web.Request, body: bytes) -> bool:
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return request.content_type in FORM_TYPES and start not in (b"", b"{", b"[", b'"')
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     body = await request.read()  # raises 413 past the configured client_max_size
     try:
         return loads_object(body)
     except NotJsonObject as exc:
+        if _is_form(request, body):
+            raise MalformedRequest(f"The body is {request.content_type}, not JSON. Send one JSON object, with "
+                                   "Content-Type: application/json.") from None
         raise MalformedRequest(f"The body is {exc}. Send one JSON object.") from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import pytest
 
 from moderation_service.model.attributes import ATTRIBUTES
@@ -137,6 +138,37 @@ async def test_malformed_json_is_400_and_says_where(client):  # type: ignore[no-
     error = (await response.json())["error"]
     assert error["code"] == "malformed_request"
     assert "not valid JSON" in error["message"] and "line 1" in error["message"]
+
+
+def multipart_form() -> aiohttp.FormData:
+    form = aiohttp.FormData({"site_id": "kommblog", "content": "Hallo"})
+    form.add_field("file", b"x", filename="x.txt")  # a file makes it multipart
+    return form
+
+
+@pytest.mark.parametrize(("make_body", "kind"), [
+    (lambda: {"site_id": "kommblog", "content": "Hallo"}, "application/x-www-form-urlencoded"),
+    (multipart_form, "multipart/form-data"),
+])
+async def test_a_form_sent_where_json_is_expected_is_told_to_send_json(client, make_body, kind):  # type: ignore[no-untyped-def]
+    # A form read as JSON failed at "unexpected character" without saying why; Akismet's calls say which
+    # Content-Type to use, and so does this now.
+    response = await client.post("/v1/comments", data=make_body(), headers=auth("blog"))
+    assert response.status == 400
+    assert (await response.json())["error"] == {"code": "malformed_request", "message": (
+        f"The body is {kind}, not JSON. Send one JSON object, with Content-Type: application/json.")}
+
+
+async def test_json_labelled_as_a_form_is_read_as_json(client, comment):  # type: ignore[no-untyped-def]
+    # What curl -d sends: the body decides, not the label; and a mistake in it is told as a JSON mistake.
+    form = {**auth("blog"), "Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post("/v1/comments", data=json.dumps(comment), headers=form)
+    assert response.status == 200
+    response = await client.post("/v1/comments", data=' {"site_id": "kommblog",}', headers=form)
+    assert (await response.json())["error"]["message"].startswith("The body is not valid JSON (")
+    response = await client.post("/v1/comments", data="[1]", headers=form)
+    assert (await response.json())["error"]["message"] == (
+        "The body is JSON but an array, not an object. Send one JSON object.")
 
 
 async def test_json_nested_too_deep_is_400(client):  # type: ignore[no-untyped-def]
