@@ -39,6 +39,12 @@ SITE_ID = validate.Regexp(SITE_ID_PATTERN, error="Use 1-64 letters, digits, '.',
                                                  "letter or digit.")
 
 
+#: What a time or an IP address that cannot be read is told: the form to send.
+ISO_TIME = {"invalid": "Use an ISO 8601 time such as '2026-11-28T14:05:00Z' or '2026-11-28T15:05:00+01:00' "
+                       "(UTC if no zone)."}
+IP_ADDRESS = {"invalid_ip": "Use one IPv4 or IPv6 address, such as '203.0.113.7' or '2001:db8::7'."}
+
+
 class CommentSchema(Schema):
     """A new comment as the blog posts it. Only ``site_id`` and ``content`` are required."""
 
@@ -54,16 +60,16 @@ class CommentSchema(Schema):
     # Lenient on purpose: spam bots send junk addresses and URLs, and junk is evidence, not an error.
     author_email = fields.String(load_default=None, validate=validate.Length(max=320))
     author_url = fields.String(load_default=None, validate=_URL)
-    author_ip = fields.IP(load_default=None)
+    author_ip = fields.IP(load_default=None, error_messages=IP_ADDRESS)
     user_agent = fields.String(load_default=None, validate=_URL)
     referrer = fields.String(load_default=None, validate=_URL)
     parent_id = Identifier(load_default=None, validate=_ID)
     lang = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z", error="Use a language tag such as 'de' or 'en-GB'."))
-    submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    submitted_at = fields.AwareDateTime(load_default=None, default_timezone=UTC, error_messages=ISO_TIME)
     type = fields.String(load_default=None, validate=validate.Length(max=40))
     honeypot = fields.String(load_default=None, validate=validate.Length(max=2000))
-    form_rendered_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    form_rendered_at = fields.AwareDateTime(load_default=None, default_timezone=UTC, error_messages=ISO_TIME)
 
 
 def iso(timestamp: float | None) -> str | None:

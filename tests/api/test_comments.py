@@ -221,6 +221,23 @@ async def test_invalid_fields_are_422_naming_each_field(client, comment):  # typ
     assert error["fields"]["conent"] == ["Unknown field."]
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("submitted_at", "gestern"), ("submitted_at", "2026-13-45T00:00:00"), ("submitted_at", 1764234000),
+    ("form_rendered_at", ""), ("author_ip", "999.1.1.1"), ("author_ip", ""), ("author_ip", "1.2.3.4, 5.6.7.8"),
+])
+async def test_a_bad_time_or_address_is_told_what_to_send(client, comment, field, value):  # type: ignore[no-untyped-def]
+    # "Not a valid datetime." named no format (a Unix time is refused, and nothing said why), and "Not a valid
+    # IP address." did not say that a list of them is not one.
+    status, body = await submit(client, {**comment, field: value})
+    assert status == 422
+    says = {"submitted_at": ISO_TIME, "form_rendered_at": ISO_TIME, "author_ip": IP_ADDRESS}[field]
+    assert body["error"]["fields"] == {field: [says]}
+
+
+ISO_TIME = "Use an ISO 8601 time such as '2026-11-28T14:05:00Z' or '2026-11-28T15:05:00+01:00' (UTC if no zone)."
+IP_ADDRESS = "Use one IPv4 or IPv6 address, such as '203.0.113.7' or '2001:db8::7'."
+
+
 async def test_a_link_whose_host_urlsplit_refuses_is_decided(client, comment):  # type: ignore[no-untyped-def]
     # "\u2101" and the full-width solidus turn into "/" under NFKC: urlsplit refuses such a host (ValueError).
     for number, link in enumerate(("http://x\u2101y.example", "www.angebot.example\uff0fjetzt")):

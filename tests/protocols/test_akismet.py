@@ -253,7 +253,7 @@ async def test_is_test_answers_but_keeps_nothing(client: Any, redis: Any) -> Non
     ({"api_key": "not-a-key-of-this-service"}, "Invalid key"),
     ({"api_key": KEYS["moderator"]}, "Invalid key"),
     ({"api_key": TWO_SITES_KEY, "blog": "https://elsewhere.example"}, "The blog https://elsewhere.example is not"),
-    ({"user_ip": "999.1.1.1"}, "user_ip: Not a valid IP address."),
+    ({"user_ip": "999.1.1.1"}, "user_ip: Use one IPv4 or IPv6 address, such as '203.0.113.7'"),
     ({"comment_author": "x" * 501}, "comment_author: Longer than maximum length 500."),
 ])
 async def test_invalid_requests_answer_invalid_with_debug_help(client: Any, change: dict[str, str],
