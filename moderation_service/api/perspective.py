@@ -18,7 +18,7 @@ from aiohttp import web
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..appkeys import MODELS
-from ..auth import Principal
+from ..auth import ALL_SITES, Principal
 from ..comments import public_id
 from ..exceptions import (
     Forbidden,
@@ -182,6 +182,11 @@ def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
 
 def site_of(principal: Principal, community_id: str | None) -> str:
     site_id = site_for(principal, community_id)
+    if site_id is None and community_id:
+        shown = community_id if len(community_id) <= 200 else community_id[:200] + "…"
+        raise Forbidden(f"communityId '{shown}' is not a site of this key: set it to one of "
+                        f"{', '.join(sorted(principal.sites - {ALL_SITES}))} (a client that cannot, such as Coral, "
+                        "which sends its tenant's URL there, needs a key for one site).")
     if site_id is None:
         raise Forbidden("This key is valid for several sites: set communityId to the id of the site "
                         "the comment belongs to.")

@@ -114,6 +114,17 @@ async def test_key_for_two_sites_names_the_site_in_community_id(client: Any) -> 
     assert "set communityId" in body["error"]["message"]
 
 
+async def test_a_community_id_that_is_not_a_site_of_the_key_is_told_so(client: Any) -> None:
+    # Before, it was told to "set communityId", which it had done.
+    for named in ("default", "Coral:https://kommblog.example"):
+        request = {**coral_analyze(FRIENDLY), "communityId": named}
+        status, body, _ = await post(client, ANALYZE, request, key=TWO_SITES_KEY)
+        assert status == 403 and body["error"]["status"] == "PERMISSION_DENIED"
+        assert body["error"]["message"] == (
+            f"communityId '{named}' is not a site of this key: set it to one of kommblog, otherblog (a client that "
+            "cannot, such as Coral, which sends its tenant's URL there, needs a key for one site).")
+
+
 async def test_key_in_the_goog_header(client: Any) -> None:
     response = await client.post(ANALYZE, json=coral_analyze(FRIENDLY), headers={"X-Goog-Api-Key": KEYS["blog"]})
     assert response.status == 200
