@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..appkeys import MODELS
+from ..appkeys import MODELS, SETTINGS
 from ..auth import ALL_SITES, Principal
 from ..comments import public_id
 from ..exceptions import (
@@ -158,7 +158,9 @@ def google_errors(handler: Callable[[web.Request], Awaitable[web.Response]]) -> 
             code = 400 if exc.status in (413, 422) else exc.status
             return google_error(code, exc.message, exc.details.get("details"))
         except web.HTTPRequestEntityTooLarge:
-            return google_error(400, "Request payload size exceeds the limit.")
+            limit = request.app[SETTINGS].max_body_bytes
+            return google_error(400, f"Request payload size exceeds the limit: {limit} bytes "
+                                     "(MODERATION_MAX_BODY_BYTES).")
 
     return wrapped
 
