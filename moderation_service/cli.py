@@ -13,6 +13,7 @@ import errno
 import io
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from typing import IO
 
 from aiohttp import web
 
-from .auth import load_keyring, write_starter_keys
+from .auth import SITE_ID_PATTERN, load_keyring, write_starter_keys
 from .exceptions import ConfigurationError
 from .identity import load_or_create_secret
 from .live_model import live_directory
@@ -33,6 +34,14 @@ from .sites import load_sites
 from .workers import Workers, stop_with_parent
 
 logger = logging.getLogger("moderation_service")
+
+
+def site_id(value: str) -> str:
+    """``--site``: a site id as the API takes it (a line's own ``site_id`` is checked the same way)."""
+    if not re.match(SITE_ID_PATTERN, value):
+        raise argparse.ArgumentTypeError("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+                                         f"digit, not {value!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("input", nargs="?", default="-", help="JSONL file of comments ('-' or none: stdin)")
     score.add_argument("-o", "--output", default="-", help="where to write the JSONL results (default stdout)")
     score.add_argument("--model", type=Path, help="artifact directory (default: the live model)")
-    score.add_argument("--site", default="default", help="site id for lines without site_id (its thresholds apply)")
+    score.add_argument("--site", type=site_id, default="default",
+                       help="site id for lines without site_id (its thresholds apply)")
     plugin = commands.add_parser(
         "wordpress-plugin", help="write the WordPress must-use plugin that sends the Akismet plugin's calls here")
     plugin.add_argument("--url", required=True, help="this service's address as WordPress reaches it, such as "

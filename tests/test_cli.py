@@ -115,6 +115,17 @@ def test_score_reports_a_line_that_is_not_utf8_and_goes_on(tmp_path, model_dir, 
     assert captured.err == 'line 3: "not valid JSON (not UTF-8: byte 25 cannot be read)"\n'
 
 
+@pytest.mark.parametrize("site", ["bad site!", "", "kommblog\n"])
+def test_score_refuses_a_site_the_api_would_refuse(model_dir, monkeypatch, capsys, site):  # type: ignore[no-untyped-def]
+    # A line's own bad site_id was refused, but --site was taken as given, and its lines scored.
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"id": 1, "content": "hallo"}\n'))
+    with pytest.raises(SystemExit) as exit_:
+        main(["score", "--model", str(model_dir), "--site", site])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2 and captured.out == ""
+    assert "argument --site: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" in captured.err
+
+
 def test_score_says_a_compressed_file_must_be_decompressed(tmp_path, model_dir, capsys):  # type: ignore[no-untyped-def]
     # Training reads *.jsonl.gz; score reads JSONL only, and said so with a UnicodeDecodeError traceback.
     source = tmp_path / "comments.jsonl.gz"
