@@ -20,9 +20,12 @@ class Identifier(fields.String):
     """An id of the blog's (comment, post, parent): a string, or a whole number as many blogs' ids are, kept as
     its decimal string (``4711`` and ``"4711"`` name the same comment)."""
 
-    default_error_messages = {"invalid": "Use a string or a whole number."}
+    default_error_messages = {"invalid": "Use a string or a whole number.",
+                              "inexact": "A whole number this large cannot be read exactly: send the id as a string."}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, float) and value.is_integer() and abs(value) >= 2**63:
+            raise self.make_error("inexact")  # JSON read a whole number beyond 64 bits as a double
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         return super()._deserialize(value, attr, data, **kwargs)

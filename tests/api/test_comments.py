@@ -264,6 +264,18 @@ async def test_whole_number_ids_are_the_same_ids_as_strings(client, comment):  #
         status, body = await submit(client, {**comment, "comment_id": wrong})
         assert status == 422 and body["error"]["fields"] == {"comment_id": ["Use a string or a whole number."]}, wrong
 
+async def test_a_whole_number_id_beyond_64_bits_is_told_to_come_as_a_string(client, comment):  # type: ignore[no-untyped-def]
+    # JSON reads such a number as a double, which cannot hold it exactly; it was told "Use a string or a whole
+    # number", which it was. Up to 64 bits (WordPress's bigint ids) it is the same id as its string.
+    body = json.dumps({**comment, "comment_id": 2**64}).encode("utf-8")
+    response = await client.post("/v1/comments", data=body, headers=auth("blog"))
+    assert response.status == 422
+    assert (await response.json())["error"]["fields"] == {"comment_id": [
+        "A whole number this large cannot be read exactly: send the id as a string."]}
+    status, body = await submit(client, {**comment, "comment_id": 2**64 - 1})
+    assert status == 200 and body["comment_id"] == str(2**64 - 1)
+
+
 async def test_empty_and_too_long_content_are_422(client, comment, settings):  # type: ignore[no-untyped-def]
     status, body = await submit(client, {**comment, "content": "   "})
     assert status == 422 and body["error"]["fields"] == {"content": ["Must contain text."]}
