@@ -55,7 +55,7 @@ from .review.outbox import Outbox, WebhookPolicy
 from .review.queue import ReviewQueue
 from .review.spool import Spool
 from .review.store import CommentStore
-from .settings import Settings
+from .settings import Settings, body_bytes_for
 from .signals.stateful import SignalState
 from .sites import load_sites
 from .ui import pages as ui
@@ -70,6 +70,11 @@ async def configuration_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[KEYRING] = load_keyring(settings.api_keys_json, settings.api_keys_file)
     app[SITES] = load_sites(settings.sites_file)
+    if settings.max_body_bytes < body_bytes_for(settings.max_content_chars):
+        logger.warning(
+            "MODERATION_MAX_BODY_BYTES (%d) is less than a comment of MODERATION_MAX_CONTENT_CHARS (%d) characters "
+            "may take as JSON (%d bytes, with every character escaped): such a comment gets 413 instead of a decision",
+            settings.max_body_bytes, settings.max_content_chars, body_bytes_for(settings.max_content_chars))
     yield
 
 

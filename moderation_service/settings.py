@@ -27,6 +27,13 @@ _DATABASE = re.compile(r"/[0-9]+")
 _KIND = {int: "a whole number", float: "a number"}
 
 
+def body_bytes_for(max_content_chars: int) -> int:
+    """The request body a comment of ``max_content_chars`` characters may need as JSON: 12 bytes a character
+    (an emoji written as two ``\\uXXXX`` escapes, as PHP's ``json_encode`` writes it by default) and 64 KiB for
+    the other fields (each limited far below that)."""
+    return 12 * max_content_chars + 64 * 1024
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -48,7 +55,9 @@ class Settings:
     #: Inline JSON with the same content as ``api_keys_file`` (handy for containers).
     api_keys_json: str | None = field(default=None, repr=False)
     sites_file: Path | None = None
-    max_body_bytes: int = 64 * 1024
+    #: Larger request bodies get 413. Unless set, :func:`body_bytes_for` ``max_content_chars``: a comment within
+    #: its length limit is never refused for how its JSON is escaped.
+    max_body_bytes: int = body_bytes_for(20_000)
     max_content_chars: int = 20_000
     #: Days a published or spam decision stays answerable (held comments stay until decided).
     decision_ttl_days: int = 30
@@ -171,6 +180,8 @@ class Settings:
         text("MODERATION_COOKIE_SECURE", "cookie_secure", str.lower)
         text("MODERATION_TRUSTED_PROXIES", "trusted_proxies",
              lambda raw: tuple(part.strip() for part in raw.split(",") if part.strip()))
+        if "max_body_bytes" not in values:
+            values["max_body_bytes"] = body_bytes_for(values.get("max_content_chars", cls.max_content_chars))
         assert set(values) <= names
         return cls(**values).validated()
 

@@ -77,7 +77,9 @@ def _field_of(variable: str) -> str:
             continue
         changed = [f.name for f in fields(Settings) if getattr(settings, f.name) != getattr(default, f.name)]
         if changed:
-            (name,) = changed
+            # MODERATION_MAX_CONTENT_CHARS moves the body limit's default too: its own field is the one named so
+            named = variable.removeprefix("MODERATION_").lower()
+            (name,) = [named] if named in changed else changed
             return name
     raise AssertionError(f"no sample value sets {variable}")
 

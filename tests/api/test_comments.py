@@ -304,6 +304,41 @@ async def test_body_over_the_limit_is_413(client, comment, settings):  # type: i
     assert f"The limit is {settings.max_body_bytes} bytes" in error["message"]
 
 
+@pytest.mark.parametrize("character", ["ü", "\u0436", "\U0001f600"], ids=["umlaut", "cyrillic", "emoji"])
+async def test_a_comment_at_the_length_limit_fits_the_body_limit_however_it_is_escaped(
+        client, comment, settings, character):  # type: ignore[no-untyped-def]
+    """PHP's json_encode (and so many a blog plugin) writes every non-ASCII character as \\uXXXX, an emoji as
+    two: 12 bytes for one character. A comment within MODERATION_MAX_CONTENT_CHARS is scored, not refused as a
+    body too large (until 2026-11-28 the 64 KiB default refused 11,000 Cyrillic characters or 5,500 emoji)."""
+    text = character * settings.max_content_chars
+    body = json.dumps({**comment, "content": text}, ensure_ascii=True)
+    headers = {**auth("blog"), "Content-Type": "application/json"}
+    response = await client.post("/v1/comments", data=body, headers=headers)
+    assert response.status == 200, await response.text()
+    assert (await response.json())["decision"] in ("publish", "hold", "spam")
+
+
+def test_the_default_body_limit_follows_the_length_limit() -> None:
+    from moderation_service.settings import Settings
+
+    assert Settings.from_env({}).max_body_bytes == 12 * 20_000 + 65536
+    assert Settings.from_env({"MODERATION_MAX_CONTENT_CHARS": "50000"}).max_body_bytes == 12 * 50_000 + 65536
+    given = {"MODERATION_MAX_CONTENT_CHARS": "50000", "MODERATION_MAX_BODY_BYTES": "100000"}
+    assert Settings.from_env(given).max_body_bytes == 100_000
+
+
+async def test_a_body_limit_below_what_the_length_limit_needs_is_warned_of(
+        aiohttp_client, settings, caplog):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from moderation_service.app import create_app
+
+    await aiohttp_client(create_app(dataclasses.replace(settings, max_body_bytes=65536)))
+    assert [r.getMessage() for r in caplog.records if "MODERATION_MAX_BODY_BYTES" in r.getMessage()] == [
+        "MODERATION_MAX_BODY_BYTES (65536) is less than a comment of MODERATION_MAX_CONTENT_CHARS (20000) characters "
+        "may take as JSON (305536 bytes, with every character escaped): such a comment gets 413 instead of a decision"]
+
+
 async def test_unknown_endpoint_and_method_are_json(client):  # type: ignore[no-untyped-def]
     response = await client.get("/v2/nothing")
     assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -131,6 +132,15 @@ async def test_a_body_over_the_limit_is_told_the_limit(client: Any, settings: An
     status, body, _ = await post(client, ANALYZE, request)
     assert status == 400 and body["error"] == {"code": 400, "status": "INVALID_ARGUMENT", "message": (
         f"Request payload size exceeds the limit: {settings.max_body_bytes} bytes (MODERATION_MAX_BODY_BYTES).")}
+
+
+async def test_a_text_at_the_length_limit_fits_the_body_limit_however_it_is_escaped(
+        client: Any, settings: Any) -> None:
+    body = json.dumps(coral_analyze("\U0001f600" * settings.max_content_chars), ensure_ascii=True)
+    response = await client.post(ANALYZE, data=body, params={"key": KEYS["blog"]},
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 200, await response.text()
+    assert 0 <= (await response.json())["attributeScores"]["TOXICITY"]["summaryScore"]["value"] <= 1
 
 
 async def test_key_in_the_goog_header(client: Any) -> None:
