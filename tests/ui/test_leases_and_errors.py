@@ -102,16 +102,63 @@ def test_an_idle_page_gives_its_comments_back_and_resumes_on_a_key(page: Page, a
     assert review_item(api, item_id)["claim"]["by"] == "mod"
 
 
-@pytest.mark.parametrize("ui_options", [UiOptions(idle_release_seconds=2, empty_poll_seconds=1)])
-def test_an_idle_page_on_an_empty_queue_claims_nothing_new(page: Page, api: APIRequestContext) -> None:
+IDLE_MS = UiOptions().idle_release_seconds * 1000
+POLL_MS = UiOptions().empty_poll_seconds * 1000
+
+
+class ClaimsAsked:
+    """How often the page has asked the service for comments (``POST /v1/review/claims``), counted in the page
+    when it calls ``fetch``. A poll's timer calls it before its first ``await``, so a poll that a
+    ``page.clock`` step fires is counted when the step returns, whether or not its answer has come."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        page.add_init_script("""
+            window.claimsAsked = 0;
+            const send = window.fetch.bind(window);
+            window.fetch = (resource, options) => {
+                if (String(resource).endsWith('/v1/review/claims')) window.claimsAsked += 1;
+                return send(resource, options);
+            };
+        """)
+
+    def count(self) -> int:
+        return int(self.page.evaluate("window.claimsAsked"))
+
+
+def test_an_empty_queue_is_asked_again_on_the_pages_clock(page: Page, api: APIRequestContext) -> None:
+    """The control of the next test: with the page's timers at their defaults and its clock moved on by the
+    test (the clock runs on in real time too, but one poll's 30 s is longer than this test waits), an empty
+    queue's page asks again after one poll's time and shows what came. Fails if polling were never scheduled."""
+    claims = ClaimsAsked(page)
+    page.clock.install()
     sign_in(page)
     expect(page.locator("#status")).to_have_text(EMPTY)
-    expect(page.locator("#status")).to_contain_text("Pausiert", timeout=10_000)
     item_id = hold(api, 1)
-    time.sleep(1.5)  # a poll would have claimed it by now
+    asked = claims.count()
+    page.clock.run_for(POLL_MS)
+    assert claims.count() > asked
+    expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_visible()
+
+
+def test_an_idle_page_on_an_empty_queue_claims_nothing_new(page: Page, api: APIRequestContext) -> None:
+    """Nobody at the page (its clock moved past the idle time, as when a laptop sleeps): the next poll pauses the
+    page instead of claiming, and a paused page does not poll: in the time the page of the test above asks again
+    (and more), it asks for nothing, and a comment that comes meanwhile is not claimed until a click."""
+    claims = ClaimsAsked(page)
+    page.clock.install()
+    sign_in(page)
+    expect(page.locator("#status")).to_have_text(EMPTY)
+    page.clock.fast_forward(IDLE_MS + POLL_MS)  # the poll that was due runs once, at the end: nobody was there
+    expect(page.locator("#status")).to_contain_text("Pausiert")
+    item_id = hold(api, 1)
+    asked = claims.count()
+    page.clock.run_for(2 * POLL_MS)
+    assert claims.count() == asked
     assert review_item(api, item_id)["claim"] is None
     page.mouse.click(5, 300)
     expect(page.locator(f'li[data-id="{item_id}"]')).to_be_visible()
+    assert claims.count() == asked + 1
 
 
 def test_a_comment_taken_by_someone_else_is_explained_and_removed(
