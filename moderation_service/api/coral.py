@@ -135,12 +135,17 @@ NOT_AUTHENTICATED = (
 _NO_SECRET = secrets.token_hex(32)
 
 
+def body_signature(secret: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of ``body`` under ``secret``: what Coral sends after ``sha256=``."""
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
 def verify_signature(request: web.Request, site_id: str, body: bytes) -> None:
     """That ``body`` is signed with the site's ``coral_secret``; else :data:`NOT_AUTHENTICATED`, the reason
-    logged. The same work whether or not the site exists and has a secret."""
+    logged. The same work whether or not the site exists and has a secret: the whole body is signed."""
     secret = request.app[SITES].get(site_id).coral_secret
     header = request.headers.get(SIGNATURE_HEADER, "").strip()
-    expected = hmac.new((secret or _NO_SECRET).encode("utf-8"), body, hashlib.sha256).hexdigest()
+    expected = body_signature(secret or _NO_SECRET, body)
     signatures = [value.strip() for prefix, _, value in (part.partition("=") for part in header.split(","))
                   if prefix.strip() == "sha256"]
     # compare_digest with every candidate (no early exit), so timing tells nothing about which was close
