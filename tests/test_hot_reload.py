@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation_service.app import create_app
-from moderation_service.live_model import reload_notice, set_live
+from moderation_service.live_model import ModelHolder, reload_notice, set_live
 from moderation_service.review import keys
 from tests.conftest import auth
 
@@ -43,6 +43,18 @@ def models(settings, model_dir):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def client(aiohttp_client, settings, models):  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
+
+
+@pytest.fixture
+async def unwatched_client(aiohttp_client, settings, models, monkeypatch):  # type: ignore[no-untyped-def]
+    """The service with its models/LIVE watcher looking never: only the way under test (SIGHUP, a notice) can
+    switch the model. (The watcher looks every 2 s: a test that told them apart by a deadline of 1.5 s passed on
+    the watcher's switch when its body started late, and failed when the reload itself took longer.)"""
+    async def never(self: ModelHolder, interval: float = 2.0) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(ModelHolder, "watch_pointer", never)
     return await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
 
 
@@ -101,27 +113,24 @@ async def test_rewritten_thresholds_of_the_live_model_take_effect(client, models
     assert (await response.json())["changed"] is False  # nothing changed since
 
 
-async def test_reload_on_sighup(client, models) -> None:  # type: ignore[no-untyped-def]
+async def test_reload_on_sighup(unwatched_client, models) -> None:  # type: ignore[no-untyped-def]
     set_live(models, "v2")
-    # Give the pointer watcher no chance to be first: SIGHUP right away.
     os.kill(os.getpid(), signal.SIGHUP)
 
     async def switched() -> bool:
-        return await version(client) == "v2"
+        return await version(unwatched_client) == "v2"
 
-    await until(switched, timeout=1.5)
+    await until(switched)
 
 
-async def test_reload_on_redis_notice(client, models, redis) -> None:  # type: ignore[no-untyped-def]
-    (models / "LIVE").write_text("v2\n")  # changed behind the watcher's back...
-    await asyncio.sleep(0.3)
-    channel = keys.reload_channel(redis.connection_pool.connection_kwargs["db"])
-    await redis.publish(channel, json.dumps({"event": "promoted", "version": "v2"}))
+async def test_reload_on_redis_notice(unwatched_client, models, redis) -> None:  # type: ignore[no-untyped-def]
+    (models / "LIVE").write_text("v2\n")  # changed behind the watcher's back (it does not look)...
+    await announce(redis, "v2")  # ...and announced once the service listens
 
     async def switched() -> bool:
-        return await version(client) == "v2"
+        return await version(unwatched_client) == "v2"
 
-    await until(switched, timeout=1.5)  # ...the notice is faster than the 2 s pointer poll
+    await until(switched)
 
 
 async def test_a_damaged_model_is_refused_and_the_old_one_keeps_serving(client, models) -> None:  # type: ignore[no-untyped-def]
