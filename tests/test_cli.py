@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -297,6 +298,29 @@ def serve_with_workers(tmp_path: Path, model_dir: Path, redis_url: str,
     return process, port
 
 
+class Said:
+    """What a process writes to its stderr pipe, read line by line in a thread as it comes: a test can wait for a
+    line (and the pipe never fills)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        self.reader = threading.Thread(target=self.lines.extend, args=(process.stderr,), daemon=True)
+        self.reader.start()
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in list(self.lines))
+
+    def all(self, timeout: float) -> str:
+        """Everything, once the process has ended (and closed the pipe)."""
+        self.process.wait(timeout)
+        self.reader.join(timeout)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+        return "".join(self.lines)
+
+
 def serving_workers(parent: int, port: int) -> set[int]:
     """The service's worker processes that listen on ``port`` (a worker listens once it has started)."""
     listening = set()
@@ -377,6 +401,7 @@ def test_sighup_reaches_every_worker(tmp_path, model_dir, redis_url):  # type: i
     served = tmp_path / "model"
     shutil.copytree(model_dir, served)
     process, port = serve_with_workers(tmp_path, served, redis_url)
+    said = Said(process)
     try:
         deadline = time.monotonic() + 60
         while len(serving_workers(process.pid, port)) < 2 and time.monotonic() < deadline:
@@ -385,10 +410,11 @@ def test_sighup_reaches_every_worker(tmp_path, model_dir, redis_url):  # type: i
         manifest["thresholds"]["toxicity"]["hold"] = 0.5
         (served / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         process.send_signal(signal.SIGHUP)
-        time.sleep(3)
+        while said.count("reloaded after SIGHUP") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
-        stderr = process.communicate(timeout=60)[1]
+        stderr = said.all(timeout=60)
     assert process.returncode == 0, stderr
     assert stderr.count("reloaded after SIGHUP") == 2, stderr
 
