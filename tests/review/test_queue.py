@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -51,6 +52,32 @@ def queue(redis: Redis) -> ReviewQueue:
     return ReviewQueue(redis, Sites(), retention_seconds=3600, lease_seconds=60)
 
 
+class QueueClock:
+    """The review queue's clock (``time`` in its module), moved on by the test: a lease ends when the test says,
+    not when the machine gets round to it (a 0.2 s lease could end before the next line on a loaded machine)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> Any:  # the rest of ``time`` (strftime, gmtime) as it is
+        return getattr(time, name)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> QueueClock:
+    from moderation_service.review import queue as queue_module
+
+    moved = QueueClock()
+    monkeypatch.setattr(queue_module, "time", moved)
+    return moved
+
+
 async def fill(store: CommentStore, records: list[Record]) -> None:
     for record in records:
         await store.record(record)
@@ -84,11 +111,11 @@ async def test_claim_across_sites_takes_the_oldest_head(store, queue) -> None:  
     assert [i.record.id for i in claimed] == [held(2, site="b").id, held(5, site="a").id, held(7, site="a").id]
 
 
-async def test_expired_lease_returns_the_item(store, queue, redis) -> None:  # type: ignore[no-untyped-def]
+async def test_expired_lease_returns_the_item(store, queue, redis, clock) -> None:  # type: ignore[no-untyped-def]
     await fill(store, [held(1)])
-    await queue.claim_next("anna", ["kommblog"], count=1, lease_seconds=0.2)
+    await queue.claim_next("anna", ["kommblog"], count=1, lease_seconds=10)
     assert await queue.claim_next("ben", ["kommblog"], count=1) == []
-    await asyncio.sleep(0.3)
+    clock.advance(11)
     taken = await queue.claim_next("ben", ["kommblog"], count=1)
     assert [i.claimed_by for i in taken] == ["ben"]
     with pytest.raises(Conflict) as error:
@@ -98,10 +125,10 @@ async def test_expired_lease_returns_the_item(store, queue, redis) -> None:  # t
     assert actions == ["claim", "lease_expired", "claim"]
 
 
-async def test_decide_after_own_lease_expired_is_refused(store, queue) -> None:  # type: ignore[no-untyped-def]
+async def test_decide_after_own_lease_expired_is_refused(store, queue, clock) -> None:  # type: ignore[no-untyped-def]
     await fill(store, [held(1)])
-    await queue.claim(held(1).id, "anna", lease_seconds=0.1)
-    await asyncio.sleep(0.2)
+    await queue.claim(held(1).id, "anna", lease_seconds=10)
+    clock.advance(11)
     with pytest.raises(Conflict) as error:
         await queue.decide(held(1).id, "anna", Action.APPROVE)
     assert error.value.code == "lease_expired" and "claim it again" in error.value.message
@@ -249,13 +276,13 @@ async def test_filtered_listing_leaves_no_key_behind(store, queue, redis) -> Non
                               keys.item_audit("kommblog", held(2).id.split(":")[1])}  # the claimed item's trail
 
 
-async def test_claim_across_sites_skips_heads_held_by_others(store, queue) -> None:  # type: ignore[no-untyped-def]
+async def test_claim_across_sites_skips_heads_held_by_others(store, queue, clock) -> None:  # type: ignore[no-untyped-def]
     """A site whose oldest item another moderator holds competes with its oldest free item."""
     await fill(store, [held(1, site="a"), held(2, site="b"), held(3, site="a"), held(4, site="b")])
-    await queue.claim(held(1, site="a").id, "ben", lease_seconds=0.3)
+    await queue.claim(held(1, site="a").id, "ben", lease_seconds=10)
     claimed = await queue.claim_next("anna", ["a", "b"], count=2)
     assert [i.record.id for i in claimed] == [held(2, site="b").id, held(3, site="a").id]
-    await asyncio.sleep(0.4)  # ben's lease ends: his item is the oldest free one again
+    clock.advance(11)  # ben's lease ends: his item is the oldest free one again
     claimed = await queue.claim_next("carla", ["b", "a"], count=2)
     assert [i.record.id for i in claimed] == [held(1, site="a").id, held(4, site="b").id]
 
