@@ -12,6 +12,7 @@ synchronous tests and fixtures.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import sys
@@ -242,6 +243,30 @@ class Routed:
         for route in self.held:
             route.continue_()
         self.held.clear()
+
+
+class Asked:
+    """How often the page has called ``fetch`` for a URL ending in ``path``, counted in the page as it calls; made
+    before the page loads (before ``sign_in``). A call made by a key press's handler, or by a timer that a
+    ``page.clock`` step fires, is counted when the press or the step returns, whether or not its answer has come:
+    a test can say that nothing was asked for without waiting to see."""
+
+    def __init__(self, page: Page, path: str) -> None:
+        self.page = page
+        self.path = path
+        page.add_init_script(f"""
+            window.asked = window.asked || {{}};
+            window.asked[{json.dumps(path)}] = 0;
+            const send = window.fetch.bind(window);
+            window.fetch = (resource, options) => {{
+                const url = String(resource instanceof Request ? resource.url : resource);
+                if (url.endsWith({json.dumps(path)})) window.asked[{json.dumps(path)}] += 1;
+                return send(resource, options);
+            }};
+        """)
+
+    def count(self) -> int:
+        return int(self.page.evaluate("(path) => window.asked[path]", self.path))
 
 
 def item_url(item_id: str, action: str) -> str:

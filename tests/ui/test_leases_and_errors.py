@@ -20,7 +20,7 @@ from moderation_service.review import keys
 from moderation_service.settings import Settings
 from moderation_service.ui.resources import UiOptions
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, Console, LiveApp, Routed, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, Asked, Console, LiveApp, Routed, hold, review_item, sign_in
 
 SHORT_LEASE = 10  # the shortest lease the service accepts: the page renews it every 3.3 s
 
@@ -106,31 +106,11 @@ IDLE_MS = UiOptions().idle_release_seconds * 1000
 POLL_MS = UiOptions().empty_poll_seconds * 1000
 
 
-class ClaimsAsked:
-    """How often the page has asked the service for comments (``POST /v1/review/claims``), counted in the page
-    when it calls ``fetch``. A poll's timer calls it before its first ``await``, so a poll that a
-    ``page.clock`` step fires is counted when the step returns, whether or not its answer has come."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        page.add_init_script("""
-            window.claimsAsked = 0;
-            const send = window.fetch.bind(window);
-            window.fetch = (resource, options) => {
-                if (String(resource).endsWith('/v1/review/claims')) window.claimsAsked += 1;
-                return send(resource, options);
-            };
-        """)
-
-    def count(self) -> int:
-        return int(self.page.evaluate("window.claimsAsked"))
-
-
 def test_an_empty_queue_is_asked_again_on_the_pages_clock(page: Page, api: APIRequestContext) -> None:
     """The control of the next test: with the page's timers at their defaults and its clock moved on by the
     test (the clock runs on in real time too, but one poll's 30 s is longer than this test waits), an empty
     queue's page asks again after one poll's time and shows what came. Fails if polling were never scheduled."""
-    claims = ClaimsAsked(page)
+    claims = Asked(page, "/v1/review/claims")
     page.clock.install()
     sign_in(page)
     expect(page.locator("#status")).to_have_text(EMPTY)
@@ -145,7 +125,7 @@ def test_an_idle_page_on_an_empty_queue_claims_nothing_new(page: Page, api: APIR
     """Nobody at the page (its clock moved past the idle time, as when a laptop sleeps): the next poll pauses the
     page instead of claiming, and a paused page does not poll: in the time the page of the test above asks again
     (and more), it asks for nothing, and a comment that comes meanwhile is not claimed until a click."""
-    claims = ClaimsAsked(page)
+    claims = Asked(page, "/v1/review/claims")
     page.clock.install()
     sign_in(page)
     expect(page.locator("#status")).to_have_text(EMPTY)

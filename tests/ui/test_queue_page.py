@@ -8,7 +8,7 @@ from playwright.sync_api import APIRequestContext, Locator, Page, expect
 
 from tests.api.test_comments import INSULT
 from tests.conftest import auth
-from tests.ui.conftest import COMMENT, EMPTY, Console, Routed, hold, review_item, sign_in
+from tests.ui.conftest import COMMENT, EMPTY, Asked, Console, Routed, hold, review_item, sign_in
 
 
 def test_sign_in_claim_and_approve_with_the_keyboard(page: Page, api: APIRequestContext) -> None:
@@ -337,13 +337,14 @@ def test_a_filter_in_the_address_that_is_not_understood_is_said_so(page: Page, a
 
 def test_a_key_held_down_decides_one_comment_not_the_page(page: Page, api: APIRequestContext) -> None:
     """A key held a moment too long repeats: the repeats must not decide the comments that come up next."""
+    decisions = Asked(page, "/decision")
     ids, cards = four_cards_on_screen(page, api)
     page.keyboard.down("a")
     expect(cards).to_have_count(3)
     for _ in range(8):  # what the keyboard sends while the key stays down: keydown with repeat set
         page.keyboard.down("a")
-        page.wait_for_timeout(100)
     page.keyboard.up("a")
+    assert decisions.count() == 1  # each press was handled when it returned: the repeats asked for nothing
     expect(page.locator("#status")).to_have_text("Kommentar von Person 0 freigegeben.")
     assert [review_item(api, i)["status"] for i in ids] == ["approved", "pending", "pending", "pending"]
     page.keyboard.down("j")  # moving on repeats, as in any list
