@@ -567,24 +567,44 @@ def test_a_decision_on_its_way_when_the_page_is_left_still_counts(
     """Closing the tab right after a key: the page gives its comments back as it goes, but not one whose
     decision is on its way (released first, the decision found the comment no longer held and was lost),
     and the decision itself is sent so that it outlives the page."""
-    item_id = hold(api, 1)
+    item_id, other = hold(api, 1), hold(api, 2, author_name="Kai")
     queue = live.app[QUEUE]
-    arrived = threading.Event()
+    arrived, gone = threading.Event(), threading.Event()
     for name in ("decide", "decide_many"):
         original = getattr(queue, name)
 
-        async def slowly(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+        async def held_back(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
             arrived.set()
-            await asyncio.sleep(1.0)  # the release of the page that goes arrives meanwhile
+            await asyncio.get_running_loop().run_in_executor(None, gone.wait, 30)  # on its way as the page goes
             return await _original(*args, **kwargs)
 
-        setattr(queue, name, slowly)
-    sign_in(page)
-    expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_focused()
-    if bulk:
-        page.keyboard.press("x")
-    page.keyboard.press("a")
-    assert arrived.wait(5)
-    page.goto("about:blank")
+        setattr(queue, name, held_back)
+    # The releases the page asks for, noted in the tab's session storage as it calls fetch: the page that goes
+    # has called it for each release before it is gone, so the test reads what it gave back without waiting.
+    page.add_init_script("""
+        const send = window.fetch.bind(window);
+        window.fetch = (resource, options) => {
+            if (String(resource).endsWith('/release')) {
+                const released = JSON.parse(sessionStorage.getItem('test.released') || '[]');
+                sessionStorage.setItem('test.released', JSON.stringify([...released, String(resource)]));
+            }
+            return send(resource, options);
+        };
+    """)
+    try:
+        sign_in(page)
+        expect(page.locator(f'li[data-id="{item_id}"] .card')).to_be_focused()
+        expect(page.locator(f'li[data-id="{other}"]')).to_be_visible()
+        if bulk:
+            page.keyboard.press("x")
+        page.keyboard.press("a")
+        assert arrived.wait(5)
+        page.goto("about:blank")
+        page.goto("/healthz")  # back on the service's origin in the same tab, where its session storage is
+        assert page.evaluate("JSON.parse(sessionStorage.getItem('test.released'))") == [
+            f"/v1/review/items/{urllib.parse.quote(other, safe='')}/release"]  # the other comment only
+    finally:
+        gone.set()  # the decision goes on (also when the test failed: the app is not left waiting)
     eventually(lambda: review_item(api, item_id)["status"] == "approved", timeout=5)
+    eventually(lambda: review_item(api, other)["claim"] is None, timeout=5)
     assert review_item(api, item_id)["decided"]["by"] == "mod"
