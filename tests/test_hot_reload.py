@@ -246,17 +246,38 @@ async def test_readyz_tells_why_only_to_a_monitor_or_admin_key(client, models) -
     assert await (await client.get("/readyz", headers=auth("blog"))).text() == text
 
 
-async def until_listening(redis, settle: float = 0.0) -> str:  # type: ignore[no-untyped-def]
-    """Until a service subscribed to the channel of ``redis``'s database, then ``settle`` seconds more (the moment
-    it takes to read the kept notice); the channel."""
+async def until_listening(redis) -> str:  # type: ignore[no-untyped-def]
+    """Until a service subscribed to the channel of ``redis``'s database; the channel."""
     channel = keys.reload_channel(redis.connection_pool.connection_kwargs.get("db", 0))
 
     async def listening() -> bool:
         return bool((await redis.pubsub_numsub(channel))[0][1])
 
     await until(listening)
-    await asyncio.sleep(settle)
     return channel
+
+
+@pytest.fixture
+def followed(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """Where each promotion notice the service has followed came from, noted once it has been dealt with: a test
+    can wait for the kept notice to be read, then look (not 0.3 s after the subscription, and hope)."""
+    follow = ModelHolder.follow_notice
+    done: list[str] = []
+
+    async def noted(self: ModelHolder, message: str | bytes, source: str) -> None:
+        await follow(self, message, source)
+        done.append(source)
+
+    monkeypatch.setattr(ModelHolder, "follow_notice", noted)
+    return done
+
+
+async def until_the_kept_notice_is_read(followed: list[str]) -> None:
+    async def read() -> bool:
+        return bool(followed)
+
+    await until(read)
+    assert followed == [f"the promotion kept in {keys.promoted_model()}"]
 
 
 async def announce(redis, version: str) -> None:  # type: ignore[no-untyped-def]
@@ -464,18 +485,18 @@ async def test_a_promotion_made_before_the_service_started_is_reported(  # type:
 
 
 async def test_a_kept_promotion_of_the_version_served_is_no_problem(  # type: ignore[no-untyped-def]
-        aiohttp_client, settings, models, redis) -> None:
+        aiohttp_client, settings, models, redis, followed) -> None:
     from training.cli import main
 
     assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
-    await until_listening(redis, settle=0.3)  # the kept notice is read right after the subscription
+    await until_the_kept_notice_is_read(followed)
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v2"
 
 
 async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # type: ignore[no-untyped-def]
-        aiohttp_client, settings, models, redis) -> None:
+        aiohttp_client, settings, models, redis, followed) -> None:
     """One host: v2 promoted with --redis-url (kept in Redis), then rolled back to v1 without it (enough where
     every process shares models/). A process started later read the older kept notice and reported v2 as
     missed (/readyz degraded, 'this host does not share the promoting host's models/ folder') until the next
@@ -488,7 +509,7 @@ async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # 
     assert main(["models", "rollback", "--models-dir", str(models)]) == 0
     assert json.loads(await redis.get(keys.promoted_model()))["version"] == "v2"
     client = await aiohttp_client(create_app(settings.with_overrides(model_dir=None)))
-    await until_listening(redis, settle=0.3)
+    await until_the_kept_notice_is_read(followed)
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["version"] == "v1"
     assert ready["checks"]["model"]["reload_error"] is None
@@ -497,7 +518,7 @@ async def test_a_kept_promotion_older_than_this_hosts_own_choice_is_history(  # 
 
 
 async def test_a_kept_promotion_older_than_a_fixed_artifacts_process_is_history(  # type: ignore[no-untyped-def]
-        aiohttp_client, settings, models, redis) -> None:
+        aiohttp_client, settings, models, redis, followed) -> None:
     """A process started with MODERATION_MODEL after v2 was promoted was started so knowingly: the kept notice
     made it start degraded after any promotion its database ever had. One heard while it runs is reported."""
     from training.cli import main
@@ -505,7 +526,7 @@ async def test_a_kept_promotion_older_than_a_fixed_artifacts_process_is_history(
     assert main(["models", "promote", "v2", "--models-dir", str(models), "--redis-url", settings.redis_url]) == 0
     await asyncio.sleep(0.05)
     client = await aiohttp_client(create_app(settings))  # MODERATION_MODEL: the session's test artifact
-    await until_listening(redis, settle=0.3)
+    await until_the_kept_notice_is_read(followed)
     ready = await readiness(client)
     assert ready["status"] == "ok" and ready["checks"]["model"]["reload_error"] is None
     await announce(redis, "v2")
