@@ -299,7 +299,7 @@ async def test_a_notice_of_a_version_this_host_does_not_make_live_is_reported(  
     async def reported() -> bool:
         return (await readiness(client))["status"] == "degraded"
 
-    await until(reported, timeout=1.5)
+    await until(reported)
     ready = await readiness(client)
     assert ready["checks"]["model"]["version"] == "v1"
     error = ready["checks"]["model"]["reload_error"]
@@ -325,7 +325,7 @@ async def test_a_notice_to_a_process_serving_a_fixed_artifact_is_reported(  # ty
     async def reported() -> bool:
         return (await readiness(client))["status"] == "degraded"
 
-    await until(reported, timeout=1.5)
+    await until(reported)
     error = (await readiness(client))["checks"]["model"]["reload_error"]
     assert "v2 was promoted" in error and "MODERATION_MODEL" in error
     assert (await readiness(client))["checks"]["model"]["version"] == "test-model"
@@ -557,7 +557,7 @@ async def reported_or_fail(client) -> None:  # type: ignore[no-untyped-def]
     async def reported() -> bool:
         return (await readiness(client))["status"] == "degraded"
 
-    await until(reported, timeout=1.5)
+    await until(reported)
 
 
 async def test_a_promotion_missed_while_the_connection_to_redis_was_down_is_reported(  # type: ignore[no-untyped-def]
