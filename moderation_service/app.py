@@ -221,8 +221,12 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     reloads: set[asyncio.Task[None]] = set()
 
+    async def reload_on_sighup() -> None:
+        if not await app[MODELS].reload_quietly("SIGHUP"):  # said, so that an operator's kill -HUP is answered
+            logger.info("after SIGHUP %s keeps serving", app[MODELS].current.version)
+
     def on_sighup() -> None:
-        task = asyncio.create_task(app[MODELS].reload_quietly("SIGHUP"))
+        task = asyncio.create_task(reload_on_sighup())
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 

@@ -240,12 +240,15 @@ class ModelHolder:
             _warn_untrained(model)
             return True
 
-    async def reload_quietly(self, why: str) -> None:
+    async def reload_quietly(self, why: str) -> bool:
+        """:meth:`reload`, said in the log: whether the model changed (a refusal is logged, and in ``/readyz``)."""
         try:
             if await self.reload():
                 logger.info("reloaded after %s", why)
+                return True
         except ReloadFailed:
-            pass  # logged, and visible in /readyz
+            pass
+        return False
 
     async def watch_pointer(self, interval: float = 2.0) -> None:
         """Reload when ``models/LIVE`` names another version, or the live version's manifest is rewritten
