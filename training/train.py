@@ -17,7 +17,7 @@ from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.model.text import normalize, with_options
 
-from .datasets import Dataset, load_path
+from .datasets import Dataset, DatasetError, load_path
 from .evaluate import evaluate, format_table
 from .pipeline import build_pipeline
 from .split import group_key, in_validation
@@ -154,6 +154,8 @@ def train(
     given = sum(len(d.examples) for d in datasets)
     report(f"normalising {given:,} texts from {len(datasets)} source(s)")
     corpus = build_corpus(datasets)
+    if not len(corpus):
+        raise DatasetError(f"no text to train on: the {given:,} texts of the data are all empty once normalised")
     validation_mask = in_validation(corpus.normalized, validation_fraction, seed)
     train_part, validation = corpus.subset(~validation_mask), corpus.subset(validation_mask)
     left_out = f" ({given - len(corpus):,} repeated or empty texts left out)" if given > len(corpus) else ""
@@ -231,6 +233,9 @@ def load_data(paths: Sequence[str | Path], report: Report = print) -> list[Datas
     datasets: list[Dataset] = []
     for path in paths:
         found = load_path(path, skipped=report)
+        if not any(example.content.strip() for dataset in found for example in dataset.examples):
+            raise DatasetError(f"{path}: no text to train on (an empty file, or only blank texts); check that it is "
+                               "the data you meant (an export that failed is empty)")
         for dataset in found:
             report(f"loaded {dataset.name}: {len(dataset.examples):,} examples")
         datasets.extend(found)

@@ -201,3 +201,19 @@ def test_an_artifact_trained_into_models_is_named_by_its_folder(
     assert artifact.load(models / "first").version == "first"
     assert main(["models", "promote", "first", "--models-dir", str(models)]) == 0
     assert "first is live" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n", '{"content": "   ", "labels": {"spam": 1}}\n'],
+                         ids=["empty", "blank-lines", "whitespace-text"])
+def test_data_without_a_text_is_refused_naming_it(
+        tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty JSONL file (an export that failed), or one whose texts are all blank, stopped training with
+    scikit-learn's IndexError traceback from deep inside fitting the features."""
+    corpus = tmp_path / "labels.jsonl"
+    corpus.write_text(content, encoding="utf-8")
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("moderation-train: error: ") and "Traceback" not in error
+    assert str(corpus) in error and "no text to train on" in error
+    assert not (tmp_path / "out").exists()
+
