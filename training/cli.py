@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,18 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` the artifact cannot be written into, before the training (minutes on the shared
+    data), not when writing its result."""
+    if (out / MANIFEST_FILE).exists():
+        raise ValueError(f"{out} holds a model already (it may be live, or the rollback target); choose "
+                         "another --out, such as models/<new version>, or remove that folder first")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        what = "is a file" if existing == out else f"is under {existing}, a file"
+        raise ValueError(f"--out {out}: {what}, not a folder; choose another --out, such as models/<new version>")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: this user may not write to {existing}; choose another --out, or train as "
+                         "a user who may write there")
+
+
 def run_train(args: argparse.Namespace) -> int:
     from . import train as training
 
-    if (Path(args.out) / MANIFEST_FILE).exists():
-        raise ValueError(f"{args.out} holds a model already (it may be live, or the rollback target); choose "
-                         "another --out, such as models/<new version>, or remove that folder first")
+    check_out(Path(args.out))
     progress = Progress(quiet=args.quiet)
     datasets = training.load_data(args.data, progress)
     trained = training.train(
         datasets, validation_fraction=args.validation_fraction, spam_precision=args.spam_precision, report=progress
     )
-    out = training.write(trained, args.out, args.version or Path(args.out).resolve().name)
+    try:
+        out = training.write(trained, args.out, args.version or Path(args.out).resolve().name)
+    except OSError as exc:
+        raise ValueError(f"cannot write the artifact into {args.out} ({exc.strerror or exc}): no model was written "
+                         f"there (an artifact is complete only once its {MANIFEST_FILE}, written last, is); free "
+                         "space or fix the permissions and train again") from None
     print(trained.table)
     print(json.dumps({"artifact": str(out), "thresholds": trained.thresholds, "metrics": trained.metrics}))
     progress(f"artifact written to {out}")

@@ -217,3 +217,45 @@ def test_data_without_a_text_is_refused_naming_it(
     assert str(corpus) in error and "no text to train on" in error
     assert not (tmp_path / "out").exists()
 
+
+@pytest.mark.parametrize("out", ["a-file", "a-file/model"], ids=["file", "inside-a-file"])
+def test_an_out_that_cannot_be_a_folder_is_refused_before_training(
+        tmp_path: Path, out: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--out naming a file (or a path under one) was found out only when the artifact was written, after the
+    whole training (minutes on the shared data), with a FileExistsError or NotADirectoryError traceback."""
+    from training import train as training
+
+    (tmp_path / "a-file").write_text("notes\n", encoding="utf-8")
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    trainings: list[object] = []
+    real_train = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: trainings.append(a) or real_train(*a, **k))
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / out), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: --out {tmp_path / out}: ") and "Traceback" not in error
+    assert "choose another --out" in error
+    assert trainings == []
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "notes\n"
+
+
+def test_an_artifact_that_cannot_be_written_is_a_message_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A write that fails after training (a full disk, a folder made read-only meanwhile) says what failed and
+    that no model was written there; the folder holds no manifest, so nothing half-written passes for one."""
+    from moderation_service.model import artifact as artifacts
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    out = tmp_path / "out"
+
+    def full_disk(value: object, filename: Path, **kwargs: object) -> None:
+        Path(filename).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(artifacts.joblib, "dump", full_disk)
+    assert main(["train", "--data", str(corpus), "--out", str(out), "--validation-fraction", "0.3", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: cannot write the artifact into {out} ")
+    assert "No space left on device" in error and "Traceback" not in error
+    assert not (out / "manifest.json").exists()
+    with pytest.raises(artifacts.ModelArtifactError):
+        artifacts.verify(out)
