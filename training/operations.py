@@ -194,6 +194,10 @@ def run_thresholds(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     models_dir = models_dir_of(args)
+    if not models_dir.is_dir():
+        raise registry.RegistryError(
+            f"no folder {models_dir}: --models-dir (default: MODERATION_MODELS_DIR, or models in the current folder) "
+            "names the service's models folder; check its spelling, or run the command in the project folder")
     if args.action == "list":
         print(registry.format_entries(models_dir, registry.entries(models_dir)))
     elif args.action == "promote":

@@ -302,3 +302,18 @@ def test_thresholds_written_while_live_do_not_refuse_the_version_after_a_rollbac
     assert models(versions, "promote", "v3") == 0 and live_version(versions) == "v3"
     assert "forced" not in capsys.readouterr().out
     assert json.loads((versions / "v3" / "manifest.json").read_text())["forced"] is False
+
+
+@pytest.mark.parametrize("action", [["list"], ["promote", "v1"], ["rollback"], ["prune"]],
+                         ids=["list", "promote", "rollback", "prune"])
+def test_a_models_dir_that_does_not_exist_is_named_as_such(
+        tmp_path: Path, action: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped --models-dir (or a run outside the project folder, where the default models/ is not): prune
+    died with a FileNotFoundError traceback (.HISTORY.tmp), rollback said HISTORY listed no earlier version,
+    promote that the version was unknown ('versions: none'), and list that there were no artifacts."""
+    missing = tmp_path / "modles"
+    assert models(missing, *action) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: no folder {missing}: ") and "Traceback" not in error
+    assert "--models-dir" in error and "MODERATION_MODELS_DIR" in error
+    assert not missing.exists()
