@@ -10,9 +10,11 @@ folder follows the pointer within seconds; with ``--redis-url`` a notice on the 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,47 @@ KEEP_VARIABLE = "MODERATION_MODELS_KEEP"
 
 class RegistryError(Exception):
     """An operation on ``models/`` that cannot be done; the message says why."""
+
+
+#: How long a command waits for another one that is changing ``models/`` before it gives up, changing nothing.
+LOCK_WAIT_SECONDS = 30.0
+#: The file in ``models/`` that a command changing ``LIVE``, ``HISTORY`` or the versions holds (``flock``).
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def changing(models_dir: Path, what: str) -> Iterator[None]:
+    """Hold ``models/`` for one change of ``LIVE``, ``HISTORY`` or its versions (``what``, for the message of a
+    command that finds it held). Without it, two operators at once both read the same live version as the one
+    to remember: ``HISTORY`` lost one of their versions, and a prune removed the version a promotion was making
+    live. A command waits up to :data:`LOCK_WAIT_SECONDS` for another one to finish, then gives up."""
+    try:
+        handle = (models_dir / LOCK_FILE).open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError(f"cannot change {models_dir} ({exc.strerror or exc}): run the command as a user who may "
+                            "write to it") from None
+    with handle:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "pid unknown"
+                    raise RegistryError(
+                        f"another moderation-train command ({holder}) is changing {models_dir}; nothing was changed. "
+                        f"Run it again when that one has finished (models list shows what is live)") from None
+                time.sleep(0.2)
+        try:
+            handle.truncate(0)
+            handle.write(f"models {what}, pid {os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def default_keep() -> int:
@@ -232,30 +275,32 @@ def promote(models_dir: Path, version: str, redis_url: str | None = None, force:
     --force`` does. Promoting the live version again only announces it, whatever its gate record says.
     """
     directory = _directory(models_dir, version)
-    manifest = _loadable(directory, version, "promoted")
-    objection = _gate_objection(version, manifest) if live_version(models_dir) != version else None
-    if objection and not force:
-        raise RegistryError(
-            f"not promoted, {objection}. To promote it anyway: moderation-train models promote {version} --force "
-            "(recorded as \"forced\": true in its manifest)")
-    reach(redis_url)
-    if objection:
-        update_manifest(directory, forced=True)
-    set_live(models_dir, version)
-    return notify(redis_url, version)
+    with changing(models_dir, f"promote {version}"):
+        manifest = _loadable(directory, version, "promoted")
+        objection = _gate_objection(version, manifest) if live_version(models_dir) != version else None
+        if objection and not force:
+            raise RegistryError(
+                f"not promoted, {objection}. To promote it anyway: moderation-train models promote {version} --force "
+                "(recorded as \"forced\": true in its manifest)")
+        reach(redis_url)
+        if objection:
+            update_manifest(directory, forced=True)
+        set_live(models_dir, version)
+        return notify(redis_url, version)
 
 
 def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int | None]:
     """Make the previously live version live again and drop it from ``HISTORY``; returns it and the count."""
-    previous = history(models_dir)
-    if not previous:
-        raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
-    target = previous[-1]
-    _loadable(_directory(models_dir, target), target, "rolled back")
-    reach(redis_url)
-    set_live(models_dir, target, remember=False)
-    write_history(models_dir, previous[:-1])
-    return target, notify(redis_url, target)
+    with changing(models_dir, "rollback"):
+        previous = history(models_dir)
+        if not previous:
+            raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
+        target = previous[-1]
+        _loadable(_directory(models_dir, target), target, "rolled back")
+        reach(redis_url)
+        set_live(models_dir, target, remember=False)
+        write_history(models_dir, previous[:-1])
+        return target, notify(redis_url, target)
 
 
 def protected_versions(models_dir: Path) -> set[str]:
@@ -268,15 +313,16 @@ def prune(models_dir: Path, keep: int, dry_run: bool = False) -> list[str]:
     """Remove all but the ``keep`` newest versions, never the live one or its predecessor; returns the removed."""
     if keep < 1:
         raise RegistryError(f"--keep must be at least 1, got {keep}")
-    everything = entries(models_dir, verify=False)
-    kept = protected_versions(models_dir) | {e.version for e in everything[-keep:]}
-    removed = [e for e in everything if e.version not in kept]
-    if not dry_run:
-        for entry in removed:
-            shutil.rmtree(entry.directory)
-        names = {e.version for e in removed}
-        write_history(models_dir, [v for v in history(models_dir) if v not in names])
-    return [e.version for e in removed]
+    with contextlib.nullcontext() if dry_run else changing(models_dir, "prune"):
+        everything = entries(models_dir, verify=False)
+        kept = protected_versions(models_dir) | {e.version for e in everything[-keep:]}
+        removed = [e for e in everything if e.version not in kept]
+        if not dry_run:
+            for entry in removed:
+                shutil.rmtree(entry.directory)
+            names = {e.version for e in removed}
+            write_history(models_dir, [v for v in history(models_dir) if v not in names])
+        return [e.version for e in removed]
 
 
 def _data_summary(manifest: dict[str, Any]) -> str:

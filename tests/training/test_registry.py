@@ -317,3 +317,47 @@ def test_a_models_dir_that_does_not_exist_is_named_as_such(
     assert error.startswith(f"moderation-train: error: no folder {missing}: ") and "Traceback" not in error
     assert "--models-dir" in error and "MODERATION_MODELS_DIR" in error
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("other", [["promote", "v5"], ["rollback"], ["prune", "--keep", "1"]],
+                         ids=["promote", "rollback", "prune"])
+def test_a_second_operator_waits_for_a_change_of_models_in_progress(
+        versions: Path, other: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two operators at once: one promotes v4 and has read v3 as the version to remember when the other acts.
+    Before, a promotion of v5 then remembered v3 too (HISTORY v2 v3 v3: v5, live for a moment, was lost, and
+    the first promotion then made v4 live over it), and a prune removed v4, the version being made live. Now
+    the second command waits for the first (here not at all) and, while it still holds models/, changes
+    nothing and says so."""
+    import threading
+
+    from moderation_service import live_model
+
+    monkeypatch.setattr(registry, "LOCK_WAIT_SECONDS", 0, raising=False)
+    inside, release = threading.Event(), threading.Event()
+    write_history = live_model.write_history
+    first = threading.current_thread()
+
+    def pausing(models_dir: Path, names: list[str]) -> None:
+        write_history(models_dir, names)
+        if threading.current_thread() is not first:  # the first operator, between reading LIVE and writing it
+            inside.set()
+            release.wait()
+
+    monkeypatch.setattr(live_model, "write_history", pausing)
+    codes: list[int] = []
+    promoting = threading.Thread(target=lambda: codes.append(models(versions, "promote", "v4")))
+    promoting.start()
+    try:
+        inside.wait()
+        assert models(versions, *other) == 2
+    finally:
+        release.set()
+        promoting.join()
+    error = capsys.readouterr().err
+    assert "another moderation-train command (models promote v4, pid " in error
+    assert f"is changing {versions}; nothing was changed" in error
+    assert codes == [0] and live_version(versions) == "v4" and history(versions) == ["v2", "v3"]
+    assert sorted(p.name for p in versions.iterdir() if p.is_dir()) == ["v1", "v2", "v3", "v4", "v5"]
+    assert models(versions, "promote", "v5") == 0
+    assert live_version(versions) == "v5" and history(versions) == ["v2", "v3", "v4"]
