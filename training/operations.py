@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,14 +98,33 @@ def add_retrain(commands: argparse._SubParsersAction, add_data: Adder) -> None: 
     retrain.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
+def _share(*, zero: bool) -> Callable[[str], float]:
+    """An argparse type: a share from 0 (only with ``zero``) to 1; a precision of 0 or above 1, or a share of
+    comments outside 0..1, is no target any threshold can be chosen for."""
+    bounds = "from 0 to 1" if zero else "above 0 and at most 1"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (0 <= value <= 1 if zero else 0 < value <= 1):  # NaN fails both
+            raise argparse.ArgumentTypeError(f"expected a share {bounds} (0.98 for 98 %), got {text!r}")
+        return value
+
+    return parse
+
+
 def add_thresholds(commands: argparse._SubParsersAction, add_data: Adder) -> None:  # type: ignore[type-arg]
     thresholds = commands.add_parser(
         "thresholds", help="pick a threshold for a target precision or hold rate; show the trade-off table")
     thresholds.add_argument("--model", type=Path, required=True, metavar="DIR", help="the artifact to tune")
     add_data(thresholds)
     target = thresholds.add_mutually_exclusive_group(required=True)
-    target.add_argument("--precision", type=float, metavar="P", help="lowest threshold with precision >= P")
-    target.add_argument("--hold-rate", type=float, metavar="R", help="lowest threshold holding at most R of comments")
+    target.add_argument("--precision", type=_share(zero=False), metavar="P",
+                        help="lowest threshold with precision >= P (above 0, at most 1)")
+    target.add_argument("--hold-rate", type=_share(zero=True), metavar="R",
+                        help="lowest threshold holding at most the share R of the comments (0 to 1)")
     thresholds.add_argument("--attribute", default="spam", choices=ATTRIBUTES, help="the score to tune (default spam)")
     thresholds.add_argument("--kind", choices=("hold", "spam"), default="hold",
                             help="which threshold: hold (send to review, default) or spam (mark spam automatically)")

@@ -45,6 +45,10 @@ def validation_scores(directory: Path, data: Sequence[str], attribute: str,
     """(labels, scores of every attribute) on the validation split of ``data`` where ``attribute``'s label is
     known, and the model's manifest."""
     pipeline, manifest = load_pipeline(directory)
+    if attribute in manifest.get("untrained_attributes", ()):
+        raise ValueError(f"{directory} does not score {attribute}: its training data had no examples of both classes "
+                         f"for it, so its {attribute} score is always 0 and no threshold makes it hold a comment; "
+                         f"train a model on data with {attribute} labels")
     corpus = build_corpus(load_data(data, report))
     split = manifest.get("validation", {})
     validation = corpus.subset(in_validation(corpus.normalized, split.get("fraction", 0.15),

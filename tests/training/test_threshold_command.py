@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,41 @@ def test_a_target_no_threshold_reaches_is_said_so(
                  "--attribute", "toxicity"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("toxicity hold threshold for hold rate <= 0.0001 (not reached: even 0.9900 gives ")
+
+
+@pytest.mark.parametrize("target", [["--precision", "1.5"], ["--precision", "0"], ["--precision", "-1"],
+                                    ["--precision", "nan"], ["--hold-rate", "2"], ["--hold-rate", "-0.1"],
+                                    ["--hold-rate", "nan"]],
+                         ids=lambda t: "".join(t))
+def test_an_impossible_target_is_refused_before_anything_is_loaded(
+        tmp_path: Path, target: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A precision or a share of comments outside 0..1 was taken: --precision -1 or --hold-rate 2 chose 0.05
+    (every comment scoring above it held) as if reached, --precision 1.5 chose 0.99 as 'not reached', and
+    --write would have stored either; after loading the model and scoring the data."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["thresholds", "--model", str(tmp_path / "not-loaded"), "--data", str(tmp_path / "not-read.jsonl"),
+              *target])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    bounds = "above 0 and at most 1" if target[0] == "--precision" else "from 0 to 1"
+    assert f"argument {target[0]}: expected a share {bounds}" in error and f"got {target[1]!r}" in error
+
+
+def test_a_score_the_model_never_trained_is_refused(
+        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model trained on spam data alone scores toxicity 0 always: tuning it showed a table of zeros and
+    'chosen = current', and said nothing of why no threshold could hold a comment."""
+    from training.train import load_data, train, write
+
+    lines = [json.dumps({"content": f"{text} {i}", "labels": {"spam": spam}, "source": "site"})
+             for i in range(30) for text, spam in (("Danke für den Beitrag", 0), ("Buy cheap pills at", 1))]
+    (tmp_path / "spam.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spam_only = write(train(load_data([tmp_path / "spam.jsonl"], report=lambda _: None), report=lambda _: None),
+                      tmp_path / "spam-only")
+    assert main(["thresholds", "--model", str(spam_only), "--data", str(corpus), "--hold-rate", "0.1",
+                 "--attribute", "toxicity", "--write"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: {spam_only} does not score toxicity: its training data had "
+                            "no examples of both classes for it")
+    assert "train a model on data with toxicity labels" in error
+    assert "threshold_changes" not in artifact.verify(spam_only)
