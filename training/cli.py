@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--version", help="version name recorded in the manifest (default: the --out folder's name, "
                        "as models list and models promote call it)")
     train.add_argument("--validation-fraction", type=float, default=0.15, metavar="F", help=VALIDATION_HELP)
-    train.add_argument("--spam-precision", type=float, default=0.99, metavar="P",
-                       help="precision the automatic 'spam' threshold must reach on validation data")
+    train.add_argument("--spam-precision", type=operations.share(zero=False), default=0.99, metavar="P",
+                       help="precision the automatic 'spam' threshold must reach on validation data (above 0, at "
+                       "most 1; default 0.99)")
     train.add_argument("--quiet", action="store_true", help="no progress lines")
 
     targets = commands.add_parser("targets", help="leave-one-video-out spam and held-out GermEval 2018 evaluation")

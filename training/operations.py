@@ -98,7 +98,7 @@ def add_retrain(commands: argparse._SubParsersAction, add_data: Adder) -> None: 
     retrain.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
-def _share(*, zero: bool) -> Callable[[str], float]:
+def share(*, zero: bool) -> Callable[[str], float]:
     """An argparse type: a share from 0 (only with ``zero``) to 1; a precision of 0 or above 1, or a share of
     comments outside 0..1, is no target any threshold can be chosen for."""
     bounds = "from 0 to 1" if zero else "above 0 and at most 1"
@@ -121,9 +121,9 @@ def add_thresholds(commands: argparse._SubParsersAction, add_data: Adder) -> Non
     thresholds.add_argument("--model", type=Path, required=True, metavar="DIR", help="the artifact to tune")
     add_data(thresholds)
     target = thresholds.add_mutually_exclusive_group(required=True)
-    target.add_argument("--precision", type=_share(zero=False), metavar="P",
+    target.add_argument("--precision", type=share(zero=False), metavar="P",
                         help="lowest threshold with precision >= P (above 0, at most 1)")
-    target.add_argument("--hold-rate", type=_share(zero=True), metavar="R",
+    target.add_argument("--hold-rate", type=share(zero=True), metavar="R",
                         help="lowest threshold holding at most the share R of the comments (0 to 1)")
     thresholds.add_argument("--attribute", default="spam", choices=ATTRIBUTES, help="the score to tune (default spam)")
     thresholds.add_argument("--kind", choices=("hold", "spam"), default="hold",

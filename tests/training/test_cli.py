@@ -259,3 +259,16 @@ def test_an_artifact_that_cannot_be_written_is_a_message_not_a_traceback(
     assert not (out / "manifest.json").exists()
     with pytest.raises(artifacts.ModelArtifactError):
         artifacts.verify(out)
+
+
+@pytest.mark.parametrize("precision", ["2", "0", "98"])
+def test_a_spam_precision_outside_0_to_1_is_refused(
+        tmp_path: Path, precision: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--spam-precision 2 trained a model whose spam threshold stayed at 0.99 (no cut reaches it), 0 one whose
+    spam threshold was the hold threshold (every comment held as possible spam marked spam), both silently."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--data", str(tmp_path / "not-read.jsonl"), "--out", str(tmp_path / "out"),
+              "--spam-precision", precision])
+    assert exit_.value.code == 2
+    assert (f"argument --spam-precision: expected a share above 0 and at most 1 (0.98 for 98 %), got {precision!r}"
+            in capsys.readouterr().err)
