@@ -129,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, JsonlError, ValueError, RegistryError, ModelArtifactError, ConfigurationError) as exc:
         print(f"moderation-train: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C
+        note = (f"; no model is left half-written (an artifact is complete only once its {MANIFEST_FILE}, written "
+                "last, is there)" if args.command in ("train", "retrain") else "")
+        print(f"moderation-train: interrupted{note}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -272,3 +272,30 @@ def test_a_spam_precision_outside_0_to_1_is_refused(
     assert exit_.value.code == 2
     assert (f"argument --spam-precision: expected a share above 0 and at most 1 (0.98 for 98 %), got {precision!r}"
             in capsys.readouterr().err)
+
+
+def test_ctrl_c_while_the_artifact_is_written_leaves_no_artifact_and_no_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C ended moderation-train with a KeyboardInterrupt traceback. Interrupted while writing, the folder
+    holds no manifest (written last): not an artifact, and the same --out trains again."""
+    from moderation_service.model import artifact as artifacts
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    out = tmp_path / "out"
+    dump = artifacts.joblib.dump
+
+    def interrupted(value: object, filename: Path, **kwargs: object) -> None:
+        Path(filename).write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifacts.joblib, "dump", interrupted)
+    args = ["train", "--data", str(corpus), "--out", str(out), "--validation-fraction", "0.3", "--quiet"]
+    assert main(args) == 130
+    error = capsys.readouterr().err
+    assert error == ("moderation-train: interrupted; no model is left half-written (an artifact is complete only "
+                     "once its manifest.json, written last, is there)\n")
+    with pytest.raises(artifacts.ModelArtifactError, match="no manifest.json"):
+        artifacts.verify(out)
+    monkeypatch.setattr(artifacts.joblib, "dump", dump)
+    assert main(args) == 0
+    assert artifacts.load(out).version == "out"
