@@ -71,12 +71,16 @@ def version_mismatches(recorded: dict[str, str], current: dict[str, str]) -> lis
 
 def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST_FILE
+    if not directory.exists():
+        raise ModelArtifactError(f"{directory}: no such folder; give a model's folder (models/<version>)")
+    if not directory.is_dir():
+        raise ModelArtifactError(f"{directory}: a file, not a model's folder; give a model's folder (models/<version>)")
     if not path.is_file():
         raise ModelArtifactError(f"{directory}: no {MANIFEST_FILE}; this is not a model artifact directory")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
-        raise ModelArtifactError(f"{path}: cannot read the manifest ({exc})") from exc
+        raise ModelArtifactError(f"{path}: cannot read the manifest ({exc}); restore it or retrain") from exc
     if not isinstance(manifest, dict):
         raise ModelArtifactError(f"{path}: not a {FORMAT} manifest (not a JSON object)")
     missing = [k for k in ("format", "version", "versions", "files", "thresholds") if k not in manifest]

@@ -103,3 +103,19 @@ def test_a_manifest_not_in_utf8_or_not_an_object_is_refused(tmp_path: Path) -> N
     (tmp_path / artifact.MANIFEST_FILE).write_text("[]", encoding="utf-8")
     with pytest.raises(ModelArtifactError, match="not a moderation-model/1 manifest"):
         artifact.verify(tmp_path)
+
+
+def test_a_model_path_that_is_no_folder_says_so(tmp_path: Path) -> None:
+    """`score --model` or MODERATION_MODEL with a mistyped folder said 'no manifest.json; this is not a model
+    artifact directory', as if the folder were there; a damaged manifest did not say what to do."""
+    with pytest.raises(ModelArtifactError) as error:
+        artifact.verify(tmp_path / "modle")
+    assert str(error.value) == f"{tmp_path / 'modle'}: no such folder; give a model's folder (models/<version>)"
+    (tmp_path / "comments.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(ModelArtifactError) as error:
+        artifact.verify(tmp_path / "comments.jsonl")
+    assert str(error.value) == (f"{tmp_path / 'comments.jsonl'}: a file, not a model's folder; give a model's "
+                                "folder (models/<version>)")
+    (tmp_path / artifact.MANIFEST_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelArtifactError, match=r"cannot read the manifest \(.*\); restore it or retrain$"):
+        artifact.verify(tmp_path)
