@@ -147,8 +147,11 @@ def entries(models_dir: Path, verify: bool = True) -> list[Entry]:
 
 def _directory(models_dir: Path, version: str) -> Path:
     directory = models_dir / version
+    known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
+    if version in ("", ".", "..") or os.sep in version or (os.altsep and os.altsep in version):
+        raise RegistryError(f"no model version {version!r} in {models_dir}: a version is the name of a folder in it "
+                            f"(versions: {known}); copy an artifact from elsewhere into it first")
     if not (directory / artifact.MANIFEST_FILE).is_file():
-        known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
         raise RegistryError(f"no model version {version!r} in {models_dir} (versions: {known})")
     return directory
 

@@ -361,3 +361,15 @@ def test_a_second_operator_waits_for_a_change_of_models_in_progress(
     assert sorted(p.name for p in versions.iterdir() if p.is_dir()) == ["v1", "v2", "v3", "v4", "v5"]
     assert models(versions, "promote", "v5") == 0
     assert live_version(versions) == "v5" and history(versions) == ["v2", "v3", "v4"]
+
+
+def test_a_version_is_a_folder_of_the_models_folder_not_a_path(
+        versions: Path, tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'models promote ../elsewhere' made an artifact outside the models folder live (LIVE read '../elsewhere'):
+    models list did not show it, and prune and the hosts sharing the folder knew nothing of it."""
+    make_version(tmp_path, model_dir, "elsewhere")
+    for name in ("../elsewhere", str(tmp_path / "elsewhere"), "."):
+        assert models(versions, "promote", name) == 2
+        error = capsys.readouterr().err
+        assert f"no model version {name!r} in {versions}: a version is the name of a folder in it" in error
+    assert live_version(versions) == "v3"
