@@ -44,9 +44,10 @@ def live_directory(models_dir: Path) -> Path | None:
 
 
 def history(models_dir: Path) -> list[str]:
-    """Versions that were live before, most recent last."""
+    """Versions that were live before, most recent last: one a line (a version's name may hold a space)."""
     path = models_dir / HISTORY
-    return [line for line in path.read_text(encoding="utf-8").split() if line] if path.is_file() else []
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    return [line.strip() for line in lines if line.strip()]
 
 
 def _write_atomically(path: Path, text: str) -> None:

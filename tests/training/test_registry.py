@@ -373,3 +373,15 @@ def test_a_version_is_a_folder_of_the_models_folder_not_a_path(
         error = capsys.readouterr().err
         assert f"no model version {name!r} in {versions}: a version is the name of a folder in it" in error
     assert live_version(versions) == "v3"
+
+
+def test_a_version_whose_name_has_a_space_rolls_back(
+        versions: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """train --out 'models/spam model' names the version 'spam model'; HISTORY was read by words, so after
+    promoting another version a rollback looked for a version 'model'."""
+    make_version(versions, model_dir, "spam model")
+    assert models(versions, "promote", "spam model") == 0
+    assert models(versions, "promote", "v4") == 0
+    assert history(versions) == ["v2", "v3", "spam model"]
+    assert models(versions, "rollback") == 0
+    assert live_version(versions) == "spam model" and "spam model is live" in capsys.readouterr().out
