@@ -219,3 +219,20 @@ def test_a_candidate_that_marks_more_ordinary_comments_spam_is_refused() -> None
 def test_a_negative_spam_fpr_tolerance_is_bad_input() -> None:
     with pytest.raises(ValueError, match="--spam-fpr-tolerance must be at least 0"):
         GateRules(spam_fpr_tolerance=-0.001)
+
+
+@pytest.mark.parametrize("labels", ["no-such-export.jsonl", "truncated.jsonl.gz"])
+def test_a_labels_file_that_cannot_be_read_is_named_before_training(
+        tmp_path: Path, corpus: Path, models: Path, labels: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped --labels file died with a FileNotFoundError traceback, a truncated gzip export with gzip's
+    EOFError or BadGzipFile traceback."""
+    path = tmp_path / labels
+    if path.suffix == ".gz":
+        import gzip
+
+        path.write_bytes(gzip.compress(b'{"content": "Danke", "labels": {"spam": 0}}\n' * 50)[:40])
+    assert main(["retrain", "--data", str(corpus), "--labels", str(path), "--models-dir", str(models),
+                 "--version", "v2", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: {path}: cannot read it (") and "Traceback" not in error
+    assert not (models / "v2").exists()

@@ -22,16 +22,20 @@ class JsonlError(ValueError):
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """Each line of ``path`` loaded through the schema (defaults filled in), in file order."""
     # Bytes, each line decoded on its own: a line that is not UTF-8 is an error that names it.
-    with open_binary(path) as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield LABELLED_EXAMPLE_SCHEMA.load(loads_object(line))
-            except NotJsonObject as exc:
-                raise JsonlError(f"{path}:{number}: {exc}") from exc
-            except ValidationError as exc:
-                raise JsonlError(f"{path}:{number}: {json.dumps(exc.messages, ensure_ascii=False)}") from exc
+    try:
+        with open_binary(path) as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield LABELLED_EXAMPLE_SCHEMA.load(loads_object(line))
+                except NotJsonObject as exc:
+                    raise JsonlError(f"{path}:{number}: {exc}") from exc
+                except ValidationError as exc:
+                    raise JsonlError(f"{path}:{number}: {json.dumps(exc.messages, ensure_ascii=False)}") from exc
+    except (OSError, EOFError) as exc:  # no such file, no permission, a truncated or damaged gzip file
+        raise JsonlError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc}); check the path, or "
+                         "export the file again") from None
 
 
 def to_example(data: Mapping[str, Any], weight: float = 1.0) -> LabelledExample:
