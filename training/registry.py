@@ -145,10 +145,15 @@ def entries(models_dir: Path, verify: bool = True) -> list[Entry]:
     return sorted(found, key=lambda e: (e.created, e.version))
 
 
+def is_version_name(version: str) -> bool:
+    """Whether ``version`` names a folder of the models folder, not a path (``../elsewhere``)."""
+    return version not in ("", ".", "..") and os.sep not in version and not (os.altsep and os.altsep in version)
+
+
 def _directory(models_dir: Path, version: str) -> Path:
     directory = models_dir / version
     known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
-    if version in ("", ".", "..") or os.sep in version or (os.altsep and os.altsep in version):
+    if not is_version_name(version):
         raise RegistryError(f"no model version {version!r} in {models_dir}: a version is the name of a folder in it "
                             f"(versions: {known}); copy an artifact from elsewhere into it first")
     if not (directory / artifact.MANIFEST_FILE).is_file():

@@ -105,6 +105,9 @@ def _notes(trained: TrainedModel, live_manifest: dict[str, Any] | None) -> list[
 
 def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     version = options.version or new_version()
+    if not registry.is_version_name(version):
+        raise registry.RegistryError(f"--version {version!r}: a version is the name of a folder in the models folder "
+                                     f"({options.models_dir}), not a path")
     directory = options.models_dir / version
     if not options.models_dir.is_dir():
         raise registry.RegistryError(

@@ -236,3 +236,16 @@ def test_a_labels_file_that_cannot_be_read_is_named_before_training(
     error = capsys.readouterr().err
     assert error.startswith(f"moderation-train: error: {path}: cannot read it (") and "Traceback" not in error
     assert not (models / "v2").exists()
+
+
+def test_a_version_that_is_a_path_is_refused_before_training(
+        tmp_path: Path, corpus: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """retrain --version ../elsewhere trained and wrote the candidate outside the models folder (no service
+    reads it there), and only then failed to promote it."""
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "../elsewhere", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "--version '../elsewhere': a version is the name of a folder in the models folder" in error
+    assert "normalising" not in error and not (tmp_path / "elsewhere").exists()
