@@ -11,6 +11,7 @@ live model on the same data, gated, and promoted when it is not worse.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,9 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
             "the folder first to start one without a live model")
     if directory.exists():
         raise registry.RegistryError(f"{directory} exists already; choose another --version")
+    if not os.access(options.models_dir, os.W_OK | os.X_OK):  # found out before the training, not after it
+        raise registry.RegistryError(f"this user may not write to {options.models_dir}, where the candidate goes; run "
+                                     "retrain as an operator who may (the service's models folder)")
     _live(options.models_dir, lambda message: None, load=False)
     collected = _collect(options)
     recent_train, held_back = site_labels.split_recent(collected, options.holdout_fraction)

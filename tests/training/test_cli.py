@@ -299,3 +299,20 @@ def test_ctrl_c_while_the_artifact_is_written_leaves_no_artifact_and_no_tracebac
     monkeypatch.setattr(artifacts.joblib, "dump", dump)
     assert main(args) == 0
     assert artifacts.load(out).version == "out"
+
+
+def test_an_out_this_user_may_not_write_to_is_refused_before_training(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A read-only --out folder (simulated: the tests run as root, whom permissions do not stop) was found out
+    only when the artifact was written, after the training, with a PermissionError traceback."""
+    import os
+
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: Path(path) != read_only and access(path, mode, **kw))
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    assert main(["train", "--data", str(corpus), "--out", str(read_only / "v1")]) == 2
+    error = capsys.readouterr().err
+    assert f"moderation-train: error: --out {read_only / 'v1'}: this user may not write to {read_only}" in error
+    assert "normalising" not in error and not (read_only / "v1").exists()

@@ -249,3 +249,22 @@ def test_a_version_that_is_a_path_is_refused_before_training(
     error = capsys.readouterr().err
     assert "--version '../elsewhere': a version is the name of a folder in the models folder" in error
     assert "normalising" not in error and not (tmp_path / "elsewhere").exists()
+
+
+def test_a_models_dir_this_user_may_not_write_to_is_refused_before_training(
+        tmp_path: Path, corpus: Path, models: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An operator without write access to models/ (the README: keep it writable by operators only) trained for
+    minutes and then died with a PermissionError traceback writing the candidate. Simulated: the tests run as
+    root, whom permissions do not stop."""
+    import os
+
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: Path(path) != models and access(path, mode, **kw))
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2"]) == 2
+    error = capsys.readouterr().err
+    assert f"this user may not write to {models}" in error and "normalising" not in error
+    assert not (models / "v2").exists()
