@@ -61,6 +61,24 @@ def test_a_value_a_dataset_does_not_have_names_the_folder_and_its_files(tmp_path
                                            rf"compare its files with the original \({first.name}"):
         load_path(folder)
 
+def test_a_dataset_file_cut_short_names_the_folder(tmp_path: Path) -> None:
+    """A copy cut short (a download or a disk that ran out): a CSV ending inside a row stopped training with
+    "TypeError: int() argument must be … not 'NoneType'", a gzip file with gzip's EOFError, both tracebacks."""
+    folder = shutil.copytree(FIXTURES / "youtube-spam", tmp_path / "youtube-spam")
+    first = sorted(folder.glob("*.csv"))[0]
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text[: text.index("\n") + 1] + text[text.index("\n") + 1:].split(",")[0] + "\n",
+                     encoding="utf-8")
+    with pytest.raises(DatasetError, match=rf"{folder}: not laid out as youtube-spam \(TypeError: "):
+        load_path(folder)
+    jigsaw = shutil.copytree(FIXTURES / "jigsaw-toxic", tmp_path / "jigsaw-toxic")
+    packed = next(jigsaw.glob("*.gz"))
+    packed.write_bytes(packed.read_bytes()[:-20])
+    with pytest.raises(DatasetError, match=rf"{jigsaw}: cannot read {packed.name} \(Compressed file ended before "
+                                           r"the end-of-stream marker was reached\); copy it again"):
+        load_path(jigsaw)
+
+
 def test_davidson_classes_entities_and_newlines() -> None:
     examples = load("davidson-offensive")
     assert len(examples) == 3

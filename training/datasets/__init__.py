@@ -12,7 +12,7 @@ from pathlib import Path
 from moderation_service.model.artifact import sha256_of
 
 from . import english, german, spam  # noqa: F401  (registers the loaders)
-from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, first_line_not_utf8
+from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, first_line_not_utf8, open_binary
 from .jsonl import JsonlError, load_jsonl
 
 __all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
@@ -43,10 +43,26 @@ def _load_folder(folder: Path, spec: DatasetSpec, files: list[Path]) -> Dataset:
             if (line := first_line_not_utf8(path)) is not None:
                 raise DatasetError(f"{path}:{line}: not UTF-8 text; convert the file to UTF-8") from None
         raise DatasetError(f"{folder}: not UTF-8 text ({exc}); convert its files to UTF-8") from None
-    except (ValueError, KeyError, IndexError) as exc:  # a label or a column not as the dataset's layout has it
+    except (OSError, EOFError) as exc:  # a file cut short (a gzip file's end missing), a disk that fails
+        bad = next((path for path in files if _unreadable(path)), None)
+        name = bad.name if bad else ", ".join(path.name for path in files)
+        raise DatasetError(f"{folder}: cannot read {name} ({getattr(exc, 'strerror', None) or exc}); copy it again "
+                           "from the original") from None
+    except (ValueError, KeyError, IndexError, TypeError) as exc:  # a label or a column not as the layout has it
         raise DatasetError(f"{folder}: not laid out as {spec.name} ({type(exc).__name__}: {exc}); compare its files "
                            f"with the original ({', '.join(path.name for path in files)})") from None
     return Dataset(spec.name, examples, {path.name: sha256_of(path) for path in files}, spec.description)
+
+
+def _unreadable(path: Path) -> bool:
+    """Whether reading ``path`` to its end fails (a gzip file cut short)."""
+    try:
+        with open_binary(path) as handle:
+            while handle.read(1 << 20):
+                pass
+    except (OSError, EOFError):
+        return True
+    return False
 
 
 def _load_jsonl_file(path: Path) -> Dataset:
