@@ -41,6 +41,14 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _folds(text: str) -> int:
+    """An argparse type: the parts of GermEval 2018 to hold out in turn (one part would be all of it)."""
+    if not text.strip().isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 2 (parts of GermEval 2018 to hold out "
+                                         f"in turn), got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moderation-train", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     targets = commands.add_parser("targets", help="leave-one-video-out spam and held-out GermEval 2018 evaluation")
     _add_data(targets)
-    targets.add_argument("--folds", type=int, default=3, help="GermEval 2018 folds to hold out (default 3)")
+    targets.add_argument("--folds", type=_folds, default=3,
+                         help="GermEval 2018 folds to hold out (at least 2, default 3)")
     targets.add_argument("--only", choices=("spam", "german"), help="run only one of the two targets")
     targets.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
@@ -107,12 +116,22 @@ def run_train(args: argparse.Namespace) -> int:
 def run_targets(args: argparse.Namespace) -> int:
     from . import targets
 
+    if args.json:  # before the run (minutes), not after it
+        json_out = Path(args.json)
+        if json_out.is_dir():
+            raise ValueError(f"--json {json_out}: a folder; name the file to write")
+        if not json_out.absolute().parent.is_dir():
+            raise ValueError(f"--json {json_out}: no folder {json_out.parent} to write it in")
     progress = Progress()
     results = targets.run(args.data, folds=args.folds, report=progress, only=args.only)
     print(targets.format_results(results))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
+        try:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(results, handle, indent=2)
+        except OSError as exc:
+            raise ValueError(f"--json {args.json}: cannot write it ({exc.strerror or exc}); the results are "
+                             "printed above") from None
     return 0
 
 

@@ -316,3 +316,31 @@ def test_an_out_this_user_may_not_write_to_is_refused_before_training(
     error = capsys.readouterr().err
     assert f"moderation-train: error: --out {read_only / 'v1'}: this user may not write to {read_only}" in error
     assert "normalising" not in error and not (read_only / "v1").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--folds", "0"], "argument --folds: expected a whole number of at least 2 (parts of GermEval 2018 to hold "
+                       "out in turn), got '0'"),
+    (["--folds", "1"], "argument --folds: expected a whole number of at least 2"),
+    (["--json", "{tmp}/no-such-folder/targets.json"], "--json {tmp}/no-such-folder/targets.json: no folder "
+                                                       "{tmp}/no-such-folder to write it in"),
+    (["--json", "{tmp}"], "--json {tmp}: a folder; name the file to write"),
+])
+def test_targets_refuses_what_would_fail_after_the_run(
+        tmp_path: Path, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--folds 0 printed nothing at all and exited 0, --folds 1 held out all of GermEval and stopped with an error
+    after loading the data; a --json file that cannot be written died with a traceback after the whole run (9.5
+    minutes on the shared data), its results printed but not kept."""
+    from training import targets
+
+    runs: list[object] = []
+    monkeypatch.setattr(targets, "run", lambda *a, **k: runs.append(a) or {})
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    try:
+        code = main(["targets", "--data", str(REPOSITORY_DATA / "germeval2018"), *args])
+    except SystemExit as exit_:
+        code = exit_.code  # type: ignore[assignment]
+    assert code == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert runs == []
