@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import io
 import logging
@@ -238,7 +239,10 @@ def _open_input(name: str) -> IO[str]:
     return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape")
 
 
-def _open_output(name: str) -> IO[str]:
+def _open_output(name: str, input_name: str) -> IO[str]:
+    if name != "-" and input_name != "-" and os.path.exists(name) and os.path.exists(input_name) \
+            and os.path.samefile(name, input_name):  # opening it for writing would empty it before it is read
+        raise ConfigurationError(f"cannot write {name}: it is the input file; name another file for the results")
     try:
         return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
@@ -254,15 +258,15 @@ def score(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     models = ModelHolder.load(resolve_model_dir(args.model or settings.model_dir, settings.models_dir))
     evaluator = Evaluator(models, load_sites(settings.sites_file))
-    source, sink = _open_input(args.input), _open_output(args.output)
-    try:
+    with contextlib.ExitStack() as opened:  # each file closed, the input too when the output cannot be opened
+        source = _open_input(args.input)
+        if args.input != "-":
+            opened.callback(source.close)
+        sink = _open_output(args.output, args.input)
+        if sink is not sys.stdout:
+            opened.callback(sink.close)
         errors = score_lines(evaluator, source, sink, default_site=args.site,
                              max_content_chars=settings.max_content_chars)
-    finally:
-        if sink is not sys.stdout:
-            sink.close()
-        if args.input != "-":
-            source.close()
     return 1 if errors else 0
 
 

@@ -578,3 +578,18 @@ def test_a_data_dir_too_long_for_the_redis_socket_is_refused_before_training(tmp
     assert result.returncode == 2, result.stderr
     assert "is too long for a Unix socket; use a shorter MODERATION_DATA_DIR" in result.stderr
     assert "Traceback" not in result.stderr and "training the default model" not in result.stderr
+
+
+@pytest.mark.parametrize("same", ["path", "link"])
+def test_score_refuses_to_write_over_its_own_input(tmp_path, model_dir, capsys, same):  # type: ignore[no-untyped-def]
+    """'score comments.jsonl -o comments.jsonl' emptied the file before reading it: the comments were lost, and
+    the run wrote nothing and exited 0."""
+    source = tmp_path / "comments.jsonl"
+    source.write_text('{"id": 1, "content": "hallo"}\n', encoding="utf-8")
+    output = source if same == "path" else tmp_path / "link.jsonl"
+    if same == "link":
+        output.symlink_to(source)
+    code = main(["score", str(source), "-o", str(output), "--model", str(model_dir)])
+    assert code == 2
+    assert f"cannot write {output}: it is the input file; name another file" in capsys.readouterr().err
+    assert source.read_text(encoding="utf-8") == '{"id": 1, "content": "hallo"}\n'
