@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from . import operations
 from .datasets import DatasetError, JsonlError
 from .progress import Progress
 from .registry import RegistryError
+from .train import folder_problem
 
 VALIDATION_HELP = ("share of the texts held out, by a hash of each text, to choose the thresholds and measure "
                    "(default 0.15)")
@@ -83,13 +83,8 @@ def check_out(out: Path) -> None:
     if (out / MANIFEST_FILE).exists():
         raise ValueError(f"{out} holds a model already (it may be live, or the rollback target); choose "
                          "another --out, such as models/<new version>, or remove that folder first")
-    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        what = "is a file" if existing == out else f"is under {existing}, a file"
-        raise ValueError(f"--out {out}: {what}, not a folder; choose another --out, such as models/<new version>")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: this user may not write to {existing}; choose another --out, or train as "
-                         "a user who may write there")
+    if problem := folder_problem(out):
+        raise ValueError(f"--out {out}: {problem}; choose another --out, such as models/<new version>")
 
 
 def run_train(args: argparse.Namespace) -> int:

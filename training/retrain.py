@@ -27,7 +27,7 @@ from . import plots, registry, report, site_labels
 from .comparison import Scored, compare_set, evaluation_sets, score
 from .gate import GateRules, check
 from .site_labels import Collected
-from .train import TrainedModel, load_data, new_version, train, write
+from .train import TrainedModel, folder_problem, load_data, new_version, train, write
 
 Progress = Callable[[str], None]
 
@@ -120,6 +120,9 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     if not os.access(options.models_dir, os.W_OK | os.X_OK):  # found out before the training, not after it
         raise registry.RegistryError(f"this user may not write to {options.models_dir}, where the candidate goes; run "
                                      "retrain as an operator who may (the service's models folder)")
+    if options.report_dir is not None and (problem := folder_problem(options.report_dir)):
+        raise registry.RegistryError(f"--report {options.report_dir}: {problem}; choose another --report, or leave it "
+                                     "out (the report then goes into the candidate's folder)")
     _live(options.models_dir, lambda message: None, load=False)
     collected = _collect(options)
     recent_train, held_back = site_labels.split_recent(collected, options.holdout_fraction)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -227,6 +228,17 @@ def write(trained: TrainedModel, out: str | Path, version: str | None = None, **
         **extra,
     }
     return artifact.save(trained.pipeline, out, manifest, {"evaluation.txt": trained.table + "\n"})
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder`` (created if need be), None when they can: checked before a
+    training (minutes on the shared data), not found out when writing its result."""
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        return "is a file, not a folder" if existing == folder else f"is under {existing}, a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"this user may not write to {existing}"
+    return None
 
 
 def load_data(paths: Sequence[str | Path], report: Report = print) -> list[Dataset]:

@@ -268,3 +268,17 @@ def test_a_models_dir_this_user_may_not_write_to_is_refused_before_training(
     error = capsys.readouterr().err
     assert f"this user may not write to {models}" in error and "normalising" not in error
     assert not (models / "v2").exists()
+
+
+def test_a_report_folder_that_cannot_be_one_is_refused_before_training(
+        tmp_path: Path, corpus: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """retrain --report naming a file trained, wrote the candidate, and then died with a FileExistsError traceback:
+    no report, and the candidate neither promoted nor said to be kept."""
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2", "--report", str(tmp_path / "notes.txt")]) == 2
+    error = capsys.readouterr().err
+    assert f"--report {tmp_path / 'notes.txt'}: is a file, not a folder" in error and "normalising" not in error
+    assert not (models / "v2").exists() and (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine\n"
