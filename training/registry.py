@@ -304,6 +304,12 @@ def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int |
         if not previous:
             raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
         target = previous[-1]
+        if not (models_dir / target / artifact.MANIFEST_FILE).is_file():
+            known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
+            raise RegistryError(
+                f"not rolled back: {models_dir}/HISTORY names {target} as the version live before, and its folder is "
+                f"gone (removed by hand?); promote the version to go back to (models promote VERSION; versions: "
+                f"{known}), or remove the line {target} from {models_dir}/HISTORY")
         _loadable(_directory(models_dir, target), target, "rolled back")
         reach(redis_url)
         set_live(models_dir, target, remember=False)

@@ -385,3 +385,18 @@ def test_a_version_whose_name_has_a_space_rolls_back(
     assert history(versions) == ["v2", "v3", "spam model"]
     assert models(versions, "rollback") == 0
     assert live_version(versions) == "spam model" and "spam model is live" in capsys.readouterr().out
+
+
+def test_a_rollback_target_removed_by_hand_says_what_to_do(
+        versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """HISTORY's last version deleted by hand (rm -r models/v2): rollback said only "no model version 'v2'", and
+    said it again on every try, with no way out named."""
+    import shutil
+
+    shutil.rmtree(versions / "v2")
+    assert models(versions, "rollback") == 2
+    error = capsys.readouterr().err
+    assert (f"not rolled back: {versions}/HISTORY names v2 as the version live before, and its folder is gone "
+            "(removed by hand?); promote the version to go back to (models promote VERSION; versions: v1, v3, v4, "
+            f"v5), or remove the line v2 from {versions}/HISTORY") in error
+    assert live_version(versions) == "v3" and history(versions) == ["v2"]
