@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from moderation_service.exceptions import ConfigurationError
+from moderation_service.live_model import HISTORY, LIVE_POINTER
 from moderation_service.model.artifact import MANIFEST_FILE, ModelArtifactError
 
 from . import operations
@@ -83,6 +84,9 @@ def check_out(out: Path) -> None:
     if (out / MANIFEST_FILE).exists():
         raise ValueError(f"{out} holds a model already (it may be live, or the rollback target); choose "
                          "another --out, such as models/<new version>, or remove that folder first")
+    if (out / LIVE_POINTER).exists() or (out / HISTORY).exists():
+        raise ValueError(f"--out {out}: the models folder itself (it holds {LIVE_POINTER}); train into a version's "
+                         f"folder in it, such as {out}/<new version>")
     if problem := folder_problem(out):
         raise ValueError(f"--out {out}: {problem}; choose another --out, such as models/<new version>")
 

@@ -344,3 +344,16 @@ def test_targets_refuses_what_would_fail_after_the_run(
     assert code == 2
     assert message.format(tmp=tmp_path) in capsys.readouterr().err
     assert runs == []
+
+
+def test_the_models_folder_itself_is_refused_as_out(
+        tmp_path: Path, models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'train --out models' (the version folder forgotten) wrote model.joblib, manifest.json and evaluation.txt
+    loose into the models folder, beside LIVE: an artifact named 'models' that models list did not show."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    before = sorted(p.name for p in models.iterdir())
+    assert main(["train", "--data", str(corpus), "--out", str(models), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"moderation-train: error: --out {models}: the models folder itself (it holds LIVE); "
+                            f"train into a version's folder in it, such as {models}/<new version>")
+    assert sorted(p.name for p in models.iterdir()) == before
