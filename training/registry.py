@@ -275,8 +275,16 @@ def _gate_objection(version: str, manifest: dict[str, Any]) -> str | None:
     return None
 
 
-def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False) -> int | None:
+#: ``promote``'s ``compared_with`` when the caller compared the version with no live model in particular.
+ANY_LIVE = object()
+
+
+def promote(models_dir: Path, version: str, redis_url: str | None = None, force: bool = False,
+            compared_with: object = ANY_LIVE) -> int | None:
     """Make ``version`` live after verifying it; returns :func:`notify`'s count.
+
+    ``compared_with``: the version ``LIVE`` named (None: none) when ``retrain`` compared the candidate with it;
+    if another is live now (an operator promoted or rolled back meanwhile), nothing is changed.
 
     A candidate the gate refused (its manifest's ``gate``), or whose thresholds were changed after the gate
     judged it, is promoted only with ``force``, which records ``"forced": true`` in its manifest, as ``retrain
@@ -284,6 +292,12 @@ def promote(models_dir: Path, version: str, redis_url: str | None = None, force:
     """
     directory = _directory(models_dir, version)
     with changing(models_dir, f"promote {version}"):
+        if compared_with is not ANY_LIVE and (now := live_version(models_dir)) != compared_with:
+            raise RegistryError(
+                f"not promoted, {now or 'no version'} is live now, and the candidate was compared with "
+                f"{compared_with or 'no live model'} (another operator promoted or rolled back meanwhile): retrain "
+                f"again to compare it with {now or 'nothing'}, or promote it by hand (moderation-train models "
+                f"promote {version})")
         manifest = _loadable(directory, version, "promoted")
         objection = _gate_objection(version, manifest) if live_version(models_dir) != version else None
         if objection and not force:

@@ -19,7 +19,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from moderation_service.live_model import live_directory, unloadable
+from moderation_service.live_model import live_directory, live_version, unloadable
 from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
 
@@ -135,6 +135,7 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     trained = train([*base, *site_labels.as_datasets(recent_train, options.label_weight)],
                     validation_fraction=options.validation_fraction, spam_precision=options.spam_precision,
                     report=progress)
+    compared_with = live_version(options.models_dir)  # promoted only if it is still the one live
     live = _live(options.models_dir, progress)
     sets = evaluation_sets(base, site_labels.as_datasets(held_back, 1.0), options.validation_fraction,
                            trained.manifest["validation"]["seed"])
@@ -165,7 +166,8 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     for evaluation in sets:
         files += plots.write(report_dir, evaluation, *scored[evaluation.name])
     try:
-        listeners = registry.promote(options.models_dir, version, options.redis_url) if promote else None
+        listeners = (registry.promote(options.models_dir, version, options.redis_url, compared_with=compared_with)
+                     if promote else None)
     except registry.RegistryError as exc:
         raise registry.RegistryError(f"the candidate is kept in {directory} with its report; {exc}") from None
     return Outcome(directory, result, files, promote, listeners)

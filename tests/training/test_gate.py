@@ -282,3 +282,32 @@ def test_a_report_folder_that_cannot_be_one_is_refused_before_training(
     error = capsys.readouterr().err
     assert f"--report {tmp_path / 'notes.txt'}: is a file, not a folder" in error and "normalising" not in error
     assert not (models / "v2").exists() and (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_candidate_is_not_promoted_over_a_live_model_it_was_not_compared_with(
+        tmp_path: Path, corpus: Path, models: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Another operator rolled back (or promoted) while retrain scored and wrote its report: the candidate,
+    compared with the version live before, was promoted all the same over the one live now, which it never
+    faced (a candidate that beat a bad model replaced the good one the bad model had been rolled back to)."""
+    from moderation_service.live_model import history, set_live
+    from tests.test_hot_reload import make_version
+    from training import retrain as retraining
+
+    make_version(models, model_dir, "v0")
+    write_report = retraining.report.write
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        set_live(models, "v0")  # the other operator's promotion, while the report is written
+        return write_report(*args, **kwargs)
+
+    monkeypatch.setattr(retraining.report, "write", meanwhile)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert f"the candidate is kept in {models / 'v2'} with its report; not promoted, v0 is live now, and the " \
+           "candidate was compared with v1" in error
+    assert live_version(models) == "v0" and history(models) == ["v1"]
+    assert read_manifest(models / "v2")["compared_with"] == "v1"
