@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from moderation_service.model import artifact
 from moderation_service.model.attributes import ATTRIBUTES
 from moderation_service.model.text import normalize, with_options
 
-from .datasets import Dataset, DatasetError, load_path
+from .datasets import JSONL_SUFFIXES, Dataset, DatasetError, load_path
 from .evaluate import evaluate, format_table
 from .pipeline import build_pipeline
 from .split import group_key, in_validation
@@ -249,10 +250,15 @@ def load_data(paths: Sequence[str | Path], report: Report = print) -> list[Datas
             raise DatasetError(f"{path}: no text to train on (an empty file, or only blank texts); check that it is "
                                "the data you meant (an export that failed is empty)")
         for dataset in found:
+            if any(d.name == dataset.name and d.files != dataset.files for d in datasets) \
+                    and dataset.name.endswith(JSONL_SUFFIXES):  # another file of that name (two sites' exports)
+                dataset = replace(dataset, name=str(Path(path) if Path(path).is_file() else Path(path) / dataset.name))
             report(f"loaded {dataset.name}: {len(dataset.examples):,} examples")
-        datasets.extend(found)
+            datasets.append(dataset)
     names = [d.name for d in datasets]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"the same dataset was given twice: {', '.join(duplicates)}")
+    if duplicates := sorted({n for n in names if names.count(n) > 1}):
+        same = all(len({json.dumps(d.files, sort_keys=True) for d in datasets if d.name == n}) == 1 for n in duplicates)
+        raise ValueError(f"the same dataset was given twice: {', '.join(duplicates)}" if same else
+                         f"two different folders of the same dataset were given ({', '.join(duplicates)}: their files "
+                         "differ); give one of them")
     return datasets

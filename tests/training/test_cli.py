@@ -357,3 +357,35 @@ def test_the_models_folder_itself_is_refused_as_out(
     assert error.startswith(f"moderation-train: error: --out {models}: the models folder itself (it holds LIVE); "
                             f"train into a version's folder in it, such as {models}/<new version>")
     assert sorted(p.name for p in models.iterdir()) == before
+
+
+def test_two_labelled_files_of_the_same_name_both_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two sites' exports, both labels.jsonl in their own folders, were refused as 'the same dataset was given
+    twice: labels.jsonl'. They are told apart by their paths; the same file given twice is still refused."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "blog-a" / "labels.jsonl", tmp_path / "blog-b" / "labels.jsonl"
+    for path, lines in ((first, corpus[::2]), (second, corpus[1::2])):
+        path.parent.mkdir()
+        path.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["train", "--data", str(first), "--data", str(second), "--out", str(out),
+                 "--validation-fraction", "0.3", "--quiet"]) == 0
+    data = artifact.load(out).manifest["data"]
+    assert [d["name"] for d in data] == ["labels.jsonl", str(second)]
+    assert [d["examples"] for d in data] == [len(corpus[::2]), len(corpus[1::2])]
+    assert all(d["train_examples"] + d["validation_examples"] == d["examples"] for d in data)
+    assert main(["train", "--data", str(first), "--data", str(first), "--out", str(tmp_path / "again"),
+                 "--quiet"]) == 2
+    assert "the same dataset was given twice: labels.jsonl" in capsys.readouterr().err
+
+
+def test_two_different_folders_of_one_dataset_are_named_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A trimmed copy of a dataset folder beside the original was called 'the same dataset given twice'."""
+    original = shutil.copytree(FIXTURES / "youtube-spam", tmp_path / "youtube-spam")
+    trimmed = shutil.copytree(FIXTURES / "youtube-spam", tmp_path / "trimmed" / "youtube-spam")
+    video = sorted(trimmed.glob("*.csv"))[0]
+    video.write_text("".join(video.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    assert main(["train", "--data", str(original), "--data", str(trimmed), "--out", str(tmp_path / "out")]) == 2
+    assert ("two different folders of the same dataset were given (youtube-spam: their files differ); give one of "
+            "them") in capsys.readouterr().err

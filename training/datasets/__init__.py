@@ -15,12 +15,15 @@ from . import english, german, spam  # noqa: F401  (registers the loaders)
 from .base import REGISTRY, Dataset, DatasetSpec, LabelledExample, first_line_not_utf8, open_binary
 from .jsonl import JsonlError, load_jsonl
 
-__all__ = ["Dataset", "DatasetError", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
+__all__ = ["Dataset", "DatasetError", "JSONL_SUFFIXES", "JsonlError", "LabelledExample", "load_path", "REGISTRY"]
 
 
 class DatasetError(ValueError):
     """A --data path that is not a dataset this package can read."""
 
+
+#: The names of files of labelled comments in the project's schema.
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 
 #: Files beside the datasets that are notes, not data (the shared data's README, a folder's licence).
 _NOTES = (".md", ".txt", ".pdf", ".html")
@@ -75,7 +78,7 @@ def load_path(path: str | Path, skipped: Callable[[str], None] | None = None) ->
     that is neither (``README.md`` and the like aside, and hidden entries)."""
     path = Path(path)
     if path.is_file():
-        if path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        if path.name.endswith(JSONL_SUFFIXES):
             return [_load_jsonl_file(path)]
         raise DatasetError(f"{path}: a data file must be JSONL of labelled comments (*.jsonl, *.jsonl.gz or "
                            "*.ndjson); "
@@ -90,7 +93,7 @@ def load_path(path: str | Path, skipped: Callable[[str], None] | None = None) ->
         child_found = _spec_for(child) if child.is_dir() else None
         if child_found is not None:
             datasets.append(_load_folder(child, *child_found))
-        elif child.is_file() and child.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        elif child.is_file() and child.name.endswith(JSONL_SUFFIXES):
             datasets.append(_load_jsonl_file(child))
         elif skipped is not None and not child.name.startswith(".") and not child.name.endswith(_NOTES):
             what = "no dataset this training reads (by its files)" if child.is_dir() else "not a JSONL file"
