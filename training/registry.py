@@ -396,6 +396,18 @@ def stale_metrics(manifest: dict[str, Any]) -> str | None:
     return "; ".join(stale) or None
 
 
+def _row(manifest: dict[str, Any], status: str) -> str:
+    """A version's row of ``models list`` after its name: created, data, metrics and ``status`` with its notes."""
+    if manifest.get("forced"):
+        status += " (promoted by --force past the gate)"
+    if (manifest.get("gate") or {}).get("thresholds_changed"):
+        status += " (thresholds changed after the gate)"
+    if (stale := stale_metrics(manifest)) is not None:
+        status += f" (F1 measured at earlier thresholds: {stale})"
+    created = str(manifest.get("created_at") or "")
+    return f"{created:<22}{_data_summary(manifest):<24}{_key_metrics(manifest):<56}{status}"
+
+
 def format_entries(models_dir: Path, found: list[Entry]) -> str:
     """``models list`` as a table: newest last, ``*`` marks the live version, ``<`` its predecessor."""
     live, previous = live_version(models_dir), (history(models_dir) or [None])[-1]
@@ -403,15 +415,11 @@ def format_entries(models_dir: Path, found: list[Entry]) -> str:
     lines = [header, "-" * len(header)]
     for entry in found:
         mark = "*" if entry.version == live else "<" if entry.version == previous else ""
-        manifest = entry.manifest or {}
         status = "ok" if entry.problem is None else f"FAILS VERIFICATION: {entry.problem}"
-        if manifest.get("forced"):
-            status += " (promoted by --force past the gate)"
-        if (manifest.get("gate") or {}).get("thresholds_changed"):
-            status += " (thresholds changed after the gate)"
-        if (stale := stale_metrics(manifest)) is not None:
-            status += f" (F1 measured at earlier thresholds: {stale})"
-        lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{_data_summary(manifest):<24}"
-                     f"{_key_metrics(manifest):<56}{status}")
+        try:
+            lines.append(f"{mark:<2}{entry.version:<24}{_row(entry.manifest or {}, status)}")
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:  # a manifest edited by hand, say
+            lines.append(f"{mark:<2}{entry.version:<24}{entry.created:<22}{'?':<24}{'?':<56}{status} (manifest fields "
+                         f"not as models list reads them: {type(exc).__name__}: {exc})")
     lines.append("* live, < live before (rollback target)" if found else f"no model artifacts in {models_dir}")
     return "\n".join(lines)

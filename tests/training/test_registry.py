@@ -400,3 +400,22 @@ def test_a_rollback_target_removed_by_hand_says_what_to_do(
             "(removed by hand?); promote the version to go back to (models promote VERSION; versions: v1, v3, v4, "
             f"v5), or remove the line v2 from {versions}/HISTORY") in error
     assert live_version(versions) == "v3" and history(versions) == ["v2"]
+
+
+@pytest.mark.parametrize("edit", [{"metrics": [1, 2]}, {"metrics": {"spam": {"roc_auc": "high"}}},
+                                  {"data": "all of it"}, {"gate": "passed"}],
+                         ids=["metrics-list", "auc-text", "data-text", "gate-text"])
+def test_list_shows_every_version_when_one_manifest_has_odd_fields(
+        versions: Path, edit: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
+    """A manifest edited by hand (or written by another tool) whose descriptive fields have another shape still
+    verifies and loads, but models list, the command that finds such a model, died with an AttributeError
+    traceback or "Unknown format code 'f'", and listed none of the versions."""
+    manifest = json.loads((versions / "v4" / "manifest.json").read_text())
+    manifest.update(edit)
+    (versions / "v4" / "manifest.json").write_text(json.dumps(manifest))
+    assert models(versions, "list") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert sorted(row[2:].split()[0] for row in rows[2:7]) == ["v1", "v2", "v3", "v4", "v5"]
+    odd = next(row for row in rows if row[2:].startswith("v4"))
+    assert "ok (manifest fields not as models list reads them: " in odd
+    assert all(row.endswith("ok") for row in rows[2:7] if not row[2:].startswith("v4"))
