@@ -15,11 +15,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
 
-from moderation_service.live_model import live_directory, live_version, unloadable
+from moderation_service.live_model import live_directory, unloadable
 from moderation_service.model import artifact
 from moderation_service.model.artifact import ModelArtifactError
 
@@ -74,9 +74,20 @@ def _collect(options: RetrainOptions) -> Collected:
     return site_labels.from_files(options.label_files)
 
 
-def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> tuple[str, Any, dict[str, Any]] | None:
-    """(version, pipeline, manifest) of the live model, None when there is none; without ``load``, only verified
-    (the pipeline None): checked before training, so that a damaged live model does not cost a training first."""
+class Live(NamedTuple):
+    """The live model as :func:`_live` found it: ``directory`` is the folder ``LIVE`` named then (its name is the
+    version a candidate compared with it may replace, see :func:`~.registry.promote`'s ``compared_with``)."""
+
+    version: str
+    pipeline: Any
+    manifest: dict[str, Any]
+    directory: Path
+
+
+def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> Live | None:
+    """The live model (version, pipeline, manifest, directory), None when there is none; without ``load``, only
+    verified (the pipeline None): checked before training, so that a damaged live model does not cost a training
+    first. ``LIVE`` is read once: what is loaded is what the candidate is compared with."""
     directory = live_directory(models_dir)
     if directory is None:
         progress(f"no live model in {models_dir}: the candidate is not compared and passes the gate")
@@ -91,7 +102,7 @@ def _live(models_dir: Path, progress: Progress, *, load: bool = True) -> tuple[s
         raise registry.RegistryError(
             f"the live model cannot be loaded, so the candidate cannot be compared with it: {directory}: "
             f"{unloadable(exc)}. Roll back or promote a good version first (moderation-train models list)") from None
-    return str(manifest["version"]), pipeline, manifest
+    return Live(str(manifest["version"]), pipeline, manifest, directory)
 
 
 def _notes(trained: TrainedModel, live_manifest: dict[str, Any] | None) -> list[str]:
@@ -135,29 +146,29 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     trained = train([*base, *site_labels.as_datasets(recent_train, options.label_weight)],
                     validation_fraction=options.validation_fraction, spam_precision=options.spam_precision,
                     report=progress)
-    compared_with = live_version(options.models_dir)  # promoted only if it is still the one live
     live = _live(options.models_dir, progress)
+    compared_with = live.directory.name if live else None  # promoted only if it is still the one live
     sets = evaluation_sets(base, site_labels.as_datasets(held_back, 1.0), options.validation_fraction,
                            trained.manifest["validation"]["seed"])
     scored: dict[str, tuple[Scored, Scored | None]] = {}
     for evaluation in sets:
         progress(f"scoring {len(evaluation.corpus):,} comments of {evaluation.name} with both models")
         scored[evaluation.name] = (score(trained.pipeline, trained.thresholds, evaluation),
-                                   score(live[1], live[2]["thresholds"], evaluation) if live else None)
+                                   score(live.pipeline, live.manifest["thresholds"], evaluation) if live else None)
     comparison = {e.name: compare_set(e, *scored[e.name]) for e in sets}
     lost = [a for a in trained.manifest["untrained_attributes"]
-            if live and a not in live[2].get("untrained_attributes", [])]
+            if live and a not in live.manifest.get("untrained_attributes", [])]
     gate = check(comparison, options.rules, lost)
     gate["thresholds"] = trained.thresholds  # what it judged (thresholds --write later notes its changes here)
     promote = options.promote and (gate["passed"] or options.force)
     gate["forced"] = bool(promote and not gate["passed"])
     result = {
         "candidate": {"version": version, "directory": str(directory)},
-        "current": {"version": live[0], "directory": str(live_directory(options.models_dir))} if live else None,
+        "current": {"version": live.version, "directory": str(live.directory)} if live else None,
         "site_labels": labels,
         "sets": comparison,
         "gate": gate,
-        "notes": _notes(trained, live[2] if live else None),
+        "notes": _notes(trained, live.manifest if live else None),
     }
     write(trained, directory, version, site_labels=labels, gate=gate, forced=gate["forced"],
           compared_with=result["current"] and result["current"]["version"])

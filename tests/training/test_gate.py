@@ -311,3 +311,33 @@ def test_a_candidate_is_not_promoted_over_a_live_model_it_was_not_compared_with(
            "candidate was compared with v1" in error
     assert live_version(models) == "v0" and history(models) == ["v1"]
     assert read_manifest(models / "v2")["compared_with"] == "v1"
+
+
+def test_the_version_a_candidate_is_compared_with_is_the_one_it_was_scored_against(
+        tmp_path: Path, corpus: Path, models: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Another operator promoted v0 after the training and before the live model was loaded for the comparison:
+    the candidate was scored against v0, but the version it was to be compared with had been read from LIVE just
+    before (v1), so its promotion was refused as if it had faced v1 only ('compared with v1'), and its manifest
+    said v0. The version compared with is now the one loaded and scored."""
+    from moderation_service.live_model import history, set_live
+    from tests.test_hot_reload import make_version
+    from training import retrain as retraining
+
+    make_version(models, model_dir, "v0")
+    live_directory = retraining.live_directory
+    looked: list[Path | None] = []
+
+    def promoted_meanwhile(models_dir: Path) -> Path | None:
+        if len(looked) == 1:  # after the training, as it loads the live model to compare the candidate with
+            set_live(models, "v0")
+        looked.append(live_directory(models_dir))
+        return looked[-1]
+
+    monkeypatch.setattr(retraining, "live_directory", promoted_meanwhile)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    assert main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                 "--version", "v2", "--force", "--quiet"]) == 0, capsys.readouterr().err
+    assert read_manifest(models / "v2")["compared_with"] == "v0"
+    assert live_version(models) == "v2" and history(models) == ["v1", "v0"]
