@@ -239,14 +239,32 @@ def _open_input(name: str) -> IO[str]:
     return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape")
 
 
+def _is_input(name: str, input_name: str) -> bool:
+    """Whether the output file ``name`` is the input: named so, through a link, or the file stdin reads
+    (``score -o comments.jsonl < comments.jsonl``)."""
+    if name == "-" or not os.path.exists(name):
+        return False
+    if input_name != "-":
+        return os.path.exists(input_name) and os.path.samefile(name, input_name)
+    try:
+        return os.path.samestat(os.fstat(sys.stdin.fileno()), os.stat(name))
+    except (AttributeError, OSError, ValueError):  # stdin is no file (a test's StringIO, or closed)
+        return False
+
+
 def _open_output(name: str, input_name: str) -> IO[str]:
-    if name != "-" and input_name != "-" and os.path.exists(name) and os.path.exists(input_name) \
-            and os.path.samefile(name, input_name):  # opening it for writing would empty it before it is read
+    if _is_input(name, input_name):  # opening it for writing would empty it before it is read
         raise ConfigurationError(f"cannot write {name}: it is the input file; name another file for the results")
     try:
         return sys.stdout if name == "-" else open(name, "w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise ConfigurationError(f"cannot write {name} ({exc.strerror or exc})") from None
+
+
+def _let_go(reader: IO[str]) -> None:
+    """Detach ``reader`` from stdin's bytes, which it would otherwise close when it is collected."""
+    with contextlib.suppress(ValueError, OSError):  # stdin's bytes cannot be let go of (a test's stand-in)
+        reader.detach()  # type: ignore[attr-defined]
 
 
 def score(args: argparse.Namespace) -> int:
@@ -262,6 +280,8 @@ def score(args: argparse.Namespace) -> int:
         source = _open_input(args.input)
         if args.input != "-":
             opened.callback(source.close)
+        elif source is not sys.stdin:  # a reader of stdin's bytes: let go of them, stdin itself stays open
+            opened.callback(_let_go, source)
         sink = _open_output(args.output, args.input)
         if sink is not sys.stdout:
             opened.callback(sink.close)

@@ -593,3 +593,16 @@ def test_score_refuses_to_write_over_its_own_input(tmp_path, model_dir, capsys, 
     assert code == 2
     assert f"cannot write {output}: it is the input file; name another file" in capsys.readouterr().err
     assert source.read_text(encoding="utf-8") == '{"id": 1, "content": "hallo"}\n'
+
+
+def test_score_refuses_to_write_over_the_file_stdin_reads(tmp_path, model_dir, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """'score -o comments.jsonl < comments.jsonl' emptied the file as the named input did: the output was
+    compared with the input only when the input was named, not when stdin read the file."""
+    source = tmp_path / "comments.jsonl"
+    source.write_text('{"id": 1, "content": "hallo"}\n', encoding="utf-8")
+    with source.open(encoding="utf-8") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        code = main(["score", "-o", str(source), "--model", str(model_dir)])
+    assert code == 2
+    assert f"cannot write {source}: it is the input file; name another file" in capsys.readouterr().err
+    assert source.read_text(encoding="utf-8") == '{"id": 1, "content": "hallo"}\n'
