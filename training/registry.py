@@ -44,6 +44,14 @@ class RegistryError(Exception):
     """An operation on ``models/`` that cannot be done; the message says why."""
 
 
+class RegistryBusy(RegistryError):
+    """Another command (``holder``, as it said in :data:`LOCK_FILE`) is changing ``models/``; nothing was changed."""
+
+    def __init__(self, holder: str, models_dir: Path) -> None:
+        self.busy = f"another moderation-train command ({holder}) is changing {models_dir}; nothing was changed"
+        super().__init__(f"{self.busy}. Run it again when that one has finished (models list shows what is live)")
+
+
 #: How long a command waits for another one that is changing ``models/`` before it gives up, changing nothing.
 LOCK_WAIT_SECONDS = 30.0
 #: The file in ``models/`` that a command changing ``LIVE``, ``HISTORY`` or the versions holds (``flock``).
@@ -71,9 +79,7 @@ def changing(models_dir: Path, what: str) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     handle.seek(0)
                     holder = handle.read().strip() or "pid unknown"
-                    raise RegistryError(
-                        f"another moderation-train command ({holder}) is changing {models_dir}; nothing was changed. "
-                        f"Run it again when that one has finished (models list shows what is live)") from None
+                    raise RegistryBusy(holder, models_dir) from None
                 time.sleep(0.2)
         try:
             handle.truncate(0)

@@ -179,6 +179,11 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
     try:
         listeners = (registry.promote(options.models_dir, version, options.redis_url, compared_with=compared_with)
                      if promote else None)
+    except registry.RegistryBusy as exc:  # "run it again" would be a whole retraining: promoting it is enough
+        raise registry.RegistryError(
+            f"the candidate is kept in {directory} with its report, not promoted: {exc.busy}. When that one has "
+            f"finished, promote it without training again: moderation-train models promote {version} (models list "
+            "shows what is live)") from None
     except registry.RegistryError as exc:
         raise registry.RegistryError(f"the candidate is kept in {directory} with its report; {exc}") from None
     return Outcome(directory, result, files, promote, listeners)

@@ -341,3 +341,30 @@ def test_the_version_a_candidate_is_compared_with_is_the_one_it_was_scored_again
                  "--version", "v2", "--force", "--quiet"]) == 0, capsys.readouterr().err
     assert read_manifest(models / "v2")["compared_with"] == "v0"
     assert live_version(models) == "v2" and history(models) == ["v1", "v0"]
+
+
+def test_a_candidate_not_promoted_while_models_is_held_says_to_promote_it_not_to_retrain(
+        tmp_path: Path, corpus: Path, models: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Another command held models/ while retrain promoted its candidate: the candidate was kept, and the message
+    said to 'run it again', which for retrain is a whole training; promoting the kept candidate is enough."""
+    import fcntl
+
+    from training import registry
+
+    monkeypatch.setattr(registry, "LOCK_WAIT_SECONDS", 0)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"content": "Danke", "labels": {"spam": 0}}\n', encoding="utf-8")
+    with (models / registry.LOCK_FILE).open("a+", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("models prune, pid 4711\n")
+        held.flush()
+        code = main(["retrain", "--data", str(corpus), "--labels", str(labels), "--models-dir", str(models),
+                     "--version", "v2", "--force", "--quiet"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert (f"the candidate is kept in {models / 'v2'} with its report, not promoted: another moderation-train "
+            f"command (models prune, pid 4711) is changing {models}; nothing was changed. When that one has "
+            "finished, promote it without training again: moderation-train models promote v2") in error
+    assert "Run it again" not in error
+    assert live_version(models) == "v1" and read_manifest(models / "v2")["version"] == "v2"
