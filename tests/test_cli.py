@@ -606,3 +606,18 @@ def test_score_refuses_to_write_over_the_file_stdin_reads(tmp_path, model_dir, c
     assert code == 2
     assert f"cannot write {source}: it is the input file; name another file" in capsys.readouterr().err
     assert source.read_text(encoding="utf-8") == '{"id": 1, "content": "hallo"}\n'
+
+
+def test_score_reads_stdin_as_utf8_whatever_the_locale(tmp_path, model_dir, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """stdin is read as UTF-8 even where the locale says ASCII (LANG=C in a cron job), a line that is not UTF-8
+    refused alone, and stdin is left open for the process (its bytes let go of, not closed)."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": 1, "content": "Gr\xc3\xbc\xc3\x9fe"}\n{"id": 2, "content": "Gr\xfc\xdfe"}\n')
+    with source.open(encoding="ascii") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        code = main(["score", "--model", str(model_dir)])
+        assert not stdin.closed and not stdin.buffer.closed
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert results[0]["decision"] == "publish"
+    assert results[1] == {"id": None, "line": 2, "error": "not valid JSON (not UTF-8: byte 25 cannot be read)"}
