@@ -387,7 +387,7 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
         return record
     queue = app[QUEUE]
     stands = record
-    deadline = time.time() + SETTLE_LEASE_SECONDS
+    deadline = time.monotonic() + SETTLE_LEASE_SECONDS
     while True:
         held = await queue.settle_decision(record.id)
         if not held:
@@ -411,7 +411,7 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
         # the blog's later word reached the decision while it was applied, and was kept in its place: its own
         # request may never apply it (it failed, a 503 the blog may never retry), and this delivery may be the
         # record's last, so it is applied here too (a retry, if its request applies it as well)
-        if time.time() >= deadline:
+        if time.monotonic() >= deadline:
             logger.warning("the blog's words about %s kept coming while its record was delivered: the last one "
                            "is left to its own request", record.id)
             return stands
