@@ -6,7 +6,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from moderation_service.embedded_redis import redis_server_binary
 
@@ -57,3 +60,20 @@ class RedisServer:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._process = None
+
+    @contextmanager
+    def stopped_after(self, owner: Any, name: str) -> Iterator[None]:
+        """Within the block, this server stops right after the coroutine method ``owner.name`` returns: a real
+        outage at the very step a test chooses."""
+        step = getattr(owner, name)
+
+        async def then_stop(*args: Any, **kwargs: Any) -> Any:
+            result = await step(*args, **kwargs)
+            self.stop()
+            return result
+
+        setattr(owner, name, then_stop)
+        try:
+            yield
+        finally:
+            setattr(owner, name, step)

@@ -413,19 +413,8 @@ async def test_the_blogs_word_failing_after_it_reached_a_kept_decision_loses_nei
     assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
     if record_stored:
         await drain_but_not_settle(served)
-    queue = served.server.app[QUEUE]
-    supersede = queue.supersede_decision
-
-    async def redis_goes_away(*args: Any, **kwargs: Any) -> Any:
-        until = await supersede(*args, **kwargs)
-        private_redis.stop()
-        return until
-
-    queue.supersede_decision = redis_goes_away
-    try:
+    with private_redis.stopped_after(served.server.app[QUEUE], "supersede_decision"):
         status, body = await tell(served, held["id"], "approve")
-    finally:
-        queue.supersede_decision = supersede
     assert status == 503 and body["error"]["code"] == "storage_unavailable"
     private_redis.start()
 

@@ -806,19 +806,8 @@ async def test_the_admins_word_whose_request_failed_after_its_label_was_kept_lea
 
     served, item_id = await checked_while_redis_was_away(aiohttp_client,
                                                          settings.with_overrides(redis_url=private_redis.url))
-    labels = served.server.app[LABELS]
-    add_correction = labels.add_correction
-
-    async def redis_goes_away(*args: Any, **kwargs: Any) -> Any:
-        added = await add_correction(*args, **kwargs)
-        private_redis.stop()
-        return added
-
-    labels.add_correction = redis_goes_away
-    try:
+    with private_redis.stopped_after(served.server.app[LABELS], "add_correction"):
         response = await served.post(f"/1.1/{first}", data=recheck(STORED, reporter="admin"))
-    finally:
-        labels.add_correction = add_correction
     assert response.status == 503
     private_redis.start()
     served.server.app[HEALTH].up()
