@@ -431,14 +431,11 @@ async def test_the_blogs_word_failing_after_it_reached_a_kept_decision_loses_nei
     assert await direct.exists(keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))) == 0
 
 
-async def test_the_blogs_word_whose_request_fails_while_a_kept_decision_is_applied_is_applied_by_the_settler(
-        aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
-    """The record has arrived and the decision kept for it (a rejection) is being applied when the blog's next
-    word (an approval) reaches it: the approval is kept in its place, and its request waits for the rejection.
-    That request then fails (``503``: Redis away for its worker, or the worker stops), and the blog may never
-    retry. The record's delivery, which applied the rejection, was its last: nothing else would apply the
-    approval kept in the rejection's place, so the settler applies it (until 2026-11-28 it was left kept, the
-    comment stayed rejected and the blog's last word was lost until the kept hash expired)."""
+async def rejected_while_spooled_and_words_failing(aiohttp_client: Any, settings: Any, comment: Any,
+                                                    monkeypatch: Any) -> tuple[Any, dict[str, Any], str]:
+    """A held comment whose record waits in a spool when the blog rejects it (the rejection is kept), with every
+    later word's request failing as it waits for a kept decision to be applied (Redis away for its worker):
+    the service that will deliver the record, the held comment's answer, and its kept decision's key."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     from moderation_service.appkeys import QUEUE
@@ -447,13 +444,23 @@ async def test_the_blogs_word_whose_request_fails_while_a_kept_decision_is_appli
     served, away = await spooling_pair(aiohttp_client, settings)
     held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
     assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
-    kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
-    queue = served.server.app[QUEUE]
 
     async def away_for_the_word(item_id: str) -> float | None:
         raise RedisConnectionError("Redis went away for the word's worker")
 
-    monkeypatch.setattr(queue, "settling_until", away_for_the_word)
+    monkeypatch.setattr(served.server.app[QUEUE], "settling_until", away_for_the_word)
+    return served, held, keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
+
+
+async def test_the_blogs_word_whose_request_fails_while_a_kept_decision_is_applied_is_applied_by_the_settler(
+        aiohttp_client: Any, settings: Any, comment: Any, redis: Any, monkeypatch: Any) -> None:
+    """The record has arrived and the decision kept for it (a rejection) is being applied when the blog's next
+    word (an approval) reaches it: the approval is kept in its place, and its request waits for the rejection.
+    That request then fails (``503``: Redis away for its worker, or the worker stops), and the blog may never
+    retry. The record's delivery, which applied the rejection, was its last: nothing else would apply the
+    approval kept in the rejection's place, so the settler applies it (until 2026-11-28 it was left kept, the
+    comment stayed rejected and the blog's last word was lost until the kept hash expired)."""
+    served, held, kept = await rejected_while_spooled_and_words_failing(aiohttp_client, settings, comment, monkeypatch)
     words = word_while_kept_decision_applies(monkeypatch, redis, kept, lambda: tell(served, held["id"], "approve"),
                                              lambda report: report.action.value == "reject")
     assert await drain(served) == 1
@@ -473,22 +480,10 @@ async def test_every_word_the_blog_keeps_while_the_one_before_is_applied_is_appl
     settler applies them one after another until nothing newer is kept: the last one, an approval, stands
     (until 2026-11-28 it applied three, and the fourth decision, the approval, was left kept: the comment stayed
     rejected until the kept hash expired)."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
     from moderation_service.api import blog_reports
-    from moderation_service.appkeys import HEALTH, QUEUE
-    from moderation_service.review import keys
+    from moderation_service.appkeys import HEALTH
 
-    served, away = await spooling_pair(aiohttp_client, settings)
-    held = await (await away.post("/v1/comments", json={**comment, "content": INSULT}, headers=auth("blog"))).json()
-    assert (await tell(served, held["id"], "reject", categories=["insult"]))[0] == 202
-    kept = keys.kept_decision(keys.comment("kommblog", held["id"].split(":")[1]))
-    queue = served.server.app[QUEUE]
-
-    async def away_for_the_word(item_id: str) -> float | None:
-        raise RedisConnectionError("Redis went away for the word's worker")
-
-    monkeypatch.setattr(queue, "settling_until", away_for_the_word)
+    served, held, kept = await rejected_while_spooled_and_words_failing(aiohttp_client, settings, comment, monkeypatch)
     later_words = ["approve", "reject", "approve"]
     words: list[asyncio.Task[Any]] = []
     applied: list[str] = []
