@@ -44,10 +44,14 @@ async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -
     one): the comment waits here again, held by nobody, and the blog is not told. ``outcome``: ``reopened``,
     ``waiting`` (it waits already), ``model_decided``, ``decided_otherwise`` (a moderator's decision stays),
     ``reviewed_elsewhere`` (a site whose moderators work elsewhere: the decision stays), ``withdrawn`` (no
-    record yet: the decision kept for it is forgotten, see :func:`reported_decision`) or ``unknown``.
+    record yet: the decision kept for it is forgotten, see :func:`reported_decision`) or ``unknown``. With no
+    record here, a mark of the take-back is kept in the decision's place (see
+    :meth:`~.review.queue.ReviewQueue.forget_decision`): an older decision whose request stalled and reaches Redis
+    after it is not kept, nor applied when the record arrives.
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
+    at = repr(time.time())
     await supersede_kept(request, item_id)
     with kept_or_unavailable(request, "the change"):
         try:
@@ -58,7 +62,8 @@ async def blog_takes_back(request: HasApp, item_id: str, principal: Principal) -
     # older than this word: it is forgotten (``withdrawn`` when there was no record), as are the labels kept at
     # once for it, as a decision reopened here loses its label
     forgot = await forget_superseded(request, item_id, principal.name,
-                                     takes_labels=taken.outcome in ("unknown", "reopened", "waiting"))
+                                     takes_labels=taken.outcome in ("unknown", "reopened", "waiting"),
+                                     taken_back=at if taken.outcome == "unknown" else "")
     return BlogDecision("withdrawn") if forgot and taken.outcome == "unknown" else taken
 
 
@@ -179,7 +184,7 @@ SETTLING_POLL_SECONDS = 0.02
 
 
 async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_labels: bool,
-                            decided_as: Action | None = None, at: str = "") -> bool:
+                            decided_as: Action | None = None, at: str = "", taken_back: str = "") -> bool:
     """The blog's word reached the comment's record itself: a decision of its own kept for the record before it
     arrived and not applied yet (Redis went away between storing the record and applying it, see
     :func:`settle_kept_decision`) is older, and goes unapplied; with ``takes_labels`` (the word decided the
@@ -187,13 +192,15 @@ async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_l
     at once go too, and the comment's history says the blog withdrew them, except those that said what the
     word decided (``decided_as``): the word repeated them. ``at``: the word's, kept in the decision's place by
     :func:`supersede_kept` (a later word kept in its place since stays, for its own request or the record's
-    delivery to apply); ``""``: whichever is kept. Returns whether there was one.
+    delivery to apply); ``""``: whichever is kept. ``taken_back``: when the service received the blog's
+    take-back of a comment with no record here, whose mark is kept in the decision's place (a word received
+    after it stays). Returns whether there was one (a take-back's mark is none).
 
     :raises StorageUnavailable: Redis is unreachable; the client should retry.
     """
     with kept_or_unavailable(request, "the decision"):
-        kept = await request.app[QUEUE].forget_decision(record_id, at)
-        names = BlogReport.from_fields(kept).labels_kept if kept and takes_labels else ()
+        kept = await request.app[QUEUE].forget_decision(record_id, at, taken_back=taken_back, by=by)
+        names = labels_kept_in(kept) if takes_labels else ()
         site_id = record_id.rpartition(":")[0]
         agreeing = [name for name in names if decided_as is not None and label_agrees(name, decided_as)]
         withdrawn = [name for name in names if name not in agreeing]
@@ -201,7 +208,19 @@ async def forget_superseded(request: HasApp, record_id: str, by: str, *, takes_l
             await request.app[LABELS].take_back_corrections(site_id, record_id, agreeing, by, audited=False)
         if withdrawn:
             await request.app[LABELS].take_back_corrections(site_id, record_id, withdrawn, by)
-    return bool(kept)
+    return bool(kept) and not is_take_back(kept)
+
+
+def is_take_back(kept: Mapping[str, str]) -> bool:
+    """Whether what is kept for a comment with no record here is the mark of the blog's take-back (see
+    :meth:`~.review.queue.ReviewQueue.forget_decision`), not a decision: nothing to apply."""
+    return kept.get("taken_back") == "1"
+
+
+def labels_kept_in(kept: Mapping[str, str]) -> tuple[str, ...]:
+    """The names of the labels kept at once that a decision kept for a comment (its fields), or a take-back's
+    mark (an older word's, which reached Redis after it), names."""
+    return tuple(json.loads(kept.get("labels_kept") or "[]"))
 
 
 async def delete_kept_labels(request: HasApp, public_id: str, by: str) -> int:
@@ -209,7 +228,7 @@ async def delete_kept_labels(request: HasApp, public_id: str, by: str) -> int:
     Spam / Not Spam, Coral's approval), which the decision kept for the record names; that decision goes (the
     deletion would take it anyway, and with it the only names of those labels)."""
     kept = await request.app[QUEUE].forget_decision(public_id)
-    names = BlogReport.from_fields(kept).labels_kept if kept else ()
+    names = labels_kept_in(kept)
     if not names:
         return 0
     site_id = public_id.rpartition(":")[0]
@@ -383,6 +402,10 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
     :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the caller keeps the record, and the
         decision stays kept).
     """
+    if is_take_back(kept):  # the blog's last word: the record stays as it came
+        logger.info("the blog took its decision about %s back before the record arrived: nothing applied", record.id)
+        await withdraw_after_take_back(app, record, kept)
+        return record
     if readable_report(record, kept) is None:
         return record
     queue = app[QUEUE]
@@ -415,6 +438,21 @@ async def settle_kept_decision(app: web.Application, record: Record, kept: Mappi
             logger.warning("the blog's words about %s kept coming while its record was delivered: the last one "
                            "is left to its own request", record.id)
             return stands
+
+
+async def withdraw_after_take_back(app: web.Application, record: Record, mark: Mapping[str, str]) -> None:
+    """The record arrived with the mark of the blog's take-back kept for it (see :func:`blog_takes_back`): the
+    labels an older word kept at once, its request reaching Redis after the take-back, are taken back, as the
+    take-back took back those kept before it, and the mark goes (unless a later word replaced it meanwhile).
+
+    :raises redis.exceptions.ConnectionError: Redis went away meanwhile (the mark stays, for the next retry).
+    """
+    if not labels_kept_in(mark):
+        return
+    try:
+        await forget_superseded(AppOnly(app), record.id, mark.get("by", ""), takes_labels=True, at=mark["at"])
+    except StorageUnavailable as exc:
+        raise RedisConnectionError(exc.message) from None
 
 
 async def apply_kept(app: web.Application, record: Record, report: BlogReport) -> Record:

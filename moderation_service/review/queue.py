@@ -495,14 +495,17 @@ class ReviewQueue:
         until = await self._redis.hget(keys.kept_decision(keys.comment(site_id, token)), "applying")
         return float(until) if until else None
 
-    async def forget_decision(self, item_id: str, at: str = "", lease: str = "") -> dict[str, str]:
+    async def forget_decision(self, item_id: str, at: str = "", lease: str = "", taken_back: str = "",
+                              by: str = "") -> dict[str, str]:
         """Forget the blog's decision kept for a comment: the one made at ``at`` (applied), or whichever
         (``""``: the blog took it back). Returns its fields; none when there was none, or another replaced it
         (that one stays, and ``lease``, the caller's hold on the one it applied, see :meth:`settle_decision`,
-        ends)."""
+        ends). ``taken_back``: when the service received the blog's take-back (by ``by``) of a comment with no
+        record here; a mark of it is kept in the decision's place for the retention time (``taken_back``: nothing
+        to apply), so that an older word reaching Redis later is not kept, and a word received after it stays."""
         site_id, token = self._parts(item_id)
         return pairs(await self._forget_decision(keys=[keys.kept_decision(keys.comment(site_id, token))],
-                                                 args=[at, lease]))
+                                                 args=[at, lease, taken_back, self._retention, by]))
 
 
     #: How often an erasure reads the record again when it changed between reading and writing (an edit, a

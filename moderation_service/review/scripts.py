@@ -511,7 +511,8 @@ return {'ok', fields}
 # for ``retention`` seconds: the ``labels_kept`` (JSON lists of names) of both are gathered in the new one's. One
 # received later than it (``at``: the two requests raced, and the newer reached Redis first) stays instead, and
 # gathers the older one's: the blog's last word is the last the service received (until 2026-11-28 it was the
-# last to reach Redis). Returns whether the decision was kept.
+# last to reach Redis). So does the mark of a take-back received later (see FORGET_DECISION). Returns whether
+# the decision was kept.
 KEEP_IN_PLACE = """
 local function keep_in_place(retention, first)
   local labels_kept, seen = {}, {}
@@ -597,12 +598,28 @@ return ''
 """
 
 # KEYS: the blog's decision kept for an item. ARGV: when it was made ('' = whenever), the caller's lease on it
-# (SETTLE_DECISION's ``applying``, '' = none). Forgets it (applied, or taken back by the blog) unless another
-# replaced it meanwhile (the blog's later word, SUPERSEDE_DECISION): that one stays, and the caller's lease on
-# the one it applied ends, so that the word waiting for it goes on at once. Returns its fields when it was
-# forgotten, else an empty list.
+# (SETTLE_DECISION's ``applying``, '' = none), when the blog took it back ('' = it did not: see below), how long
+# a take-back's mark is kept (seconds), who took it back. Forgets it (applied, or taken back by the blog) unless
+# another replaced it meanwhile (the blog's later word, SUPERSEDE_DECISION): that one stays, and the caller's
+# lease on the one it applied ends, so that the word waiting for it goes on at once. Returns its fields when it
+# was forgotten, else an empty list.
+# A take-back (the record not here) keeps a mark in its place, kept or not before: ``at`` (when the service
+# received the take-back), ``by``, ``taken_back`` and ``superseded`` (nothing to apply, see SETTLE_DECISION). An
+# older word whose request stalled and reaches Redis after it then finds a newer one kept, and is not kept in its
+# place (see KEEP_IN_PLACE: the mark gathers the labels it kept at once, which the record's delivery takes back);
+# a later word replaces the mark (until 2026-11-29 nothing was kept, and the older word was kept and applied when
+# the record arrived). A word received after the take-back and kept meanwhile stays.
 FORGET_DECISION = """
 local at, applying = unpack(redis.call('HMGET', KEYS[1], 'at', 'applying'))
+local taken_back = ARGV[3] or ''
+if taken_back ~= '' then
+  if at and tonumber(at) > tonumber(taken_back) then return {} end
+  local fields = redis.call('HGETALL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'at', taken_back, 'by', ARGV[5], 'taken_back', '1', 'superseded', '1')
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  return fields
+end
 if not at then return {} end
 if ARGV[1] ~= '' and at ~= ARGV[1] then
   if ARGV[2] ~= '' and applying == ARGV[2] then redis.call('HDEL', KEYS[1], 'applying') end

@@ -717,6 +717,63 @@ async def test_a_restore_withdraws_the_admins_kept_status(aiohttp_client: Any, s
     assert await waiting(served) == [item_id]
 
 
+@pytest.mark.parametrize("stalls_at", ["supersede_decision", "keep_decision"])
+@pytest.mark.parametrize("older", ["approved", "submit-spam"])
+async def test_an_older_word_reaching_redis_after_the_admins_take_back_is_not_applied(
+        aiohttp_client: Any, settings: Settings, monkeypatch: Any, stalls_at: str, older: str) -> None:
+    """*Approve* (or *Spam*: its label kept at once) and then *Unapprove* before the record arrived, the first
+    word's request stalling (before it reached the decision kept for the comment, or before it kept its own)
+    until the take-back has landed. The take-back is the blog's last word: the comment waits when its record
+    arrives, with no label of the older word (until 2026-11-29 the take-back kept nothing for a comment with no
+    decision kept, and the older word, reaching Redis after it, was kept and applied)."""
+    from moderation_service.appkeys import QUEUE
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    queue = served.server.app[QUEUE]
+    reach = getattr(queue, stalls_at)
+    older_stalls, take_back_landed = asyncio.Event(), asyncio.Event()
+
+    async def the_older_word_stalls(record_id: str, fields: Any = None) -> Any:
+        if fields is not None:  # the older word's (the take-back's is None)
+            older_stalls.set()
+            await take_back_landed.wait()
+        return await reach(record_id, fields)
+
+    monkeypatch.setattr(queue, stalls_at, the_older_word_stalls)
+    if older == "approved":
+        sent = report_status(served, STORED, "approved")
+    else:
+        sent = served.post(f"/1.1/{older}", data=recheck(STORED, reporter="admin"))
+    older_word = asyncio.ensure_future(sent)
+    await asyncio.wait_for(older_stalls.wait(), 30)
+    assert (await report_status(served, STORED, "unapproved"))[1] in ("unknown", "withdrawn")
+    take_back_landed.set()
+    answered = await asyncio.wait_for(older_word, 30)
+    assert (answered[1] if older == "approved" else answered.headers["X-Moderation-Outcome"]) == "kept"
+    assert await drain(served) == 1
+    assert await waiting(served) == [item_id]
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "pending" and await labels_of(served) == []
+
+
+async def test_the_admins_word_after_a_restore_is_applied_when_the_record_arrives(
+        aiohttp_client: Any, settings: Settings) -> None:
+    """*Trash*, *Restore*, then *Approve*, all before the record arrived: what the restore leaves kept (so that an
+    older word reaching Redis late is not applied) gives way to the blog's later word."""
+    from tests.api.test_blog_decision import drain
+
+    served, item_id = await checked_while_redis_was_away(aiohttp_client, settings)
+    assert (await report_status(served, STORED, "trash"))[1] == "kept"
+    assert (await report_status(served, STORED, "unapproved"))[1] == "withdrawn"
+    assert (await report_status(served, STORED, "approved"))[1] == "kept"
+    assert await drain(served) == 1
+    assert await waiting(served) == []
+    _, item = await call(served, "GET", f"/v1/review/items/{item_id}")
+    assert item["status"] == "approved" and item["decided"]["by"] == "kommblog"
+    assert [e["labels"] for e in await labels_of(served)] == [{"spam": 0, "toxicity": 0}]
+
+
 async def test_a_comment_wordpress_trashed_as_it_stored_it_while_its_record_waits_in_a_spool_is_rejected(
         aiohttp_client: Any, settings: Settings) -> None:
     """WordPress's disallowed words trashed the comment as it stored it; ``comment-stored`` reaches a worker with
