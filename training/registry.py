@@ -156,14 +156,18 @@ def is_version_name(version: str) -> bool:
     return version not in ("", ".", "..") and os.sep not in version and not (os.altsep and os.altsep in version)
 
 
+def _known(models_dir: Path) -> str:
+    """The versions in ``models_dir``, for a message that names one that is not there."""
+    return ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
+
+
 def _directory(models_dir: Path, version: str) -> Path:
     directory = models_dir / version
-    known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
     if not is_version_name(version):
         raise RegistryError(f"no model version {version!r} in {models_dir}: a version is the name of a folder in it "
-                            f"(versions: {known}); copy an artifact from elsewhere into it first")
+                            f"(versions: {_known(models_dir)}); copy an artifact from elsewhere into it first")
     if not (directory / artifact.MANIFEST_FILE).is_file():
-        raise RegistryError(f"no model version {version!r} in {models_dir} (versions: {known})")
+        raise RegistryError(f"no model version {version!r} in {models_dir} (versions: {_known(models_dir)})")
     return directory
 
 
@@ -325,11 +329,10 @@ def rollback(models_dir: Path, redis_url: str | None = None) -> tuple[str, int |
             raise RegistryError(f"nothing to roll back to: {models_dir}/HISTORY lists no earlier live version")
         target = previous[-1]
         if not (models_dir / target / artifact.MANIFEST_FILE).is_file():
-            known = ", ".join(e.version for e in entries(models_dir, verify=False)) or "none"
             raise RegistryError(
                 f"not rolled back: {models_dir}/HISTORY names {target} as the version live before, and its folder is "
                 f"gone (removed by hand?); promote the version to go back to (models promote VERSION; versions: "
-                f"{known}), or remove the line {target} from {models_dir}/HISTORY")
+                f"{_known(models_dir)}), or remove the line {target} from {models_dir}/HISTORY")
         _loadable(_directory(models_dir, target), target, "rolled back")
         reach(redis_url)
         set_live(models_dir, target, remember=False)

@@ -11,7 +11,6 @@ live model on the same data, gated, and promoted when it is not worse.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +127,9 @@ def retrain(options: RetrainOptions, progress: Progress) -> Outcome:
             "the folder first to start one without a live model")
     if directory.exists():
         raise registry.RegistryError(f"{directory} exists already; choose another --version")
-    if not os.access(options.models_dir, os.W_OK | os.X_OK):  # found out before the training, not after it
-        raise registry.RegistryError(f"this user may not write to {options.models_dir}, where the candidate goes; run "
-                                     "retrain as an operator who may (the service's models folder)")
+    if problem := folder_problem(options.models_dir):  # found out before the training, not after it
+        raise registry.RegistryError(f"{options.models_dir}, where the candidate goes: {problem}; run retrain as an "
+                                     "operator who may write to the service's models folder")
     if options.report_dir is not None and (problem := folder_problem(options.report_dir)):
         raise registry.RegistryError(f"--report {options.report_dir}: {problem}; choose another --report, or leave it "
                                      "out (the report then goes into the candidate's folder)")
