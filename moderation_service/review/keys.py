@@ -63,7 +63,8 @@ def kept_decision(record_key: str) -> str:
     when and through which call, applied when the record arrives (see the store's RECORD script); while it is
     applied, until when (``applying``, the queue's SETTLE_DECISION). The blog's next word on its way replaces it
     (SUPERSEDE_DECISION: a decision, applied on the record's next delivery should its request not get to it), or
-    marks it ``superseded`` (a take-back: nothing is applied)."""
+    marks it ``superseded`` (a take-back: nothing is applied). A take-back of a comment that has no record leaves
+    its own mark here (FORGET_DECISION: ``taken_back``, ``at``, ``by``), which an older word does not replace."""
     return f"{record_key}:kept-decision"
 
 
